@@ -1,0 +1,292 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Outgoing is one of the owner's activities and the inboxes it goes to. Methods that change the
+// owner's data take one and write it in the same transaction (a transactional outbox): a post and
+// every delivery it causes are committed together or not at all.
+type Outgoing struct {
+	ID      int64  // set by the store when zero
+	IRI     string // the activity's id
+	Type    string
+	PostID  int64 // the post it is about, if any
+	Public  bool  // shown in the public outbox
+	Body    []byte
+	Inboxes []string // distinct inbox URLs; duplicates are ignored
+}
+
+// Activity is a stored activity of the owner's.
+type Activity struct {
+	ID        int64
+	IRI       string
+	Type      string
+	PostID    int64
+	Public    bool
+	Body      []byte
+	CreatedAt time.Time
+}
+
+// enqueue writes out and one delivery row per inbox. A nil out is a no-op.
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, out *Outgoing) error {
+	if out == nil {
+		return nil
+	}
+	if out.ID == 0 {
+		out.ID = s.NewID()
+	}
+	now := s.nowMS()
+	var postID any
+	if out.PostID != 0 {
+		postID = out.PostID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO activities (id, iri, type, post_id, public, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, out.ID, out.IRI, out.Type, postID, out.Public, out.Body, now)
+	if isUnique(err) {
+		return fmt.Errorf("activity %s: %w", out.IRI, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert activity: %w", err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (activity_id, inbox, host, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, inbox := range out.Inboxes {
+		u, err := url.Parse(inbox)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		if _, err := stmt.ExecContext(ctx, out.ID, inbox, strings.ToLower(u.Host), now, now); err != nil {
+			return fmt.Errorf("queue delivery to %s: %w", inbox, err)
+		}
+	}
+	return nil
+}
+
+// Enqueue writes an activity with its deliveries on its own, for activities that change nothing
+// else in the store (an Accept, a Reject, a resend).
+func (s *Store) Enqueue(ctx context.Context, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.enqueue(ctx, tx, out) })
+}
+
+// ActivityByIRI returns one of the owner's activities.
+func (s *Store) ActivityByIRI(ctx context.Context, iri string) (*Activity, error) {
+	var a Activity
+	var postID sql.NullInt64
+	var created int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, iri, type, post_id, public, body, created_at FROM activities
+		WHERE iri = ?`, iri).Scan(&a.ID, &a.IRI, &a.Type, &postID, &a.Public, &a.Body, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.PostID = postID.Int64
+	a.CreatedAt = msTime(created)
+	return &a, nil
+}
+
+// Delivery is one queued POST of an activity to an inbox.
+type Delivery struct {
+	ID         int64
+	ActivityID int64
+	Inbox      string
+	Host       string
+	Attempts   int
+	Body       []byte
+	CreatedAt  time.Time
+}
+
+// ClaimDeliveries leases up to limit due deliveries for lease, skipping hosts that are paused, and
+// returns them oldest first. A lease that runs out (the process died) makes the row due again.
+func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
+	now := s.nowMS()
+	var out []Delivery
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET leased_until = ?
+			WHERE id IN (
+				SELECT d.id FROM deliveries d
+				WHERE d.next_at <= ? AND d.leased_until <= ?
+				  AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = d.host AND h.paused_until > ?)
+				ORDER BY d.next_at LIMIT ?)
+			RETURNING id, activity_id, inbox, host, attempts, created_at`,
+			now+lease.Milliseconds(), now, now, now, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d Delivery
+			var created int64
+			if err := rows.Scan(&d.ID, &d.ActivityID, &d.Inbox, &d.Host, &d.Attempts, &created); err != nil {
+				return err
+			}
+			d.CreatedAt = msTime(created)
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// ActivityBody returns the JSON body of a stored activity.
+func (s *Store) ActivityBody(ctx context.Context, id int64) ([]byte, error) {
+	var b []byte
+	err := s.r.QueryRowContext(ctx, `SELECT body FROM activities WHERE id = ?`, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return b, err
+}
+
+// NextDeliveryAt returns when the earliest queued delivery falls due (zero when none is queued).
+func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT min(max(next_at, leased_until)) FROM deliveries`).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, err
+	}
+	return msTime(next.Int64), nil
+}
+
+// DeliverySucceeded removes a delivered row and records that its host answered.
+func (s *Store) DeliverySucceeded(ctx context.Context, d Delivery) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, d.ID); err != nil {
+			return err
+		}
+		return hostHeard(ctx, tx, d.Host, s.nowMS())
+	})
+}
+
+// DeliveryFailed records a failed attempt. When retryAt is zero the failure is final and the row
+// is dropped; otherwise it becomes due again at retryAt. hostDown counts the failure against the
+// host (a refused connection, a timeout or a 5xx, not a 4xx about this one request).
+func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, retryAt time.Time, hostDown bool) error {
+	now := s.nowMS()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if retryAt.IsZero() {
+			_, err = tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, d.ID)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, next_at = ?,
+				leased_until = 0, last_error = ? WHERE id = ?`, retryAt.UnixMilli(), truncate(reason, 500), d.ID)
+		}
+		if err != nil || !hostDown {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, failures, failing_since) VALUES (?, 1, ?)
+			ON CONFLICT (host) DO UPDATE SET failures = failures + 1,
+				failing_since = CASE WHEN failing_since = 0 THEN excluded.failing_since ELSE failing_since END`,
+			d.Host, now)
+		return err
+	})
+}
+
+// PauseHost stops deliveries to host until until; HostHeard ends the pause early.
+func (s *Store) PauseHost(ctx context.Context, host string, until time.Time) error {
+	host = strings.ToLower(host)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, paused_until) VALUES (?, ?)
+			ON CONFLICT (host) DO UPDATE SET paused_until = excluded.paused_until`, host, until.UnixMilli())
+		return err
+	})
+}
+
+// HostState is what the store knows about a remote server's availability.
+type HostState struct {
+	Host         string
+	Failures     int
+	FailingSince time.Time
+	PausedUntil  time.Time
+	LastSuccess  time.Time
+}
+
+// Host returns the availability record of host (a zero record when there is none).
+func (s *Store) Host(ctx context.Context, host string) (HostState, error) {
+	host = strings.ToLower(host)
+	h := HostState{Host: host}
+	var since, paused, last int64
+	err := s.r.QueryRowContext(ctx, `SELECT failures, failing_since, paused_until, last_success FROM hosts
+		WHERE host = ?`, host).Scan(&h.Failures, &since, &paused, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, nil
+	}
+	h.FailingSince, h.PausedUntil, h.LastSuccess = msTime(since), msTime(paused), msTime(last)
+	return h, err
+}
+
+// HostHeard records that host is alive (a delivery succeeded or it sent us a signed activity):
+// failure counts reset and a pause ends, so its queued deliveries go out again.
+func (s *Store) HostHeard(ctx context.Context, host string) error {
+	host = strings.ToLower(host)
+	var failing int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts WHERE host = ? AND (failures > 0 OR paused_until > 0)`,
+		host).Scan(&failing)
+	if err != nil || failing == 0 {
+		return err // the common case stays a read
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := hostHeard(ctx, tx, host, s.nowMS()); err != nil {
+			return err
+		}
+		// Deliveries that were pushed far back while the host was down go out now.
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_at = ? WHERE host = ? AND next_at > ?`,
+			s.nowMS(), host, s.nowMS())
+		return err
+	})
+}
+
+func hostHeard(ctx context.Context, tx *sql.Tx, host string, now int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, last_success) VALUES (?, ?)
+		ON CONFLICT (host) DO UPDATE SET failures = 0, failing_since = 0, paused_until = 0,
+			last_success = excluded.last_success`, host, now)
+	return err
+}
+
+// QueueStats counts queued deliveries per host.
+type QueueStats struct {
+	Host    string
+	Queued  int
+	Failing int // rows that have failed at least once
+}
+
+// DeliveryQueue summarises the outgoing queue by host, busiest first.
+func (s *Store) DeliveryQueue(ctx context.Context) ([]QueueStats, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT host, count(*), sum(attempts > 0) FROM deliveries
+		GROUP BY host ORDER BY count(*) DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []QueueStats
+	for rows.Next() {
+		var q QueueStats
+		if err := rows.Scan(&q.Host, &q.Queued, &q.Failing); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Follow states.
+const (
+	Pending  = "pending"
+	Accepted = "accepted"
+)
+
+// Follow is a follow relation: Follower follows Followee.
+type Follow struct {
+	ID         int64
+	IRI        string // the Follow activity's id
+	FollowerID int64
+	FolloweeID int64
+	State      string
+	CreatedAt  time.Time
+}
+
+const followCols = `id, iri, follower_id, followee_id, state, created_at`
+
+func scanFollow(row scanner) (*Follow, error) {
+	var f Follow
+	var created int64
+	err := row.Scan(&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	f.CreatedAt = msTime(created)
+	return &f, err
+}
+
+// FollowBetween returns the follow of follower to followee.
+func (s *Store) FollowBetween(ctx context.Context, followerID, followeeID int64) (*Follow, error) {
+	return scanFollow(s.r.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows
+		WHERE follower_id = ? AND followee_id = ?`, followerID, followeeID))
+}
+
+// FollowByIRI returns the follow made by the Follow activity iri.
+func (s *Store) FollowByIRI(ctx context.Context, iri string) (*Follow, error) {
+	return scanFollow(s.r.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows WHERE iri = ?`, iri))
+}
+
+// AddFollower records a remote account's Follow of the owner, in state (Pending when the owner
+// approves followers by hand), notifies the owner, and queues out (the Accept, when accepted
+// automatically) in the same transaction. A repeated Follow from the same account keeps one
+// relation; the newest Follow id wins, and an accepted relation stays accepted. It reports whether
+// the relation is new.
+func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool, error) {
+	created := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		existing, err := scanFollow(tx.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows
+			WHERE follower_id = ? AND followee_id = ?`, f.FollowerID, f.FolloweeID))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			created = true
+			f.ID = s.NewID()
+			if _, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE iri = ?`, f.IRI); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+				f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
+			if err != nil {
+				return fmt.Errorf("insert follow: %w", err)
+			}
+			kind := "follow"
+			if f.State == Pending {
+				kind = "follow_request"
+			}
+			if err := s.notify(ctx, tx, kind, f.FollowerID, 0); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if existing.State == Accepted {
+				f.State = Accepted
+			}
+			f.ID = existing.ID
+			if _, err := tx.ExecContext(ctx, `UPDATE follows SET iri = ?, state = ? WHERE id = ?`,
+				f.IRI, f.State, existing.ID); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+	return created, err
+}
+
+// FollowAccount records that the owner asked to follow followee (Pending until their Accept
+// arrives) and queues the Follow activity, in one transaction.
+func (s *Store) FollowAccount(ctx context.Context, f *Follow, out *Outgoing) error {
+	f.ID = s.NewID()
+	f.State = Pending
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (follower_id, followee_id) DO UPDATE SET iri = excluded.iri`,
+			f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
+		if err != nil {
+			return fmt.Errorf("insert follow: %w", err)
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// SetFollowState changes the state of a follow and queues out with it (an Accept the owner gave).
+func (s *Store) SetFollowState(ctx context.Context, id int64, state string, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE follows SET state = ? WHERE id = ?`, state, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if state == Accepted {
+			// A request the owner approved becomes an ordinary follow notification.
+			var follower int64
+			if err := tx.QueryRowContext(ctx, `SELECT follower_id FROM follows WHERE id = ?`, id).Scan(&follower); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE type = 'follow_request' AND account_id = ?`,
+				follower); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// RemoveFollow deletes a follow relation and queues out (an Undo or a Reject) with it.
+func (s *Store) RemoveFollow(ctx context.Context, id int64, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE type = 'follow_request'
+			AND account_id NOT IN (SELECT follower_id FROM follows WHERE state = 'pending')`); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// FollowEntry is one row of a followers or following list.
+type FollowEntry struct {
+	Follow  *Follow
+	Account *Account
+}
+
+// Followers lists who follows accountID in state, newest first.
+func (s *Store) Followers(ctx context.Context, accountID int64, state string, pg Page) ([]FollowEntry, error) {
+	return s.listFollows(ctx, "followee_id", "follower_id", accountID, state, pg)
+}
+
+// Following lists whom accountID follows in state, newest first.
+func (s *Store) Following(ctx context.Context, accountID int64, state string, pg Page) ([]FollowEntry, error) {
+	return s.listFollows(ctx, "follower_id", "followee_id", accountID, state, pg)
+}
+
+func (s *Store) listFollows(ctx context.Context, self, other string, accountID int64, state string, pg Page) ([]FollowEntry, error) {
+	maxID, minID, limit, _ := pg.bounds()
+	rows, err := s.r.QueryContext(ctx, `SELECT f.id, f.iri, f.follower_id, f.followee_id, f.state, f.created_at, `+
+		prefixed("a.", accountCols)+` FROM follows f JOIN accounts a ON a.id = f.`+other+`
+		WHERE f.`+self+` = ? AND f.state = ? AND f.id < ? AND f.id > ? ORDER BY f.id DESC LIMIT ?`,
+		accountID, state, maxID, minID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FollowEntry
+	for rows.Next() {
+		var e FollowEntry
+		var f Follow
+		var created int64
+		var acct *Account
+		acct, err = scanAccount(multiScanner{rows, []any{&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created}})
+		if err != nil {
+			return nil, err
+		}
+		f.CreatedAt = msTime(created)
+		e.Follow, e.Account = &f, acct
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// CountFollows counts accepted followers of and followings by accountID.
+func (s *Store) CountFollows(ctx context.Context, accountID int64) (followers, following int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM follows WHERE followee_id = ? AND state = 'accepted'),
+		(SELECT count(*) FROM follows WHERE follower_id = ? AND state = 'accepted')`,
+		accountID, accountID).Scan(&followers, &following)
+	return followers, following, err
+}
+
+// FollowerInboxes returns the distinct inboxes (shared where the server has one) of the accepted
+// followers of accountID: one POST per server.
+func (s *Store) FollowerInboxes(ctx context.Context, accountID int64) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT CASE WHEN a.shared_inbox != '' THEN a.shared_inbox ELSE a.inbox END
+		FROM follows f JOIN accounts a ON a.id = f.follower_id
+		WHERE f.followee_id = ? AND f.state = 'accepted' AND a.inbox != ''`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// IsFollowing reports whether follower follows followee (accepted).
+func (s *Store) IsFollowing(ctx context.Context, followerID, followeeID int64) (bool, error) {
+	f, err := s.FollowBetween(ctx, followerID, followeeID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && f.State == Accepted, err
+}
+
+type multiScanner struct {
+	rows  *sql.Rows
+	first []any
+}
+
+func (m multiScanner) Scan(dest ...any) error {
+	return m.rows.Scan(append(append([]any{}, m.first...), dest...)...)
+}
+
+func prefixed(prefix, cols string) string {
+	var out []byte
+	start := true
+	for i := 0; i < len(cols); i++ {
+		c := cols[i]
+		if start && c != ' ' && c != '\n' && c != '\t' {
+			out = append(out, prefix...)
+			start = false
+		}
+		if c == ',' {
+			start = true
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}

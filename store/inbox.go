@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// InboxItem is a verified incoming activity waiting to be processed.
+type InboxItem struct {
+	ID          int64
+	ActivityIRI string
+	ActorIRI    string // the verified signer's actor
+	Body        []byte
+	Attempts    int
+	ReceivedAt  time.Time
+}
+
+// AddInbox stores a verified incoming activity. It reports false when an activity with the same
+// id was already received: a duplicate is a no-op.
+func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
+	added := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (activity_iri) DO NOTHING`, activityIRI, actorIRI, body, s.nowMS())
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		added = n > 0
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store incoming activity: %w", err)
+	}
+	return added, nil
+}
+
+// ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose
+// processing was cut short (a crash) become due again when their lease runs out.
+func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error) {
+	now := s.nowMS()
+	var out []InboxItem
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET next_at = ?, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY id LIMIT ?)
+			RETURNING id, activity_iri, actor_iri, body, attempts, received_at`, now+lease.Milliseconds(), now, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var it InboxItem
+			var received int64
+			if err := rows.Scan(&it.ID, &it.ActivityIRI, &it.ActorIRI, &it.Body, &it.Attempts, &received); err != nil {
+				return err
+			}
+			it.ReceivedAt = msTime(received)
+			out = append(out, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim inbox: %w", err)
+	}
+	// RETURNING gives rows in no defined order.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+// InboxDone marks an activity processed; the body is dropped, the id kept to recognise duplicates.
+// A non-empty errText records why processing gave up.
+func (s *Store) InboxDone(ctx context.Context, id int64, errText string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`,
+			s.nowMS(), truncate(errText, 500), id)
+		return err
+	})
+}
+
+// InboxRetry makes an activity due again at at (processing hit a temporary failure).
+func (s *Store) InboxRetry(ctx context.Context, id int64, at time.Time, errText string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE inbox SET next_at = ?, error = ? WHERE id = ?`,
+			at.UnixMilli(), truncate(errText, 500), id)
+		return err
+	})
+}
+
+// InboxPending counts activities not yet processed.
+func (s *Store) InboxPending(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE done_at = 0`).Scan(&n)
+	return n, err
+}
+
+// PruneInbox forgets processed activities older than before.
+func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at > 0 AND done_at < ?`, before.UnixMilli())
+		return err
+	})
+}
+
+// Notification is something that happened to the owner.
+type Notification struct {
+	ID        int64
+	Type      string
+	AccountID int64
+	PostID    int64
+	Read      bool
+	CreatedAt time.Time
+}
+
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, kind string, accountID, postID int64) error {
+	var post any
+	if postID != 0 {
+		post = postID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, s.NewID(), kind, accountID, post, s.nowMS())
+	return err
+}
+
+// Notifications lists the owner's notifications, newest first; types filters when not empty.
+func (s *Store) Notifications(ctx context.Context, types []string, pg Page) ([]Notification, error) {
+	maxID, minID, limit, _ := pg.bounds()
+	q := `SELECT id, type, account_id, ifnull(post_id, 0), read, created_at FROM notifications WHERE id < ? AND id > ?`
+	args := []any{maxID, minID}
+	if len(types) > 0 {
+		q += ` AND type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
+		for _, t := range types {
+			args = append(args, t)
+		}
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var created int64
+		if err := rows.Scan(&n.ID, &n.Type, &n.AccountID, &n.PostID, &n.Read, &created); err != nil {
+			return nil, err
+		}
+		n.CreatedAt = msTime(created)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DomainBlocked reports whether host or any domain above it is blocked: blocking example.com
+// blocks a.example.com but not notexample.com.
+func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	candidates := []any{host}
+	for h := host; ; {
+		i := strings.IndexByte(h, '.')
+		if i < 0 {
+			break
+		}
+		h = h[i+1:]
+		candidates = append(candidates, h)
+	}
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM domain_blocks WHERE host IN (?`+
+		strings.Repeat(", ?", len(candidates)-1)+`)`, candidates...).Scan(&n)
+	return n > 0, err
+}
+
+// BlockDomain blocks a domain and its subdomains, and ends follow relations with accounts there.
+func (s *Store) BlockDomain(ctx context.Context, host string) error {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE follower_id IN
+			(SELECT id FROM accounts WHERE local = 0 AND (host = ? OR host LIKE ?))
+			OR followee_id IN (SELECT id FROM accounts WHERE local = 0 AND (host = ? OR host LIKE ?))`,
+			host, "%."+host, host, "%."+host)
+		return err
+	})
+}

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func addInbox(tb testing.TB, s *Store, iri string) bool {
+	tb.Helper()
+	added, err := s.AddInbox(context.Background(), iri, "https://b.example/users/bob", []byte(`{"id":"`+iri+`"}`))
+	if err != nil {
+		tb.Fatalf("AddInbox(%s): %v", iri, err)
+	}
+	return added
+}
+
+func claimInbox(tb testing.TB, s *Store, limit int) []string {
+	tb.Helper()
+	items, err := s.ClaimInbox(context.Background(), limit, time.Minute)
+	if err != nil {
+		tb.Fatalf("ClaimInbox: %v", err)
+	}
+	var iris []string
+	for i, it := range items {
+		if i > 0 && it.ID <= items[i-1].ID {
+			tb.Errorf("ClaimInbox not oldest first: %d after %d", it.ID, items[i-1].ID)
+		}
+		iris = append(iris, it.ActivityIRI)
+	}
+	return iris
+}
+
+func TestInbox(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	const a, b, c = "https://b.example/activities/a", "https://b.example/activities/b", "https://b.example/activities/c"
+	for _, iri := range []string{a, b, c} {
+		clock.Add(time.Millisecond)
+		if !addInbox(t, s, iri) {
+			t.Fatalf("AddInbox(%s) reported a duplicate", iri)
+		}
+	}
+	if addInbox(t, s, a) {
+		t.Error("AddInbox of a received activity reported new")
+	}
+	if n, err := s.InboxPending(ctx); err != nil || n != 3 {
+		t.Errorf("InboxPending = %d, %v; want 3", n, err)
+	}
+
+	items, err := s.ClaimInbox(ctx, 2, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].ActivityIRI != a || items[1].ActivityIRI != b {
+		t.Fatalf("first claim = %+v, want a and b", items)
+	}
+	first := items[0]
+	if first.Attempts != 1 || first.ActorIRI != "https://b.example/users/bob" ||
+		string(first.Body) != `{"id":"`+a+`"}` || !first.ReceivedAt.Equal(testEpoch.Add(time.Millisecond)) {
+		t.Errorf("claimed item = %+v", first)
+	}
+	if got := claimInbox(t, s, 10); len(got) != 1 || got[0] != c {
+		t.Errorf("second claim = %q, want only c", got)
+	}
+	if got := claimInbox(t, s, 10); len(got) != 0 {
+		t.Errorf("claim with everything leased = %q", got)
+	}
+
+	if err := s.InboxDone(ctx, first.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT length(body) FROM inbox WHERE id = ?`, first.ID); n != 0 {
+		t.Errorf("body of a processed activity has %d bytes, want 0", n)
+	}
+	if addInbox(t, s, a) {
+		t.Error("AddInbox of a processed activity reported new")
+	}
+	if n, _ := s.InboxPending(ctx); n != 2 {
+		t.Errorf("InboxPending after one done = %d, want 2", n)
+	}
+
+	// A crash while processing b and c: their leases run out and they come back, a does not.
+	clock.Add(time.Minute)
+	items, err = s.ClaimInbox(ctx, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].ActivityIRI != b || items[1].ActivityIRI != c || items[0].Attempts != 2 {
+		t.Errorf("claim after leases ran out = %+v, want b and c on their second attempt", items)
+	}
+
+	t.Run("retry", func(t *testing.T) {
+		at := clock.Now().Add(10 * time.Minute)
+		if err := s.InboxRetry(ctx, items[0].ID, at, "actor fetch failed"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InboxDone(ctx, items[1].ID, "gave up"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(at.Add(-time.Millisecond))
+		if got := claimInbox(t, s, 10); len(got) != 0 {
+			t.Errorf("claim before the retry time = %q", got)
+		}
+		clock.Set(at)
+		if got := claimInbox(t, s, 10); len(got) != 1 || got[0] != b {
+			t.Errorf("claim at the retry time = %q, want b", got)
+		}
+	})
+
+	t.Run("prune", func(t *testing.T) {
+		clock.Add(time.Hour)
+		if err := s.PruneInbox(ctx, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// Processed a and c are forgotten; b is still pending.
+		if n := count(t, s, `SELECT count(*) FROM inbox`); n != 1 {
+			t.Errorf("inbox rows after prune = %d, want 1", n)
+		}
+		if !addInbox(t, s, a) {
+			t.Error("AddInbox of a pruned activity reported a duplicate")
+		}
+	})
+}
+
+func TestDomainBlocked(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for _, h := range []string{"Example.COM.", "bad.test"} {
+		if err := s.BlockDomain(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		host string
+		want bool
+	}{
+		{"example.com", true},
+		{"EXAMPLE.com", true},
+		{"example.com.", true},
+		{"a.example.com", true},
+		{"x.y.a.example.com", true},
+		// The port is not part of the domain: a host with a port is judged by its name.
+		{"example.com:443", true},
+		{"a.example.com:8443", true},
+		{"notexample.com", false},
+		{"example.com.evil", false},
+		{"com", false},
+		{"example.org", false},
+		{"bad.test", true},
+		{"[::1]:443", false},
+		{"", false},
+	} {
+		t.Run(tc.host, func(t *testing.T) {
+			got, err := s.DomainBlocked(ctx, tc.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("DomainBlocked(%q) = %v, want %v", tc.host, got, tc.want)
+			}
+		})
+	}
+}
+
+// Blocking a domain ends follow relations with its accounts, subdomains included.
+func TestBlockDomainEndsFollows(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	owner := createOwner(t, s)
+	sub := addRemote(t, s, "a", "social.example.com", false)
+	other := addRemote(t, s, "n", "notexample.com", false)
+	for i, a := range []*Account{sub, other} {
+		if _, err := s.AddFollower(ctx, &Follow{IRI: fmt.Sprintf("https://f.example/%d", i), FollowerID: a.ID,
+			FolloweeID: owner.ID, State: Accepted}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.BlockDomain(ctx, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.IsFollowing(ctx, sub.ID, owner.ID); ok {
+		t.Error("follower on a blocked subdomain still follows")
+	}
+	if ok, _ := s.IsFollowing(ctx, other.ID, owner.ID); !ok {
+		t.Error("follower on notexample.com lost their follow")
+	}
+}
+
+func BenchmarkAddInbox(b *testing.B) {
+	s := openStore(b, filepath.Join(b.TempDir(), "roost.db"))
+	ctx := context.Background()
+	body := []byte(`{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","actor":"https://b.example/users/bob","object":{"type":"Note","content":"<p>hello</p>"}}`)
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := s.AddInbox(ctx, fmt.Sprintf("https://b.example/activities/%d", i), "https://b.example/users/bob", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Concurrent writers share the one writer connection and readers run beside them: nothing fails
+// with SQLITE_BUSY and every write lands.
+func TestConcurrentWritesAndReads(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	const workers, each = 8, 20
+	errs := make(chan error, workers*each*2)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := s.AddInbox(ctx, fmt.Sprintf("https://b.example/activities/%d-%d", w, i), "https://b.example/users/bob", []byte(`{}`)); err != nil {
+					errs <- err
+				}
+				if _, err := s.InboxPending(ctx); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n, err := s.InboxPending(ctx); err != nil || n != workers*each {
+		t.Errorf("InboxPending = %d, %v; want %d", n, err, workers*each)
+	}
+}

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Reaction is a Like or a boost (Announce) of a post by an account.
+type Reaction struct {
+	ID         int64
+	IRI        string // the Like or Announce activity's id
+	AccountID  int64
+	PostID     int64
+	Content    string // emoji of an emoji reaction (likes only)
+	Visibility string // boosts only
+	CreatedAt  time.Time
+}
+
+// AddLike records a Like and, when it likes one of the owner's posts, notifies the owner; out (the
+// owner's own Like activity) is queued in the same transaction. A second Like of the same post by
+// the same account is ErrConflict.
+func (s *Store) AddLike(ctx context.Context, l *Reaction, out *Outgoing) error {
+	return s.addReaction(ctx, "likes", "favourite", l, out)
+}
+
+// AddBoost records an Announce of a post, notifying the owner when it is one of theirs.
+func (s *Store) AddBoost(ctx context.Context, b *Reaction, out *Outgoing) error {
+	return s.addReaction(ctx, "boosts", "reblog", b, out)
+}
+
+func (s *Store) addReaction(ctx context.Context, table, kind string, r *Reaction, out *Outgoing) error {
+	if r.ID == 0 {
+		r.ID = s.NewID()
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if table == "likes" {
+			_, err = tx.ExecContext(ctx, `INSERT INTO likes (id, iri, account_id, post_id, content, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, r.ID, r.IRI, r.AccountID, r.PostID, r.Content, s.nowMS())
+		} else {
+			vis := r.Visibility
+			if vis == "" {
+				vis = Public
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO boosts (id, iri, account_id, post_id, visibility, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, r.ID, r.IRI, r.AccountID, r.PostID, vis, s.nowMS())
+		}
+		if isUnique(err) {
+			return ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", table, err)
+		}
+		var author int64
+		if err := tx.QueryRowContext(ctx, `SELECT account_id FROM posts WHERE id = ?`, r.PostID).Scan(&author); err != nil {
+			return err
+		}
+		ownerID, err := ownerAccountID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if author == ownerID && r.AccountID != ownerID {
+			if err := s.notify(ctx, tx, kind, r.AccountID, r.PostID); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// LikeByIRI returns the like made by the activity iri.
+func (s *Store) LikeByIRI(ctx context.Context, iri string) (*Reaction, error) {
+	return s.reactionBy(ctx, "likes", "iri = ?", iri)
+}
+
+// BoostByIRI returns the boost made by the Announce iri.
+func (s *Store) BoostByIRI(ctx context.Context, iri string) (*Reaction, error) {
+	return s.reactionBy(ctx, "boosts", "iri = ?", iri)
+}
+
+// LikeOf returns accountID's like of postID.
+func (s *Store) LikeOf(ctx context.Context, accountID, postID int64) (*Reaction, error) {
+	return s.reactionBy(ctx, "likes", "account_id = ? AND post_id = ?", accountID, postID)
+}
+
+// BoostOf returns accountID's boost of postID.
+func (s *Store) BoostOf(ctx context.Context, accountID, postID int64) (*Reaction, error) {
+	return s.reactionBy(ctx, "boosts", "account_id = ? AND post_id = ?", accountID, postID)
+}
+
+func (s *Store) reactionBy(ctx context.Context, table, where string, args ...any) (*Reaction, error) {
+	var r Reaction
+	var created int64
+	extra := "content"
+	if table == "boosts" {
+		extra = "visibility"
+	}
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT id, iri, account_id, post_id, `+extra+`, created_at FROM `+table+
+		` WHERE `+where, args...).Scan(&r.ID, &r.IRI, &r.AccountID, &r.PostID, &v, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if table == "boosts" {
+		r.Visibility = v
+	} else {
+		r.Content = v
+	}
+	r.CreatedAt = msTime(created)
+	return &r, err
+}
+
+// RemoveLike deletes a like (and its notification) and queues out (the owner's Undo) with it.
+func (s *Store) RemoveLike(ctx context.Context, id int64, out *Outgoing) error {
+	return s.removeReaction(ctx, "likes", "favourite", id, out)
+}
+
+// RemoveBoost deletes a boost (and its notification) and queues out with it.
+func (s *Store) RemoveBoost(ctx context.Context, id int64, out *Outgoing) error {
+	return s.removeReaction(ctx, "boosts", "reblog", id, out)
+}
+
+func (s *Store) removeReaction(ctx context.Context, table, kind string, id int64, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var accountID, postID int64
+		err := tx.QueryRowContext(ctx, `DELETE FROM `+table+` WHERE id = ? RETURNING account_id, post_id`, id).
+			Scan(&accountID, &postID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE type = ? AND account_id = ? AND post_id = ?`,
+			kind, accountID, postID); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// Block records a block. byOwner: the owner blocks the account (out is the Block activity);
+// otherwise the account blocked the owner. Either way the follow relations between them end.
+func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri string, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		ownerID, err := ownerAccountID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blocks (account_id, by_owner, iri, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO UPDATE SET iri = excluded.iri`, accountID, byOwner, iri, s.nowMS()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE (follower_id = ? AND followee_id = ?)
+			OR (follower_id = ? AND followee_id = ?)`, accountID, ownerID, ownerID, accountID); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// Unblock removes a block (byOwner as in Block) and queues out with it.
+func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE account_id = ? AND by_owner = ?`,
+			accountID, byOwner); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// Blocked reports whether the owner blocks the account.
+func (s *Store) Blocked(ctx context.Context, accountID int64) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM blocks WHERE account_id = ? AND by_owner = 1`,
+		accountID).Scan(&n)
+	return n > 0, err
+}

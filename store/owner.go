@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Owner is the one local account with its secrets.
+type Owner struct {
+	Account        *Account
+	PrivateKeyPEM  string // the owner's RSA key (PKCS#8 PEM)
+	InstanceKeyPEM string // the instance actor's RSA key, used to sign fetches
+	PasswordHash   string
+}
+
+// Owner returns the local account and its keys, or ErrNotFound before the first run set it up.
+func (s *Store) Owner(ctx context.Context) (*Owner, error) {
+	var o Owner
+	var accountID int64
+	err := s.r.QueryRowContext(ctx, `SELECT account_id, private_key_pem, instance_key_pem, password_hash
+		FROM owner WHERE id = 1`).Scan(&accountID, &o.PrivateKeyPEM, &o.InstanceKeyPEM, &o.PasswordHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read owner: %w", err)
+	}
+	if o.Account, err = s.AccountByID(ctx, accountID); err != nil {
+		return nil, fmt.Errorf("read owner account: %w", err)
+	}
+	return &o, nil
+}
+
+// CreateOwner writes the local account and its keys. It fails with ErrConflict when an owner exists.
+func (s *Store) CreateOwner(ctx context.Context, a *Account, privateKeyPEM, instanceKeyPEM, passwordHash string) (*Owner, error) {
+	now := s.nowMS()
+	a.ID = s.NewID()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM owner`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrConflict
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, iri, local, type, username, host, display_name,
+			summary, url, inbox, shared_inbox, outbox, followers_url, following_url, key_id, public_key_pem,
+			fields, also_known_as, locked, discoverable, indexable, published, fetched_at, created_at)
+			VALUES (?, ?, 1, 'Person', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.IRI, a.Username, a.Host, a.DisplayName, a.Summary, a.URL, a.Inbox, a.SharedInbox, a.Outbox,
+			a.FollowersURL, a.FollowingURL, a.KeyID, a.PublicKeyPEM, jsonText(a.Fields), jsonText(a.AlsoKnownAs),
+			a.Locked, a.Discoverable, a.Indexable, now, now, now)
+		if err != nil {
+			return fmt.Errorf("insert owner account: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO owner (id, account_id, private_key_pem, instance_key_pem, password_hash)
+			VALUES (1, ?, ?, ?, ?)`, a.ID, privateKeyPEM, instanceKeyPEM, passwordHash)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Owner(ctx)
+}
+
+// UpdateOwnerURLs rewrites the owner's IRIs, for when the configured domain changes.
+func (s *Store) UpdateOwnerURLs(ctx context.Context, a *Account) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET iri = ?, username = ?, host = ?, url = ?, inbox = ?,
+			shared_inbox = ?, outbox = ?, followers_url = ?, following_url = ?, key_id = ? WHERE id = ? AND local = 1`,
+			a.IRI, a.Username, a.Host, a.URL, a.Inbox, a.SharedInbox, a.Outbox, a.FollowersURL, a.FollowingURL,
+			a.KeyID, a.ID)
+		return err
+	})
+}
+
+// UpdateOwnerProfile saves the owner's editable profile: display name, bio, fields, images and
+// account flags. The activity (an Update of the actor) and its deliveries are written in the same
+// transaction.
+func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = ?, summary = ?, fields = ?, avatar_url = ?,
+			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?
+			WHERE id = ? AND local = 1`,
+			a.DisplayName, a.Summary, jsonText(a.Fields), a.AvatarURL, a.HeaderURL, jsonText(a.AlsoKnownAs),
+			a.Locked, a.Discoverable, a.Indexable, a.Bot, a.ID)
+		if err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// SetPasswordHash replaces the owner's password hash.
+func (s *Store) SetPasswordHash(ctx context.Context, hash string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE owner SET password_hash = ? WHERE id = 1`, hash)
+		return err
+	})
+}

@@ -1,0 +1,393 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Visibility values, as Mastodon names them.
+const (
+	Public   = "public"
+	Unlisted = "unlisted"
+	Private  = "private" // followers only
+	Direct   = "direct"
+)
+
+// Post is a status: the owner's or a remote one.
+type Post struct {
+	ID          int64
+	IRI         string
+	AccountID   int64
+	URL         string
+	Type        string
+	Visibility  string
+	InReplyTo   string // parent IRI
+	ReplyToID   int64  // parent's id when stored
+	Summary     string
+	Sensitive   bool
+	Content     string // sanitized HTML
+	Source      string
+	Language    string
+	To          []string
+	CC          []string
+	Tags        []Tag
+	Attachments []Attachment
+	Extra       json.RawMessage
+	Published   time.Time
+	Updated     time.Time
+	PinnedAt    time.Time
+	DeletedAt   time.Time
+	CreatedAt   time.Time
+}
+
+// Tag is a Mention, Hashtag or Emoji of a post.
+type Tag struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Href string `json:"href"`
+	Icon string `json:"icon,omitempty"`
+}
+
+// Attachment is a media attachment of a post.
+type Attachment struct {
+	Type       string    `json:"type"`
+	MediaType  string    `json:"mediaType,omitempty"`
+	URL        string    `json:"url"`
+	Name       string    `json:"name,omitempty"`
+	Blurhash   string    `json:"blurhash,omitempty"`
+	Width      int       `json:"width,omitempty"`
+	Height     int       `json:"height,omitempty"`
+	FocalPoint []float64 `json:"focalPoint,omitempty"`
+}
+
+type recipients struct {
+	To []string `json:"to"`
+	CC []string `json:"cc"`
+}
+
+const postCols = `id, iri, account_id, url, type, visibility, in_reply_to, reply_to_id, summary, sensitive,
+	content, source, language, recipients, tags, attachments, extra, published, updated, pinned_at,
+	deleted_at, created_at`
+
+func scanPost(row scanner) (*Post, error) {
+	var p Post
+	var replyTo sql.NullInt64
+	var rcpt, tags, atts, extra string
+	var published, updated, pinned, deleted, created int64
+	err := row.Scan(&p.ID, &p.IRI, &p.AccountID, &p.URL, &p.Type, &p.Visibility, &p.InReplyTo, &replyTo,
+		&p.Summary, &p.Sensitive, &p.Content, &p.Source, &p.Language, &rcpt, &tags, &atts, &extra,
+		&published, &updated, &pinned, &deleted, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.ReplyToID = replyTo.Int64
+	var r recipients
+	_ = json.Unmarshal([]byte(rcpt), &r)
+	p.To, p.CC = r.To, r.CC
+	_ = json.Unmarshal([]byte(tags), &p.Tags)
+	_ = json.Unmarshal([]byte(atts), &p.Attachments)
+	p.Extra = json.RawMessage(extra)
+	p.Published, p.Updated, p.PinnedAt = msTime(published), msTime(updated), msTime(pinned)
+	p.DeletedAt, p.CreatedAt = msTime(deleted), msTime(created)
+	return &p, nil
+}
+
+func scanPosts(rows *sql.Rows, err error) ([]*Post, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Post
+	for rows.Next() {
+		p, err := scanPost(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PostByID returns a post, including a deleted one (check DeletedAt).
+func (s *Store) PostByID(ctx context.Context, id int64) (*Post, error) {
+	return scanPost(s.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts WHERE id = ?`, id))
+}
+
+// PostByIRI returns the post whose object id is iri, including a deleted one.
+func (s *Store) PostByIRI(ctx context.Context, iri string) (*Post, error) {
+	return scanPost(s.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts WHERE iri = ?`, iri))
+}
+
+// insertPost writes p with its hashtags and mentions. A remote post whose time-ordered ID collides
+// with another post's gets the next free ID; a local post's ID is never changed, because its IRI
+// and activity already carry it.
+func (s *Store) insertPost(ctx context.Context, tx *sql.Tx, p *Post, mentions []int64, bump bool) error {
+	if p.ReplyToID == 0 && p.InReplyTo != "" {
+		_ = tx.QueryRowContext(ctx, `SELECT id FROM posts WHERE iri = ?`, p.InReplyTo).Scan(&p.ReplyToID)
+	}
+	var replyTo any
+	if p.ReplyToID != 0 {
+		replyTo = p.ReplyToID
+	}
+	extra := string(p.Extra)
+	if extra == "" {
+		extra = "{}"
+	}
+	rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
+	now := s.nowMS()
+	for attempt := 0; ; attempt++ {
+		_, err := tx.ExecContext(ctx, `INSERT INTO posts (`+postCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+			p.ID, p.IRI, p.AccountID, p.URL, p.Type, p.Visibility, p.InReplyTo, replyTo, p.Summary, p.Sensitive,
+			p.Content, p.Source, p.Language, string(rcpt), jsonText(p.Tags), jsonText(p.Attachments), extra,
+			timeMS(p.Published), timeMS(p.Updated), timeMS(p.PinnedAt), now)
+		if err != nil && strings.Contains(err.Error(), "posts.id") && bump && attempt < 100 {
+			p.ID = p.ID&^0xffff | 0x8000 | (p.ID+1)&0x7fff // stay in the remote half of the millisecond
+			continue
+		}
+		if isUnique(err) {
+			return ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("insert post: %w", err)
+		}
+		break
+	}
+	p.CreatedAt = msTime(now)
+	if err := writePostTags(ctx, tx, p); err != nil {
+		return err
+	}
+	for _, id := range mentions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_mentions (post_id, account_id) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, p.ID, id); err != nil {
+			return fmt.Errorf("insert mention: %w", err)
+		}
+	}
+	return nil
+}
+
+func writePostTags(ctx context.Context, tx *sql.Tx, p *Post) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM post_tags WHERE post_id = ?`, p.ID); err != nil {
+		return err
+	}
+	for _, t := range p.Tags {
+		if t.Type != "Hashtag" {
+			continue
+		}
+		name := strings.ToLower(strings.TrimPrefix(t.Name, "#"))
+		if name == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_tags (tag, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+			name, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreatePost writes one of the owner's posts, the mentions it makes, and its Create activity with
+// every delivery, in one transaction.
+func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertPost(ctx, tx, p, mentions, false); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// InsertRemotePost stores a post that arrived from another server, with the local accounts it
+// mentions. It notifies the owner when the post mentions them or replies to them. It returns
+// ErrConflict when the post is already stored.
+func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertPost(ctx, tx, p, mentions, true); err != nil {
+			return err
+		}
+		ownerID, err := ownerAccountID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		notify := false
+		for _, id := range mentions {
+			notify = notify || id == ownerID
+		}
+		if p.ReplyToID != 0 {
+			var parentAuthor int64
+			_ = tx.QueryRowContext(ctx, `SELECT account_id FROM posts WHERE id = ?`, p.ReplyToID).Scan(&parentAuthor)
+			notify = notify || parentAuthor == ownerID
+		}
+		if notify {
+			return s.notify(ctx, tx, "mention", p.AccountID, p.ID)
+		}
+		return nil
+	})
+}
+
+// UpdatePost replaces the editable parts of a stored post (content, summary, tags, attachments,
+// visibility, updated time) and, for the owner's posts, queues the Update activity.
+func (s *Store) UpdatePost(ctx context.Context, p *Post, out *Outgoing) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
+		extra := string(p.Extra)
+		if extra == "" {
+			extra = "{}"
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE posts SET summary = ?, sensitive = ?, content = ?, source = ?,
+			language = ?, recipients = ?, tags = ?, attachments = ?, extra = ?, updated = ?, url = ?
+			WHERE id = ? AND deleted_at = 0`,
+			p.Summary, p.Sensitive, p.Content, p.Source, p.Language, string(rcpt), jsonText(p.Tags),
+			jsonText(p.Attachments), extra, timeMS(p.Updated), p.URL, p.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if err := writePostTags(ctx, tx, p); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// DeletePost turns a post into a tombstone: its content, tags, likes, boosts and notifications go,
+// its row (IRI and ID) stays so the object answers 410 and is never stored again. For the owner's
+// posts the Delete activity is queued in the same transaction.
+func (s *Store) DeletePost(ctx context.Context, id int64, out *Outgoing) error {
+	now := s.nowMS()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE posts SET deleted_at = ?, content = '', source = '', summary = '',
+			tags = '[]', attachments = '[]', extra = '{}', pinned_at = 0 WHERE id = ? AND deleted_at = 0`, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, q := range []string{
+			`DELETE FROM post_tags WHERE post_id = ?`,
+			`DELETE FROM post_mentions WHERE post_id = ?`,
+			`DELETE FROM likes WHERE post_id = ?`,
+			`DELETE FROM boosts WHERE post_id = ?`,
+			`DELETE FROM notifications WHERE post_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// Page selects a slice of a time-ordered list: items with MinID < id < MaxID, newest first
+// (or oldest first when MinID is set, like Mastodon's min_id), at most Limit of them.
+type Page struct {
+	MaxID int64
+	MinID int64
+	Limit int
+}
+
+func (p Page) bounds() (maxID, minID int64, limit int, asc bool) {
+	maxID, minID, limit = p.MaxID, p.MinID, p.Limit
+	if maxID <= 0 {
+		maxID = 1<<63 - 1
+	}
+	if limit <= 0 {
+		limit = 20
+	}
+	limit = min(limit, 200)
+	return maxID, minID, limit, p.MinID > 0
+}
+
+// AccountPosts lists an account's posts that are not deleted, newest first. With publicOnly only
+// public and unlisted posts are listed.
+func (s *Store) AccountPosts(ctx context.Context, accountID int64, publicOnly bool, pg Page) ([]*Post, error) {
+	maxID, minID, limit, asc := pg.bounds()
+	vis := ""
+	if publicOnly {
+		vis = ` AND visibility IN ('public', 'unlisted')`
+	}
+	order := "DESC"
+	if asc {
+		order = "ASC"
+	}
+	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+postCols+` FROM posts
+		WHERE account_id = ? AND id < ? AND id > ? AND deleted_at = 0`+vis+`
+		ORDER BY id `+order+` LIMIT ?`, accountID, maxID, minID, limit))
+	if asc {
+		reversePosts(posts)
+	}
+	return posts, err
+}
+
+// CountPosts counts an account's live posts (public and unlisted only, with publicOnly).
+func (s *Store) CountPosts(ctx context.Context, accountID int64, publicOnly bool) (int, error) {
+	vis := ""
+	if publicOnly {
+		vis = ` AND visibility IN ('public', 'unlisted')`
+	}
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE account_id = ? AND deleted_at = 0`+vis,
+		accountID).Scan(&n)
+	return n, err
+}
+
+// PinnedPosts lists an account's pinned posts, most recently pinned first.
+func (s *Store) PinnedPosts(ctx context.Context, accountID int64) ([]*Post, error) {
+	return scanPosts(s.r.QueryContext(ctx, `SELECT `+postCols+` FROM posts
+		WHERE account_id = ? AND pinned_at > 0 AND deleted_at = 0 ORDER BY pinned_at DESC`, accountID))
+}
+
+// Replies lists the stored, live replies to the post with IRI iri, oldest first.
+func (s *Store) Replies(ctx context.Context, iri string, limit int) ([]*Post, error) {
+	return scanPosts(s.r.QueryContext(ctx, `SELECT `+postCols+` FROM posts
+		WHERE in_reply_to = ? AND deleted_at = 0 ORDER BY id LIMIT ?`, iri, limit))
+}
+
+func reversePosts(p []*Post) {
+	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+		p[i], p[j] = p[j], p[i]
+	}
+}
+
+// PostCounts are the interaction counts of a post.
+type PostCounts struct {
+	Replies, Likes, Boosts int
+}
+
+// Counts returns how many replies, likes and boosts Roost knows of for a post.
+func (s *Store) Counts(ctx context.Context, p *Post) (PostCounts, error) {
+	var c PostCounts
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM posts WHERE in_reply_to = ? AND deleted_at = 0),
+		(SELECT count(*) FROM likes WHERE post_id = ?),
+		(SELECT count(*) FROM boosts WHERE post_id = ?)`, p.IRI, p.ID, p.ID).Scan(&c.Replies, &c.Likes, &c.Boosts)
+	return c, err
+}
+
+// Mentioned reports whether the post mentions the account.
+func (s *Store) Mentioned(ctx context.Context, postID, accountID int64) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM post_mentions WHERE post_id = ? AND account_id = ?`,
+		postID, accountID).Scan(&n)
+	return n > 0, err
+}
+
+func ownerAccountID(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE local = 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}

@@ -1,0 +1,233 @@
+// Package store is Roost's only code that speaks SQL: one SQLite file, one writer connection, a
+// read-only pool, embedded migrations, and the durable queues for incoming and outgoing activities.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	// ErrNotFound means no row matched.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the write would break a uniqueness rule (a duplicate).
+	ErrConflict = errors.New("conflict")
+	// ErrSchemaTooNew means the database was written by a newer Roost.
+	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is an open Roost database.
+type Store struct {
+	w   *sql.DB // exactly one connection: SQLite has one writer anyway, and this avoids SQLITE_BUSY
+	r   *sql.DB // query_only readers
+	ids idGen
+	now func() time.Time
+}
+
+// Open opens (creating if needed) the SQLite database at file, checks it is in WAL mode and
+// applies pending migrations. It refuses a database whose schema is newer than this binary.
+func Open(ctx context.Context, file string) (*Store, error) {
+	// busy_timeout must come first: the journal_mode pragma itself may need to wait for a lock.
+	// synchronous(FULL): a commit that Roost acknowledged survives power loss, not only a crash.
+	w, err := sql.Open("sqlite", dsn(file, "_txlock=immediate",
+		"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "synchronous(FULL)"))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	if mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open %s: journal_mode is %q, want wal", file, mode)
+	}
+
+	r, err := sql.Open("sqlite", dsn(file, "", "busy_timeout(10000)", "foreign_keys(ON)", "query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(4)
+
+	s := &Store{w: w, r: r, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func dsn(file, extra string, pragmas ...string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	// The path is a URI path here: escape what SQLite's URI parser would read otherwise.
+	path := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(file)
+	s := "file:" + path + "?" + q.Encode()
+	if extra != "" {
+		s += "&" + extra
+	}
+	return s
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Now returns the store's clock. Tests may replace it with SetClock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// SetClock replaces the clock used for timestamps and due times (tests only).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
+
+// migrate applies the embedded migrations newer than PRAGMA user_version, each in its own
+// transaction together with the user_version bump, so a failed migration changes nothing.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var current int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(names) {
+		return fmt.Errorf("%w: database is at version %d, this binary knows %d", ErrSchemaTooNew, current, len(names))
+	}
+	for i, name := range names {
+		version := i + 1
+		if n, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); err != nil || n != version {
+			return fmt.Errorf("migration %s: file names must be numbered 0001, 0002, ... without gaps", name)
+		}
+		if version <= current {
+			continue
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction and commits it when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// SchemaVersion returns PRAGMA user_version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns an error unless it reports "ok".
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	var res string
+	if err := s.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return err
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check: %s", res)
+	}
+	return nil
+}
+
+// idGen makes time-ordered 64-bit IDs: milliseconds since the Unix epoch shifted left by 16 bits,
+// plus a sequence within the millisecond, as Mastodon does. IDs from one generator never repeat
+// and never go backwards, even if the clock does.
+type idGen struct {
+	mu   sync.Mutex
+	last int64
+}
+
+func (g *idGen) next(t time.Time) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	id := t.UnixMilli() << 16
+	if id <= g.last {
+		id = g.last + 1
+		if id&0x8000 != 0 { // the local half of this millisecond is used up: take the next one
+			id = (id>>16 + 1) << 16
+		}
+	}
+	g.last = id
+	return id
+}
+
+// NewID returns a fresh time-ordered ID for a local object.
+func (s *Store) NewID() int64 { return s.ids.next(s.now()) }
+
+// IDAt returns an ID that sorts at time t, for remote objects stored with their published time.
+// The low 15 bits come from key, so the same object gets the same ID on a retry, and bit 15 is
+// set, so remote IDs never collide with local ones (whose sequence stays below 0x8000).
+func IDAt(t time.Time, key string) int64 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return t.UnixMilli()<<16 | 0x8000 | int64(h&0x7fff)
+}
+
+// IDTime returns the time encoded in a time-ordered ID.
+func IDTime(id int64) time.Time { return time.UnixMilli(id >> 16) }
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
