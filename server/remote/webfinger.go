@@ -1,0 +1,155 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// JRDAccept is the Accept header of WebFinger requests (RFC 7033 §10.2).
+const JRDAccept = "application/jrd+json, application/json"
+
+// ErrBadHandle means a WebFinger handle is not of the form user@host.
+var ErrBadHandle = errors.New("remote: bad handle")
+
+// ErrNoActor means a WebFinger answer names no ActivityPub actor.
+var ErrNoActor = errors.New("remote: no actor link")
+
+// JRD is a WebFinger JSON Resource Descriptor (RFC 7033 §4.4).
+type JRD struct {
+	Subject string   `json:"subject"`
+	Aliases []string `json:"aliases"`
+	Links   []Link   `json:"links"`
+}
+
+// Link is one link of a [JRD].
+type Link struct {
+	Rel      string `json:"rel"`
+	Type     string `json:"type"`
+	Href     string `json:"href"`
+	Template string `json:"template"`
+}
+
+// SplitHandle parses "user@host", "@user@host" or "acct:user@host" into user and host (host may
+// carry a port). The host is lower-cased.
+func SplitHandle(handle string) (user, host string, err error) {
+	h := strings.TrimSpace(handle)
+	if len(h) >= 5 && strings.EqualFold(h[:5], "acct:") {
+		h = h[5:]
+	}
+	h = strings.TrimPrefix(h, "@")
+	user, host, ok := strings.Cut(h, "@")
+	if !ok || user == "" || host == "" ||
+		strings.ContainsAny(user, "@/?#\\ \t\r\n\x00") || strings.ContainsAny(host, "@/?#\\ \t\r\n\x00%") {
+		return "", "", fmt.Errorf("%w: %q", ErrBadHandle, handle)
+	}
+	// The host must survive a URL round trip unchanged, so nothing can be smuggled into the
+	// request line.
+	u := &url.URL{Scheme: "https", Host: host}
+	p, err := url.Parse(u.String())
+	if err != nil || p.Host != host || p.Hostname() == "" {
+		return "", "", fmt.Errorf("%w: host %q", ErrBadHandle, host)
+	}
+	if port := p.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("%w: port %q", ErrBadHandle, port)
+		}
+	}
+	return user, strings.ToLower(host), nil
+}
+
+// WebFinger resolves a handle ("user@host", "@user@host" or "acct:user@host") to the IRI of its
+// ActivityPub actor: the href of the rel="self" link with an ActivityStreams type. It asks
+// https://host/.well-known/webfinger?resource=acct:user@host (and, with Config.AllowHTTP, falls back to
+// http when https fails to connect). The caller then fetches the actor with [Client.Fetch], which
+// checks the actor's id.
+func (c *Client) WebFinger(ctx context.Context, handle string) (string, error) {
+	user, host, err := SplitHandle(handle)
+	if err != nil {
+		return "", fmt.Errorf("webfinger: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	u := &url.URL{
+		Scheme:   "https",
+		Host:     host,
+		Path:     "/.well-known/webfinger",
+		RawQuery: url.Values{"resource": {"acct:" + user + "@" + host}}.Encode(),
+	}
+	iri, err := c.webfinger(ctx, u)
+	if err != nil && c.cfg.AllowHTTP && ctx.Err() == nil && !errors.Is(err, ErrForbiddenAddress) && !isAnswer(err) {
+		u.Scheme = "http"
+		iri, err = c.webfinger(ctx, u)
+	}
+	if err != nil {
+		return "", fmt.Errorf("webfinger %s@%s: %w", user, host, err)
+	}
+	return iri, nil
+}
+
+// isAnswer reports whether err came from a server that answered, so trying plain http is pointless.
+func isAnswer(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) || errors.Is(err, ErrNoActor) || errors.Is(err, ErrTooLarge) ||
+		errors.Is(err, ErrContentType) || errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrForbiddenURL)
+}
+
+// webfinger performs one WebFinger request to u.
+func (c *Client) webfinger(ctx context.Context, u *url.URL) (string, error) {
+	u, err := c.checkParsed(u)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.get(ctx, u, JRDAccept, Signer{})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		drain(resp.Body)
+		return "", statusError(resp, c.now())
+	}
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil ||
+		(mt != "application/jrd+json" && mt != "application/json") {
+		return "", fmt.Errorf("%w: %q", ErrContentType, resp.Header.Get("Content-Type"))
+	}
+	body, err := readLimited(resp, c.cfg.MaxBody)
+	if err != nil {
+		return "", err
+	}
+	href, err := ActorFromJRD(body)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.checkURL(href); err != nil {
+		return "", fmt.Errorf("actor link %q: %w", href, err)
+	}
+	return href, nil
+}
+
+// ActorFromJRD parses a JRD and returns the href of its first rel="self" link whose type is an
+// ActivityStreams type ([IsActivityType]) and whose href is an absolute http(s) URL.
+func ActorFromJRD(body []byte) (string, error) {
+	var jrd JRD
+	if err := json.Unmarshal(body, &jrd); err != nil {
+		return "", fmt.Errorf("decode jrd: %w", err)
+	}
+	for _, l := range jrd.Links {
+		if l.Rel != "self" || !IsActivityType(l.Type) {
+			continue
+		}
+		u, err := url.Parse(l.Href)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			strings.ContainsAny(l.Href, "\r\n\x00") {
+			continue
+		}
+		return l.Href, nil
+	}
+	return "", ErrNoActor
+}
