@@ -1,0 +1,139 @@
+package content
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
+)
+
+// Sanitizer holds the bluemonday policies (build once; safe for concurrent
+// use). There is no package-level state: construct it with [NewSanitizer].
+type Sanitizer struct {
+	remote *bluemonday.Policy // HTML from other servers
+	local  *bluemonday.Policy // output of Renderer: same allow-list, plus the rel values we set ourselves
+}
+
+// Class values kept on span and a, after Mastodon's class allow-list
+// (app/lib/sanitize_config.rb) narrowed to what our CSS styles.
+var (
+	spanClass = regexp.MustCompile(`^(?:h-card|mention|hashtag|ellipsis|invisible)(?:\s+(?:h-card|mention|hashtag|ellipsis|invisible))*$`)
+	linkClass = regexp.MustCompile(`^(?:u-url|mention|hashtag|status-link|unhandled-link)(?:\s+(?:u-url|mention|hashtag|status-link|unhandled-link))*$`)
+	codeClass = regexp.MustCompile(`^language-[A-Za-z0-9_+#.-]{1,40}$`)
+	olStart   = regexp.MustCompile(`^-?[0-9]{1,9}$`)
+	reversed  = regexp.MustCompile(`^(?:reversed)?$`)
+	localRel  = regexp.MustCompile(`^(?:tag|nofollow noopener noreferrer)$`)
+	blank     = regexp.MustCompile(`^_blank$`)
+)
+
+// NewSanitizer builds the policies. Building them is the expensive part, so
+// make one Sanitizer at start-up and share it.
+func NewSanitizer() *Sanitizer {
+	remote := basePolicy()
+	// Forced on every link from another server, whatever it carried: the
+	// remote rel and target attributes are not on the allow-list at all.
+	remote.RequireNoFollowOnLinks(true)
+	remote.RequireNoReferrerOnLinks(true)
+	remote.AddTargetBlankToFullyQualifiedLinks(true) // also adds rel=noopener
+
+	local := basePolicy()
+	local.AllowAttrs("rel").Matching(localRel).OnElements("a")
+	local.AllowAttrs("target").Matching(blank).OnElements("a")
+
+	return &Sanitizer{remote: remote, local: local}
+}
+
+// basePolicy is the GoToSocial/Mastodon-like allow-list shared by remote
+// HTML and rendered local posts (GoToSocial internal/text/sanitize.go).
+func basePolicy() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements(
+		"p", "br", "span", "del", "s", "pre", "code", "blockquote",
+		"ol", "ul", "li", "strong", "b", "em", "i", "u", "sub", "sup",
+		"h1", "h2", "h3", "h4", "h5", "h6",
+	)
+	p.AllowAttrs("class").Matching(spanClass).OnElements("span")
+	p.AllowAttrs("class").Matching(codeClass).OnElements("code")
+	p.AllowAttrs("start").Matching(olStart).OnElements("ol")
+	p.AllowAttrs("reversed").Matching(reversed).OnElements("ol")
+
+	// An a with no surviving href is dropped by bluemonday, keeping its text.
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("class").Matching(linkClass).OnElements("a")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(false) // a relative URL from another server would point at us
+	p.AllowURLSchemeWithCustomPolicy("http", hasHost)
+	p.AllowURLSchemeWithCustomPolicy("https", hasHost)
+	p.AllowURLSchemes("mailto")
+	return p
+}
+
+// hasHost rejects opaque forms such as "http:foo" that parse but go nowhere.
+func hasHost(u *url.URL) bool { return u.Host != "" && u.Opaque == "" }
+
+// Remote sanitizes post and bio HTML from another server with a
+// GoToSocial/Mastodon-like allow-list: paragraphs, line breaks, lists,
+// quotes, code, headings and inline emphasis; span classes only for
+// Mastodon's microformats; links only to http, https and mailto, with
+// rel="nofollow noreferrer noopener" (and target="_blank" on http(s)) forced.
+// Images, styles, scripts, event handlers, frames and forms never survive.
+func (s *Sanitizer) Remote(h string) HTML {
+	return HTML(strings.TrimSpace(s.remote.Sanitize(h)))
+}
+
+// sanitizeLocal sanitizes the Renderer's output.
+func (s *Sanitizer) sanitizeLocal(h string) HTML {
+	return HTML(strings.TrimSpace(s.local.Sanitize(h)))
+}
+
+// Text strips all markup and returns plain text, with entities decoded once,
+// for names, alt text, poll options and content warnings. A br becomes a
+// newline and the end of a block (a paragraph gets two) a newline; nothing
+// else is collapsed, and the result is trimmed. The result is text, not
+// HTML: it must be escaped on output, as templ and encoding/json do.
+func (s *Sanitizer) Text(h string) string {
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(h))
+	skip := 0 // depth inside elements whose content is never text
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return strings.TrimSpace(b.String())
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text()) // z.Text decodes entities
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "br":
+				if skip == 0 {
+					b.WriteByte('\n')
+				}
+			case "script", "style", "template", "noscript", "iframe", "noembed", "noframes", "object", "svg", "math", "textarea", "title", "select":
+				if tt == html.StartTagToken {
+					skip++
+				}
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style", "template", "noscript", "iframe", "noembed", "noframes", "object", "svg", "math", "textarea", "title", "select":
+				if skip > 0 {
+					skip--
+				}
+			case "p":
+				if skip == 0 {
+					b.WriteString("\n\n")
+				}
+			case "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
+				if skip == 0 {
+					b.WriteByte('\n')
+				}
+			}
+		}
+	}
+}
