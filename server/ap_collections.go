@@ -1,0 +1,190 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"roost/server/activitypub"
+	"roost/store"
+)
+
+// collectionPageSize is how many items one page of a served collection holds.
+const collectionPageSize = 20
+
+// pageRequest reads the paging query of a collection request: ?page=true for the first page,
+// ?max_id=N for later ones. It reports false when the request is for the collection itself.
+func pageRequest(r *http.Request) (store.Page, bool) {
+	q := r.URL.Query()
+	if q.Get("page") == "" && q.Get("max_id") == "" {
+		return store.Page{}, false
+	}
+	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
+	return store.Page{MaxID: maxID, Limit: collectionPageSize}, true
+}
+
+// collection answers a paged OrderedCollection: the collection with totalItems and a link to the
+// first page, or the page asked for. items returns the page's items and the cursor of the last one.
+func (s *Server) collection(w http.ResponseWriter, r *http.Request, id string, total int,
+	items func(pg store.Page) ([]any, int64, error)) {
+	pg, isPage := pageRequest(r)
+	if !isPage {
+		writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{
+			Context: activitypub.Context(), ID: id, Type: "OrderedCollection", TotalItems: total,
+			First: id + "?page=true",
+		})
+		return
+	}
+	list, last, err := items(pg)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	page := &activitypub.OrderedCollectionPage{
+		Context: activitypub.Context(), ID: id + "?" + r.URL.RawQuery, Type: "OrderedCollectionPage",
+		TotalItems: total, PartOf: id, OrderedItems: list,
+	}
+	if page.OrderedItems == nil {
+		page.OrderedItems = []any{}
+	}
+	if len(list) == pg.Limit {
+		page.Next = id + "?page=true&max_id=" + strconv.FormatInt(last, 10)
+	}
+	writeAS(w, r, http.StatusOK, page)
+}
+
+func (s *Server) isOwnerPath(w http.ResponseWriter, r *http.Request) bool {
+	if r.PathValue("name") != s.owner.Account.Username {
+		s.notFound(w, r)
+		return false
+	}
+	return true
+}
+
+// showOutbox serves the owner's public and unlisted posts as Create activities, newest first.
+func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
+	if !s.isOwnerPath(w, r) {
+		return
+	}
+	ctx := r.Context()
+	total, err := s.st.CountPosts(ctx, s.owner.Account.ID, true)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.collection(w, r, s.owner.Account.Outbox, total, func(pg store.Page) ([]any, int64, error) {
+		posts, err := s.st.AccountPosts(ctx, s.owner.Account.ID, true, pg)
+		if err != nil {
+			return nil, 0, err
+		}
+		var items []any
+		var last int64
+		for _, p := range posts {
+			doc, err := s.createDoc(p)
+			if err != nil {
+				return nil, 0, err
+			}
+			doc.Context = nil
+			items = append(items, doc)
+			last = p.ID
+		}
+		return items, last, nil
+	})
+}
+
+// showFollowers serves the IRIs of the owner's accepted followers.
+func (s *Server) showFollowers(w http.ResponseWriter, r *http.Request) {
+	s.showFollows(w, r, s.owner.Account.FollowersURL, s.st.Followers, true)
+}
+
+// showFollowing serves the IRIs of the accounts the owner follows.
+func (s *Server) showFollowing(w http.ResponseWriter, r *http.Request) {
+	s.showFollows(w, r, s.owner.Account.FollowingURL, s.st.Following, false)
+}
+
+func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
+	list func(ctx context.Context, accountID int64, state string, pg store.Page) ([]store.FollowEntry, error), followers bool) {
+	if !s.isOwnerPath(w, r) {
+		return
+	}
+	ctx := r.Context()
+	nFollowers, nFollowing, err := s.st.CountFollows(ctx, s.owner.Account.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	total := nFollowing
+	if followers {
+		total = nFollowers
+	}
+	s.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {
+		entries, err := list(ctx, s.owner.Account.ID, store.Accepted, pg)
+		if err != nil {
+			return nil, 0, err
+		}
+		var items []any
+		var last int64
+		for _, e := range entries {
+			items = append(items, e.Account.IRI)
+			last = e.Follow.ID
+		}
+		return items, last, nil
+	})
+}
+
+// showFeatured serves the owner's pinned posts as an OrderedCollection of Notes.
+func (s *Server) showFeatured(w http.ResponseWriter, r *http.Request) {
+	if !s.isOwnerPath(w, r) {
+		return
+	}
+	posts, err := s.st.PinnedPosts(r.Context(), s.owner.Account.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	items := []any{}
+	for _, p := range posts {
+		if visibleToPublic(p) {
+			items = append(items, s.noteDoc(p))
+		}
+	}
+	writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{
+		Context: activitypub.Context(), ID: s.actorIRI() + "/collections/featured", Type: "OrderedCollection",
+		TotalItems: len(items), OrderedItems: items,
+	})
+}
+
+// showFeaturedTags serves the owner's featured hashtags (none yet).
+func (s *Server) showFeaturedTags(w http.ResponseWriter, r *http.Request) {
+	if !s.isOwnerPath(w, r) {
+		return
+	}
+	writeAS(w, r, http.StatusOK, &activitypub.Collection{
+		Context: activitypub.Context(), ID: s.actorIRI() + "/collections/tags", Type: "Collection",
+		TotalItems: 0, Items: []any{},
+	})
+}
+
+// showReplies serves the replies Roost knows to one of the owner's public posts.
+func (s *Server) showReplies(w http.ResponseWriter, r *http.Request) {
+	p, err := s.ownPost(r)
+	if err != nil || !p.DeletedAt.IsZero() || !visibleToPublic(p) {
+		s.notFound(w, r)
+		return
+	}
+	replies, err := s.st.Replies(r.Context(), p.IRI, 200)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	items := []any{}
+	for _, rp := range replies {
+		if visibleToPublic(rp) {
+			items = append(items, rp.IRI)
+		}
+	}
+	writeAS(w, r, http.StatusOK, &activitypub.Collection{
+		Context: activitypub.Context(), ID: p.IRI + "/replies", Type: "Collection",
+		TotalItems: len(items), Items: items,
+	})
+}

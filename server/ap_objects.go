@@ -1,0 +1,191 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"roost/server/activitypub"
+	"roost/store"
+)
+
+// noteDoc is the ActivityPub face of one of the owner's posts.
+func (s *Server) noteDoc(p *store.Post) *activitypub.Object {
+	n := &activitypub.Object{
+		ID:           p.IRI,
+		Type:         p.Type,
+		AttributedTo: activitypub.Ref{ID: s.actorIRI()},
+		Summary:      p.Summary,
+		Content:      p.Content,
+		Sensitive:    p.Sensitive || p.Summary != "",
+		Published:    asTime(p.Published),
+		Updated:      asTime(p.Updated),
+		URL:          activitypub.URLs{p.URL},
+		To:           p.To,
+		CC:           p.CC,
+		Replies:      activitypub.Ref{ID: p.IRI + "/replies"},
+	}
+	if p.Language != "" {
+		n.ContentMap = map[string]string{p.Language: p.Content}
+	}
+	if p.InReplyTo != "" {
+		n.InReplyTo = activitypub.Ref{ID: p.InReplyTo}
+	}
+	for _, t := range p.Tags {
+		n.Tag = append(n.Tag, activitypub.Tag{Type: t.Type, Name: t.Name, Href: t.Href})
+	}
+	for _, a := range p.Attachments {
+		n.Attachment = append(n.Attachment, activitypub.Attachment{Type: a.Type, MediaType: a.MediaType, URL: a.URL,
+			Name: a.Name, Blurhash: a.Blurhash, Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
+	}
+	return n
+}
+
+// wrap returns an activity of type typ by the owner around object.
+func (s *Server) wrap(iri, typ string, object any, to, cc []string, published string) (*activitypub.Activity, error) {
+	ref, err := activitypub.Embed(object)
+	if err != nil {
+		return nil, err
+	}
+	return &activitypub.Activity{
+		Context:   activitypub.Context(),
+		ID:        iri,
+		Type:      typ,
+		Actor:     activitypub.Ref{ID: s.actorIRI()},
+		Object:    ref,
+		To:        to,
+		CC:        cc,
+		Published: published,
+	}, nil
+}
+
+// createDoc is the Create activity of one of the owner's posts.
+func (s *Server) createDoc(p *store.Post) (*activitypub.Activity, error) {
+	return s.wrap(p.IRI+"/activity", "Create", s.noteDoc(p), p.To, p.CC, asTime(p.Published))
+}
+
+// visibleToPublic reports whether anyone may fetch the post without proving who they are.
+func visibleToPublic(p *store.Post) bool {
+	return p.Visibility == store.Public || p.Visibility == store.Unlisted
+}
+
+// ownPost loads one of the owner's live posts from the {id} path value.
+func (s *Server) ownPost(r *http.Request) (*store.Post, error) {
+	if r.PathValue("name") != s.owner.Account.Username {
+		return nil, store.ErrNotFound
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, store.ErrNotFound
+	}
+	p, err := s.st.PostByID(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if p.AccountID != s.owner.Account.ID {
+		return nil, store.ErrNotFound
+	}
+	return p, nil
+}
+
+// canSee reports whether the request may see p: public and unlisted posts are for everyone; a
+// followers-only or direct post needs a signed request from an actor in its audience.
+func (s *Server) canSee(r *http.Request, p *store.Post) bool {
+	if visibleToPublic(p) {
+		return true
+	}
+	viewer, err := s.verifyGet(r)
+	if err != nil {
+		return false
+	}
+	if ok, _ := s.st.Mentioned(r.Context(), p.ID, viewer.ID); ok {
+		return true
+	}
+	if p.Visibility == store.Private {
+		ok, _ := s.st.IsFollowing(r.Context(), viewer.ID, s.owner.Account.ID)
+		return ok
+	}
+	return false
+}
+
+// showPost answers /users/{name}/statuses/{id}: the Note for ActivityPub clients, the page for
+// people. A deleted post answers 410 with a Tombstone.
+func (s *Server) showPost(w http.ResponseWriter, r *http.Request) {
+	p, err := s.ownPost(r)
+	if err != nil {
+		s.notFoundOr(w, r, err)
+		return
+	}
+	if !activitypub.WantsJSON(r.Header.Get("Accept")) {
+		http.Redirect(w, r, p.URL, http.StatusFound)
+		return
+	}
+	if !p.DeletedAt.IsZero() {
+		writeAS(w, r, http.StatusGone, map[string]any{"@context": activitypub.Context(), "id": p.IRI,
+			"type": "Tombstone", "formerType": p.Type, "deleted": asTime(p.DeletedAt)})
+		return
+	}
+	if !s.canSee(r, p) {
+		s.notFound(w, r)
+		return
+	}
+	n := s.noteDoc(p)
+	n.Context = activitypub.Context()
+	writeAS(w, r, http.StatusOK, n)
+}
+
+// showCreate answers /users/{name}/statuses/{id}/activity with the post's Create.
+func (s *Server) showCreate(w http.ResponseWriter, r *http.Request) {
+	p, err := s.ownPost(r)
+	if err != nil {
+		s.notFoundOr(w, r, err)
+		return
+	}
+	if !p.DeletedAt.IsZero() || !s.canSee(r, p) {
+		s.notFound(w, r)
+		return
+	}
+	doc, err := s.createDoc(p)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	writeAS(w, r, http.StatusOK, doc)
+}
+
+// showActivity answers /users/{name}/activities/{id}: the owner's Follow, Like, Announce,
+// Accept and similar activities, so peers can dereference their ids. Activities about posts the
+// public cannot see, and Blocks, are not shown.
+func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("name") != s.owner.Account.Username {
+		s.notFound(w, r)
+		return
+	}
+	a, err := s.st.ActivityByIRI(r.Context(), s.actorIRI()+"/activities/"+r.PathValue("id"))
+	if err != nil {
+		s.notFoundOr(w, r, err)
+		return
+	}
+	switch a.Type {
+	case "Follow", "Like", "Accept", "Reject":
+	case "Announce", "Update", "Delete", "Undo":
+		if !a.Public {
+			s.notFound(w, r)
+			return
+		}
+	default:
+		s.notFound(w, r)
+		return
+	}
+	var doc json.RawMessage = a.Body
+	writeAS(w, r, http.StatusOK, doc)
+}
+
+func (s *Server) notFoundOr(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	s.serverError(w, r, err)
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/server/remote"
+	"roost/server/signature"
+	"roost/store"
+)
+
+// postInbox receives an activity on the owner's inbox or the shared inbox. The order of checks:
+// content type, size, JSON shape, signature policy, domain blocks, the key (fetched and cached),
+// the signature itself, signer == actor. Then the raw activity is committed to the store and the
+// answer is 202; processing happens from the store, so nothing acknowledged is lost in a crash.
+func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
+	if name := r.PathValue("name"); name != "" && name != s.owner.Account.Username {
+		s.notFound(w, r)
+		return
+	}
+	if !activitypub.IsContentType(r.Header.Get("Content-Type")) {
+		inboxError(w, http.StatusUnsupportedMediaType, "content type must be application/activity+json")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, activitypub.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			inboxError(w, http.StatusRequestEntityTooLarge, "body over 1 MiB")
+			return
+		}
+		inboxError(w, http.StatusBadRequest, "could not read the body")
+		return
+	}
+	if err := activitypub.CheckShape(body); err != nil {
+		inboxError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	params, err := signature.Check(r, body, []string{s.cfg.Domain}, time.Now())
+	if err != nil {
+		s.log.Debug("inbox signature refused", slog.Any("err", err))
+		inboxError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	act, err := activitypub.DecodeActivity(body)
+	if err != nil {
+		inboxError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx := r.Context()
+	for _, iri := range []string{params.KeyID, act.Actor.ID} {
+		if s.isLocal(iri) {
+			inboxError(w, http.StatusForbidden, "activities from this server's own actors are not accepted")
+			return
+		}
+		if blocked, err := s.hostBlocked(ctx, iri); err != nil {
+			s.unavailable(w, err)
+			return
+		} else if blocked {
+			inboxError(w, http.StatusForbidden, "domain blocked")
+			return
+		}
+	}
+	signer, err := s.verifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+	if err != nil {
+		if isGoneActorDelete(err, act) {
+			// The actor and its key are gone (410) and we never knew it: nothing to delete. Say
+			// yes so the sender stops retrying, as Mastodon and Akkoma do.
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		s.log.Info("inbox signature not verified", slog.String("key_id", params.KeyID), slog.Any("err", err))
+		inboxError(w, http.StatusUnauthorized, "signature not verified")
+		return
+	}
+	if signer.IRI != act.Actor.ID {
+		inboxError(w, http.StatusUnauthorized, "the signer is not the activity's actor")
+		return
+	}
+	if blocked, _ := s.st.Blocked(ctx, signer.ID); blocked && act.Type != "Undo" && act.Type != "Delete" {
+		// Accept and drop, as Mastodon does: telling a blocked actor about the block helps nobody.
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	added, err := s.st.AddInbox(ctx, act.ID, signer.IRI, body)
+	if err != nil {
+		s.unavailable(w, err)
+		return
+	}
+	if err := s.st.HostHeard(ctx, signer.Host); err != nil {
+		s.log.Warn("record host heard", slog.Any("err", err))
+	}
+	w.WriteHeader(http.StatusAccepted)
+	if added {
+		s.wakeInbox()
+	}
+}
+
+func (s *Server) hostBlocked(ctx context.Context, iri string) (bool, error) {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return false, nil
+	}
+	return s.st.DomainBlocked(ctx, u.Hostname())
+}
+
+func isGoneActorDelete(err error, act *activitypub.Activity) bool {
+	return act.Type == "Delete" && act.Object.ID == act.Actor.ID &&
+		(errors.Is(err, remote.ErrGone) || errors.Is(err, remote.ErrNotFound))
+}
+
+// unavailable answers 503 when the store cannot take the write (disk full, read-only): the
+// sender will retry, and nothing half-written remains.
+func (s *Server) unavailable(w http.ResponseWriter, err error) {
+	s.log.Error("inbox store failed", slog.Any("err", err))
+	w.Header().Set("Retry-After", "60")
+	inboxError(w, http.StatusServiceUnavailable, "temporarily unable to store the activity")
+}
+
+func inboxError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	w.Write(b)
+}
+
+// verifyGet checks the HTTP Signature of a GET (authorized fetch of a non-public object) and
+// returns the signing actor.
+func (s *Server) verifyGet(r *http.Request) (*store.Account, error) {
+	params, err := signature.Check(r, nil, []string{s.cfg.Domain}, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if blocked, err := s.hostBlocked(r.Context(), params.KeyID); err != nil || blocked {
+		return nil, errBlocked
+	}
+	return s.verifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+}
+
+func (s *Server) wakeInbox() {
+	select {
+	case s.inboxCh <- struct{}{}:
+	default:
+	}
+}

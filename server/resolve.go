@@ -1,0 +1,329 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/server/remote"
+	"roost/server/signature"
+	"roost/store"
+)
+
+// errLocal means a remote document claimed to be one of Roost's own objects.
+var errLocal = errors.New("refusing a remote document for a local IRI")
+
+// accountRefresh is how old a cached remote actor may be before Roost fetches it again.
+const accountRefresh = 24 * time.Hour
+
+// fetchAS fetches an ActivityPub document through the guarded client, signed as the instance
+// actor. Roost never fetches its own IRIs over HTTP: they are answered from the store or refused.
+func (s *Server) fetchAS(ctx context.Context, iri string) ([]byte, error) {
+	if s.isLocal(iri) {
+		return nil, fmt.Errorf("fetch %s: %w", iri, errLocal)
+	}
+	u, err := url.Parse(iri)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", iri, err)
+	}
+	if blocked, err := s.st.DomainBlocked(ctx, u.Hostname()); err != nil || blocked {
+		return nil, fmt.Errorf("fetch %s: %w", iri, errBlocked)
+	}
+	body, _, err := s.remote.Fetch(ctx, iri, s.instanceSigner())
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", iri, err)
+	}
+	return body, nil
+}
+
+var errBlocked = errors.New("domain is blocked")
+
+// accountFromActor converts a fetched actor document to an account row, sanitizing every text
+// that will be shown.
+func (s *Server) accountFromActor(a *activitypub.Actor) *store.Account {
+	u, _ := url.Parse(a.ID)
+	acct := &store.Account{
+		IRI:          a.ID,
+		Type:         a.Type,
+		Username:     a.PreferredUsername,
+		Host:         strings.ToLower(u.Host),
+		DisplayName:  truncateRunes(s.sanitize.Text(a.Name), 200),
+		Summary:      string(s.sanitize.Remote(a.Summary)),
+		URL:          safeURL(a.URL.First()),
+		Inbox:        a.Inbox,
+		SharedInbox:  a.SharedInbox(),
+		Outbox:       a.Outbox,
+		FollowersURL: a.Followers,
+		FollowingURL: a.Following,
+		MovedTo:      a.MovedTo,
+		AlsoKnownAs:  a.AlsoKnownAs,
+		Locked:       a.ManuallyApprovesFollowers,
+		Discoverable: a.Discoverable,
+		Indexable:    a.Indexable,
+		Bot:          a.Type == "Service" || a.Type == "Application",
+		Published:    parseASTime(a.Published),
+	}
+	if acct.Username == "" {
+		acct.Username = lastSegment(a.ID)
+	}
+	if a.Icon != nil {
+		acct.AvatarURL = safeURL(a.Icon.URL)
+	}
+	if a.Image != nil {
+		acct.HeaderURL = safeURL(a.Image.URL)
+	}
+	for _, f := range a.Attachment {
+		if f.Type == "PropertyValue" {
+			acct.Fields = append(acct.Fields, store.Field{Name: truncateRunes(s.sanitize.Text(f.Name), 255),
+				Value: string(s.sanitize.Remote(f.Value))})
+		}
+	}
+	for _, k := range a.PublicKey {
+		if k.Owner == "" || k.Owner == a.ID {
+			acct.KeyID, acct.PublicKeyPEM = k.ID, k.PublicKeyPem
+			break
+		}
+	}
+	return acct
+}
+
+// fetchActor fetches and decodes an actor document, checking that it is a remote actor.
+func (s *Server) fetchActor(ctx context.Context, iri string) (*activitypub.Actor, error) {
+	body, err := s.fetchAS(ctx, iri)
+	if err != nil {
+		return nil, err
+	}
+	a, err := activitypub.DecodeActor(body)
+	if err != nil {
+		return nil, fmt.Errorf("actor %s: %w", iri, err)
+	}
+	if s.isLocal(a.ID) {
+		return nil, fmt.Errorf("actor %s: %w", iri, errLocal)
+	}
+	if !remote.SameOrigin(a.ID, iri) {
+		return nil, fmt.Errorf("actor %s: id %s: %w", iri, a.ID, remote.ErrIDMismatch)
+	}
+	return a, nil
+}
+
+// account returns the remote account iri, from the store when it was fetched recently, else
+// fetched and stored.
+func (s *Server) account(ctx context.Context, iri string) (*store.Account, error) {
+	if iri == s.owner.Account.IRI {
+		return s.st.AccountByID(ctx, s.owner.Account.ID)
+	}
+	a, err := s.st.AccountByIRI(ctx, iri)
+	if err == nil && time.Since(a.FetchedAt) < accountRefresh {
+		return a, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	doc, ferr := s.fetchActor(ctx, iri)
+	if ferr != nil {
+		if a != nil {
+			return a, nil // a stale copy beats none
+		}
+		return nil, ferr
+	}
+	return s.saveActor(ctx, doc, a)
+}
+
+// saveActor stores a fetched actor. A key change is accepted only when the new document came
+// from the actor's own origin (fetchActor checked that), as GoToSocial does.
+func (s *Server) saveActor(ctx context.Context, doc *activitypub.Actor, old *store.Account) (*store.Account, error) {
+	acct := s.accountFromActor(doc)
+	if old != nil && old.PublicKeyPEM != "" && acct.PublicKeyPEM == "" {
+		acct.KeyID, acct.PublicKeyPEM = old.KeyID, old.PublicKeyPEM
+	}
+	return s.st.UpsertAccount(ctx, acct)
+}
+
+// resolveHandle turns "@user@host", "user@host" or an actor/profile URL into a stored account.
+func (s *Server) resolveHandle(ctx context.Context, handle string) (*store.Account, error) {
+	handle = strings.TrimSpace(handle)
+	if strings.HasPrefix(handle, "https://") || strings.HasPrefix(handle, "http://") {
+		return s.account(ctx, handle)
+	}
+	user, host, err := remote.SplitHandle(handle)
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(user, s.owner.Account.Username) && s.ourHost(host) {
+		return s.st.AccountByID(ctx, s.owner.Account.ID)
+	}
+	if a, err := s.st.AccountByHandle(ctx, user, host); err == nil && time.Since(a.FetchedAt) < accountRefresh {
+		return a, nil
+	}
+	iri, err := s.remote.WebFinger(ctx, user+"@"+host)
+	if err != nil {
+		return nil, fmt.Errorf("look up %s@%s: %w", user, host, err)
+	}
+	a, err := s.account(ctx, iri)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(a.Host, host) && a.Username != "" {
+		// A split-domain server (handle on example.com, actor on social.example.com): keep the
+		// handle people use.
+		a.Host = strings.ToLower(host)
+		if a2, err := s.st.UpsertAccount(ctx, a); err == nil {
+			a = a2
+		}
+	}
+	return a, nil
+}
+
+// keyOwner resolves an HTTP Signature keyId to the account that owns it and its public key.
+// With refresh it ignores the cached key (the sender may have rotated it). The returned account
+// is not stored yet when it was fetched: the caller saves it once the signature verified.
+func (s *Server) keyOwner(ctx context.Context, keyID string, refresh bool) (*store.Account, *activitypub.Actor, error) {
+	if !refresh {
+		if a, err := s.st.AccountByKeyID(ctx, keyID); err == nil {
+			return a, nil, nil
+		}
+	}
+	body, err := s.fetchAS(ctx, keyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var probe struct {
+		ID           string `json:"id"`
+		Owner        string `json:"owner"`
+		PublicKeyPem string `json:"publicKeyPem"`
+		Inbox        any    `json:"inbox"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, nil, fmt.Errorf("key %s: %w", keyID, err)
+	}
+	var actor *activitypub.Actor
+	if probe.Inbox == nil && probe.Owner != "" {
+		// A key document (GoToSocial's /main-key): the owner must be on the key's origin and must
+		// list this key.
+		if !remote.SameOrigin(probe.Owner, keyID) {
+			return nil, nil, fmt.Errorf("key %s: owner %s on another origin", keyID, probe.Owner)
+		}
+		if actor, err = s.fetchActor(ctx, probe.Owner); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		if actor, err = activitypub.DecodeActor(body); err != nil {
+			return nil, nil, fmt.Errorf("key %s: %w", keyID, err)
+		}
+		if actor.Inbox == "" || (actor.PublicKey != nil && !hasKey(actor, keyID)) {
+			// A stub (some servers serve only the key at the key URL): fetch the actor itself.
+			if actor, err = s.fetchActor(ctx, actor.ID); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if !remote.SameOrigin(actor.ID, keyID) {
+		return nil, nil, fmt.Errorf("key %s: actor %s on another origin", keyID, actor.ID)
+	}
+	if s.isLocal(actor.ID) {
+		return nil, nil, errLocal
+	}
+	pk, ok := actor.PublicKey.Find(keyID)
+	if !ok {
+		return nil, nil, fmt.Errorf("key %s: actor %s does not list it", keyID, actor.ID)
+	}
+	if probe.PublicKeyPem != "" && strings.TrimSpace(probe.PublicKeyPem) != strings.TrimSpace(pk.PublicKeyPem) {
+		return nil, nil, fmt.Errorf("key %s: the key document and the actor disagree", keyID)
+	}
+	acct := s.accountFromActor(actor)
+	acct.KeyID, acct.PublicKeyPEM = pk.ID, pk.PublicKeyPem
+	return acct, actor, nil
+}
+
+func hasKey(a *activitypub.Actor, keyID string) bool {
+	_, ok := a.PublicKey.Find(keyID)
+	return ok
+}
+
+// verifyKey checks r's signature against the account's key, re-fetching the key once (at most
+// every five minutes per key) when the cached one fails. It returns the verified signer, stored.
+func (s *Server) verifyKey(ctx context.Context, r requestVerifier, keyID string) (*store.Account, error) {
+	acct, _, err := s.keyOwner(ctx, keyID, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkWithKey(r, acct); err == nil {
+		if acct.ID == 0 {
+			return s.st.UpsertAccount(ctx, acct)
+		}
+		return acct, nil
+	} else if acct.ID == 0 || !s.mayRefetchKey(keyID) {
+		return nil, err
+	}
+	fresh, _, err := s.keyOwner(ctx, keyID, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkWithKey(r, fresh); err != nil {
+		return nil, err
+	}
+	return s.st.UpsertAccount(ctx, fresh)
+}
+
+type requestVerifier func(pub any) error
+
+func (s *Server) checkWithKey(verify requestVerifier, a *store.Account) error {
+	pub, err := signature.ParsePublicKeyPEM(a.PublicKeyPEM)
+	if err != nil {
+		return fmt.Errorf("key of %s: %w", a.IRI, err)
+	}
+	return verify(pub)
+}
+
+func (s *Server) mayRefetchKey(keyID string) bool {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if last, ok := s.keyRefetch[keyID]; ok && time.Since(last) < 5*time.Minute {
+		return false
+	}
+	if len(s.keyRefetch) > 10000 {
+		clear(s.keyRefetch)
+	}
+	s.keyRefetch[keyID] = time.Now()
+	return true
+}
+
+func parseASTime(v string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05Z0700"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func lastSegment(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return ""
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	return p[strings.LastIndexByte(p, '/')+1:]
+}
+
+// safeURL returns u when it is an http(s) URL, else "" (no javascript: links from peers).
+func safeURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return u
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}

@@ -1,0 +1,166 @@
+// Package server is the Roost application: ActivityPub federation, discovery, the owner's actions
+// and the web pages, on top of the store.
+package server
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"roost/server/content"
+	"roost/server/delivery"
+	"roost/server/remote"
+	"roost/server/signature"
+	"roost/static"
+	"roost/store"
+)
+
+// Config is what Roost needs to know about where it runs.
+type Config struct {
+	// Domain is the host (and port, if not the default) the server is reached at: social.example.com.
+	Domain string
+	// HandleDomain is the domain of the owner's handle (@me@example.com); defaults to Domain.
+	HandleDomain string
+	// Scheme is "https" (the default) or "http" for local development.
+	Scheme string
+	// Username is the owner's username, used when the owner account is first created.
+	Username string
+	// AllowPrivate lets outgoing requests reach these private ranges (tests, local development).
+	AllowPrivate []netip.Prefix
+	// Version is the build's version, shown in NodeInfo and the User-Agent.
+	Version string
+	// Poll is how often the background workers look for work they were not told about (rows
+	// queued by another process, such as a `roost post` command). Default 1 s.
+	Poll time.Duration
+	// DeliveryWorkers bounds deliveries in flight (default 64).
+	DeliveryWorkers int
+}
+
+// Server is a configured Roost instance. It serves HTTP (Handler), runs the background workers
+// (Run) and performs the owner's actions (Post, Follow, ...).
+type Server struct {
+	cfg      Config
+	st       *store.Store
+	log      *slog.Logger
+	base     string // scheme://domain
+	owner    *store.Owner
+	key      *rsa.PrivateKey // the owner's
+	instKey  *rsa.PrivateKey // the instance actor's
+	remote   *remote.Client
+	sanitize *content.Sanitizer
+	md       *content.Renderer
+	deliver  *delivery.Worker
+	inboxCh  chan struct{}
+	assets   *static.Assets
+	instPub  string // the instance actor's public key PEM
+
+	keyMu      sync.Mutex
+	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
+}
+
+// New builds a Server on an open store. The owner account must exist (see Setup).
+func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*Server, error) {
+	if cfg.Domain == "" {
+		return nil, errors.New("config: domain is required")
+	}
+	if cfg.Scheme == "" {
+		cfg.Scheme = "https"
+	}
+	if cfg.HandleDomain == "" {
+		cfg.HandleDomain = cfg.Domain
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	s := &Server{
+		cfg:        cfg,
+		st:         st,
+		log:        log,
+		base:       cfg.Scheme + "://" + cfg.Domain,
+		inboxCh:    make(chan struct{}, 1),
+		keyRefetch: map[string]time.Time{},
+	}
+	owner, err := st.Owner(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load owner: %w", err)
+	}
+	if err := s.syncOwnerURLs(ctx, owner); err != nil {
+		return nil, err
+	}
+	if s.owner, err = st.Owner(ctx); err != nil {
+		return nil, err
+	}
+	if s.key, err = signature.ParsePrivateKeyPEM(s.owner.PrivateKeyPEM); err != nil {
+		return nil, fmt.Errorf("owner key: %w", err)
+	}
+	if s.instKey, err = signature.ParsePrivateKeyPEM(s.owner.InstanceKeyPEM); err != nil {
+		return nil, fmt.Errorf("instance key: %w", err)
+	}
+	s.remote = remote.New(remote.Config{
+		AllowPrivate: cfg.AllowPrivate,
+		AllowHTTP:    cfg.Scheme == "http" || len(cfg.AllowPrivate) > 0,
+		UserAgent:    fmt.Sprintf("Roost/%s (+%s/)", cfg.Version, s.base),
+	}, log.With("sub", "remote"))
+	if s.instPub, err = signature.EncodePublicKeyPEM(&s.instKey.PublicKey); err != nil {
+		return nil, err
+	}
+	s.assets = static.New()
+	s.sanitize = content.NewSanitizer()
+	s.md = content.NewRenderer(s.sanitize)
+	s.deliver = delivery.New(st, s.sendActivity, log.With("sub", "delivery"),
+		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
+	return s, nil
+}
+
+// syncOwnerURLs rewrites the owner's IRIs when the configured domain or scheme changed since the
+// account was created (for example a first run on localhost, then the real domain).
+func (s *Server) syncOwnerURLs(ctx context.Context, o *store.Owner) error {
+	want := s.ownerAccount(o.Account.Username)
+	a := o.Account
+	if a.IRI == want.IRI && a.Host == want.Host && a.Inbox == want.Inbox && a.URL == want.URL {
+		return nil
+	}
+	want.ID = a.ID
+	if err := s.st.UpdateOwnerURLs(ctx, want); err != nil {
+		return fmt.Errorf("update owner URLs: %w", err)
+	}
+	return nil
+}
+
+// Run runs the background workers (delivery and inbox processing) until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.deliver.Run(ctx) }()
+	go func() { defer wg.Done(); s.processInbox(ctx) }()
+	wg.Wait()
+	return nil
+}
+
+// Owner returns the owner's account as loaded at start.
+func (s *Server) Owner() *store.Account { return s.owner.Account }
+
+func (s *Server) sendActivity(ctx context.Context, inbox string, body []byte) error {
+	return s.remote.Post(ctx, inbox, body, remote.Signer{KeyID: s.owner.Account.KeyID, Key: s.key})
+}
+
+// instanceSigner signs outgoing fetches as the instance actor, so that peers requiring
+// authorized fetch answer us.
+func (s *Server) instanceSigner() remote.Signer {
+	return remote.Signer{KeyID: s.instanceActorIRI() + "#main-key", Key: s.instKey}
+}
+
+// ourHost reports whether host (with or without port) is this server or its handle domain.
+func (s *Server) ourHost(host string) bool {
+	host = strings.ToLower(host)
+	return host == strings.ToLower(s.cfg.Domain) || host == strings.ToLower(s.cfg.HandleDomain)
+}
