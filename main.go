@@ -60,6 +60,10 @@ The owner's commands (they work while the server runs; deliveries go out from th
   following                  list the accounts you follow
   requests [approve|reject @user@host]
                              list follow requests, or answer one
+  profile [flags]            show or change your profile: -name, -bio, -field NAME=VALUE
+                             (repeat; -field '' clears), -avatar URL, -header URL,
+                             -locked, -discoverable, -indexable, -bot (true|false),
+                             -alias @you@elsewhere (repeat; -alias '' clears)
 
 Every command takes -data DIR (env ROOST_DATA, default ./data).
 `
@@ -79,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
+	case "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
 		return ownerCommand(ctx, cmd, args, getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
@@ -291,6 +295,10 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		fs.StringVar(&in.InReplyTo, "reply-to", "", "ID or URL of the post this replies to")
 		fs.StringVar(&in.Language, "lang", "", "language code, e.g. en")
 	}
+	var profile profileFlags
+	if cmd == "profile" {
+		profile.register(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -332,6 +340,21 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		return nil
 	}
 	switch cmd {
+	case "profile":
+		if err := need(0, "[flags]"); err != nil {
+			return err
+		}
+		in, err := profile.input(fs)
+		if err != nil {
+			return err
+		}
+		a := srv.Owner()
+		if in != nil {
+			if a, err = srv.UpdateProfile(ctx, *in); err != nil {
+				return err
+			}
+		}
+		printProfile(stdout, a)
 	case "post":
 		if len(rest) == 0 {
 			return fmt.Errorf("post: %w: roost post [flags] TEXT", errUsage)
@@ -418,6 +441,100 @@ func printAccounts(w io.Writer, entries []store.FollowEntry) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, e := range entries {
 		fmt.Fprintf(tw, "@%s\t%s\t%s\t%s\n", e.Account.Handle(), e.Follow.State, e.Follow.CreatedAt.Format("2006-01-02"), e.Account.IRI)
+	}
+	tw.Flush()
+}
+
+// profileFlags are the flags of `roost profile`.
+type profileFlags struct {
+	name, bio, avatar, header            string
+	locked, discoverable, indexable, bot string
+	fields, aliases                      multiFlag
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func (p *profileFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.name, "name", "", "display name")
+	fs.StringVar(&p.bio, "bio", "", "bio (Markdown)")
+	fs.StringVar(&p.avatar, "avatar", "", "avatar image URL")
+	fs.StringVar(&p.header, "header", "", "header image URL")
+	fs.StringVar(&p.locked, "locked", "", "true: approve followers by hand")
+	fs.StringVar(&p.discoverable, "discoverable", "", "true: may be featured in directories")
+	fs.StringVar(&p.indexable, "indexable", "", "true: public posts may be indexed by search")
+	fs.StringVar(&p.bot, "bot", "", "true: an automated account")
+	fs.Var(&p.fields, "field", "profile field NAME=VALUE (repeat)")
+	fs.Var(&p.aliases, "alias", "another account of yours, @user@host or URL (repeat)")
+}
+
+// input turns the flags that were set into a ProfileInput (nil when none was set).
+func (p *profileFlags) input(fs *flag.FlagSet) (*server.ProfileInput, error) {
+	var in server.ProfileInput
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if len(set) == 0 || (len(set) == 1 && set["data"]) {
+		return nil, nil
+	}
+	str := func(name string, v *string) *string {
+		if set[name] {
+			return v
+		}
+		return nil
+	}
+	in.DisplayName, in.Bio = str("name", &p.name), str("bio", &p.bio)
+	in.AvatarURL, in.HeaderURL = str("avatar", &p.avatar), str("header", &p.header)
+	for name, dst := range map[string]**bool{"locked": &in.Locked, "discoverable": &in.Discoverable,
+		"indexable": &in.Indexable, "bot": &in.Bot} {
+		if !set[name] {
+			continue
+		}
+		v, ok := map[string]bool{"true": true, "false": false}[map[string]string{"locked": p.locked,
+			"discoverable": p.discoverable, "indexable": p.indexable, "bot": p.bot}[name]]
+		if !ok {
+			return nil, fmt.Errorf("-%s: use true or false", name)
+		}
+		*dst = &v
+	}
+	if set["field"] {
+		in.SetFields = true
+		for _, f := range p.fields {
+			if f == "" {
+				continue
+			}
+			name, value, ok := strings.Cut(f, "=")
+			if !ok {
+				return nil, fmt.Errorf("-field %q: use NAME=VALUE", f)
+			}
+			in.Fields = append(in.Fields, store.Field{Name: name, Value: value})
+		}
+	}
+	if set["alias"] {
+		in.SetAliases = true
+		for _, a := range p.aliases {
+			if a != "" {
+				in.AlsoKnownAs = append(in.AlsoKnownAs, a)
+			}
+		}
+	}
+	return &in, nil
+}
+
+func printProfile(w io.Writer, a *store.Account) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "handle\t@%s\n", a.Handle())
+	fmt.Fprintf(tw, "actor\t%s\n", a.IRI)
+	fmt.Fprintf(tw, "name\t%s\n", a.DisplayName)
+	fmt.Fprintf(tw, "bio\t%s\n", a.Summary)
+	for _, f := range a.Fields {
+		fmt.Fprintf(tw, "field\t%s = %s\n", f.Name, f.Value)
+	}
+	fmt.Fprintf(tw, "avatar\t%s\nheader\t%s\n", a.AvatarURL, a.HeaderURL)
+	fmt.Fprintf(tw, "locked\t%t\ndiscoverable\t%t\nindexable\t%t\nbot\t%t\n", a.Locked, a.Discoverable, a.Indexable, a.Bot)
+	for _, aka := range a.AlsoKnownAs {
+		fmt.Fprintf(tw, "alias\t%s\n", aka)
 	}
 	tw.Flush()
 }

@@ -95,8 +95,10 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, err)
 		return
 	}
-	if err := s.st.HostHeard(ctx, signer.Host); err != nil {
-		s.log.Warn("record host heard", slog.Any("err", err))
+	if u, err := url.Parse(params.KeyID); err == nil {
+		if err := s.st.HostHeard(ctx, u.Host); err != nil {
+			s.log.Warn("record host heard", slog.Any("err", err))
+		}
 	}
 	w.WriteHeader(http.StatusAccepted)
 	if added {

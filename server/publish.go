@@ -543,3 +543,111 @@ func (s *Server) Following(ctx context.Context) ([]store.FollowEntry, error) {
 	pending, err := s.st.Following(ctx, s.owner.Account.ID, store.Pending, store.Page{Limit: 200})
 	return append(acc, pending...), err
 }
+
+// ProfileInput changes the owner's profile; nil fields stay as they are.
+type ProfileInput struct {
+	DisplayName  *string
+	Bio          *string // Markdown
+	Fields       []store.Field
+	SetFields    bool
+	AvatarURL    *string
+	HeaderURL    *string
+	Locked       *bool
+	Discoverable *bool
+	Indexable    *bool
+	Bot          *bool
+	AlsoKnownAs  []string // actor IRIs or @user@host handles of the owner's other accounts
+	SetAliases   bool
+}
+
+// UpdateProfile saves the owner's profile and federates an Update of the actor to every follower.
+func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Account, error) {
+	a, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	if in.DisplayName != nil {
+		if n := utf8.RuneCountInString(*in.DisplayName); n > 100 {
+			return nil, fmt.Errorf("the display name has %d characters; the limit is 100", n)
+		}
+		a.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if in.Bio != nil {
+		if n := utf8.RuneCountInString(*in.Bio); n > 2000 {
+			return nil, fmt.Errorf("the bio has %d characters; the limit is 2000", n)
+		}
+		a.Summary = ""
+		if bio := strings.TrimSpace(*in.Bio); bio != "" {
+			a.Summary = string(s.md.Render(bio, nil, s.tagURL))
+		}
+	}
+	if in.SetFields {
+		if len(in.Fields) > 8 {
+			return nil, errors.New("at most 8 profile fields")
+		}
+		a.Fields = nil
+		for _, f := range in.Fields {
+			name := strings.TrimSpace(f.Name)
+			if name == "" {
+				continue
+			}
+			a.Fields = append(a.Fields, store.Field{Name: truncateRunes(name, 255), Value: s.fieldValue(f.Value)})
+		}
+	}
+	for _, img := range []struct {
+		in  *string
+		out *string
+	}{{in.AvatarURL, &a.AvatarURL}, {in.HeaderURL, &a.HeaderURL}} {
+		if img.in == nil {
+			continue
+		}
+		if *img.in != "" && safeURL(*img.in) == "" {
+			return nil, fmt.Errorf("%q is not an http(s) URL", *img.in)
+		}
+		*img.out = *img.in
+	}
+	for _, b := range []struct {
+		in  *bool
+		out *bool
+	}{{in.Locked, &a.Locked}, {in.Discoverable, &a.Discoverable}, {in.Indexable, &a.Indexable}, {in.Bot, &a.Bot}} {
+		if b.in != nil {
+			*b.out = *b.in
+		}
+	}
+	if in.SetAliases {
+		a.AlsoKnownAs = nil
+		for _, alias := range in.AlsoKnownAs {
+			other, err := s.resolveHandle(ctx, alias)
+			if err != nil {
+				return nil, fmt.Errorf("alias %s: %w", alias, err)
+			}
+			a.AlsoKnownAs = append(a.AlsoKnownAs, other.IRI)
+		}
+	}
+	inboxes, err := s.st.FollowerInboxes(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	doc := s.actorDoc(a)
+	doc.Context = nil
+	out, err := s.outgoing("Update", doc, []string{activitypub.Public}, []string{a.FollowersURL}, true, inboxes)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.UpdateOwnerProfile(ctx, a, out); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return a, nil
+}
+
+// fieldValue renders a profile field value: a bare URL becomes a link (rel="me", so sites that
+// link back verify it), anything else is escaped text.
+func (s *Server) fieldValue(v string) string {
+	v = strings.TrimSpace(v)
+	if u := safeURL(v); u != "" && !strings.ContainsAny(v, " <>\"") {
+		return `<a href="` + htmlEscape(u) + `" rel="me nofollow noopener noreferrer" target="_blank">` +
+			htmlEscape(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")) + `</a>`
+	}
+	return htmlEscape(truncateRunes(v, 2000))
+}

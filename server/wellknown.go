@@ -48,7 +48,11 @@ func (s *Server) webfinger(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, r, http.StatusBadRequest, "the resource parameter is required")
 		return
 	}
-	o := s.owner.Account
+	o, err := s.st.AccountByID(r.Context(), s.owner.Account.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	subject := "acct:" + o.Username + "@" + s.cfg.HandleDomain
 	var doc *jrd
 	switch {
