@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -32,7 +33,7 @@ var version = ""
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "roost:", err)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
@@ -60,6 +61,8 @@ The owner's commands (they work while the server runs; deliveries go out from th
   following                  list the accounts you follow
   requests [approve|reject @user@host]
                              list follow requests, or answer one
+  passwd                     set a new password for the web interface (prints a generated
+                             one; -stdin reads it from standard input instead)
   profile [flags]            show or change your profile: -name, -bio, -field NAME=VALUE
                              (repeat; -field '' clears), -avatar URL, -header URL,
                              -locked, -discoverable, -indexable, -bot (true|false),
@@ -68,7 +71,7 @@ The owner's commands (they work while the server runs; deliveries go out from th
 Every command takes -data DIR (env ROOST_DATA, default ./data).
 `
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -83,8 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
-		return ownerCommand(ctx, cmd, args, getenv, stdout, stderr)
+	case "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
+		return ownerCommand(ctx, cmd, args, getenv, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 	return errUsage
@@ -282,7 +285,7 @@ func openStore(ctx context.Context, dir string) (*store.Store, error) {
 
 // ownerCommand runs one of the owner's commands against the database the server uses. The
 // server's address comes from the stored account, so the commands need no -domain.
-func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	e := envFlags{fs, getenv}
@@ -298,6 +301,10 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 	var profile profileFlags
 	if cmd == "profile" {
 		profile.register(fs)
+	}
+	fromStdin := false
+	if cmd == "passwd" {
+		fs.BoolVar(&fromStdin, "stdin", false, "read the new password from standard input")
 	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -340,6 +347,26 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		return nil
 	}
 	switch cmd {
+	case "passwd":
+		if err := need(0, "[-stdin]"); err != nil {
+			return err
+		}
+		password := server.NewPassword()
+		if fromStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			password = strings.TrimRight(line, "\r\n")
+		}
+		if err := srv.SetPassword(ctx, password, ""); err != nil {
+			return fmt.Errorf("passwd: %w", err)
+		}
+		if fromStdin {
+			fmt.Fprintln(stdout, "Password changed; every session was signed out.")
+		} else {
+			fmt.Fprintf(stdout, "New password (shown only this once): %s\nEvery session was signed out.\n", password)
+		}
 	case "profile":
 		if err := need(0, "[flags]"); err != nil {
 			return err

@@ -57,7 +57,7 @@ func startServe(t *testing.T, extra ...string) (base, dir string, stdout *syncBu
 		}
 		return ""
 	}
-	go func() { done <- run(ctx, args, getenv, stdout, stderr) }()
+	go func() { done <- run(ctx, args, getenv, nil, stdout, stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -179,7 +179,7 @@ func TestServeFreshInstance(t *testing.T) {
 	// The owner posts from the command line while the server runs.
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string { return map[string]string{"ROOST_DATA": dir}[k] }
-	if err := run(context.Background(), []string{"post", "Hello, fediverse"}, getenv, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"post", "Hello, fediverse"}, getenv, nil, &out, &errOut); err != nil {
 		t.Fatalf("roost post: %v\n%s", err, errOut.String())
 	}
 	resp, body = get(t, actorURL+"/outbox?page=true", "application/activity+json")
@@ -197,7 +197,7 @@ func TestRestartKeepsAccount(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncBuffer
 		done := make(chan error, 1)
-		go func() { done <- run(ctx, []string{"serve", "-listen", freeAddr(t)}, getenv, &out, &errOut) }()
+		go func() { done <- run(ctx, []string{"serve", "-listen", freeAddr(t)}, getenv, nil, &out, &errOut) }()
 		deadline := time.Now().Add(10 * time.Second)
 		for !strings.Contains(out.String(), "Roost is serving") && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
@@ -215,7 +215,7 @@ func TestRestartKeepsAccount(t *testing.T) {
 
 func TestUnknownCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &out, &errOut); err == nil {
+	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, nil, &out, &errOut); err == nil {
 		t.Fatal("unknown command succeeded")
 	}
 	if !strings.Contains(errOut.String(), "Usage") {

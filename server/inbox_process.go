@@ -32,7 +32,7 @@ func permanent(err error) bool {
 	for _, target := range []error{errRejected, errLocal, errBlocked, activitypub.ErrMalformed,
 		activitypub.ErrTooDeep, activitypub.ErrTooLarge, remote.ErrNotFound, remote.ErrGone,
 		remote.ErrIDMismatch, remote.ErrContentType, remote.ErrForbiddenAddress, remote.ErrForbiddenURL,
-		remote.ErrTooLarge, remote.ErrTooManyRedirects} {
+		remote.ErrTooLarge, remote.ErrTooManyRedirects, store.ErrNotFound} {
 		if errors.Is(err, target) {
 			return true
 		}
@@ -45,7 +45,15 @@ func permanent(err error) bool {
 func (s *Server) processInbox(ctx context.Context) {
 	const batch = 32
 	log := s.log.With("sub", "inbox")
+	var pruned time.Time
 	for {
+		if time.Since(pruned) > time.Hour {
+			// Processed activities are kept a week, to recognise duplicates, then forgotten.
+			if err := s.st.PruneInbox(ctx, time.Now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+				log.Warn("prune inbox", slog.Any("err", err))
+			}
+			pruned = time.Now()
+		}
 		items, err := s.st.ClaimInbox(ctx, batch, 5*time.Minute)
 		if err != nil && ctx.Err() == nil {
 			log.Error("claim inbox", slog.Any("err", err))

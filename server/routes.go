@@ -38,10 +38,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{at}", s.showProfile)
 	mux.HandleFunc("GET /{at}/{id}", s.showPostPage)
 	mux.Handle("GET /static/{file}", s.assets)
+	// The owner's interface.
+	mux.HandleFunc("GET /login", s.showLogin)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.signedIn(s.logout))
+	mux.HandleFunc("GET /home", s.signedIn(s.showHomeTimeline))
+	mux.HandleFunc("GET /compose", s.signedIn(s.showCompose))
+	mux.HandleFunc("POST /compose", s.signedIn(s.savePost))
+	mux.HandleFunc("POST /like", s.signedIn(s.postAction(s.Like, "Liked.")))
+	mux.HandleFunc("POST /unlike", s.signedIn(s.postAction(s.Unlike, "Like taken back.")))
+	mux.HandleFunc("POST /boost", s.signedIn(s.postAction(s.Boost, "Boosted.")))
+	mux.HandleFunc("POST /unboost", s.signedIn(s.postAction(s.Unboost, "Boost taken back.")))
+	mux.HandleFunc("POST /delete", s.signedIn(s.postAction(s.deleteAction, "Deleted.")))
+	mux.HandleFunc("GET /notifications", s.signedIn(s.showNotifications))
+	mux.HandleFunc("POST /requests/approve", s.signedIn(s.answerRequest(true)))
+	mux.HandleFunc("POST /requests/reject", s.signedIn(s.answerRequest(false)))
+	mux.HandleFunc("GET /settings/password", s.signedIn(s.showPassword))
+	mux.HandleFunc("POST /settings/password", s.signedIn(s.changePassword))
+
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/", s.notFound)
 
-	return s.secureHeaders(mux)
+	// Cross-origin browser POSTs are refused everywhere (the CSRF tokens of the owner's forms are a
+	// second line); server-to-server POSTs carry no Origin or Sec-Fetch-Site and pass.
+	return s.secureHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 
 // secureHeaders sets the headers every answer carries: a strict Content-Security-Policy (no

@@ -60,6 +60,8 @@ type Server struct {
 	assets   *static.Assets
 	instPub  string // the instance actor's public key PEM
 
+	logins throttle
+
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
 }

@@ -57,7 +57,7 @@ func Setup(ctx context.Context, st *store.Store, cfg Config) (password string, c
 	if err != nil {
 		return "", false, err
 	}
-	password = randomToken(15)
+	password = NewPassword()
 	a := s.ownerAccount(cfg.Username)
 	a.DisplayName = cfg.Username
 	a.PublicKeyPEM = pub
@@ -67,6 +67,9 @@ func Setup(ctx context.Context, st *store.Store, cfg Config) (password string, c
 	}
 	return password, true, nil
 }
+
+// NewPassword returns a generated password: 120 random bits, URL-safe.
+func NewPassword() string { return randomToken(15) }
 
 // randomToken returns n random bytes, base64url-encoded.
 func randomToken(n int) string {

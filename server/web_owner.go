@@ -1,0 +1,243 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"roost/store"
+	"roost/templates"
+)
+
+// ownerPage is the layout of a signed-in page: navigation, unread count, CSRF token.
+func (s *Server) ownerPage(r *http.Request, title string) templates.Page {
+	p := s.page(title)
+	se := s.session(r)
+	if se == nil {
+		return p
+	}
+	unread, _ := s.st.UnreadNotifications(r.Context())
+	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: s.owner.Account.URL,
+		Notice: r.URL.Query().Get("notice"), Error: r.URL.Query().Get("error")}
+	return p
+}
+
+// ownerPostView is a post as the owner sees it: with its author and the owner's like and boost.
+func (s *Server) ownerPostView(ctx context.Context, p *store.Post) (templates.Post, error) {
+	author, err := s.st.AccountByID(ctx, p.AccountID)
+	if err != nil {
+		return templates.Post{}, err
+	}
+	v := s.postView(ctx, author, p)
+	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
+	v.Own = p.AccountID == s.owner.Account.ID
+	if _, err := s.st.LikeOf(ctx, s.owner.Account.ID, p.ID); err == nil {
+		v.Liked = true
+	}
+	if _, err := s.st.BoostOf(ctx, s.owner.Account.ID, p.ID); err == nil {
+		v.Boosted = true
+	}
+	return v, nil
+}
+
+func (s *Server) composeDefaults() templates.Compose {
+	return templates.Compose{MaxChars: MaxPostChars}
+}
+
+// showHomeTimeline renders /home: the compose form and the home timeline, newest first.
+func (s *Server) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
+	minID, _ := strconv.ParseInt(q.Get("min_id"), 10, 64)
+	const pageSize = 20
+	entries, err := s.st.HomeTimeline(ctx, s.owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	h := templates.Home{Compose: s.composeDefaults()}
+	for _, e := range entries {
+		p, err := s.st.PostByID(ctx, e.PostID)
+		if err != nil {
+			continue
+		}
+		v, err := s.ownerPostView(ctx, p)
+		if err != nil {
+			continue
+		}
+		if e.BoosterID != 0 {
+			if b, err := s.st.AccountByID(ctx, e.BoosterID); err == nil {
+				v.BoostedBy = displayName(b)
+			}
+		}
+		h.Entries = append(h.Entries, v)
+	}
+	if len(entries) == pageSize {
+		h.OlderURL = "/home?max_id=" + strconv.FormatInt(entries[len(entries)-1].ID, 10)
+	}
+	if (maxID > 0 || minID > 0) && len(entries) > 0 {
+		h.NewerURL = "/home?min_id=" + strconv.FormatInt(entries[0].ID, 10)
+	}
+	s.render200(w, r, templates.HomePage(s.ownerPage(r, "Home"), h))
+}
+
+// backTo redirects to where the form was (a same-site Referer) or to fallback, with a notice.
+func backTo(w http.ResponseWriter, r *http.Request, fallback, key, msg string) {
+	target := fallback
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/") {
+		q := ref.Query()
+		q.Del("notice")
+		q.Del("error")
+		ref.RawQuery = q.Encode()
+		target = ref.RequestURI()
+	}
+	if msg != "" {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + key + "=" + url.QueryEscape(msg)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// showCompose renders the compose form on its own, for replies.
+func (s *Server) showCompose(w http.ResponseWriter, r *http.Request) {
+	c := s.composeDefaults()
+	if ref := r.URL.Query().Get("reply_to"); ref != "" {
+		p, err := s.findPost(r.Context(), ref)
+		if err != nil {
+			backTo(w, r, "/home", "error", "Could not find that post.")
+			return
+		}
+		v, err := s.ownerPostView(r.Context(), p)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		c.ReplyTo, c.ReplyToPost = p.IRI, &v
+		if author, err := s.st.AccountByID(r.Context(), p.AccountID); err == nil && p.AccountID != s.owner.Account.ID {
+			c.Text = "@" + author.Handle() + " "
+		}
+	}
+	s.render200(w, r, templates.ComposePage(s.ownerPage(r, "New post"), c))
+}
+
+// savePost publishes the compose form.
+func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
+	_, err := s.Post(r.Context(), PostInput{
+		Text:       r.PostFormValue("text"),
+		Summary:    r.PostFormValue("cw"),
+		Visibility: r.PostFormValue("visibility"),
+		InReplyTo:  r.PostFormValue("in_reply_to"),
+	})
+	if err != nil {
+		s.log.Info("post refused", "err", err)
+		http.Redirect(w, r, "/home?error="+url.QueryEscape("Not posted: "+ownerMessage(err)), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/home?notice="+url.QueryEscape("Posted."), http.StatusSeeOther)
+}
+
+// ownerMessage turns an error of an owner's action into text for the owner; internal errors
+// become a generic sentence.
+func ownerMessage(err error) string {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "not found"
+	case errors.Is(err, store.ErrConflict):
+		return "that was already done"
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "sql") || strings.Contains(msg, "database") {
+		return "something went wrong; see the server log"
+	}
+	return msg
+}
+
+// postAction runs one of the owner's actions on the post named by the form's "post" field.
+func (s *Server) postAction(act func(context.Context, string) (*store.Post, error), done string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
+			backTo(w, r, "/home", "error", ownerMessage(err))
+			return
+		}
+		backTo(w, r, "/home", "notice", done)
+	}
+}
+
+func (s *Server) deleteAction(ctx context.Context, ref string) (*store.Post, error) {
+	return nil, s.DeletePost(ctx, ref)
+}
+
+// showNotifications lists notifications, newest first, and marks them read.
+func (s *Server) showNotifications(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
+	const pageSize = 30
+	list, err := s.st.Notifications(ctx, nil, store.Page{MaxID: maxID, Limit: pageSize})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	page := s.ownerPage(r, "Notifications")
+	var n templates.Notifications
+	for _, it := range list {
+		a, err := s.st.AccountByID(ctx, it.AccountID)
+		if err != nil {
+			continue
+		}
+		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: profileURL(a),
+			Handle: "@" + a.Handle(), When: it.CreatedAt, Unread: !it.Read}
+		if it.PostID != 0 {
+			if p, err := s.st.PostByID(ctx, it.PostID); err == nil {
+				if v, err := s.ownerPostView(ctx, p); err == nil {
+					item.Post = &v
+				}
+			}
+		}
+		n.Items = append(n.Items, item)
+	}
+	if len(list) == pageSize {
+		n.OlderURL = "/notifications?max_id=" + strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	if reqs, err := s.FollowRequests(ctx); err == nil {
+		for _, e := range reqs {
+			n.Requests = append(n.Requests, templates.Account{Name: displayName(e.Account),
+				Handle: "@" + e.Account.Handle(), URL: profileURL(e.Account), IRI: e.Account.IRI})
+		}
+	}
+	if len(list) > 0 && maxID == 0 {
+		if err := s.st.MarkNotificationsRead(ctx, list[0].ID); err != nil {
+			s.log.Warn("mark notifications read", "err", err)
+		}
+	}
+	s.render200(w, r, templates.NotificationsPage(page, n))
+}
+
+func profileURL(a *store.Account) string {
+	if a.URL != "" {
+		return a.URL
+	}
+	return a.IRI
+}
+
+// answerRequest approves or rejects the follow request of the account in the form's "post" field
+// (an actor IRI).
+func (s *Server) answerRequest(approve bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		act, done := s.RejectFollower, "Request rejected."
+		if approve {
+			act, done = s.ApproveFollower, "Request approved."
+		}
+		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
+			backTo(w, r, "/notifications", "error", ownerMessage(err))
+			return
+		}
+		backTo(w, r, "/notifications", "notice", done)
+	}
+}
