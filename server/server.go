@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		AllowPrivate: cfg.AllowPrivate,
 		AllowHTTP:    cfg.Scheme == "http" || len(cfg.AllowPrivate) > 0,
 		UserAgent:    fmt.Sprintf("Roost/%s (+%s/)", cfg.Version, s.base),
-	}, log.With("sub", "remote"))
+	}, log)
 	if s.instPub, err = signature.EncodePublicKeyPEM(&s.instKey.PublicKey); err != nil {
 		return nil, err
 	}

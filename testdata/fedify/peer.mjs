@@ -1,0 +1,270 @@
+// peer.mjs: a remote ActivityPub server built with Fedify 2.3.6, driven by interop_test.go.
+//
+// It serves one actor, alice, on http://127.0.0.1:$PORT and reads commands from stdin, one JSON
+// object per line ({"seq":1,"cmd":"lookup","handle":"@me@127.0.0.1:8443"}). It writes events to
+// stdout, one JSON object per line: {"ev":"done","seq":1,...} or {"ev":"failed","seq":1,"error":...}
+// answer a command; "listening", "accept", "create", "like-received" and "inbox-error" report
+// what happened by itself. It exits when stdin closes.
+//
+// Fedify's inbox listeners run only after Fedify verified the request's HTTP signature
+// (skipSignatureVerification is off). To make that visible, every inbox POST is also checked with
+// Fedify's verifyRequest and the verifying key's id is reported as "verifiedBy".
+//
+// Environment: PORT (required), DEBUG=1 for Fedify's own logs on stderr. Roost's certificate
+// comes in through NODE_EXTRA_CA_CERTS, because Fedify looks acct: handles up over https only.
+import http from "node:http";
+import readline from "node:readline";
+import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest, verifyRequest } from "@fedify/fedify";
+import { Accept, Create, Endpoints, Follow, Like, Note, Person, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { configure, getStreamSink } from "@logtape/logtape";
+import { Writable } from "node:stream";
+
+const PORT = Number(process.env.PORT);
+if (!PORT) throw new Error("PORT is required");
+const ORIGIN = `http://127.0.0.1:${PORT}`;
+
+if (process.env.DEBUG) {
+  await configure({
+    sinks: { stderr: getStreamSink(Writable.toWeb(process.stderr)) },
+    loggers: [
+      { category: "fedify", sinks: ["stderr"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: ["stderr"], lowestLevel: "error" },
+    ],
+  });
+}
+
+const ev = (type, data = {}) => process.stdout.write(JSON.stringify({ ev: type, ...data }) + "\n");
+
+const federation = createFederation({
+  kv: new MemoryKvStore(),
+  origin: ORIGIN,
+  allowPrivateAddress: true, // tests only: Roost is on 127.0.0.1
+  // firstKnock stays at its default, RFC 9421: Roost answers 401 and Fedify retries with
+  // draft-cavage, which is what Fedify does with every Mastodon-style server.
+});
+const keys = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
+
+federation
+  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier !== "alice") return null;
+    const kp = await ctx.getActorKeyPairs(identifier);
+    return new Person({
+      id: ctx.getActorUri(identifier),
+      preferredUsername: identifier,
+      name: "Alice (Fedify)",
+      inbox: ctx.getInboxUri(identifier),
+      endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+      followers: ctx.getFollowersUri(identifier),
+      url: ctx.getActorUri(identifier),
+      publicKey: kp[0].cryptographicKey,
+      assertionMethods: kp.map((k) => k.multikey),
+    });
+  })
+  .setKeyPairsDispatcher(async (ctx, identifier) => (identifier === "alice" ? keys : []));
+federation.setFollowersDispatcher("/users/{identifier}/followers", async () => ({ items: [] }));
+
+// verifiedBy maps an activity id to the key that signed the request carrying it, as found by
+// Fedify's verifyRequest in the HTTP adapter below.
+const verifiedBy = new Map();
+
+federation
+  .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .on(Accept, async (ctx, accept) => {
+    ev("accept", {
+      id: accept.id?.href,
+      actor: accept.actorId?.href,
+      object: accept.objectId?.href,
+      verifiedBy: verifiedBy.get(accept.id?.href) ?? null,
+    });
+  })
+  .on(Create, async (ctx, create) => {
+    const note = await create.getObject();
+    ev("create", {
+      id: create.id?.href,
+      actor: create.actorId?.href,
+      type: note?.constructor?.name,
+      object: note?.id?.href,
+      attributedTo: note?.attributionId?.href,
+      content: note instanceof Note ? note.content?.toString() : null,
+      verifiedBy: verifiedBy.get(create.id?.href) ?? null,
+    });
+  })
+  .on(Like, async (ctx, like) => ev("like-received", { id: like.id?.href }))
+  .onError((ctx, e) => ev("inbox-error", { error: String(e?.stack ?? e) }));
+
+// A minimal Node http <-> Fetch API adapter: Fedify 2.x only has federation.fetch(Request).
+const server = http.createServer(async (req, res) => {
+  try {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const hasBody = !["GET", "HEAD"].includes(req.method);
+    const request = new Request(new URL(req.url, ORIGIN), {
+      method: req.method,
+      headers: Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]),
+      body: hasBody ? Buffer.concat(chunks) : undefined,
+    });
+    if (req.method === "POST" && request.url.endsWith("/inbox")) await recordSigner(request.clone());
+    const response = await federation.fetch(request, {
+      contextData: undefined,
+      onNotFound: () => new Response("not found", { status: 404 }),
+      onNotAcceptable: () => new Response("not acceptable", { status: 406 }),
+    });
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  } catch (e) {
+    ev("http-error", { error: String(e?.stack ?? e) });
+    res.writeHead(500).end();
+  }
+});
+
+const ctx = federation.createContext(new URL(ORIGIN), undefined);
+
+async function recordSigner(request) {
+  let id;
+  try {
+    id = JSON.parse(await request.clone().text()).id;
+  } catch {
+    return;
+  }
+  const key = await verifyRequest(request, { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader });
+  if (key && id) verifiedBy.set(id, key.id?.href);
+}
+
+let roost; // Roost's owner, as Fedify's lookupObject found it
+
+const commands = {
+  async lookup({ handle }) {
+    roost = await ctx.lookupObject(handle);
+    if (!roost) throw new Error(`lookupObject(${handle}) returned null`);
+    const key = await roost.getPublicKey();
+    return {
+      actor: roost.id?.href,
+      type: roost.constructor.name,
+      username: roost.preferredUsername?.toString(),
+      inbox: roost.inboxId?.href,
+      key: key?.id?.href,
+    };
+  },
+
+  async follow() {
+    const id = new URL(`${ORIGIN}/follows/${crypto.randomUUID()}`);
+    await ctx.sendActivity({ identifier: "alice" }, roost, new Follow({ id, actor: ctx.getActorUri("alice"), object: roost.id }));
+    return { follow: id.href };
+  },
+
+  async reply({ to, content }) {
+    const uuid = crypto.randomUUID();
+    const alice = ctx.getActorUri("alice");
+    const handle = `@${roost.preferredUsername}@${roost.id.host}`;
+    // Built from JSON-LD so that published can be an ordinary timestamp string.
+    const note = await Note.fromJsonLd(
+      {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${ORIGIN}/notes/${uuid}`,
+        type: "Note",
+        attributedTo: alice.href,
+        inReplyTo: to,
+        content: `<p><span class="h-card"><a href="${roost.id.href}" class="u-url mention">${handle}</a></span> ${content}</p>`,
+        published: new Date().toISOString(),
+        to: [PUBLIC_COLLECTION.href],
+        cc: [roost.id.href],
+        tag: [{ type: "Mention", href: roost.id.href, name: handle }],
+      },
+      { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader },
+    );
+    const create = new Create({
+      id: new URL(`${ORIGIN}/notes/${uuid}/activity`),
+      actor: alice,
+      object: note,
+      tos: [PUBLIC_COLLECTION],
+      ccs: [roost.id],
+    });
+    await ctx.sendActivity({ identifier: "alice" }, roost, create);
+    return { create: create.id.href, note: note.id.href };
+  },
+
+  async like({ object }) {
+    const id = new URL(`${ORIGIN}/likes/${crypto.randomUUID()}`);
+    await ctx.sendActivity(
+      { identifier: "alice" },
+      roost,
+      new Like({ id, actor: ctx.getActorUri("alice"), object: new URL(object), tos: [roost.id] }),
+    );
+    return { like: id.href };
+  },
+
+  // signed POSTs a Create(Note) to Roost's inbox, signed as alice with Fedify's signRequest
+  // (draft-cavage, as Roost expects), and breaks it as kind says: "none" leaves it intact (the
+  // control); "body" changes the body after signing, so the Digest no longer matches; "actor"
+  // keeps a valid signature by alice on an activity whose actor is someone else.
+  async signed({ kind }) {
+    if (!["none", "body", "actor"].includes(kind)) throw new Error(`unknown kind ${kind}`);
+    const uuid = crypto.randomUUID();
+    const actor = kind === "actor" ? `${ORIGIN}/users/mallory` : ctx.getActorUri("alice").href;
+    const activity = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${ORIGIN}/notes/${uuid}/activity`,
+      type: "Create",
+      actor,
+      to: [PUBLIC_COLLECTION.href],
+      cc: [roost.id.href],
+      object: {
+        id: `${ORIGIN}/notes/${uuid}`,
+        type: "Note",
+        attributedTo: actor,
+        content: `<p>${kind === "actor" ? "I am not who I say" : "An honest note"} for @${roost.preferredUsername}</p>`,
+        published: new Date().toISOString(),
+        to: [PUBLIC_COLLECTION.href],
+        cc: [roost.id.href],
+        tag: [{ type: "Mention", href: roost.id.href, name: `@${roost.preferredUsername}@${roost.id.host}` }],
+      },
+    };
+    const body = JSON.stringify(activity);
+    const [{ privateKey, keyId }] = await ctx.getActorKeyPairs("alice");
+    const signed = await signRequest(
+      new Request(roost.inboxId, { method: "POST", headers: { "Content-Type": "application/activity+json" }, body }),
+      privateKey,
+      keyId,
+      { spec: "draft-cavage-http-signatures-12" },
+    );
+    let sent = body;
+    if (kind === "body") sent = body.replace("An honest note", "A forged note");
+    if (kind === "body" && sent === body) throw new Error("tampering changed nothing");
+    const headers = new Headers(signed.headers);
+    headers.delete("content-length");
+    const res = await fetch(signed.url, { method: "POST", headers, body: sent });
+    return {
+      status: res.status,
+      answer: await res.text(),
+      create: activity.id,
+      note: activity.object.id,
+      signature: headers.get("signature"),
+    };
+  },
+};
+
+await new Promise((resolve) => server.listen(PORT, "127.0.0.1", resolve));
+ev("listening", { origin: ORIGIN, actor: ctx.getActorUri("alice").href });
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on("line", async (line) => {
+  if (!line.trim()) return;
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch (e) {
+    ev("failed", { error: `bad command ${line}: ${e}` });
+    return;
+  }
+  try {
+    const fn = commands[msg.cmd];
+    if (!fn) throw new Error(`unknown command ${msg.cmd}`);
+    ev("done", { seq: msg.seq, ...(await fn(msg)) });
+  } catch (e) {
+    ev("failed", { seq: msg.seq, error: String(e?.stack ?? e) });
+  }
+});
+rl.on("close", () => {
+  server.close();
+  process.exit(0);
+});
