@@ -196,3 +196,12 @@ func (s *Store) BlockDomain(ctx context.Context, host string) error {
 		return err
 	})
 }
+
+// InboxCount counts received activities, processed or not; with a non-empty activityIRI only
+// that activity (0 or 1).
+func (s *Store) InboxCount(ctx context.Context, activityIRI string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE ? = '' OR activity_iri = ?`,
+		activityIRI, activityIRI).Scan(&n)
+	return n, err
+}
