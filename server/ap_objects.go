@@ -44,9 +44,14 @@ func (s *Server) noteDoc(p *store.Post) *activitypub.Object {
 
 // wrap returns an activity of type typ by the owner around object.
 func (s *Server) wrap(iri, typ string, object any, to, cc []string, published string) (*activitypub.Activity, error) {
-	ref, err := activitypub.Embed(object)
-	if err != nil {
-		return nil, err
+	var ref activitypub.Ref
+	if id, ok := object.(string); ok { // a bare IRI (Follow, Like, Announce): Embed takes only objects
+		ref = activitypub.Ref{ID: id}
+	} else {
+		var err error
+		if ref, err = activitypub.Embed(object); err != nil {
+			return nil, err
+		}
 	}
 	return &activitypub.Activity{
 		Context:   activitypub.Context(),

@@ -85,6 +85,10 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusUnauthorized, "the signer is not the activity's actor")
 		return
 	}
+	if !remote.SameOrigin(act.ID, signer.IRI) { // else one actor could claim ids another will use
+		inboxError(w, http.StatusUnauthorized, "the activity id is not on the actor's origin")
+		return
+	}
 	if blocked, _ := s.st.Blocked(ctx, signer.ID); blocked && act.Type != "Undo" && act.Type != "Delete" {
 		// Accept and drop, as Mastodon does: telling a blocked actor about the block helps nobody.
 		w.WriteHeader(http.StatusAccepted)
