@@ -156,7 +156,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	cfg := server.Config{Domain: c.domain, HandleDomain: c.handleDomain, Username: c.username, Version: buildVersion()}
+	cfg := server.Config{Domain: c.domain, HandleDomain: c.handleDomain, Username: c.username, Version: buildVersion(),
+		MediaDir: filepath.Join(c.data, "media")}
 	listenAddr := c.listen
 	if c.domain == "" {
 		// Local development: plain HTTP on localhost, loopback peers allowed.
@@ -327,7 +328,8 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 	if err != nil {
 		return err
 	}
-	cfg := server.Config{Domain: u.Host, Scheme: u.Scheme, HandleDomain: owner.Account.Host, Version: buildVersion()}
+	cfg := server.Config{Domain: u.Host, Scheme: u.Scheme, HandleDomain: owner.Account.Host, Version: buildVersion(),
+		MediaDir: filepath.Join(*data, "media")}
 	if *allowPrivate == "" && u.Scheme == "http" {
 		*allowPrivate = "127.0.0.0/8,::1/128"
 	}

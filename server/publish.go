@@ -121,6 +121,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	}
 	if parentAuthor != nil && !slices.Contains(mentionIRIs, parentAuthor.IRI) {
 		mentionIRIs = append(mentionIRIs, parentAuthor.IRI)
+		mentionIDs = append(mentionIDs, parentAuthor.ID) // addressed, so in the audience (canSee, canInteract)
 	}
 	followers := owner.FollowersURL
 	switch vis {
@@ -556,6 +557,7 @@ type ProfileInput struct {
 	Discoverable *bool
 	Indexable    *bool
 	Bot          *bool
+	HideNetwork  *bool
 	AlsoKnownAs  []string // actor IRIs or @user@host handles of the owner's other accounts
 	SetAliases   bool
 }
@@ -609,7 +611,8 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 	for _, b := range []struct {
 		in  *bool
 		out *bool
-	}{{in.Locked, &a.Locked}, {in.Discoverable, &a.Discoverable}, {in.Indexable, &a.Indexable}, {in.Bot, &a.Bot}} {
+	}{{in.Locked, &a.Locked}, {in.Discoverable, &a.Discoverable}, {in.Indexable, &a.Indexable}, {in.Bot, &a.Bot},
+		{in.HideNetwork, &a.HideNetwork}} {
 		if b.in != nil {
 			*b.out = *b.in
 		}
@@ -650,4 +653,106 @@ func (s *Server) fieldValue(v string) string {
 			htmlEscape(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")) + `</a>`
 	}
 	return htmlEscape(truncateRunes(v, 2000))
+}
+
+// BlockAccount blocks an account: follow relations both ways end and a Block is sent, so their
+// server stops showing the owner's posts to them.
+func (s *Server) BlockAccount(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.resolveHandle(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	if a.ID == s.owner.Account.ID {
+		return nil, errSelf
+	}
+	out, err := s.outgoing("Block", a.IRI, []string{a.IRI}, nil, false, []string{a.Inbox})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.Block(ctx, a.ID, true, out.IRI, out); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return a, nil
+}
+
+// UnblockAccount lifts a block and sends the Undo.
+func (s *Server) UnblockAccount(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.knownAccount(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	block := map[string]any{"type": "Block", "actor": s.owner.Account.IRI, "object": a.IRI}
+	out, err := s.outgoing("Undo", block, []string{a.IRI}, nil, false, []string{a.Inbox})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.Unblock(ctx, a.ID, true, out); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return a, nil
+}
+
+// EditInput is a new version of one of the owner's posts.
+type EditInput struct {
+	Post    string // ID, URL or IRI
+	Text    string
+	Summary string
+}
+
+// EditPost changes one of the owner's posts, keeps the earlier version in its history, and
+// federates an Update to everyone who got the post.
+func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error) {
+	p, err := s.findPost(ctx, in.Post)
+	if err != nil {
+		return nil, err
+	}
+	if p.AccountID != s.owner.Account.ID {
+		return nil, errors.New("that post is not yours")
+	}
+	text := strings.TrimSpace(in.Text)
+	if text == "" {
+		return nil, errors.New("a post needs text")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxPostChars {
+		return nil, fmt.Errorf("the post has %d characters; the limit is %d", n, MaxPostChars)
+	}
+	var mentions []content.Mention
+	for _, t := range p.Tags {
+		if t.Type == "Mention" {
+			if a, err := s.st.AccountByIRI(ctx, t.Href); err == nil {
+				mentions = append(mentions, content.Mention{Handle: a.Handle(), Href: profileURL(a), IRI: a.IRI})
+			}
+		}
+	}
+	var tags []store.Tag
+	for _, t := range p.Tags {
+		if t.Type == "Mention" {
+			tags = append(tags, t)
+		}
+	}
+	for _, tag := range content.FindHashtags(text) {
+		tags = append(tags, store.Tag{Type: "Hashtag", Name: "#" + tag, Href: s.tagURL(tag)})
+	}
+	p.Tags = tags
+	p.Source = text
+	p.Summary = strings.TrimSpace(in.Summary)
+	p.Sensitive = p.Sensitive || p.Summary != ""
+	p.Content = string(s.md.Render(text, mentions, s.tagURL))
+	p.Updated = time.Now().UTC()
+	inboxes, err := s.audienceInboxes(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+	if err != nil {
+		return nil, err
+	}
+	out.PostID = p.ID
+	if err := s.st.EditPost(ctx, p, out); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return p, nil
 }

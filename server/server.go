@@ -40,6 +40,8 @@ type Config struct {
 	Poll time.Duration
 	// DeliveryWorkers bounds deliveries in flight (default 64).
 	DeliveryWorkers int
+	// MediaDir is the folder uploaded files are kept in (empty: uploads are refused).
+	MediaDir string
 }
 
 // Server is a configured Roost instance. It serves HTTP (Handler), runs the background workers

@@ -40,6 +40,7 @@ func (s *Server) ownerPostView(ctx context.Context, p *store.Post) (templates.Po
 	if _, err := s.st.BoostOf(ctx, s.owner.Account.ID, p.ID); err == nil {
 		v.Boosted = true
 	}
+	v.Bookmarked, _ = s.st.Bookmarked(ctx, p.ID)
 	return v, nil
 }
 

@@ -2,14 +2,38 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"roost/server/activitypub"
 	"roost/server/content"
+	"roost/server/remote"
 	"roost/store"
 	"roost/templates"
+)
+
+const (
+	// pageSize is how many posts a public page shows.
+	pageSize = 20
+	// maxAncestors bounds the walk up a thread from a permalink.
+	maxAncestors = 20
+	// maxThreadReplies bounds the replies shown under a permalink.
+	maxThreadReplies = 60
+	// descriptionChars is the length of a page's plain-text description (meta and og:description).
+	descriptionChars = 200
+	// subscribeRel is the WebFinger link whose template starts a remote follow (OStatus, still
+	// published by Mastodon, Pleroma, Misskey and GoToSocial).
+	subscribeRel = "http://ostatus.org/schema/1.0/subscribe"
+	// remoteFollowTimeout bounds the WebFinger lookup of a remote follow.
+	remoteFollowTimeout = 10 * time.Second
 )
 
 // page returns the layout values shared by every page.
@@ -17,9 +41,21 @@ func (s *Server) page(title string) templates.Page {
 	return templates.Page{Title: title, CSS: s.assets.URL("style.css"), SiteName: s.cfg.Domain}
 }
 
+// publicPage is the layout of a page about the owner: with the feeds linked.
+func (s *Server) publicPage(title string) templates.Page {
+	pg := s.page(title)
+	pg.AtomURL, pg.RSSURL = s.atomURL(), s.rssURL()
+	return pg
+}
+
 // showProfile renders /@{name}: the owner's profile and public posts, newest first. ActivityPub
-// clients asking for JSON get the actor.
+// clients asking for JSON get the actor; /@{name}.atom and /@{name}.rss, as Mastodon has them,
+// are the feeds.
 func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
+	if feed := s.profileFeed(r); feed != nil {
+		feed(w, r)
+		return
+	}
 	if !s.atOwner(r) {
 		s.notFound(w, r)
 		return
@@ -35,7 +71,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
-	posts, err := s.st.AccountPosts(ctx, o.ID, true, store.Page{MaxID: maxID, Limit: 20})
+	posts, next, err := s.publicPosts(ctx, maxID, pageSize)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -54,25 +90,65 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + s.cfg.HandleDomain, URL: o.URL,
 		AvatarURL: o.AvatarURL, Summary: content.HTML(o.Summary),
 		Followers: followers, Following: following, PostCount: count,
+		AtomURL: s.atomURL(), RSSURL: s.rssURL(),
 	}
 	for _, f := range o.Fields {
 		prof.Fields = append(prof.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
 	for _, p := range posts {
-		if p.Visibility != store.Public {
-			continue // unlisted posts stay off the profile page, as on Mastodon
-		}
 		prof.Posts = append(prof.Posts, s.postView(ctx, o, p))
 	}
-	if len(posts) == 20 {
-		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
+	if next != 0 {
+		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
-	pg := s.page(displayName(o) + " (" + prof.Handle + ")")
+	pg := s.publicPage(displayName(o) + " (" + prof.Handle + ")")
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
+	pg.Description = excerpt(s.sanitize.Text(o.Summary), descriptionChars)
+	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
+		Image: safeURL(o.AvatarURL)}
+	allowFormRedirects(w)
 	s.render200(w, r, templates.ProfilePage(pg, prof))
 }
 
-// showPostPage renders /@{name}/{id}. Followers-only and direct posts are not shown to the public.
+// allowFormRedirects lets the remote-follow form's answer redirect to the visitor's server:
+// browsers apply form-action to every redirect of a form submission
+// (https://www.w3.org/TR/CSP3/#directive-form-action), and secureHeaders allows only 'self'.
+func allowFormRedirects(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"),
+		"form-action 'self'", "form-action 'self' https: http:", 1))
+}
+
+// publicPosts returns up to n of the owner's live public posts older than maxID, newest first,
+// and the max_id of the next page (0 when there is none). Unlisted posts are skipped, as on
+// Mastodon's profile; the batches are bounded so a long run of unlisted posts cannot make one
+// request scan the whole table.
+func (s *Server) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.Post, int64, error) {
+	var out []*store.Post
+	for range 5 {
+		batch, err := s.st.AccountPosts(ctx, s.owner.Account.ID, true, store.Page{MaxID: maxID, Limit: 2 * n})
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, p := range batch {
+			if p.Visibility != store.Public {
+				continue
+			}
+			out = append(out, p)
+			if len(out) == n {
+				return out, p.ID, nil
+			}
+		}
+		if len(batch) < 2*n {
+			return out, 0, nil
+		}
+		maxID = batch[len(batch)-1].ID
+	}
+	return out, maxID, nil
+}
+
+// showPostPage renders /@{name}/{id}: the post in its thread. Followers-only and direct posts are
+// not shown to the public, and neither are such posts above or below it.
 func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 	if !s.atOwner(r) {
 		s.notFound(w, r)
@@ -91,15 +167,100 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	o, err := s.st.AccountByID(r.Context(), s.owner.Account.ID)
+	ctx := r.Context()
+	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	view := s.postView(r.Context(), o, p)
-	pg := s.page(displayName(o) + ": " + s.sanitize.Text(p.Content))
+	authors := authorCache{s: s, byID: map[int64]*store.Account{o.ID: o}}
+	t := templates.Thread{Post: s.postView(ctx, o, p), Ancestors: s.ancestors(ctx, &authors, p)}
+	replies, err := s.st.Replies(ctx, p.IRI, maxThreadReplies)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, rp := range replies {
+		if v, ok := s.publicView(ctx, &authors, rp); ok {
+			t.Replies = append(t.Replies, v)
+		}
+	}
+	if len(replies) < maxThreadReplies {
+		// Count what the visitor can see: the stored count includes followers-only and direct
+		// replies.
+		t.Post.Replies = len(t.Replies)
+	}
+
+	text := s.sanitize.Text(p.Content)
+	if p.Summary != "" {
+		text = p.Summary // a content warning stands in for what it hides, in previews too
+	}
+	pg := s.publicPage(displayName(o) + ": " + excerpt(text, 80))
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
-	s.render200(w, r, templates.PostPage(pg, view))
+	pg.Description = excerpt(text, descriptionChars)
+	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
+		s.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: safeURL(o.AvatarURL),
+		Published: p.Published}
+	s.render200(w, r, templates.PostPage(pg, t))
+}
+
+// ancestors walks up the thread from p through the posts Roost has stored, and returns the ones
+// the public may see, oldest first. The walk stops at the first missing, deleted or non-public
+// post, so nothing above a hidden post is shown out of context.
+func (s *Server) ancestors(ctx context.Context, authors *authorCache, p *store.Post) []templates.Post {
+	var chain []templates.Post
+	seen := map[string]bool{p.IRI: true}
+	for iri := p.InReplyTo; iri != "" && !seen[iri] && len(chain) < maxAncestors; {
+		seen[iri] = true
+		a, err := s.st.PostByIRI(ctx, iri)
+		if err != nil {
+			break
+		}
+		v, ok := s.publicView(ctx, authors, a)
+		if !ok {
+			break
+		}
+		chain = append(chain, v)
+		iri = a.InReplyTo
+	}
+	slices.Reverse(chain)
+	return chain
+}
+
+// publicView is p as the public sees it, or false when the public may not see it: deleted,
+// followers-only or direct, or by an account the owner blocked.
+func (s *Server) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
+	if !p.DeletedAt.IsZero() || !visibleToPublic(p) {
+		return templates.Post{}, false
+	}
+	if p.AccountID != s.owner.Account.ID {
+		if blocked, err := s.st.Blocked(ctx, p.AccountID); err != nil || blocked {
+			return templates.Post{}, false
+		}
+	}
+	a, err := authors.get(ctx, p.AccountID)
+	if err != nil {
+		return templates.Post{}, false
+	}
+	return s.postView(ctx, a, p), true
+}
+
+// authorCache loads each author of a thread once.
+type authorCache struct {
+	s    *Server
+	byID map[int64]*store.Account
+}
+
+func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error) {
+	if a, ok := c.byID[id]; ok {
+		return a, nil
+	}
+	a, err := c.s.st.AccountByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.byID[id] = a
+	return a, nil
 }
 
 func (s *Server) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
@@ -111,6 +272,22 @@ func (s *Server) postView(ctx context.Context, author *store.Account, p *store.P
 	if c, err := s.st.Counts(ctx, p); err == nil {
 		v.Replies, v.Likes, v.Boosts = c.Replies, c.Likes, c.Boosts
 	}
+	if p.InReplyTo != "" {
+		if id, ok := s.localPostID(p.InReplyTo); ok {
+			v.InReplyTo = s.postURL(id)
+		} else {
+			v.InReplyTo = safeURL(p.InReplyTo)
+		}
+	}
+	for _, a := range p.Attachments {
+		u := safeURL(a.URL)
+		if u == "" {
+			continue
+		}
+		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
+		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, MediaType: a.MediaType, Alt: a.Name,
+			Image: image})
+	}
 	return v
 }
 
@@ -119,6 +296,125 @@ func displayName(a *store.Account) string {
 		return a.DisplayName
 	}
 	return a.Username
+}
+
+// excerpt is the start of plain text s, at most n characters, whitespace collapsed, cut at a word
+// boundary with an ellipsis when it is longer.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := []rune(s)[:n-1]
+	if i := strings.LastIndexByte(string(cut), ' '); i > len(string(cut))/2 {
+		return strings.TrimRight(string(cut)[:i], " ,.;:") + "…"
+	}
+	return string(cut) + "…"
+}
+
+// showTag renders /tags/{tag}: the owner's public posts with the hashtag, newest first.
+func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {
+	tag := strings.ToLower(strings.TrimPrefix(r.PathValue("tag"), "#"))
+	if tag == "" || utf8.RuneCountInString(tag) > 100 {
+		s.notFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
+	posts, err := s.st.TagPosts(ctx, s.owner.Account.ID, tag, store.Page{MaxID: maxID, Limit: pageSize})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	tp := templates.TagPosts{Tag: tag}
+	for _, p := range posts {
+		tp.Posts = append(tp.Posts, s.postView(ctx, o, p))
+	}
+	if len(posts) == pageSize {
+		tp.OlderURL = s.tagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
+	}
+	pg := s.page("#" + tag + " – " + displayName(o))
+	pg.Canonical = s.tagURL(tag)
+	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
+	s.render200(w, r, templates.TagPage(pg, tp))
+}
+
+// remoteFollow answers the profile's "follow from your server" form: it looks up the visitor's
+// server by WebFinger and sends them to its subscribe page (the OStatus subscribe template) for
+// the owner's actor, where their follow button is.
+func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
+	handle := strings.TrimSpace(r.URL.Query().Get("acct"))
+	fail := func(status int, msg string) {
+		pg := s.page("Follow from your server")
+		allowFormRedirects(w) // the page offers the form again
+		s.render(w, r, status, templates.RemoteFollowPage(pg, templates.RemoteFollow{Handle: handle, Error: msg,
+			ProfileURL: s.owner.Account.URL, OwnerHandle: "@" + s.owner.Account.Username + "@" + s.cfg.HandleDomain}))
+	}
+	user, host, err := remote.SplitHandle(handle)
+	if err != nil {
+		fail(http.StatusBadRequest, "Enter your own handle as you@your.server, for example alice@mastodon.social.")
+		return
+	}
+	if s.ourHost(host) {
+		fail(http.StatusBadRequest, "That handle is on this server; enter the handle of your account on your own server.")
+		return
+	}
+	// A visitor is waiting on the page: give up sooner than the client's default.
+	ctx, cancel := context.WithTimeout(r.Context(), remoteFollowTimeout)
+	defer cancel()
+	target, err := s.subscribeURL(ctx, user, host)
+	if err != nil {
+		s.log.Info("remote follow failed", slog.String("host", host), slog.Any("err", err))
+		fail(http.StatusBadGateway, "Could not find where to follow from on "+host+
+			". Check the handle, or search for "+"@"+s.owner.Account.Username+"@"+s.cfg.HandleDomain+
+			" on your server instead.")
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// errNoSubscribe means a WebFinger answer has no usable subscribe template.
+var errNoSubscribe = errors.New("no subscribe template")
+
+// subscribeURL asks host's WebFinger about user@host and fills its subscribe template with the
+// owner's actor IRI. Only an absolute http(s) result is returned.
+func (s *Server) subscribeURL(ctx context.Context, user, host string) (string, error) {
+	u := url.URL{Scheme: "https", Host: host, Path: "/.well-known/webfinger",
+		RawQuery: url.Values{"resource": {"acct:" + user + "@" + host}}.Encode()}
+	resp, err := s.remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
+	if err != nil && (s.cfg.Scheme == "http" || len(s.cfg.AllowPrivate) > 0) &&
+		!errors.Is(err, remote.ErrForbiddenAddress) {
+		u.Scheme = "http" // development and tests, as remote.WebFinger does
+		resp, err = s.remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
+	}
+	if err != nil {
+		return "", err
+	}
+	if resp.Status != http.StatusOK {
+		return "", &remote.StatusError{Code: resp.Status}
+	}
+	var jrd remote.JRD
+	if err := json.Unmarshal(resp.Body, &jrd); err != nil {
+		return "", err
+	}
+	for _, l := range jrd.Links {
+		if l.Rel != subscribeRel || !strings.Contains(l.Template, "{uri}") {
+			continue
+		}
+		target := strings.ReplaceAll(l.Template, "{uri}", url.QueryEscape(s.actorIRI()))
+		t, err := url.Parse(target)
+		if err != nil || (t.Scheme != "https" && t.Scheme != "http") || t.Host == "" || t.User != nil ||
+			strings.ContainsAny(target, "\r\n\x00\\ ") {
+			continue
+		}
+		return t.String(), nil
+	}
+	return "", errNoSubscribe
 }
 
 // showHome redirects the site root to the owner's profile.

@@ -36,6 +36,7 @@ type Account struct {
 	Discoverable bool
 	Indexable    bool
 	Bot          bool
+	HideNetwork  bool // the owner's choice to hide follower and following counts and lists
 	Published    time.Time
 	FetchedAt    time.Time
 	CreatedAt    time.Time
@@ -60,7 +61,8 @@ func (a *Account) DeliveryInbox() string {
 
 const accountCols = `id, iri, local, type, username, host, display_name, summary, url, inbox, shared_inbox,
 	outbox, followers_url, following_url, key_id, public_key_pem, avatar_url, header_url, fields,
-	also_known_as, moved_to, locked, discoverable, indexable, bot, published, fetched_at, created_at`
+	also_known_as, moved_to, locked, discoverable, indexable, bot, published, fetched_at, created_at,
+	hide_network`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -71,7 +73,7 @@ func scanAccount(row scanner) (*Account, error) {
 	err := row.Scan(&a.ID, &a.IRI, &a.Local, &a.Type, &a.Username, &a.Host, &a.DisplayName, &a.Summary,
 		&a.URL, &a.Inbox, &a.SharedInbox, &a.Outbox, &a.FollowersURL, &a.FollowingURL, &a.KeyID,
 		&a.PublicKeyPEM, &a.AvatarURL, &a.HeaderURL, &fields, &aka, &a.MovedTo, &a.Locked,
-		&a.Discoverable, &a.Indexable, &a.Bot, &published, &fetched, &created)
+		&a.Discoverable, &a.Indexable, &a.Bot, &published, &fetched, &created, &a.HideNetwork)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

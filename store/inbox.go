@@ -205,3 +205,29 @@ func (s *Store) InboxCount(ctx context.Context, activityIRI string) (int, error)
 		activityIRI, activityIRI).Scan(&n)
 	return n, err
 }
+
+// DomainBlocks lists the blocked domains, alphabetically.
+func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT host FROM domain_blocks ORDER BY host`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// UnblockDomain lifts a domain block.
+func (s *Store) UnblockDomain(ctx context.Context, host string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
+		return err
+	})
+}

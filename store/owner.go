@@ -82,10 +82,10 @@ func (s *Store) UpdateOwnerURLs(ctx context.Context, a *Account) error {
 func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoing) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = ?, summary = ?, fields = ?, avatar_url = ?,
-			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?
+			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?, hide_network = ?
 			WHERE id = ? AND local = 1`,
 			a.DisplayName, a.Summary, jsonText(a.Fields), a.AvatarURL, a.HeaderURL, jsonText(a.AlsoKnownAs),
-			a.Locked, a.Discoverable, a.Indexable, a.Bot, a.ID)
+			a.Locked, a.Discoverable, a.Indexable, a.Bot, a.HideNetwork, a.ID)
 		if err != nil {
 			return err
 		}

@@ -236,28 +236,30 @@ func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64)
 // UpdatePost replaces the editable parts of a stored post (content, summary, tags, attachments,
 // visibility, updated time) and, for the owner's posts, queues the Update activity.
 func (s *Store) UpdatePost(ctx context.Context, p *Post, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
-		extra := string(p.Extra)
-		if extra == "" {
-			extra = "{}"
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE posts SET summary = ?, sensitive = ?, content = ?, source = ?,
-			language = ?, recipients = ?, tags = ?, attachments = ?, extra = ?, updated = ?, url = ?
-			WHERE id = ? AND deleted_at = 0`,
-			p.Summary, p.Sensitive, p.Content, p.Source, p.Language, string(rcpt), jsonText(p.Tags),
-			jsonText(p.Attachments), extra, timeMS(p.Updated), p.URL, p.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if err := writePostTags(ctx, tx, p); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, tx, out)
-	})
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.updatePost(ctx, tx, p, out) })
+}
+
+func (s *Store) updatePost(ctx context.Context, tx *sql.Tx, p *Post, out *Outgoing) error {
+	rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
+	extra := string(p.Extra)
+	if extra == "" {
+		extra = "{}"
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE posts SET summary = ?, sensitive = ?, content = ?, source = ?,
+		language = ?, recipients = ?, tags = ?, attachments = ?, extra = ?, updated = ?, url = ?
+		WHERE id = ? AND deleted_at = 0`,
+		p.Summary, p.Sensitive, p.Content, p.Source, p.Language, string(rcpt), jsonText(p.Tags),
+		jsonText(p.Attachments), extra, timeMS(p.Updated), p.URL, p.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if err := writePostTags(ctx, tx, p); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, tx, out)
 }
 
 // DeletePost turns a post into a tombstone: its content, tags, likes, boosts and notifications go,
@@ -365,11 +367,11 @@ type PostCounts struct {
 	Replies, Likes, Boosts int
 }
 
-// Counts returns how many replies, likes and boosts Roost knows of for a post.
+// Counts returns how many public replies, likes and boosts Roost knows of for a post.
 func (s *Store) Counts(ctx context.Context, p *Post) (PostCounts, error) {
 	var c PostCounts
 	err := s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM posts WHERE in_reply_to = ? AND deleted_at = 0),
+		(SELECT count(*) FROM posts WHERE in_reply_to = ? AND deleted_at = 0 AND visibility IN ('public', 'unlisted')),
 		(SELECT count(*) FROM likes WHERE post_id = ?),
 		(SELECT count(*) FROM boosts WHERE post_id = ?)`, p.IRI, p.ID, p.ID).Scan(&c.Replies, &c.Likes, &c.Boosts)
 	return c, err

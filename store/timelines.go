@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 )
 
 // Entry is one item of a timeline: a post, or a boost of one (BoostID and BoosterID set).
@@ -13,48 +15,73 @@ type Entry struct {
 }
 
 // HomeTimeline lists the owner's home timeline, newest first: their own posts and boosts, and
-// those of everyone they follow. Direct posts appear only when they mention the owner (or are the
-// owner's).
+// those of everyone they follow, less muted accounts (and boosts of them). Direct posts appear only
+// when they mention the owner (or are the owner's).
 func (s *Store) HomeTimeline(ctx context.Context, ownerID int64, pg Page) ([]Entry, error) {
 	maxID, minID, limit, asc := pg.bounds()
 	order := "DESC"
 	if asc {
 		order = "ASC"
 	}
-	// "+p.account_id" keeps SQLite from driving the query by the (account_id, id) index, which
-	// would sort every post of every followed account; walking the primary key newest first and
-	// stopping after limit rows is what a timeline needs.
-	rows, err := s.r.QueryContext(ctx, `
-		WITH authors(id) AS (
-			SELECT ? UNION SELECT followee_id FROM follows WHERE follower_id = ? AND state = 'accepted')
-		SELECT id, post_id, booster FROM (
-			SELECT p.id AS id, p.id AS post_id, 0 AS booster FROM posts p
-			WHERE +p.account_id IN authors AND p.id < ? AND p.id > ? AND p.deleted_at = 0
-			  AND (p.visibility != 'direct' OR p.account_id = ?
-			       OR EXISTS (SELECT 1 FROM post_mentions m WHERE m.post_id = p.id AND m.account_id = ?))
-			UNION ALL
-			SELECT b.id, b.post_id, b.account_id FROM boosts b
-			WHERE +b.account_id IN authors AND b.id < ? AND b.id > ?)
-		ORDER BY id `+order+` LIMIT ?`,
-		ownerID, ownerID, maxID, minID, ownerID, ownerID, maxID, minID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+	// Posts and boosts are two walks of two primary keys, each stopping after limit rows, merged
+	// here; one UNION ALL ... ORDER BY would make SQLite sort both whole ranges.
 	var out []Entry
-	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.ID, &e.PostID, &e.BoosterID); err != nil {
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{homePostsSQL(order), []any{ownerID, ownerID, maxID, minID, ownerID, ownerID, limit}},
+		{homeBoostsSQL(order), []any{ownerID, ownerID, maxID, minID, limit}},
+	} {
+		rows, err := s.r.QueryContext(ctx, q.sql, q.args...)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, e)
-	}
-	if asc {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
+		for rows.Next() {
+			var e Entry
+			if err := rows.Scan(&e.ID, &e.PostID, &e.BoosterID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return out, rows.Err()
+	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(b.ID, a.ID) }) // newest first
+	if asc {
+		out = out[max(0, len(out)-limit):] // the limit entries just above minID
+	} else if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// homeAuthors is the owner and the accounts they follow, less muted ones. Its two parameters are
+// the owner's ID.
+const homeAuthors = `WITH authors(id) AS (
+	SELECT ? UNION SELECT followee_id FROM follows WHERE follower_id = ? AND state = 'accepted'
+	EXCEPT SELECT account_id FROM mutes) `
+
+// homePostsSQL walks posts by primary key in order and stops after limit rows: "+p.account_id"
+// keeps SQLite from driving the query by the (account_id, id) index instead, which would sort
+// every post of every followed account.
+func homePostsSQL(order string) string {
+	return homeAuthors + `SELECT p.id, p.id, 0 FROM posts p
+		WHERE +p.account_id IN authors AND p.id < ? AND p.id > ? AND p.deleted_at = 0
+		  AND (p.visibility != 'direct' OR p.account_id = ?
+		       OR EXISTS (SELECT 1 FROM post_mentions m WHERE m.post_id = p.id AND m.account_id = ?))
+		ORDER BY p.id ` + order + ` LIMIT ?`
+}
+
+// homeBoostsSQL walks boosts the same way, skipping boosts of muted accounts' posts.
+func homeBoostsSQL(order string) string {
+	return homeAuthors + `SELECT b.id, b.post_id, b.account_id FROM boosts b
+		WHERE +b.account_id IN authors AND b.id < ? AND b.id > ?
+		  AND NOT EXISTS (SELECT 1 FROM posts p2 JOIN mutes m ON m.account_id = p2.account_id WHERE p2.id = b.post_id)
+		ORDER BY b.id ` + order + ` LIMIT ?`
 }
 
 // UnreadNotifications counts notifications the owner has not seen.

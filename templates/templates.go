@@ -6,6 +6,7 @@ package templates
 
 import (
 	"net/url"
+	"strconv"
 	"time"
 
 	"roost/server/content"
@@ -19,6 +20,9 @@ type Page struct {
 	SiteName    string
 	Canonical   string
 	ActivityIRI string // rel=alternate application/activity+json
+	AtomURL     string // rel=alternate application/atom+xml
+	RSSURL      string // rel=alternate application/rss+xml
+	OG          *OpenGraph
 	// Owner is set on the owner's own pages (signed in).
 	Owner *OwnerNav
 }
@@ -100,6 +104,8 @@ type Profile struct {
 	PostCount   int
 	Posts       []Post
 	OlderURL    string
+	AtomURL     string
+	RSSURL      string
 }
 
 // Field is one profile field.
@@ -114,6 +120,7 @@ type Post struct {
 	IRI          string
 	BoostedBy    string // display name of the booster, for a boost in a timeline
 	Liked        bool
+	Bookmarked   bool
 	Boosted      bool
 	Own          bool
 	Actions      bool // show the owner's action buttons
@@ -128,6 +135,8 @@ type Post struct {
 	Replies      int
 	Likes        int
 	Boosts       int
+	InReplyTo    string // URL of the post replied to, when known
+	Attachments  []Attachment
 }
 
 func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
@@ -153,3 +162,126 @@ func notificationText(kind string) string {
 }
 
 func replyURL(iri string) string { return "/compose?reply_to=" + url.QueryEscape(iri) }
+
+// AccountView is the owner's view of one account, with what they can do about it.
+type AccountView struct {
+	Name       string
+	Handle     string
+	IRI        string
+	URL        string
+	AvatarURL  string
+	Summary    content.HTML
+	Fields     []Field
+	Following  bool // the owner follows them
+	Requested  bool // the owner's follow is pending
+	FollowsYou bool
+	Blocked    bool
+	Muted      bool
+	Posts      []Post
+	Local      bool
+	MovedTo    string
+}
+
+// PostList is a page of posts with a title (bookmarks, a search result).
+type PostList struct {
+	Title    string
+	Posts    []Post
+	OlderURL string
+	Empty    string
+}
+
+// EditForm edits one of the owner's posts.
+type EditForm struct {
+	Post    Post
+	Source  string
+	Summary string
+	History []Edit
+}
+
+// Edit is an earlier version of a post.
+type Edit struct {
+	Summary string
+	Content content.HTML
+	When    time.Time
+}
+
+// ProfileForm is the profile editor.
+type ProfileForm struct {
+	DisplayName  string
+	Bio          string
+	Fields       []FieldInput
+	AvatarURL    string
+	HeaderURL    string
+	Locked       bool
+	Discoverable bool
+	Indexable    bool
+	HideNetwork  bool
+	Bot          bool
+	DomainBlocks []string
+}
+
+// FieldInput is one editable profile field (plain text as typed).
+type FieldInput struct {
+	Name  string
+	Value string
+}
+
+func editURL(iri string) string { return "/edit?post=" + url.QueryEscape(iri) }
+
+// OpenGraph is what link previews (OpenGraph, Twitter cards) show of a page.
+type OpenGraph struct {
+	Type        string // profile or article
+	Title       string
+	Description string // plain text
+	URL         string
+	Image       string // absolute URL, may be empty
+	Published   time.Time
+}
+
+// Attachment is a media attachment of a post; only http(s) URLs reach a view.
+type Attachment struct {
+	URL       string
+	MediaType string
+	Alt       string
+	Image     bool
+}
+
+// Thread is a post's permalink: the posts it replies to, oldest first, and the replies to it.
+type Thread struct {
+	Ancestors []Post
+	Post      Post
+	Replies   []Post
+}
+
+// TagPosts is the page of the owner's public posts with one hashtag.
+type TagPosts struct {
+	Tag      string // lower-case, without #
+	Posts    []Post
+	OlderURL string
+}
+
+// RemoteFollow is the answer of a remote follow that could not go ahead.
+type RemoteFollow struct {
+	Handle      string // what the visitor typed
+	Error       string
+	ProfileURL  string
+	OwnerHandle string
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// attachmentLabel is the link text of an attachment that is not shown inline.
+func attachmentLabel(a Attachment) string {
+	if a.Alt != "" {
+		return a.Alt
+	}
+	if a.MediaType != "" {
+		return "Attachment (" + a.MediaType + ")"
+	}
+	return "Attachment"
+}

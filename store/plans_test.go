@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// queryPlan returns SQLite's EXPLAIN QUERY PLAN for query, one detail line each.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
+}
+
+// The timeline queries must page without sorting whole tables: a plan with a temporary b-tree
+// for ORDER BY reads every matching row and runs many times slower at a million posts.
+func TestTimelineQueryPlans(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	owner := createOwner(t, s)
+	// Enough rows that the planner has something to choose between, then ANALYZE as a real
+	// database would have.
+	bob := addRemote(t, s, "bob", "b.example", false)
+	for i := range 200 {
+		p := remotePost(bob, fmt.Sprintf("https://b.example/notes/%d", i), time.Now().Add(-time.Duration(i)*time.Minute))
+		p.Tags = []Tag{{Type: "Hashtag", Name: "#go"}}
+		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	max := int64(1<<63 - 1)
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+	}{
+		{"home posts newest first", homePostsSQL("DESC"), []any{owner.ID, owner.ID, max, 0, owner.ID, owner.ID, 20}},
+		{"home posts oldest first", homePostsSQL("ASC"), []any{owner.ID, owner.ID, max, 0, owner.ID, owner.ID, 20}},
+		{"home boosts newest first", homeBoostsSQL("DESC"), []any{owner.ID, owner.ID, max, 0, 20}},
+		{"tag page", tagPostsSQL, []any{"go", max, owner.ID, 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := queryPlan(t, s, tc.query, tc.args...)
+			if strings.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
+			}
+			for _, line := range strings.Split(plan, "\n") {
+				// A full scan of posts (by table or index) makes a page cost O(posts).
+				if strings.Contains(line, "SCAN p ") || strings.Contains(line, "SCAN p2") || strings.HasSuffix(line, "SCAN p") {
+					t.Errorf("plan scans posts: %q\n%s", line, plan)
+				}
+			}
+			t.Logf("plan:\n%s", plan)
+		})
+	}
+}

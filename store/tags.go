@@ -1,0 +1,20 @@
+package store
+
+import (
+	"context"
+	"strings"
+)
+
+// TagPosts lists an account's live public posts carrying hashtag tag (matched lower-cased, without
+// the #), newest first, paged by ID.
+func (s *Store) TagPosts(ctx context.Context, accountID int64, tag string, pg Page) ([]*Post, error) {
+	maxID, _, limit, _ := pg.bounds()
+	tag = strings.ToLower(strings.TrimPrefix(tag, "#"))
+	return scanPosts(s.r.QueryContext(ctx, tagPostsSQL, tag, maxID, accountID, limit))
+}
+
+// tagPostsSQL is driven by post_tags' primary key (tag, post_id) walked newest first, so a page
+// stops after limit matching rows instead of sorting every post with the tag.
+var tagPostsSQL = `SELECT ` + prefixed("p.", postCols) + ` FROM post_tags t JOIN posts p ON p.id = t.post_id
+	WHERE t.tag = ? AND t.post_id < ? AND p.account_id = ? AND p.visibility = 'public' AND p.deleted_at = 0
+	ORDER BY t.post_id DESC LIMIT ?`
