@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-
 	"roost/server"
 	"roost/store"
 )

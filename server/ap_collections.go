@@ -117,6 +117,12 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
 	if followers {
 		total = nFollowers
 	}
+	if o, err := s.st.AccountByID(ctx, s.owner.Account.ID); err == nil && o.HideNetwork {
+		// The owner hides their network: the size stays (as Mastodon shows it), the members don't.
+		writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{Context: activitypub.Context(), ID: id,
+			Type: "OrderedCollection", TotalItems: total})
+		return
+	}
 	s.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {
 		entries, err := list(ctx, s.owner.Account.ID, store.Accepted, pg)
 		if err != nil {

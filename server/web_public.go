@@ -89,7 +89,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 	prof := templates.Profile{
 		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + s.cfg.HandleDomain, URL: o.URL,
 		AvatarURL: o.AvatarURL, Summary: content.HTML(o.Summary),
-		Followers: followers, Following: following, PostCount: count,
+		Followers: followers, Following: following, PostCount: count, HideNetwork: o.HideNetwork,
 		AtomURL: s.atomURL(), RSSURL: s.rssURL(),
 	}
 	for _, f := range o.Fields {

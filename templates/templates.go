@@ -101,6 +101,7 @@ type Profile struct {
 	Fields      []Field
 	Followers   int
 	Following   int
+	HideNetwork bool
 	PostCount   int
 	Posts       []Post
 	OlderURL    string

@@ -240,13 +240,11 @@ func (w *Worker) plan(d store.Delivery, err error) (retryAt time.Time, hostDown 
 	switch {
 	case errors.As(err, &se):
 		switch {
-		case se.Code == 401 && d.Attempts < 2:
-			// The peer may not have our key cached yet, or fetched it while we rotated.
 		case se.Code == 408 || se.Code == 429:
 		case se.Code >= 500 && se.Code != 501:
 			hostDown = true
 		default:
-			return time.Time{}, false // 4xx: this request will never succeed
+			return time.Time{}, false // any other 4xx (and 501): this request will never succeed
 		}
 		wait = se.RetryAfter
 	case errors.Is(err, remote.ErrForbiddenAddress), errors.Is(err, remote.ErrNotFound), errors.Is(err, remote.ErrGone):
