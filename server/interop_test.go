@@ -19,6 +19,13 @@ func TestInboxInteropVariants(t *testing.T) {
 	gts.keyID = gts.actor + "/main-key"
 	gts.setActorField("publicKey", map[string]any{"id": gts.keyID, "owner": gts.actor, "publicKeyPem": gts.publicKeyPEM()})
 	gts.setDoc("/users/gts/main-key", map[string]any{"id": gts.keyID, "owner": gts.actor, "publicKeyPem": gts.publicKeyPEM()})
+	// GoToSocial as it really answers an unsigned GET of its key URL: a stub Person whose id is
+	// the actor, carrying only the key.
+	stub := newPeer(t, "stub")
+	stub.keyID = stub.actor + "/main-key"
+	stub.setActorField("publicKey", map[string]any{"id": stub.keyID, "owner": stub.actor, "publicKeyPem": stub.publicKeyPEM()})
+	stub.setDoc("/users/stub/main-key", map[string]any{"id": stub.actor, "type": "Person", "preferredUsername": "stub",
+		"publicKey": map[string]any{"id": stub.keyID, "owner": stub.actor, "publicKeyPem": stub.publicKeyPEM()}})
 
 	tests := []struct {
 		name string
@@ -42,6 +49,10 @@ func TestInboxInteropVariants(t *testing.T) {
 			req.Header.Set("Digest", digestOf(body))
 			signRaw(t, req, gts.keyID, gts.key, []string{"(request-target)", "host", "date", "digest"})
 			req.Header.Set("Signature", strings.Replace(req.Header.Get("Signature"), `algorithm="rsa-sha256"`, `algorithm="hs2019"`, 1))
+		}},
+		{"gotosocial stub actor at the key path", stub, func(t *testing.T, req *http.Request, body []byte) {
+			req.Header.Set("Digest", digestOf(body))
+			signRaw(t, req, stub.keyID, stub.key, []string{"(request-target)", "host", "date", "digest"})
 		}},
 		{"honk ld+json content type", alice, func(t *testing.T, req *http.Request, body []byte) {
 			req.Header.Set("Content-Type", activitypub.LDContentType)

@@ -193,34 +193,50 @@ func (s *Server) keyOwner(ctx context.Context, keyID string, refresh bool) (*sto
 		return nil, nil, err
 	}
 	var probe struct {
-		ID           string `json:"id"`
-		Owner        string `json:"owner"`
-		PublicKeyPem string `json:"publicKeyPem"`
-		Inbox        any    `json:"inbox"`
+		ID           string                 `json:"id"`
+		Owner        string                 `json:"owner"`
+		PublicKeyPem string                 `json:"publicKeyPem"`
+		PublicKey    activitypub.PublicKeys `json:"publicKey"`
+		Inbox        any                    `json:"inbox"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, nil, fmt.Errorf("key %s: %w", keyID, err)
 	}
 	var actor *activitypub.Actor
-	if probe.Inbox == nil && probe.Owner != "" {
-		// A key document (GoToSocial's /main-key): the owner must be on the key's origin and must
-		// list this key.
-		if !remote.SameOrigin(probe.Owner, keyID) {
-			return nil, nil, fmt.Errorf("key %s: owner %s on another origin", keyID, probe.Owner)
-		}
-		if actor, err = s.fetchActor(ctx, probe.Owner); err != nil {
-			return nil, nil, err
-		}
-	} else {
+	switch {
+	case probe.Inbox != nil:
+		// The actor itself (Mastodon's keyId is actor#main-key).
 		if actor, err = activitypub.DecodeActor(body); err != nil {
 			return nil, nil, fmt.Errorf("key %s: %w", keyID, err)
 		}
-		if actor.Inbox == "" || (actor.PublicKey != nil && !hasKey(actor, keyID)) {
-			// A stub (some servers serve only the key at the key URL): fetch the actor itself.
-			if actor, err = s.fetchActor(ctx, actor.ID); err != nil {
-				return nil, nil, err
+	case probe.Owner != "" || len(probe.PublicKey) > 0:
+		// A key document ({id, owner, publicKeyPem}), or a stub actor carrying only its key, as
+		// GoToSocial serves at /users/NAME/main-key: the actor is fetched from its own URL and must
+		// list the same key.
+		owner := probe.Owner
+		if owner == "" {
+			if pk, ok := probe.PublicKey.Find(keyID); ok && pk.Owner != "" {
+				owner = pk.Owner
+			} else {
+				owner = probe.ID
 			}
 		}
+		if !remote.SameOrigin(owner, keyID) {
+			return nil, nil, fmt.Errorf("key %s: owner %s on another origin", keyID, owner)
+		}
+		if actor, err = s.fetchActor(ctx, owner); err != nil {
+			return nil, nil, err
+		}
+		if probe.PublicKeyPem == "" {
+			if pk, ok := probe.PublicKey.Find(keyID); ok {
+				probe.PublicKeyPem = pk.PublicKeyPem
+			}
+		}
+	default:
+		return nil, nil, fmt.Errorf("key %s: the document is neither an actor nor a key", keyID)
+	}
+	if !hasKey(actor, keyID) {
+		return nil, nil, fmt.Errorf("key %s: actor %s does not list it", keyID, actor.ID)
 	}
 	if !remote.SameOrigin(actor.ID, keyID) {
 		return nil, nil, fmt.Errorf("key %s: actor %s on another origin", keyID, actor.ID)
