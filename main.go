@@ -55,6 +55,7 @@ The owner's commands (they work while the server runs; deliveries go out from th
   delete ID|URL              delete one of your posts
   follow @user@host|URL      follow an account
   unfollow @user@host|URL    stop following (or withdraw a request)
+  pin ID|URL / unpin ID|URL  feature one of your posts on your profile, or stop
   like URL / unlike URL      like a post, or take the like back
   boost URL / unboost URL    boost a post, or take the boost back
   followers                  list your followers
@@ -86,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
+	case "pin", "unpin", "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
 		return ownerCommand(ctx, cmd, args, getenv, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
@@ -394,6 +395,14 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 			return err
 		}
 		fmt.Fprintf(stdout, "Posted %d: %s\n", p.ID, p.URL)
+	case "pin", "unpin":
+		if err := need(1, "ID|URL"); err != nil {
+			return err
+		}
+		if _, err := srv.Pin(ctx, rest[0], cmd == "pin"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Done: %s %s\n", cmd, rest[0])
 	case "delete":
 		if err := need(1, "ID|URL"); err != nil {
 			return err

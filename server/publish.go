@@ -756,3 +756,58 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 	s.deliver.Wake()
 	return p, nil
 }
+
+// MaxPinned is how many posts the owner may pin, as on Mastodon.
+const MaxPinned = 5
+
+// Pin features one of the owner's public posts on their profile and tells followers with an Add
+// to the featured collection; unpin removes it with a Remove.
+func (s *Server) Pin(ctx context.Context, ref string, pin bool) (*store.Post, error) {
+	p, err := s.findPost(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.AccountID != s.owner.Account.ID {
+		return nil, errors.New("only your own posts can be pinned")
+	}
+	if pin && !visibleToPublic(p) {
+		return nil, errors.New("only public and unlisted posts can be pinned")
+	}
+	if pin == !p.PinnedAt.IsZero() {
+		return p, nil
+	}
+	if pin {
+		pinned, err := s.st.PinnedPosts(ctx, s.owner.Account.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(pinned) >= MaxPinned {
+			return nil, fmt.Errorf("at most %d posts can be pinned", MaxPinned)
+		}
+	}
+	inboxes, err := s.st.FollowerInboxes(ctx, s.owner.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	typ := "Remove"
+	if pin {
+		typ = "Add"
+	}
+	out, err := s.outgoing(typ, p.IRI, []string{activitypub.Public}, []string{s.owner.Account.FollowersURL}, true, inboxes)
+	if err != nil {
+		return nil, err
+	}
+	var act activitypub.Activity
+	if err := json.Unmarshal(out.Body, &act); err != nil {
+		return nil, err
+	}
+	act.Target = activitypub.Ref{ID: s.actorIRI() + "/collections/featured"}
+	if out.Body, err = json.Marshal(&act); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetPinned(ctx, p.ID, pin, out); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return p, nil
+}

@@ -70,6 +70,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /bookmark", s.signedIn(s.postAction(s.bookmarkPost(true), "Bookmarked.")))
 	mux.HandleFunc("POST /unbookmark", s.signedIn(s.postAction(s.bookmarkPost(false), "Bookmark removed.")))
 	mux.HandleFunc("GET /bookmarks", s.signedIn(s.showBookmarks))
+	mux.HandleFunc("POST /pin", s.signedIn(s.postAction(s.pinPost(true), "Pinned to your profile.")))
+	mux.HandleFunc("POST /unpin", s.signedIn(s.postAction(s.pinPost(false), "Unpinned.")))
 	mux.HandleFunc("GET /edit", s.signedIn(s.showEdit))
 	mux.HandleFunc("POST /edit", s.signedIn(s.saveEdit))
 	mux.HandleFunc("GET /settings/profile", s.signedIn(s.showProfileEdit))

@@ -323,3 +323,7 @@ func (s *Server) unblockDomain(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Domain unblocked."), http.StatusSeeOther)
 }
+
+func (s *Server) pinPost(on bool) func(context.Context, string) (*store.Post, error) {
+	return func(ctx context.Context, ref string) (*store.Post, error) { return s.Pin(ctx, ref, on) }
+}

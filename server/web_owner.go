@@ -34,6 +34,7 @@ func (s *Server) ownerPostView(ctx context.Context, p *store.Post) (templates.Po
 	v := s.postView(ctx, author, p)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
 	v.Own = p.AccountID == s.owner.Account.ID
+	v.Pinned = !p.PinnedAt.IsZero()
 	if _, err := s.st.LikeOf(ctx, s.owner.Account.ID, p.ID); err == nil {
 		v.Liked = true
 	}

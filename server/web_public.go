@@ -98,6 +98,18 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 	for _, p := range posts {
 		prof.Posts = append(prof.Posts, s.postView(ctx, o, p))
 	}
+	if r.URL.Query().Get("max_id") == "" {
+		pinned, err := s.st.PinnedPosts(ctx, o.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		for _, p := range pinned {
+			if p.Visibility == store.Public {
+				prof.Pinned = append(prof.Pinned, s.postView(ctx, o, p))
+			}
+		}
+	}
 	if next != 0 {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}

@@ -393,3 +393,22 @@ func ownerAccountID(ctx context.Context, tx *sql.Tx) (int64, error) {
 	}
 	return id, err
 }
+
+// SetPinned pins or unpins one of the owner's posts (the featured collection) and queues out (the
+// Add or Remove) with it.
+func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool, out *Outgoing) error {
+	at := int64(0)
+	if pinned {
+		at = s.nowMS()
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE posts SET pinned_at = ? WHERE id = ? AND deleted_at = 0`, at, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}

@@ -103,6 +103,7 @@ type Profile struct {
 	Following   int
 	HideNetwork bool
 	PostCount   int
+	Pinned      []Post // shown first, when on the first page
 	Posts       []Post
 	OlderURL    string
 	AtomURL     string
@@ -122,6 +123,7 @@ type Post struct {
 	BoostedBy    string // display name of the booster, for a boost in a timeline
 	Liked        bool
 	Bookmarked   bool
+	Pinned       bool
 	Boosted      bool
 	Own          bool
 	Actions      bool // show the owner's action buttons
