@@ -350,6 +350,11 @@ func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
 	if o.AttributedTo.ID != h.signer.IRI {
 		return nil, reject("%s is attributed to %s, not to the sender %s", id, o.AttributedTo.ID, h.signer.IRI)
 	}
+	if !remote.SameOrigin(o.ID, h.signer.IRI) {
+		// An object lives on its author's server (FEP-fe34): anything else could be a document
+		// someone placed on a third server.
+		return nil, reject("%s is not on the origin of its author %s", id, h.signer.IRI)
+	}
 	return o, nil
 }
 
