@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif"  // decoders for image.DecodeConfig
-	_ "image/jpeg" // "
-	_ "image/png"  // "
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -18,86 +20,361 @@ import (
 	"regexp"
 	"time"
 
-	_ "golang.org/x/image/webp" // "
+	"github.com/buckket/go-blurhash"
+	xdraw "golang.org/x/image/draw"
+	_ "golang.org/x/image/webp" // WebP decoder for image.Decode
 
 	"roost/store"
 )
 
-// Media limits for uploads (the media issue adds resizing and thumbnails).
+// Media limits. Uploads are decoded and re-encoded, which drops EXIF and GPS metadata, applies
+// the EXIF orientation, and bounds the stored size.
 const (
-	MaxUploadBytes = 8 << 20
-	maxPixels      = 40_000_000 // refuse decompression bombs before decoding
+	MaxUploadBytes = 16 << 20
+	maxPixels      = 40_000_000  // one frame: refuse decompression bombs before decoding
+	maxGIFPixels   = 200_000_000 // all frames of an animated GIF together
+	fullSide       = 2560        // longest side of the stored image
+	thumbSide      = 640         // longest side of the thumbnail
+	// MaxAttachments is how many images one post may carry, as on Mastodon.
+	MaxAttachments = 4
 )
 
-var mediaTypes = map[string]string{
-	"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
-}
+var acceptedTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
 
-var mediaNameRE = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|gif|webp)$`)
+var mediaNameRE = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|gif)$`)
 
 var errNoMediaDir = errors.New("uploads are not configured")
 
-// saveUpload stores an uploaded image under a name the server makes, with its type sniffed from
-// the content (never the client's name or type), and returns its public URL.
-func (s *Server) saveUpload(ctx context.Context, r io.Reader) (string, error) {
-	if s.cfg.MediaDir == "" {
-		return "", errNoMediaDir
-	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxUploadBytes+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > MaxUploadBytes {
-		return "", fmt.Errorf("the image is over %d MiB", MaxUploadBytes>>20)
-	}
+// processed is an upload after cleaning: the bytes to store and what is known about them.
+type processed struct {
+	full, thumb         []byte
+	fullType, thumbType string
+	width, height       int
+	blurhash            string
+}
+
+// processImage decodes an upload whose type was sniffed from its bytes, and re-encodes it without
+// metadata, upright, at most fullSide pixels on its longest side, with a thumbnail and a blurhash.
+// Animated GIFs keep their frames.
+func processImage(data []byte) (*processed, error) {
 	mt := http.DetectContentType(data)
-	ext, ok := mediaTypes[mt]
-	if !ok {
-		return "", fmt.Errorf("%s is not an image Roost accepts (PNG, JPEG, GIF or WebP)", mt)
+	if !acceptedTypes[mt] {
+		return nil, fmt.Errorf("%s is not an image Roost accepts (PNG, JPEG, GIF or WebP)", mt)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return "", fmt.Errorf("the image could not be read: %w", err)
+		return nil, fmt.Errorf("the image could not be read: %w", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
-		return "", fmt.Errorf("the image is %d×%d pixels; the limit is %d megapixels", cfg.Width, cfg.Height, maxPixels/1_000_000)
+		return nil, fmt.Errorf("the image is %d×%d pixels; the limit is %d megapixels", cfg.Width, cfg.Height, maxPixels/1_000_000)
 	}
+	if mt == "image/gif" {
+		if p, err := processGIF(data, cfg); p != nil || err != nil {
+			return p, err
+		}
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("the image could not be decoded: %w", err)
+	}
+	if mt == "image/jpeg" {
+		img = orient(img, exifOrientation(data))
+	}
+	full := fit(img, fullSide)
+	p := &processed{width: full.Bounds().Dx(), height: full.Bounds().Dy()}
+	if p.full, p.fullType, err = encode(full, mt); err != nil {
+		return nil, err
+	}
+	thumb := fit(full, thumbSide)
+	if thumb != full {
+		if p.thumb, p.thumbType, err = encode(thumb, mt); err != nil {
+			return nil, err
+		}
+	}
+	p.blurhash = blurhashOf(thumb)
+	return p, nil
+}
+
+// processGIF keeps an animated GIF's frames, re-encoded (dropping comments and application data).
+// It returns nil, nil for a single-frame GIF, which is treated like any still image.
+func processGIF(data []byte, cfg image.Config) (*processed, error) {
+	g, err := gif.DecodeAll(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("the GIF could not be decoded: %w", err)
+	}
+	if len(g.Image) <= 1 {
+		return nil, nil
+	}
+	if len(g.Image)*cfg.Width*cfg.Height > maxGIFPixels {
+		return nil, errors.New("the animation has too many frames for its size")
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, &gif.GIF{Image: g.Image, Delay: g.Delay, LoopCount: g.LoopCount,
+		Disposal: g.Disposal, Config: g.Config, BackgroundIndex: g.BackgroundIndex}); err != nil {
+		return nil, err
+	}
+	p := &processed{full: buf.Bytes(), fullType: "image/gif", width: cfg.Width, height: cfg.Height}
+	first := fit(g.Image[0], thumbSide)
+	if p.thumb, p.thumbType, err = encode(first, "image/png"); err != nil {
+		return nil, err
+	}
+	p.blurhash = blurhashOf(first)
+	return p, nil
+}
+
+// encode writes img as JPEG when the source was a JPEG or an opaque image, else as PNG.
+func encode(img image.Image, sourceType string) ([]byte, string, error) {
+	var buf bytes.Buffer
+	if sourceType == "image/jpeg" || opaque(img) {
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+			return nil, "", err
+		}
+		return buf.Bytes(), "image/jpeg", nil
+	}
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), "image/png", nil
+}
+
+func opaque(img image.Image) bool {
+	if o, ok := img.(interface{ Opaque() bool }); ok {
+		return o.Opaque()
+	}
+	return false
+}
+
+// fit scales img down (never up) so its longest side is at most side pixels.
+func fit(img image.Image, side int) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= side && h <= side {
+		return img
+	}
+	if w >= h {
+		h, w = max(1, h*side/w), side
+	} else {
+		w, h = max(1, w*side/h), side
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Over, nil)
+	return dst
+}
+
+func blurhashOf(img image.Image) string {
+	small := fit(img, 64)
+	h, err := blurhash.Encode(4, 3, small)
+	if err != nil {
+		return ""
+	}
+	return h
+}
+
+// exifOrientation returns the EXIF orientation (1-8) of a JPEG, or 1 when there is none.
+func exifOrientation(data []byte) int {
+	r := bytes.NewReader(data)
+	var marker [2]byte
+	if _, err := io.ReadFull(r, marker[:]); err != nil || marker != [2]byte{0xFF, 0xD8} {
+		return 1
+	}
+	for {
+		if _, err := io.ReadFull(r, marker[:]); err != nil || marker[0] != 0xFF {
+			return 1
+		}
+		var size uint16
+		if err := binary.Read(r, binary.BigEndian, &size); err != nil || size < 2 {
+			return 1
+		}
+		seg := make([]byte, int(size)-2)
+		if _, err := io.ReadFull(r, seg); err != nil {
+			return 1
+		}
+		if marker[1] == 0xE1 && len(seg) > 14 && string(seg[:6]) == "Exif\x00\x00" {
+			return orientationFromTIFF(seg[6:])
+		}
+		if marker[1] == 0xDA { // start of scan: no EXIF before the image data
+			return 1
+		}
+	}
+}
+
+func orientationFromTIFF(t []byte) int {
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	ifd := int(bo.Uint32(t[4:8]))
+	if ifd+2 > len(t) {
+		return 1
+	}
+	n := int(bo.Uint16(t[ifd : ifd+2]))
+	for i := 0; i < n; i++ {
+		e := ifd + 2 + i*12
+		if e+12 > len(t) {
+			return 1
+		}
+		if bo.Uint16(t[e:e+2]) == 0x0112 { // Orientation, SHORT
+			if o := int(bo.Uint16(t[e+8 : e+10])); o >= 1 && o <= 8 {
+				return o
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// orient turns img upright for an EXIF orientation.
+func orient(img image.Image, o int) image.Image {
+	if o <= 1 || o > 8 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	swap := o >= 5
+	dw, dh := w, h
+	if swap {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			}
+			dst.Set(dx, dy, img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return dst
+}
+
+var typeExt = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
+
+// saveUpload processes an uploaded image and stores it (and its thumbnail) under names the server
+// makes; nothing from the client (name, type) is used. The files are written and synced before
+// the database row, and renamed to their served names only after it, so a crash never leaves a
+// served name pointing at half a file.
+func (s *Server) saveUpload(ctx context.Context, r io.Reader, description string) (*store.Media, error) {
+	if s.cfg.MediaDir == "" {
+		return nil, errNoMediaDir
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxUploadBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxUploadBytes {
+		return nil, fmt.Errorf("the file is over %d MiB", MaxUploadBytes>>20)
+	}
+	p, err := processImage(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.cfg.MediaDir, 0o700); err != nil {
+		return nil, err
+	}
+	m := &store.Media{Name: randomName() + typeExt[p.fullType], MediaType: p.fullType, Size: int64(len(p.full)),
+		Width: p.width, Height: p.height, Description: truncateRunes(description, 1500), Blurhash: p.blurhash}
+	files := map[string][]byte{m.Name: p.full}
+	if p.thumb != nil {
+		m.ThumbName = randomName() + typeExt[p.thumbType]
+		files[m.ThumbName] = p.thumb
+	}
+	temps := map[string]string{}
+	defer func() {
+		for _, tmp := range temps {
+			os.Remove(tmp)
+		}
+	}()
+	for name, b := range files {
+		tmp, err := writeTemp(s.cfg.MediaDir, b)
+		if err != nil {
+			return nil, fmt.Errorf("store upload: %w", err)
+		}
+		temps[name] = tmp
+	}
+	if err := s.st.AddMedia(ctx, m); err != nil {
+		return nil, err
+	}
+	for name, tmp := range temps {
+		if err := os.Rename(tmp, filepath.Join(s.cfg.MediaDir, name)); err != nil {
+			return nil, err
+		}
+		delete(temps, name)
+	}
+	return m, nil
+}
+
+func randomName() string {
 	b := make([]byte, 16)
 	rand.Read(b)
-	name := hex.EncodeToString(b) + ext
-	if err := os.MkdirAll(s.cfg.MediaDir, 0o700); err != nil {
-		return "", err
-	}
-	// Write to a temporary file and rename only after the database knows the file, so a crash
-	// leaves no half-written file under a served name.
-	tmp, err := os.CreateTemp(s.cfg.MediaDir, ".upload-*")
+	return hex.EncodeToString(b)
+}
+
+func writeTemp(dir string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".upload-*")
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", err
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return f.Name(), err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return f.Name(), err
 	}
-	if err := tmp.Close(); err != nil {
-		return "", err
+	return f.Name(), f.Close()
+}
+
+// mediaURL is the public URL of a stored file.
+func (s *Server) mediaURL(name string) string {
+	if name == "" {
+		return ""
 	}
-	if err := s.st.AddMedia(ctx, &store.Media{Name: name, MediaType: mt, Size: int64(len(data)),
-		Width: cfg.Width, Height: cfg.Height}); err != nil {
-		return "", err
+	return s.base + "/media/" + name
+}
+
+// attachmentOf is the federated and shown face of an upload.
+func (s *Server) attachmentOf(m *store.Media) store.Attachment {
+	a := store.Attachment{Type: "Document", MediaType: m.MediaType, URL: s.mediaURL(m.Name), Name: m.Description,
+		Blurhash: m.Blurhash, Width: m.Width, Height: m.Height, PreviewURL: s.mediaURL(m.ThumbName)}
+	if m.FocusX != 0 || m.FocusY != 0 {
+		a.FocalPoint = []float64{m.FocusX, m.FocusY}
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.MediaDir, name)); err != nil {
-		return "", err
+	return a
+}
+
+// removeFiles deletes media files after their rows are gone.
+func (s *Server) removeFiles(names []string) {
+	for _, n := range names {
+		if mediaNameRE.MatchString(n) {
+			if err := os.Remove(filepath.Join(s.cfg.MediaDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.log.Warn("remove media file", "name", n, "err", err)
+			}
+		}
 	}
-	return s.base + "/media/" + name, nil
 }
 
 // showMedia serves an uploaded file so that it can never be taken for something else: its stored
-// sniffed type, nosniff, a sandboxing CSP, and never ActivityPub JSON whatever the Accept header.
+// type, nosniff, a sandboxing CSP, and never ActivityPub JSON whatever the Accept header.
 func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !mediaNameRE.MatchString(name) || s.cfg.MediaDir == "" {
@@ -115,12 +392,23 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	typ := m.MediaType
+	if name == m.ThumbName {
+		typ = http.DetectContentType(headOf(f))
+		f.Seek(0, io.SeekStart)
+	}
 	h := w.Header()
-	h.Set("Content-Type", m.MediaType)
+	h.Set("Content-Type", typ)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Content-Disposition", "inline")
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("Access-Control-Allow-Origin", "*")
 	http.ServeContent(w, r, "", m.CreatedAt.Truncate(time.Second), f)
+}
+
+func headOf(r io.Reader) []byte {
+	b := make([]byte, 512)
+	n, _ := io.ReadFull(r, b)
+	return b[:n]
 }

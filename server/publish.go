@@ -33,6 +33,7 @@ type PostInput struct {
 	Visibility string // public (default), unlisted, private (followers), direct
 	InReplyTo  string // a post's id, URL or IRI
 	Language   string
+	MediaIDs   []int64 // the owner's unattached uploads, at most MaxAttachments
 }
 
 // Post publishes a post: mentions are resolved by WebFinger and tagged, hashtags tagged, and the
@@ -40,8 +41,11 @@ type PostInput struct {
 // transaction as the post.
 func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	text := strings.TrimSpace(in.Text)
-	if text == "" {
-		return nil, errors.New("a post needs text")
+	if text == "" && len(in.MediaIDs) == 0 {
+		return nil, errors.New("a post needs text or an image")
+	}
+	if len(in.MediaIDs) > MaxAttachments {
+		return nil, fmt.Errorf("at most %d images per post", MaxAttachments)
 	}
 	if n := utf8.RuneCountInString(text); n > MaxPostChars {
 		return nil, fmt.Errorf("the post has %d characters; the limit is %d", n, MaxPostChars)
@@ -71,6 +75,15 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		Source:     text,
 		Language:   in.Language,
 		Published:  store.IDTime(id).UTC(),
+	}
+
+	for _, mid := range in.MediaIDs {
+		m, err := s.st.MediaByID(ctx, mid)
+		if err != nil || m.PostID != 0 {
+			return nil, fmt.Errorf("image %d is not an unattached upload of yours", mid)
+		}
+		p.Attachments = append(p.Attachments, s.attachmentOf(m))
+		p.MediaIDs = append(p.MediaIDs, mid)
 	}
 
 	var parentAuthor *store.Account
@@ -249,9 +262,11 @@ func (s *Server) DeletePost(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.DeletePost(ctx, p.ID, out); err != nil {
+	files, err := s.st.DeletePostMedia(ctx, p.ID, out)
+	if err != nil {
 		return err
 	}
+	s.removeFiles(files)
 	s.deliver.Wake()
 	return nil
 }
@@ -712,7 +727,7 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 		return nil, errors.New("that post is not yours")
 	}
 	text := strings.TrimSpace(in.Text)
-	if text == "" {
+	if text == "" && len(p.Attachments) == 0 {
 		return nil, errors.New("a post needs text")
 	}
 	if n := utf8.RuneCountInString(text); n > MaxPostChars {

@@ -288,12 +288,13 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue // no file chosen
 		}
-		u, err := s.saveUpload(ctx, file)
+		m, err := s.saveUpload(ctx, file, "")
 		file.Close()
 		if err != nil {
 			http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(field+": "+ownerMessage(err)), http.StatusSeeOther)
 			return
 		}
+		u := s.mediaURL(m.Name)
 		*dst = &u
 	}
 	if _, err := s.UpdateProfile(ctx, in); err != nil {

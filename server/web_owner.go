@@ -131,7 +131,34 @@ func (s *Server) showCompose(w http.ResponseWriter, r *http.Request) {
 
 // savePost publishes the compose form.
 func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
-	_, err := s.Post(r.Context(), PostInput{
+	ctx := r.Context()
+	var mediaIDs []int64
+	if r.MultipartForm != nil {
+		alts := r.MultipartForm.Value["alt"]
+		for i, fh := range r.MultipartForm.File["media"] {
+			if fh.Size == 0 {
+				continue // an empty file input
+			}
+			f, err := fh.Open()
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			alt := ""
+			if i < len(alts) {
+				alt = alts[i]
+			}
+			m, err := s.saveUpload(ctx, f, alt)
+			f.Close()
+			if err != nil {
+				http.Redirect(w, r, "/home?error="+url.QueryEscape("Not posted: "+fh.Filename+": "+ownerMessage(err)), http.StatusSeeOther)
+				return
+			}
+			mediaIDs = append(mediaIDs, m.ID)
+		}
+	}
+	_, err := s.Post(ctx, PostInput{
+		MediaIDs:   mediaIDs,
 		Text:       r.PostFormValue("text"),
 		Summary:    r.PostFormValue("cw"),
 		Visibility: r.PostFormValue("visibility"),

@@ -297,8 +297,8 @@ func (s *Server) postView(ctx context.Context, author *store.Account, p *store.P
 			continue
 		}
 		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
-		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, MediaType: a.MediaType, Alt: a.Name,
-			Image: image})
+		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: safeURL(a.PreviewURL),
+			MediaType: a.MediaType, Alt: a.Name, Image: image, Width: a.Width, Height: a.Height})
 	}
 	return v
 }

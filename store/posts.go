@@ -37,6 +37,7 @@ type Post struct {
 	CC          []string
 	Tags        []Tag
 	Attachments []Attachment
+	MediaIDs    []int64 // the owner's uploads to attach (CreatePost only)
 	Extra       json.RawMessage
 	Published   time.Time
 	Updated     time.Time
@@ -63,6 +64,7 @@ type Attachment struct {
 	Width      int       `json:"width,omitempty"`
 	Height     int       `json:"height,omitempty"`
 	FocalPoint []float64 `json:"focalPoint,omitempty"`
+	PreviewURL string    `json:"previewUrl,omitempty"` // a smaller image for pages, when there is one
 }
 
 type recipients struct {
@@ -201,6 +203,16 @@ func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *
 		if err := s.insertPost(ctx, tx, p, mentions, false); err != nil {
 			return err
 		}
+		for _, id := range p.MediaIDs {
+			// Only the owner's unattached uploads can be attached, once.
+			res, err := tx.ExecContext(ctx, `UPDATE media SET post_id = ? WHERE id = ? AND post_id IS NULL`, p.ID, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("media %d: %w", id, ErrNotFound)
+			}
+		}
 		return s.enqueue(ctx, tx, out)
 	})
 }
@@ -266,8 +278,35 @@ func (s *Store) updatePost(ctx context.Context, tx *sql.Tx, p *Post, out *Outgoi
 // its row (IRI and ID) stays so the object answers 410 and is never stored again. For the owner's
 // posts the Delete activity is queued in the same transaction.
 func (s *Store) DeletePost(ctx context.Context, id int64, out *Outgoing) error {
+	_, err := s.DeletePostMedia(ctx, id, out)
+	return err
+}
+
+// DeletePostMedia is DeletePost that also drops the post's uploads from the store and returns
+// their file names, for the caller to remove from disk after the commit.
+func (s *Store) DeletePostMedia(ctx context.Context, id int64, out *Outgoing) ([]string, error) {
 	now := s.nowMS()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	var files []string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM media WHERE post_id = ? RETURNING name, thumb_name`, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var name, thumb string
+			if err := rows.Scan(&name, &thumb); err != nil {
+				rows.Close()
+				return err
+			}
+			files = append(files, name)
+			if thumb != "" {
+				files = append(files, thumb)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE posts SET deleted_at = ?, content = '', source = '', summary = '',
 			tags = '[]', attachments = '[]', extra = '{}', pinned_at = 0 WHERE id = ? AND deleted_at = 0`, now, id)
 		if err != nil {
@@ -289,6 +328,10 @@ func (s *Store) DeletePost(ctx context.Context, id int64, out *Outgoing) error {
 		}
 		return s.enqueue(ctx, tx, out)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
 // Page selects a slice of a time-ordered list: items with MinID < id < MaxID, newest first

@@ -243,10 +243,21 @@ type OpenGraph struct {
 
 // Attachment is a media attachment of a post; only http(s) URLs reach a view.
 type Attachment struct {
-	URL       string
-	MediaType string
-	Alt       string
-	Image     bool
+	URL        string
+	PreviewURL string // a smaller image to show, when there is one
+	MediaType  string
+	Alt        string
+	Image      bool
+	Width      int
+	Height     int
+}
+
+// src is the image a page shows for an attachment: the preview when there is one.
+func (a Attachment) src() string {
+	if a.PreviewURL != "" {
+		return a.PreviewURL
+	}
+	return a.URL
 }
 
 // Thread is a post's permalink: the posts it replies to, oldest first, and the replies to it.
