@@ -43,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /remote-follow", s.remoteFollow)
 	mux.Handle("GET /static/{file}", s.assets)
 	mux.HandleFunc("GET /media/{name}", s.showMedia)
+	mux.HandleFunc("GET /proxy/{sig}", s.showProxied)
 	// The owner's interface.
 	mux.HandleFunc("GET /login", s.showLogin)
 	mux.HandleFunc("POST /login", s.login)
@@ -94,7 +95,11 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' https: data:; "+
+		img := "'self' https: data:"
+		if s.cfg.MediaProxy {
+			img = "'self' data:" // remote images come through the proxy
+		}
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+img+"; "+
 			"script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

@@ -42,6 +42,10 @@ type Config struct {
 	DeliveryWorkers int
 	// MediaDir is the folder uploaded files are kept in (empty: uploads are refused).
 	MediaDir string
+	// MediaProxy shows remote images through Roost, cached beside MediaDir within MediaCacheBytes
+	// (default 1 GiB), the oldest evicted first.
+	MediaProxy      bool
+	MediaCacheBytes int64
 }
 
 // Server is a configured Roost instance. It serves HTTP (Handler), runs the background workers
@@ -63,6 +67,7 @@ type Server struct {
 	instPub  string // the instance actor's public key PEM
 
 	logins throttle
+	proxy  proxyState
 
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
@@ -84,6 +89,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
+	}
+	if cfg.MediaCacheBytes <= 0 {
+		cfg.MediaCacheBytes = 1 << 30
 	}
 	s := &Server{
 		cfg:        cfg,

@@ -80,7 +80,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 		posts, _ = s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: backfillPosts})
 	}
 	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: profileURL(a),
-		AvatarURL: a.AvatarURL, Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
+		AvatarURL: s.imageSrc(a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
 	for _, f := range a.Fields {
 		v.Fields = append(v.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}

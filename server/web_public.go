@@ -297,7 +297,11 @@ func (s *Server) postView(ctx context.Context, author *store.Account, p *store.P
 			continue
 		}
 		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
-		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: safeURL(a.PreviewURL),
+		preview := safeURL(a.PreviewURL)
+		if preview == "" && !s.isLocal(u) {
+			preview = s.imageSrc(u) // the remote image itself, or through the media proxy
+		}
+		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview,
 			MediaType: a.MediaType, Alt: a.Name, Image: image, Width: a.Width, Height: a.Height})
 	}
 	return v
