@@ -3,7 +3,9 @@
 package main
 
 import (
+	"archive/tar"
 	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -49,6 +51,10 @@ const usage = `Usage: roost COMMAND [flags] [arguments]
 Server:
   serve                      run the server (see roost serve -h for its flags)
   version                    print the version
+  backup FILE.tar[.gz]       copy the database and uploaded files into FILE, while the
+                             server runs
+  restore [-force] FILE      unpack a backup into an empty -data folder (-force: replace
+                             the database of a stopped server)
 
 The owner's commands (they work while the server runs; deliveries go out from the server):
   post [flags] TEXT          publish a post (Markdown); -visibility, -cw, -reply-to, -lang
@@ -81,6 +87,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args, getenv, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "roost", buildVersion())
 		return nil
@@ -133,6 +143,8 @@ func (e envFlags) str(name, env, def, help string) *string {
 // serveConfig is what `roost serve` reads from its flags.
 type serveConfig struct {
 	data, domain, handleDomain, listen, username, allowPrivate, logLevel, logFormat string
+	tls, tlsCert, tlsKey, acmeDirectory, acmeEmail, acmeCA, httpListen, httpsListen string
+	trustedProxies                                                                  string
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -143,15 +155,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	data := e.str("data", "ROOST_DATA", "data", "folder for the database")
 	domain := e.str("domain", "ROOST_DOMAIN", "", "public host name the server is reached at, e.g. social.example.com; empty: local development on http://localhost")
 	handleDomain := e.str("handle-domain", "ROOST_HANDLE_DOMAIN", "", "domain of the owner's handle (@me@example.com) when it differs from -domain")
-	listen := e.str("listen", "ROOST_LISTEN", "", "address to listen on (default localhost:8080 for local development, :8080 with -domain)")
+	listen := e.str("listen", "ROOST_LISTEN", "", "address to listen on with -tls off (default localhost:8080 for local development, :8080 with -domain)")
 	username := e.str("user", "ROOST_USER", "me", "owner's username, used when the account is first created")
 	allowPrivate := e.str("allow-private", "ROOST_ALLOW_PRIVATE", "", "comma-separated address ranges outgoing requests may reach although private (default 127.0.0.0/8,::1/128 for local development)")
 	logLevel := e.str("log-level", "ROOST_LOG_LEVEL", "info", "debug, info, warn or error")
 	logFormat := e.str("log-format", "ROOST_LOG_FORMAT", "text", "text or json")
+	tlsMode := e.str("tls", "ROOST_TLS", "", "auto (certificates from an ACME CA, Let's Encrypt by default), files (-tls-cert and -tls-key) or off (plain HTTP behind a reverse proxy); default auto with -domain, off without")
+	tlsCert := e.str("tls-cert", "ROOST_TLS_CERT", "", "certificate chain file (PEM) to serve; implies -tls files")
+	tlsKey := e.str("tls-key", "ROOST_TLS_KEY", "", "private key file (PEM) of -tls-cert")
+	acmeDirectory := e.str("acme-directory", "ROOST_ACME_DIRECTORY", server.DefaultACMEDirectory, "ACME directory URL of the CA for -tls auto")
+	acmeEmail := e.str("acme-email", "ROOST_ACME_EMAIL", "", "contact address given to the CA for expiry notices (optional)")
+	acmeCA := e.str("acme-ca", "ROOST_ACME_CA", "", "PEM file of root certificates to trust for the ACME server itself (a private CA)")
+	httpListen := e.str("http-listen", "ROOST_HTTP_LISTEN", ":80", "plain HTTP address with -tls auto or files (ACME HTTP-01 challenges, redirects to HTTPS)")
+	httpsListen := e.str("https-listen", "ROOST_HTTPS_LISTEN", ":443", "HTTPS address with -tls auto or files")
+	trustedProxies := e.str("trusted-proxies", "ROOST_TRUSTED_PROXIES", "", "comma-separated addresses or ranges of reverse proxies whose X-Forwarded-For is believed, with -tls off")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	c = serveConfig{*data, *domain, *handleDomain, *listen, *username, *allowPrivate, *logLevel, *logFormat}
+	c = serveConfig{*data, *domain, *handleDomain, *listen, *username, *allowPrivate, *logLevel, *logFormat,
+		*tlsMode, *tlsCert, *tlsKey, *acmeDirectory, *acmeEmail, *acmeCA, *httpListen, *httpsListen, *trustedProxies}
+	if err := c.checkTLS(); err != nil {
+		return err
+	}
 
 	log, err := newLogger(stderr, c.logLevel, c.logFormat)
 	if err != nil {
@@ -182,6 +207,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.AllowPrivate, err = parsePrefixes(c.allowPrivate); err != nil {
 		return err
 	}
+	trusted, err := parseTrustedProxies(c.trustedProxies)
+	if err != nil {
+		return err
+	}
 
 	st, err := openStore(ctx, c.data)
 	if err != nil {
@@ -201,37 +230,76 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			srv.Owner().Username, srv.Owner().Host, password)
 	}
 
-	ln, err := net.Listen("tcp", listenAddr)
-	if err != nil {
-		return err
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second, // also bounds the TLS handshake
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	var servers []*http.Server
+	var serveFns []func() error
+	var where string
+	if c.tls == "off" {
+		ln, err := net.Listen("tcp", listenAddr)
+		if err != nil {
+			return err
+		}
+		httpSrv := newServer(server.TrustProxies(trusted, srv.Handler()))
+		servers = append(servers, httpSrv)
+		serveFns = append(serveFns, func() error { return httpSrv.Serve(ln) })
+		where = "http://" + ln.Addr().String()
+	} else {
+		tlsConfig, httpHandler, err := server.NewTLS(server.TLSOptions{Domain: c.domain,
+			CertFile: c.tlsCert, KeyFile: c.tlsKey, ACMEDirectory: c.acmeDirectory, ACMEEmail: c.acmeEmail,
+			ACMERoots: c.acmeCA, CacheDir: filepath.Join(c.data, "certs")}, log.With("sub", "tls"))
+		if err != nil {
+			return err
+		}
+		httpLn, err := net.Listen("tcp", c.httpListen)
+		if err != nil {
+			return err
+		}
+		httpsLn, err := net.Listen("tcp", c.httpsListen)
+		if err != nil {
+			httpLn.Close()
+			return err
+		}
+		httpSrv, httpsSrv := newServer(httpHandler), newServer(srv.Handler())
+		httpsSrv.TLSConfig = tlsConfig
+		servers = append(servers, httpSrv, httpsSrv)
+		serveFns = append(serveFns, func() error { return httpSrv.Serve(httpLn) },
+			func() error { return httpsSrv.ServeTLS(httpsLn, "", "") })
+		where = "https://" + httpsLn.Addr().String() + " and http://" + httpLn.Addr().String()
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
 	go func() { srv.Run(workCtx); close(workDone) }()
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
-	log.Info("roost is running", "url", "http://"+ln.Addr().String(), "public", srv.Owner().URL,
+	serveErr := make(chan error, len(serveFns))
+	for _, fn := range serveFns {
+		go func() { serveErr <- fn() }()
+	}
+	log.Info("roost is running", "url", where, "tls", c.tls, "public", srv.Owner().URL,
 		"handle", "@"+srv.Owner().Username+"@"+srv.Owner().Host, "version", buildVersion())
-	fmt.Fprintf(stdout, "Roost is serving %s on http://%s (data in %s)\n", srv.Owner().URL, ln.Addr(), c.data)
+	fmt.Fprintf(stdout, "Roost is serving %s on %s (data in %s)\n", srv.Owner().URL, where, c.data)
 
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
 		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-		err = httpSrv.Shutdown(sctx)
-		cancel()
 	}
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	for _, s := range servers {
+		if serr := s.Shutdown(sctx); err == nil {
+			err = serr
+		}
+	}
+	cancel()
 	stopWork()
 	<-workDone
 	if errors.Is(err, http.ErrServerClosed) {
@@ -575,4 +643,431 @@ func printProfile(w io.Writer, a *store.Account) {
 		fmt.Fprintf(tw, "alias\t%s\n", aka)
 	}
 	tw.Flush()
+}
+
+// checkTLS settles -tls from the flags given (auto with -domain, files with -tls-cert, off for
+// local development) and refuses combinations that cannot work.
+func (c *serveConfig) checkTLS() error {
+	if c.tls == "" {
+		switch {
+		case c.tlsCert != "" || c.tlsKey != "":
+			c.tls = "files"
+		case c.domain != "":
+			c.tls = "auto"
+		default:
+			c.tls = "off"
+		}
+	}
+	switch c.tls {
+	case "off":
+		if c.tlsCert != "" || c.tlsKey != "" {
+			return errors.New("-tls-cert and -tls-key need -tls files")
+		}
+		return nil
+	case "auto", "files":
+	default:
+		return fmt.Errorf("-tls %q: use auto, files or off", c.tls)
+	}
+	if c.domain == "" {
+		return fmt.Errorf("-tls %s needs -domain: the certificate is for that name", c.tls)
+	}
+	if c.listen != "" {
+		return fmt.Errorf("-listen is the plain HTTP address of -tls off (behind a reverse proxy); with -tls %s use -http-listen and -https-listen", c.tls)
+	}
+	if c.trustedProxies != "" {
+		return errors.New("-trusted-proxies is for -tls off, behind a reverse proxy")
+	}
+	if c.tls == "files" && (c.tlsCert == "" || c.tlsKey == "") {
+		return errors.New("-tls files needs both -tls-cert and -tls-key")
+	}
+	if c.tls == "auto" && (c.tlsCert != "" || c.tlsKey != "") {
+		return errors.New("-tls-cert and -tls-key need -tls files")
+	}
+	return nil
+}
+
+// parseTrustedProxies reads -trusted-proxies: addresses or CIDR ranges separated by commas.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	p, err := parsePrefixes(s)
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-proxies %q: use addresses or CIDR ranges separated by commas", s)
+	}
+	return p, nil
+}
+
+// backupCommand runs `roost backup FILE`: a consistent copy of the database (taken while the
+// server may be running) and every uploaded file, in a tar archive, gzipped when FILE ends in
+// .tar.gz. The archive is written to FILE.tmp and renamed, so FILE is never half-written.
+func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := envFlags{fs, getenv}.str("data", "ROOST_DATA", "data", "folder of the database")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("backup: %w: roost backup [-data DIR] FILE.tar|FILE.tar.gz", errUsage)
+	}
+	file := fs.Arg(0)
+	gz := strings.HasSuffix(file, ".tar.gz")
+	if !gz && !strings.HasSuffix(file, ".tar") {
+		return fmt.Errorf("backup: %s: the file name must end in .tar or .tar.gz", file)
+	}
+	dbFile := filepath.Join(*data, "roost.db")
+	if _, err := os.Stat(dbFile); err != nil {
+		return fmt.Errorf("backup: no database to back up: %w", err)
+	}
+	st, err := store.Open(ctx, dbFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	// The copy goes next to FILE, not into the data folder: that may be the disk that is full.
+	tmpDB, err := os.CreateTemp(filepath.Dir(file), ".roost-backup-*.db")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tmpDB.Close()
+	defer os.Remove(tmpDB.Name())
+	if err := st.Backup(ctx, tmpDB.Name()); err != nil {
+		return err
+	}
+	schema, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	// Media are listed after the database copy is taken: a file is renamed into the folder only
+	// after its row is committed, so every file the copy knows is there now.
+	media, err := mediaFiles(filepath.Join(*data, "media"))
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	sum, err := writeArchive(file, gz, tmpDB.Name(), media)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote %s (%s): roost.db (%s, schema version %d) and %s (%s).\n", file, humanBytes(sum.total),
+		humanBytes(sum.db), schema, plural(sum.mediaFiles, "media file", "media files"), humanBytes(sum.media))
+	return nil
+}
+
+// mediaFile is an uploaded file to put into a backup.
+type mediaFile struct {
+	name, path string
+}
+
+// mediaFiles lists the regular files of the media folder, without the temporary files of
+// uploads in progress (their names start with a dot).
+func mediaFiles(dir string) ([]mediaFile, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []mediaFile
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
+			continue
+		}
+		out = append(out, mediaFile{e.Name(), filepath.Join(dir, e.Name())})
+	}
+	return out, nil
+}
+
+type archiveSizes struct {
+	total, db, media int64
+	mediaFiles       int
+}
+
+// writeArchive writes the backup archive to file+".tmp", syncs it and renames it to file.
+func writeArchive(file string, gz bool, dbCopy string, media []mediaFile) (sizes archiveSizes, err error) {
+	tmp := file + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // it holds the private keys
+	if err != nil {
+		return sizes, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if gz {
+		zw = gzip.NewWriter(f)
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	if sizes.db, err = addToArchive(tw, "roost.db", dbCopy); err != nil {
+		return sizes, err
+	}
+	for _, m := range media {
+		n, err := addToArchive(tw, "media/"+m.name, m.path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed since the listing (an abandoned upload swept away)
+		}
+		if err != nil {
+			return sizes, err
+		}
+		sizes.media += n
+		sizes.mediaFiles++
+	}
+	if err := tw.Close(); err != nil {
+		return sizes, err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return sizes, err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return sizes, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return sizes, err
+	}
+	sizes.total = fi.Size()
+	if err := f.Close(); err != nil {
+		return sizes, err
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		return sizes, err
+	}
+	return sizes, syncDir(filepath.Dir(file))
+}
+
+func addToArchive(tw *tar.Writer, name, path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: fi.Size(), ModTime: fi.ModTime()}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(tw, f)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
+
+// restoreCommand runs `roost restore FILE`: it unpacks a backup into an empty data folder (or,
+// with -force, over a stopped server's data), checks the database and brings its schema up to
+// date.
+func restoreCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := envFlags{fs, getenv}.str("data", "ROOST_DATA", "data", "folder to restore into")
+	force := fs.Bool("force", false, "replace the database in a folder that has one (stop the server first)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("restore: %w: roost restore [-data DIR] [-force] FILE.tar|FILE.tar.gz", errUsage)
+	}
+	file, dir := fs.Arg(0), *data
+	dbFile := filepath.Join(dir, "roost.db")
+
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if len(entries) > 0 && !*force {
+		return fmt.Errorf("restore: %s is not empty; restore into a new folder, or stop the server and pass -force to replace its database", dir)
+	}
+	// A running server keeps a write-ahead log next to the database and a cleanly stopped one
+	// leaves none; replacing the database under a running server would corrupt it.
+	if _, err := os.Stat(dbFile + "-wal"); err == nil {
+		return fmt.Errorf("restore: %s-wal exists: a server seems to be running on %s; stop it first "+
+			"(if it crashed, start and stop it once)", dbFile, dir)
+	}
+
+	in, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer in.Close()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	// Unpack into a fresh folder inside the data folder (so the renames below stay on one file
+	// system) and move the files into place only once the database has passed its checks.
+	stage, err := os.MkdirTemp(dir, ".restore-")
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	media, err := unpackBackup(in, stage)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", file, err)
+	}
+
+	stagedDB := filepath.Join(stage, "roost.db")
+	st, err := store.Open(ctx, stagedDB) // migrates a backup taken by an older Roost
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	err = st.IntegrityCheck(ctx)
+	schema, verr := st.SchemaVersion(ctx)
+	if err := errors.Join(err, verr, st.Close()); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if _, err := os.Stat(stagedDB + "-wal"); err == nil {
+		return errors.New("restore: the restored database kept a write-ahead log after closing")
+	}
+
+	if len(media) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, "media"), 0o700); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	for _, name := range media {
+		if err := os.Rename(filepath.Join(stage, "media", name), filepath.Join(dir, "media", name)); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	if len(media) > 0 {
+		if err := syncDir(filepath.Join(dir, "media")); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	// The pre-migration snapshot of an older backup, if one was taken, goes along.
+	snaps, err := store.Snapshots(stagedDB)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	for _, s := range snaps {
+		if err := os.Rename(s, filepath.Join(dir, filepath.Base(s))); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	// The database goes last, so an interrupted restore leaves no database behind. A stale
+	// shared-memory file of the replaced one must not be paired with the new file.
+	os.Remove(dbFile + "-shm")
+	if err := os.Rename(stagedDB, dbFile); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(stdout, "Restored %s into %s: roost.db (schema version %d, integrity ok) and %s.\n",
+		file, dir, schema, plural(len(media), "media file", "media files"))
+	return nil
+}
+
+// unpackBackup extracts a backup archive (tar, gzipped or not) into the empty folder dst. It
+// accepts only what backupCommand writes: regular files named roost.db and media/NAME, where
+// NAME is a plain file name; an absolute path, "..", a link, a device or any other name fails
+// the whole restore. It returns the media file names.
+func unpackBackup(r io.Reader, dst string) ([]string, error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+	tr := tar.NewReader(r)
+	seen := map[string]bool{}
+	var media []string
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read archive: %w", err)
+		}
+		if hdr.Typeflag == tar.TypeDir && hdr.Name == "media/" {
+			continue
+		}
+		mediaName, isMedia := strings.CutPrefix(hdr.Name, "media/")
+		switch {
+		case hdr.Name == "roost.db":
+		case isMedia && mediaName != "" && !strings.ContainsAny(mediaName, `/\`) && !strings.HasPrefix(mediaName, "."):
+		default:
+			return nil, fmt.Errorf("unexpected entry %q: a backup holds only roost.db and media/NAME", hdr.Name)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			return nil, fmt.Errorf("entry %q is not a regular file", hdr.Name)
+		}
+		if seen[hdr.Name] {
+			return nil, fmt.Errorf("entry %q appears twice", hdr.Name)
+		}
+		seen[hdr.Name] = true
+		if isMedia {
+			if err := os.MkdirAll(filepath.Join(dst, "media"), 0o700); err != nil {
+				return nil, err
+			}
+			media = append(media, mediaName)
+		}
+		if err := extractFile(tr, filepath.Join(dst, filepath.FromSlash(hdr.Name))); err != nil {
+			return nil, err
+		}
+	}
+	if !seen["roost.db"] {
+		return nil, errors.New("the archive holds no roost.db")
+	}
+	return media, nil
+}
+
+func extractFile(r io.Reader, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// humanBytes formats a size in bytes with a binary unit: 1.5 MiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
