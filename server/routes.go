@@ -81,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /settings/domain-blocks/remove", s.signedIn(s.unblockDomain))
 	mux.HandleFunc("GET /settings/password", s.signedIn(s.showPassword))
 	mux.HandleFunc("POST /settings/password", s.signedIn(s.changePassword))
+	mux.HandleFunc("GET /status", s.signedIn(s.showStatus))
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/", s.notFound)

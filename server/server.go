@@ -65,6 +65,7 @@ type Server struct {
 	inboxCh  chan struct{}
 	assets   *static.Assets
 	instPub  string // the instance actor's public key PEM
+	started  time.Time
 
 	logins throttle
 	proxy  proxyState
@@ -100,6 +101,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		base:       cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:    make(chan struct{}, 1),
 		keyRefetch: map[string]time.Time{},
+		started:    time.Now(),
 	}
 	owner, err := st.Owner(ctx)
 	if err != nil {

@@ -109,7 +109,9 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
 
 // migrate applies the embedded migrations newer than PRAGMA user_version, each in its own
-// transaction together with the user_version bump, so a failed migration changes nothing.
+// transaction together with the user_version bump, so a failed migration changes nothing. Before
+// it changes a database that was in use (user_version > 0) it takes a snapshot of it, see
+// snapshotBeforeMigrate.
 func (s *Store) migrate(ctx context.Context) error {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
@@ -122,6 +124,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if current > len(names) {
 		return fmt.Errorf("%w: database is at version %d, this binary knows %d", ErrSchemaTooNew, current, len(names))
+	}
+	if current > 0 && current < len(names) {
+		// An upgrade of a database in use: keep a copy to go back to by hand, should it go wrong.
+		if err := s.snapshotBeforeMigrate(ctx, current+1); err != nil {
+			return err
+		}
 	}
 	for i, name := range names {
 		version := i + 1

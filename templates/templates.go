@@ -299,3 +299,25 @@ func attachmentLabel(a Attachment) string {
 	}
 	return "Attachment"
 }
+
+// Status is the owner's status page: the build, the disk the data takes and the queues.
+type Status struct {
+	Version       string
+	Started       time.Time
+	Uptime        time.Duration
+	SchemaVersion int
+	DatabaseBytes int64 // the database file and its write-ahead log
+	MediaBytes    int64
+	MediaFiles    int
+	InboxPending  int         // received activities not yet processed
+	Queue         []QueueHost // outgoing deliveries by host, busiest first
+	Certificate   string      // the HTTPS certificate's expiry, or "—" when Roost does not manage one
+}
+
+// QueueHost is the outgoing deliveries queued for one remote server.
+type QueueHost struct {
+	Host        string
+	Queued      int
+	Failing     int // deliveries that failed at least once and wait for a retry
+	PausedUntil time.Time
+}

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"roost/templates"
+)
+
+// showStatus renders /status for the owner: version, uptime, the disk the database and the
+// uploads take, the inbox backlog and the outgoing queue by host.
+func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := templates.Status{
+		Version: s.cfg.Version,
+		Started: s.started,
+		Uptime:  time.Since(s.started),
+		// Roost has no view of the certificate when -tls files or a reverse proxy serve HTTPS,
+		// and autocert does not report the expiry of the one it manages.
+		Certificate: "—",
+	}
+	var err error
+	if v.DatabaseBytes, err = s.st.Size(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.SchemaVersion, err = s.st.SchemaVersion(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.MediaFiles, v.MediaBytes, err = folderSize(s.cfg.MediaDir); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.InboxPending, err = s.st.InboxPending(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	queue, err := s.st.DeliveryQueue(ctx)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, q := range queue {
+		h, err := s.st.Host(ctx, q.Host)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		v.Queue = append(v.Queue, templates.QueueHost{Host: q.Host, Queued: q.Queued, Failing: q.Failing,
+			PausedUntil: h.PausedUntil})
+	}
+	s.render200(w, r, templates.StatusPage(s.ownerPage(r, "Status"), v))
+}
+
+// folderSize counts the regular files under dir and their bytes, skipping the temporary files
+// of uploads in progress (names starting with a dot). A missing folder is empty.
+func folderSize(dir string) (files int, bytes int64, err error) {
+	if dir == "" {
+		return 0, 0, nil
+	}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed while we looked, or no upload yet
+		}
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		files++
+		bytes += fi.Size()
+		return nil
+	})
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	return files, bytes, err
+}
