@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -134,17 +135,23 @@ type envFlags struct {
 }
 
 func (e envFlags) str(name, env, def, help string) *string {
+	p := new(string)
+	e.strVar(p, name, env, def, help)
+	return p
+}
+
+func (e envFlags) strVar(p *string, name, env, def, help string) {
 	if v := e.getenv(env); v != "" {
 		def = v
 	}
-	return e.fs.String(name, def, help+" (env "+env+")")
+	e.fs.StringVar(p, name, def, help+" (env "+env+")")
 }
 
 // serveConfig is what `roost serve` reads from its flags.
 type serveConfig struct {
 	data, domain, handleDomain, listen, username, allowPrivate, logLevel, logFormat string
 	tls, tlsCert, tlsKey, acmeDirectory, acmeEmail, acmeCA, httpListen, httpsListen string
-	trustedProxies                                                                  string
+	trustedProxies, mediaProxy, mediaCacheMB                                        string
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -152,28 +159,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stderr)
 	e := envFlags{fs, getenv}
 	var c serveConfig
-	data := e.str("data", "ROOST_DATA", "data", "folder for the database")
-	domain := e.str("domain", "ROOST_DOMAIN", "", "public host name the server is reached at, e.g. social.example.com; empty: local development on http://localhost")
-	handleDomain := e.str("handle-domain", "ROOST_HANDLE_DOMAIN", "", "domain of the owner's handle (@me@example.com) when it differs from -domain")
-	listen := e.str("listen", "ROOST_LISTEN", "", "address to listen on with -tls off (default localhost:8080 for local development, :8080 with -domain)")
-	username := e.str("user", "ROOST_USER", "me", "owner's username, used when the account is first created")
-	allowPrivate := e.str("allow-private", "ROOST_ALLOW_PRIVATE", "", "comma-separated address ranges outgoing requests may reach although private (default 127.0.0.0/8,::1/128 for local development)")
-	logLevel := e.str("log-level", "ROOST_LOG_LEVEL", "info", "debug, info, warn or error")
-	logFormat := e.str("log-format", "ROOST_LOG_FORMAT", "text", "text or json")
-	tlsMode := e.str("tls", "ROOST_TLS", "", "auto (certificates from an ACME CA, Let's Encrypt by default), files (-tls-cert and -tls-key) or off (plain HTTP behind a reverse proxy); default auto with -domain, off without")
-	tlsCert := e.str("tls-cert", "ROOST_TLS_CERT", "", "certificate chain file (PEM) to serve; implies -tls files")
-	tlsKey := e.str("tls-key", "ROOST_TLS_KEY", "", "private key file (PEM) of -tls-cert")
-	acmeDirectory := e.str("acme-directory", "ROOST_ACME_DIRECTORY", server.DefaultACMEDirectory, "ACME directory URL of the CA for -tls auto")
-	acmeEmail := e.str("acme-email", "ROOST_ACME_EMAIL", "", "contact address given to the CA for expiry notices (optional)")
-	acmeCA := e.str("acme-ca", "ROOST_ACME_CA", "", "PEM file of root certificates to trust for the ACME server itself (a private CA)")
-	httpListen := e.str("http-listen", "ROOST_HTTP_LISTEN", ":80", "plain HTTP address with -tls auto or files (ACME HTTP-01 challenges, redirects to HTTPS)")
-	httpsListen := e.str("https-listen", "ROOST_HTTPS_LISTEN", ":443", "HTTPS address with -tls auto or files")
-	trustedProxies := e.str("trusted-proxies", "ROOST_TRUSTED_PROXIES", "", "comma-separated addresses or ranges of reverse proxies whose X-Forwarded-For is believed, with -tls off")
+	e.strVar(&c.data, "data", "ROOST_DATA", "data", "folder for the database")
+	e.strVar(&c.domain, "domain", "ROOST_DOMAIN", "", "public host name the server is reached at, e.g. social.example.com; empty: local development on http://localhost")
+	e.strVar(&c.handleDomain, "handle-domain", "ROOST_HANDLE_DOMAIN", "", "domain of the owner's handle (@me@example.com) when it differs from -domain")
+	e.strVar(&c.listen, "listen", "ROOST_LISTEN", "", "address to listen on with -tls off (default localhost:8080 for local development, :8080 with -domain)")
+	e.strVar(&c.username, "user", "ROOST_USER", "me", "owner's username, used when the account is first created")
+	e.strVar(&c.allowPrivate, "allow-private", "ROOST_ALLOW_PRIVATE", "", "comma-separated address ranges outgoing requests may reach although private (default 127.0.0.0/8,::1/128 for local development)")
+	e.strVar(&c.logLevel, "log-level", "ROOST_LOG_LEVEL", "info", "debug, info, warn or error")
+	e.strVar(&c.logFormat, "log-format", "ROOST_LOG_FORMAT", "text", "text or json")
+	e.strVar(&c.tls, "tls", "ROOST_TLS", "", "auto (certificates from an ACME CA, Let's Encrypt by default), files (-tls-cert and -tls-key) or off (plain HTTP behind a reverse proxy); default auto with -domain, off without")
+	e.strVar(&c.tlsCert, "tls-cert", "ROOST_TLS_CERT", "", "certificate chain file (PEM) to serve; implies -tls files")
+	e.strVar(&c.tlsKey, "tls-key", "ROOST_TLS_KEY", "", "private key file (PEM) of -tls-cert")
+	e.strVar(&c.acmeDirectory, "acme-directory", "ROOST_ACME_DIRECTORY", server.DefaultACMEDirectory, "ACME directory URL of the CA for -tls auto")
+	e.strVar(&c.acmeEmail, "acme-email", "ROOST_ACME_EMAIL", "", "contact address given to the CA for expiry notices (optional)")
+	e.strVar(&c.acmeCA, "acme-ca", "ROOST_ACME_CA", "", "PEM file of root certificates to trust for the ACME server itself (a private CA)")
+	e.strVar(&c.httpListen, "http-listen", "ROOST_HTTP_LISTEN", ":80", "plain HTTP address with -tls auto or files (ACME HTTP-01 challenges, redirects to HTTPS)")
+	e.strVar(&c.httpsListen, "https-listen", "ROOST_HTTPS_LISTEN", ":443", "HTTPS address with -tls auto or files")
+	e.strVar(&c.trustedProxies, "trusted-proxies", "ROOST_TRUSTED_PROXIES", "", "comma-separated addresses or ranges of reverse proxies whose X-Forwarded-For is believed, with -tls off")
+	e.strVar(&c.mediaProxy, "media-proxy", "ROOST_MEDIA_PROXY", "off", "on: show remote images through Roost, cached in DATA/cache")
+	e.strVar(&c.mediaCacheMB, "media-cache-mb", "ROOST_MEDIA_CACHE_MB", "1024", "storage budget of the media proxy cache, in MiB; the oldest images are evicted")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	c = serveConfig{*data, *domain, *handleDomain, *listen, *username, *allowPrivate, *logLevel, *logFormat,
-		*tlsMode, *tlsCert, *tlsKey, *acmeDirectory, *acmeEmail, *acmeCA, *httpListen, *httpsListen, *trustedProxies}
 	if err := c.checkTLS(); err != nil {
 		return err
 	}
@@ -184,6 +191,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	cfg := server.Config{Domain: c.domain, HandleDomain: c.handleDomain, Username: c.username, Version: buildVersion(),
 		MediaDir: filepath.Join(c.data, "media")}
+	switch c.mediaProxy {
+	case "on", "true":
+		cfg.MediaProxy = true
+	case "off", "false", "":
+	default:
+		return fmt.Errorf("-media-proxy %q: use on or off", c.mediaProxy)
+	}
+	mb, err := strconv.ParseInt(c.mediaCacheMB, 10, 64)
+	if err != nil || mb <= 0 {
+		return fmt.Errorf("-media-cache-mb %q: use a number of MiB", c.mediaCacheMB)
+	}
+	cfg.MediaCacheBytes = mb << 20
 	listenAddr := c.listen
 	if c.domain == "" {
 		// Local development: plain HTTP on localhost, loopback peers allowed.
