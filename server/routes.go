@@ -32,6 +32,23 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /users/{name}/statuses/{id}/replies", s.showReplies)
 	mux.HandleFunc("GET /users/{name}/activities/{id}", s.showActivity)
 
+	// Mastodon client API.
+	s.mastodonRoutes(mux)
+
+	// OAuth 2 (Mastodon client API).
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.oauthMetadata)
+	mux.HandleFunc("OPTIONS /api/", s.apiPreflight)
+	mux.HandleFunc("OPTIONS /oauth/token", s.apiPreflight)
+	mux.HandleFunc("OPTIONS /oauth/revoke", s.apiPreflight)
+	mux.HandleFunc("POST /api/v1/apps", s.apiCreateApp)
+	mux.HandleFunc("GET /api/v1/apps/verify_credentials", s.apiAuth("", s.apiVerifyApp))
+	mux.HandleFunc("GET /oauth/authorize", s.signedIn(s.showAuthorize))
+	mux.HandleFunc("POST /oauth/authorize", s.signedIn(s.answerAuthorize))
+	mux.HandleFunc("POST /oauth/token", s.oauthToken)
+	mux.HandleFunc("POST /oauth/revoke", s.oauthRevoke)
+	mux.HandleFunc("GET /settings/apps", s.signedIn(s.showApps))
+	mux.HandleFunc("POST /settings/apps/revoke", s.signedIn(s.revokeApp))
+
 	// Public pages.
 	mux.HandleFunc("GET /{$}", s.showHome)
 	// ServeMux wildcards are whole segments, so /@name arrives as {at} and is checked there.
@@ -88,7 +105,13 @@ func (s *Server) Handler() http.Handler {
 
 	// Cross-origin browser POSTs are refused everywhere (the CSRF tokens of the owner's forms are a
 	// second line); server-to-server POSTs carry no Origin or Sec-Fetch-Site and pass.
-	return s.secureHeaders(http.NewCrossOriginProtection().Handler(mux))
+	cop := http.NewCrossOriginProtection()
+	// The client API takes bearer tokens, never cookies, so a cross-origin request (a web app
+	// such as Elk or Phanpy) cannot ride the owner's session there.
+	cop.AddInsecureBypassPattern("/api/")
+	cop.AddInsecureBypassPattern("POST /oauth/token")
+	cop.AddInsecureBypassPattern("POST /oauth/revoke")
+	return s.secureHeaders(cop.Handler(mux))
 }
 
 // secureHeaders sets the headers every answer carries: a strict Content-Security-Policy (no

@@ -321,3 +321,46 @@ type QueueHost struct {
 	Failing     int // deliveries that failed at least once and wait for a retry
 	PausedUntil time.Time
 }
+
+// OAuthConsent is the page where the owner lets an app use the account (GET /oauth/authorize);
+// the hidden fields carry the request to the form's POST.
+type OAuthConsent struct {
+	AppName             string
+	Website             string // http(s) URL, may be empty
+	ClientID            string
+	RedirectURI         string
+	RedirectHost        string // where the browser goes next, shown to the owner
+	OOB                 bool   // the code is shown instead of sent
+	Scope               string // space-separated, as requested
+	Scopes              []OAuthScope
+	State               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+}
+
+// OAuthScope is one requested scope and what it allows, in words.
+type OAuthScope struct {
+	Name        string
+	Description string
+}
+
+// OAuthCode is the out-of-band answer of an authorization: the code to paste into the app.
+type OAuthCode struct {
+	AppName string
+	Code    string
+	Denied  bool
+}
+
+// Apps is the list of apps the owner authorized.
+type Apps struct {
+	Apps []AuthorizedApp
+}
+
+// AuthorizedApp is an app holding at least one of the owner's tokens.
+type AuthorizedApp struct {
+	ID         string
+	Name       string
+	Website    string
+	Scopes     []string
+	Registered time.Time
+}

@@ -1,0 +1,979 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"roost/store"
+	"roost/templates"
+)
+
+// OAuth 2 for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/): app
+// registration, the authorization code flow with optional PKCE S256, client credentials, refresh,
+// revocation, and the bearer-token middleware every /api/* handler goes through.
+
+const (
+	// oobRedirect is the out-of-band redirect URI: the code is shown to the owner to paste.
+	oobRedirect = "urn:ietf:wg:oauth:2.0:oob"
+	// authCodeTTL bounds an authorization code's life (RFC 6749 §4.1.2 recommends 10 minutes at most).
+	authCodeTTL = 5 * time.Minute
+	// tokenBytes is the entropy of client ids, secrets, codes and tokens.
+	tokenBytes = 32
+	// apiBodyLimit and apiMultipartLimit cap Mastodon API request bodies.
+	apiBodyLimit      = 1 << 20
+	apiMultipartLimit = 40 << 20
+)
+
+// Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
+const (
+	msgInvalidToken = "The access token is invalid"
+	msgOutsideScope = "This action is outside the authorized scopes"
+	msgNeedsUser    = "This method requires an authenticated user"
+)
+
+// mastodonScopes are the scopes Roost accepts, as Mastodon 4.3 lists them
+// (config/initializers/doorkeeper.rb). It is never written to.
+var mastodonScopes = []string{
+	"read", "write", "follow", "push", "profile",
+	"read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters", "read:follows",
+	"read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
+	"write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
+	"write:filters", "write:follows", "write:lists", "write:media", "write:mutes", "write:notifications",
+	"write:reports", "write:statuses",
+	"admin:read", "admin:read:accounts", "admin:read:reports", "admin:read:domain_allows",
+	"admin:read:domain_blocks", "admin:read:ip_blocks", "admin:read:email_domain_blocks",
+	"admin:read:canonical_email_blocks",
+	"admin:write", "admin:write:accounts", "admin:write:reports", "admin:write:domain_allows",
+	"admin:write:domain_blocks", "admin:write:ip_blocks", "admin:write:email_domain_blocks",
+	"admin:write:canonical_email_blocks",
+}
+
+// hasScope reports whether granted scopes cover want, with Mastodon's hierarchy: "read" covers
+// every "read:*", "write" every "write:*" (and "admin:read"/"admin:write" their sub-scopes);
+// "follow" covers read:follows write:follows read:blocks write:blocks read:mutes write:mutes;
+// "profile" and "push" cover only themselves.
+func hasScope(granted []string, want string) bool {
+	for _, g := range granted {
+		switch {
+		case g == want:
+			return true
+		case g == "follow":
+			switch want {
+			case "read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes":
+				return true
+			}
+		case g == "read" || g == "write" || g == "admin:read" || g == "admin:write":
+			if strings.HasPrefix(want, g+":") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseScopes splits a scope parameter: space-separated per RFC 6749 §3.3, also tolerating the
+// literal "+" and "," some clients send.
+func parseScopes(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '+' || r == ',' || r == '\t' || r == '\n' }) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// unknownScope returns the first scope Roost does not know, or "".
+func unknownScope(scopes []string) string {
+	for _, sc := range scopes {
+		if !slices.Contains(mastodonScopes, sc) {
+			return sc
+		}
+	}
+	return ""
+}
+
+// scopesWithin reports whether every requested scope is covered by the app's.
+func scopesWithin(requested, allowed []string) bool {
+	for _, sc := range requested {
+		if !hasScope(allowed, sc) {
+			return false
+		}
+	}
+	return true
+}
+
+// apiError writes {"error": msg} with status as JSON.
+func apiError(w http.ResponseWriter, status int, msg string) {
+	oauthJSON(w, status, map[string]string{"error": msg})
+}
+
+// oauthJSON writes v as JSON; every answer of the API and the OAuth endpoints is JSON, errors too
+// (masto refuses any other content type).
+func oauthJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// oauthError writes an RFC 6749 §5.2 error.
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	oauthJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+// apiCORS lets browser clients on other origins call the API with a bearer token. Credentials
+// (cookies) are never allowed, so a page elsewhere cannot act with the owner's session.
+func apiCORS(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")
+}
+
+// apiPreflight answers CORS preflight requests for /api/* and the OAuth token endpoints.
+func (s *Server) apiPreflight(w http.ResponseWriter, r *http.Request) {
+	apiCORS(w)
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type apiTokenKey struct{}
+
+// apiToken returns the request's token (nil outside apiAuth).
+func apiToken(r *http.Request) *store.Token {
+	t, _ := r.Context().Value(apiTokenKey{}).(*store.Token)
+	return t
+}
+
+// apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
+// cover scope, and puts the *store.Token in the request context (see apiToken).
+//
+// scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
+// Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
+// (client_credentials) tokens included; a non-empty one also requires a token the owner granted,
+// since anyone can register an app and get an app-only token with any scope.
+//
+// Failures: 401 for a missing, unknown or revoked token, 403 for a scope not granted, 422 (as
+// Mastodon) for an app-only token on an owner endpoint; always JSON. It also answers CORS
+// preflights and sets CORS and no-store headers.
+func (s *Server) apiAuth(scope string, h http.HandlerFunc) http.HandlerFunc {
+	return s.apiAuthFrom(scope, false, h)
+}
+
+// apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
+// WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
+// streaming server takes it, the Sec-WebSocket-Protocol header.
+func (s *Server) apiAuthQuery(scope string, h http.HandlerFunc) http.HandlerFunc {
+	return s.apiAuthFrom(scope, true, h)
+}
+
+func (s *Server) apiAuthFrom(scope string, fromQuery bool, h http.HandlerFunc) http.HandlerFunc {
+	alternatives := strings.Fields(scope)
+	return func(w http.ResponseWriter, r *http.Request) {
+		apiCORS(w)
+		w.Header().Set("Cache-Control", "private, no-store")
+		if r.Method == http.MethodOptions {
+			s.apiPreflight(w, r)
+			return
+		}
+		token := bearerToken(r)
+		if token == "" && fromQuery {
+			token = r.URL.Query().Get("access_token")
+			if token == "" {
+				token = strings.TrimSpace(r.Header.Get("Sec-WebSocket-Protocol"))
+			}
+		}
+		if token == "" {
+			unauthorized(w)
+			return
+		}
+		ctx := r.Context()
+		t, err := s.st.TokenByHash(ctx, hashToken(token))
+		if errors.Is(err, store.ErrNotFound) {
+			unauthorized(w)
+			return
+		}
+		if err != nil {
+			s.apiServerError(w, r, err)
+			return
+		}
+		if len(alternatives) > 0 {
+			if !slices.ContainsFunc(alternatives, func(a string) bool { return hasScope(t.Scopes, a) }) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
+				apiError(w, http.StatusForbidden, msgOutsideScope)
+				return
+			}
+			if !t.Owner {
+				apiError(w, http.StatusUnprocessableEntity, msgNeedsUser)
+				return
+			}
+		}
+		// The store keeps writes to one a minute; checking here spares the write transaction.
+		if s.st.Now().Sub(t.LastUsedAt) > time.Minute {
+			if err := s.st.TouchToken(ctx, t.ID); err != nil {
+				s.log.Warn("touch token", slog.Any("err", err))
+			}
+		}
+		h(w, r.WithContext(context.WithValue(ctx, apiTokenKey{}, t)))
+	}
+}
+
+// bearerToken returns the token of an `Authorization: Bearer` header (RFC 6750 §2.1), or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="invalid_token", error_description="`+msgInvalidToken+`"`)
+	apiError(w, http.StatusUnauthorized, msgInvalidToken)
+}
+
+// apiServerError logs err and answers 500 in JSON without revealing it.
+func (s *Server) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
+	apiError(w, http.StatusInternalServerError, "internal error")
+}
+
+// readForm parses a Mastodon API request body whatever its type: a JSON object (nested objects
+// and arrays flattened to Rails-style keys: "media_ids[]", "poll[options][]",
+// "fields_attributes[0][name]"), a URL-encoded or multipart form (its files stay in
+// r.MultipartForm), or an empty body; then the query string. Body values come first, so Get
+// prefers them. Bodies are capped at 1 MiB, multipart ones at 40 MiB.
+func readForm(r *http.Request) (url.Values, error) {
+	out := url.Values{}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case ct == "multipart/form-data":
+		if r.MultipartForm == nil {
+			r.Body = http.MaxBytesReader(nil, r.Body, apiMultipartLimit)
+			if err := r.ParseMultipartForm(8 << 20); err != nil {
+				return nil, fmt.Errorf("read multipart body: %w", err)
+			}
+		}
+		for k, vs := range r.MultipartForm.Value {
+			out[k] = append(out[k], vs...)
+		}
+	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
+		body, err := readLimited(r.Body, apiBodyLimit)
+		if err != nil {
+			return nil, err
+		}
+		if len(strings.TrimSpace(string(body))) > 0 {
+			dec := json.NewDecoder(strings.NewReader(string(body)))
+			dec.UseNumber()
+			var obj map[string]any
+			if err := dec.Decode(&obj); err != nil {
+				return nil, fmt.Errorf("decode json body: %w", err)
+			}
+			flattenJSON(out, "", obj)
+		}
+	case ct == "application/x-www-form-urlencoded" || ct == "":
+		if r.Body == nil {
+			break
+		}
+		body, err := readLimited(r.Body, apiBodyLimit)
+		if err != nil {
+			return nil, err
+		}
+		vs, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("parse form body: %w", err)
+		}
+		for k, v := range vs {
+			out[k] = append(out[k], v...)
+		}
+	}
+	for k, vs := range r.URL.Query() {
+		out[k] = append(out[k], vs...)
+	}
+	return out, nil
+}
+
+func readLimited(body io.Reader, limit int64) ([]byte, error) {
+	if body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("body larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// flattenJSON adds v to out under key, with the names Rails gives form parameters.
+func flattenJSON(out url.Values, key string, v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if key != "" {
+				k = key + "[" + k + "]"
+			}
+			flattenJSON(out, k, e)
+		}
+	case []any:
+		for i, e := range v {
+			switch e.(type) {
+			case map[string]any, []any:
+				flattenJSON(out, key+"["+strconv.Itoa(i)+"]", e)
+			default:
+				k := key
+				if !strings.HasSuffix(k, "[]") {
+					k += "[]"
+				}
+				flattenJSON(out, k, e)
+			}
+		}
+	case string:
+		out.Add(key, v)
+	case json.Number:
+		out.Add(key, v.String())
+	case bool:
+		out.Add(key, strconv.FormatBool(v))
+	case nil:
+		// null: as if absent.
+	}
+}
+
+// formList returns the values of a list parameter given as "k[]" (repeated), "k" (repeated) or
+// one "k" string separated by spaces or newlines.
+func formList(f url.Values, k string) []string {
+	var out []string
+	for _, v := range append(f[k+"[]"], f[k]...) {
+		out = append(out, strings.Fields(v)...)
+	}
+	return out
+}
+
+// validRedirectURI reports whether u may be registered: the out-of-band URI, or an absolute URL
+// without a fragment (RFC 6749 §3.1.2) whose scheme cannot run code in a browser.
+func validRedirectURI(u string) bool {
+	if u == oobRedirect {
+		return true
+	}
+	p, err := url.Parse(u)
+	if err != nil || !p.IsAbs() || p.Fragment != "" || strings.Contains(u, "#") || len(u) > 2000 {
+		return false
+	}
+	switch strings.ToLower(p.Scheme) {
+	case "javascript", "data", "vbscript", "file", "blob", "about":
+		return false
+	case "http", "https":
+		return p.Host != ""
+	}
+	return true
+}
+
+// appView is an Application as POST /api/v1/apps answers it (with the credentials) and
+// GET /api/v1/apps/verify_credentials (without).
+type appView struct {
+	ID                    string   `json:"id"`
+	Name                  string   `json:"name"`
+	Website               *string  `json:"website"`
+	Scopes                []string `json:"scopes"`
+	RedirectURI           string   `json:"redirect_uri"`
+	RedirectURIs          []string `json:"redirect_uris"`
+	VapidKey              string   `json:"vapid_key"`
+	ClientID              string   `json:"client_id,omitempty"`
+	ClientSecret          string   `json:"client_secret,omitempty"`
+	ClientSecretExpiresAt *int     `json:"client_secret_expires_at,omitempty"`
+}
+
+func newAppView(a *store.App) *appView {
+	v := &appView{ID: strconv.FormatInt(a.ID, 10), Name: a.Name, Scopes: a.Scopes,
+		RedirectURI: strings.Join(a.RedirectURIs, "\n"), RedirectURIs: a.RedirectURIs}
+	if a.Website != "" {
+		v.Website = &a.Website
+	}
+	return v
+}
+
+// apiCreateApp registers a client app (POST /api/v1/apps).
+func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
+	apiCORS(w)
+	w.Header().Set("Cache-Control", "private, no-store")
+	f, err := readForm(r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "The request body could not be read")
+		return
+	}
+	name := strings.TrimSpace(f.Get("client_name"))
+	if name == "" {
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Application name can't be blank")
+		return
+	}
+	if len([]rune(name)) > 60 {
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Application name is too long (maximum is 60 characters)")
+		return
+	}
+	uris := formList(f, "redirect_uris")
+	if len(uris) == 0 {
+		uris = formList(f, "redirect_uri")
+	}
+	if len(uris) == 0 {
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI can't be blank")
+		return
+	}
+	for _, u := range uris {
+		if !validRedirectURI(u) {
+			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI must be an absolute URI without a fragment")
+			return
+		}
+	}
+	scopes := parseScopes(strings.Join(formList(f, "scopes"), " "))
+	if len(scopes) == 0 {
+		scopes = []string{"read"}
+	}
+	if bad := unknownScope(scopes); bad != "" {
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Scopes include an unknown scope: "+bad)
+		return
+	}
+	website := strings.TrimSpace(f.Get("website"))
+	if website != "" {
+		u, err := url.Parse(website)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(website) > 2000 {
+			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Website is not a valid URL")
+			return
+		}
+	}
+	secret := randomToken(tokenBytes)
+	app := &store.App{ClientID: randomToken(tokenBytes), SecretHash: hashToken(secret), Name: name,
+		Website: website, RedirectURIs: uris, Scopes: scopes}
+	if err := s.st.CreateApp(r.Context(), app); err != nil {
+		s.apiServerError(w, r, fmt.Errorf("create app: %w", err))
+		return
+	}
+	v := newAppView(app)
+	zero := 0
+	v.ClientID, v.ClientSecret, v.ClientSecretExpiresAt = app.ClientID, secret, &zero
+	oauthJSON(w, http.StatusOK, v)
+}
+
+// apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.
+func (s *Server) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
+	app, err := s.st.AppByID(r.Context(), apiToken(r).AppID)
+	if errors.Is(err, store.ErrNotFound) {
+		unauthorized(w)
+		return
+	}
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	oauthJSON(w, http.StatusOK, newAppView(app))
+}
+
+// authRequest is a validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
+type authRequest struct {
+	app         *store.App
+	redirectURI string
+	scopes      []string
+	state       string
+	challenge   string
+}
+
+// parseAuthRequest checks an authorization request. Its error is a message for the owner's page:
+// nothing is sent to a redirect URI before the client and the URI are known to match.
+func (s *Server) parseAuthRequest(ctx context.Context, f url.Values) (*authRequest, string, error) {
+	clientID := f.Get("client_id")
+	if clientID == "" {
+		return nil, "The request names no application (client_id is missing).", nil
+	}
+	app, err := s.st.AppByClientID(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "No application with this client_id is registered here.", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	req := &authRequest{app: app, state: f.Get("state"), redirectURI: f.Get("redirect_uri")}
+	if req.redirectURI == "" && len(app.RedirectURIs) == 1 {
+		req.redirectURI = app.RedirectURIs[0]
+	}
+	if !slices.Contains(app.RedirectURIs, req.redirectURI) {
+		return nil, "The redirect URI is not one the application registered.", nil
+	}
+	if f.Get("response_type") != "code" {
+		return nil, "Only the authorization code flow (response_type=code) is supported.", nil
+	}
+	req.scopes = parseScopes(f.Get("scope"))
+	if len(req.scopes) == 0 {
+		req.scopes = []string{"read"} // Mastodon's default scope
+	}
+	if bad := unknownScope(req.scopes); bad != "" {
+		return nil, "The application asks for an unknown scope: " + bad + ".", nil
+	}
+	if !scopesWithin(req.scopes, app.Scopes) {
+		return nil, "The application asks for more access than it registered for.", nil
+	}
+	req.challenge = f.Get("code_challenge")
+	method := f.Get("code_challenge_method")
+	if req.challenge != "" || method != "" {
+		if method != "S256" {
+			return nil, "Only the S256 code challenge method is supported.", nil
+		}
+		if !validPKCE(req.challenge) {
+			return nil, "The code challenge is malformed.", nil
+		}
+	}
+	return req, "", nil
+}
+
+// validPKCE reports whether s has the shape of a code verifier or S256 challenge (RFC 7636 §4.1).
+func validPKCE(s string) bool {
+	if len(s) < 43 || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// s256 is the S256 code challenge of a verifier.
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// scopeDescription says in words what a scope lets an app do.
+func scopeDescription(sc string) string {
+	switch sc {
+	case "read":
+		return "read everything in your account"
+	case "write":
+		return "change everything in your account: post, follow, like, boost, upload"
+	case "follow":
+		return "follow, block and mute accounts, and see whom you follow, block and mute"
+	case "push":
+		return "receive push notifications"
+	case "profile":
+		return "see your profile only"
+	}
+	if what, ok := strings.CutPrefix(sc, "read:"); ok {
+		return "read your " + strings.ReplaceAll(what, "_", " ")
+	}
+	if what, ok := strings.CutPrefix(sc, "write:"); ok {
+		return "change your " + strings.ReplaceAll(what, "_", " ")
+	}
+	return "administration: " + sc
+}
+
+// consentView is the consent page's view of an authorization request.
+func consentView(req *authRequest) templates.OAuthConsent {
+	v := templates.OAuthConsent{AppName: req.app.Name, Website: req.app.Website, ClientID: req.app.ClientID,
+		RedirectURI: req.redirectURI, Scope: strings.Join(req.scopes, " "), State: req.state,
+		CodeChallenge: req.challenge, OOB: req.redirectURI == oobRedirect}
+	if req.challenge != "" {
+		v.CodeChallengeMethod = "S256"
+	}
+	if u, err := url.Parse(req.redirectURI); err == nil && !v.OOB {
+		v.RedirectHost = u.Host
+		if v.RedirectHost == "" {
+			v.RedirectHost = u.Scheme + ":"
+		}
+	}
+	for _, sc := range req.scopes {
+		v.Scopes = append(v.Scopes, templates.OAuthScope{Name: sc, Description: scopeDescription(sc)})
+	}
+	return v
+}
+
+// showAuthorize renders GET /oauth/authorize: the owner's consent page.
+func (s *Server) showAuthorize(w http.ResponseWriter, r *http.Request) {
+	req, msg, err := s.parseAuthRequest(r.Context(), r.URL.Query())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if req == nil {
+		s.render(w, r, http.StatusBadRequest, templates.OAuthErrorPage(s.ownerPage(r, "Authorization failed"), msg))
+		return
+	}
+	allowFormRedirect(w, req.redirectURI)
+	s.render200(w, r, templates.OAuthConsentPage(s.ownerPage(r, "Authorize "+req.app.Name), consentView(req)))
+}
+
+// allowFormRedirect adds the redirect URI's origin to the page's CSP form-action: browsers apply
+// form-action to the redirect that follows a form submission too, so 'self' alone would block the
+// way back to the app.
+func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
+	if redirectURI == oobRedirect {
+		return
+	}
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return
+	}
+	source := strings.ToLower(u.Scheme) + ":"
+	if u.Host != "" {
+		source += "//" + u.Host
+	}
+	if strings.ContainsAny(source, " ;,'\"\t\r\n") {
+		return
+	}
+	csp := w.Header().Get("Content-Security-Policy")
+	if strings.Contains(csp, "form-action 'self'") {
+		w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+source, 1))
+	}
+}
+
+// answerAuthorize handles the consent form (POST /oauth/authorize): on approval it issues a
+// single-use code bound to the app, the redirect URI, the scopes and the PKCE challenge.
+func (s *Server) answerAuthorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, msg, err := s.parseAuthRequest(ctx, r.PostForm)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if req == nil {
+		s.render(w, r, http.StatusBadRequest, templates.OAuthErrorPage(s.ownerPage(r, "Authorization failed"), msg))
+		return
+	}
+	if r.PostFormValue("decision") != "approve" {
+		if req.redirectURI == oobRedirect {
+			s.render200(w, r, templates.OAuthCodePage(s.ownerPage(r, "Authorization denied"),
+				templates.OAuthCode{AppName: req.app.Name, Denied: true}))
+			return
+		}
+		redirectWith(w, r, req.redirectURI, url.Values{"error": {"access_denied"},
+			"error_description": {"The owner denied the request."}}, req.state)
+		return
+	}
+	code := randomToken(tokenBytes)
+	c := &store.AuthCode{CodeHash: hashToken(code), AppID: req.app.ID, RedirectURI: req.redirectURI,
+		Scopes: req.scopes, Challenge: req.challenge, ExpiresAt: s.st.Now().Add(authCodeTTL)}
+	if err := s.st.CreateAuthCode(ctx, c); err != nil {
+		s.serverError(w, r, fmt.Errorf("create authorization code: %w", err))
+		return
+	}
+	if req.redirectURI == oobRedirect {
+		s.render200(w, r, templates.OAuthCodePage(s.ownerPage(r, "Authorization code"),
+			templates.OAuthCode{AppName: req.app.Name, Code: code}))
+		return
+	}
+	redirectWith(w, r, req.redirectURI, url.Values{"code": {code}}, req.state)
+}
+
+// redirectWith sends the browser back to a registered redirect URI with params (and state) added
+// to its query (RFC 6749 §4.1.2).
+func redirectWith(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values, state string) {
+	u, _ := url.Parse(redirectURI) // registered, so it parses
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	u.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// tokenResponse is RFC 6749 §5.1's answer, with Mastodon's created_at.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	Scope        string `json:"scope"`
+	CreatedAt    int64  `json:"created_at"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// clientApp authenticates the client of a token or revocation request: client_secret_basic or
+// client_secret_post (RFC 6749 §2.3.1). A nil app means the failure was answered.
+func (s *Server) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *store.App {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+	} else {
+		id, secret = f.Get("client_id"), f.Get("client_secret")
+	}
+	fail := func() *store.App {
+		if basic {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Roost"`)
+		}
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed: unknown client, no client authentication included, or unsupported authentication method.")
+		return nil
+	}
+	if id == "" || secret == "" {
+		return fail()
+	}
+	app, err := s.st.AppByClientID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail()
+	}
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return nil
+	}
+	if subtle.ConstantTimeCompare([]byte(hashToken(secret)), []byte(app.SecretHash)) != 1 {
+		return fail()
+	}
+	return app
+}
+
+// oauthToken is the token endpoint (POST /oauth/token): authorization_code (with PKCE when the
+// authorization request had a challenge), client_credentials and refresh_token grants.
+func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
+	apiCORS(w)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	f, err := readForm(r)
+	if err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
+		return
+	}
+	grant := f.Get("grant_type")
+	switch grant {
+	case "authorization_code", "client_credentials", "refresh_token":
+	case "":
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The grant_type parameter is missing.")
+		return
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+		return
+	}
+	app := s.clientApp(w, r, f)
+	if app == nil {
+		return
+	}
+	ctx := r.Context()
+	invalidGrant := func(why string) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", why)
+	}
+	var t *store.Token
+	var old *store.Token
+	switch grant {
+	case "authorization_code":
+		code := f.Get("code")
+		if code == "" {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The code parameter is missing.")
+			return
+		}
+		// Taken (deleted) first: a code is burnt by any attempt, failed ones included.
+		c, err := s.st.TakeAuthCode(ctx, hashToken(code))
+		if errors.Is(err, store.ErrNotFound) {
+			invalidGrant("The authorization code is invalid, expired or already used.")
+			return
+		}
+		if err != nil {
+			s.apiServerError(w, r, err)
+			return
+		}
+		if c.AppID != app.ID {
+			invalidGrant("The authorization code was issued to another client.")
+			return
+		}
+		redirect := f.Get("redirect_uri")
+		if redirect == "" && len(app.RedirectURIs) == 1 {
+			redirect = app.RedirectURIs[0]
+		}
+		if redirect != c.RedirectURI {
+			invalidGrant("The redirect URI does not match the one of the authorization request.")
+			return
+		}
+		verifier := f.Get("code_verifier")
+		switch {
+		case c.Challenge != "":
+			if !validPKCE(verifier) || subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(c.Challenge)) != 1 {
+				invalidGrant("The code verifier does not match the code challenge.")
+				return
+			}
+		case verifier != "":
+			// A verifier without a challenge means the challenge was stripped on the way (a
+			// downgrade, OAuth 2.1 §4.1.3).
+			invalidGrant("The authorization request carried no code challenge.")
+			return
+		}
+		t = &store.Token{AppID: app.ID, Scopes: c.Scopes, Owner: true}
+	case "client_credentials":
+		scopes := parseScopes(f.Get("scope"))
+		if len(scopes) == 0 {
+			scopes = []string{"read"}
+		}
+		if unknownScope(scopes) != "" || !scopesWithin(scopes, app.Scopes) {
+			oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+			return
+		}
+		t = &store.Token{AppID: app.ID, Scopes: scopes, Owner: false}
+	case "refresh_token":
+		refresh := f.Get("refresh_token")
+		if refresh == "" {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The refresh_token parameter is missing.")
+			return
+		}
+		old, err = s.st.TokenByRefreshHash(ctx, hashToken(refresh))
+		if errors.Is(err, store.ErrNotFound) {
+			invalidGrant("The refresh token is invalid or revoked.")
+			return
+		}
+		if err != nil {
+			s.apiServerError(w, r, err)
+			return
+		}
+		if old.AppID != app.ID {
+			invalidGrant("The refresh token was issued to another client.")
+			return
+		}
+		scopes := old.Scopes
+		if req := parseScopes(f.Get("scope")); len(req) > 0 {
+			// RFC 6749 §6: a refresh may narrow the scopes, never widen them.
+			for _, sc := range req {
+				if !slices.Contains(old.Scopes, sc) {
+					oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope exceeds the scope granted.")
+					return
+				}
+			}
+			scopes = req
+		}
+		t = &store.Token{AppID: app.ID, Scopes: scopes, Owner: old.Owner}
+	}
+	access := randomToken(tokenBytes)
+	t.TokenHash = hashToken(access)
+	var refresh string
+	if t.Owner {
+		refresh = randomToken(tokenBytes)
+		t.RefreshHash = hashToken(refresh)
+	}
+	if err := s.st.CreateToken(ctx, t); err != nil {
+		s.apiServerError(w, r, fmt.Errorf("create token: %w", err))
+		return
+	}
+	if old != nil {
+		// After the new token is stored, so a failure here leaves the client a working token.
+		if err := s.st.RevokeToken(ctx, old.ID); err != nil {
+			s.apiServerError(w, r, fmt.Errorf("revoke refreshed token: %w", err))
+			return
+		}
+	}
+	oauthJSON(w, http.StatusOK, tokenResponse{AccessToken: access, TokenType: "Bearer",
+		Scope: strings.Join(t.Scopes, " "), CreatedAt: s.st.Now().Unix(), RefreshToken: refresh})
+}
+
+// oauthRevoke revokes an access or refresh token of the calling client (POST /oauth/revoke,
+// RFC 7009). An unknown or already revoked token is not an error.
+func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
+	apiCORS(w)
+	w.Header().Set("Cache-Control", "no-store")
+	f, err := readForm(r)
+	if err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
+		return
+	}
+	app := s.clientApp(w, r, f)
+	if app == nil {
+		return
+	}
+	token := f.Get("token")
+	if token == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
+		return
+	}
+	ctx := r.Context()
+	t, err := s.st.TokenByHash(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		t, err = s.st.TokenByRefreshHash(ctx, hashToken(token))
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		s.apiServerError(w, r, err)
+		return
+	case t.AppID != app.ID:
+		oauthError(w, http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token.")
+		return
+	default:
+		if err := s.st.RevokeToken(ctx, t.ID); err != nil {
+			s.apiServerError(w, r, fmt.Errorf("revoke token: %w", err))
+			return
+		}
+	}
+	oauthJSON(w, http.StatusOK, struct{}{})
+}
+
+// oauthMetadata answers /.well-known/oauth-authorization-server (RFC 8414), as Mastodon 4.3 does.
+func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, r, http.StatusOK, "application/json; charset=utf-8", map[string]any{
+		"issuer":                                s.base + "/",
+		"service_documentation":                 "https://docs.joinmastodon.org/",
+		"authorization_endpoint":                s.base + "/oauth/authorize",
+		"token_endpoint":                        s.base + "/oauth/token",
+		"revocation_endpoint":                   s.base + "/oauth/revoke",
+		"app_registration_endpoint":             s.base + "/api/v1/apps",
+		"scopes_supported":                      mastodonScopes,
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query"},
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+	})
+}
+
+// showApps renders /settings/apps: the apps the owner let in.
+func (s *Server) showApps(w http.ResponseWriter, r *http.Request) {
+	apps, err := s.st.AuthorizedApps(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	var v templates.Apps
+	for _, a := range apps {
+		v.Apps = append(v.Apps, templates.AuthorizedApp{ID: strconv.FormatInt(a.ID, 10), Name: a.Name,
+			Website: a.Website, Scopes: a.Scopes, Registered: a.CreatedAt})
+	}
+	s.render200(w, r, templates.AppsPage(s.ownerPage(r, "Apps"), v))
+}
+
+// revokeApp takes every token of an app away (POST /settings/apps/revoke).
+func (s *Server) revokeApp(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PostFormValue("app"), 10, 64)
+	if err != nil {
+		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such app."), http.StatusSeeOther)
+		return
+	}
+	app, err := s.st.AppByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such app."), http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.st.RevokeApp(r.Context(), app.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/apps?notice="+url.QueryEscape(app.Name+" no longer has access."), http.StatusSeeOther)
+}

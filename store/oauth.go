@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// App is a client application registered through POST /api/v1/apps.
+type App struct {
+	ID           int64
+	ClientID     string
+	SecretHash   string
+	Name         string
+	Website      string
+	RedirectURIs []string
+	Scopes       []string
+	CreatedAt    time.Time
+}
+
+// CreateApp registers an app.
+func (s *Store) CreateApp(ctx context.Context, a *App) error {
+	a.ID = s.NewID()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_apps (id, client_id, secret_hash, name, website,
+			redirect_uris, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.ClientID, a.SecretHash,
+			a.Name, a.Website, strings.Join(a.RedirectURIs, "\n"), strings.Join(a.Scopes, " "), s.nowMS())
+		if isUnique(err) {
+			return ErrConflict
+		}
+		return err
+	})
+}
+
+func scanApp(row scanner) (*App, error) {
+	var a App
+	var uris, scopes string
+	var created int64
+	err := row.Scan(&a.ID, &a.ClientID, &a.SecretHash, &a.Name, &a.Website, &uris, &scopes, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.RedirectURIs = strings.Split(uris, "\n")
+	a.Scopes = strings.Fields(scopes)
+	a.CreatedAt = msTime(created)
+	return &a, nil
+}
+
+const appCols = `id, client_id, secret_hash, name, website, redirect_uris, scopes, created_at`
+
+// AppByClientID returns a registered app.
+func (s *Store) AppByClientID(ctx context.Context, clientID string) (*App, error) {
+	return scanApp(s.r.QueryRowContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE client_id = ?`, clientID))
+}
+
+// AppByID returns a registered app.
+func (s *Store) AppByID(ctx context.Context, id int64) (*App, error) {
+	return scanApp(s.r.QueryRowContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE id = ?`, id))
+}
+
+// AuthorizedApps lists the apps that hold at least one owner token, newest first.
+func (s *Store) AuthorizedApps(ctx context.Context) ([]*App, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE id IN
+		(SELECT app_id FROM oauth_tokens WHERE owner = 1) ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AuthCode is a single-use authorization code.
+type AuthCode struct {
+	CodeHash    string
+	AppID       int64
+	RedirectURI string
+	Scopes      []string
+	Challenge   string
+	ExpiresAt   time.Time
+}
+
+// CreateAuthCode stores an authorization code.
+func (s *Store) CreateAuthCode(ctx context.Context, c *AuthCode) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_codes (code_hash, app_id, redirect_uri, scopes, challenge, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, c.CodeHash, c.AppID, c.RedirectURI, strings.Join(c.Scopes, " "), c.Challenge,
+			timeMS(c.ExpiresAt))
+		return err
+	})
+}
+
+// TakeAuthCode returns a code and deletes it in the same transaction: a code works once, even
+// when two requests race for it. Expired codes are ErrNotFound.
+func (s *Store) TakeAuthCode(ctx context.Context, codeHash string) (*AuthCode, error) {
+	var c AuthCode
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var scopes string
+		var expires int64
+		err := tx.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE code_hash = ?
+			RETURNING code_hash, app_id, redirect_uri, scopes, challenge, expires_at`, codeHash).
+			Scan(&c.CodeHash, &c.AppID, &c.RedirectURI, &scopes, &c.Challenge, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.Scopes = strings.Fields(scopes)
+		c.ExpiresAt = msTime(expires)
+		_, err = tx.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < ?`, s.nowMS())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.now().After(c.ExpiresAt) {
+		return nil, ErrNotFound
+	}
+	return &c, nil
+}
+
+// Token is an access token (stored hashed).
+type Token struct {
+	ID          int64
+	TokenHash   string
+	RefreshHash string
+	AppID       int64
+	Scopes      []string
+	Owner       bool // false for app-only (client_credentials) tokens
+	CreatedAt   time.Time
+	LastUsedAt  time.Time
+}
+
+// CreateToken stores a token.
+func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+	t.ID = s.NewID()
+	var refresh any
+	if t.RefreshHash != "" {
+		refresh = t.RefreshHash
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
+		return err
+	})
+}
+
+const tokenCols = `id, token_hash, ifnull(refresh_hash, ''), app_id, scopes, owner, created_at, last_used_at`
+
+func scanToken(row scanner) (*Token, error) {
+	var t Token
+	var scopes string
+	var created, used int64
+	err := row.Scan(&t.ID, &t.TokenHash, &t.RefreshHash, &t.AppID, &scopes, &t.Owner, &created, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.Scopes = strings.Fields(scopes)
+	t.CreatedAt, t.LastUsedAt = msTime(created), msTime(used)
+	return &t, nil
+}
+
+// TokenByHash returns the token with the given hash.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*Token, error) {
+	return scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM oauth_tokens WHERE token_hash = ?`, hash))
+}
+
+// TokenByRefreshHash returns the token a refresh token belongs to.
+func (s *Store) TokenByRefreshHash(ctx context.Context, hash string) (*Token, error) {
+	return scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM oauth_tokens WHERE refresh_hash = ?`, hash))
+}
+
+// TouchToken records that a token was used (at most once a minute, to keep reads cheap).
+func (s *Store) TouchToken(ctx context.Context, id int64) error {
+	now := s.nowMS()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
+			now, id, now-60_000)
+		return err
+	})
+}
+
+// RevokeToken deletes a token.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE id = ?`, id)
+		return err
+	})
+}
+
+// RevokeApp deletes every token of an app (the owner took its access away).
+func (s *Store) RevokeApp(ctx context.Context, appID int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE app_id = ?`, appID)
+		return err
+	})
+}
