@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -13,6 +14,10 @@ import (
 // notFound answers 404 in the form the client asked for: JSON for ActivityPub clients, a page for
 // people.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		apiError(w, http.StatusNotFound, "Record not found") // the client API always answers JSON
+		return
+	}
 	if activitypub.WantsJSON(r.Header.Get("Accept")) {
 		jsonError(w, r, http.StatusNotFound, "not found")
 		return

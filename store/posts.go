@@ -334,16 +334,17 @@ func (s *Store) DeletePostMedia(ctx context.Context, id int64, out *Outgoing) ([
 	return files, nil
 }
 
-// Page selects a slice of a time-ordered list: items with MinID < id < MaxID, newest first
-// (or oldest first when MinID is set, like Mastodon's min_id), at most Limit of them.
+// Page selects a slice of a time-ordered list: items below MaxID and above MinID or SinceID, at
+// most Limit of them, always returned newest first.
 type Page struct {
-	MaxID int64
-	MinID int64
-	Limit int
+	MaxID   int64
+	MinID   int64 // the items just above MinID (Mastodon's min_id)
+	SinceID int64 // the newest items above SinceID (Mastodon's since_id)
+	Limit   int
 }
 
 func (p Page) bounds() (maxID, minID int64, limit int, asc bool) {
-	maxID, minID, limit = p.MaxID, p.MinID, p.Limit
+	maxID, minID, limit = p.MaxID, max(p.MinID, p.SinceID), p.Limit
 	if maxID <= 0 {
 		maxID = 1<<63 - 1
 	}

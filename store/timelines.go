@@ -98,3 +98,27 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, upTo int64) error {
 		return err
 	})
 }
+
+// PublicTimeline lists stored public posts, newest first: only the owner's with local, else
+// everyone's Roost knows.
+func (s *Store) PublicTimeline(ctx context.Context, local bool, ownerID int64, pg Page) ([]*Post, error) {
+	maxID, minID, limit, asc := pg.bounds()
+	order := "DESC"
+	if asc {
+		order = "ASC"
+	}
+	who := ""
+	args := []any{maxID, minID}
+	if local {
+		who = " AND +account_id = ?"
+		args = append(args, ownerID)
+	}
+	args = append(args, limit)
+	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+postCols+` FROM posts
+		WHERE id < ? AND id > ? AND deleted_at = 0 AND visibility = 'public'`+who+`
+		ORDER BY id `+order+` LIMIT ?`, args...))
+	if asc {
+		reversePosts(posts)
+	}
+	return posts, err
+}

@@ -1,0 +1,217 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"roost/server/mastodon"
+	"roost/store"
+)
+
+func apiTime(t time.Time) string {
+	if t.IsZero() {
+		t = time.Unix(0, 0)
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+func writeAPI(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// apiAccount is an account as the Mastodon API shows it.
+func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Account {
+	acct := a.Handle()
+	if a.Local {
+		acct = a.Username
+	}
+	avatar := a.AvatarURL
+	if avatar == "" {
+		avatar = s.base + s.assets.URL("avatar.svg")
+	}
+	header := a.HeaderURL
+	if header == "" {
+		header = s.base + s.assets.URL("header.svg")
+	}
+	out := &mastodon.Account{
+		ID: idString(a.ID), Username: a.Username, Acct: acct, DisplayName: a.DisplayName, Locked: a.Locked,
+		Bot: a.Bot, Discoverable: a.Discoverable, Indexable: a.Indexable, Group: a.Type == "Group",
+		CreatedAt: apiTime(firstTime(a.Published, a.CreatedAt)), Note: a.Summary, URL: profileURL(a), URI: a.IRI,
+		Avatar: s.imageSrcAbs(avatar), AvatarStatic: s.imageSrcAbs(avatar), Header: s.imageSrcAbs(header),
+		HeaderStatic: s.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable,
+		Emojis: []mastodon.Emoji{}, Roles: []any{}, Fields: []mastodon.Field{},
+	}
+	for _, f := range a.Fields {
+		out.Fields = append(out.Fields, mastodon.Field{Name: f.Name, Value: f.Value})
+	}
+	if a.Local || !a.HideNetwork {
+		out.FollowersCount, out.FollowingCount, _ = s.st.CountFollows(ctx, a.ID)
+	}
+	out.StatusesCount, _ = s.st.CountPosts(ctx, a.ID, !a.Local)
+	return out
+}
+
+// imageSrcAbs is imageSrc as an absolute URL, as API clients need.
+func (s *Server) imageSrcAbs(u string) string {
+	src := s.imageSrc(u)
+	if strings.HasPrefix(src, "/") {
+		return s.base + src
+	}
+	return src
+}
+
+func firstTime(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// apiStatus is a post as the Mastodon API shows it, with the owner's flags on it.
+func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status, error) {
+	author, err := s.st.AccountByID(ctx, p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	st := &mastodon.Status{
+		ID: idString(p.ID), URI: p.IRI, CreatedAt: apiTime(p.Published), Account: s.apiAccount(ctx, author),
+		Content: p.Content, Visibility: mastodon.Visibility(p.Visibility), Sensitive: p.Sensitive,
+		SpoilerText: p.Summary, MediaAttachments: []mastodon.MediaAttachment{}, Mentions: []mastodon.Mention{},
+		Tags: []mastodon.Tag{}, Emojis: []mastodon.Emoji{}, Filtered: []any{},
+	}
+	if p.URL != "" {
+		u := p.URL
+		st.URL = &u
+	}
+	if !p.Updated.IsZero() {
+		e := apiTime(p.Updated)
+		st.EditedAt = &e
+	}
+	if p.Language != "" {
+		l := p.Language
+		st.Language = &l
+	}
+	if p.ReplyToID != 0 {
+		id := idString(p.ReplyToID)
+		st.InReplyToID = &id
+		if parent, err := s.st.PostByID(ctx, p.ReplyToID); err == nil {
+			aid := idString(parent.AccountID)
+			st.InReplyToAccountID = &aid
+		}
+	}
+	for i, a := range p.Attachments {
+		kind := "unknown"
+		switch {
+		case strings.HasPrefix(a.MediaType, "image/gif"):
+			kind = "image"
+		case strings.HasPrefix(a.MediaType, "image/"), a.Type == "Image":
+			kind = "image"
+		case strings.HasPrefix(a.MediaType, "video/"):
+			kind = "video"
+		case strings.HasPrefix(a.MediaType, "audio/"):
+			kind = "audio"
+		}
+		preview := a.PreviewURL
+		if preview == "" {
+			preview = s.imageSrcAbs(a.URL)
+		}
+		m := mastodon.MediaAttachment{ID: idString(p.ID) + strconv.Itoa(i), Type: kind, URL: s.imageSrcAbs(a.URL),
+			PreviewURL: preview}
+		if !s.isLocal(a.URL) {
+			u := a.URL
+			m.RemoteURL = &u
+		}
+		if a.Name != "" {
+			d := a.Name
+			m.Description = &d
+		}
+		if a.Blurhash != "" {
+			b := a.Blurhash
+			m.Blurhash = &b
+		}
+		meta := map[string]any{}
+		if a.Width > 0 && a.Height > 0 {
+			meta["original"] = map[string]any{"width": a.Width, "height": a.Height,
+				"size": strconv.Itoa(a.Width) + "x" + strconv.Itoa(a.Height), "aspect": float64(a.Width) / float64(a.Height)}
+		}
+		if len(a.FocalPoint) == 2 {
+			meta["focus"] = map[string]float64{"x": a.FocalPoint[0], "y": a.FocalPoint[1]}
+		}
+		m.Meta = meta
+		st.MediaAttachments = append(st.MediaAttachments, m)
+	}
+	for _, t := range p.Tags {
+		switch t.Type {
+		case "Mention":
+			if a, err := s.st.AccountByIRI(ctx, t.Href); err == nil {
+				acct := a.Handle()
+				if a.Local {
+					acct = a.Username
+				}
+				st.Mentions = append(st.Mentions, mastodon.Mention{ID: idString(a.ID), Username: a.Username,
+					URL: profileURL(a), Acct: acct})
+			}
+		case "Hashtag":
+			name := strings.TrimPrefix(t.Name, "#")
+			st.Tags = append(st.Tags, mastodon.Tag{Name: strings.ToLower(name), URL: s.tagURL(name)})
+		case "Emoji":
+			if t.Icon != "" {
+				code := strings.Trim(t.Name, ":")
+				st.Emojis = append(st.Emojis, mastodon.Emoji{Shortcode: code, URL: s.imageSrcAbs(t.Icon),
+					StaticURL: s.imageSrcAbs(t.Icon)})
+			}
+		}
+	}
+	if c, err := s.st.Counts(ctx, p); err == nil {
+		st.RepliesCount, st.FavouritesCount, st.ReblogsCount = c.Replies, c.Likes, c.Boosts
+	}
+	owner := s.owner.Account.ID
+	if _, err := s.st.LikeOf(ctx, owner, p.ID); err == nil {
+		st.Favourited = true
+	}
+	if _, err := s.st.BoostOf(ctx, owner, p.ID); err == nil {
+		st.Reblogged = true
+	}
+	st.Bookmarked, _ = s.st.Bookmarked(ctx, p.ID)
+	st.Pinned = !p.PinnedAt.IsZero()
+	if p.AccountID == owner {
+		src := p.Source
+		st.Text = &src
+	}
+	return st, nil
+}
+
+// apiEntry is a timeline entry: a status, or a boost wrapping one.
+func (s *Server) apiEntry(ctx context.Context, e store.Entry) (*mastodon.Status, error) {
+	p, err := s.st.PostByID(ctx, e.PostID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.apiStatus(ctx, p)
+	if err != nil || e.BoosterID == 0 {
+		return st, err
+	}
+	booster, err := s.st.AccountByID(ctx, e.BoosterID)
+	if err != nil {
+		return nil, err
+	}
+	return &mastodon.Status{ID: idString(e.ID), URI: st.URI, CreatedAt: apiTime(store.IDTime(e.ID)),
+		Account: s.apiAccount(ctx, booster), Visibility: "public", Reblog: st, MediaAttachments: []mastodon.MediaAttachment{},
+		Mentions: []mastodon.Mention{}, Tags: []mastodon.Tag{}, Emojis: []mastodon.Emoji{}, Filtered: []any{},
+		Favourited: st.Favourited, Reblogged: st.Reblogged, Bookmarked: st.Bookmarked}, nil
+}
