@@ -152,6 +152,9 @@ func (s *Server) syncOwnerURLs(ctx context.Context, o *store.Owner) error {
 
 // Run runs the background workers (delivery and inbox processing) until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.st.ReleaseLeases(ctx); err != nil {
+		return fmt.Errorf("release leases: %w", err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.deliver.Run(ctx) }()

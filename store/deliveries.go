@@ -290,3 +290,16 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ReleaseLeases makes every leased delivery and incoming activity due again. The server calls it
+// when it starts: leases belong to the process that took them, and a new process means the old
+// one is gone (a crash or kill -9), so its work must not wait for the leases to run out.
+func (s *Store) ReleaseLeases(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = 0 WHERE leased_until > 0`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE inbox SET next_at = 0 WHERE done_at = 0 AND next_at > ?`, s.nowMS())
+		return err
+	})
+}
