@@ -315,4 +315,3 @@ func checkIntegrity(t *testing.T, dir string) {
 		t.Error(err)
 	}
 }
-
