@@ -20,8 +20,12 @@ func (s *Server) ownerPage(r *http.Request, title string) templates.Page {
 		return p
 	}
 	unread, _ := s.st.UnreadNotifications(r.Context())
-	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: s.owner.Account.URL,
-		Notice: r.URL.Query().Get("notice"), Error: r.URL.Query().Get("error")}
+	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: s.owner.Account.URL}
+	// Notices travel in the redirect after a form; a link from another site could carry a
+	// misleading one, so they are shown only on same-site navigations.
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "" || site == "same-origin" {
+		p.Owner.Notice, p.Owner.Error = r.URL.Query().Get("notice"), r.URL.Query().Get("error")
+	}
 	return p
 }
 

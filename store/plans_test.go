@@ -75,3 +75,18 @@ func TestTimelineQueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// Looking up a post's replies must use the partial index on in_reply_to: a scan of every post
+// per post card made pages take seconds at 100,000 posts.
+func TestReplyLookupPlans(t *testing.T) {
+	s, _ := newTestStore(t)
+	for _, q := range []string{
+		`SELECT id FROM posts WHERE in_reply_to = ? AND in_reply_to != '' AND deleted_at = 0 ORDER BY id LIMIT 20`,
+		`SELECT count(*) FROM posts WHERE in_reply_to = ? AND in_reply_to != '' AND deleted_at = 0 AND visibility IN ('public', 'unlisted')`,
+	} {
+		plan := queryPlan(t, s, q, "https://example.com/1")
+		if !strings.Contains(plan, "posts_reply") {
+			t.Errorf("plan does not use posts_reply:\n%s\nquery: %s", plan, q)
+		}
+	}
+}

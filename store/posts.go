@@ -397,7 +397,7 @@ func (s *Store) PinnedPosts(ctx context.Context, accountID int64) ([]*Post, erro
 // Replies lists the stored, live replies to the post with IRI iri, oldest first.
 func (s *Store) Replies(ctx context.Context, iri string, limit int) ([]*Post, error) {
 	return scanPosts(s.r.QueryContext(ctx, `SELECT `+postCols+` FROM posts
-		WHERE in_reply_to = ? AND deleted_at = 0 ORDER BY id LIMIT ?`, iri, limit))
+		WHERE in_reply_to = ? AND in_reply_to != '' AND deleted_at = 0 ORDER BY id LIMIT ?`, iri, limit))
 }
 
 func reversePosts(p []*Post) {
@@ -415,7 +415,8 @@ type PostCounts struct {
 func (s *Store) Counts(ctx context.Context, p *Post) (PostCounts, error) {
 	var c PostCounts
 	err := s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM posts WHERE in_reply_to = ? AND deleted_at = 0 AND visibility IN ('public', 'unlisted')),
+		(SELECT count(*) FROM posts WHERE in_reply_to = ? AND in_reply_to != '' AND deleted_at = 0
+			AND visibility IN ('public', 'unlisted')),
 		(SELECT count(*) FROM likes WHERE post_id = ?),
 		(SELECT count(*) FROM boosts WHERE post_id = ?)`, p.IRI, p.ID, p.ID).Scan(&c.Replies, &c.Likes, &c.Boosts)
 	return c, err
