@@ -530,7 +530,11 @@ func (h *handling) update(ctx context.Context) error {
 	if p.Updated.IsZero() {
 		p.Updated = time.Now()
 	}
-	return s.st.UpdatePost(ctx, p, nil)
+	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
+		return err
+	}
+	s.streams.postEdited(p)
+	return nil
 }
 
 func (h *handling) delete(ctx context.Context) error {
@@ -552,7 +556,11 @@ func (h *handling) delete(ctx context.Context) error {
 	if !p.DeletedAt.IsZero() {
 		return nil
 	}
-	return s.st.DeletePost(ctx, p.ID, nil)
+	if err := s.st.DeletePost(ctx, p.ID, nil); err != nil {
+		return err
+	}
+	s.streams.postDeleted(p)
+	return nil
 }
 
 // canInteract reports whether account may see (and so like or boost) post.

@@ -34,7 +34,7 @@ func (s *Server) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, map[string]any{
 		"uri": s.cfg.Domain, "title": s.cfg.Domain, "short_description": "A single-user Roost server",
 		"description": o.Summary, "email": "", "version": s.versionString(),
-		"urls":      map[string]string{"streaming_api": "wss://" + s.cfg.Domain},
+		"urls":      map[string]string{"streaming_api": "ws" + strings.TrimPrefix(s.base, "http")},
 		"stats":     map[string]int{"user_count": 1, "status_count": posts, "domain_count": 0},
 		"thumbnail": nil, "languages": []string{"en"}, "registrations": false, "approval_required": false,
 		"invites_enabled": false, "configuration": s.apiConfiguration(), "contact_account": s.apiAccount(ctx, o),
@@ -44,7 +44,7 @@ func (s *Server) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiConfiguration() map[string]any {
 	return map[string]any{
-		"urls":     map[string]string{"streaming": "wss://" + s.cfg.Domain},
+		"urls":     map[string]string{"streaming": "ws" + strings.TrimPrefix(s.base, "http")},
 		"accounts": map[string]int{"max_featured_tags": 0, "max_pinned_statuses": MaxPinned},
 		"statuses": map[string]int{"max_characters": MaxPostChars, "max_media_attachments": MaxAttachments,
 			"characters_reserved_per_url": 23},
@@ -436,7 +436,7 @@ func (s *Server) apiHomeTimeline(w http.ResponseWriter, r *http.Request) {
 			out = append(out, st)
 		}
 	}
-	s.writeStatuses(w, r, out)
+	s.writeFilteredStatuses(w, r, "home", out)
 }
 
 func (s *Server) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
@@ -457,7 +457,7 @@ func (s *Server) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 			out = append(out, st)
 		}
 	}
-	s.writeStatuses(w, r, out)
+	s.writeFilteredStatuses(w, r, "public", out)
 }
 
 // notificationTypes maps Roost's notification kinds to Mastodon's (they match).
@@ -494,7 +494,7 @@ func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	if len(out) > 0 {
 		mastodon.SetLink(w, r, s.base, out[0].ID, out[len(out)-1].ID, len(out))
 	}
-	writeAPI(w, http.StatusOK, out)
+	writeAPI(w, http.StatusOK, s.filterNotifications(ctx, out))
 }
 
 func (s *Server) apiNotification(ctx context.Context, n store.Notification) (*mastodon.Notification, error) {
@@ -637,8 +637,8 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	pub("GET /api/v1/trends/{kind}", apiEmpty)
 	pub("GET /api/v1/trends", apiEmpty)
 	auth("GET /api/v1/announcements", "read", apiEmpty)
-	auth("GET /api/v2/filters", "read:filters", apiEmpty)
-	auth("GET /api/v1/filters", "read:filters", apiEmpty)
+	auth("GET /api/v2/filters", "read:filters", s.apiFilters)
+	auth("GET /api/v1/filters", "read:filters", s.apiFiltersV1)
 	auth("GET /api/v1/preferences", "read:accounts", s.apiPreferences)
 	auth("GET /api/v1/markers", "read:statuses", s.apiGetMarkers)
 	auth("POST /api/v1/markers", "write:statuses", s.apiSetMarkers)
@@ -675,4 +675,6 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	auth("POST /api/v1/notifications/{id}/dismiss", "write:notifications", s.apiDismissNotification)
 	auth("POST /api/v1/notifications/clear", "write:notifications", s.apiClearNotifications)
 	auth("GET /api/v2/search", "read:search", s.apiSearch)
+	s.streamingRoutes(mux)
+	s.mastodonMoreRoutes(mux)
 }

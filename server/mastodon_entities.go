@@ -114,6 +114,11 @@ func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status
 			st.InReplyToAccountID = &aid
 		}
 	}
+	// The owner's uploads keep their media IDs and meta, so an app sees the IDs it uploaded.
+	var uploads []*store.Media
+	if p.AccountID == s.owner.Account.ID && len(p.Attachments) > 0 {
+		uploads, _ = s.st.PostMedia(ctx, p.ID)
+	}
 	for i, a := range p.Attachments {
 		kind := "unknown"
 		switch {
@@ -153,6 +158,11 @@ func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status
 			meta["focus"] = map[string]float64{"x": a.FocalPoint[0], "y": a.FocalPoint[1]}
 		}
 		m.Meta = meta
+		for _, u := range uploads {
+			if s.mediaURL(u.Name) == a.URL {
+				m.ID, m.Meta = idString(u.ID), apiMediaMeta(u)
+			}
+		}
 		st.MediaAttachments = append(st.MediaAttachments, m)
 	}
 	for _, t := range p.Tags {

@@ -268,6 +268,7 @@ func (s *Server) DeletePost(ctx context.Context, ref string) error {
 	}
 	s.removeFiles(files)
 	s.deliver.Wake()
+	s.streams.postDeleted(p)
 	return nil
 }
 
@@ -769,6 +770,7 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 		return nil, err
 	}
 	s.deliver.Wake()
+	s.streams.postEdited(p)
 	return p, nil
 }
 

@@ -66,6 +66,7 @@ type Server struct {
 	assets   *static.Assets
 	instPub  string // the instance actor's public key PEM
 	started  time.Time
+	streams  *streamHub // deletions and edits, for the streaming API
 
 	logins throttle
 	proxy  proxyState
@@ -102,6 +103,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		inboxCh:    make(chan struct{}, 1),
 		keyRefetch: map[string]time.Time{},
 		started:    time.Now(),
+		streams:    newStreamHub(),
 	}
 	owner, err := st.Owner(ctx)
 	if err != nil {

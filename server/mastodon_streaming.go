@@ -1,0 +1,685 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"roost/store"
+)
+
+// The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
+// events on /api/v1/streaming/{stream} and a WebSocket on /api/v1/streaming that multiplexes
+// streams. Roost has one user, so a stream finds new posts and notifications by polling the store
+// by ID; deletions and edits, which leave no new row to find, come through a streamHub from the
+// code that makes them.
+
+const (
+	// streamPollMax bounds how often a stream polls the store; Config.Poll, when shorter, wins.
+	streamPollMax = 500 * time.Millisecond
+	// streamLookback is how far below the present a poll looks. Remote posts take their IDs from
+	// their published time, so a post delivered late sorts below newer ones already sent.
+	streamLookback = 2 * time.Minute
+	// streamPageSize is the store's largest page; streamScanMax bounds one poll's rows.
+	streamPageSize = 200
+	streamScanMax  = 1000
+	// sseHeartbeat keeps proxies from closing an idle event stream; wsPing finds dead sockets.
+	sseHeartbeat = 15 * time.Second
+	wsPing       = 30 * time.Second
+	// streamWriteTimeout bounds one write, so a client that stops reading cannot hold a stream.
+	streamWriteTimeout = 10 * time.Second
+	// streamHubBuffer is how many hub events a slow stream may lag before it misses some.
+	streamHubBuffer = 64
+	// maxStreamSubs bounds the streams one WebSocket may subscribe to.
+	maxStreamSubs = 16
+	// wsReadLimit bounds a client message (subscribe and unsubscribe are tiny).
+	wsReadLimit = 4096
+)
+
+// streamingRoutes registers the streaming API.
+func (s *Server) streamingRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/streaming/health", apiPublic(streamingHealth))
+	sse := func(path, stream, scope string) {
+		mux.HandleFunc("GET "+path, s.apiAuthQuery(scope, s.apiStreamSSE(stream)))
+	}
+	sse("/api/v1/streaming/user", "user", "read:statuses")
+	sse("/api/v1/streaming/user/notification", "user:notification", "read:notifications")
+	sse("/api/v1/streaming/public", "public", "read:statuses")
+	sse("/api/v1/streaming/public/local", "public:local", "read:statuses")
+	sse("/api/v1/streaming/public/remote", "public:remote", "read:statuses")
+	sse("/api/v1/streaming/hashtag", "hashtag", "read:statuses")
+	sse("/api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
+	// Each stream checks its own scope; any read scope opens the socket.
+	ws := s.apiAuthQuery("read:statuses read:notifications", s.apiStreaming)
+	mux.HandleFunc("GET /api/v1/streaming", ws)
+	mux.HandleFunc("GET /api/v1/streaming/{$}", ws)
+}
+
+func streamingHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "OK")
+}
+
+// streamEvent is one event as the WebSocket sends it; server-sent events carry Event and Payload.
+// Payload is JSON text (a status, a notification), or a bare status ID for "delete".
+type streamEvent struct {
+	Stream  []string `json:"stream"`
+	Event   string   `json:"event"`
+	Payload string   `json:"payload"`
+}
+
+// streamPost is what a stream needs to know of a post to decide whether it shows it: a copy, so
+// the hub shares nothing with the publisher.
+type streamPost struct {
+	id, accountID int64
+	visibility    string
+	media         bool
+	tags          []string // hashtags, lower-cased, without '#'
+}
+
+func streamPostOf(p *store.Post) streamPost {
+	sp := streamPost{id: p.ID, accountID: p.AccountID, visibility: p.Visibility, media: len(p.Attachments) > 0}
+	for _, t := range p.Tags {
+		if t.Type == "Hashtag" {
+			sp.tags = append(sp.tags, normalTag(t.Name))
+		}
+	}
+	return sp
+}
+
+func normalTag(tag string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "#"))
+}
+
+// streamNews is a change to a post that polling cannot see: event is "delete" or "status.update".
+type streamNews struct {
+	event string
+	post  streamPost
+}
+
+// streamHub passes deletions and edits to the open streams. A stream that falls
+// streamHubBuffer events behind misses the rest rather than hold up the publisher. It also ends
+// the streams when their http.Server shuts down, which waits for requests to finish (and never
+// for hijacked WebSockets).
+type streamHub struct {
+	mu       sync.Mutex
+	subs     map[chan streamNews]struct{}
+	shutdown map[*http.Server]chan struct{} // closed when that server shuts down
+}
+
+func newStreamHub() *streamHub {
+	return &streamHub{subs: map[chan streamNews]struct{}{}, shutdown: map[*http.Server]chan struct{}{}}
+}
+
+// context returns a context for a stream served on r: it ends with the request, or when the
+// server shuts down.
+func (h *streamHub) context(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(r.Context())
+	hs, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return ctx, cancel
+	}
+	h.mu.Lock()
+	done, ok := h.shutdown[hs]
+	if !ok {
+		done = make(chan struct{})
+		h.shutdown[hs] = done
+		var once sync.Once // Shutdown runs the hook on every call
+		hs.RegisterOnShutdown(func() { once.Do(func() { close(done) }) })
+	}
+	h.mu.Unlock()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// subscribe returns a channel of news and the function that ends the subscription.
+func (h *streamHub) subscribe() (<-chan streamNews, func()) {
+	ch := make(chan streamNews, streamHubBuffer)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs, ch)
+		h.mu.Unlock()
+	}
+}
+
+// postDeleted tells the streams that p was deleted.
+func (h *streamHub) postDeleted(p *store.Post) { h.publish(streamNews{"delete", streamPostOf(p)}) }
+
+// postEdited tells the streams that p was edited.
+func (h *streamHub) postEdited(p *store.Post) {
+	h.publish(streamNews{"status.update", streamPostOf(p)})
+}
+
+func (h *streamHub) publish(n streamNews) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- n:
+		default:
+		}
+	}
+}
+
+// streamSpec is a stream as Mastodon names it: "user", "public:local", "hashtag" and its tag.
+type streamSpec struct {
+	name, tag string
+}
+
+func (sp streamSpec) label() []string {
+	if sp.tag != "" {
+		return []string{sp.name, sp.tag}
+	}
+	return []string{sp.name}
+}
+
+// streamSub is one stream a connection follows and what it has sent.
+type streamSub struct {
+	spec    streamSpec
+	kind    string // "user", "notification", "public" or "hashtag"
+	local   bool   // only the owner's posts
+	remote  bool   // only others' posts
+	media   bool   // only posts with attachments
+	notify  bool   // a user stream whose token may read notifications
+	since   int64  // items below this ID were there when the client asked: history, not news
+	sources []*streamSource
+}
+
+// streamSource is one ID-ordered list a stream polls, and the IDs of it already handled within
+// the lookback window.
+type streamSource struct {
+	list func(ctx context.Context, pg store.Page) ([]streamItem, error)
+	seen map[int64]bool
+}
+
+// streamItem is one row a poll found, rendered only when it is news; a nil render marks a row
+// the stream does not show.
+type streamItem struct {
+	id     int64
+	event  string
+	render func(context.Context) (any, error)
+}
+
+// idFloor is the lowest ID at time t: store IDs are milliseconds << 16 | sequence.
+func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
+
+// newStreamSub checks a stream the token asks for and builds it. On failure it returns the HTTP
+// status and message, as the API answers them.
+func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int, string) {
+	sub := &streamSub{spec: streamSpec{name: name}, since: idFloor(s.st.Now())}
+	scope := "read:statuses"
+	switch name {
+	case "user":
+		sub.kind = "user"
+		sub.notify = hasScope(t.Scopes, "read:notifications")
+	case "user:notification":
+		sub.kind, scope = "notification", "read:notifications"
+	case "public", "public:media", "public:local", "public:local:media", "public:remote", "public:remote:media":
+		sub.kind = "public"
+	case "hashtag", "hashtag:local":
+		sub.kind = "hashtag"
+		sub.spec.tag = normalTag(tag)
+		if sub.spec.tag == "" {
+			return nil, http.StatusBadRequest, "Missing tag name parameter"
+		}
+	default:
+		return nil, http.StatusBadRequest, "Unknown stream type"
+	}
+	if !hasScope(t.Scopes, scope) {
+		return nil, http.StatusForbidden, msgOutsideScope
+	}
+	sub.local = strings.Contains(name, ":local")
+	sub.remote = strings.Contains(name, ":remote")
+	sub.media = strings.HasSuffix(name, ":media")
+	owner := s.owner.Account.ID
+	if sub.kind == "user" {
+		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
+			entries, err := s.st.HomeTimeline(ctx, owner, pg)
+			out := make([]streamItem, 0, len(entries))
+			for _, e := range entries {
+				out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return s.apiEntry(ctx, e) }})
+			}
+			return out, err
+		})
+	}
+	if sub.kind == "notification" || sub.notify {
+		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
+			list, err := s.st.Notifications(ctx, notificationTypes, pg)
+			out := make([]streamItem, 0, len(list))
+			for _, n := range list {
+				out = append(out, streamItem{n.ID, "notification", func(ctx context.Context) (any, error) { return s.apiNotification(ctx, n) }})
+			}
+			return out, err
+		})
+	}
+	if sub.kind == "public" || sub.kind == "hashtag" {
+		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
+			posts, err := s.st.PublicTimeline(ctx, sub.local, owner, pg)
+			out := make([]streamItem, 0, len(posts))
+			for _, p := range posts {
+				it := streamItem{id: p.ID} // kept when filtered out, so paging sees every row
+				if sub.showsPublic(streamPostOf(p), owner) {
+					it.event, it.render = "update", func(ctx context.Context) (any, error) { return s.apiStatus(ctx, p) }
+				}
+				out = append(out, it)
+			}
+			return out, err
+		})
+	}
+	return sub, 0, ""
+}
+
+func (sub *streamSub) addSource(list func(context.Context, store.Page) ([]streamItem, error)) {
+	sub.sources = append(sub.sources, &streamSource{list: list, seen: map[int64]bool{}})
+}
+
+// showsPublic reports whether a public or hashtag stream shows p.
+func (sub *streamSub) showsPublic(p streamPost, owner int64) bool {
+	switch {
+	case p.visibility != store.Public,
+		sub.local && p.accountID != owner,
+		sub.remote && p.accountID == owner,
+		sub.media && !p.media,
+		sub.kind == "hashtag" && !slices.Contains(p.tags, sub.spec.tag):
+		return false
+	}
+	return true
+}
+
+// streamShows reports whether sub shows news of p: the user stream for posts of the owner and
+// of accounts they follow (as Mastodon's home feeds), the public streams for public posts.
+func (s *Server) streamShows(ctx context.Context, sub *streamSub, p streamPost) bool {
+	owner := s.owner.Account.ID
+	switch sub.kind {
+	case "user":
+		if p.accountID == owner {
+			return true
+		}
+		ok, _ := s.st.IsFollowing(ctx, owner, p.accountID)
+		return ok
+	case "public", "hashtag":
+		return sub.showsPublic(p, owner)
+	}
+	return false
+}
+
+// pollStream returns what is new on the stream since its last poll, oldest first. With prime it
+// returns nothing and records what is there as history (what was there before the client asked).
+func (s *Server) pollStream(ctx context.Context, sub *streamSub, prime bool) ([]streamEvent, error) {
+	lo := idFloor(s.st.Now().Add(-streamLookback))
+	var out []streamEvent
+	for _, src := range sub.sources {
+		var items []streamItem // newest first
+		pg := store.Page{SinceID: lo, Limit: streamPageSize}
+		for len(items) < streamScanMax {
+			page, err := src.list(ctx, pg)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, page...)
+			if len(page) < streamPageSize {
+				break
+			}
+			pg.MaxID = page[len(page)-1].id
+		}
+		for id := range src.seen {
+			if id <= lo {
+				delete(src.seen, id)
+			}
+		}
+		for _, it := range slices.Backward(items) {
+			if src.seen[it.id] || (prime && it.id >= sub.since) {
+				continue
+			}
+			src.seen[it.id] = true
+			if prime || it.render == nil {
+				continue
+			}
+			v, err := it.render(ctx)
+			if err != nil {
+				continue // deleted since, or its author gone: nothing to show
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				continue
+			}
+			out = append(out, streamEvent{Stream: sub.spec.label(), Event: it.event, Payload: string(b)})
+		}
+	}
+	return out, nil
+}
+
+// newsEvent is the event the stream sends for n, if it shows it.
+func (s *Server) newsEvent(ctx context.Context, sub *streamSub, n streamNews) (streamEvent, bool) {
+	if !s.streamShows(ctx, sub, n.post) {
+		return streamEvent{}, false
+	}
+	ev := streamEvent{Stream: sub.spec.label(), Event: n.event, Payload: idString(n.post.id)}
+	if n.event == "status.update" {
+		p, err := s.st.PostByID(ctx, n.post.id)
+		if err != nil || !p.DeletedAt.IsZero() {
+			return streamEvent{}, false
+		}
+		st, err := s.apiStatus(ctx, p)
+		if err != nil {
+			return streamEvent{}, false
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return streamEvent{}, false
+		}
+		ev.Payload = string(b)
+	}
+	return ev, true
+}
+
+// streamControl adds a stream to a WebSocket, or removes one.
+type streamControl struct {
+	add    *streamSub
+	remove streamSpec
+}
+
+// streamOutput is where a connection's events go. ready is called once the streams are primed
+// and before any event; beat, every beatEvery when set, keeps the connection alive.
+type streamOutput struct {
+	ready     func() error
+	send      func(streamEvent) error
+	beat      func() error
+	beatEvery time.Duration
+}
+
+// runStreams sends the events of subs, and of streams added through ctl, until ctx ends or a
+// write fails.
+func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan streamControl, out streamOutput) error {
+	log := s.log.With("sub", "streaming")
+	news, leave := s.streams.subscribe()
+	defer leave()
+	for _, sub := range subs {
+		if _, err := s.pollStream(ctx, sub, true); err != nil {
+			return err
+		}
+	}
+	if out.ready != nil {
+		if err := out.ready(); err != nil {
+			return err
+		}
+	}
+	poll := time.NewTicker(min(s.cfg.Poll, streamPollMax))
+	defer poll.Stop()
+	var beat <-chan time.Time
+	if out.beatEvery > 0 {
+		t := time.NewTicker(out.beatEvery)
+		defer t.Stop()
+		beat = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-beat:
+			if err := out.beat(); err != nil {
+				return err
+			}
+		case c := <-ctl:
+			if c.add == nil {
+				subs = slices.DeleteFunc(subs, func(sub *streamSub) bool { return sub.spec == c.remove })
+				continue
+			}
+			if slices.ContainsFunc(subs, func(sub *streamSub) bool { return sub.spec == c.add.spec }) {
+				continue
+			}
+			if _, err := s.pollStream(ctx, c.add, true); err != nil {
+				return err
+			}
+			subs = append(subs, c.add)
+		case n := <-news:
+			for _, sub := range subs {
+				if ev, ok := s.newsEvent(ctx, sub, n); ok {
+					if err := out.send(ev); err != nil {
+						return err
+					}
+				}
+			}
+		case <-poll.C:
+			for _, sub := range subs {
+				events, err := s.pollStream(ctx, sub, false)
+				if err != nil && ctx.Err() == nil {
+					log.Warn("poll stream", slog.String("stream", sub.spec.name), slog.Any("err", err))
+				}
+				for _, ev := range events {
+					if err := out.send(ev); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+}
+
+// apiStreamSSE serves one stream as server-sent events.
+func (s *Server) apiStreamSSE(stream string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		name := stream
+		if strings.HasPrefix(name, "public") && q.Get("only_media") == "true" {
+			name += ":media"
+		}
+		sub, code, msg := s.newStreamSub(apiToken(r), name, q.Get("tag"))
+		if sub == nil {
+			apiError(w, code, msg)
+			return
+		}
+		s.serveSSE(w, r, sub)
+	}
+}
+
+// apiStreaming serves the WebSocket, or, to a plain GET naming a ?stream=, its server-sent events.
+func (s *Server) apiStreaming(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var subs []*streamSub
+	if name := q.Get("stream"); name != "" {
+		sub, code, msg := s.newStreamSub(apiToken(r), name, q.Get("tag"))
+		if sub == nil {
+			apiError(w, code, msg)
+			return
+		}
+		subs = append(subs, sub)
+	}
+	if !strings.Contains(strings.ToLower(r.Header.Get("Upgrade")), "websocket") {
+		if len(subs) == 0 {
+			apiError(w, http.StatusBadRequest, "Unknown stream type")
+			return
+		}
+		s.serveSSE(w, r, subs[0])
+		return
+	}
+	s.serveWebSocket(w, r, subs)
+}
+
+// serveSSE writes sub's events as text/event-stream
+// (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSub) {
+	rc := http.NewResponseController(w)
+	// The server's read and write timeouts bound ordinary requests; a stream lives as long as its
+	// client reads it, each write bounded on its own.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	write := func(text string) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		// An HTTP/2 stream is reset when its deadline passes, even idle: clear it after each write.
+		defer rc.SetWriteDeadline(time.Time{})
+		if _, err := io.WriteString(w, text); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	started := false
+	out := streamOutput{
+		ready: func() error {
+			started = true
+			h := w.Header()
+			h.Set("Content-Type", "text/event-stream")
+			h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
+			w.WriteHeader(http.StatusOK)
+			return write(":)\n\n")
+		},
+		send:      func(ev streamEvent) error { return write("event: " + ev.Event + "\ndata: " + ev.Payload + "\n\n") },
+		beat:      func() error { return write(":thump\n\n") },
+		beatEvery: sseHeartbeat,
+	}
+	ctx, cancel := s.streams.context(r)
+	defer cancel()
+	if err := s.runStreams(ctx, []*streamSub{sub}, nil, out); err != nil {
+		if !started {
+			s.apiServerError(w, r, err)
+			return
+		}
+		s.log.Debug("event stream ended", slog.String("stream", sub.spec.name), slog.Any("err", err))
+	}
+}
+
+// serveWebSocket upgrades the request and multiplexes streams on it: subs from the query, and
+// those the client subscribes to with {"type":"subscribe","stream":...}.
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*streamSub) {
+	t := apiToken(r)
+	// The token, not a cookie, authorizes, so any origin may connect: apps run on their own.
+	opts := &websocket.AcceptOptions{OriginPatterns: []string{"*"}}
+	if bearerToken(r) == "" && r.URL.Query().Get("access_token") == "" {
+		// The token came as the subprotocol; browsers drop the socket unless it is echoed.
+		if proto := strings.TrimSpace(r.Header.Get("Sec-WebSocket-Protocol")); proto != "" {
+			opts.Subprotocols = []string{proto}
+		}
+	}
+	c, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		return // Accept answered the request
+	}
+	c.SetReadLimit(wsReadLimit)
+	ctx, cancel := s.streams.context(r)
+	defer cancel()
+	send := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		wctx, done := context.WithTimeout(ctx, streamWriteTimeout)
+		defer done()
+		return c.Write(wctx, websocket.MessageText, b)
+	}
+	ctl := make(chan streamControl)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer cancel()
+		s.readStreamMessages(ctx, c, t, subs, ctl, send)
+	})
+	wg.Go(func() {
+		defer cancel()
+		tick := time.NewTicker(wsPing)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				pctx, done := context.WithTimeout(ctx, streamWriteTimeout)
+				err := c.Ping(pctx)
+				done()
+				if err != nil {
+					return
+				}
+			}
+		}
+	})
+	err = s.runStreams(ctx, subs, ctl, streamOutput{send: func(ev streamEvent) error { return send(ev) }})
+	if err != nil {
+		s.log.Debug("websocket stream ended", slog.Any("err", err))
+	}
+	cancel() // ends the reader and the pinger
+	c.CloseNow()
+	wg.Wait()
+}
+
+// readStreamMessages reads the client's subscribe and unsubscribe messages until the socket
+// closes, answering a refused one with {"error": ..., "status": ...} as Mastodon does. subs are
+// the streams the connection began with.
+func (s *Server) readStreamMessages(ctx context.Context, c *websocket.Conn, t *store.Token, subs []*streamSub,
+	ctl chan<- streamControl, send func(any) error) {
+	refuse := func(status int, msg string) error {
+		return send(map[string]any{"error": msg, "status": status})
+	}
+	// The streams subscribed to, kept here too, so duplicates and the limit are answered here.
+	current := map[streamSpec]bool{}
+	for _, sub := range subs {
+		current[sub.spec] = true
+	}
+	for {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		var m struct {
+			Type   string `json:"type"`
+			Stream string `json:"stream"`
+			Tag    string `json:"tag"`
+		}
+		var cmd streamControl
+		switch {
+		case json.Unmarshal(data, &m) != nil:
+			err = refuse(http.StatusBadRequest, "Invalid JSON")
+		case m.Type == "subscribe":
+			sub, code, msg := s.newStreamSub(t, m.Stream, m.Tag)
+			switch {
+			case sub == nil:
+				err = refuse(code, msg)
+			case current[sub.spec]:
+			case len(current) >= maxStreamSubs:
+				err = refuse(http.StatusBadRequest, "Too many subscriptions")
+			default:
+				current[sub.spec] = true
+				cmd.add = sub
+			}
+		case m.Type == "unsubscribe":
+			spec := streamSpec{name: m.Stream}
+			if strings.HasPrefix(m.Stream, "hashtag") {
+				spec.tag = normalTag(m.Tag)
+			}
+			if current[spec] {
+				delete(current, spec)
+				cmd.remove = spec
+			}
+		default:
+			err = refuse(http.StatusBadRequest, "Unknown message type")
+		}
+		if err != nil {
+			return
+		}
+		if cmd.add == nil && cmd.remove.name == "" {
+			continue
+		}
+		select {
+		case ctl <- cmd:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
