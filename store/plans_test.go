@@ -90,3 +90,27 @@ func TestReplyLookupPlans(t *testing.T) {
 		}
 	}
 }
+
+// Counting an account's posts must be answered from an index, not by reading every post.
+func TestCountPostsPlan(t *testing.T) {
+	s, _ := newTestStore(t)
+	for _, q := range []string{
+		`SELECT count(*) FROM posts WHERE account_id = ? AND deleted_at = 0`,
+		`SELECT count(*) FROM posts WHERE account_id = ? AND deleted_at = 0 AND visibility IN ('public', 'unlisted')`,
+	} {
+		plan := queryPlan(t, s, q, 1)
+		if !strings.Contains(plan, "COVERING INDEX posts_account_count") {
+			t.Errorf("count is not answered from posts_account_count:\n%s\nquery: %s", plan, q)
+		}
+	}
+}
+
+// The profile's pinned posts come from the partial index, not a walk of every post.
+func TestPinnedPostsPlan(t *testing.T) {
+	s, _ := newTestStore(t)
+	plan := queryPlan(t, s, `SELECT id FROM posts WHERE account_id = ? AND pinned_at > 0 AND deleted_at = 0
+		ORDER BY pinned_at DESC`, 1)
+	if !strings.Contains(plan, "posts_pinned") {
+		t.Errorf("pinned posts do not use posts_pinned:\n%s", plan)
+	}
+}
