@@ -151,7 +151,7 @@ func (e envFlags) strVar(p *string, name, env, def, help string) {
 type serveConfig struct {
 	data, domain, handleDomain, listen, username, allowPrivate, logLevel, logFormat string
 	tls, tlsCert, tlsKey, acmeDirectory, acmeEmail, acmeCA, httpListen, httpsListen string
-	trustedProxies, mediaProxy, mediaCacheMB                                        string
+	trustedProxies, mediaProxy, mediaCacheMB, mediaMaxMB                            string
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -177,6 +177,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	e.strVar(&c.httpsListen, "https-listen", "ROOST_HTTPS_LISTEN", ":443", "HTTPS address with -tls auto or files")
 	e.strVar(&c.trustedProxies, "trusted-proxies", "ROOST_TRUSTED_PROXIES", "", "comma-separated addresses or ranges of reverse proxies whose X-Forwarded-For is believed, with -tls off")
 	e.strVar(&c.mediaProxy, "media-proxy", "ROOST_MEDIA_PROXY", "off", "on: show remote images through Roost, cached in DATA/cache")
+	e.strVar(&c.mediaMaxMB, "media-max-mb", "ROOST_MEDIA_MAX_MB", "16", "largest image upload, in MiB (four images per post)")
 	e.strVar(&c.mediaCacheMB, "media-cache-mb", "ROOST_MEDIA_CACHE_MB", "1024", "storage budget of the media proxy cache, in MiB; the oldest images are evicted")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -203,6 +204,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("-media-cache-mb %q: use a number of MiB", c.mediaCacheMB)
 	}
 	cfg.MediaCacheBytes = mb << 20
+	maxMB, err := strconv.ParseInt(c.mediaMaxMB, 10, 64)
+	if err != nil || maxMB <= 0 || maxMB > 1024 {
+		return fmt.Errorf("-media-max-mb %q: use a number of MiB from 1 to 1024", c.mediaMaxMB)
+	}
+	cfg.MaxUploadBytes = maxMB << 20
 	listenAddr := c.listen
 	if c.domain == "" {
 		// Local development: plain HTTP on localhost, loopback peers allowed.
@@ -240,6 +246,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	watch := &server.CertWatch{}
+	if c.tls != "off" {
+		cfg.CertExpiry = watch.Expiry
+	}
 	srv, err := server.New(ctx, cfg, st, log)
 	if err != nil {
 		return err
@@ -275,7 +285,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		tlsConfig, httpHandler, err := server.NewTLS(server.TLSOptions{Domain: c.domain,
 			CertFile: c.tlsCert, KeyFile: c.tlsKey, ACMEDirectory: c.acmeDirectory, ACMEEmail: c.acmeEmail,
-			ACMERoots: c.acmeCA, CacheDir: filepath.Join(c.data, "certs")}, log.With("sub", "tls"))
+			ACMERoots: c.acmeCA, CacheDir: filepath.Join(c.data, "certs"), Watch: watch}, log.With("sub", "tls"))
 		if err != nil {
 			return err
 		}

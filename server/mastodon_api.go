@@ -50,7 +50,7 @@ func (s *Server) apiConfiguration() map[string]any {
 			"characters_reserved_per_url": 23},
 		"media_attachments": map[string]any{
 			"supported_mime_types":   []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
-			"image_size_limit":       MaxUploadBytes,
+			"image_size_limit":       s.cfg.MaxUploadBytes,
 			"image_matrix_limit":     maxPixels,
 			"video_size_limit":       0,
 			"video_frame_rate_limit": 0,

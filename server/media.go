@@ -30,11 +30,12 @@ import (
 // Media limits. Uploads are decoded and re-encoded, which drops EXIF and GPS metadata, applies
 // the EXIF orientation, and bounds the stored size.
 const (
-	MaxUploadBytes = 16 << 20
-	maxPixels      = 40_000_000  // one frame: refuse decompression bombs before decoding
-	maxGIFPixels   = 200_000_000 // all frames of an animated GIF together
-	fullSide       = 2560        // longest side of the stored image
-	thumbSide      = 640         // longest side of the thumbnail
+	// DefaultMaxUploadBytes is the largest upload unless Config.MaxUploadBytes says otherwise.
+	DefaultMaxUploadBytes = 16 << 20
+	maxPixels             = 40_000_000  // one frame: refuse decompression bombs before decoding
+	maxGIFPixels          = 200_000_000 // all frames of an animated GIF together
+	fullSide              = 2560        // longest side of the stored image
+	thumbSide             = 640         // longest side of the thumbnail
 	// MaxAttachments is how many images one post may carry, as on Mastodon.
 	MaxAttachments = 4
 )
@@ -276,12 +277,13 @@ func (s *Server) saveUpload(ctx context.Context, r io.Reader, description string
 	if s.cfg.MediaDir == "" {
 		return nil, errNoMediaDir
 	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxUploadBytes+1))
+	limit := s.cfg.MaxUploadBytes
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxUploadBytes {
-		return nil, fmt.Errorf("the file is over %d MiB", MaxUploadBytes>>20)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the file is over %d MiB", limit>>20)
 	}
 	p, err := processImage(data)
 	if err != nil {

@@ -42,6 +42,11 @@ type Config struct {
 	DeliveryWorkers int
 	// MediaDir is the folder uploaded files are kept in (empty: uploads are refused).
 	MediaDir string
+	// MaxUploadBytes is the largest image the owner may upload (default 16 MiB).
+	MaxUploadBytes int64
+	// CertExpiry reports when the HTTPS certificate Roost serves expires (nil: Roost does not
+	// serve HTTPS itself).
+	CertExpiry func() time.Time
 	// MediaProxy shows remote images through Roost, cached beside MediaDir within MediaCacheBytes
 	// (default 1 GiB), the oldest evicted first.
 	MediaProxy      bool
@@ -91,6 +96,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if cfg.MediaCacheBytes <= 0 {
 		cfg.MediaCacheBytes = 1 << 30

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/acme"
@@ -44,6 +45,39 @@ type TLSOptions struct {
 	ACMERoots string
 	// CacheDir keeps the ACME account key and the certificates, in a folder per CA (mode 0700).
 	CacheDir string
+	// Watch, when set, records the expiry of the certificate served, for the status page.
+	Watch *CertWatch
+}
+
+// CertWatch remembers when the certificate last served expires.
+type CertWatch struct{ notAfter atomic.Int64 }
+
+// Expiry returns when the certificate last served expires (zero before the first handshake).
+func (c *CertWatch) Expiry() time.Time {
+	if ms := c.notAfter.Load(); ms != 0 {
+		return time.UnixMilli(ms)
+	}
+	return time.Time{}
+}
+
+// watch wraps a GetCertificate function to record each served certificate's expiry.
+func (c *CertWatch) watch(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if c == nil {
+		return get
+	}
+	return func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		cert, err := get(hello)
+		if err == nil && cert != nil {
+			leaf := cert.Leaf
+			if leaf == nil && len(cert.Certificate) > 0 {
+				leaf, _ = x509.ParseCertificate(cert.Certificate[0])
+			}
+			if leaf != nil {
+				c.notAfter.Store(leaf.NotAfter.UnixMilli())
+			}
+		}
+		return cert, err
+	}
 }
 
 // NewTLS returns the TLS configuration for the HTTPS listener and the handler for the plain HTTP
@@ -68,7 +102,7 @@ func NewTLS(o TLSOptions, log *slog.Logger) (*tls.Config, http.Handler, error) {
 		if err := fc.load(); err != nil {
 			return nil, nil, err
 		}
-		return &tls.Config{GetCertificate: fc.get, MinVersion: tls.VersionTLS12}, redirect, nil
+		return &tls.Config{GetCertificate: o.Watch.watch(fc.get), MinVersion: tls.VersionTLS12}, redirect, nil
 	}
 
 	dirURL := o.ACMEDirectory
@@ -113,6 +147,7 @@ func NewTLS(o TLSOptions, log *slog.Logger) (*tls.Config, http.Handler, error) {
 	}
 	tc := m.TLSConfig() // NextProtos carries acme.ALPNProto for TLS-ALPN-01
 	tc.MinVersion = tls.VersionTLS12
+	tc.GetCertificate = o.Watch.watch(tc.GetCertificate)
 	return tc, m.HTTPHandler(redirect), nil
 }
 

@@ -188,3 +188,27 @@ func TestTrustProxies(t *testing.T) {
 		}
 	}
 }
+
+// The status page learns the served certificate's expiry from the handshakes.
+func TestCertWatch(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeCert(t, certFile, keyFile, "watched")
+	watch := &CertWatch{}
+	tc, _, err := NewTLS(TLSOptions{Domain: "social.example", CertFile: certFile, KeyFile: keyFile, Watch: watch},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !watch.Expiry().IsZero() {
+		t.Fatalf("expiry known before any handshake: %v", watch.Expiry())
+	}
+	c, err := tc.GetCertificate(&tls.ClientHelloInfo{ServerName: "social.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(c.Certificate[0])
+	if got := watch.Expiry(); !got.Equal(leaf.NotAfter.Truncate(time.Millisecond)) {
+		t.Errorf("Expiry() = %v, want %v", got, leaf.NotAfter)
+	}
+}

@@ -269,7 +269,7 @@ func (s *Server) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 // saveProfile saves the profile editor: text, fields, images and flags, federated as Update.
 func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseMultipartForm(MaxUploadBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	if err := r.ParseMultipartForm(s.cfg.MaxUploadBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("The upload is too large."), http.StatusSeeOther)
 		return
 	}

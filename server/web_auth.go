@@ -77,7 +77,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			limit := int64(1 << 20)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				limit = MaxAttachments*MaxUploadBytes + 1<<20 // four images, or avatar and header
+				limit = MaxAttachments*s.cfg.MaxUploadBytes + 1<<20 // four images, or avatar and header
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(se.CSRF)) != 1 {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,12 +18,18 @@ import (
 func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := templates.Status{
-		Version: s.cfg.Version,
-		Started: s.started,
-		Uptime:  time.Since(s.started),
-		// Roost has no view of the certificate when -tls files or a reverse proxy serve HTTPS,
-		// and autocert does not report the expiry of the one it manages.
-		Certificate: "—",
+		Version:     s.cfg.Version,
+		Started:     s.started,
+		Uptime:      time.Since(s.started),
+		Certificate: "not served by Roost (plain HTTP or behind a proxy)",
+	}
+	if s.cfg.CertExpiry != nil {
+		if exp := s.cfg.CertExpiry(); exp.IsZero() {
+			v.Certificate = "not obtained yet (it is requested on the first HTTPS connection)"
+		} else {
+			v.Certificate = "expires " + exp.UTC().Format("2006-01-02 15:04 UTC") + ", in " +
+				strconv.Itoa(int(time.Until(exp).Hours()/24)) + " days"
+		}
 	}
 	var err error
 	if v.DatabaseBytes, err = s.st.Size(ctx); err != nil {

@@ -239,3 +239,19 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// LimitSize caps the database at about bytes (PRAGMA max_page_count on the writer; 0 lifts the
+// cap). A write that would grow it further fails as on a full disk, and the transaction rolls
+// back. Tests use it to show what a full disk does; an operator could use it as a quota.
+func (s *Store) LimitSize(ctx context.Context, bytes int64) error {
+	var pageSize int64
+	if err := s.w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return err
+	}
+	pages := int64(4294967294) // SQLite's default maximum
+	if bytes > 0 {
+		pages = max(1, bytes/pageSize)
+	}
+	_, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
+	return err
+}
