@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -93,7 +94,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "restore":
 		return restoreCommand(ctx, args, getenv, stdout, stderr)
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "roost", buildVersion())
+		rev, dirty := buildCommit()
+		if rev == "" {
+			rev = "unknown"
+		}
+		fmt.Fprintf(stdout, "roost %s (commit %s%s, %s)\n", buildVersion(), rev, dirty, runtime.Version())
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
@@ -106,11 +111,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func buildVersion() string {
-	if version != "" {
+	rev, dirty := buildCommit()
+	switch {
+	case version != "":
 		return version
+	case rev != "":
+		return "dev-" + rev[:min(len(rev), 12)] + dirty
 	}
+	return "dev"
+}
+
+// buildCommit returns the VCS revision the binary was built from, and "-dirty" when the tree had
+// uncommitted changes.
+func buildCommit() (rev, dirty string) {
 	if info, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", ""
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
@@ -121,11 +135,8 @@ func buildVersion() string {
 				}
 			}
 		}
-		if rev != "" {
-			return "dev-" + rev[:min(len(rev), 12)] + dirty
-		}
 	}
-	return "dev"
+	return rev, dirty
 }
 
 // envFlags registers flags whose defaults come from ROOST_* environment variables.
