@@ -31,8 +31,9 @@ import (
 	"roost/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version and commit are set at build time with -ldflags "-X main.version=v1.2.3 -X
+// main.commit=..." (just release does); otherwise the VCS stamp of the build is used.
+var version, commit = "", ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -124,6 +125,9 @@ func buildVersion() string {
 // buildCommit returns the VCS revision the binary was built from, and "-dirty" when the tree had
 // uncommitted changes.
 func buildCommit() (rev, dirty string) {
+	if commit != "" {
+		return commit, ""
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			switch s.Key {
