@@ -15,9 +15,19 @@ test:
 ci:
     bash .ci/run
 
-# Benchmarks.
+# Benchmarks: the load targets (inbox, fan-out, footprint; see BENCHMARKS.md), then the page
+# benchmarks, then one table of every figure they reported. Takes several minutes: the page
+# benchmarks first build a 100,000-post dataset.
 bench:
-    go test -run '^$' -bench . -benchmem ./...
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out=$(mktemp)
+    trap 'rm -f "$out"' EXIT
+    go test ./server/ -run '^$' -bench 'Load' -benchtime 1x -timeout 30m | tee "$out"
+    go test ./server/ -run '^$' -bench 'Page|Permalink' -benchtime 200x -benchmem | tee -a "$out"
+    echo
+    printf '%-46s %14s  %s\n' benchmark value unit
+    awk '/^Benchmark/ { for (i = 3; i < NF; i += 2) printf "%-46s %14s  %s\n", $1, $i, $(i+1) }' "$out"
 
 # Regenerate templ output.
 generate:

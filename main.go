@@ -166,7 +166,7 @@ func (e envFlags) strVar(p *string, name, env, def, help string) {
 type serveConfig struct {
 	data, domain, handleDomain, listen, username, allowPrivate, logLevel, logFormat string
 	tls, tlsCert, tlsKey, acmeDirectory, acmeEmail, acmeCA, httpListen, httpsListen string
-	trustedProxies, mediaProxy, mediaCacheMB, mediaMaxMB                            string
+	trustedProxies, mediaProxy, mediaCacheMB, mediaMaxMB, deliveryWorkers           string
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -192,6 +192,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	e.strVar(&c.httpsListen, "https-listen", "ROOST_HTTPS_LISTEN", ":443", "HTTPS address with -tls auto or files")
 	e.strVar(&c.trustedProxies, "trusted-proxies", "ROOST_TRUSTED_PROXIES", "", "comma-separated addresses or ranges of reverse proxies whose X-Forwarded-For is believed, with -tls off")
 	e.strVar(&c.mediaProxy, "media-proxy", "ROOST_MEDIA_PROXY", "off", "on: show remote images through Roost, cached in DATA/cache")
+	e.strVar(&c.deliveryWorkers, "delivery-workers", "ROOST_DELIVERY_WORKERS", "256", "deliveries in flight at once (at most 4 to one server)")
 	e.strVar(&c.mediaMaxMB, "media-max-mb", "ROOST_MEDIA_MAX_MB", "16", "largest image upload, in MiB (four images per post)")
 	e.strVar(&c.mediaCacheMB, "media-cache-mb", "ROOST_MEDIA_CACHE_MB", "1024", "storage budget of the media proxy cache, in MiB; the oldest images are evicted")
 	if err := fs.Parse(args); err != nil {
@@ -224,6 +225,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("-media-max-mb %q: use a number of MiB from 1 to 1024", c.mediaMaxMB)
 	}
 	cfg.MaxUploadBytes = maxMB << 20
+	if cfg.DeliveryWorkers, err = strconv.Atoi(c.deliveryWorkers); err != nil || cfg.DeliveryWorkers < 1 || cfg.DeliveryWorkers > 4096 {
+		return fmt.Errorf("-delivery-workers %q: use a number from 1 to 4096", c.deliveryWorkers)
+	}
 	listenAddr := c.listen
 	if c.domain == "" {
 		// Local development: plain HTTP on localhost, loopback peers allowed.

@@ -189,7 +189,7 @@ func TestCrashDuringFanOut(t *testing.T) {
 	}
 	mu.Unlock()
 	t.Logf("every inbox got the post; %d duplicate deliveries (in flight at the kill)", dups)
-	if dups > 64+8 { // at most the deliveries in flight: the worker pool, plus a claimed batch
+	if dups > 256+8 { // at most the deliveries in flight: the worker pool, plus a claimed batch
 		t.Errorf("%d duplicates: more than were in flight", dups)
 	}
 	checkIntegrity(t, dir)

@@ -38,7 +38,7 @@ type Config struct {
 	// Poll is how often the background workers look for work they were not told about (rows
 	// queued by another process, such as a `roost post` command). Default 1 s.
 	Poll time.Duration
-	// DeliveryWorkers bounds deliveries in flight (default 64).
+	// DeliveryWorkers bounds deliveries in flight (default 256).
 	DeliveryWorkers int
 	// MediaDir is the folder uploaded files are kept in (empty: uploads are refused).
 	MediaDir string

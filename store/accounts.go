@@ -122,7 +122,7 @@ func (s *Store) AccountByIRI(ctx context.Context, iri string) (*Account, error) 
 
 // AccountByKeyID returns the account whose public key has the given key id.
 func (s *Store) AccountByKeyID(ctx context.Context, keyID string) (*Account, error) {
-	return scanAccount(s.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE key_id = ?`, keyID))
+	return scanAccount(s.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE key_id = ? AND key_id != ''`, keyID))
 }
 
 // AccountByHandle returns the account user@host.

@@ -45,7 +45,7 @@ func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) 
 	var out []InboxItem
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET next_at = ?, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY id LIMIT ?)
+			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?)
 			RETURNING id, activity_iri, actor_iri, body, attempts, received_at`, now+lease.Milliseconds(), now, limit)
 		if err != nil {
 			return err

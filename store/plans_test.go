@@ -114,3 +114,21 @@ func TestPinnedPostsPlan(t *testing.T) {
 		t.Errorf("pinned posts do not use posts_pinned:\n%s", plan)
 	}
 }
+
+// The inbox path looks a signature's key up by id, and claims pending activities, from indexes:
+// a scan here costs every inbox POST time proportional to all the accounts or the backlog.
+func TestInboxPathPlans(t *testing.T) {
+	s, _ := newTestStore(t)
+	for _, tc := range []struct {
+		query, want string
+		args        []any
+	}{
+		{`SELECT id FROM accounts WHERE key_id = ? AND key_id != ''`, "accounts_key_id", []any{"https://a.example/u#k"}},
+		{`SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`, "inbox_pending", []any{1, 32}},
+	} {
+		plan := queryPlan(t, s, tc.query, tc.args...)
+		if !strings.Contains(plan, tc.want) || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("plan for %s:\n%s\nwant %s without a sort", tc.query, plan, tc.want)
+		}
+	}
+}
