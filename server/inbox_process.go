@@ -58,8 +58,16 @@ func (s *Server) processInbox(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			log.Error("claim inbox", slog.Any("err", err))
 		}
+		var done []store.InboxResult
 		for _, it := range items {
-			s.processItem(ctx, log, it)
+			if r, ok := s.processItem(ctx, log, it); ok {
+				done = append(done, r)
+			}
+		}
+		// One transaction marks the batch processed: a crash before it only means the batch is
+		// processed again, which handling by activity and object id makes harmless.
+		if err := s.st.InboxDoneMany(context.WithoutCancel(ctx), done); err != nil {
+			log.Error("record inbox results", slog.Any("err", err))
 		}
 		if len(items) == batch {
 			continue
@@ -76,27 +84,27 @@ func (s *Server) processInbox(ctx context.Context) {
 	}
 }
 
-func (s *Server) processItem(ctx context.Context, log *slog.Logger, it store.InboxItem) {
+// processItem handles one activity. It returns the result to record as done, or false when the
+// activity is to be retried later (already rescheduled) or processing was cut short by shutdown.
+func (s *Server) processItem(ctx context.Context, log *slog.Logger, it store.InboxItem) (store.InboxResult, bool) {
 	log = log.With(slog.String("activity", it.ActivityIRI))
 	err := s.handleActivity(ctx, it)
-	rctx := context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
 		log.Debug("processed")
-		err = s.st.InboxDone(rctx, it.ID, "")
+		return store.InboxResult{ID: it.ID}, true
 	case ctx.Err() != nil:
-		return // shutting down: the lease runs out and it is processed after the restart
+		return store.InboxResult{}, false // shutting down: processed again after the restart
 	case permanent(err) || it.Attempts >= 6:
 		log.Info("activity not processed", slog.Any("err", err))
-		err = s.st.InboxDone(rctx, it.ID, err.Error())
-	default:
-		wait := time.Duration(it.Attempts*it.Attempts) * time.Minute
-		log.Info("activity processing will be retried", slog.Any("err", err), slog.Duration("in", wait))
-		err = s.st.InboxRetry(rctx, it.ID, time.Now().Add(wait), err.Error())
+		return store.InboxResult{ID: it.ID, Error: err.Error()}, true
 	}
-	if err != nil {
-		log.Error("record inbox result", slog.Any("err", err))
+	wait := time.Duration(it.Attempts*it.Attempts) * time.Minute
+	log.Info("activity processing will be retried", slog.Any("err", err), slog.Duration("in", wait))
+	if err := s.st.InboxRetry(context.WithoutCancel(ctx), it.ID, time.Now().Add(wait), err.Error()); err != nil {
+		log.Error("record inbox retry", slog.Any("err", err))
 	}
+	return store.InboxResult{}, false
 }
 
 func (s *Server) handleActivity(ctx context.Context, it store.InboxItem) error {

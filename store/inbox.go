@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,23 +20,92 @@ type InboxItem struct {
 }
 
 // AddInbox stores a verified incoming activity. It reports false when an activity with the same
-// id was already received: a duplicate is a no-op.
+// id was already received: a duplicate is a no-op. It returns once the activity is committed, so
+// an inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
+// commit), which shares one fsync among them.
 func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
-	added := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (activity_iri) DO NOTHING`, activityIRI, actorIRI, body, s.nowMS())
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		added = n > 0
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("store incoming activity: %w", err)
+	req := inboxAdd{iri: activityIRI, actor: actorIRI, body: body, reply: make(chan inboxAdded, 1)}
+	select {
+	case s.adds <- req:
+	case <-s.quit:
+		return false, errClosed
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
-	return added, nil
+	// Once sent, the committer always answers; wait for it even if ctx ends, so the caller never
+	// reports a failure for an activity that was in fact stored.
+	res := <-req.reply
+	if res.err != nil {
+		return false, fmt.Errorf("store incoming activity: %w", res.err)
+	}
+	return res.added, nil
+}
+
+var errClosed = errors.New("store is closed")
+
+type inboxAdd struct {
+	iri, actor string
+	body       []byte
+	reply      chan inboxAdded
+}
+
+type inboxAdded struct {
+	added bool
+	err   error
+}
+
+// maxGroup bounds how many incoming activities one transaction commits.
+const maxGroup = 256
+
+// commitInbox is the group committer: it takes the waiting AddInbox calls, up to maxGroup, and
+// commits them in one transaction. With one caller it is a plain transaction; under load the
+// fsync of one commit is shared by every activity that arrived while the previous one ran.
+func (s *Store) commitInbox() {
+	defer close(s.committerDone)
+	for {
+		var first inboxAdd
+		select {
+		case first = <-s.adds:
+		case <-s.quit:
+			return
+		}
+		batch := []inboxAdd{first}
+	collect:
+		for len(batch) < maxGroup {
+			select {
+			case a := <-s.adds:
+				batch = append(batch, a)
+			default:
+				break collect
+			}
+		}
+		added := make([]bool, len(batch))
+		now := s.nowMS()
+		err := s.tx(context.Background(), func(tx *sql.Tx) error {
+			stmt, err := tx.Prepare(`INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
+				VALUES (?, ?, ?, ?) ON CONFLICT (activity_iri) DO NOTHING`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for i, a := range batch {
+				res, err := stmt.Exec(a.iri, a.actor, a.body, now)
+				if err != nil {
+					return err
+				}
+				n, _ := res.RowsAffected()
+				added[i] = n > 0
+			}
+			return nil
+		})
+		for i, a := range batch {
+			if err != nil {
+				a.reply <- inboxAdded{err: err}
+			} else {
+				a.reply <- inboxAdded{added: added[i]}
+			}
+		}
+	}
 }
 
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose
@@ -81,6 +151,33 @@ func (s *Store) InboxDone(ctx context.Context, id int64, errText string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`,
 			s.nowMS(), truncate(errText, 500), id)
 		return err
+	})
+}
+
+// InboxResult is the outcome of processing one incoming activity.
+type InboxResult struct {
+	ID    int64
+	Error string // why processing gave up; "" when it succeeded
+}
+
+// InboxDoneMany marks several activities processed in one transaction (see InboxDone).
+func (s *Store) InboxDoneMany(ctx context.Context, results []InboxResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	now := s.nowMS()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range results {
+			if _, err := stmt.ExecContext(ctx, now, truncate(r.Error, 500), r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

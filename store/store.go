@@ -39,6 +39,11 @@ type Store struct {
 	r   *sql.DB // query_only readers
 	ids idGen
 	now func() time.Time
+
+	adds          chan inboxAdd // AddInbox calls waiting for the group committer
+	quit          chan struct{} // closed by Close
+	committerDone chan struct{}
+	closeOnce     sync.Once
 }
 
 // Open opens (creating if needed) the SQLite database at file, checks it is in WAL mode and
@@ -73,7 +78,9 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(4)
 
-	s := &Store{w: w, r: r, now: time.Now}
+	s := &Store{w: w, r: r, now: time.Now, adds: make(chan inboxAdd), quit: make(chan struct{}),
+		committerDone: make(chan struct{})}
+	go s.commitInbox()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -95,8 +102,10 @@ func dsn(file, extra string, pragmas ...string) string {
 	return s
 }
 
-// Close closes both pools.
+// Close stops the group committer (after the batch it is committing) and closes both pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.committerDone
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
