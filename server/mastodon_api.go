@@ -365,12 +365,9 @@ func (s *Server) apiStatusAction(act func(context.Context, string) (*store.Post,
 		if !ok {
 			return
 		}
-		if _, err := act(ctx, p.IRI); err != nil {
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "already ") && !strings.HasPrefix(msg, "not liked") && !strings.HasPrefix(msg, "not boosted") {
-				s.apiActionError(w, err)
-				return
-			}
+		if _, err := act(ctx, p.IRI); err != nil && !isNoChange(err) {
+			s.apiActionError(w, err)
+			return
 		}
 		p, _ = s.st.PostByID(ctx, p.ID)
 		st, err := s.apiStatus(ctx, p)
@@ -677,4 +674,14 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	auth("GET /api/v2/search", "read:search", s.apiSearch)
 	s.streamingRoutes(mux)
 	s.mastodonMoreRoutes(mux)
+}
+
+// isNoChange reports whether an action failed only because its state already held.
+func isNoChange(err error) bool {
+	for _, e := range []error{errAlreadyLiked, errAlreadyBoosted, errNotLiked, errNotBoosted} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

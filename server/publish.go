@@ -21,8 +21,14 @@ const MaxPostChars = 5000
 // Errors of the owner's actions, shown to the owner as they are.
 var (
 	errAlreadyFollowing = errors.New("already following")
-	errNotFollowing     = errors.New("not following")
-	errSelf             = errors.New("that is you")
+	// The owner asked for a like or boost state that already holds; the Mastodon API treats
+	// these as success, as Mastodon does.
+	errAlreadyLiked   = errors.New("already liked")
+	errAlreadyBoosted = errors.New("already boosted")
+	errNotLiked       = errors.New("not liked")
+	errNotBoosted     = errors.New("not boosted")
+	errNotFollowing   = errors.New("not following")
+	errSelf           = errors.New("that is you")
 )
 
 // PostInput is what the owner writes.
@@ -366,7 +372,7 @@ func (s *Server) Like(ctx context.Context, ref string) (*store.Post, error) {
 	}
 	err = s.st.AddLike(ctx, &store.Reaction{IRI: out.IRI, AccountID: s.owner.Account.ID, PostID: p.ID}, out)
 	if errors.Is(err, store.ErrConflict) {
-		return p, errors.New("already liked")
+		return p, errAlreadyLiked
 	}
 	if err != nil {
 		return nil, err
@@ -383,7 +389,7 @@ func (s *Server) Unlike(ctx context.Context, ref string) (*store.Post, error) {
 	}
 	l, err := s.st.LikeOf(ctx, s.owner.Account.ID, p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("not liked: %w", err)
+		return nil, fmt.Errorf("%w: %w", errNotLiked, err)
 	}
 	var inboxes, to []string
 	if author != nil {
@@ -427,7 +433,7 @@ func (s *Server) Boost(ctx context.Context, ref string) (*store.Post, error) {
 	err = s.st.AddBoost(ctx, &store.Reaction{ID: out.ID, IRI: out.IRI, AccountID: s.owner.Account.ID, PostID: p.ID,
 		Visibility: store.Public}, out)
 	if errors.Is(err, store.ErrConflict) {
-		return p, errors.New("already boosted")
+		return p, errAlreadyBoosted
 	}
 	if err != nil {
 		return nil, err
@@ -444,7 +450,7 @@ func (s *Server) Unboost(ctx context.Context, ref string) (*store.Post, error) {
 	}
 	b, err := s.st.BoostOf(ctx, s.owner.Account.ID, p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("not boosted: %w", err)
+		return nil, fmt.Errorf("%w: %w", errNotBoosted, err)
 	}
 	inboxes, err := s.st.FollowerInboxes(ctx, s.owner.Account.ID)
 	if err != nil {
