@@ -187,19 +187,12 @@ func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status
 			}
 		}
 	}
-	if c, err := s.st.Counts(ctx, p); err == nil {
+	if c, err := s.st.CountsFor(ctx, p, s.owner.Account.ID); err == nil {
 		st.RepliesCount, st.FavouritesCount, st.ReblogsCount = c.Replies, c.Likes, c.Boosts
+		st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 	}
-	owner := s.owner.Account.ID
-	if _, err := s.st.LikeOf(ctx, owner, p.ID); err == nil {
-		st.Favourited = true
-	}
-	if _, err := s.st.BoostOf(ctx, owner, p.ID); err == nil {
-		st.Reblogged = true
-	}
-	st.Bookmarked, _ = s.st.Bookmarked(ctx, p.ID)
 	st.Pinned = !p.PinnedAt.IsZero()
-	if p.AccountID == owner {
+	if p.AccountID == s.owner.Account.ID {
 		src := p.Source
 		st.Text = &src
 	}

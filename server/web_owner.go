@@ -31,21 +31,21 @@ func (s *Server) ownerPage(r *http.Request, title string) templates.Page {
 
 // ownerPostView is a post as the owner sees it: with its author and the owner's like and boost.
 func (s *Server) ownerPostView(ctx context.Context, p *store.Post) (templates.Post, error) {
-	author, err := s.st.AccountByID(ctx, p.AccountID)
+	return s.ownerPostViewBy(ctx, &authorCache{s: s, byID: map[int64]*store.Account{}}, p)
+}
+
+// ownerPostViewBy is ownerPostView with the authors of a page looked up once each.
+func (s *Server) ownerPostViewBy(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, error) {
+	author, err := authors.get(ctx, p.AccountID)
 	if err != nil {
 		return templates.Post{}, err
 	}
-	v := s.postView(ctx, author, p)
+	c, _ := s.st.CountsFor(ctx, p, s.owner.Account.ID) // zero counts rather than no page
+	v := s.countedPostView(author, p, c)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
 	v.Own = p.AccountID == s.owner.Account.ID
 	v.Pinned = !p.PinnedAt.IsZero()
-	if _, err := s.st.LikeOf(ctx, s.owner.Account.ID, p.ID); err == nil {
-		v.Liked = true
-	}
-	if _, err := s.st.BoostOf(ctx, s.owner.Account.ID, p.ID); err == nil {
-		v.Boosted = true
-	}
-	v.Bookmarked, _ = s.st.Bookmarked(ctx, p.ID)
+	v.Liked, v.Boosted, v.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 	return v, nil
 }
 
@@ -66,17 +66,27 @@ func (s *Server) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := templates.Home{Compose: s.composeDefaults()}
+	authors := &authorCache{s: s, byID: map[int64]*store.Account{}}
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.PostID
+	}
+	posts, err := s.st.PostsByID(ctx, ids)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	for _, e := range entries {
-		p, err := s.st.PostByID(ctx, e.PostID)
-		if err != nil {
+		p, ok := posts[e.PostID]
+		if !ok {
 			continue
 		}
-		v, err := s.ownerPostView(ctx, p)
+		v, err := s.ownerPostViewBy(ctx, authors, p)
 		if err != nil {
 			continue
 		}
 		if e.BoosterID != 0 {
-			if b, err := s.st.AccountByID(ctx, e.BoosterID); err == nil {
+			if b, err := authors.get(ctx, e.BoosterID); err == nil {
 				v.BoostedBy = displayName(b)
 			}
 		}

@@ -276,13 +276,16 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 }
 
 func (s *Server) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
+	c, _ := s.st.Counts(ctx, p) // zero counts rather than no page
+	return s.countedPostView(author, p, c)
+}
+
+// countedPostView is postView with the counts already read.
+func (s *Server) countedPostView(author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
-		Visibility: p.Visibility,
-	}
-	if c, err := s.st.Counts(ctx, p); err == nil {
-		v.Replies, v.Likes, v.Boosts = c.Replies, c.Likes, c.Boosts
+		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts,
 	}
 	if p.InReplyTo != "" {
 		if id, ok := s.localPostID(p.InReplyTo); ok {

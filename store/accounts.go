@@ -144,7 +144,7 @@ func (s *Store) UpsertAccount(ctx context.Context, a *Account) (*Account, error)
 	}
 	id := s.NewID()
 	var out *Account
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO accounts (id, iri, local, type, username, host, display_name,
 			summary, url, inbox, shared_inbox, outbox, followers_url, following_url, key_id, public_key_pem,
 			avatar_url, header_url, fields, also_known_as, moved_to, locked, discoverable, indexable, bot,
@@ -183,7 +183,7 @@ func (s *Store) UpsertAccount(ctx context.Context, a *Account) (*Account, error)
 // DeleteAccount removes a remote account and, through foreign keys, everything that hangs off it:
 // its posts, follow relations both ways, likes, boosts, mentions and notifications.
 func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ? AND local = 0`, id)
 		if err != nil {
 			return err
@@ -197,7 +197,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 
 // SetMoved records that an account moved to target.
 func (s *Store) SetMoved(ctx context.Context, id int64, target string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET moved_to = ? WHERE id = ? AND local = 0`, target, id); err != nil {
 			return err
 		}

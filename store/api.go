@@ -20,7 +20,7 @@ func (s *Store) IdempotentPost(ctx context.Context, key string) (int64, error) {
 
 // SetIdempotentPost remembers the post created under an Idempotency-Key.
 func (s *Store) SetIdempotentPost(ctx context.Context, key string, postID int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE created_at < ?`, s.nowMS()-24*3600*1000); err != nil {
 			return err
 		}
@@ -45,7 +45,7 @@ func (s *Store) NotificationByID(ctx context.Context, id int64) (*Notification, 
 
 // DismissNotifications deletes one notification, or all of them when id is 0.
 func (s *Store) DismissNotifications(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if id == 0 {
 			_, err := tx.ExecContext(ctx, `DELETE FROM notifications`)
 			return err
@@ -84,7 +84,7 @@ func (s *Store) Marker(ctx context.Context, timeline string) (*Marker, error) {
 
 // SetMarker saves a reading position, bumping its version.
 func (s *Store) SetMarker(ctx context.Context, timeline, lastReadID string) (*Marker, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO markers (timeline, last_read_id, version, updated_at) VALUES (?, ?, 1, ?)
 			ON CONFLICT (timeline) DO UPDATE SET last_read_id = excluded.last_read_id, version = version + 1,
 			updated_at = excluded.updated_at`, timeline, lastReadID, s.nowMS())

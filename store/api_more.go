@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -159,7 +158,7 @@ func (s *Store) DirectPosts(ctx context.Context, ownerID int64, limit int) ([]*P
 // HideConversation hides the direct thread rooted at rootID until a status newer than
 // lastStatusID arrives in it.
 func (s *Store) HideConversation(ctx context.Context, rootID, lastStatusID int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO hidden_conversations (root_id, last_status_id, created_at)
 			VALUES (?, ?, ?) ON CONFLICT (root_id) DO UPDATE SET last_status_id = excluded.last_status_id`,
 			rootID, lastStatusID, s.nowMS())
@@ -261,7 +260,7 @@ func (s *Store) SaveFilter(ctx context.Context, f *Filter) error {
 	if f.Context == nil {
 		ctxJSON = "[]"
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if f.ID == 0 {
 			f.ID = s.NewID()
 			f.CreatedAt = msTime(s.nowMS())
@@ -311,7 +310,7 @@ func (s *Store) SaveFilter(ctx context.Context, f *Filter) error {
 
 // DeleteFilter deletes a filter and its keywords.
 func (s *Store) DeleteFilter(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM filters WHERE id = ?`, id)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ type Activity struct {
 }
 
 // enqueue writes out and one delivery row per inbox. A nil out is a no-op.
-func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, out *Outgoing) error {
+func (s *Store) enqueue(ctx context.Context, tx *wtx, out *Outgoing) error {
 	if out == nil {
 		return nil
 	}
@@ -76,7 +76,7 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, out *Outgoing) error {
 // Enqueue writes an activity with its deliveries on its own, for activities that change nothing
 // else in the store (an Accept, a Reject, a resend).
 func (s *Store) Enqueue(ctx context.Context, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.enqueue(ctx, tx, out) })
+	return s.tx(ctx, func(tx *wtx) error { return s.enqueue(ctx, tx, out) })
 }
 
 // ActivityByIRI returns one of the owner's activities.
@@ -113,7 +113,7 @@ type Delivery struct {
 func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
 	now := s.nowMS()
 	var out []Delivery
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET leased_until = ?
 			WHERE id IN (
 				SELECT d.id FROM deliveries d
@@ -165,7 +165,7 @@ func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, error) {
 
 // DeliverySucceeded removes a delivered row and records that its host answered.
 func (s *Store) DeliverySucceeded(ctx context.Context, d Delivery) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, d.ID); err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (s *Store) DeliverySucceeded(ctx context.Context, d Delivery) error {
 // host (a refused connection, a timeout or a 5xx, not a 4xx about this one request).
 func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, retryAt time.Time, hostDown bool) error {
 	now := s.nowMS()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		var err error
 		if retryAt.IsZero() {
 			_, err = tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, d.ID)
@@ -200,7 +200,7 @@ func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, r
 // PauseHost stops deliveries to host until until; HostHeard ends the pause early.
 func (s *Store) PauseHost(ctx context.Context, host string, until time.Time) error {
 	host = strings.ToLower(host)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, paused_until) VALUES (?, ?)
 			ON CONFLICT (host) DO UPDATE SET paused_until = excluded.paused_until`, host, until.UnixMilli())
 		return err
@@ -240,7 +240,7 @@ func (s *Store) HostHeard(ctx context.Context, host string) error {
 	if err != nil || failing == 0 {
 		return err // the common case stays a read
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if err := hostHeard(ctx, tx, host, s.nowMS()); err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (s *Store) HostHeard(ctx context.Context, host string) error {
 	})
 }
 
-func hostHeard(ctx context.Context, tx *sql.Tx, host string, now int64) error {
+func hostHeard(ctx context.Context, tx *wtx, host string, now int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, last_success) VALUES (?, ?)
 		ON CONFLICT (host) DO UPDATE SET failures = 0, failing_since = 0, paused_until = 0,
 			last_success = excluded.last_success`, host, now)
@@ -295,7 +295,7 @@ func truncate(s string, n int) string {
 // when it starts: leases belong to the process that took them, and a new process means the old
 // one is gone (a crash or kill -9), so its work must not wait for the leases to run out.
 func (s *Store) ReleaseLeases(ctx context.Context) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = 0 WHERE leased_until > 0`); err != nil {
 			return err
 		}

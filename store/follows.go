@@ -55,7 +55,7 @@ func (s *Store) FollowByIRI(ctx context.Context, iri string) (*Follow, error) {
 // the relation is new.
 func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool, error) {
 	created := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		existing, err := scanFollow(tx.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows
 			WHERE follower_id = ? AND followee_id = ?`, f.FollowerID, f.FolloweeID))
 		switch {
@@ -99,7 +99,7 @@ func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool
 func (s *Store) FollowAccount(ctx context.Context, f *Follow, out *Outgoing) error {
 	f.ID = s.NewID()
 	f.State = Pending
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (follower_id, followee_id) DO UPDATE SET iri = excluded.iri`,
 			f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
@@ -112,7 +112,7 @@ func (s *Store) FollowAccount(ctx context.Context, f *Follow, out *Outgoing) err
 
 // SetFollowState changes the state of a follow and queues out with it (an Accept the owner gave).
 func (s *Store) SetFollowState(ctx context.Context, id int64, state string, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE follows SET state = ? WHERE id = ?`, state, id)
 		if err != nil {
 			return err
@@ -137,7 +137,7 @@ func (s *Store) SetFollowState(ctx context.Context, id int64, state string, out 
 
 // RemoveFollow deletes a follow relation and queues out (an Undo or a Reject) with it.
 func (s *Store) RemoveFollow(ctx context.Context, id int64, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -198,10 +198,11 @@ func (s *Store) listFollows(ctx context.Context, self, other string, accountID i
 
 // CountFollows counts accepted followers of and followings by accountID.
 func (s *Store) CountFollows(ctx context.Context, accountID int64) (followers, following int, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM follows WHERE followee_id = ? AND state = 'accepted'),
-		(SELECT count(*) FROM follows WHERE follower_id = ? AND state = 'accepted')`,
-		accountID, accountID).Scan(&followers, &following)
+	err = s.r.QueryRowContext(ctx, `SELECT followers, following FROM account_counts WHERE account_id = ?`,
+		accountID).Scan(&followers, &following)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
 	return followers, following, err
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,8 +80,8 @@ func (s *Store) commitInbox() {
 		}
 		added := make([]bool, len(batch))
 		now := s.nowMS()
-		err := s.tx(context.Background(), func(tx *sql.Tx) error {
-			stmt, err := tx.Prepare(`INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
+		err := s.tx(context.Background(), func(tx *wtx) error {
+			stmt, err := tx.PrepareContext(context.Background(), `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
 				VALUES (?, ?, ?, ?) ON CONFLICT (activity_iri) DO NOTHING`)
 			if err != nil {
 				return err
@@ -113,7 +112,7 @@ func (s *Store) commitInbox() {
 func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error) {
 	now := s.nowMS()
 	var out []InboxItem
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET next_at = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?)
 			RETURNING id, activity_iri, actor_iri, body, attempts, received_at`, now+lease.Milliseconds(), now, limit)
@@ -147,7 +146,7 @@ func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) 
 // InboxDone marks an activity processed; the body is dropped, the id kept to recognise duplicates.
 // A non-empty errText records why processing gave up.
 func (s *Store) InboxDone(ctx context.Context, id int64, errText string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`,
 			s.nowMS(), truncate(errText, 500), id)
 		return err
@@ -166,7 +165,7 @@ func (s *Store) InboxDoneMany(ctx context.Context, results []InboxResult) error 
 		return nil
 	}
 	now := s.nowMS()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`)
 		if err != nil {
 			return err
@@ -183,7 +182,7 @@ func (s *Store) InboxDoneMany(ctx context.Context, results []InboxResult) error 
 
 // InboxRetry makes an activity due again at at (processing hit a temporary failure).
 func (s *Store) InboxRetry(ctx context.Context, id int64, at time.Time, errText string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET next_at = ?, error = ? WHERE id = ?`,
 			at.UnixMilli(), truncate(errText, 500), id)
 		return err
@@ -199,7 +198,7 @@ func (s *Store) InboxPending(ctx context.Context) (int, error) {
 
 // PruneInbox forgets processed activities older than before.
 func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at > 0 AND done_at < ?`, before.UnixMilli())
 		return err
 	})
@@ -215,7 +214,7 @@ type Notification struct {
 	CreatedAt time.Time
 }
 
-func (s *Store) notify(ctx context.Context, tx *sql.Tx, kind string, accountID, postID int64) error {
+func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, postID int64) error {
 	var post any
 	if postID != 0 {
 		post = postID
@@ -281,7 +280,7 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 // BlockDomain blocks a domain and its subdomains, and ends follow relations with accounts there.
 func (s *Store) BlockDomain(ctx context.Context, host string) error {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
 			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
 			return err
@@ -323,7 +322,7 @@ func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
 
 // UnblockDomain lifts a domain block.
 func (s *Store) UnblockDomain(ctx context.Context, host string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
 		return err
 	})

@@ -35,7 +35,7 @@ func (s *Store) addReaction(ctx context.Context, table, kind string, r *Reaction
 	if r.ID == 0 {
 		r.ID = s.NewID()
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		var err error
 		if table == "likes" {
 			_, err = tx.ExecContext(ctx, `INSERT INTO likes (id, iri, account_id, post_id, content, created_at)
@@ -124,7 +124,7 @@ func (s *Store) RemoveBoost(ctx context.Context, id int64, out *Outgoing) error 
 }
 
 func (s *Store) removeReaction(ctx context.Context, table, kind string, id int64, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		var accountID, postID int64
 		err := tx.QueryRowContext(ctx, `DELETE FROM `+table+` WHERE id = ? RETURNING account_id, post_id`, id).
 			Scan(&accountID, &postID)
@@ -145,7 +145,7 @@ func (s *Store) removeReaction(ctx context.Context, table, kind string, id int64
 // Block records a block. byOwner: the owner blocks the account (out is the Block activity);
 // otherwise the account blocked the owner. Either way the follow relations between them end.
 func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri string, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		ownerID, err := ownerAccountID(ctx, tx)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri st
 
 // Unblock removes a block (byOwner as in Block) and queues out with it.
 func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE account_id = ? AND by_owner = ?`,
 			accountID, byOwner); err != nil {
 			return err

@@ -23,7 +23,7 @@ type App struct {
 // CreateApp registers an app.
 func (s *Store) CreateApp(ctx context.Context, a *App) error {
 	a.ID = s.NewID()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_apps (id, client_id, secret_hash, name, website,
 			redirect_uris, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.ClientID, a.SecretHash,
 			a.Name, a.Website, strings.Join(a.RedirectURIs, "\n"), strings.Join(a.Scopes, " "), s.nowMS())
@@ -94,7 +94,7 @@ type AuthCode struct {
 
 // CreateAuthCode stores an authorization code.
 func (s *Store) CreateAuthCode(ctx context.Context, c *AuthCode) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_codes (code_hash, app_id, redirect_uri, scopes, challenge, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, c.CodeHash, c.AppID, c.RedirectURI, strings.Join(c.Scopes, " "), c.Challenge,
 			timeMS(c.ExpiresAt))
@@ -106,7 +106,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *AuthCode) error {
 // when two requests race for it. Expired codes are ErrNotFound.
 func (s *Store) TakeAuthCode(ctx context.Context, codeHash string) (*AuthCode, error) {
 	var c AuthCode
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		var scopes string
 		var expires int64
 		err := tx.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE code_hash = ?
@@ -151,7 +151,7 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if t.RefreshHash != "" {
 		refresh = t.RefreshHash
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
 		return err
@@ -189,7 +189,7 @@ func (s *Store) TokenByRefreshHash(ctx context.Context, hash string) (*Token, er
 // TouchToken records that a token was used (at most once a minute, to keep reads cheap).
 func (s *Store) TouchToken(ctx context.Context, id int64) error {
 	now := s.nowMS()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
 			now, id, now-60_000)
 		return err
@@ -198,7 +198,7 @@ func (s *Store) TouchToken(ctx context.Context, id int64) error {
 
 // RevokeToken deletes a token.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE id = ?`, id)
 		return err
 	})
@@ -206,7 +206,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 
 // RevokeApp deletes every token of an app (the owner took its access away).
 func (s *Store) RevokeApp(ctx context.Context, appID int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE app_id = ?`, appID)
 		return err
 	})

@@ -9,7 +9,7 @@ import (
 
 // Mute hides an account's posts from the owner's timelines without telling them.
 func (s *Store) Mute(ctx context.Context, accountID int64, on bool) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if !on {
 			_, err := tx.ExecContext(ctx, `DELETE FROM mutes WHERE account_id = ?`, accountID)
 			return err
@@ -29,7 +29,7 @@ func (s *Store) Muted(ctx context.Context, accountID int64) (bool, error) {
 
 // Bookmark adds or removes a bookmark of the owner's.
 func (s *Store) Bookmark(ctx context.Context, postID int64, on bool) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if !on {
 			_, err := tx.ExecContext(ctx, `DELETE FROM bookmarks WHERE post_id = ?`, postID)
 			return err
@@ -67,7 +67,7 @@ type Edit struct {
 // EditPost saves a new version of one of the owner's posts: the current version goes into the
 // history, the post takes p's content, and out (the Update) is queued, in one transaction.
 func (s *Store) EditPost(ctx context.Context, p *Post, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		var summary, content, source string
 		var published, updated int64
 		err := tx.QueryRowContext(ctx, `SELECT summary, content, source, published, updated FROM posts
@@ -148,7 +148,7 @@ func (s *Store) AddMedia(ctx context.Context, m *Media) error {
 	if m.ID == 0 {
 		m.ID = s.NewID()
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO media (id, name, thumb_name, media_type, size, width, height,
 			description, blurhash, focus_x, focus_y, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Name, m.ThumbName, m.MediaType, m.Size, m.Width, m.Height, m.Description, m.Blurhash,
@@ -170,7 +170,7 @@ func (s *Store) MediaByID(ctx context.Context, id int64) (*Media, error) {
 
 // UpdateMediaDescription sets the alt text and focal point of an upload.
 func (s *Store) UpdateMediaDescription(ctx context.Context, id int64, description string, fx, fy float64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE media SET description = ?, focus_x = ?, focus_y = ? WHERE id = ?`,
 			description, fx, fy, id)
 		if err != nil {

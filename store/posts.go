@@ -123,6 +123,26 @@ func (s *Store) PostByID(ctx context.Context, id int64) (*Post, error) {
 	return scanPost(s.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts WHERE id = ?`, id))
 }
 
+const postsByIDSQL = `SELECT ` + postCols + ` FROM posts WHERE id IN (SELECT value FROM json_each(?))`
+
+// PostsByID returns the posts with the given IDs (deleted ones included) in one query, keyed by
+// ID; IDs with no post are missing from the map.
+func (s *Store) PostsByID(ctx context.Context, ids []int64) (map[int64]*Post, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	posts, err := scanPosts(s.r.QueryContext(ctx, postsByIDSQL, string(list)))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*Post, len(posts))
+	for _, p := range posts {
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
 // PostByIRI returns the post whose object id is iri, including a deleted one.
 func (s *Store) PostByIRI(ctx context.Context, iri string) (*Post, error) {
 	return scanPost(s.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts WHERE iri = ?`, iri))
@@ -131,7 +151,7 @@ func (s *Store) PostByIRI(ctx context.Context, iri string) (*Post, error) {
 // insertPost writes p with its hashtags and mentions. A remote post whose time-ordered ID collides
 // with another post's gets the next free ID; a local post's ID is never changed, because its IRI
 // and activity already carry it.
-func (s *Store) insertPost(ctx context.Context, tx *sql.Tx, p *Post, mentions []int64, bump bool) error {
+func (s *Store) insertPost(ctx context.Context, tx *wtx, p *Post, mentions []int64, bump bool) error {
 	if p.ReplyToID == 0 && p.InReplyTo != "" {
 		_ = tx.QueryRowContext(ctx, `SELECT id FROM posts WHERE iri = ?`, p.InReplyTo).Scan(&p.ReplyToID)
 	}
@@ -176,7 +196,7 @@ func (s *Store) insertPost(ctx context.Context, tx *sql.Tx, p *Post, mentions []
 	return nil
 }
 
-func writePostTags(ctx context.Context, tx *sql.Tx, p *Post) error {
+func writePostTags(ctx context.Context, tx *wtx, p *Post) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM post_tags WHERE post_id = ?`, p.ID); err != nil {
 		return err
 	}
@@ -199,7 +219,7 @@ func writePostTags(ctx context.Context, tx *sql.Tx, p *Post) error {
 // CreatePost writes one of the owner's posts, the mentions it makes, and its Create activity with
 // every delivery, in one transaction.
 func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if err := s.insertPost(ctx, tx, p, mentions, false); err != nil {
 			return err
 		}
@@ -221,7 +241,7 @@ func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *
 // mentions. It notifies the owner when the post mentions them or replies to them. It returns
 // ErrConflict when the post is already stored.
 func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		if err := s.insertPost(ctx, tx, p, mentions, true); err != nil {
 			return err
 		}
@@ -248,10 +268,10 @@ func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64)
 // UpdatePost replaces the editable parts of a stored post (content, summary, tags, attachments,
 // visibility, updated time) and, for the owner's posts, queues the Update activity.
 func (s *Store) UpdatePost(ctx context.Context, p *Post, out *Outgoing) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.updatePost(ctx, tx, p, out) })
+	return s.tx(ctx, func(tx *wtx) error { return s.updatePost(ctx, tx, p, out) })
 }
 
-func (s *Store) updatePost(ctx context.Context, tx *sql.Tx, p *Post, out *Outgoing) error {
+func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing) error {
 	rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
 	extra := string(p.Extra)
 	if extra == "" {
@@ -287,7 +307,7 @@ func (s *Store) DeletePost(ctx context.Context, id int64, out *Outgoing) error {
 func (s *Store) DeletePostMedia(ctx context.Context, id int64, out *Outgoing) ([]string, error) {
 	now := s.nowMS()
 	var files []string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		rows, err := tx.QueryContext(ctx, `DELETE FROM media WHERE post_id = ? RETURNING name, thumb_name`, id)
 		if err != nil {
 			return err
@@ -378,13 +398,15 @@ func (s *Store) AccountPosts(ctx context.Context, accountID int64, publicOnly bo
 
 // CountPosts counts an account's live posts (public and unlisted only, with publicOnly).
 func (s *Store) CountPosts(ctx context.Context, accountID int64, publicOnly bool) (int, error) {
-	vis := ""
+	col := "posts"
 	if publicOnly {
-		vis = ` AND visibility IN ('public', 'unlisted')`
+		col = "public_posts"
 	}
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE account_id = ? AND deleted_at = 0`+vis,
-		accountID).Scan(&n)
+	err := s.r.QueryRowContext(ctx, `SELECT `+col+` FROM account_counts WHERE account_id = ?`, accountID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	return n, err
 }
 
@@ -406,19 +428,30 @@ func reversePosts(p []*Post) {
 	}
 }
 
-// PostCounts are the interaction counts of a post.
+// PostCounts are the interaction counts of a post, and what one viewer did to it.
 type PostCounts struct {
-	Replies, Likes, Boosts int
+	Replies, Likes, Boosts     int
+	Liked, Boosted, Bookmarked bool // by the viewer (Bookmarked: the owner, whose bookmarks they are)
 }
 
 // Counts returns how many public replies, likes and boosts Roost knows of for a post.
 func (s *Store) Counts(ctx context.Context, p *Post) (PostCounts, error) {
+	return s.CountsFor(ctx, p, 0)
+}
+
+// CountsFor returns p's counts and, in one query, whether viewerID liked, boosted and (for the
+// owner) bookmarked it.
+func (s *Store) CountsFor(ctx context.Context, p *Post, viewerID int64) (PostCounts, error) {
 	var c PostCounts
 	err := s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM posts WHERE in_reply_to = ? AND in_reply_to != '' AND deleted_at = 0
+		(SELECT count(*) FROM posts WHERE in_reply_to = ?1 AND in_reply_to != '' AND deleted_at = 0
 			AND visibility IN ('public', 'unlisted')),
-		(SELECT count(*) FROM likes WHERE post_id = ?),
-		(SELECT count(*) FROM boosts WHERE post_id = ?)`, p.IRI, p.ID, p.ID).Scan(&c.Replies, &c.Likes, &c.Boosts)
+		(SELECT count(*) FROM likes WHERE post_id = ?2),
+		(SELECT count(*) FROM boosts WHERE post_id = ?2),
+		EXISTS (SELECT 1 FROM likes WHERE account_id = ?3 AND post_id = ?2),
+		EXISTS (SELECT 1 FROM boosts WHERE account_id = ?3 AND post_id = ?2),
+		?3 != 0 AND EXISTS (SELECT 1 FROM bookmarks WHERE post_id = ?2)`, p.IRI, p.ID, viewerID).Scan(
+		&c.Replies, &c.Likes, &c.Boosts, &c.Liked, &c.Boosted, &c.Bookmarked)
 	return c, err
 }
 
@@ -430,7 +463,7 @@ func (s *Store) Mentioned(ctx context.Context, postID, accountID int64) (bool, e
 	return n > 0, err
 }
 
-func ownerAccountID(ctx context.Context, tx *sql.Tx) (int64, error) {
+func ownerAccountID(ctx context.Context, tx *wtx) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE local = 1`).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -446,7 +479,7 @@ func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool, out *Outgo
 	if pinned {
 		at = s.nowMS()
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE posts SET pinned_at = ? WHERE id = ? AND deleted_at = 0`, at, id)
 		if err != nil {
 			return err

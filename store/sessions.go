@@ -20,7 +20,7 @@ type Session struct {
 
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, se *Session) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		now := s.nowMS()
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, csrf, created_at, seen_at, expires_at, user_agent, ip)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, se.ID, se.CSRF, now, now, timeMS(se.ExpiresAt), truncate(se.UserAgent, 300), se.IP)
@@ -49,7 +49,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (*Session, error) {
 
 // TouchSession records activity on a session and extends it to expires (sliding expiry).
 func (s *Store) TouchSession(ctx context.Context, id string, expires time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sessions SET seen_at = ?, expires_at = ? WHERE id = ?`,
 			s.nowMS(), timeMS(expires), id)
 		return err
@@ -58,7 +58,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, expires time.Time) 
 
 // DeleteSession signs one session out.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})
@@ -66,7 +66,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // DeleteSessions signs every session out except keep (may be empty), and drops expired ones.
 func (s *Store) DeleteSessions(ctx context.Context, keep string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id != ?`, keep)
 		return err
 	})

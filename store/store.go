@@ -35,10 +35,11 @@ var migrationFiles embed.FS
 
 // Store is an open Roost database.
 type Store struct {
-	w   *sql.DB // exactly one connection: SQLite has one writer anyway, and this avoids SQLITE_BUSY
-	r   *sql.DB // query_only readers
-	ids idGen
-	now func() time.Time
+	w      *sql.DB // exactly one connection: SQLite has one writer anyway, and this avoids SQLITE_BUSY
+	wcache *stmtCache
+	r      *readDB // query_only readers
+	ids    idGen
+	now    func() time.Time
 
 	adds          chan inboxAdd // AddInbox calls waiting for the group committer
 	quit          chan struct{} // closed by Close
@@ -78,7 +79,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(4)
 
-	s := &Store{w: w, r: r, now: time.Now, adds: make(chan inboxAdd), quit: make(chan struct{}),
+	s := &Store{w: w, wcache: newStmtCache(w, true), r: &readDB{DB: r, cache: newStmtCache(r, false)}, now: time.Now, adds: make(chan inboxAdd), quit: make(chan struct{}),
 		committerDone: make(chan struct{})}
 	go s.commitInbox()
 	if err := s.migrate(ctx); err != nil {
@@ -106,7 +107,7 @@ func dsn(file, extra string, pragmas ...string) string {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.committerDone
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.r.cache.close(), s.wcache.close(), s.r.Close(), s.w.Close())
 }
 
 // Now returns the store's clock. Tests may replace it with SetClock.
@@ -152,11 +153,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		err = s.tx(ctx, func(tx *wtx) error {
+			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil { // many statements: not cached
 				return err
 			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
+			_, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
 			return err
 		})
 		if err != nil {
@@ -167,16 +168,21 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // tx runs fn in a write transaction and commits it when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(tx *wtx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	err = fn(&wtx{Tx: tx, cache: s.wcache})
+	if err != nil {
 		tx.Rollback()
-		return err
+	} else {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	if s.wcache.hasPending() {
+		s.wcache.preparePending(ctx)
+	}
+	return err
 }
 
 // SchemaVersion returns PRAGMA user_version.
