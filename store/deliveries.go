@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,20 +111,33 @@ type Delivery struct {
 	CreatedAt  time.Time
 }
 
-// ClaimDeliveries leases up to limit due deliveries for lease, skipping hosts that are paused, and
-// returns them oldest first. A lease that runs out (the process died) makes the row due again.
-func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
+// ClaimDeliveries leases up to limit due deliveries for lease, the longest due first, and returns
+// them in the order they were queued. It
+// takes at most perHost rows for any one host, none for the hosts in skip (the caller has enough
+// of theirs under way), and none for paused hosts. A lease that runs out (the process died)
+// makes the row due again.
+func (s *Store) ClaimDeliveries(ctx context.Context, limit, perHost int, skip []string, lease time.Duration) ([]Delivery, error) {
 	now := s.nowMS()
+	if skip == nil {
+		skip = []string{}
+	}
+	skipJSON, err := json.Marshal(skip)
+	if err != nil {
+		return nil, err
+	}
 	var out []Delivery
-	err := s.tx(ctx, func(tx *wtx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET leased_until = ?
+	err = s.tx(ctx, func(tx *wtx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET leased_until = ?1
 			WHERE id IN (
-				SELECT d.id FROM deliveries d
-				WHERE d.next_at <= ? AND d.leased_until <= ?
-				  AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = d.host AND h.paused_until > ?)
-				ORDER BY d.next_at LIMIT ?)
+				SELECT id FROM (
+					SELECT d.id, d.next_at, row_number() OVER (PARTITION BY d.host ORDER BY d.next_at, d.id) AS n
+					FROM deliveries d
+					WHERE d.next_at <= ?2 AND d.leased_until <= ?2
+					  AND d.host NOT IN (SELECT value FROM json_each(?3))
+					  AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = d.host AND h.paused_until > ?2))
+				WHERE n <= ?4 ORDER BY next_at, id LIMIT ?5)
 			RETURNING id, activity_id, inbox, host, attempts, created_at`,
-			now+lease.Milliseconds(), now, now, now, limit)
+			now+lease.Milliseconds(), now, string(skipJSON), perHost, limit)
 		if err != nil {
 			return err
 		}
@@ -140,7 +156,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
+	slices.SortFunc(out, func(a, b Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// ReleaseDeliveries ends the leases of claimed deliveries the caller will not attempt now, so
+// they are due again at once.
+func (s *Store) ReleaseDeliveries(ctx context.Context, ids []int64) error {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = 0
+			WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		return err
+	})
 }
 
 // ActivityBody returns the JSON body of a stored activity.

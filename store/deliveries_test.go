@@ -20,7 +20,7 @@ func queueActivity(tb testing.TB, s *Store, iri string, inboxes ...string) *Outg
 
 func claim(tb testing.TB, s *Store, limit int, lease time.Duration) []Delivery {
 	tb.Helper()
-	ds, err := s.ClaimDeliveries(context.Background(), limit, lease)
+	ds, err := s.ClaimDeliveries(context.Background(), limit, limit, nil, lease)
 	if err != nil {
 		tb.Fatalf("ClaimDeliveries: %v", err)
 	}
@@ -314,5 +314,50 @@ func TestEnqueueDuplicateActivity(t *testing.T) {
 	}
 	if err := s.Enqueue(ctx, nil); err != nil {
 		t.Errorf("Enqueue(nil) = %v, want a no-op", err)
+	}
+}
+
+// A claim takes at most perHost rows of any host and none of the hosts it is told to skip, so
+// one host's backlog cannot fill the caller's slots; released rows are due again at once.
+func TestClaimDeliveriesPerHost(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	createOwner(t, s)
+	for i := range 5 {
+		queueActivity(t, s, "https://roost.example/activities/"+string(rune('a'+i)), inboxB1, inboxB2, inboxC)
+	}
+	hosts := func(ds []Delivery) map[string]int {
+		m := map[string]int{}
+		for _, d := range ds {
+			m[d.Host]++
+		}
+		return m
+	}
+
+	got, err := s.ClaimDeliveries(ctx, 100, 3, []string{"c.example"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hosts(got); h["b.example"] != 3 || h["c.example"] != 0 || len(got) != 3 {
+		t.Errorf("claim with perHost 3, skipping c.example: by host %v, want b.example 3", h)
+	}
+	got2, err := s.ClaimDeliveries(ctx, 100, 100, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hosts(got2); h["b.example"] != 7 || h["c.example"] != 5 {
+		t.Errorf("second claim by host %v, want the other 7 of b.example and 5 of c.example", h)
+	}
+
+	ids := []int64{got[0].ID, got[1].ID}
+	if err := s.ReleaseDeliveries(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.ClaimDeliveries(ctx, 100, 100, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []int64{again[0].ID, again[1].ID}; len(again) != 2 || !slices.Equal(got, ids) {
+		t.Errorf("claim after releasing %v = %v", ids, again)
 	}
 }

@@ -96,7 +96,7 @@ func TestCreatePostWritesOutbox(t *testing.T) {
 		t.Errorf("activities = %d, want 1", n)
 	}
 
-	ds, err := s.ClaimDeliveries(ctx, 10, time.Minute)
+	ds, err := s.ClaimDeliveries(ctx, 10, 10, nil, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

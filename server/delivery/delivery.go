@@ -34,6 +34,14 @@ func Backoff(n int) (time.Duration, bool) {
 // (or the pause runs out).
 const pauseAfter = 5
 
+// hostBacklog is how many rows to one host may be started at once, per perHost slot: in flight or
+// waiting for a slot. Each started row holds one of the workers; without a cap, a host that hangs
+// with a backlog larger than the workers would take all of them while other hosts wait. Claims
+// take no more than the cap for a host and leave out hosts at the cap; a claimed row over it is
+// released at once. A started row waits at most hostBacklog-1 rounds of attempts, so it ends
+// within its lease of hostBacklog attempt timeouts.
+const hostBacklog = 4
+
 // Worker delivers queued activities. Create one with New and run it with Run.
 type Worker struct {
 	st      *store.Store
@@ -48,7 +56,8 @@ type Worker struct {
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
-	hosts    map[string]int
+	started  map[string]int // rows started per host, in flight or waiting for the host
+	hosts    map[string]int // rows in flight per host
 }
 
 // Options tune a Worker; zero values take defaults.
@@ -76,7 +85,8 @@ func New(st *store.Store, send Send, log *slog.Logger, o Options) *Worker {
 		o.Timeout = 30 * time.Second
 	}
 	return &Worker{st: st, send: send, log: log, workers: o.Workers, perHost: o.PerHost, poll: o.Poll,
-		timeout: o.Timeout, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, hosts: map[string]int{}}
+		timeout: o.Timeout, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, started: map[string]int{},
+		hosts: map[string]int{}}
 }
 
 // Wake tells the worker that new deliveries were queued, so it need not wait for the next poll.
@@ -87,9 +97,9 @@ func (w *Worker) Wake() {
 	}
 }
 
-// Run delivers until ctx is cancelled, then waits for the attempts in flight to finish (each is
-// bounded by the attempt timeout). Rows leased by attempts that never finish (kill -9) become due
-// again when their lease runs out.
+// Run delivers until ctx is cancelled, then cuts the attempts in flight short and waits for them.
+// Rows leased by attempts that never finish (cut short, or kill -9) become due again when their
+// lease runs out, or at once when the store's leases are released (as Server.Run does on start).
 func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -100,14 +110,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		var claimed []store.Delivery
 		if free > 0 {
 			var err error
-			claimed, err = w.st.ClaimDeliveries(ctx, free, w.timeout*4)
+			claimed, err = w.st.ClaimDeliveries(ctx, free, w.perHost*hostBacklog, w.fullHosts(), w.timeout*hostBacklog)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claim deliveries", slog.Any("err", err))
 			}
 		}
+		var over []int64
 		for _, d := range claimed {
-			if !w.start(d) {
-				continue // already being delivered (a lease ran out while it waited for its host)
+			switch w.start(d) {
+			case startedNow:
+			case hostFull:
+				over = append(over, d.ID)
+				continue
+			default:
+				continue // being delivered already: its lease ran out while it waited for its host
 			}
 			slots <- struct{}{}
 			wg.Add(1)
@@ -121,6 +137,12 @@ func (w *Worker) Run(ctx context.Context) error {
 				default:
 				}
 			}()
+		}
+		if len(over) > 0 {
+			// Due again at once; its host is left out of claims until it has room.
+			if err := w.st.ReleaseDeliveries(ctx, over); err != nil && ctx.Err() == nil {
+				w.log.Error("release deliveries", slog.Any("err", err))
+			}
 		}
 		if len(claimed) == free && free > 0 {
 			continue // there may be more due right now
@@ -144,20 +166,48 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-func (w *Worker) start(d store.Delivery) bool {
+type startResult int
+
+const (
+	startedNow startResult = iota
+	hostFull               // the host has perHost*hostBacklog rows started
+	inFlight               // the row is being delivered already
+)
+
+func (w *Worker) start(d store.Delivery) startResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.inFlight[d.ID] {
-		return false
+	switch {
+	case w.inFlight[d.ID]:
+		return inFlight
+	case w.started[d.Host] >= w.perHost*hostBacklog:
+		return hostFull
 	}
 	w.inFlight[d.ID] = true
-	return true
+	w.started[d.Host]++
+	return startedNow
+}
+
+// fullHosts lists the hosts with as many rows started as they may have.
+func (w *Worker) fullHosts() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for h, n := range w.started {
+		if n >= w.perHost*hostBacklog {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func (w *Worker) finish(d store.Delivery) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.inFlight, d.ID)
+	if w.started[d.Host]--; w.started[d.Host] <= 0 {
+		delete(w.started, d.Host)
+	}
 }
 
 // acquireHost waits until fewer than perHost deliveries to the host are in flight.
@@ -212,8 +262,9 @@ func (w *Worker) deliver(ctx context.Context, d store.Delivery) {
 		return
 	}
 	if ctx.Err() != nil {
-		// Shutting down: the attempt was cut short, so it does not count.
-		_ = w.st.DeliveryFailed(rctx, d, "interrupted by shutdown", time.Now(), false)
+		// Shutting down: the attempt was cut short, so it does not count. Recording a failure
+		// would count it (DeliveryFailed adds an attempt); the row keeps its lease instead, as
+		// after a crash.
 		return
 	}
 	retryAt, hostDown := w.plan(d, err)
