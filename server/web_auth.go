@@ -151,7 +151,10 @@ func clientIP(r *http.Request) string {
 
 // safeNext returns next when it is a path on this site, else "/home".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become
+	// "//evil.example": no control characters or spaces at all.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return "/home"
 	}
 	return next

@@ -334,6 +334,9 @@ func TestLogin(t *testing.T) {
 		{"//evil.example", "/home"},
 		{"https://evil.example", "/home"},
 		{`/\evil.example`, "/home"},
+		{"/\t/evil.example", "/home"}, // browsers drop tabs and newlines: //evil.example
+		{"/\n/evil.example", "/home"},
+		{"/ /evil.example", "/home"},
 		{"javascript:alert(1)", "/home"},
 	} {
 		t.Run("next="+tc.next, func(t *testing.T) {
