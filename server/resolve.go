@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -135,14 +136,19 @@ func (s *Server) account(ctx context.Context, iri string) (*store.Account, error
 }
 
 // saveActor stores a fetched actor. A key change is accepted only when the new document came
-// from the actor's own origin (fetchActor checked that), as GoToSocial does.
+// from the actor's own origin (fetchActor checked that), as GoToSocial does. A handle host that
+// differs from the actor's host is kept only while the actor's server still confirms it.
 func (s *Server) saveActor(ctx context.Context, doc *activitypub.Actor, old *store.Account) (*store.Account, error) {
 	acct := s.accountFromActor(doc)
 	if old != nil && old.PublicKeyPEM != "" && acct.PublicKeyPEM == "" {
 		acct.KeyID, acct.PublicKeyPEM = old.KeyID, old.PublicKeyPEM
 	}
+	acct.Host = s.handleHost(ctx, old, acct)
 	return s.st.UpsertAccount(ctx, acct)
 }
+
+// errHandleUnconfirmed means the actor's own server does not vouch for the handle that led to it.
+var errHandleUnconfirmed = errors.New("the actor's server does not confirm the handle")
 
 // resolveHandle turns "@user@host", "user@host" or an actor/profile URL into a stored account.
 func (s *Server) resolveHandle(ctx context.Context, handle string) (*store.Account, error) {
@@ -168,15 +174,64 @@ func (s *Server) resolveHandle(ctx context.Context, handle string) (*store.Accou
 	if err != nil {
 		return nil, err
 	}
-	if !strings.EqualFold(a.Host, host) && a.Username != "" {
-		// A split-domain server (handle on example.com, actor on social.example.com): keep the
-		// handle people use.
-		a.Host = strings.ToLower(host)
-		if a2, err := s.st.UpsertAccount(ctx, a); err == nil {
-			a = a2
+	if strings.EqualFold(iriHost(a.IRI), host) {
+		return a, nil
+	}
+	// A split-domain server (handle on example.com, actor on social.example.com), or a server
+	// pointing its own handle at someone else's actor: only the actor's server can tell.
+	if err := s.confirmHandle(ctx, a, user, host); err != nil {
+		return nil, err
+	}
+	if a.Host != host {
+		a.Host = host
+		if a, err = s.st.UpsertAccount(ctx, a); err != nil {
+			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// confirmHandle checks that the actor's own server vouches for the handle user@host of the account
+// a, whose actor lives on another host: its WebFinger for the actor's username must link back to
+// the actor and give acct:user@host as the subject. Anyone can answer WebFinger on their own host
+// with a link to someone else's actor, so Mastodon does the same (check_webfinger! in
+// app/services/activitypub/fetch_remote_actor_service.rb; a split-domain Mastodon with LOCAL_DOMAIN
+// example.com and WEB_DOMAIN social.example.com answers with subject acct:alice@example.com).
+func (s *Server) confirmHandle(ctx context.Context, a *store.Account, user, host string) error {
+	subject, iri, err := s.remote.WebFingerSubject(ctx, a.Username+"@"+iriHost(a.IRI))
+	if err != nil {
+		return fmt.Errorf("confirm %s@%s: %w", user, host, err)
+	}
+	su, sh, err := remote.SplitHandle(subject)
+	if err != nil || iri != a.IRI || !strings.EqualFold(su, user) || !strings.EqualFold(sh, host) {
+		return fmt.Errorf("confirm %s@%s: %s answers %q for %s: %w", user, host, iriHost(a.IRI), subject, iri,
+			errHandleUnconfirmed)
+	}
+	return nil
+}
+
+// handleHost returns the host of the handle to store for the refreshed account fresh: the one
+// stored before (old) when it differs from the actor's host and the actor's server still confirms
+// it, else the actor's host. Without this every refresh would forget a split-domain handle.
+func (s *Server) handleHost(ctx context.Context, old, fresh *store.Account) string {
+	if old == nil || old.IRI != fresh.IRI || strings.EqualFold(old.Host, fresh.Host) {
+		return fresh.Host
+	}
+	if err := s.confirmHandle(ctx, fresh, fresh.Username, old.Host); err != nil {
+		s.log.Info("handle no longer confirmed", slog.String("actor", fresh.IRI),
+			slog.String("host", old.Host), slog.Any("err", err))
+		return fresh.Host
+	}
+	return old.Host
+}
+
+// iriHost returns the lower-cased host (with any port) of an IRI.
+func iriHost(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }
 
 // keyOwner resolves an HTTP Signature keyId to the account that owns it and its public key.
@@ -270,6 +325,9 @@ func (s *Server) verifyKey(ctx context.Context, r requestVerifier, keyID string)
 	}
 	if err := s.checkWithKey(r, acct); err == nil {
 		if acct.ID == 0 {
+			if old, err := s.st.AccountByIRI(ctx, acct.IRI); err == nil {
+				acct.Host = s.handleHost(ctx, old, acct) // a known actor with a new key
+			}
 			return s.st.UpsertAccount(ctx, acct)
 		}
 		return acct, nil
@@ -283,6 +341,7 @@ func (s *Server) verifyKey(ctx context.Context, r requestVerifier, keyID string)
 	if err := s.checkWithKey(r, fresh); err != nil {
 		return nil, err
 	}
+	fresh.Host = s.handleHost(ctx, acct, fresh)
 	return s.st.UpsertAccount(ctx, fresh)
 }
 

@@ -70,9 +70,17 @@ func SplitHandle(handle string) (user, host string, err error) {
 // http when https fails to connect). The caller then fetches the actor with [Client.Fetch], which
 // checks the actor's id.
 func (c *Client) WebFinger(ctx context.Context, handle string) (string, error) {
+	_, iri, err := c.WebFingerSubject(ctx, handle)
+	return iri, err
+}
+
+// WebFingerSubject is [Client.WebFinger] that also returns the answer's subject, the account's
+// canonical "acct:user@domain", which may name another host than the one asked (a split-domain
+// server). The subject is returned as the server sent it, unchecked; it is empty when absent.
+func (c *Client) WebFingerSubject(ctx context.Context, handle string) (subject, actor string, err error) {
 	user, host, err := SplitHandle(handle)
 	if err != nil {
-		return "", fmt.Errorf("webfinger: %w", err)
+		return "", "", fmt.Errorf("webfinger: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -82,15 +90,15 @@ func (c *Client) WebFinger(ctx context.Context, handle string) (string, error) {
 		Path:     "/.well-known/webfinger",
 		RawQuery: url.Values{"resource": {"acct:" + user + "@" + host}}.Encode(),
 	}
-	iri, err := c.webfinger(ctx, u)
+	jrd, iri, err := c.webfinger(ctx, u)
 	if err != nil && c.cfg.AllowHTTP && ctx.Err() == nil && !errors.Is(err, ErrForbiddenAddress) && !isAnswer(err) {
 		u.Scheme = "http"
-		iri, err = c.webfinger(ctx, u)
+		jrd, iri, err = c.webfinger(ctx, u)
 	}
 	if err != nil {
-		return "", fmt.Errorf("webfinger %s@%s: %w", user, host, err)
+		return "", "", fmt.Errorf("webfinger %s@%s: %w", user, host, err)
 	}
-	return iri, nil
+	return jrd.Subject, iri, nil
 }
 
 // isAnswer reports whether err came from a server that answered, so trying plain http is pointless.
@@ -100,37 +108,41 @@ func isAnswer(err error) bool {
 		errors.Is(err, ErrContentType) || errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrForbiddenURL)
 }
 
-// webfinger performs one WebFinger request to u.
-func (c *Client) webfinger(ctx context.Context, u *url.URL) (string, error) {
+// webfinger performs one WebFinger request to u and returns the answer and its actor link.
+func (c *Client) webfinger(ctx context.Context, u *url.URL) (*JRD, string, error) {
 	u, err := c.checkParsed(u)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	resp, err := c.get(ctx, u, JRDAccept, Signer{})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		drain(resp.Body)
-		return "", statusError(resp, c.now())
+		return nil, "", statusError(resp, c.now())
 	}
 	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil ||
 		(mt != "application/jrd+json" && mt != "application/json") {
-		return "", fmt.Errorf("%w: %q", ErrContentType, resp.Header.Get("Content-Type"))
+		return nil, "", fmt.Errorf("%w: %q", ErrContentType, resp.Header.Get("Content-Type"))
 	}
 	body, err := readLimited(resp, c.cfg.MaxBody)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	href, err := ActorFromJRD(body)
+	var jrd JRD
+	if err := json.Unmarshal(body, &jrd); err != nil {
+		return nil, "", fmt.Errorf("decode jrd: %w", err)
+	}
+	href, err := jrd.actor()
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if _, err := c.checkURL(href); err != nil {
-		return "", fmt.Errorf("actor link %q: %w", href, err)
+		return nil, "", fmt.Errorf("actor link %q: %w", href, err)
 	}
-	return href, nil
+	return &jrd, href, nil
 }
 
 // ActorFromJRD parses a JRD and returns the href of its first rel="self" link whose type is an
@@ -140,6 +152,11 @@ func ActorFromJRD(body []byte) (string, error) {
 	if err := json.Unmarshal(body, &jrd); err != nil {
 		return "", fmt.Errorf("decode jrd: %w", err)
 	}
+	return jrd.actor()
+}
+
+// actor returns the actor link of the JRD, as [ActorFromJRD] describes.
+func (jrd *JRD) actor() (string, error) {
 	for _, l := range jrd.Links {
 		if l.Rel != "self" || !IsActivityType(l.Type) {
 			continue

@@ -48,6 +48,7 @@ func TestWebFinger(t *testing.T) {
 		"bob.b+c_d": `{"subject":"acct:bob.b+c_d@x","links":[
 			{"rel":"self","type":"application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"","href":"%[1]s/u/bob"}]}`,
 		"nolink":    `{"subject":"acct:nolink@x","links":[{"rel":"self","type":"text/html","href":"%[1]s/x"}]}`,
+		"nosubject": `{"links":[{"rel":"self","type":"application/activity+json","href":"%[1]s/users/ns"}]}`,
 		"broken":    `{"subject":`,
 		"elsewhere": `{"links":[{"rel":"profile","href":"%[1]s/x"},{"rel":"self","type":"application/activity+json","href":"https://user:pw@evil.example/x"}]}`,
 	}))
@@ -61,6 +62,17 @@ func TestWebFinger(t *testing.T) {
 		if iri != srv.URL+"/users/alice" {
 			t.Errorf("WebFinger(%q) = %q", h, iri)
 		}
+	}
+	if subject, iri, err := c.WebFingerSubject(t.Context(), "alice@"+host); err != nil ||
+		subject != "acct:alice@x" || iri != srv.URL+"/users/alice" {
+		t.Errorf("WebFingerSubject(alice) = %q, %q, %v", subject, iri, err)
+	}
+	if subject, iri, err := c.WebFingerSubject(t.Context(), "nosubject@"+host); err != nil ||
+		subject != "" || iri != srv.URL+"/users/ns" {
+		t.Errorf("WebFingerSubject(nosubject) = %q, %q, %v", subject, iri, err)
+	}
+	if _, _, err := c.WebFingerSubject(t.Context(), "nolink@"+host); !errors.Is(err, ErrNoActor) {
+		t.Errorf("WebFingerSubject(nolink) = %v, want ErrNoActor", err)
 	}
 	if iri, err := c.WebFinger(t.Context(), "bob.b+c_d@"+host); err != nil || iri != srv.URL+"/u/bob" {
 		t.Errorf("WebFinger(bob) = %q, %v", iri, err)
