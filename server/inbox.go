@@ -22,6 +22,8 @@ import (
 // the signature itself, signer == actor. Then the raw activity is committed to the store and the
 // answer is 202; processing happens from the store, so nothing acknowledged is lost in a crash.
 func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
+	s.posting.Add(1)
+	defer s.posting.Add(-1)
 	if name := r.PathValue("name"); name != "" && name != s.owner.Account.Username {
 		s.notFound(w, r)
 		return

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"roost/server/content"
@@ -68,6 +69,7 @@ type Server struct {
 	md       *content.Renderer
 	deliver  *delivery.Worker
 	inboxCh  chan struct{}
+	posting  atomic.Int64 // inbox POSTs being answered now (processing yields to them)
 	assets   *static.Assets
 	instPub  string // the instance actor's public key PEM
 	started  time.Time

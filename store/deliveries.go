@@ -200,7 +200,7 @@ func (s *Store) DeliverySucceeded(ctx context.Context, d Delivery) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, d.ID); err != nil {
 			return err
 		}
-		return hostHeard(ctx, tx, d.Host, s.nowMS())
+		return s.hostHeard(ctx, tx, d.Host, s.nowMS())
 	})
 }
 
@@ -220,6 +220,7 @@ func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, r
 		if err != nil || !hostDown {
 			return err
 		}
+		tx.afterCommit(s.failingHosts.reset)
 		_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, failures, failing_since) VALUES (?, 1, ?)
 			ON CONFLICT (host) DO UPDATE SET failures = failures + 1,
 				failing_since = CASE WHEN failing_since = 0 THEN excluded.failing_since ELSE failing_since END`,
@@ -232,6 +233,7 @@ func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, r
 func (s *Store) PauseHost(ctx context.Context, host string, until time.Time) error {
 	host = strings.ToLower(host)
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.failingHosts.reset)
 		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, paused_until) VALUES (?, ?)
 			ON CONFLICT (host) DO UPDATE SET paused_until = excluded.paused_until`, host, until.UnixMilli())
 		return err
@@ -265,14 +267,14 @@ func (s *Store) Host(ctx context.Context, host string) (HostState, error) {
 // failure counts reset and a pause ends, so its queued deliveries go out again.
 func (s *Store) HostHeard(ctx context.Context, host string) error {
 	host = strings.ToLower(host)
-	var failing int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts WHERE host = ? AND (failures > 0 OR paused_until > 0)`,
-		host).Scan(&failing)
-	if err != nil || failing == 0 {
-		return err // the common case stays a read
+	failing, err := s.failingHosts.get(ctx, func(ctx context.Context) (map[string]bool, error) {
+		return loadSet[string](ctx, s.r, `SELECT host FROM hosts WHERE failures > 0 OR paused_until > 0`)
+	})
+	if err != nil || !failing[host] {
+		return err // the common case: nothing to write
 	}
 	return s.tx(ctx, func(tx *wtx) error {
-		if err := hostHeard(ctx, tx, host, s.nowMS()); err != nil {
+		if err := s.hostHeard(ctx, tx, host, s.nowMS()); err != nil {
 			return err
 		}
 		// Deliveries that were pushed far back while the host was down go out now.
@@ -282,7 +284,10 @@ func (s *Store) HostHeard(ctx context.Context, host string) error {
 	})
 }
 
-func hostHeard(ctx context.Context, tx *wtx, host string, now int64) error {
+func (s *Store) hostHeard(ctx context.Context, tx *wtx, host string, now int64) error {
+	if p := s.failingHosts.v.Load(); p == nil || (*p)[host] { // else the set stays as it is
+		tx.afterCommit(s.failingHosts.reset)
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, last_success) VALUES (?, ?)
 		ON CONFLICT (host) DO UPDATE SET failures = 0, failing_since = 0, paused_until = 0,
 			last_success = excluded.last_success`, host, now)

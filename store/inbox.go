@@ -262,7 +262,7 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
 		host = host[:i]
 	}
-	candidates := []any{host}
+	candidates := []string{host}
 	for h := host; ; {
 		i := strings.IndexByte(h, '.')
 		if i < 0 {
@@ -271,16 +271,25 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 		h = h[i+1:]
 		candidates = append(candidates, h)
 	}
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM domain_blocks WHERE host IN (?`+
-		strings.Repeat(", ?", len(candidates)-1)+`)`, candidates...).Scan(&n)
-	return n > 0, err
+	blocks, err := s.domainBlocks.get(ctx, func(ctx context.Context) (map[string]bool, error) {
+		return loadSet[string](ctx, s.r, `SELECT host FROM domain_blocks`)
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, h := range candidates {
+		if blocks[h] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // BlockDomain blocks a domain and its subdomains, and ends follow relations with accounts there.
 func (s *Store) BlockDomain(ctx context.Context, host string) error {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.domainBlocks.reset)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
 			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
 			return err
@@ -323,6 +332,7 @@ func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
 // UnblockDomain lifts a domain block.
 func (s *Store) UnblockDomain(ctx context.Context, host string) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.domainBlocks.reset)
 		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
 		return err
 	})

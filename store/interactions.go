@@ -146,6 +146,7 @@ func (s *Store) removeReaction(ctx context.Context, table, kind string, id int64
 // otherwise the account blocked the owner. Either way the follow relations between them end.
 func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri string, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.blocked.reset)
 		ownerID, err := ownerAccountID(ctx, tx)
 		if err != nil {
 			return err
@@ -165,6 +166,7 @@ func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri st
 // Unblock removes a block (byOwner as in Block) and queues out with it.
 func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.blocked.reset)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE account_id = ? AND by_owner = ?`,
 			accountID, byOwner); err != nil {
 			return err
@@ -175,8 +177,8 @@ func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out 
 
 // Blocked reports whether the owner blocks the account.
 func (s *Store) Blocked(ctx context.Context, accountID int64) (bool, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM blocks WHERE account_id = ? AND by_owner = 1`,
-		accountID).Scan(&n)
-	return n > 0, err
+	blocked, err := s.blocked.get(ctx, func(ctx context.Context) (map[int64]bool, error) {
+		return loadSet[int64](ctx, s.r, `SELECT account_id FROM blocks WHERE by_owner = 1`)
+	})
+	return blocked[accountID], err
 }

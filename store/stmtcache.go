@@ -124,8 +124,12 @@ func (r *readDB) QueryRowContext(ctx context.Context, query string, args ...any)
 // must hold one statement; the embedded *sql.Tx runs anything else (migrations) unprepared.
 type wtx struct {
 	*sql.Tx
-	cache *stmtCache
+	cache    *stmtCache
+	onCommit []func() // run once the transaction has committed
 }
+
+// afterCommit runs fn once the transaction has committed (not if it rolls back).
+func (t *wtx) afterCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
 
 func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := t.cache.get(ctx, query); st != nil {

@@ -45,6 +45,11 @@ type Store struct {
 	quit          chan struct{} // closed by Close
 	committerDone chan struct{}
 	closeOnce     sync.Once
+
+	// What every inbox POST asks, kept in memory (see memo).
+	domainBlocks memo[map[string]bool]
+	blocked      memo[map[int64]bool] // accounts the owner blocks
+	failingHosts memo[map[string]bool]
 }
 
 // Open opens (creating if needed) the SQLite database at file, checks it is in WAL mode and
@@ -173,11 +178,14 @@ func (s *Store) tx(ctx context.Context, fn func(tx *wtx) error) error {
 	if err != nil {
 		return err
 	}
-	err = fn(&wtx{Tx: tx, cache: s.wcache})
+	w := &wtx{Tx: tx, cache: s.wcache}
+	err = fn(w)
 	if err != nil {
 		tx.Rollback()
-	} else {
-		err = tx.Commit()
+	} else if err = tx.Commit(); err == nil {
+		for _, f := range w.onCommit {
+			f()
+		}
 	}
 	if s.wcache.hasPending() {
 		s.wcache.preparePending(ctx)
