@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -272,6 +273,7 @@ func presign(b *testing.B, url string, actors []loadActor, first, n int) []signe
 
 // replayResult is what replaying signed POSTs measured.
 type replayResult struct {
+	sent     int
 	elapsed  time.Duration
 	latency  []time.Duration // sorted
 	failures int
@@ -281,6 +283,12 @@ type replayResult struct {
 // replay sends posts over conns keep-alive connections, as fast as the server answers, and
 // times each request from before it is written to after its answer is read.
 func replay(url string, posts []signedPost, conns int) replayResult {
+	return replayFor(url, posts, conns, 0)
+}
+
+// replayFor is replay that stops sending once d has passed (d > 0); the result counts the POSTs
+// sent.
+func replayFor(url string, posts []signedPost, conns int, d time.Duration) replayResult {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
@@ -290,9 +298,14 @@ func replay(url string, posts []signedPost, conns int) replayResult {
 	var res replayResult
 	var wg sync.WaitGroup
 	start := time.Now()
+	var sent atomic.Int64
 	for range conns {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(posts); i = int(next.Add(1) - 1) {
+				if d > 0 && time.Since(start) > d {
+					return
+				}
+				sent.Add(1)
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(posts[i].body))
 				req.Header = posts[i].header
 				t0 := time.Now()
@@ -320,18 +333,17 @@ func replay(url string, posts []signedPost, conns int) replayResult {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.sent = int(sent.Load())
+	lat = slices.DeleteFunc(lat, func(d time.Duration) bool { return d == 0 }) // not sent
 	slices.Sort(lat)
 	res.latency = lat
 	return res
 }
 
-// BenchmarkLoadInbox replays signed Create(Note) POSTs from 1,000 remote actors on 100 servers to
-// the shared inbox over 64 keep-alive connections. Each is verified and committed before its 202.
-// A warm-up pass sends one POST per actor (each costs the server a fetch of the actor's key); the
-// timed pass then replays 20,000 more. Metrics: the timed pass's throughput and latency, the key
-// fetches (one per actor expected), the CPU of the whole process per request (server and
-// generator share it), and how long inbox processing took to catch up after the last 202.
-func BenchmarkLoadInbox(b *testing.B) {
+// loadKeyServer serves the actor documents of loadActors remote actors on loadActorHosts loopback
+// hosts and returns the actors and a count of the documents fetched.
+func loadKeyServer(b *testing.B) ([]loadActor, *atomic.Int64) {
+	b.Helper()
 	keys, err := peerKeys()
 	if err != nil {
 		b.Fatal(err)
@@ -342,7 +354,7 @@ func BenchmarkLoadInbox(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var keyFetches atomic.Int64
+	keyFetches := new(atomic.Int64)
 	port := manyHostsServer(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, ok := strings.CutPrefix(r.URL.Path, "/users/a")
 		n, err := strconv.Atoi(name)
@@ -366,7 +378,17 @@ func BenchmarkLoadInbox(b *testing.B) {
 		iri := fmt.Sprintf("http://127.20.0.%d:%d/users/a%d", i%loadActorHosts+1, port, i)
 		actors[i] = loadActor{iri: iri, keyID: iri + "#main-key", key: keys[i%len(keys)]}
 	}
+	return actors, keyFetches
+}
 
+// BenchmarkLoadInbox replays signed Create(Note) POSTs from 1,000 remote actors on 100 servers to
+// the shared inbox over 64 keep-alive connections. Each is verified and committed before its 202.
+// A warm-up pass sends one POST per actor (each costs the server a fetch of the actor's key); the
+// timed pass then replays 20,000 more. Metrics: the timed pass's throughput and latency, the key
+// fetches (one per actor expected), the CPU of the whole process per request (server and
+// generator share it), and how long inbox processing took to catch up after the last 202.
+func BenchmarkLoadInbox(b *testing.B) {
+	actors, keyFetches := loadKeyServer(b)
 	ts := newLoadServer(b, nil)
 	inbox := ts.base + "/inbox"
 	signStart := time.Now()
@@ -688,4 +710,192 @@ func startRoost(b *testing.B, bin, data string, idle time.Duration) (time.Durati
 	}
 	b.Fatal("no VmRSS in /proc status")
 	return 0, 0
+}
+
+// BenchmarkLoadInboxServe is the inbox target as the issue states it, with `roost serve` as its
+// own process so that its CPU and memory are measured apart from the generator's: 1,000 remote
+// actors (keys fetched once, on a warm-up pass), then signed Create(Note) POSTs replayed over 64
+// keep-alive connections for ROOST_BENCH_INBOX_SECONDS (default 60). Every 202 means the activity
+// was verified and committed. Reported: the server's throughput and latency, its CPU per
+// request, its peak RSS (VmHWM) over the whole run, the generator's own CPU per request, and how
+// long processing took to catch up afterwards (read from the database, read-only).
+func BenchmarkLoadInboxServe(b *testing.B) {
+	seconds := 60
+	if v, err := strconv.Atoi(os.Getenv("ROOST_BENCH_INBOX_SECONDS")); err == nil && v > 0 {
+		seconds = v
+	}
+	bin := buildRoost(b)
+	actors, keyFetches := loadKeyServer(b)
+	data := b.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", deadPort(b))
+	cmd := launchRoost(b, bin, data, addr)
+	inbox := "http://" + addr + "/inbox"
+
+	// Enough requests to keep 5,000 a second going for the whole period; signing them takes
+	// about 0.45 ms each on two cores, before anything is timed.
+	n := 5000 * seconds
+	signStart := time.Now()
+	warm := presign(b, inbox, actors, 0, loadActors)
+	posts := presign(b, inbox, actors, loadActors, n)
+	b.Logf("signed %d requests of %d bytes in %v", len(warm)+len(posts), len(posts[0].body),
+		time.Since(signStart).Round(time.Second))
+
+	if w := replay(inbox, warm, loadInboxConns); w.failures > 0 {
+		b.Fatalf("warm-up: %d of %d failed; first: %s", w.failures, len(warm), w.firstErr)
+	}
+	db := readOnlyDB(b, filepath.Join(data, "roost.db"))
+	pending := func() int {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM inbox WHERE done_at = 0`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	waitPending := func() time.Duration {
+		t0 := time.Now()
+		for pending() > 0 {
+			if time.Since(t0) > 15*time.Minute {
+				b.Fatalf("inbox processing has not caught up after 15 minutes: %d pending", pending())
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		return time.Since(t0)
+	}
+	waitPending()
+
+	var res replayResult
+	var serverCPU, genCPU time.Duration
+	for b.Loop() {
+		s0, g0 := pidCPU(b, cmd.Process.Pid), processCPU()
+		res = replayFor(inbox, posts, loadInboxConns, time.Duration(seconds)*time.Second)
+		serverCPU, genCPU = pidCPU(b, cmd.Process.Pid)-s0, processCPU()-g0
+	}
+	b.StopTimer()
+	if res.failures > 0 {
+		b.Errorf("%d of %d POSTs failed; first: %s", res.failures, res.sent, res.firstErr)
+	}
+	backlog := pending()
+	drain := waitPending()
+	peak := procStatusMB(b, cmd.Process.Pid, "VmHWM:")
+	var stored int
+	if err := db.QueryRow(`SELECT count(*) FROM inbox`).Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	if want := len(warm) + res.sent - res.failures; stored != want {
+		b.Errorf("%d activities in the store, want %d (every 202)", stored, want)
+	}
+
+	b.ReportMetric(float64(res.sent)/res.elapsed.Seconds(), "req/s")
+	b.ReportMetric(res.elapsed.Seconds(), "run-s")
+	b.ReportMetric(ms(percentile(res.latency, 50)), "p50-ms")
+	b.ReportMetric(ms(percentile(res.latency, 99)), "p99-ms")
+	b.ReportMetric(ms(res.latency[len(res.latency)-1]), "max-ms")
+	b.ReportMetric(float64(keyFetches.Load()), "key-fetches")
+	b.ReportMetric(float64(serverCPU.Microseconds())/float64(res.sent), "server-cpu-µs/req")
+	b.ReportMetric(float64(genCPU.Microseconds())/float64(res.sent), "generator-cpu-µs/req")
+	b.ReportMetric(peak, "peak-rss-MB")
+	b.ReportMetric(float64(backlog), "backlog")
+	b.ReportMetric(drain.Seconds(), "drain-s")
+	if f := keyFetches.Load(); f != loadActors {
+		b.Errorf("key fetches: %d, want %d (one per actor)", f, loadActors)
+	}
+}
+
+// buildRoost builds the roost binary for this machine, stripped as a release is.
+func buildRoost(b *testing.B) string {
+	b.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		b.Skip("go is not on PATH")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(b.TempDir(), "roost")
+	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// launchRoost starts `roost serve` for local development on addr with its data in data, waits
+// for /healthz, and stops it when the benchmark ends.
+func launchRoost(b *testing.B, bin, data, addr string) *exec.Cmd {
+	b.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ROOST_") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command(bin, "serve", "-data", data, "-listen", addr, "-log-level", "error")
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	client := &http.Client{Timeout: time.Second}
+	for t0 := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return cmd
+			}
+		}
+		if time.Since(t0) > 20*time.Second {
+			b.Fatalf("roost serve did not answer /healthz within 20 s: %s", stderr.String())
+		}
+	}
+}
+
+// pidCPU returns the CPU time (user + system) process pid has used, from /proc/pid/stat.
+func pidCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces: utime and stime
+	// are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * (time.Second / 100)
+}
+
+// procStatusMB returns a kB field of /proc/pid/status (VmRSS:, VmHWM:) in MB (10^6 bytes).
+func procStatusMB(b *testing.B, pid int, field string) float64 {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024 / 1e6
+		}
+	}
+	b.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// readOnlyDB opens a Roost database read-only beside the server that writes it.
+func readOnlyDB(b *testing.B, file string) *sql.DB {
+	b.Helper()
+	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
 }
