@@ -660,14 +660,7 @@ func startRoost(b *testing.B, bin, data string, idle time.Duration) (time.Durati
 	b.Helper()
 	port := deadPort(b)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ROOST_") {
-			env = append(env, kv)
-		}
-	}
-	cmd := exec.Command(bin, "serve", "-data", data, "-listen", addr, "-log-level", "error")
-	cmd.Env = env
+	cmd := roostServe(bin, data, addr)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -698,18 +691,7 @@ func startRoost(b *testing.B, bin, data string, idle time.Duration) (time.Durati
 		return up, 0
 	}
 	time.Sleep(idle)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return up, kb * 1024 / 1e6
-		}
-	}
-	b.Fatal("no VmRSS in /proc status")
-	return 0, 0
+	return up, procStatusMB(b, cmd.Process.Pid, "VmRSS:")
 }
 
 // BenchmarkLoadInboxServe is the inbox target as the issue states it, with `roost serve` as its
@@ -826,14 +808,7 @@ func buildRoost(b *testing.B) string {
 // for /healthz, and stops it when the benchmark ends.
 func launchRoost(b *testing.B, bin, data, addr string) *exec.Cmd {
 	b.Helper()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ROOST_") {
-			env = append(env, kv)
-		}
-	}
-	cmd := exec.Command(bin, "serve", "-data", data, "-listen", addr, "-log-level", "error")
-	cmd.Env = env
+	cmd := roostServe(bin, data, addr)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Start(); err != nil {
@@ -855,6 +830,18 @@ func launchRoost(b *testing.B, bin, data, addr string) *exec.Cmd {
 			b.Fatalf("roost serve did not answer /healthz within 20 s: %s", stderr.String())
 		}
 	}
+}
+
+// roostServe is the command that runs `roost serve` for local development on addr, with its data
+// in data, errors only in its log, and none of the caller's ROOST_ settings.
+func roostServe(bin, data, addr string) *exec.Cmd {
+	cmd := exec.Command(bin, "serve", "-data", data, "-listen", addr, "-log-level", "error")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ROOST_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	return cmd
 }
 
 // pidCPU returns the CPU time (user + system) process pid has used, from /proc/pid/stat.
