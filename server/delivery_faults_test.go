@@ -264,18 +264,6 @@ func nextDueIn(t *testing.T, ts *testServer) time.Duration {
 	return time.Until(next)
 }
 
-// waitWithin is waitFor with a deadline of its own, for effects slower than waitTimeout.
-func waitWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // attemptTimeout restarts ts's workers with a delivery worker whose attempts are cut off after d.
 // Config has no field for it (the worker's default is 30 s), and a test of a peer that stalls
 // after its headers cannot wait that long.

@@ -186,13 +186,19 @@ func doNoRedirect(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	return resp, b
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds or waitTimeout passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	waitWithin(t, what, waitTimeout, cond)
+}
+
+// waitWithin is waitFor with a deadline of its own, for effects slower than waitTimeout.
+func waitWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -47,12 +47,11 @@ var errBlocked = errors.New("domain is blocked")
 // accountFromActor converts a fetched actor document to an account row, sanitizing every text
 // that will be shown.
 func (s *Server) accountFromActor(a *activitypub.Actor) *store.Account {
-	u, _ := url.Parse(a.ID)
 	acct := &store.Account{
 		IRI:          a.ID,
 		Type:         a.Type,
 		Username:     a.PreferredUsername,
-		Host:         strings.ToLower(u.Host),
+		Host:         iriHost(a.ID),
 		DisplayName:  truncateRunes(s.sanitize.Text(a.Name), 200),
 		Summary:      string(s.sanitize.Remote(a.Summary)),
 		URL:          safeURL(a.URL.First()),

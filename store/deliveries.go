@@ -119,7 +119,7 @@ type Delivery struct {
 func (s *Store) ClaimDeliveries(ctx context.Context, limit, perHost int, skip []string, lease time.Duration) ([]Delivery, error) {
 	now := s.nowMS()
 	if skip == nil {
-		skip = []string{}
+		skip = []string{} // "[]": json_each of "null" is one NULL row, and NOT IN (NULL) is never true
 	}
 	skipJSON, err := json.Marshal(skip)
 	if err != nil {
