@@ -398,6 +398,13 @@ func openStore(ctx context.Context, dir string) (*store.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
+	// SQLite on a read-only folder fails with "unable to open database file": say what is wrong.
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return nil, fmt.Errorf("data folder %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return store.Open(ctx, filepath.Join(dir, "roost.db"))
 }
 
