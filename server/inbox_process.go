@@ -388,10 +388,11 @@ func (h *handling) create(ctx context.Context) error {
 	if !activitypub.IsPostType(o.Type) {
 		return nil
 	}
-	p, mentionsOwner := s.postFromObject(o, h.signer, h.owner)
+	// Relevance first: most of a busy inbox is posts nobody here reads, not worth sanitizing.
+	mentionsOwner := namesOwner(o, h.owner)
 	relevant := mentionsOwner
-	if !relevant && p.InReplyTo != "" {
-		if parent, err := s.st.PostByIRI(ctx, p.InReplyTo); err == nil && parent.AccountID == h.owner.ID {
+	if !relevant && o.InReplyTo.ID != "" {
+		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
 			relevant = true
 		}
 	}
@@ -405,6 +406,7 @@ func (h *handling) create(ctx context.Context) error {
 	if !relevant {
 		return nil // not from anyone the owner follows, nor about them
 	}
+	p, _ := s.postFromObject(o, h.signer, h.owner)
 	var mentions []int64
 	if mentionsOwner {
 		mentions = append(mentions, h.owner.ID)
@@ -451,13 +453,9 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 		p.Language = truncateRunes(lang, 16)
 		break
 	}
-	mentioned := slices.Contains(o.To, owner.IRI) || slices.Contains(o.CC, owner.IRI)
 	for _, t := range o.Tag {
 		switch t.Type {
 		case "Mention":
-			if t.Href == owner.IRI || t.Href == owner.URL {
-				mentioned = true
-			}
 			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.sanitize.Text(t.Name), Href: safeURL(t.Href)})
 		case "Hashtag":
 			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.sanitize.Text(t.Name), Href: safeURL(t.Href)})
@@ -494,7 +492,17 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 		}
 		p.Extra, _ = json.Marshal(extra)
 	}
-	return p, mentioned
+	return p, namesOwner(o, owner)
+}
+
+// namesOwner reports whether a remote object addresses or mentions the owner.
+func namesOwner(o *activitypub.Object, owner *store.Account) bool {
+	if slices.Contains(o.To, owner.IRI) || slices.Contains(o.CC, owner.IRI) {
+		return true
+	}
+	return slices.ContainsFunc(o.Tag, func(t activitypub.Tag) bool {
+		return t.Type == "Mention" && (t.Href == owner.IRI || t.Href == owner.URL)
+	})
 }
 
 // visibilityOf derives Mastodon's visibility from addressing: Public in to is public, in cc
