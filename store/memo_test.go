@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -66,5 +67,42 @@ func TestMemosFollowWrites(t *testing.T) {
 	}
 	if h, err := s.Host(ctx, "b.example"); err != nil || !h.PausedUntil.IsZero() {
 		t.Errorf("host paused after it was heard from: %+v, %v", h, err)
+	}
+}
+
+// Accounts found by key id are kept in memory, and every write to an account is seen at once: a
+// rotated key, a deletion.
+func TestAccountByKeyIDFollowsWrites(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", true)
+	for range 2 { // the second comes from memory
+		got, err := s.AccountByKeyID(ctx, bob.KeyID)
+		if err != nil || got.ID != bob.ID {
+			t.Fatalf("AccountByKeyID = %v, %v; want bob", got, err)
+		}
+		got.DisplayName = "changed by a caller"
+	}
+	if got, _ := s.AccountByKeyID(ctx, bob.KeyID); got.DisplayName == "changed by a caller" {
+		t.Error("a caller's change to its copy reached the next caller")
+	}
+
+	rotated := *bob
+	rotated.KeyID = bob.IRI + "#key-2"
+	if _, err := s.UpsertAccount(ctx, &rotated); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AccountByKeyID(ctx, bob.KeyID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("old key after rotation: err = %v, want ErrNotFound", err)
+	}
+	if got, err := s.AccountByKeyID(ctx, rotated.KeyID); err != nil || got.ID != bob.ID {
+		t.Errorf("new key after rotation = %v, %v", got, err)
+	}
+	if err := s.DeleteAccount(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AccountByKeyID(ctx, rotated.KeyID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("key of a deleted account: err = %v, want ErrNotFound", err)
 	}
 }

@@ -38,6 +38,7 @@ func (s *Store) CreateOwner(ctx context.Context, a *Account, privateKeyPEM, inst
 	now := s.nowMS()
 	a.ID = s.NewID()
 	err := s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.keyAccounts.reset)
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM owner`).Scan(&n); err != nil {
 			return err
@@ -68,6 +69,7 @@ func (s *Store) CreateOwner(ctx context.Context, a *Account, privateKeyPEM, inst
 // UpdateOwnerURLs rewrites the owner's IRIs, for when the configured domain changes.
 func (s *Store) UpdateOwnerURLs(ctx context.Context, a *Account) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET iri = ?, username = ?, host = ?, url = ?, inbox = ?,
 			shared_inbox = ?, outbox = ?, followers_url = ?, following_url = ?, key_id = ? WHERE id = ? AND local = 1`,
 			a.IRI, a.Username, a.Host, a.URL, a.Inbox, a.SharedInbox, a.Outbox, a.FollowersURL, a.FollowingURL,
@@ -81,6 +83,7 @@ func (s *Store) UpdateOwnerURLs(ctx context.Context, a *Account) error {
 // transaction.
 func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = ?, summary = ?, fields = ?, avatar_url = ?,
 			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?, hide_network = ?
 			WHERE id = ? AND local = 1`,
@@ -96,6 +99,7 @@ func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoin
 // SetPasswordHash replaces the owner's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, hash string) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE owner SET password_hash = ? WHERE id = 1`, hash)
 		return err
 	})

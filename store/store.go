@@ -50,6 +50,7 @@ type Store struct {
 	domainBlocks memo[map[string]bool]
 	blocked      memo[map[int64]bool] // accounts the owner blocks
 	failingHosts memo[map[string]bool]
+	keyAccounts  keyAccounts
 }
 
 // Open opens (creating if needed) the SQLite database at file, checks it is in WAL mode and
