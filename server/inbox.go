@@ -42,7 +42,8 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusBadRequest, "could not read the body")
 		return
 	}
-	if err := activitypub.CheckShape(body); err != nil {
+	act, err := activitypub.DecodeActivity(body) // checks the shape first: sizes, depth, lengths
+	if err != nil {
 		inboxError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -50,11 +51,6 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Debug("inbox signature refused", slog.Any("err", err))
 		inboxError(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	act, err := activitypub.DecodeActivity(body)
-	if err != nil {
-		inboxError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	ctx := r.Context()
