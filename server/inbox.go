@@ -42,7 +42,7 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusBadRequest, "could not read the body")
 		return
 	}
-	act, err := activitypub.DecodeActivity(body) // checks the shape first: sizes, depth, lengths
+	act, err := activitypub.DecodeEnvelope(body) // checks the shape first: sizes, depth, lengths
 	if err != nil {
 		inboxError(w, http.StatusBadRequest, err.Error())
 		return
@@ -116,8 +116,8 @@ func (s *Server) hostBlocked(ctx context.Context, iri string) (bool, error) {
 	return s.st.DomainBlocked(ctx, u.Hostname())
 }
 
-func isGoneActorDelete(err error, act *activitypub.Activity) bool {
-	return act.Type == "Delete" && act.Object.ID == act.Actor.ID &&
+func isGoneActorDelete(err error, act *activitypub.Envelope) bool {
+	return act.Type == "Delete" && act.ObjectID() == act.Actor.ID &&
 		(errors.Is(err, remote.ErrGone) || errors.Is(err, remote.ErrNotFound))
 }
 

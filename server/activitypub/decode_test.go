@@ -476,6 +476,13 @@ func FuzzDecodeActivity(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := DecodeActivity(b)
+		e, eerr := DecodeEnvelope(b)
+		if (err == nil) != (eerr == nil) {
+			t.Fatalf("DecodeActivity: %v; DecodeEnvelope: %v", err, eerr)
+		}
+		if err == nil && (e.ID != a.ID || e.Type != a.Type || e.Actor.ID != a.Actor.ID || e.ObjectID() != a.Object.ID) {
+			t.Fatalf("envelope %+v (object %q) differs from the activity %+v", e, e.ObjectID(), a)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrTooDeep) {
 				t.Fatalf("unexpected error kind: %v", err)
@@ -494,6 +501,15 @@ func FuzzDecodeActivity(f *testing.F) {
 			a.Object.Actor()
 		}
 	})
+}
+
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	doc := readTestdata(b, "mastodon_create_note.json")
+	for b.Loop() {
+		if _, err := DecodeEnvelope(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func BenchmarkDecodeActivity(b *testing.B) {
