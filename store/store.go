@@ -44,7 +44,11 @@ type Store struct {
 	adds          chan inboxAdd // AddInbox calls waiting for the group committer
 	quit          chan struct{} // closed by Close
 	committerDone chan struct{}
-	closeOnce     sync.Once
+
+	ck             *sql.DB       // the checkpointer's own connection, see checkpoint
+	committed      chan struct{} // wakes the checkpointer after a commit
+	checkpointDone chan struct{}
+	closeOnce      sync.Once
 
 	// What every inbox POST asks, kept in memory (see memo).
 	domainBlocks memo[map[string]bool]
@@ -58,8 +62,10 @@ type Store struct {
 func Open(ctx context.Context, file string) (*Store, error) {
 	// busy_timeout must come first: the journal_mode pragma itself may need to wait for a lock.
 	// synchronous(FULL): a commit that Roost acknowledged survives power loss, not only a crash.
-	w, err := sql.Open("sqlite", dsn(file, "_txlock=immediate",
-		"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "synchronous(FULL)"))
+	// wal_autocheckpoint(0): checkpoints run beside the writer, not inside its commits (see
+	// checkpoint); journal_size_limit gives the disk back once the WAL starts over.
+	w, err := sql.Open("sqlite", dsn(file, "_txlock=immediate", "busy_timeout(10000)", "journal_mode(WAL)",
+		"foreign_keys(ON)", "synchronous(FULL)", "wal_autocheckpoint(0)", "journal_size_limit(67108864)"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
@@ -85,9 +91,21 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(4)
 
-	s := &Store{w: w, wcache: newStmtCache(w, true), r: &readDB{DB: r, cache: newStmtCache(r, false)}, now: time.Now, adds: make(chan inboxAdd), quit: make(chan struct{}),
-		committerDone: make(chan struct{})}
+	ck, err := sql.Open("sqlite", dsn(file, "", "busy_timeout(10000)", "synchronous(FULL)"))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxLifetime(0)
+
+	s := &Store{w: w, wcache: newStmtCache(w, true), r: &readDB{DB: r, cache: newStmtCache(r, false)}, now: time.Now,
+		adds: make(chan inboxAdd), quit: make(chan struct{}), committerDone: make(chan struct{}),
+		ck: ck, committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
 	go s.commitInbox()
+	go s.checkpoint()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -109,11 +127,52 @@ func dsn(file, extra string, pragmas ...string) string {
 	return s
 }
 
-// Close stops the group committer (after the batch it is committing) and closes both pools.
+// Close stops the group committer (after the batch it is committing) and the checkpointer, and
+// closes the connections; closing the last one checkpoints what is left and removes the WAL.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.committerDone
-	return errors.Join(s.r.cache.close(), s.wcache.close(), s.r.Close(), s.w.Close())
+	<-s.checkpointDone
+	return errors.Join(s.r.cache.close(), s.wcache.close(), s.r.Close(), s.ck.Close(), s.w.Close())
+}
+
+// checkpoint copies committed pages from the WAL into the database file, mostly on its own
+// connection, so that the writer seldom waits for it. SQLite's automatic checkpoint would run
+// inside the commit that takes the WAL past 1,000 pages, and every inbox POST waiting on that
+// commit would wait for the copy and the fsync of the database file too.
+//
+// A PASSIVE checkpoint on the checkpointer's connection copies beside the writer and readers.
+// The WAL starts over from its beginning only when a write finds all of it copied, which under a
+// steady stream of commits never happens by itself: each copy takes a few milliseconds, in which
+// new commits arrive. So once the WAL passes restartPages and a copy has caught up, a second
+// PASSIVE checkpoint runs on the writer's own connection: nothing can commit while it copies the
+// few pages written meanwhile, and the next write starts the WAL over (journal_size_limit then
+// trims the file). Errors (a full disk, a reader holding an old snapshot) only mean the WAL
+// grows until a later round, after the next commit, succeeds.
+func (s *Store) checkpoint() {
+	defer close(s.checkpointDone)
+	const (
+		pause        = 100 * time.Millisecond // between rounds: fewer, larger copies and fsyncs
+		restartPages = 4000                   // 16 MB of WAL with 4 KiB pages
+	)
+	ctx := context.Background()
+	for {
+		select {
+		case <-s.committed:
+		case <-s.quit:
+			return
+		}
+		var busy, log, copied int
+		err := s.ck.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied)
+		if err == nil && log >= restartPages && copied == log {
+			s.w.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+		select {
+		case <-time.After(pause):
+		case <-s.quit:
+			return
+		}
+	}
 }
 
 // Now returns the store's clock. Tests may replace it with SetClock.
@@ -186,6 +245,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx *wtx) error) error {
 	} else if err = tx.Commit(); err == nil {
 		for _, f := range w.onCommit {
 			f()
+		}
+		select {
+		case s.committed <- struct{}{}:
+		default:
 		}
 	}
 	if s.wcache.hasPending() {
