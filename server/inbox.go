@@ -32,7 +32,7 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusUnsupportedMediaType, "content type must be application/activity+json")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, activitypub.MaxBodyBytes))
+	body, err := readBody(w, r, activitypub.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -106,6 +106,24 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 	if added {
 		s.wakeInbox()
 	}
+}
+
+// readBody reads a request body of at most max bytes, in one allocation when the sender gave
+// its length (io.ReadAll would grow its buffer and copy several times).
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, max)
+	if n := r.ContentLength; n > 0 && n <= max {
+		buf := make([]byte, n+1) // one byte more: a body longer than announced is an error
+		got, err := io.ReadFull(body, buf)
+		switch {
+		case err == io.ErrUnexpectedEOF && int64(got) == n:
+			return buf[:n], nil
+		case err == nil:
+			return nil, errors.New("body longer than its Content-Length")
+		}
+		return nil, err
+	}
+	return io.ReadAll(body)
 }
 
 func (s *Server) hostBlocked(ctx context.Context, iri string) (bool, error) {

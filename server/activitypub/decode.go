@@ -44,9 +44,6 @@ var (
 // that stops at the first breach and builds nothing, so a hostile document costs no more than
 // reading it; json.Valid then checks the syntax.
 func CheckShape(b []byte) error {
-	if len(b) > MaxBodyBytes {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxBodyBytes)
-	}
 	if err := checkLimits(b); err != nil {
 		return err
 	}
@@ -61,10 +58,14 @@ func CheckShape(b []byte) error {
 	return nil
 }
 
-// checkLimits checks the top-level value is an object and that MaxDepth and MaxArray hold. It
-// does not check the syntax (CheckShape leaves that to json.Valid), but it never reads past b
-// and it counts right for any well-formed document: an array's elements are its commas plus one.
+// checkLimits checks MaxBodyBytes, that the top-level value is an object, and that MaxDepth and
+// MaxArray hold. It does not check the syntax (json.Valid or json.Unmarshal does that after it),
+// but it never reads past b and it counts right for any well-formed document: an array's
+// elements are its commas plus one.
 func checkLimits(b []byte) error {
+	if len(b) > MaxBodyBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxBodyBytes)
+	}
 	i := skipSpace(b, 0)
 	if i == len(b) {
 		return fmt.Errorf("%w: empty document", ErrMalformed)
@@ -157,7 +158,7 @@ func (e *Envelope) ObjectID() string { return refFrom(e.object, nil).ID }
 // DecodeEnvelope checks the shape of a document and decodes its envelope. It requires what
 // DecodeActivity requires, and accepts exactly what DecodeActivity accepts.
 func DecodeEnvelope(b []byte) (*Envelope, error) {
-	if err := CheckShape(b); err != nil {
+	if err := checkLimits(b); err != nil {
 		return nil, err
 	}
 	var v struct {
@@ -224,8 +225,10 @@ func DecodeCollection(b []byte) (*RemoteCollection, error) {
 	return nil, fmt.Errorf("%w: type %q is not a collection", ErrMalformed, c.Type)
 }
 
+// decode checks the limits, then decodes b into v; json.Unmarshal checks the syntax of the whole
+// document before it decodes any of it.
 func decode(b []byte, v any) error {
-	if err := CheckShape(b); err != nil {
+	if err := checkLimits(b); err != nil {
 		return err
 	}
 	if err := unmarshalTolerant(b, v); err != nil {
