@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rsa"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,10 +198,11 @@ const (
 )
 
 // signedPost is a request signed before the timed phase: the RSA signature costs about 0.9 ms,
-// which a generator signing on the fly would take from the server's two cores.
+// which a generator signing on the fly would take from the server's two cores. It is kept as
+// it goes on the connection, request line to body.
 type signedPost struct {
-	body   []byte
-	header http.Header
+	wire     []byte
+	bodySize int
 }
 
 // loadActor is one remote actor of the inbox benchmark; several actors share an RSA key (a key
@@ -260,7 +263,12 @@ func presign(b *testing.B, url string, actors []loadActor, first, n int) []signe
 					failed.Store(&err)
 					return
 				}
-				out[i] = signedPost{body: body, header: req.Header}
+				var wire bytes.Buffer
+				if err := req.Write(&wire); err != nil {
+					failed.Store(&err)
+					return
+				}
+				out[i] = signedPost{wire: wire.Bytes(), bodySize: len(body)}
 			}
 		})
 	}
@@ -287,46 +295,74 @@ func replay(url string, posts []signedPost, conns int) replayResult {
 }
 
 // replayFor is replay that stops sending once d has passed (d > 0); the result counts the POSTs
-// sent.
-func replayFor(url string, posts []signedPost, conns int, d time.Duration) replayResult {
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: time.Minute}
+// sent. Like wrk, it writes each prepared request on its connection and reads the answer with
+// http.ReadResponse, without the client's transport: a load generator's CPU is taken from the
+// server it measures.
+func replayFor(target string, posts []signedPost, conns int, d time.Duration) replayResult {
+	u, err := url.Parse(target)
+	if err != nil {
+		return replayResult{failures: len(posts), firstErr: err.Error()}
+	}
 	lat := make([]time.Duration, len(posts))
 	var next atomic.Int64
 	var mu sync.Mutex
 	var res replayResult
+	fail := func(msg string) {
+		mu.Lock()
+		if res.failures++; res.firstErr == "" {
+			res.firstErr = msg
+		}
+		mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
 	var sent atomic.Int64
 	for range conns {
 		wg.Go(func() {
+			var c net.Conn
+			var br *bufio.Reader
+			defer func() {
+				if c != nil {
+					c.Close()
+				}
+			}()
 			for i := int(next.Add(1) - 1); i < len(posts); i = int(next.Add(1) - 1) {
 				if d > 0 && time.Since(start) > d {
 					return
 				}
 				sent.Add(1)
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(posts[i].body))
-				req.Header = posts[i].header
 				t0 := time.Now()
-				resp, err := client.Do(req)
-				msg := ""
-				if err == nil {
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusAccepted {
-						msg = fmt.Sprintf("status %d: %.200s", resp.StatusCode, b)
+				if c == nil {
+					conn, err := net.Dial("tcp", u.Host)
+					if err != nil {
+						fail(err.Error())
+						continue
 					}
-				} else {
-					msg = err.Error()
+					c, br = conn, bufio.NewReader(conn)
 				}
-				lat[i] = time.Since(t0)
-				if msg != "" {
-					mu.Lock()
-					if res.failures++; res.firstErr == "" {
-						res.firstErr = msg
+				resp, err := func() (*http.Response, error) {
+					if _, err := c.Write(posts[i].wire); err != nil {
+						return nil, err
 					}
-					mu.Unlock()
+					return http.ReadResponse(br, nil)
+				}()
+				if err != nil {
+					c.Close()
+					c = nil
+					fail(err.Error())
+					continue
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lat[i] = time.Since(t0)
+				if err != nil || resp.Close {
+					c.Close()
+					c = nil
+				}
+				if resp.StatusCode != http.StatusAccepted {
+					fail(fmt.Sprintf("status %d: %.200s", resp.StatusCode, b))
+				} else if err != nil {
+					fail(err.Error())
 				}
 			}
 		})
@@ -394,7 +430,7 @@ func BenchmarkLoadInbox(b *testing.B) {
 	signStart := time.Now()
 	warm := presign(b, inbox, actors, 0, loadActors)
 	posts := presign(b, inbox, actors, loadActors, loadInboxPosts)
-	b.Logf("signed %d requests of %d bytes in %v", len(warm)+len(posts), len(posts[0].body),
+	b.Logf("signed %d requests of %d bytes in %v", len(warm)+len(posts), posts[0].bodySize,
 		time.Since(signStart).Round(time.Millisecond))
 
 	w := replay(inbox, warm, loadInboxConns)
@@ -724,7 +760,7 @@ func BenchmarkLoadInboxServe(b *testing.B) {
 	signStart := time.Now()
 	warm := presign(b, inbox, actors, 0, loadActors)
 	posts := presign(b, inbox, actors, loadActors, n)
-	b.Logf("signed %d requests of %d bytes in %v", len(warm)+len(posts), len(posts[0].body),
+	b.Logf("signed %d requests of %d bytes in %v", len(warm)+len(posts), posts[0].bodySize,
 		time.Since(signStart).Round(time.Second))
 
 	if w := replay(inbox, warm, loadInboxConns); w.failures > 0 {
