@@ -44,6 +44,10 @@ func permanent(err error) bool {
 // also polls, so activities left by a crash are picked up.
 func (s *Server) processInbox(ctx context.Context) {
 	const batch = 128
+	// What processing writes need not wait for the disk: the activity itself was committed
+	// with a wait before its 202, and a power cut that loses some processing also loses the
+	// "done" marks written after it, so that work is simply done again.
+	ctx = store.LazySync(ctx)
 	log := s.log.With("sub", "inbox")
 	var pruned time.Time
 	for {

@@ -45,6 +45,7 @@ type Store struct {
 	quit          chan struct{} // closed by Close
 	committerDone chan struct{}
 
+	lazy           bool          // the writer's connection is at synchronous=NORMAL, see txOn
 	ck             *sql.DB       // the checkpointer's own connection, see checkpoint
 	committed      chan struct{} // wakes the checkpointer after a commit
 	checkpointDone chan struct{}
@@ -232,29 +233,66 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a write transaction and commits it when fn returns nil.
+// tx runs fn in a write transaction and commits it when fn returns nil. The commit waits for
+// the disk (synchronous=FULL) unless ctx comes from LazySync.
 func (s *Store) tx(ctx context.Context, fn func(tx *wtx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	w := &wtx{Tx: tx, cache: s.wcache}
-	err = fn(w)
-	if err != nil {
-		tx.Rollback()
-	} else if err = tx.Commit(); err == nil {
-		for _, f := range w.onCommit {
-			f()
-		}
-		select {
-		case s.committed <- struct{}{}:
-		default:
-		}
-	}
+	err = s.txOn(ctx, conn, fn)
+	conn.Close() // back to the pool, before preparePending asks for it
 	if s.wcache.hasPending() {
 		s.wcache.preparePending(ctx)
 	}
 	return err
+}
+
+func (s *Store) txOn(ctx context.Context, conn *sql.Conn, fn func(tx *wtx) error) error {
+	// The writer has one connection, so s.lazy, its synchronous setting, is only read and
+	// written by the goroutine holding it. SQLite refuses to change it inside a transaction.
+	if lazy := ctx.Value(lazySyncKey{}) != nil; lazy != s.lazy {
+		mode := "PRAGMA synchronous = FULL"
+		if lazy {
+			mode = "PRAGMA synchronous = NORMAL"
+		}
+		if _, err := conn.ExecContext(ctx, mode); err != nil {
+			return err
+		}
+		s.lazy = lazy
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	w := &wtx{Tx: tx, cache: s.wcache}
+	if err := fn(w); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, f := range w.onCommit {
+		f()
+	}
+	select {
+	case s.committed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+type lazySyncKey struct{}
+
+// LazySync returns a context under which the store's writes commit without waiting for the disk
+// (synchronous=NORMAL in WAL mode). A crash of the process loses none of them; a power cut may
+// lose the last few, together with everything committed after them and nothing before: the WAL
+// is written in order, and the next commit that does wait for the disk takes them along. It is
+// for work that is done again when its record is lost, such as processing an inbox activity
+// that was itself committed with a wait, and whose "done" mark comes after its effects.
+func LazySync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lazySyncKey{}, true)
 }
 
 // SchemaVersion returns PRAGMA user_version.
