@@ -20,11 +20,8 @@ func TestInboxDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	size, err := ts.st.Size(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ts.st.LimitSize(ctx, size/2); err != nil {
+	// SQLite keeps a limit below the database's current size at that size: not one page more.
+	if err := ts.st.LimitSize(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	note := alice.note(strings.Repeat("a long note to fill the disk ", 2000), []string{ts.actor}, nil)

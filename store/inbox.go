@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,12 +20,22 @@ type InboxItem struct {
 	ReceivedAt  time.Time
 }
 
-// AddInbox stores a verified incoming activity. It reports false when an activity with the same
-// id was already received: a duplicate is a no-op. It returns once the activity is committed, so
-// an inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
+// AddInbox stores a verified incoming activity. It reports false, storing nothing, when an
+// activity with the same id has already been processed. A copy that arrives while the first is
+// still waiting is stored too, and dropped by ClaimInbox: looking for it here would put a random
+// page of a growing index into every commit. It returns once the activity is committed, so an
+// inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
 // commit), which shares one fsync among them.
 func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
-	req := inboxAdd{iri: activityIRI, actor: actorIRI, body: body, reply: make(chan inboxAdded, 1)}
+	var seen int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox_seen WHERE activity_iri = ?`, activityIRI).Scan(&seen)
+	if err != nil {
+		return false, fmt.Errorf("look for an incoming activity: %w", err)
+	}
+	if seen > 0 {
+		return false, nil
+	}
+	req := inboxAdd{iri: activityIRI, actor: actorIRI, body: body, reply: make(chan error, 1)}
 	select {
 	case s.adds <- req:
 	case <-s.quit:
@@ -33,11 +45,10 @@ func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body
 	}
 	// Once sent, the committer always answers; wait for it even if ctx ends, so the caller never
 	// reports a failure for an activity that was in fact stored.
-	res := <-req.reply
-	if res.err != nil {
-		return false, fmt.Errorf("store incoming activity: %w", res.err)
+	if err := <-req.reply; err != nil {
+		return false, fmt.Errorf("store incoming activity: %w", err)
 	}
-	return res.added, nil
+	return true, nil
 }
 
 var errClosed = errors.New("store is closed")
@@ -45,12 +56,7 @@ var errClosed = errors.New("store is closed")
 type inboxAdd struct {
 	iri, actor string
 	body       []byte
-	reply      chan inboxAdded
-}
-
-type inboxAdded struct {
-	added bool
-	err   error
+	reply      chan error
 }
 
 // maxGroup bounds how many incoming activities one transaction commits.
@@ -78,72 +84,86 @@ func (s *Store) commitInbox() {
 				break collect
 			}
 		}
-		added := make([]bool, len(batch))
 		now := s.nowMS()
 		err := s.tx(context.Background(), func(tx *wtx) error {
 			stmt, err := tx.PrepareContext(context.Background(), `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
-				VALUES (?, ?, ?, ?) ON CONFLICT (activity_iri) DO NOTHING`)
+				VALUES (?, ?, ?, ?)`)
 			if err != nil {
 				return err
 			}
 			defer stmt.Close()
-			for i, a := range batch {
-				res, err := stmt.Exec(a.iri, a.actor, a.body, now)
-				if err != nil {
+			for _, a := range batch {
+				if _, err := stmt.Exec(a.iri, a.actor, a.body, now); err != nil {
 					return err
 				}
-				n, _ := res.RowsAffected()
-				added[i] = n > 0
 			}
 			return nil
 		})
-		for i, a := range batch {
-			if err != nil {
-				a.reply <- inboxAdded{err: err}
-			} else {
-				a.reply <- inboxAdded{added: added[i]}
-			}
+		for _, a := range batch {
+			a.reply <- err
 		}
 	}
 }
 
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose
-// processing was cut short (a crash) become due again when their lease runs out.
+// processing was cut short (a crash) become due again when their lease runs out. A copy of an
+// activity already claimed under another row is marked done as a duplicate instead of returned.
 func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error) {
 	now := s.nowMS()
 	var out []InboxItem
 	err := s.tx(ctx, func(tx *wtx) error {
+		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET next_at = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?)
 			RETURNING id, activity_iri, actor_iri, body, attempts, received_at`, now+lease.Milliseconds(), now, limit)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var it InboxItem
 			var received int64
 			if err := rows.Scan(&it.ID, &it.ActivityIRI, &it.ActorIRI, &it.Body, &it.Attempts, &received); err != nil {
+				rows.Close()
 				return err
 			}
 			it.ReceivedAt = msTime(received)
 			out = append(out, it)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// RETURNING gives rows in no defined order; the oldest copy of an activity must win.
+		slices.SortFunc(out, func(a, b InboxItem) int { return cmp.Compare(a.ID, b.ID) })
+		kept := out[:0]
+		for _, it := range out {
+			var first int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO inbox_seen (activity_iri, inbox_id, seen_at) VALUES (?, ?, ?)
+				ON CONFLICT (activity_iri) DO UPDATE SET seen_at = seen_at RETURNING inbox_id`,
+				it.ActivityIRI, it.ID, now).Scan(&first)
+			if err != nil {
+				return err
+			}
+			if first == it.ID {
+				kept = append(kept, it)
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = 'duplicate' WHERE id = ?`,
+				now, it.ID); err != nil {
+				return err
+			}
+		}
+		out = kept
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim inbox: %w", err)
 	}
-	// RETURNING gives rows in no defined order.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
 	return out, nil
 }
 
-// InboxDone marks an activity processed; the body is dropped, the id kept to recognise duplicates.
+// InboxDone marks an activity processed; the body is dropped. inbox_seen keeps its id to
+// recognise copies, as long as PruneInbox keeps the row.
 // A non-empty errText records why processing gave up.
 func (s *Store) InboxDone(ctx context.Context, id int64, errText string) error {
 	return s.tx(ctx, func(tx *wtx) error {
@@ -199,7 +219,10 @@ func (s *Store) InboxPending(ctx context.Context) (int, error) {
 // PruneInbox forgets processed activities older than before.
 func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at > 0 AND done_at < ?`, before.UnixMilli())
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at > 0 AND done_at < ?`, before.UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM inbox_seen WHERE seen_at < ?`, before.UnixMilli())
 		return err
 	})
 }
@@ -302,13 +325,34 @@ func (s *Store) BlockDomain(ctx context.Context, host string) error {
 	})
 }
 
-// InboxCount counts received activities, processed or not; with a non-empty activityIRI only
-// that activity (0 or 1).
+// InboxCount counts received activities, processed or not; with a non-empty activityIRI only the
+// copies of that activity (usually 0 or 1; a copy that arrived before the first was processed
+// is stored too). Looking up one activity reads the whole table: it is for tests.
 func (s *Store) InboxCount(ctx context.Context, activityIRI string) (int, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE ? = '' OR activity_iri = ?`,
 		activityIRI, activityIRI).Scan(&n)
 	return n, err
+}
+
+// InboxCopies counts the stored copies of every activity received, by activity id, in one read
+// of the table: for tests that check many.
+func (s *Store) InboxCopies(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT activity_iri, count(*) FROM inbox GROUP BY activity_iri`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var iri string
+		var n int
+		if err := rows.Scan(&iri, &n); err != nil {
+			return nil, err
+		}
+		out[iri] = n
+	}
+	return out, rows.Err()
 }
 
 // DomainBlocks lists the blocked domains, alphabetically.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -44,11 +45,13 @@ func TestInbox(t *testing.T) {
 			t.Fatalf("AddInbox(%s) reported a duplicate", iri)
 		}
 	}
-	if addInbox(t, s, a) {
-		t.Error("AddInbox of a received activity reported new")
+	// A copy that arrives before the first is processed is stored; claiming drops it (below).
+	clock.Add(time.Millisecond)
+	if !addInbox(t, s, a) {
+		t.Error("AddInbox of a copy of a waiting activity reported it processed")
 	}
-	if n, err := s.InboxPending(ctx); err != nil || n != 3 {
-		t.Errorf("InboxPending = %d, %v; want 3", n, err)
+	if n, err := s.InboxPending(ctx); err != nil || n != 4 {
+		t.Errorf("InboxPending = %d, %v; want 4", n, err)
 	}
 
 	items, err := s.ClaimInbox(ctx, 2, time.Minute)
@@ -64,7 +67,10 @@ func TestInbox(t *testing.T) {
 		t.Errorf("claimed item = %+v", first)
 	}
 	if got := claimInbox(t, s, 10); len(got) != 1 || got[0] != c {
-		t.Errorf("second claim = %q, want only c", got)
+		t.Errorf("second claim = %q, want only c (the copy of a is a duplicate)", got)
+	}
+	if n := count(t, s, `SELECT count(*) FROM inbox WHERE activity_iri = ? AND done_at > 0 AND error = 'duplicate'`, a); n != 1 {
+		t.Errorf("%d copies of a marked done as duplicates, want 1", n)
 	}
 	if got := claimInbox(t, s, 10); len(got) != 0 {
 		t.Errorf("claim with everything leased = %q", got)
@@ -230,5 +236,43 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 	}
 	if n, err := s.InboxPending(ctx); err != nil || n != workers*each {
 		t.Errorf("InboxPending = %d, %v; want %d", n, err, workers*each)
+	}
+}
+
+// Migration 0009 moves the inbox to a table without the unique index and remembers what was
+// processed, so copies of those are still refused and what was waiting is still processed.
+func TestInboxSeenMigration(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "roost.db")
+	db := rawDB(t, file, false)
+	for v := 1; v <= 8; v++ {
+		names, _ := fs.Glob(migrationFiles, fmt.Sprintf("migrations/%04d_*.sql", v))
+		body, err := migrationFiles.ReadFile(names[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", names[0], err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO inbox (activity_iri, actor_iri, body, received_at, attempts, done_at) VALUES
+			('https://b.example/done', 'https://b.example/u', x'', 1, 1, 5),
+			('https://b.example/waiting', 'https://b.example/u', x'7b7d', 2, 0, 0)`,
+		`PRAGMA user_version = 8`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openStore(t, file)
+	if addInbox(t, s, "https://b.example/done") {
+		t.Error("a copy of an activity processed before the migration was stored")
+	}
+	if got := claimInbox(t, s, 10); len(got) != 1 || got[0] != "https://b.example/waiting" {
+		t.Errorf("claim after the migration = %q, want the waiting activity", got)
+	}
+	if n := count(t, s, `SELECT count(*) FROM inbox`); n != 2 {
+		t.Errorf("%d inbox rows after the migration, want 2", n)
 	}
 }
