@@ -281,6 +281,7 @@ func presign(b *testing.B, url string, actors []loadActor, first, n int) []signe
 
 // replayResult is what replaying signed POSTs measured.
 type replayResult struct {
+	windows  []string // throughput and latency per tenth of the run
 	sent     int
 	elapsed  time.Duration
 	latency  []time.Duration // sorted
@@ -304,6 +305,7 @@ func replayFor(target string, posts []signedPost, conns int, d time.Duration) re
 		return replayResult{failures: len(posts), firstErr: err.Error()}
 	}
 	lat := make([]time.Duration, len(posts))
+	began := make([]time.Duration, len(posts)) // since start
 	var next atomic.Int64
 	var mu sync.Mutex
 	var res replayResult
@@ -354,7 +356,7 @@ func replayFor(target string, posts []signedPost, conns int, d time.Duration) re
 				}
 				b, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				lat[i] = time.Since(t0)
+				lat[i], began[i] = time.Since(t0), t0.Sub(start)
 				if err != nil || resp.Close {
 					c.Close()
 					c = nil
@@ -370,10 +372,34 @@ func replayFor(target string, posts []signedPost, conns int, d time.Duration) re
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	res.sent = int(sent.Load())
+	lat0 := slices.Clone(lat[:res.sent])
 	lat = slices.DeleteFunc(lat, func(d time.Duration) bool { return d == 0 }) // not sent
 	slices.Sort(lat)
 	res.latency = lat
+	res.windows = windows(res.elapsed, began[:res.sent], lat0)
 	return res
+}
+
+// windows summarizes a replay per tenth of its run: requests started, their median and 99th
+// percentile latency. It shows whether a figure holds over the run or drifts.
+func windows(elapsed time.Duration, began, lat []time.Duration) []string {
+	var out []string
+	w := elapsed / 10
+	for k := range 10 {
+		var in []time.Duration
+		for i, b := range began {
+			if lat[i] > 0 && b >= time.Duration(k)*w && b < time.Duration(k+1)*w {
+				in = append(in, lat[i])
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		slices.Sort(in)
+		out = append(out, fmt.Sprintf("from %.0f s: %.0f req/s, p50/p99 %.1f/%.1f ms", (time.Duration(k)*w).Seconds(),
+			float64(len(in))/w.Seconds(), ms(percentile(in, 50)), ms(percentile(in, 99))))
+	}
+	return out
 }
 
 // loadKeyServer serves the actor documents of loadActors remote actors on loadActorHosts loopback
@@ -754,9 +780,9 @@ func BenchmarkLoadInboxServe(b *testing.B) {
 	cmd := launchRoost(b, bin, data, addr)
 	inbox := "http://" + addr + "/inbox"
 
-	// Enough requests to keep 5,000 a second going for the whole period; signing them takes
+	// Enough requests to keep 6,000 a second going for the whole period; signing them takes
 	// about 0.45 ms each on two cores, before anything is timed.
-	n := 5000 * seconds
+	n := 6000 * seconds
 	signStart := time.Now()
 	warm := presign(b, inbox, actors, 0, loadActors)
 	posts := presign(b, inbox, actors, loadActors, n)
@@ -808,6 +834,7 @@ func BenchmarkLoadInboxServe(b *testing.B) {
 		b.Errorf("%d activities in the store, want %d (every 202)", stored, want)
 	}
 
+	b.Logf("per tenth of the run:\n%s", strings.Join(res.windows, "\n"))
 	b.ReportMetric(float64(res.sent)/res.elapsed.Seconds(), "req/s")
 	b.ReportMetric(res.elapsed.Seconds(), "run-s")
 	b.ReportMetric(ms(percentile(res.latency, 50)), "p50-ms")
