@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -45,8 +46,9 @@ type Store struct {
 	quit          chan struct{} // closed by Close
 	committerDone chan struct{}
 
-	lazy           bool          // the writer's connection is at synchronous=NORMAL, see txOn
-	ck             *sql.DB       // the checkpointer's own connection, see checkpoint
+	lazy           bool    // the writer's connection is at synchronous=NORMAL, see txOn
+	ck             *sql.DB // the checkpointer's own connection, see checkpoint
+	walFile        string
 	committed      chan struct{} // wakes the checkpointer after a commit
 	checkpointDone chan struct{}
 	closeOnce      sync.Once
@@ -100,11 +102,11 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	}
 	ck.SetMaxOpenConns(1)
 	ck.SetMaxIdleConns(1)
-	ck.SetConnMaxLifetime(0)
+	ck.SetConnMaxIdleTime(2 * time.Second) // an idle server gives its memory back
 
 	s := &Store{w: w, wcache: newStmtCache(w, true), r: &readDB{DB: r, cache: newStmtCache(r, false)}, now: time.Now,
 		adds: make(chan inboxAdd), quit: make(chan struct{}), committerDone: make(chan struct{}),
-		ck: ck, committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
+		ck: ck, walFile: file + "-wal", committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
 	go s.commitInbox()
 	go s.checkpoint()
 	if err := s.migrate(ctx); err != nil {
@@ -162,6 +164,12 @@ func (s *Store) checkpoint() {
 		case <-s.committed:
 		case <-s.quit:
 			return
+		}
+		// A WAL file under 1 MB holds too little to be worth a copy and its fsync (SQLite's
+		// own threshold is 4 MB); leaving it keeps the checkpointer's connection closed on an
+		// idle server. Its size only grows until a restart, so it never hides a larger WAL.
+		if fi, err := os.Stat(s.walFile); err == nil && fi.Size() < 1<<20 {
+			continue
 		}
 		var busy, log, copied int
 		err := s.ck.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied)
