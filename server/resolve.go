@@ -347,11 +347,34 @@ func (s *Server) verifyKey(ctx context.Context, r requestVerifier, keyID string)
 type requestVerifier func(pub any) error
 
 func (s *Server) checkWithKey(verify requestVerifier, a *store.Account) error {
-	pub, err := signature.ParsePublicKeyPEM(a.PublicKeyPEM)
+	pub, err := s.parseKey(a.PublicKeyPEM)
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", a.IRI, err)
 	}
 	return verify(pub)
+}
+
+// parseKey parses a public key PEM, remembering the keys that parsed: every inbox POST needs its
+// sender's key, and parsing one costs a seventh as much as the RSA verification that follows.
+// Keyed by the PEM itself, a rotated key is simply another entry.
+func (s *Server) parseKey(pem string) (any, error) {
+	s.keyMu.Lock()
+	pub, ok := s.parsedKeys[pem]
+	s.keyMu.Unlock()
+	if ok {
+		return pub, nil
+	}
+	pub, err := signature.ParsePublicKeyPEM(pem)
+	if err != nil {
+		return nil, err
+	}
+	s.keyMu.Lock()
+	if len(s.parsedKeys) >= 10000 {
+		clear(s.parsedKeys)
+	}
+	s.parsedKeys[pem] = pub
+	s.keyMu.Unlock()
+	return pub, nil
 }
 
 func (s *Server) mayRefetchKey(keyID string) bool {

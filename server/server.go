@@ -80,6 +80,7 @@ type Server struct {
 
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
+	parsedKeys map[string]any       // public key PEM -> parsed key (guarded by keyMu)
 }
 
 // New builds a Server on an open store. The owner account must exist (see Setup).
@@ -112,6 +113,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		base:       cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:    make(chan struct{}, 1),
 		keyRefetch: map[string]time.Time{},
+		parsedKeys: map[string]any{},
 		started:    time.Now(),
 		streams:    newStreamHub(),
 	}
