@@ -758,15 +758,19 @@ func startRoost(b *testing.B, bin, data string, idle time.Duration) (time.Durati
 
 // BenchmarkLoadInboxServe is the inbox target as the issue states it, with `roost serve` as its
 // own process so that its CPU and memory are measured apart from the generator's: 1,000 remote
-// actors (keys fetched once, on a warm-up pass), then signed Create(Note) POSTs replayed over 64
-// keep-alive connections for ROOST_BENCH_INBOX_SECONDS (default 60). Every 202 means the activity
-// was verified and committed. Reported: the server's throughput and latency, its CPU per
+// actors (keys fetched once, on a warm-up pass), then signed Create(Note) POSTs replayed over
+// ROOST_BENCH_INBOX_CONNS keep-alive connections (default 64) for ROOST_BENCH_INBOX_SECONDS
+// (default 60). Every 202 means the activity was verified and committed. Reported: the server's throughput and latency, its CPU per
 // request, its peak RSS (VmHWM) over the whole run, the generator's own CPU per request, and how
 // long processing took to catch up afterwards (read from the database, read-only).
 func BenchmarkLoadInboxServe(b *testing.B) {
 	seconds := 60
 	if v, err := strconv.Atoi(os.Getenv("ROOST_BENCH_INBOX_SECONDS")); err == nil && v > 0 {
 		seconds = v
+	}
+	conns := loadInboxConns
+	if v, err := strconv.Atoi(os.Getenv("ROOST_BENCH_INBOX_CONNS")); err == nil && v > 0 {
+		conns = v
 	}
 	bin := buildRoost(b)
 	actors, keyFetches := loadKeyServer(b)
@@ -816,7 +820,7 @@ func BenchmarkLoadInboxServe(b *testing.B) {
 	var serverCPU, genCPU time.Duration
 	for b.Loop() {
 		s0, g0 := pidCPU(b, cmd.Process.Pid), processCPU()
-		res = replayFor(inbox, posts, loadInboxConns, time.Duration(seconds)*time.Second)
+		res = replayFor(inbox, posts, conns, time.Duration(seconds)*time.Second)
 		serverCPU, genCPU = pidCPU(b, cmd.Process.Pid)-s0, processCPU()-g0
 	}
 	b.StopTimer()
