@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"roost/server/signature"
 	"roost/store"
 )
 
@@ -106,5 +112,126 @@ func TestReadOnlyDataFolder(t *testing.T) {
 	}
 	if _, err := st.Owner(context.Background()); err != nil {
 		t.Errorf("the owner after the folder was writable again: %v", err)
+	}
+}
+
+// A data folder that fills up under a running server (a real ENOSPC, not a page limit): inbox
+// senders get 503 with Retry-After, so they retry later, and never a 2xx for an activity that was
+// not stored; once there is room again the same process stores activities without a restart,
+// and the database is intact. (A folder cannot be remounted read-only while the server has its
+// files open, the kernel refuses; it goes read-only under it only after disk errors, which the
+// server sees as failing writes, the same path as here.)
+func TestDataFolderFullWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real server process on a tmpfs it remounts")
+	}
+	mnt := t.TempDir()
+	mountTmpfs(t, mnt)
+	data := filepath.Join(mnt, "data")
+	key, err := signature.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := newFloodPeer(t, key)
+	p := startProc(t, data, freeAddr(t))
+
+	client := &http.Client{Timeout: 20 * time.Second}
+	sent := 0
+	status := map[string]int{} // activity id -> the answer it got
+	post := func() (string, *http.Response) {
+		t.Helper()
+		sent++
+		id := fmt.Sprintf("%s/activities/%d", peer.actor, sent)
+		body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": id, "type": "Like", "actor": peer.actor, "object": p.base + "/users/me/statuses/1"})
+		req, _ := http.NewRequest("POST", p.base+"/inbox", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/activity+json")
+		if err := signature.Sign(req, body, peer.actor+"#main-key", key); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s: %v\n%s", id, err, p.out)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status[id] = resp.StatusCode
+		return id, resp
+	}
+	// mustStore posts until an activity is accepted again, for at most a few seconds.
+	mustStore := func(when string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if _, resp := post(); resp.StatusCode == http.StatusAccepted {
+				return
+			} else if time.Now().After(deadline) {
+				t.Fatalf("%s: POST answered %d, want 202\n%s", when, resp.StatusCode, p.out)
+			}
+		}
+	}
+	// mustRefuse posts until one is refused: a write may still fit in space SQLite already has.
+	mustRefuse := func(when string) {
+		t.Helper()
+		for range 50 {
+			id, resp := post()
+			switch resp.StatusCode {
+			case http.StatusAccepted:
+				continue
+			case http.StatusServiceUnavailable:
+				if resp.Header.Get("Retry-After") == "" {
+					t.Errorf("%s: 503 for %s without Retry-After", when, id)
+				}
+				return
+			default:
+				t.Fatalf("%s: POST %s answered %d, want 503\n%s", when, id, resp.StatusCode, p.out)
+			}
+		}
+		t.Fatalf("%s: 50 POSTs accepted, none refused", when)
+	}
+
+	mustStore("before")
+
+	filler, err := os.Create(filepath.Join(mnt, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := filler.Write(chunk); err != nil {
+			break // the file system is full
+		}
+	}
+	filler.Close()
+	mustRefuse("full")
+	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	mustStore("room again")
+	if out := p.out.String(); !strings.Contains(out, "inbox store failed") || !strings.Contains(out, "full") {
+		t.Errorf("the server's log does not say the disk is full:\n%s", out)
+	}
+
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("roost serve exited with %v after the faults\n%s", err, p.out)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(data, "roost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+	copies, err := st.InboxCopies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("answers: %v", status)
+	for id, code := range status {
+		if want := map[bool]int{true: 1, false: 0}[code == http.StatusAccepted]; copies[id] != want {
+			t.Errorf("%s answered %d and is stored %d times", id, code, copies[id])
+		}
 	}
 }
