@@ -1173,6 +1173,15 @@ func adversarialOwner(t *testing.T) {
 		ExpiresAt: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
+	// Signed in more than a year ago, and kept in use since: not idle, but too old.
+	old := randomToken(32)
+	ts.advance(-sessionMax - time.Hour)
+	err = ts.st.CreateSession(ctx, &store.Session{ID: hashToken(old), CSRF: randomToken(24),
+		ExpiresAt: time.Now().Add(sessionIdle)})
+	ts.advance(sessionMax + time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	challengeVerifier := randomToken(48)
 	challenge := s256(challengeVerifier)
 
@@ -1244,6 +1253,9 @@ func adversarialOwner(t *testing.T) {
 		}, http.StatusSeeOther, wantLoginRedirect},
 		{"expired session", func(t *testing.T) *httptest.ResponseRecorder { return as(stale).get("/home") },
 			http.StatusSeeOther, wantLoginRedirect},
+		{"session in use but signed in over a year ago", func(t *testing.T) *httptest.ResponseRecorder {
+			return as(old).get("/home")
+		}, http.StatusSeeOther, wantLoginRedirect},
 		{"redirect_uri with a fragment", func(t *testing.T) *httptest.ResponseRecorder { return authorize(app.Redirect + "#x") },
 			http.StatusBadRequest, nil},
 		{"redirect_uri with userinfo", func(t *testing.T) *httptest.ResponseRecorder {

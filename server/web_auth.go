@@ -18,10 +18,13 @@ import (
 	"roost/templates"
 )
 
-// Session lifetimes: a session lasts 30 days from its last use, and is touched at most hourly.
+// Session lifetimes: a session lasts 30 days from its last use, and is touched at most hourly;
+// however often it is used, it ends a year after sign-in (as Mastodon's remember-me does), so a
+// stolen cookie kept busy does not work for ever.
 const (
 	sessionIdle  = 30 * 24 * time.Hour
 	sessionTouch = time.Hour
+	sessionMax   = 365 * 24 * time.Hour
 )
 
 type ctxKey int
@@ -54,8 +57,16 @@ func (s *Server) session(r *http.Request) *store.Session {
 	if err != nil {
 		return nil
 	}
+	end := se.CreatedAt.Add(sessionMax)
+	if time.Now().After(end) {
+		return nil
+	}
 	if time.Since(se.SeenAt) > sessionTouch {
-		_ = s.st.TouchSession(r.Context(), se.ID, time.Now().Add(sessionIdle))
+		expires := time.Now().Add(sessionIdle)
+		if expires.After(end) {
+			expires = end
+		}
+		_ = s.st.TouchSession(r.Context(), se.ID, expires)
 	}
 	return se
 }
