@@ -17,9 +17,10 @@ ci:
 
 # Benchmarks: the issue's targets (inbox with `roost serve` as its own process, fan-out,
 # footprint, pages at 1,000,000 posts), each run `count` times, then one table of the medians
-# against the targets. BENCHMARKS.md has the commands one by one. Takes about half an hour with
-# the default count of 3: each inbox run signs 360,000 requests, replays them for 60 s
-# (ROOST_BENCH_INBOX_SECONDS) and waits for processing to catch up.
+# against the targets. BENCHMARKS.md has the commands one by one. Takes about 45 minutes with
+# the default count of 3: each inbox run signs 361,000 requests, then replays them for 60 s
+# (ROOST_BENCH_INBOX_SECONDS) over 64 and then 32 connections, each time to a fresh server, and
+# waits for processing to catch up.
 bench count="3":
     #!/usr/bin/env bash
     set -euo pipefail
