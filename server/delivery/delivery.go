@@ -292,8 +292,11 @@ func (w *Worker) plan(d store.Delivery, err error) (retryAt time.Time, hostDown 
 	wait := time.Duration(0)
 	switch {
 	case errors.As(err, &se):
+		// As Mastodon does: a 3xx (a server under maintenance often redirects to a page saying
+		// so; a POST is never redirected), a 401 (the peer could not fetch our key yet), 408 and
+		// 429 are worth another try later; so is a 5xx, which also says the host is in trouble.
 		switch {
-		case se.Code == 408 || se.Code == 429:
+		case se.Code < 400, se.Code == 401, se.Code == 408, se.Code == 429:
 		case se.Code >= 500 && se.Code != 501:
 			hostDown = true
 		default:
