@@ -1145,11 +1145,12 @@ func adversarialOwner(t *testing.T) {
 		defer ts.srv.logins.mu.Unlock()
 		ts.srv.logins.byIP, ts.srv.logins.global = map[string][]time.Time{}, nil
 	}
-	failFrom := func(addrs ...string) {
+	// failFrom records total failed logins spread evenly over addrs, as the login handler would.
+	failFrom := func(total int, addrs ...string) {
 		resetLogins()
 		for _, a := range addrs {
-			for range loginsPerIP / len(addrs) {
-				ts.srv.logins.fail(a, time.Now())
+			for range total / len(addrs) {
+				ts.srv.logins.fail(throttleKey(a), time.Now())
 			}
 		}
 	}
@@ -1234,10 +1235,10 @@ func adversarialOwner(t *testing.T) {
 		}, http.StatusNotFound, nil},
 		{"brute force spread over 25 addresses", func(t *testing.T) *httptest.ResponseRecorder {
 			var addrs []string
-			for i := range loginsPerIP {
+			for i := range loginsPerOwner {
 				addrs = append(addrs, fmt.Sprintf("203.0.113.%d", i+1))
 			}
-			failFrom(addrs...)
+			failFrom(loginsPerOwner, addrs...)
 			return loginFrom("192.0.2.99:1000")
 		}, http.StatusTooManyRequests, nil},
 		{"brute force from one IPv6 /64", func(t *testing.T) *httptest.ResponseRecorder {
@@ -1245,7 +1246,7 @@ func adversarialOwner(t *testing.T) {
 			for i := range loginsPerIP {
 				addrs = append(addrs, fmt.Sprintf("2001:db8::%x", i+1))
 			}
-			failFrom(addrs...)
+			failFrom(loginsPerIP, addrs...) // far below the owner-wide limit: the /64 is what counts
 			return loginFrom("[2001:db8::ffff]:1000")
 		}, http.StatusTooManyRequests, nil},
 		{"stored session id as the cookie", func(t *testing.T) *httptest.ResponseRecorder {

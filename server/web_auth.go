@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -101,8 +102,10 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// throttle limits failed logins: 25 per 5 minutes per client address and 25 per hour in all (a
-// single-user server has one account), as Mastodon's rack-attack rules do.
+// throttle limits failed logins: 5 per 15 minutes per client address (an IPv6 client's whole
+// /64, which one host usually has) and 25 per hour in all (a single-user server has one account,
+// so the owner-wide limit is what bounds a guesser with many addresses). One address alone can
+// fail at most 20 times an hour, so it cannot lock the owner out everywhere.
 type throttle struct {
 	mu     sync.Mutex
 	byIP   map[string][]time.Time
@@ -110,8 +113,8 @@ type throttle struct {
 }
 
 const (
-	loginsPerIP     = 25
-	loginIPWindow   = 5 * time.Minute
+	loginsPerIP     = 5
+	loginIPWindow   = 15 * time.Minute
 	loginsPerOwner  = 25
 	loginOwnerWindw = time.Hour
 )
@@ -160,6 +163,17 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// throttleKey is the address the login throttle counts a client by: an IPv4 address, or the /64
+// an IPv6 address is in.
+func throttleKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
 // safeNext returns next when it is a path on this site, else "/home".
 func safeNext(next string) string {
 	// Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become
@@ -184,7 +198,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	next := safeNext(r.PostFormValue("next"))
-	ip, now := clientIP(r), time.Now()
+	ip, now := throttleKey(clientIP(r)), time.Now()
 	if ok, wait := s.logins.allow(ip, now); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.render(w, r, http.StatusTooManyRequests, templates.LoginPage(s.page("Sign in"),

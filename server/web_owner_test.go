@@ -410,8 +410,8 @@ func TestLoginCookieHTTPS(t *testing.T) {
 	signed.page(t, "/home")
 }
 
-// TestLoginThrottle: 25 failures from one address lock it out, and then even the right password
-// gets 429 with Retry-After.
+// TestLoginThrottle: loginsPerIP failures from one address lock it out, and then even the right
+// password gets 429 with Retry-After.
 func TestLoginThrottle(t *testing.T) {
 	ts := newTestServer(t)
 	setOwnerPassword(t, ts)
@@ -435,6 +435,31 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	if msg := alertText(parseHTML(t, rec.Body.String())); msg == "" {
 		t.Error("the 429 page has no error notice")
+	}
+}
+
+// One address guessing as fast as the throttle lets it, for an hour, never reaches the owner-wide
+// limit: the owner can still sign in from anywhere else. Many addresses together do reach it.
+func TestLoginThrottleOneAddressCannotLockOut(t *testing.T) {
+	var th throttle
+	start := time.Now()
+	const guesser = "198.51.100.7"
+	for m := range 60 { // an attempt a minute, every one wrong
+		at := start.Add(time.Duration(m) * time.Minute)
+		if ok, _ := th.allow(guesser, at); ok {
+			th.fail(guesser, at)
+		}
+	}
+	end := start.Add(time.Hour)
+	if ok, wait := th.allow("192.0.2.1", end); !ok {
+		t.Errorf("after an hour of one address's guesses (%d recorded), the owner elsewhere must wait %v",
+			len(th.global), wait)
+	}
+	for i := range loginsPerOwner {
+		th.fail("203.0.113."+strconv.Itoa(i+1), end)
+	}
+	if ok, _ := th.allow("192.0.2.1", end); ok {
+		t.Error("the owner-wide limit did not hold against many addresses")
 	}
 }
 
