@@ -93,6 +93,7 @@ func TestDeliveryResumesAfterRestart(t *testing.T) {
 	ts := newTestServer(t)
 	fol := newPeer(t, "fol")
 	followingPeer(t, ts, fol)
+	ts.waitQueueEmpty(t) // the peer has the Accept; its row goes once the worker has the answer
 
 	ts.stopRun()
 	p, err := ts.srv.Post(ctx, PostInput{Text: "written just before a crash"})
