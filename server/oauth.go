@@ -866,16 +866,19 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		refresh = randomToken(tokenBytes)
 		t.RefreshHash = hashToken(refresh)
 	}
-	if err := s.st.CreateToken(ctx, t); err != nil {
-		s.apiServerError(w, r, fmt.Errorf("create token: %w", err))
-		return
-	}
 	if old != nil {
-		// After the new token is stored, so a failure here leaves the client a working token.
-		if err := s.st.RevokeToken(ctx, old.ID); err != nil {
-			s.apiServerError(w, r, fmt.Errorf("revoke refreshed token: %w", err))
+		// The old token goes in the transaction that stores the new one: of two refreshes with
+		// the same refresh token, the second finds it gone.
+		if err := s.st.RotateToken(ctx, old.ID, t); errors.Is(err, store.ErrNotFound) {
+			invalidGrant("The refresh token is invalid or revoked.")
+			return
+		} else if err != nil {
+			s.apiServerError(w, r, fmt.Errorf("refresh token: %w", err))
 			return
 		}
+	} else if err := s.st.CreateToken(ctx, t); err != nil {
+		s.apiServerError(w, r, fmt.Errorf("create token: %w", err))
+		return
 	}
 	oauthJSON(w, http.StatusOK, tokenResponse{AccessToken: access, TokenType: "Bearer",
 		Scope: strings.Join(t.Scopes, " "), CreatedAt: s.st.Now().Unix(), RefreshToken: refresh})

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -446,6 +447,27 @@ func TestOAuthRefreshToken(t *testing.T) {
 	if narrowed["scope"] != "read" {
 		t.Fatalf("narrowed %v", narrowed)
 	}
+
+	// Refreshes racing with one refresh token: exactly one gets a token, the others invalid_grant.
+	tok := narrowed["refresh_token"].(string)
+	recs := make([]*httptest.ResponseRecorder, 8)
+	var wg sync.WaitGroup
+	for i := range recs {
+		wg.Go(func() { recs[i] = refresh(tok, "") })
+	}
+	wg.Wait()
+	var won []string
+	for _, rec := range recs {
+		if rec.Code == http.StatusOK {
+			won = append(won, oauthDecode(t, "raced refresh", rec, http.StatusOK)["access_token"].(string))
+		} else {
+			wantOAuthError(t, "raced refresh", rec, 400, "invalid_grant")
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d of %d racing refreshes got a token, want 1", len(won), len(recs))
+	}
+	oauthDecode(t, "the winner's token", o.probe("read", won[0]), http.StatusOK)
 }
 
 func TestOAuthRevoke(t *testing.T) {

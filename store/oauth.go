@@ -196,6 +196,31 @@ func (s *Store) TouchToken(ctx context.Context, id int64) error {
 	})
 }
 
+// RotateToken replaces the token old with t in one transaction (a refresh): it reports
+// ErrNotFound, storing nothing, when old is gone already, so of two refreshes racing with the
+// same refresh token only one gets a new token.
+func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
+	t.ID = s.NewID()
+	var refresh any
+	if t.RefreshHash != "" {
+		refresh = t.RefreshHash
+	}
+	return s.tx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE id = ?`, old)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
+		return err
+	})
+}
+
 // RevokeToken deletes a token.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx *wtx) error {
