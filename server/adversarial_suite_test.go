@@ -876,6 +876,7 @@ func adversarialExhaustion(t *testing.T) {
 	pollReq, pollIRI := created("Question", "oneOf", many(activitypub.MaxArray, func(i int) any {
 		return map[string]any{"type": "Note", "name": "option " + strconv.Itoa(i)}
 	}))
+	longReq, longIRI := created("Note", "content", "<p>"+strings.Repeat("A long, long post. ", 30000)+"</p>")
 	stored := func(iri string, ok func(p *store.Post) error) func(t *testing.T) {
 		return func(t *testing.T) {
 			p, err := ts.st.PostByIRI(ctx, iri)
@@ -915,6 +916,14 @@ func adversarialExhaustion(t *testing.T) {
 			check: stored(attIRI, func(p *store.Post) error {
 				if len(p.Attachments) > activitypub.MaxAttachments {
 					return fmt.Errorf("%d attachments stored, want at most %d", len(p.Attachments), activitypub.MaxAttachments)
+				}
+				return nil
+			})},
+		{name: "content of half a megabyte", status: 202, allow: []string{"inbox", "posts"}, req: longReq,
+			check: stored(longIRI, func(p *store.Post) error {
+				if len(p.Content) > activitypub.MaxContentBytes || !strings.HasPrefix(p.Content, "<p>A long, long post.") {
+					return fmt.Errorf("content of %d bytes stored (%.40q), want at most %d, starting with the post's text",
+						len(p.Content), p.Content, activitypub.MaxContentBytes)
 				}
 				return nil
 			})},

@@ -451,6 +451,11 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 		Published:  published,
 		Updated:    o.UpdatedTime(),
 	}
+	if len(p.Content) > activitypub.MaxContentBytes {
+		// 10,000 characters escape to at most 60 KB.
+		text := truncateRunes(s.sanitize.Text(o.HTML()), 10_000)
+		p.Content = "<p>" + strings.ReplaceAll(htmlEscape(text), "\n", "<br>") + "…</p>"
+	}
 	if p.URL == "" {
 		p.URL = o.ID
 	}

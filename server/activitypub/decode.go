@@ -21,6 +21,10 @@ const (
 	MaxAttachments = 20
 	// MaxPollOptions is how many options of a Question are kept; later ones are dropped.
 	MaxPollOptions = 100
+	// MaxContentBytes bounds a remote post's HTML once sanitized: a longer one (no person writes
+	// one; servers that allow long posts stop at tens of thousands of characters) is kept as
+	// the start of its text.
+	MaxContentBytes = 100_000
 	// MaxProfileFields is how many actor attachments (profile fields) are kept, Mastodon's limit.
 	MaxProfileFields = 50
 	// MaxAlsoKnownAs is how many alsoKnownAs entries are kept, Mastodon's limit.
