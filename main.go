@@ -286,7 +286,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			WriteTimeout:      60 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			ErrorLog:          slog.NewLogLogger(quietHandshakes{log.Handler()}, slog.LevelWarn),
 		}
 	}
 	var servers []*http.Server
@@ -354,6 +354,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = nil
 	}
 	return err
+}
+
+// quietHandshakes passes on what an http.Server logs (at warn), except failed TLS handshakes,
+// which it lowers to debug: scanners, health checks and clients that give up cause them all day,
+// and at warn they would drown what matters.
+type quietHandshakes struct{ slog.Handler }
+
+func (h quietHandshakes) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "http: TLS handshake error") {
+		if r.Level = slog.LevelDebug; !h.Handler.Enabled(ctx, r.Level) {
+			return nil
+		}
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

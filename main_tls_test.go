@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"go/build"
 	"io"
 	"math/big"
@@ -412,7 +413,8 @@ func TestServeTLSFiles(t *testing.T) {
 	getenv := func(k string) string {
 		return map[string]string{"ROOST_DATA": data, "ROOST_TLS_CERT": certFile, "ROOST_TLS_KEY": keyFile}[k]
 	}
-	args := []string{"serve", "-domain", "localhost", "-http-listen", httpAddr, "-https-listen", httpsAddr}
+	args := []string{"serve", "-domain", "localhost", "-http-listen", httpAddr, "-https-listen", httpsAddr,
+		"-log-level", "debug"}
 	go func() { done <- run(ctx, args, getenv, nil, io.Discard, stderr) }()
 	defer func() {
 		cancel()
@@ -434,4 +436,22 @@ func TestServeTLSFiles(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Errorf("webfinger over https: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
+
+	// A connection closed before its handshake (a scanner, a health check) is logged at debug.
+	c, err := net.Dial("tcp", httpsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, 10*time.Second, "the handshake failure logged", func() error {
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			if strings.Contains(line, "TLS handshake error") {
+				if !strings.Contains(line, "level=DEBUG") {
+					t.Fatalf("a failed handshake logged as %q, want debug", line)
+				}
+				return nil
+			}
+		}
+		return errors.New("not logged")
+	})
 }
