@@ -146,16 +146,18 @@ type Token struct {
 
 // CreateToken stores a token.
 func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+	return s.tx(ctx, func(tx *wtx) error { return s.insertToken(ctx, tx, t) })
+}
+
+func (s *Store) insertToken(ctx context.Context, tx *wtx, t *Token) error {
 	t.ID = s.NewID()
 	var refresh any
 	if t.RefreshHash != "" {
 		refresh = t.RefreshHash
 	}
-	return s.tx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
-		return err
-	})
+	_, err := tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
+	return err
 }
 
 const tokenCols = `id, token_hash, ifnull(refresh_hash, ''), app_id, scopes, owner, created_at, last_used_at`
@@ -200,11 +202,6 @@ func (s *Store) TouchToken(ctx context.Context, id int64) error {
 // ErrNotFound, storing nothing, when old is gone already, so of two refreshes racing with the
 // same refresh token only one gets a new token.
 func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
-	t.ID = s.NewID()
-	var refresh any
-	if t.RefreshHash != "" {
-		refresh = t.RefreshHash
-	}
 	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE id = ?`, old)
 		if err != nil {
@@ -215,9 +212,7 @@ func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
 		} else if n == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
-		return err
+		return s.insertToken(ctx, tx, t)
 	})
 }
 
