@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -33,13 +34,13 @@ type Mention struct {
 // mentions and hashtags linked with Mastodon's markup, and the whole result
 // passed through the Sanitizer. It is safe for concurrent use.
 type Renderer struct {
-	md goldmark.Markdown
+	md func() goldmark.Markdown // built on first use, as the Sanitizer's policies are
 	s  *Sanitizer
 }
 
 // NewRenderer returns a Renderer whose output goes through s.
 func NewRenderer(s *Sanitizer) *Renderer {
-	return &Renderer{md: newMarkdown(), s: s}
+	return &Renderer{md: sync.OnceValue(newMarkdown), s: s}
 }
 
 // noMatch matches nothing.
@@ -73,7 +74,7 @@ func newMarkdown() goldmark.Markdown {
 //	<a href="{tagURL(tag)}" class="mention hashtag" rel="tag">#<span>tag</span></a>
 func (r *Renderer) Render(markdown string, mentions []Mention, tagURL func(tag string) string) HTML {
 	var buf bytes.Buffer
-	if err := r.md.Convert([]byte(markdown), &buf); err != nil {
+	if err := r.md().Convert([]byte(markdown), &buf); err != nil {
 		// goldmark only fails when the writer does; a bytes.Buffer does not.
 		return HTML(html.EscapeString(markdown))
 	}

@@ -4,33 +4,32 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 )
 
-// Sanitizer holds the bluemonday policies (build once; safe for concurrent
-// use). There is no package-level state: construct it with [NewSanitizer].
+// Sanitizer holds the bluemonday policies (safe for concurrent use). There is
+// no package-level state: construct it with [NewSanitizer].
 type Sanitizer struct {
+	// policies builds them on first use: they and their patterns take a few
+	// hundred kB that a server sitting idle after start-up has no use for.
+	policies func() policies
+}
+
+type policies struct {
 	remote *bluemonday.Policy // HTML from other servers
 	local  *bluemonday.Policy // output of Renderer: same allow-list, plus the rel values we set ourselves
 }
 
-// Class values kept on span and a, after Mastodon's class allow-list
-// (app/lib/sanitize_config.rb) narrowed to what our CSS styles.
-var (
-	spanClass = regexp.MustCompile(`^(?:h-card|mention|hashtag|ellipsis|invisible)(?:\s+(?:h-card|mention|hashtag|ellipsis|invisible))*$`)
-	linkClass = regexp.MustCompile(`^(?:u-url|mention|hashtag|status-link|unhandled-link)(?:\s+(?:u-url|mention|hashtag|status-link|unhandled-link))*$`)
-	codeClass = regexp.MustCompile(`^language-[A-Za-z0-9_+#.-]{1,40}$`)
-	olStart   = regexp.MustCompile(`^-?[0-9]{1,9}$`)
-	reversed  = regexp.MustCompile(`^(?:reversed)?$`)
-	localRel  = regexp.MustCompile(`^(?:tag|nofollow noopener noreferrer)$`)
-	blank     = regexp.MustCompile(`^_blank$`)
-)
-
-// NewSanitizer builds the policies. Building them is the expensive part, so
-// make one Sanitizer at start-up and share it.
+// NewSanitizer returns a Sanitizer; the policies are built the first time one
+// is used. Make one at start-up and share it.
 func NewSanitizer() *Sanitizer {
+	return &Sanitizer{policies: sync.OnceValue(newPolicies)}
+}
+
+func newPolicies() policies {
 	remote := basePolicy()
 	// Forced on every link from another server, whatever it carried: the
 	// remote rel and target attributes are not on the allow-list at all.
@@ -39,14 +38,16 @@ func NewSanitizer() *Sanitizer {
 	remote.AddTargetBlankToFullyQualifiedLinks(true) // also adds rel=noopener
 
 	local := basePolicy()
-	local.AllowAttrs("rel").Matching(localRel).OnElements("a")
-	local.AllowAttrs("target").Matching(blank).OnElements("a")
+	local.AllowAttrs("rel").Matching(regexp.MustCompile(`^(?:tag|nofollow noopener noreferrer)$`)).OnElements("a")
+	local.AllowAttrs("target").Matching(regexp.MustCompile(`^_blank$`)).OnElements("a")
 
-	return &Sanitizer{remote: remote, local: local}
+	return policies{remote: remote, local: local}
 }
 
 // basePolicy is the GoToSocial/Mastodon-like allow-list shared by remote
-// HTML and rendered local posts (GoToSocial internal/text/sanitize.go).
+// HTML and rendered local posts (GoToSocial internal/text/sanitize.go). The
+// class values kept on span and a follow Mastodon's class allow-list
+// (app/lib/sanitize_config.rb), narrowed to what our CSS styles.
 func basePolicy() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
 	p.AllowElements(
@@ -54,20 +55,27 @@ func basePolicy() *bluemonday.Policy {
 		"ol", "ul", "li", "strong", "b", "em", "i", "u", "sub", "sup",
 		"h1", "h2", "h3", "h4", "h5", "h6",
 	)
-	p.AllowAttrs("class").Matching(spanClass).OnElements("span")
-	p.AllowAttrs("class").Matching(codeClass).OnElements("code")
-	p.AllowAttrs("start").Matching(olStart).OnElements("ol")
-	p.AllowAttrs("reversed").Matching(reversed).OnElements("ol")
+	p.AllowAttrs("class").Matching(classList("h-card", "mention", "hashtag", "ellipsis", "invisible")).OnElements("span")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[A-Za-z0-9_+#.-]{1,40}$`)).OnElements("code")
+	p.AllowAttrs("start").Matching(regexp.MustCompile(`^-?[0-9]{1,9}$`)).OnElements("ol")
+	p.AllowAttrs("reversed").Matching(regexp.MustCompile(`^(?:reversed)?$`)).OnElements("ol")
 
 	// An a with no surviving href is dropped by bluemonday, keeping its text.
 	p.AllowAttrs("href").OnElements("a")
-	p.AllowAttrs("class").Matching(linkClass).OnElements("a")
+	p.AllowAttrs("class").Matching(classList("u-url", "mention", "hashtag", "status-link", "unhandled-link")).OnElements("a")
 	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(false) // a relative URL from another server would point at us
 	p.AllowURLSchemeWithCustomPolicy("http", hasHost)
 	p.AllowURLSchemeWithCustomPolicy("https", hasHost)
 	p.AllowURLSchemes("mailto")
 	return p
+}
+
+// classList matches a class attribute made only of the given names,
+// separated by white space.
+func classList(names ...string) *regexp.Regexp {
+	one := "(?:" + strings.Join(names, "|") + ")"
+	return regexp.MustCompile(`^` + one + `(?:\s+` + one + `)*$`)
 }
 
 // hasHost rejects opaque forms such as "http:foo" that parse but go nowhere.
@@ -80,12 +88,12 @@ func hasHost(u *url.URL) bool { return u.Host != "" && u.Opaque == "" }
 // rel="nofollow noreferrer noopener" (and target="_blank" on http(s)) forced.
 // Images, styles, scripts, event handlers, frames and forms never survive.
 func (s *Sanitizer) Remote(h string) HTML {
-	return HTML(strings.TrimSpace(s.remote.Sanitize(h)))
+	return HTML(strings.TrimSpace(s.policies().remote.Sanitize(h)))
 }
 
 // sanitizeLocal sanitizes the Renderer's output.
 func (s *Sanitizer) sanitizeLocal(h string) HTML {
-	return HTML(strings.TrimSpace(s.local.Sanitize(h)))
+	return HTML(strings.TrimSpace(s.policies().local.Sanitize(h)))
 }
 
 // Text strips all markup and returns plain text, with entities decoded once,
