@@ -220,13 +220,19 @@ func tokenLen(s string) int {
 // readQuoted reads an RFC 9110 quoted-string at the start of s (s[0] == '"') and returns its
 // unescaped value and the rest of s.
 func readQuoted(s string) (val, rest string, err error) {
-	var b strings.Builder
+	var b []byte // from the first escape on; until then the value is a slice of s
 	for i := 1; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '"':
-			return b.String(), s[i+1:], nil
+			if b == nil {
+				return s[1:i], s[i+1:], nil
+			}
+			return string(b), s[i+1:], nil
 		case c == '\\':
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[1:i]...)
+			}
 			i++
 			if i == len(s) {
 				return "", "", errors.New("unterminated quoted string")
@@ -236,7 +242,9 @@ func readQuoted(s string) (val, rest string, err error) {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			return "", "", fmt.Errorf("control character %#x in quoted string", c)
 		}
-		b.WriteByte(c)
+		if b != nil {
+			b = append(b, c)
+		}
 	}
 	return "", "", errors.New("unterminated quoted string")
 }

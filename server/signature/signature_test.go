@@ -634,6 +634,7 @@ func TestParse(t *testing.T) {
 		{"default headers", `keyId="k",signature="` + sig + `"`, Params{KeyID: "k", Headers: []string{"date"}, Signature: []byte("signature bytes")}, false},
 		{"unknown param ignored", `keyId="k",foo="bar",signature="` + sig + `"`, Params{KeyID: "k", Headers: []string{"date"}, Signature: []byte("signature bytes")}, false},
 		{"escaped quote in keyId", `keyId="a\"b",signature="` + sig + `"`, Params{KeyID: `a"b`, Headers: []string{"date"}, Signature: []byte("signature bytes")}, false},
+		{"escapes first and last", `keyId="\"a\\",signature="` + sig + `"`, Params{KeyID: `"a\`, Headers: []string{"date"}, Signature: []byte("signature bytes")}, false},
 		{"comma inside keyId", `keyId="https://a.test/k,headers=date",headers="(request-target) host date digest",signature="` + sig + `"`,
 			Params{KeyID: "https://a.test/k,headers=date", Headers: []string{"(request-target)", "host", "date", "digest"}, Signature: []byte("signature bytes")}, false},
 		{"empty", ``, Params{}, true},
@@ -658,6 +659,7 @@ func TestParse(t *testing.T) {
 		{"bad created", `keyId="k",created=soon,signature="` + sig + `"`, Params{}, true},
 		{"negative created", `keyId="k",created=-5,signature="` + sig + `"`, Params{}, true},
 		{"control character", "keyId=\"k\x00\",signature=\"" + sig + "\"", Params{}, true},
+		{"escaped control character", "keyId=\"k\\\x01\",signature=\"" + sig + "\"", Params{}, true},
 		{"rfc 9421", `sig1=:` + sig + `:`, Params{}, true},
 	}
 	for _, tt := range tests {
