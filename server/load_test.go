@@ -297,8 +297,8 @@ func replay(url string, posts []signedPost, conns int) replayResult {
 
 // replayFor is replay that stops sending once d has passed (d > 0); the result counts the POSTs
 // sent. Like wrk, it writes each prepared request on its connection and reads the answer with
-// http.ReadResponse, without the client's transport: a load generator's CPU is taken from the
-// server it measures.
+// readAnswer, without the client's transport: a load generator's CPU is taken from the server it
+// measures.
 func replayFor(target string, posts []signedPost, conns int, d time.Duration) replayResult {
 	u, err := url.Parse(target)
 	if err != nil {
@@ -342,11 +342,11 @@ func replayFor(target string, posts []signedPost, conns int, d time.Duration) re
 					}
 					c, br = conn, bufio.NewReader(conn)
 				}
-				resp, err := func() (*http.Response, error) {
+				status, body, closing, err := func() (int, []byte, bool, error) {
 					if _, err := c.Write(posts[i].wire); err != nil {
-						return nil, err
+						return 0, nil, false, err
 					}
-					return http.ReadResponse(br, nil)
+					return readAnswer(br)
 				}()
 				if err != nil {
 					c.Close()
@@ -354,17 +354,13 @@ func replayFor(target string, posts []signedPost, conns int, d time.Duration) re
 					fail(err.Error())
 					continue
 				}
-				b, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				lat[i], began[i] = time.Since(t0), t0.Sub(start)
-				if err != nil || resp.Close {
+				if closing {
 					c.Close()
 					c = nil
 				}
-				if resp.StatusCode != http.StatusAccepted {
-					fail(fmt.Sprintf("status %d: %.200s", resp.StatusCode, b))
-				} else if err != nil {
-					fail(err.Error())
+				if status != http.StatusAccepted {
+					fail(fmt.Sprintf("status %d: %.200s", status, body))
 				}
 			}
 		})
@@ -378,6 +374,48 @@ func replayFor(target string, posts []signedPost, conns int, d time.Duration) re
 	res.latency = lat
 	res.windows = windows(res.elapsed, began[:res.sent], lat0)
 	return res
+}
+
+// readAnswer reads one answer from br as wrk does, without net/http's client and its
+// allocations: the status code, the body (by Content-Length, which net/http's server sends with
+// any short answer) and whether the server closes the connection after it.
+func readAnswer(br *bufio.Reader) (status int, body []byte, closing bool, err error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, nil, false, err
+	}
+	// "HTTP/1.1 202 Accepted\r\n"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, nil, false, fmt.Errorf("bad status line %q", line)
+	}
+	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
+		return 0, nil, false, fmt.Errorf("bad status line %q", line)
+	}
+	length := 0
+	for {
+		if line, err = br.ReadSlice('\n'); err != nil {
+			return 0, nil, false, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(value)); err != nil || length < 0 || length > 1<<20 {
+				return 0, nil, false, fmt.Errorf("bad Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			return 0, nil, false, fmt.Errorf("answer with Transfer-Encoding %q: the generator reads only Content-Length", value)
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = bytes.EqualFold(value, []byte("close"))
+		}
+	}
+	body = make([]byte, length)
+	_, err = io.ReadFull(br, body)
+	return status, body, closing, err
 }
 
 // windows summarizes a replay per tenth of its run: requests started, their median and 99th
