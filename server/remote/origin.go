@@ -25,9 +25,10 @@ func Origin(u *url.URL) string {
 		return ""
 	}
 	// A host with a colon must be an IPv6 literal; anything else (url.Parse lets "a://::" through)
-	// has no origin.
+	// has no origin, nor has a literal with a zone ("[fe80::1%25eth0]"): a zone names one of the
+	// sender's own interfaces, and can be any text, spaces included.
 	if strings.Contains(host, ":") {
-		if _, err := netip.ParseAddr(host); err != nil {
+		if a, err := netip.ParseAddr(host); err != nil || a.Zone() != "" {
 			return ""
 		}
 	}

@@ -17,6 +17,8 @@ func TestOrigin(t *testing.T) {
 		{"https://[2001:DB8::1]:443/x", "https://[2001:db8::1]"},
 		{"https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443"},
 		{"https://127.0.0.1:1234/x", "https://127.0.0.1:1234"},
+		{"http://[fe80::1%25eth0]:8080/x", ""},
+		{"A://[::%25%20]", ""}, // the zone unescapes to a space, which no origin may hold
 		{"/relative", ""},
 		{"mailto:a@example.com", ""},
 		{"https://", ""},
