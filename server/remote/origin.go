@@ -12,9 +12,9 @@ import (
 // lower-cased, a trailing dot on the host removed, and the scheme's default port dropped. It returns ""
 // for a URL without scheme or host.
 //
-// Internationalized host names are lower-cased but not converted to punycode (golang.org/x/net/idna
-// needs golang.org/x/text, which is not a dependency), so a Unicode host and its xn-- form compare
-// different. That errs toward refusing, never toward accepting.
+// Internationalized host names are lower-cased but not converted to punycode, so a Unicode host and
+// its xn-- form compare different. That errs toward refusing, never toward accepting: servers put
+// the xn-- form in ids, and SplitHandle converts the handles the owner types to it.
 func Origin(u *url.URL) string {
 	if u == nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
 		return ""

@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // JRDAccept is the Accept header of WebFinger requests (RFC 7033 §10.2).
@@ -56,12 +59,33 @@ func SplitHandle(handle string) (user, host string, err error) {
 	if err != nil || p.Host != host || p.Hostname() == "" {
 		return "", "", fmt.Errorf("%w: host %q", ErrBadHandle, host)
 	}
-	if port := p.Port(); port != "" {
+	port := p.Port()
+	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return "", "", fmt.Errorf("%w: port %q", ErrBadHandle, port)
 		}
 	}
+	// An internationalized domain name becomes its ASCII (punycode) form, the one servers put in
+	// actor ids and WebFinger subjects: @alice@bücher.example is alice@xn--bcher-kva.example.
+	if name := p.Hostname(); !isASCII(name) {
+		ascii, err := idna.Lookup.ToASCII(name)
+		if err != nil {
+			return "", "", fmt.Errorf("%w: host %q: %v", ErrBadHandle, name, err)
+		}
+		if host = ascii; port != "" {
+			host += ":" + port
+		}
+	}
 	return user, strings.ToLower(host), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // WebFinger resolves a handle ("user@host", "@user@host" or "acct:user@host") to the IRI of its

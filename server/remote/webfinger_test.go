@@ -129,6 +129,9 @@ func TestSplitHandle(t *testing.T) {
 		{"alice@127.0.0.1:8080", "alice", "127.0.0.1:8080"},
 		{"alice@[::1]:8080", "alice", "[::1]:8080"},
 		{"a.b-c_d+e@example.com", "a.b-c_d+e", "example.com"},
+		{"@alice@Bücher.Example", "alice", "xn--bcher-kva.example"},
+		{"alice@日本.example:8443", "alice", "xn--wgv71a.example:8443"},
+		{"alice@xn--bcher-kva.example", "alice", "xn--bcher-kva.example"},
 	}
 	for _, tt := range tests {
 		u, h, err := SplitHandle(tt.in)
@@ -141,6 +144,7 @@ func TestSplitHandle(t *testing.T) {
 		"alice@example.com/path", "alice@example.com?x", "alice@example.com#x", "ali ce@example.com",
 		"alice@exa mple.com", "alice@example.com\r\nHost: evil", "alice@example.com:99999", "alice@example.com:x",
 		"alice@example.%63om", "alice@[::1", "ali/ce@example.com", "acct:", "https://example.com/@alice",
+		"alice@-bücher.example", // a label may not start with a hyphen
 	} {
 		if _, _, err := SplitHandle(bad); !errors.Is(err, ErrBadHandle) {
 			t.Errorf("SplitHandle(%q) = %v, want ErrBadHandle", bad, err)
