@@ -489,21 +489,13 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 				Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 		}
 	}
-	if q := o.QuoteIRI(); q != "" || len(o.OneOf) > 0 || len(o.AnyOf) > 0 {
+	if q, pl := o.QuoteIRI(), pollOf(o, s.sanitize.Text); q != "" || pl != nil {
 		extra := map[string]any{}
 		if q != "" {
 			extra["quote"] = safeURL(q)
 		}
-		options, multiple := o.OneOf, false
-		if len(o.AnyOf) > 0 {
-			options, multiple = o.AnyOf, true
-		}
-		if len(options) > 0 {
-			var names []string
-			for _, opt := range options {
-				names = append(names, truncateRunes(s.sanitize.Text(opt.Name), 200))
-			}
-			extra["poll"] = map[string]any{"options": names, "multiple": multiple, "end_time": o.EndTime}
+		if pl != nil {
+			extra["poll"] = pl
 		}
 		p.Extra, _ = json.Marshal(extra)
 	}
@@ -568,9 +560,11 @@ func (h *handling) update(ctx context.Context) error {
 	}
 	p, _ := s.postFromObject(o, h.signer, h.owner)
 	p.ID = existing.ID
-	if p.Updated.IsZero() {
+	edited := !p.Updated.IsZero()
+	if !edited {
 		p.Updated = time.Now()
 	}
+	keepOwnVotes(existing, p, edited)
 	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
 		return err
 	}

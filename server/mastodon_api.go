@@ -665,6 +665,9 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	auth("POST /api/v1/statuses/{id}/pin", "write:accounts", s.apiStatusAction(s.pinPost(true), false))
 	auth("POST /api/v1/statuses/{id}/unpin", "write:accounts", s.apiStatusAction(s.pinPost(false), false))
 
+	auth("GET /api/v1/polls/{id}", "read:statuses", s.apiGetPoll)
+	auth("POST /api/v1/polls/{id}/votes", "write:statuses", s.apiVote)
+
 	auth("GET /api/v1/timelines/home", "read:statuses", s.apiHomeTimeline)
 	auth("GET /api/v1/timelines/public", "read:statuses", s.apiPublicTimeline)
 	auth("GET /api/v1/notifications", "read:notifications", s.apiNotifications)

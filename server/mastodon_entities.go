@@ -192,6 +192,7 @@ func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status
 		st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 	}
 	st.Pinned = !p.PinnedAt.IsZero()
+	st.Poll = s.apiPoll(p)
 	if p.AccountID == s.owner.Account.ID {
 		src := p.Source
 		st.Text = &src

@@ -294,6 +294,26 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 	return s.enqueue(ctx, tx, out)
 }
 
+// SetPostExtra replaces a post's extra properties (its poll, for instance) and queues outs, the
+// owner's activities about it, in the same transaction.
+func (s *Store) SetPostExtra(ctx context.Context, id int64, extra json.RawMessage, outs ...*Outgoing) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ? AND deleted_at = 0`, string(extra), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, out := range outs {
+			if err := s.enqueue(ctx, tx, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // DeletePost turns a post into a tombstone: its content, tags, likes, boosts and notifications go,
 // its row (IRI and ID) stays so the object answers 410 and is never stored again. For the owner's
 // posts the Delete activity is queued in the same transaction.

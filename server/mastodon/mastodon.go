@@ -93,7 +93,7 @@ type Status struct {
 	InReplyToID        *string           `json:"in_reply_to_id"`
 	InReplyToAccountID *string           `json:"in_reply_to_account_id"`
 	Reblog             *Status           `json:"reblog"`
-	Poll               any               `json:"poll"`
+	Poll               *Poll             `json:"poll"`
 	Card               any               `json:"card"`
 	Language           *string           `json:"language"`
 	Favourited         bool              `json:"favourited"`
@@ -102,6 +102,26 @@ type Status struct {
 	Bookmarked         bool              `json:"bookmarked"`
 	Pinned             bool              `json:"pinned"`
 	Filtered           []any             `json:"filtered"`
+}
+
+// Poll is Mastodon's Poll entity. Its ID is the status's: Roost keeps a poll with its post.
+type Poll struct {
+	ID          string       `json:"id"`
+	ExpiresAt   *string      `json:"expires_at"`
+	Expired     bool         `json:"expired"`
+	Multiple    bool         `json:"multiple"`
+	VotesCount  int          `json:"votes_count"`
+	VotersCount *int         `json:"voters_count"`
+	Voted       bool         `json:"voted"`
+	OwnVotes    []int        `json:"own_votes"`
+	Options     []PollOption `json:"options"`
+	Emojis      []Emoji      `json:"emojis"`
+}
+
+// PollOption is one choice of a Poll.
+type PollOption struct {
+	Title      string `json:"title"`
+	VotesCount int    `json:"votes_count"`
 }
 
 // MediaAttachment is an attachment of a status.

@@ -1,0 +1,241 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/server/mastodon"
+	"roost/store"
+)
+
+var (
+	errPollEnded    = errors.New("the poll has already ended")
+	errAlreadyVoted = errors.New("you have already voted on this poll")
+)
+
+// poll is a remote Question's poll as its post keeps it, under "poll" in the post's extra
+// properties: the options and their counts as the poll's server last sent them, and the owner's
+// own votes, which only Roost knows.
+type poll struct {
+	Options     []string `json:"options"`
+	Votes       []int    `json:"votes,omitempty"`
+	VotersCount int      `json:"voters_count,omitempty"`
+	Multiple    bool     `json:"multiple"`
+	EndTime     string   `json:"end_time,omitempty"`
+	Closed      string   `json:"closed,omitempty"`
+	OwnVotes    []int    `json:"own_votes,omitempty"`
+}
+
+// pollOf returns the poll of a Question (nil for anything without options), with its options'
+// names made plain text by text.
+func pollOf(o *activitypub.Object, text func(string) string) *poll {
+	options, multiple := o.OneOf, false
+	if len(o.AnyOf) > 0 {
+		options, multiple = o.AnyOf, true
+	}
+	if len(options) == 0 {
+		return nil
+	}
+	pl := &poll{Multiple: multiple, EndTime: o.EndTime, Closed: o.Closed, VotersCount: max(o.VotersCount, 0)}
+	for _, opt := range options {
+		pl.Options = append(pl.Options, truncateRunes(text(opt.Name), 200))
+		pl.Votes = append(pl.Votes, max(opt.Replies.TotalItems(), 0))
+	}
+	return pl
+}
+
+// postPoll returns a post's poll, or nil, and its extra properties.
+func postPoll(p *store.Post) (*poll, map[string]json.RawMessage) {
+	extra := map[string]json.RawMessage{}
+	if len(p.Extra) == 0 || json.Unmarshal(p.Extra, &extra) != nil || extra["poll"] == nil {
+		return nil, extra
+	}
+	var pl poll
+	if json.Unmarshal(extra["poll"], &pl) != nil || len(pl.Options) == 0 {
+		return nil, extra
+	}
+	// Polls stored before counts were kept have none.
+	pl.Votes = append(pl.Votes, make([]int, max(len(pl.Options)-len(pl.Votes), 0))...)[:len(pl.Options)]
+	return &pl, extra
+}
+
+// ends returns when the poll ends or ended, or the zero time when it has no end.
+func (pl *poll) ends() time.Time {
+	for _, v := range []string{pl.Closed, pl.EndTime} {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// expired reports whether the poll takes no more votes: its server closed it, or its end passed.
+func (pl *poll) expired(now time.Time) bool {
+	end := pl.ends()
+	return pl.Closed != "" || (!end.IsZero() && !end.After(now))
+}
+
+// keepOwnVotes carries the owner's votes from the stored version of a post to its update, which
+// its server sends with new counts and without them. An update that changes nothing but the
+// counts is not an edit.
+func keepOwnVotes(old, updated *store.Post, edited bool) {
+	before, _ := postPoll(old)
+	after, extra := postPoll(updated)
+	if before == nil || after == nil {
+		return
+	}
+	if !edited && old.Content == updated.Content && old.Summary == updated.Summary {
+		updated.Updated = old.Updated
+	}
+	if len(before.OwnVotes) == 0 || !slices.Equal(before.Options, after.Options) {
+		return
+	}
+	after.OwnVotes = before.OwnVotes
+	extra["poll"], _ = json.Marshal(after)
+	updated.Extra, _ = json.Marshal(extra)
+}
+
+// apiPoll is the Mastodon Poll entity of a post, or nil when it has no poll.
+func (s *Server) apiPoll(p *store.Post) *mastodon.Poll {
+	pl, _ := postPoll(p)
+	if pl == nil {
+		return nil
+	}
+	out := &mastodon.Poll{ID: idString(p.ID), Expired: pl.expired(time.Now()), Multiple: pl.Multiple,
+		Voted: len(pl.OwnVotes) > 0, OwnVotes: pl.OwnVotes, Emojis: []mastodon.Emoji{}}
+	if out.OwnVotes == nil {
+		out.OwnVotes = []int{}
+	}
+	if end := pl.ends(); !end.IsZero() {
+		e := apiTime(end)
+		out.ExpiresAt = &e
+	}
+	for i, name := range pl.Options {
+		out.Options = append(out.Options, mastodon.PollOption{Title: name, VotesCount: pl.Votes[i]})
+		out.VotesCount += pl.Votes[i]
+	}
+	// A single-choice poll has as many voters as votes; a multiple-choice one only knows its
+	// voters when its server says (Mastodon's votersCount).
+	switch {
+	case pl.VotersCount > 0:
+		out.VotersCount = &pl.VotersCount
+	case !pl.Multiple:
+		out.VotersCount = &out.VotesCount
+	}
+	return out
+}
+
+// Vote casts the owner's vote in the poll of post id: one Create of a Note per choice, named as
+// the option, in reply to the poll and addressed to its author only, as Mastodon votes. The
+// counts shown include the vote at once; the poll's server sends the authoritative ones later.
+func (s *Server) Vote(ctx context.Context, id int64, choices []int) (*store.Post, error) {
+	p, err := s.livePost(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pl, extra := postPoll(p)
+	switch {
+	case pl == nil:
+		return nil, store.ErrNotFound
+	case p.AccountID == s.owner.Account.ID:
+		return nil, errSelf
+	case pl.expired(time.Now()):
+		return nil, errPollEnded
+	case len(pl.OwnVotes) > 0:
+		return nil, errAlreadyVoted
+	case len(choices) == 0:
+		return nil, errors.New("choose an option")
+	case len(choices) > 1 && !pl.Multiple:
+		return nil, errors.New("this poll takes one choice")
+	}
+	for i, c := range choices {
+		if c < 0 || c >= len(pl.Options) || slices.Contains(choices[:i], c) {
+			return nil, fmt.Errorf("choice %d is not an option of this poll", c)
+		}
+	}
+	author, err := s.st.AccountByID(ctx, p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	to := []string{author.IRI}
+	var outs []*store.Outgoing
+	for _, c := range choices {
+		note := map[string]any{"id": s.activityIRI(s.st.NewID()), "type": "Note", "name": pl.Options[c],
+			"attributedTo": s.owner.Account.IRI, "to": to, "inReplyTo": p.IRI}
+		out, err := s.outgoing("Create", note, to, nil, false, []string{author.DeliveryInbox()})
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, out)
+		pl.Votes[c]++
+	}
+	pl.OwnVotes = choices
+	if pl.VotersCount > 0 {
+		pl.VotersCount++
+	}
+	if extra["poll"], err = json.Marshal(pl); err != nil {
+		return nil, err
+	}
+	if p.Extra, err = json.Marshal(extra); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetPostExtra(ctx, p.ID, p.Extra, outs...); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return p, nil
+}
+
+// apiGetPoll answers GET /api/v1/polls/{id}; a poll's ID is its status's.
+func (s *Server) apiGetPoll(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.apiPostParam(w, r)
+	if !ok {
+		return
+	}
+	pl := s.apiPoll(p)
+	if pl == nil {
+		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	writeAPI(w, http.StatusOK, pl)
+}
+
+// apiVote answers POST /api/v1/polls/{id}/votes, whose choices[] are option indexes.
+func (s *Server) apiVote(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	f, err := readForm(r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "the request body could not be read")
+		return
+	}
+	var choices []int
+	for _, v := range append(f["choices[]"], f["choices"]...) {
+		c, err := strconv.Atoi(v)
+		if err != nil {
+			apiError(w, http.StatusUnprocessableEntity, "Validation failed: choices must be option indexes")
+			return
+		}
+		choices = append(choices, c)
+	}
+	p, err := s.Vote(r.Context(), id, choices)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, errSelf):
+		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	case err != nil:
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
+		return
+	}
+	writeAPI(w, http.StatusOK, s.apiPoll(p))
+}
