@@ -13,6 +13,7 @@ import (
 	"roost/server/activitypub"
 	"roost/server/mastodon"
 	"roost/store"
+	"roost/templates"
 )
 
 var (
@@ -130,6 +131,49 @@ func (s *Server) apiPoll(p *store.Post) *mastodon.Poll {
 		out.VotersCount = &out.VotesCount
 	}
 	return out
+}
+
+// pollView is a post's poll as pages show it, or nil.
+func pollView(p *store.Post) *templates.Poll {
+	pl, _ := postPoll(p)
+	if pl == nil {
+		return nil
+	}
+	v := &templates.Poll{Multiple: pl.Multiple, Voters: pl.VotersCount, Ends: pl.ends(), Expired: pl.expired(time.Now()),
+		Voted: len(pl.OwnVotes) > 0}
+	for _, n := range pl.Votes {
+		v.Votes += n
+	}
+	if !pl.Multiple && v.Voters == 0 {
+		v.Voters = v.Votes
+	}
+	for i, name := range pl.Options {
+		o := templates.PollOption{Title: name, Votes: pl.Votes[i], Own: slices.Contains(pl.OwnVotes, i)}
+		if v.Votes > 0 {
+			o.Percent = pl.Votes[i] * 100 / v.Votes
+		}
+		v.Options = append(v.Options, o)
+	}
+	return v
+}
+
+// voteAction casts the owner's vote from a page's ballot: the post's ID and the chosen options.
+func (s *Server) voteAction(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PostFormValue("post"), 10, 64)
+	var choices []int
+	for _, v := range r.PostForm["choice"] {
+		c, err := strconv.Atoi(v)
+		if err != nil {
+			backTo(w, r, "/home", "error", "choose one of the poll's options")
+			return
+		}
+		choices = append(choices, c)
+	}
+	if _, err := s.Vote(r.Context(), id, choices); err != nil {
+		backTo(w, r, "/home", "error", ownerMessage(err))
+		return
+	}
+	backTo(w, r, "/home", "notice", "Voted.")
 }
 
 // Vote casts the owner's vote in the poll of post id: one Create of a Note per choice, named as

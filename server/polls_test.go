@@ -2,7 +2,10 @@ package server
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +124,52 @@ func TestRemotePollEnded(t *testing.T) {
 	c.json(t, "GET", "/api/v1/polls/"+strconv.FormatInt(plain.ID, 10), nil, 404)
 	if st := c.json(t, "GET", "/api/v1/statuses/"+strconv.FormatInt(plain.ID, 10), nil, 200); st["poll"] != nil {
 		t.Errorf("poll of a plain post = %v", st["poll"])
+	}
+}
+
+func TestRemotePollOnPages(t *testing.T) {
+	ts := newTestServer(t)
+	alice := newPeer(t, "alice")
+	followedPeer(t, ts, alice)
+	q := question(alice, true, time.Now().Add(24*time.Hour), 1, 3, 0)
+	q["content"] = `<p>Tea or coffee? <img src=x onerror=alert(1)></p>`
+	q["anyOf"].([]any)[2].(map[string]any)["name"] = `<script>alert(1)</script>Both`
+	alice.sendAccepted(t, ts, alice.create(q))
+	p := ts.waitPost(t, str(q["id"]))
+	c := signIn(t, ts)
+
+	doc := c.page(t, "/home")
+	assertInert(t, "home with a poll", doc)
+	poll := firstElement(t, doc, "poll", byClass("poll"))
+	if got := textOf(poll); !strings.Contains(got, "Tea") || !strings.Contains(got, "25% (1 vote)") ||
+		!strings.Contains(got, "75% (3 votes)") || !strings.Contains(got, "Both 0% (0 votes)") || strings.Contains(got, "alert") || !strings.Contains(got, "4 people") {
+		t.Errorf("poll reads %q", got)
+	}
+	ballot := firstElement(t, doc, "ballot", byClass("vote"))
+	if n := len(elements(ballot, byInput("choice"))); n != 3 {
+		t.Errorf("ballot has %d choices, want 3", n)
+	}
+
+	// Without the CSRF token nothing is sent.
+	if rec := c.postForm("/vote", url.Values{"post": {strconv.FormatInt(p.ID, 10)}, "choice": {"0"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("vote without token: %d, want 403", rec.Code)
+	}
+	loc := c.submit(t, "/vote", url.Values{"post": {strconv.FormatInt(p.ID, 10)}, "choice": {"0", "2"}})
+	if got := alertText(c.follow(t, loc)); got != "" {
+		t.Errorf("after voting: %q", got)
+	}
+	for _, name := range []string{"Tea", "Both"} {
+		alice.waitPost(t, "vote for "+name, func(r received) bool {
+			note, _ := r.Activity["object"].(map[string]any)
+			return r.typ() == "Create" && note["name"] == name && note["inReplyTo"] == q["id"]
+		})
+	}
+	doc = c.page(t, "/home")
+	if got := textOf(firstElement(t, doc, "poll", byClass("poll"))); !strings.Contains(got, "You voted") ||
+		!strings.Contains(got, "33% (2 votes)") {
+		t.Errorf("after voting, poll reads %q", got)
+	}
+	if n := len(elements(doc, byClass("vote"))); n != 0 {
+		t.Errorf("a ballot is still shown after voting")
 	}
 }

@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /like", s.signedIn(s.postAction(s.Like, "Liked.")))
 	mux.HandleFunc("POST /unlike", s.signedIn(s.postAction(s.Unlike, "Like taken back.")))
 	mux.HandleFunc("POST /boost", s.signedIn(s.postAction(s.Boost, "Boosted.")))
+	mux.HandleFunc("POST /vote", s.signedIn(s.voteAction))
 	mux.HandleFunc("POST /unboost", s.signedIn(s.postAction(s.Unboost, "Boost taken back.")))
 	mux.HandleFunc("POST /delete", s.signedIn(s.postAction(s.deleteAction, "Deleted.")))
 	mux.HandleFunc("GET /notifications", s.signedIn(s.showNotifications))

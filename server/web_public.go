@@ -285,7 +285,7 @@ func (s *Server) countedPostView(author *store.Account, p *store.Post, c store.P
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
-		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts,
+		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
 	}
 	if p.InReplyTo != "" {
 		if id, ok := s.localPostID(p.InReplyTo); ok {

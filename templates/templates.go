@@ -140,6 +140,26 @@ type Post struct {
 	Boosts       int
 	InReplyTo    string // URL of the post replied to, when known
 	Attachments  []Attachment
+	Poll         *Poll
+}
+
+// Poll is a post's poll: its options with their counts as its server last sent them.
+type Poll struct {
+	Options  []PollOption
+	Multiple bool
+	Votes    int
+	Voters   int       // 0 when the poll's server does not say
+	Ends     time.Time // zero when the poll has no end
+	Expired  bool
+	Voted    bool // the owner voted
+}
+
+// PollOption is one choice of a poll.
+type PollOption struct {
+	Title   string
+	Votes   int
+	Percent int // of all votes, rounded down
+	Own     bool
 }
 
 func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
