@@ -302,6 +302,12 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Visibility is not included in the list")
 		return
 	}
+	if hasPoll(f) {
+		// The instance says max_options 0; an app that offers a poll anyway must not see it
+		// dropped from a post that then goes out without it.
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: this server does not create polls")
+		return
+	}
 	in := PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
 		Visibility: vis, Language: f.Get("language")}
 	if id := f.Get("in_reply_to_id"); id != "" {

@@ -564,6 +564,10 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
 	}
+	if hasPoll(f) {
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: this server does not create polls")
+		return
+	}
 	if ids := append(f["media_ids[]"], f["media_ids"]...); len(ids) > 0 {
 		current, err := s.apiStatus(ctx, p)
 		if err != nil {

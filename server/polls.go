@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"roost/server/activitypub"
@@ -235,6 +237,16 @@ func (s *Server) Vote(ctx context.Context, id int64, choices []int) (*store.Post
 	}
 	s.deliver.Wake()
 	return p, nil
+}
+
+// hasPoll reports whether a status form asks for a poll (poll[options][], as JSON or a form).
+func hasPoll(f url.Values) bool {
+	for k, v := range f {
+		if strings.HasPrefix(k, "poll[options]") && len(v) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // apiGetPoll answers GET /api/v1/polls/{id}; a poll's ID is its status's.

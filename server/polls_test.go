@@ -173,3 +173,24 @@ func TestRemotePollOnPages(t *testing.T) {
 		t.Errorf("a ballot is still shown after voting")
 	}
 }
+
+// An app that offers a poll although the instance says max_options 0 gets a 422, not a post
+// that went out without its poll.
+func TestCreatingPollRefused(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write")
+	before := ts.rowCounts(t)
+	c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "Tea or coffee?",
+		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 3600}}, 422)
+	assertUnchanged(t, before, ts.rowCounts(t))
+
+	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "no poll"}, 200)
+	c.json(t, "PUT", "/api/v1/statuses/"+str(st["id"]), map[string]any{"status": "now a poll",
+		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 3600}}, 422)
+	if got := c.json(t, "GET", "/api/v1/statuses/"+str(st["id"]), nil, 200); !strings.Contains(str(got["content"]), "no poll") {
+		t.Errorf("content after a refused edit: %v", got["content"])
+	}
+	if cfg := c.json(t, "GET", "/api/v2/instance", nil, 200); !strings.Contains(fmt.Sprint(cfg["configuration"]), "max_options:0") {
+		t.Errorf("instance configuration = %v", cfg["configuration"])
+	}
+}
