@@ -246,6 +246,8 @@ type peerEvent struct {
 	AttributedTo string `json:"attributedTo"`
 	Type         string `json:"type"`
 	Content      string `json:"content"`
+	Name         string `json:"name"`
+	InReplyTo    string `json:"inReplyTo"`
 	VerifiedBy   string `json:"verifiedBy"`
 	Origin       string `json:"origin"`
 

@@ -150,18 +150,32 @@ func TestMastodonClients(t *testing.T) {
 		return nil
 	})
 
+	t.Log("5b. the Fedify peer posts a poll; the owner will vote in it with masto")
+	question := peer.call("poll", nil).Note
+	var pollPost *store.Post
+	interopEventually(t, "alice's poll is stored", func() error {
+		pollPost, err = st.PostByIRI(ctx, question)
+		return err
+	})
+
 	t.Log("5-7. notifications, streaming, revocation")
 	if streaming != "" {
 		t.Logf("STREAMING STEP SKIPPED: %s", streaming)
 	}
 	phase2 := []string{"PHASE=2", "TOKEN=" + one.Token, "CLIENT_ID=" + one.ClientID, "CLIENT_SECRET=" + one.ClientSecret,
-		"POST_ID=" + one.PostID, "PEER=" + aliceIRI}
+		"POST_ID=" + one.PostID, "PEER=" + aliceIRI, "POLL_ID=" + strconv.FormatInt(pollPost.ID, 10)}
 	if streaming != "" {
 		phase2 = append(phase2, "STREAMING=skip")
 	}
 	clients(phase2...)
 	if apps, err := st.AuthorizedApps(ctx); err != nil || len(apps) != 0 {
 		t.Errorf("authorized apps after the revocation = %+v, %v; want none", apps, err)
+	}
+	vote := peer.wait("the owner's vote in alice's poll", func(e peerEvent) bool {
+		return e.Ev == "create" && e.InReplyTo == question
+	})
+	if vote.Name != "Coffee" || vote.AttributedTo != owner.IRI || vote.Actor != owner.IRI || vote.VerifiedBy == "" {
+		t.Errorf("the vote as Fedify read it = %+v; want a Note named Coffee by %s, its signature verified", vote, owner.IRI)
 	}
 }
 

@@ -8,9 +8,10 @@
 //            token with masto; verifies credentials; posts with a content warning and 25 more;
 //            pages the home timeline; favourites, boosts, replies to and bookmarks the post; then
 //            repeats a day's calls with megalodon. Its last event, "phase1", carries the token.
-//   PHASE=2  (TOKEN, CLIENT_ID, CLIENT_SECRET, POST_ID, PEER set) finds the peer's follow and
+//   PHASE=2  (TOKEN, CLIENT_ID, CLIENT_SECRET, POST_ID, PEER, POLL_ID set) finds the peer's follow and
 //            favourite among the notifications with both libraries; receives an update event on
-//            each streaming transport unless STREAMING=skip; revokes the token and expects 401.
+//            each streaming transport unless STREAMING=skip; reads the peer's poll (POLL_ID) and
+//            votes in it; revokes the token and expects 401.
 //
 // Environment: URL (Roost's origin, https://127.0.0.1:PORT; its certificate comes in through
 // NODE_EXTRA_CA_CERTS), PASSWORD (the owner's). It writes one JSON event per line to stdout
@@ -412,6 +413,23 @@ async function phase2() {
     abort.abort();
     step("streaming_sse", { update: sseGot });
   }
+
+  // 6b. The peer's poll: read it and vote in it, with masto.
+  const pollId = env("POLL_ID");
+  const poll = await masto.v1.polls.$select(pollId).fetch();
+  check(
+    poll.id === pollId && !poll.expired && !poll.multiple && !poll.voted && poll.votesCount === 3 &&
+      poll.options.map((o) => `${o.title}:${o.votesCount}`).join(",") === "Tea:2,Coffee:1",
+    "masto polls.fetch: the peer's poll, open, Tea 2 and Coffee 1",
+    poll,
+  );
+  const status = await masto.v1.statuses.$select(pollId).fetch();
+  check(status.poll?.id === pollId, "masto statuses.fetch: the status carries its poll", status.poll);
+  const voted = await masto.v1.polls.$select(pollId).votes.create({ choices: [1] });
+  check(voted.voted && voted.ownVotes?.join() === "1" && voted.votesCount === 4, "masto polls.votes.create: voted for Coffee", voted);
+  const again = await masto.v1.polls.$select(pollId).votes.create({ choices: [0] }).then(() => null, (e) => e);
+  check(again instanceof MastoHttpError && again.statusCode === 422, "a second vote: want MastoHttpError 422", String(again));
+  step("poll", { poll: pollId, ownVotes: voted.ownVotes });
 
   // 7. Revoke the token: every library's next call gets 401.
   await createOAuthAPIClient({ url: URL_ }).revoke({ clientId, clientSecret, token });

@@ -3,7 +3,8 @@
 // It serves one actor, alice, on http://127.0.0.1:$PORT and reads commands from stdin, one JSON
 // object per line ({"seq":1,"cmd":"lookup","handle":"@me@127.0.0.1:8443"}). It writes events to
 // stdout, one JSON object per line: {"ev":"done","seq":1,...} or {"ev":"failed","seq":1,"error":...}
-// answer a command; "listening", "accept", "create", "like-received" and "inbox-error" report
+// answer a command; "listening", "accept", "create" (with a note's name and inReplyTo, which
+// carry a poll vote), "like-received" and "inbox-error" report
 // what happened by itself. It exits when stdin closes.
 //
 // Fedify's inbox listeners run only after Fedify verified the request's HTTP signature
@@ -15,7 +16,7 @@
 import http from "node:http";
 import readline from "node:readline";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest, verifyRequest } from "@fedify/fedify";
-import { Accept, Create, Endpoints, Follow, Like, Note, Person, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { Accept, Create, Endpoints, Follow, Like, Note, Person, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
 import { configure, getStreamSink } from "@logtape/logtape";
 import { Writable } from "node:stream";
 
@@ -86,6 +87,8 @@ federation
       object: note?.id?.href,
       attributedTo: note?.attributionId?.href,
       content: note instanceof Note ? note.content?.toString() : null,
+      name: note?.name?.toString() ?? null,
+      inReplyTo: note?.replyTargetId?.href ?? null,
       verifiedBy: verifiedBy.get(create.id?.href) ?? null,
     });
   })
@@ -181,6 +184,41 @@ const commands = {
     });
     await ctx.sendActivity({ identifier: "alice" }, roost, create);
     return { create: create.id.href, note: note.id.href };
+  },
+
+  // poll sends a Question with two options to Roost's owner, as Mastodon shapes one: each
+  // option's count in replies.totalItems, an endTime a day away, votersCount.
+  async poll() {
+    const uuid = crypto.randomUUID();
+    const alice = ctx.getActorUri("alice");
+    const question = await Question.fromJsonLd(
+      {
+        "@context": ["https://www.w3.org/ns/activitystreams", { votersCount: "http://joinmastodon.org/ns#votersCount", toot: "http://joinmastodon.org/ns#" }],
+        id: `${ORIGIN}/polls/${uuid}`,
+        type: "Question",
+        attributedTo: alice.href,
+        content: "<p>Tea or coffee?</p>",
+        published: new Date().toISOString(),
+        endTime: new Date(Date.now() + 86_400_000).toISOString(),
+        votersCount: 3,
+        oneOf: [
+          { type: "Note", name: "Tea", replies: { type: "Collection", totalItems: 2 } },
+          { type: "Note", name: "Coffee", replies: { type: "Collection", totalItems: 1 } },
+        ],
+        to: [PUBLIC_COLLECTION.href],
+        cc: [roost.id.href],
+      },
+      { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader },
+    );
+    const create = new Create({
+      id: new URL(`${ORIGIN}/polls/${uuid}/activity`),
+      actor: alice,
+      object: question,
+      tos: [PUBLIC_COLLECTION],
+      ccs: [roost.id],
+    });
+    await ctx.sendActivity({ identifier: "alice" }, roost, create);
+    return { create: create.id.href, note: question.id.href };
   },
 
   async like({ object }) {
