@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -38,6 +40,9 @@ func (s *Server) noteDoc(p *store.Post) *activitypub.Object {
 	for _, a := range p.Attachments {
 		n.Attachment = append(n.Attachment, activitypub.Attachment{Type: a.Type, MediaType: a.MediaType, URL: a.URL,
 			Name: a.Name, Blurhash: a.Blurhash, Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
+	}
+	if pl, _ := postPoll(p); pl != nil {
+		questionOf(n, pl, time.Now())
 	}
 	return n
 }

@@ -398,6 +398,14 @@ func (h *handling) create(ctx context.Context) error {
 	if !activitypub.IsPostType(o.Type) {
 		return nil
 	}
+	if o.Name != "" && o.InReplyTo.ID != "" && o.HTML() == "" {
+		// A vote: a Note with a name and no content, in reply to a poll.
+		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
+			if pl, _ := postPoll(parent); pl != nil {
+				return s.receiveVote(ctx, parent, pl, o, h.signer)
+			}
+		}
+	}
 	// Relevance first: most of a busy inbox is posts nobody here reads, not worth sanitizing.
 	mentionsOwner := namesOwner(o, h.owner)
 	relevant := mentionsOwner

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"net/http"
@@ -56,7 +58,8 @@ func (s *Server) apiConfiguration() map[string]any {
 			"video_frame_rate_limit": 0,
 			"video_matrix_limit":     0,
 		},
-		"polls":       map[string]int{"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+		"polls": map[string]int{"max_options": MaxPollOptions, "max_characters_per_option": MaxPollOptionChars,
+			"min_expiration": int(MinPollDuration.Seconds()), "max_expiration": int(MaxPollDuration.Seconds())},
 		"translation": map[string]bool{"enabled": false},
 	}
 }
@@ -302,14 +305,17 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Visibility is not included in the list")
 		return
 	}
-	if hasPoll(f) {
-		// The instance says max_options 0; an app that offers a poll anyway must not see it
-		// dropped from a post that then goes out without it.
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: this server does not create polls")
-		return
-	}
 	in := PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
 		Visibility: vis, Language: f.Get("language")}
+	if hasPoll(f) {
+		secs, err := strconv.Atoi(f.Get("poll[expires_in]"))
+		if err != nil {
+			apiError(w, http.StatusUnprocessableEntity, "Validation failed: poll[expires_in] must be a number of seconds")
+			return
+		}
+		in.Poll = &PollInput{Options: append(f["poll[options][]"], f["poll[options]"]...),
+			ExpiresIn: time.Duration(secs) * time.Second, Multiple: f.Get("poll[multiple]") == "true"}
+	}
 	if id := f.Get("in_reply_to_id"); id != "" {
 		if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 			apiError(w, http.StatusNotFound, "Record not found")

@@ -565,7 +565,7 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hasPoll(f) {
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: this server does not create polls")
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: a poll cannot be changed")
 		return
 	}
 	if ids := append(f["media_ids[]"], f["media_ids"]...); len(ids) > 0 {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"roost/server/activitypub"
 	"roost/server/mastodon"
@@ -22,6 +23,106 @@ var (
 	errPollEnded    = errors.New("the poll has already ended")
 	errAlreadyVoted = errors.New("you have already voted on this poll")
 )
+
+// Limits on the owner's polls, Mastodon's defaults, which the instance API reports.
+const (
+	MaxPollOptions     = 4
+	MaxPollOptionChars = 50
+	MinPollDuration    = 5 * time.Minute
+	MaxPollDuration    = 30 * 24 * time.Hour
+)
+
+// PollInput is a poll the owner attaches to a post.
+type PollInput struct {
+	Options   []string
+	ExpiresIn time.Duration
+	Multiple  bool
+}
+
+// poll checks the owner's poll and returns it as its post keeps it, ending ExpiresIn after now.
+func (in *PollInput) poll(now time.Time) (*poll, error) {
+	if len(in.Options) < 2 || len(in.Options) > MaxPollOptions {
+		return nil, fmt.Errorf("a poll has 2 to %d options", MaxPollOptions)
+	}
+	if in.ExpiresIn < MinPollDuration || in.ExpiresIn > MaxPollDuration {
+		return nil, fmt.Errorf("a poll runs from %v to %d days", MinPollDuration, MaxPollDuration/(24*time.Hour))
+	}
+	pl := &poll{Multiple: in.Multiple, Votes: make([]int, len(in.Options)),
+		EndTime: now.Add(in.ExpiresIn).UTC().Truncate(time.Second).Format(time.RFC3339)}
+	for _, o := range in.Options {
+		o = strings.TrimSpace(o)
+		switch {
+		case o == "":
+			return nil, errors.New("a poll option is empty")
+		case utf8.RuneCountInString(o) > MaxPollOptionChars:
+			return nil, fmt.Errorf("a poll option has at most %d characters", MaxPollOptionChars)
+		case slices.Contains(pl.Options, o):
+			return nil, fmt.Errorf("the poll has %q twice", o)
+		}
+		pl.Options = append(pl.Options, o)
+	}
+	return pl, nil
+}
+
+// questionOf adds a poll to the owner's post as ActivityPub shows it: a Question whose options
+// carry their counts in replies.totalItems, as Mastodon's do.
+func questionOf(n *activitypub.Object, pl *poll, now time.Time) {
+	n.Type = "Question"
+	var options []activitypub.Object
+	for i, name := range pl.Options {
+		count, _ := json.Marshal(map[string]any{"type": "Collection", "totalItems": pl.Votes[i]})
+		options = append(options, activitypub.Object{Type: "Note", Name: name, Replies: activitypub.Ref{Raw: count}})
+	}
+	if pl.Multiple {
+		n.AnyOf = options
+	} else {
+		n.OneOf = options
+	}
+	n.EndTime, n.VotersCount = pl.EndTime, pl.VotersCount
+	if pl.expired(now) {
+		n.Closed = pl.EndTime
+	}
+}
+
+// receiveVote counts a vote in one of the owner's polls: a Note named as an option, in reply to
+// the poll, as Mastodon and the others send votes. Its followers and the voter get the new
+// counts in an Update. A vote after the end, for no option, or again is dropped.
+func (s *Server) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *activitypub.Object, voter *store.Account) error {
+	c := slices.Index(pl.Options, strings.TrimSpace(o.Name))
+	if c < 0 || pl.expired(time.Now()) {
+		return nil
+	}
+	inboxes, err := s.audienceInboxes(ctx, p)
+	if err != nil {
+		return err
+	}
+	inboxes = append(inboxes, voter.DeliveryInbox())
+	_, extra := postPoll(p)
+	v := store.PollVote{PostID: p.ID, AccountID: voter.ID, Choices: []int{c}, IRI: o.ID, Multiple: pl.Multiple}
+	err = s.st.AddPollVote(ctx, v, len(pl.Options), func(t store.PollTally) (json.RawMessage, *store.Outgoing, error) {
+		pl.Votes, pl.VotersCount = t.Votes, t.Voters
+		var err error
+		if extra["poll"], err = json.Marshal(pl); err != nil {
+			return nil, nil, err
+		}
+		if p.Extra, err = json.Marshal(extra); err != nil {
+			return nil, nil, err
+		}
+		out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.PostID = p.ID
+		return p.Extra, out, nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	if err == nil {
+		s.deliver.Wake()
+	}
+	return err
+}
 
 // poll is a remote Question's poll as its post keeps it, under "poll" in the post's extra
 // properties: the options and their counts as the poll's server last sent them, and the owner's

@@ -174,23 +174,75 @@ func TestRemotePollOnPages(t *testing.T) {
 	}
 }
 
-// An app that offers a poll although the instance says max_options 0 gets a 422, not a post
-// that went out without its poll.
-func TestCreatingPollRefused(t *testing.T) {
+// The owner's own poll: made with the client API, sent to followers as a Question, counting the
+// votes followers send as Mastodon does, and telling them the new counts.
+func TestOwnPoll(t *testing.T) {
 	ts := newTestServer(t)
+	alice, bob := newPeer(t, "alice"), newPeer(t, "bob")
+	followingPeer(t, ts, alice)
+	followingPeer(t, ts, bob)
 	c := newAPIClient(t, ts, "read", "write")
+
+	// Refused, storing and sending nothing: one option, too short, too long, an option twice.
 	before := ts.rowCounts(t)
-	c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "Tea or coffee?",
-		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 3600}}, 422)
+	for _, poll := range []map[string]any{
+		{"options": []string{"Tea"}, "expires_in": 3600},
+		{"options": []string{"Tea", "Coffee"}, "expires_in": 10},
+		{"options": []string{"Tea", "Coffee"}, "expires_in": 90 * 86400},
+		{"options": []string{"Tea", "Tea"}, "expires_in": 3600},
+		{"options": []string{"Tea", strings.Repeat("x", 51)}, "expires_in": 3600},
+		{"options": []string{"a", "b", "c", "d", "e"}, "expires_in": 3600},
+	} {
+		c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "Tea or coffee?", "poll": poll}, 422)
+	}
 	assertUnchanged(t, before, ts.rowCounts(t))
 
-	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "no poll"}, 200)
-	c.json(t, "PUT", "/api/v1/statuses/"+str(st["id"]), map[string]any{"status": "now a poll",
-		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 3600}}, 422)
-	if got := c.json(t, "GET", "/api/v1/statuses/"+str(st["id"]), nil, 200); !strings.Contains(str(got["content"]), "no poll") {
-		t.Errorf("content after a refused edit: %v", got["content"])
+	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "Tea or coffee?",
+		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 3600}}, 200)
+	poll, _ := st["poll"].(map[string]any)
+	if poll == nil || poll["votes_count"] != 0.0 || poll["expired"] != false || poll["multiple"] != false ||
+		fmt.Sprint(poll["options"]) != "[map[title:Tea votes_count:0] map[title:Coffee votes_count:0]]" {
+		t.Fatalf("poll = %v", st["poll"])
 	}
-	if cfg := c.json(t, "GET", "/api/v2/instance", nil, 200); !strings.Contains(fmt.Sprint(cfg["configuration"]), "max_options:0") {
+	create := alice.waitPost(t, "the poll", ofType("Create"))
+	q, _ := create.Activity["object"].(map[string]any)
+	if q["type"] != "Question" || q["endTime"] == nil || fmt.Sprint(q["oneOf"]) !=
+		"[map[name:Tea replies:map[totalItems:0 type:Collection] type:Note] map[name:Coffee replies:map[totalItems:0 type:Collection] type:Note]]" {
+		t.Fatalf("the poll as sent: %v", q)
+	}
+	vote := func(p *peer, name string) map[string]any {
+		n := map[string]any{"id": p.newID("votes"), "type": "Note", "name": name, "attributedTo": p.actor,
+			"inReplyTo": q["id"], "to": []string{ts.actor}}
+		a := p.activity("Create", n)
+		a["to"] = []string{ts.actor}
+		return a
+	}
+	alice.sendAccepted(t, ts, vote(alice, "Coffee"))
+	ts.waitInboxIdle(t)
+	update := bob.waitPost(t, "the new counts", ofType("Update"))
+	if uq, _ := update.Activity["object"].(map[string]any); fmt.Sprint(uq["oneOf"]) !=
+		"[map[name:Tea replies:map[totalItems:0 type:Collection] type:Note] map[name:Coffee replies:map[totalItems:1 type:Collection] type:Note]]" ||
+		uq["votersCount"] != 1.0 {
+		t.Errorf("the update: %v", uq)
+	}
+	// Alice again, for the other option; an option that does not exist: neither counts.
+	alice.sendAccepted(t, ts, vote(alice, "Tea"))
+	bob.sendAccepted(t, ts, vote(bob, "Milk"))
+	bob.sendAccepted(t, ts, vote(bob, "Tea"))
+	ts.waitInboxIdle(t)
+	got := c.json(t, "GET", "/api/v1/polls/"+str(st["id"]), nil, 200)
+	if fmt.Sprint(got["options"]) != "[map[title:Tea votes_count:1] map[title:Coffee votes_count:1]]" ||
+		got["voters_count"] != 2.0 || got["voted"] != false {
+		t.Errorf("after the votes, poll = %v", got)
+	}
+	if s := c.json(t, "GET", "/api/v1/statuses/"+str(st["id"]), nil, 200); s["replies_count"] != 0.0 {
+		t.Errorf("votes counted as replies: %v", s["replies_count"])
+	}
+	// The owner does not vote in their own poll; the poll is not edited through the API.
+	c.json(t, "POST", "/api/v1/polls/"+str(st["id"])+"/votes", map[string]any{"choices": []string{"0"}}, 404)
+	c.json(t, "PUT", "/api/v1/statuses/"+str(st["id"]), map[string]any{"status": "Tea or milk?",
+		"poll": map[string]any{"options": []string{"Tea", "Milk"}, "expires_in": 3600}}, 422)
+	if cfg := c.json(t, "GET", "/api/v2/instance", nil, 200); !strings.Contains(fmt.Sprint(cfg["configuration"]), "max_options:4") {
 		t.Errorf("instance configuration = %v", cfg["configuration"])
 	}
 }

@@ -40,6 +40,7 @@ type PostInput struct {
 	InReplyTo  string // a post's id, URL or IRI
 	Language   string
 	MediaIDs   []int64 // the owner's unattached uploads, at most MaxAttachments
+	Poll       *PollInput
 }
 
 // Post publishes a post: mentions are resolved by WebFinger and tagged, hashtags tagged, and the
@@ -67,6 +68,17 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		return nil, fmt.Errorf("visibility %q: use public, unlisted, followers or direct", in.Visibility)
 	}
 
+	var pl *poll
+	if in.Poll != nil {
+		if len(in.MediaIDs) > 0 {
+			return nil, errors.New("a post has a poll or images, not both")
+		}
+		var err error
+		if pl, err = in.Poll.poll(time.Now()); err != nil {
+			return nil, err
+		}
+	}
+
 	owner := s.owner.Account
 	id := s.st.NewID()
 	p := &store.Post{
@@ -81,6 +93,10 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		Source:     text,
 		Language:   in.Language,
 		Published:  store.IDTime(id).UTC(),
+	}
+	if pl != nil {
+		p.Type = "Question"
+		p.Extra, _ = json.Marshal(map[string]any{"poll": pl})
 	}
 
 	for _, mid := range in.MediaIDs {
