@@ -251,15 +251,16 @@ type peerEvent struct {
 	VerifiedBy   string `json:"verifiedBy"`
 	Origin       string `json:"origin"`
 
-	Username string `json:"username"`
-	Inbox    string `json:"inbox"`
-	Key      string `json:"key"`
-	Follow   string `json:"follow"`
-	Create   string `json:"create"`
-	Note     string `json:"note"`
-	Like     string `json:"like"`
-	Status   int    `json:"status"`
-	Answer   string `json:"answer"`
+	Username string   `json:"username"`
+	Inbox    string   `json:"inbox"`
+	Key      string   `json:"key"`
+	Follow   string   `json:"follow"`
+	Create   string   `json:"create"`
+	Note     string   `json:"note"`
+	Like     string   `json:"like"`
+	Status   int      `json:"status"`
+	Answer   string   `json:"answer"`
+	Options  []string `json:"options"`
 }
 
 // startFedify runs peer.mjs on a free loopback port and waits until it listens. It is stopped,

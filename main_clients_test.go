@@ -150,6 +150,22 @@ func TestMastodonClients(t *testing.T) {
 		return nil
 	})
 
+	t.Log("5a. the Fedify peer reads the owner's poll, made with masto, and votes in it")
+	voted := peer.call("vote", map[string]any{"question": one.PollURI, "choice": "Coffee"})
+	if strings.Join(voted.Options, ",") != "Tea,Coffee" {
+		t.Errorf("the poll's options as Fedify read them: %q", voted.Options)
+	}
+	interopEventually(t, "the peer's vote is counted", func() error {
+		p, err := st.PostByIRI(ctx, one.PollURI)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(p.Extra), `"votes":[0,1]`) {
+			return fmt.Errorf("poll = %s", p.Extra)
+		}
+		return nil
+	})
+
 	t.Log("5b. the Fedify peer posts a poll; the owner will vote in it with masto")
 	question := peer.call("poll", nil).Note
 	var pollPost *store.Post
@@ -204,6 +220,7 @@ type clientsEvent struct {
 	ClientSecret string `json:"clientSecret"`
 	PostID       string `json:"postId"`
 	PostURI      string `json:"postUri"`
+	PollURI      string `json:"pollUri"`
 }
 
 // runClients runs one phase of clients.mjs with env added to the test's environment, logs its

@@ -7,7 +7,8 @@
 //            (authorization code with PKCE S256, a local listener as the redirect URI); gets a
 //            token with masto; verifies credentials; posts with a content warning and 25 more;
 //            pages the home timeline; favourites, boosts, replies to and bookmarks the post; then
-//            repeats a day's calls with megalodon. Its last event, "phase1", carries the token.
+//            repeats a day's calls with megalodon; makes a poll. Its last event, "phase1", carries
+//            the token.
 //   PHASE=2  (TOKEN, CLIENT_ID, CLIENT_SECRET, POST_ID, PEER, POLL_ID set) finds the peer's follow and
 //            favourite among the notifications with both libraries; receives an update event on
 //            each streaming transport unless STREAMING=skip; reads the peer's poll (POLL_ID) and
@@ -282,7 +283,26 @@ async function phase1() {
   check(mfav.data.favourited === true, "megalodon favouriteStatus", mfav.data.favourited);
   step("megalodon", { sns, post: mpost.data.id });
 
-  ev("phase1", { token: token.accessToken, clientId: app.clientId, clientSecret: app.clientSecret, meId: me.id, postId: post.id, postUri: post.uri });
+  // A poll of the owner's, which the Fedify peer votes in.
+  const pollPost = await masto.v1.statuses.create({ status: "Tea or coffee?", poll: { options: ["Tea", "Coffee"], expiresIn: 3600 } });
+  check(
+    pollPost.poll?.id === pollPost.id && pollPost.poll.options.map((o) => o.title).join() === "Tea,Coffee" && !pollPost.poll.multiple,
+    "statuses.create with a poll",
+    pollPost.poll,
+  );
+  const tooMany = await masto.v1.statuses.create({ status: "?", poll: { options: ["a", "b", "c", "d", "e"], expiresIn: 3600 } }).then(() => null, (e) => e);
+  check(tooMany instanceof MastoHttpError && tooMany.statusCode === 422, "a poll of five options: want MastoHttpError 422", String(tooMany));
+  step("poll", { poll: pollPost.id });
+
+  ev("phase1", {
+    token: token.accessToken,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    meId: me.id,
+    postId: post.id,
+    postUri: post.uri,
+    pollUri: pollPost.uri,
+  });
 }
 
 // ---- phase 2 ----------------------------------------------------------------------------------

@@ -221,6 +221,20 @@ const commands = {
     return { create: create.id.href, note: question.id.href };
   },
 
+  // vote looks Roost's poll up, reads its options (Fedify's exclusiveOptions), and votes for
+  // choice with a Note named as the option, in reply to the poll, as Mastodon votes.
+  async vote({ question, choice }) {
+    const q = await ctx.lookupObject(question);
+    if (!(q instanceof Question)) throw new Error(`lookupObject(${question}) gave ${q?.constructor?.name}`);
+    const options = [];
+    for await (const o of q.getExclusiveOptions()) options.push(o.name?.toString());
+    const id = new URL(`${ORIGIN}/votes/${crypto.randomUUID()}`);
+    const note = new Note({ id, attribution: ctx.getActorUri("alice"), name: choice, replyTarget: q.id, tos: [roost.id] });
+    const create = new Create({ id: new URL(`${id.href}/activity`), actor: ctx.getActorUri("alice"), object: note, tos: [roost.id] });
+    await ctx.sendActivity({ identifier: "alice" }, roost, create);
+    return { options, create: create.id.href, note: id.href };
+  },
+
   async like({ object }) {
     const id = new URL(`${ORIGIN}/likes/${crypto.randomUUID()}`);
     await ctx.sendActivity(
