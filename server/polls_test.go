@@ -246,3 +246,37 @@ func TestOwnPoll(t *testing.T) {
 		t.Errorf("instance configuration = %v", cfg["configuration"])
 	}
 }
+
+func TestComposePoll(t *testing.T) {
+	ts := newTestServer(t)
+	alice := newPeer(t, "alice")
+	followingPeer(t, ts, alice)
+	c := signIn(t, ts)
+
+	loc := c.submit(t, "/compose", url.Values{"text": {"Tea or coffee?"}, "visibility": {"public"},
+		"poll_option": {"Tea", "", "Coffee", " "}, "poll_expires": {"3600"}, "poll_multiple": {"true"}})
+	doc := c.follow(t, loc)
+	if got := alertText(doc); got != "" {
+		t.Fatalf("after posting: %q", got)
+	}
+	poll := firstElement(t, doc, "poll", byClass("poll"))
+	if got := textOf(poll); !strings.Contains(got, "Tea 0% (0 votes)") || !strings.Contains(got, "Coffee") ||
+		!strings.Contains(got, "0 votes · Ends") {
+		t.Errorf("poll reads %q", got)
+	}
+	if n := len(elements(doc, byClass("vote"))); n != 0 {
+		t.Errorf("a ballot on the owner's own poll")
+	}
+	create := alice.waitPost(t, "the poll", ofType("Create"))
+	if q, _ := create.Activity["object"].(map[string]any); q["type"] != "Question" || len(q["anyOf"].([]any)) != 2 {
+		t.Errorf("the poll as sent: %v", q)
+	}
+
+	// One option is not a poll: nothing is posted.
+	before := ts.rowCounts(t)
+	loc = c.submit(t, "/compose", url.Values{"text": {"Tea?"}, "poll_option": {"Tea"}, "poll_expires": {"3600"}})
+	if got := alertText(c.follow(t, loc)); !strings.Contains(got, "2 to 4 options") {
+		t.Errorf("after a poll of one option: %q", got)
+	}
+	assertUnchanged(t, before, ts.rowCounts(t))
+}

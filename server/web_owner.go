@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"net/http"
@@ -171,13 +173,25 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 			mediaIDs = append(mediaIDs, m.ID)
 		}
 	}
-	_, err := s.Post(ctx, PostInput{
+	in := PostInput{
 		MediaIDs:   mediaIDs,
 		Text:       r.PostFormValue("text"),
 		Summary:    r.PostFormValue("cw"),
 		Visibility: r.PostFormValue("visibility"),
 		InReplyTo:  r.PostFormValue("in_reply_to"),
-	})
+	}
+	var options []string
+	for _, o := range r.PostForm["poll_option"] {
+		if o = strings.TrimSpace(o); o != "" {
+			options = append(options, o)
+		}
+	}
+	if len(options) > 0 {
+		secs, _ := strconv.Atoi(r.PostFormValue("poll_expires"))
+		in.Poll = &PollInput{Options: options, ExpiresIn: time.Duration(secs) * time.Second,
+			Multiple: r.PostFormValue("poll_multiple") == "true"}
+	}
+	_, err := s.Post(ctx, in)
 	if err != nil {
 		s.log.Info("post refused", "err", err)
 		http.Redirect(w, r, "/home?error="+url.QueryEscape("Not posted: "+ownerMessage(err)), http.StatusSeeOther)
