@@ -86,10 +86,11 @@ func questionOf(n *activitypub.Object, pl *poll, now time.Time) {
 
 // receiveVote counts a vote in one of the owner's polls: a Note named as an option, in reply to
 // the poll, as Mastodon and the others send votes. Its followers and the voter get the new
-// counts in an Update. A vote after the end, for no option, or again is dropped.
+// counts in an Update. A vote after the end, for no option, again, or by someone the poll was not
+// for (a followers-only poll and a stranger) is dropped.
 func (s *Server) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *activitypub.Object, voter *store.Account) error {
 	c := slices.Index(pl.Options, strings.TrimSpace(o.Name))
-	if c < 0 || pl.expired(time.Now()) {
+	if c < 0 || pl.expired(time.Now()) || !s.canInteract(ctx, p, voter) {
 		return nil
 	}
 	inboxes, err := s.audienceInboxes(ctx, p)

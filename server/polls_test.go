@@ -280,3 +280,25 @@ func TestComposePoll(t *testing.T) {
 	}
 	assertUnchanged(t, before, ts.rowCounts(t))
 }
+
+// A followers-only poll counts its followers' votes only.
+func TestOwnPollFollowersOnly(t *testing.T) {
+	ts := newTestServer(t)
+	alice, mallory := newPeer(t, "alice"), newPeer(t, "mallory")
+	followingPeer(t, ts, alice)
+	c := newAPIClient(t, ts, "read", "write")
+	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "Tea or coffee?", "visibility": "private",
+		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 3600}}, 200)
+	create := alice.waitPost(t, "the poll", ofType("Create"))
+	q, _ := create.Activity["object"].(map[string]any)
+	for _, p := range []*peer{mallory, alice} {
+		n := map[string]any{"id": p.newID("votes"), "type": "Note", "name": "Tea", "attributedTo": p.actor,
+			"inReplyTo": q["id"], "to": []string{ts.actor}}
+		p.sendAccepted(t, ts, p.create(n))
+	}
+	ts.waitInboxIdle(t)
+	got := c.json(t, "GET", "/api/v1/polls/"+str(st["id"]), nil, 200)
+	if fmt.Sprint(got["options"]) != "[map[title:Tea votes_count:1] map[title:Coffee votes_count:0]]" || got["voters_count"] != 1.0 {
+		t.Errorf("poll = %v; want alice's vote only", got)
+	}
+}
