@@ -84,6 +84,11 @@ func firstTime(ts ...time.Time) time.Time {
 
 // apiStatus is a post as the Mastodon API shows it, with the owner's flags on it.
 func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status, error) {
+	return s.apiStatusAt(ctx, p, 0)
+}
+
+// apiStatusAt is apiStatus for a status depth quotes down.
+func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*mastodon.Status, error) {
 	author, err := s.st.AccountByID(ctx, p.AccountID)
 	if err != nil {
 		return nil, err
@@ -193,6 +198,7 @@ func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status
 	}
 	st.Pinned = !p.PinnedAt.IsZero()
 	st.Poll = s.apiPoll(p)
+	st.Quote = s.apiQuote(ctx, p, depth)
 	if p.AccountID == s.owner.Account.ID {
 		src := p.Source
 		st.Text = &src

@@ -286,6 +286,10 @@ func (s *Server) countedPostView(author *store.Account, p *store.Post, c store.P
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
 		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
+		Quote: postQuote(p),
+	}
+	if id, ok := s.localPostID(v.Quote); ok {
+		v.Quote = s.postURL(id)
 	}
 	if p.InReplyTo != "" {
 		if id, ok := s.localPostID(p.InReplyTo); ok {

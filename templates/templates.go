@@ -141,6 +141,7 @@ type Post struct {
 	InReplyTo    string // URL of the post replied to, when known
 	Attachments  []Attachment
 	Poll         *Poll
+	Quote        string // URL of the post quoted, when there is one
 }
 
 // Poll is a post's poll: its options with their counts as its server last sent them.

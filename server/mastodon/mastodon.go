@@ -94,6 +94,7 @@ type Status struct {
 	InReplyToAccountID *string           `json:"in_reply_to_account_id"`
 	Reblog             *Status           `json:"reblog"`
 	Poll               *Poll             `json:"poll"`
+	Quote              *Quote            `json:"quote"`
 	Card               any               `json:"card"`
 	Language           *string           `json:"language"`
 	Favourited         bool              `json:"favourited"`
@@ -102,6 +103,12 @@ type Status struct {
 	Bookmarked         bool              `json:"bookmarked"`
 	Pinned             bool              `json:"pinned"`
 	Filtered           []any             `json:"filtered"`
+}
+
+// Quote is Mastodon's Quote entity: the status a status quotes, when Roost has it.
+type Quote struct {
+	State        string  `json:"state"`
+	QuotedStatus *Status `json:"quoted_status"`
 }
 
 // Poll is Mastodon's Poll entity. Its ID is the status's: Roost keeps a poll with its post.
