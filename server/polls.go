@@ -125,9 +125,9 @@ func (s *Server) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *ac
 	return err
 }
 
-// poll is a remote Question's poll as its post keeps it, under "poll" in the post's extra
-// properties: the options and their counts as the poll's server last sent them, and the owner's
-// own votes, which only Roost knows.
+// poll is a post's poll as the post keeps it, under "poll" in its extra properties. For a remote
+// Question: the options and their counts as the poll's server last sent them, and the owner's own
+// votes, which only Roost knows. For the owner's poll: the counts of poll_votes.
 type poll struct {
 	Options     []string `json:"options"`
 	Votes       []int    `json:"votes,omitempty"`
