@@ -159,7 +159,7 @@ func pollOf(o *activitypub.Object, text func(string) string) *poll {
 // postPoll returns a post's poll, or nil, and its extra properties.
 func postPoll(p *store.Post) (*poll, map[string]json.RawMessage) {
 	extra := map[string]json.RawMessage{}
-	if len(p.Extra) == 0 || json.Unmarshal(p.Extra, &extra) != nil || extra["poll"] == nil {
+	if noExtra(p) || json.Unmarshal(p.Extra, &extra) != nil || extra["poll"] == nil {
 		return nil, extra
 	}
 	var pl poll

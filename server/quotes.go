@@ -14,11 +14,15 @@ func postQuote(p *store.Post) string {
 	var extra struct {
 		Quote string `json:"quote"`
 	}
-	if len(p.Extra) > 0 {
+	if !noExtra(p) {
 		json.Unmarshal(p.Extra, &extra)
 	}
 	return safeURL(extra.Quote)
 }
+
+// noExtra reports whether a post has no extra properties: most posts, stored with "{}", which
+// pages and the client API then need not decode for a poll or a quote.
+func noExtra(p *store.Post) bool { return len(p.Extra) <= len("{}") }
 
 // apiQuote is Mastodon's Quote entity for a post that quotes one Roost has, or nil. The quoted
 // status's own quote is left out (Mastodon sends a ShallowQuote there), so a chain of quotes
