@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"html"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
@@ -29,7 +27,7 @@ type Mention struct {
 }
 
 // Renderer converts the owner's Markdown to post HTML: CommonMark via
-// goldmark with the Linkify and Strikethrough extensions and hard line
+// goldmark with GitHub's bare URL links and strikethrough, and hard line
 // breaks, raw HTML in the source shown as text (never passed through),
 // mentions and hashtags linked with Mastodon's markup, and the whole result
 // passed through the Sanitizer. It is safe for concurrent use.
@@ -43,20 +41,12 @@ func NewRenderer(s *Sanitizer) *Renderer {
 	return &Renderer{md: sync.OnceValue(newMarkdown), s: s}
 }
 
-// noMatch matches nothing.
-var noMatch = regexp.MustCompile(`^[^\s\S]`) // anchored, so each try fails at once
-
 // newMarkdown is the one goldmark configuration, shared by Render and by
 // FindMentions and FindHashtags so that they agree on what is text.
 // html.WithUnsafe is deliberately absent: raw HTML goes through escapeRaw.
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
-		goldmark.WithExtensions(
-			// Mastodon does not link e-mail addresses, and goldmark's e-mail
-			// linkify would turn the tail of "@a_b@host" into a mailto link.
-			extension.NewLinkify(extension.WithLinkifyEmailRegexp(noMatch)),
-			extension.Strikethrough,
-		),
+		goldmark.WithExtensions(inlineRules{}), // bare URLs (not e-mail addresses, as in Mastodon) and ~~strike~~
 		goldmark.WithRendererOptions(
 			gmhtml.WithHardWraps(),
 			renderer.WithNodeRenderers(util.Prioritized(escapeRaw{}, 100)), // lower runs later, so wins over goldmark's 1000

@@ -86,6 +86,36 @@ func TestRender(t *testing.T) {
 			absent: []string{"h-card", "hashtag", "<a href=\"https://example.com/\" rel=\"nofollow noopener noreferrer\" target=\"_blank\"><a"},
 		},
 		{name: "url fragment untouched", in: "https://example.com/#go", absent: []string{"hashtag"}},
+		{name: "url mention untouched", in: "https://example.com/@alice@example.com", absent: []string{"h-card"}},
+		{
+			name: "url at line start, after emphasis and in parentheses",
+			in:   "https://a.example/1\n*https://b.example/2* (https://c.example/3_(x))",
+			want: `<p><a href="https://a.example/1" rel="nofollow noopener noreferrer" target="_blank">https://a.example/1</a><br>` + "\n" +
+				`<em><a href="https://b.example/2" rel="nofollow noopener noreferrer" target="_blank">https://b.example/2</a></em> ` +
+				`(<a href="https://c.example/3_(x)" rel="nofollow noopener noreferrer" target="_blank">https://c.example/3_(x)</a>)</p>`,
+		},
+		{
+			name: "url ends before sentence punctuation, quotes and entities",
+			in:   `"see https://example.com/a?b=1." or https://example.com/c&amp;`,
+			want: `<p>&#34;see <a href="https://example.com/a?b=1" rel="nofollow noopener noreferrer" target="_blank">https://example.com/a?b=1</a>.&#34; or ` +
+				`<a href="https://example.com/c" rel="nofollow noopener noreferrer" target="_blank">https://example.com/c</a>&amp;</p>`,
+		},
+		{
+			name:     "url with a port and a non-ASCII host",
+			in:       "https://example.com:8443/x https://例え.jp/",
+			contains: []string{`href="https://example.com:8443/x"`, `>https://例え.jp/</a>`},
+		},
+		{
+			name: "not urls",
+			in:   "www.example.com ftp://example.com/f https://localhost/ https://user@example.com/ https://example.c_m/ xhttps://example.com mailto:a@example.com a@example.com",
+			want: "<p>www.example.com ftp://example.com/f https://localhost/ https://user@example.com/ https://example.c_m/ xhttps://example.com mailto:a@example.com a@example.com</p>",
+		},
+		{name: "url in code span", in: "`https://example.com/`", want: "<p><code>https://example.com/</code></p>"},
+		{
+			name: "strikethrough",
+			in:   "~one~ a~~b~~c ~~**both**~~ ~~~three~~~x ~~ spaced ~~ ~~unclosed",
+			want: "<p><del>one</del> a<del>b</del>c <del><strong>both</strong></del> ~~~three~~~x ~~ spaced ~~ ~~unclosed</p>",
+		},
 		{
 			name:     "image becomes link",
 			in:       "![a cat](https://example.com/cat.png)",
@@ -179,6 +209,10 @@ func TestRenderLargeInputs(t *testing.T) {
 		strings.Repeat("a ", 50000),
 		strings.Repeat("@a_", 30000),
 		strings.Repeat("[", 50000),
+		"https://example.com/" + strings.Repeat(")", 50000),
+		"https://example.com/" + strings.Repeat("&a;", 30000),
+		strings.Repeat("https://example.com/", 10000),
+		strings.Repeat("~~a", 30000),
 	} {
 		r.Render(in, nil, tagURL)
 		FindMentions(in)
