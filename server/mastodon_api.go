@@ -470,7 +470,7 @@ func (s *Server) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 }
 
 // notificationTypes maps Roost's notification kinds to Mastodon's (they match).
-var notificationTypes = []string{"follow", "follow_request", "mention", "reblog", "favourite", "move"}
+var notificationTypes = []string{"follow", "follow_request", "mention", "reblog", "favourite", "move", "poll"}
 
 func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()

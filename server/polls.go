@@ -334,10 +334,16 @@ func (s *Server) Vote(ctx context.Context, id int64, choices []int) (*store.Post
 	if p.Extra, err = json.Marshal(extra); err != nil {
 		return nil, err
 	}
-	if err := s.st.SetPostExtra(ctx, p.ID, p.Extra, outs...); err != nil {
+	if end := pl.ends(); end.IsZero() {
+		err = s.st.SetPostExtra(ctx, p.ID, p.Extra, outs...)
+	} else {
+		err = s.st.SetPollExtra(ctx, p.ID, p.Extra, end, outs...)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.deliver.Wake()
+	s.wakePolls()
 	return p, nil
 }
 

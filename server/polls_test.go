@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -301,4 +303,104 @@ func TestOwnPollFollowersOnly(t *testing.T) {
 	if fmt.Sprint(got["options"]) != "[map[title:Tea votes_count:1] map[title:Coffee votes_count:0]]" || got["voters_count"] != 1.0 {
 		t.Errorf("poll = %v; want alice's vote only", got)
 	}
+}
+
+// TestPollEnds checks what happens when a poll ends, as Mastodon does it: the owner is notified
+// of a poll they voted in and of their own, not of other polls, and their own poll's followers
+// and voters get it closed with its final counts.
+func TestPollEnds(t *testing.T) {
+	ts := newTestServer(t)
+	alice, bob := newPeer(t, "alice"), newPeer(t, "bob")
+	followedPeer(t, ts, alice)
+	followingPeer(t, ts, bob)
+	c := newAPIClient(t, ts, "read", "write")
+	ctx := context.Background()
+
+	// Alice's polls end in about three seconds; the owner votes in the first only.
+	end := time.Now().Add(3 * time.Second)
+	voted, other := question(alice, false, end, 3, 1), question(alice, false, end, 1, 1)
+	alice.sendAccepted(t, ts, alice.create(voted))
+	alice.sendAccepted(t, ts, alice.create(other))
+	votedID := strconv.FormatInt(ts.waitPost(t, str(voted["id"])).ID, 10)
+	ts.waitPost(t, str(other["id"]))
+	c.json(t, "POST", "/api/v1/polls/"+votedID+"/votes", map[string]any{"choices": []string{"0"}}, 200)
+
+	// The owner's poll, with alice's vote: she votes but does not follow the owner.
+	own := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "Tea or coffee?",
+		"poll": map[string]any{"options": []string{"Tea", "Coffee"}, "expires_in": 300}}, 200)
+	create := bob.waitPost(t, "the poll", ofType("Create"))
+	q, _ := create.Activity["object"].(map[string]any)
+	ballot := map[string]any{"id": alice.newID("votes"), "type": "Note", "name": "Coffee", "attributedTo": alice.actor,
+		"inReplyTo": q["id"], "to": []string{ts.actor}}
+	alice.sendAccepted(t, ts, alice.activity("Create", ballot))
+	ts.waitInboxIdle(t)
+	if n := len(notificationsOf(t, c, "poll")); n != 0 {
+		t.Fatalf("%d poll notifications before any poll ended", n)
+	}
+
+	waitFor(t, "the poll the owner voted in to end", func() bool { return len(notificationsOf(t, c, "poll")) == 1 })
+	n := notificationsOf(t, c, "poll")[0]
+	if st, _ := n["status"].(map[string]any); st["id"] != votedID || str(n["account"].(map[string]any)["acct"]) != alice.handle() {
+		t.Errorf("notification = %v", n)
+	} else if poll, _ := st["poll"].(map[string]any); poll["expired"] != true {
+		t.Errorf("the ended poll: %v", poll)
+	}
+
+	// Five minutes pass for the owner's poll: its end moves into the past.
+	ownID, _ := strconv.ParseInt(str(own["id"]), 10, 64)
+	p, err := ts.st.PostByID(ctx, ownID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Second).UTC().Truncate(time.Second)
+	var extra map[string]map[string]any
+	if err := json.Unmarshal(p.Extra, &extra); err != nil {
+		t.Fatal(err)
+	}
+	extra["poll"]["end_time"] = past.Format(time.RFC3339)
+	b, _ := json.Marshal(extra)
+	if err := ts.st.SetPostExtra(ctx, ownID, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.st.MovePollEnd(ctx, ownID, past); err != nil {
+		t.Fatal(err)
+	}
+	ts.srv.wakePolls()
+
+	for _, peer := range []*peer{bob, alice} {
+		update := peer.waitPost(t, "the closed poll", func(r received) bool {
+			o, _ := r.Activity["object"].(map[string]any)
+			return r.Activity["type"] == "Update" && o["closed"] != nil
+		})
+		uq, _ := update.Activity["object"].(map[string]any)
+		if !update.Verified || uq["id"] != q["id"] || uq["closed"] != past.Format(time.RFC3339) || fmt.Sprint(uq["oneOf"]) !=
+			"[map[name:Tea replies:map[totalItems:0 type:Collection] type:Note] map[name:Coffee replies:map[totalItems:1 type:Collection] type:Note]]" {
+			t.Errorf("%s got %v (verified %v)", peer.actor, uq, update.Verified)
+		}
+	}
+	waitFor(t, "the owner's poll to end", func() bool { return len(notificationsOf(t, c, "poll")) == 2 })
+	n = notificationsOf(t, c, "poll")[0]
+	if st, _ := n["status"].(map[string]any); st["id"] != str(own["id"]) || n["account"].(map[string]any)["id"] != own["account"].(map[string]any)["id"] {
+		t.Errorf("notification = %v", n)
+	}
+	if got := c.json(t, "GET", "/api/v1/polls/"+str(own["id"]), nil, 200); got["expired"] != true {
+		t.Errorf("the owner's ended poll: %v", got)
+	}
+	if got := textOf(signIn(t, ts).page(t, "/notifications")); !strings.Contains(got, "ran a poll that has ended") {
+		t.Errorf("notifications page reads %q", got)
+	}
+
+	// Alice's other poll ended unseen; nothing else is told twice after a restart.
+	ts.restart(t)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(notificationsOf(t, c, "poll")); n != 2 {
+		t.Errorf("%d poll notifications after a restart, want 2", n)
+	}
+}
+
+// notificationsOf returns the owner's notifications of one type through the client API.
+func notificationsOf(t *testing.T, c *apiClient, typ string) []map[string]any {
+	t.Helper()
+	list, _ := c.list(t, "/api/v1/notifications?types[]="+typ)
+	return list
 }

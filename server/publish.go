@@ -97,6 +97,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	if pl != nil {
 		p.Type = "Question"
 		p.Extra, _ = json.Marshal(map[string]any{"poll": pl})
+		p.PollEnds = pl.ends()
 	}
 
 	for _, mid := range in.MediaIDs {
@@ -200,6 +201,9 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		return nil, fmt.Errorf("save post: %w", err)
 	}
 	s.deliver.Wake()
+	if pl != nil {
+		s.wakePolls()
+	}
 	return p, nil
 }
 

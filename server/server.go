@@ -69,7 +69,8 @@ type Server struct {
 	md       *content.Renderer
 	deliver  *delivery.Worker
 	inboxCh  chan struct{}
-	posting  atomic.Int64 // inbox POSTs being answered now (processing yields to them)
+	pollCh   chan struct{} // a poll end to watch was added
+	posting  atomic.Int64  // inbox POSTs being answered now (processing yields to them)
 	assets   *static.Assets
 	instPub  string // the instance actor's public key PEM
 	started  time.Time
@@ -112,6 +113,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		log:        log,
 		base:       cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:    make(chan struct{}, 1),
+		pollCh:     make(chan struct{}, 1),
 		keyRefetch: map[string]time.Time{},
 		parsedKeys: map[string]any{},
 		started:    time.Now(),
@@ -164,15 +166,16 @@ func (s *Server) syncOwnerURLs(ctx context.Context, o *store.Owner) error {
 	return nil
 }
 
-// Run runs the background workers (delivery and inbox processing) until ctx ends.
+// Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.st.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.deliver.Run(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
+	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	wg.Wait()
 	return nil
 }

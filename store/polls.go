@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"time"
 )
 
 // PollVote is one account's vote in one of the owner's polls: the options it chose, by index.
@@ -80,4 +82,106 @@ func (s *Store) AddPollVote(ctx context.Context, v PollVote, options int,
 		}
 		return s.enqueue(ctx, tx, out)
 	})
+}
+
+// SetPollExtra is SetPostExtra for a poll the owner voted in, whose end (ends) the owner is then
+// told of: the vote, its activities and the watch on the end are one transaction.
+func (s *Store) SetPollExtra(ctx context.Context, id int64, extra json.RawMessage, ends time.Time, outs ...*Outgoing) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		if err := setPostExtra(ctx, tx, id, extra); err != nil {
+			return err
+		}
+		if err := watchPollEnd(ctx, tx, id, ends); err != nil {
+			return err
+		}
+		for _, out := range outs {
+			if err := s.enqueue(ctx, tx, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func watchPollEnd(ctx context.Context, tx *wtx, id int64, ends time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO poll_ends (post_id, ends_at) VALUES (?, ?)
+		ON CONFLICT (post_id) DO UPDATE SET ends_at = excluded.ends_at`, id, timeMS(ends))
+	return err
+}
+
+// MovePollEnd moves the watched end of a poll, whose server changed it.
+func (s *Store) MovePollEnd(ctx context.Context, id int64, ends time.Time) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE poll_ends SET ends_at = ? WHERE post_id = ?`, timeMS(ends), id)
+		return err
+	})
+}
+
+// NextPollEnd returns the earliest watched poll end, or the zero time when none is watched.
+func (s *Store) NextPollEnd(ctx context.Context) (time.Time, error) {
+	var ms sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT min(ends_at) FROM poll_ends`).Scan(&ms); err != nil || !ms.Valid {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(ms.Int64), nil
+}
+
+// DuePollEnds returns up to limit posts whose watched poll has ended by now, earliest first.
+func (s *Store) DuePollEnds(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT post_id FROM poll_ends WHERE ends_at <= ? ORDER BY ends_at LIMIT ?`,
+		timeMS(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// EndPoll handles the end of a watched poll, once: it stops watching it, notifies the owner
+// ("poll", from account, the poll's author) and queues out (for the owner's poll, the Update with
+// its final counts). With account 0 it only stops watching (the post is gone). Nothing happens,
+// and no error, when the poll is no longer watched.
+func (s *Store) EndPoll(ctx context.Context, id, account int64, out *Outgoing) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM poll_ends WHERE post_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if account != 0 {
+			if err := s.notify(ctx, tx, "poll", account, id); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// PollVoters returns the accounts that voted in one of the owner's polls.
+func (s *Store) PollVoters(ctx context.Context, id int64) ([]*Account, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts
+		WHERE id IN (SELECT account_id FROM poll_votes WHERE post_id = ?)`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

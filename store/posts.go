@@ -37,7 +37,8 @@ type Post struct {
 	CC          []string
 	Tags        []Tag
 	Attachments []Attachment
-	MediaIDs    []int64 // the owner's uploads to attach (CreatePost only)
+	MediaIDs    []int64   // the owner's uploads to attach (CreatePost only)
+	PollEnds    time.Time // the end of the owner's poll, which the owner is told of (CreatePost only)
 	Extra       json.RawMessage
 	Published   time.Time
 	Updated     time.Time
@@ -223,6 +224,11 @@ func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *
 		if err := s.insertPost(ctx, tx, p, mentions, false); err != nil {
 			return err
 		}
+		if !p.PollEnds.IsZero() {
+			if err := watchPollEnd(ctx, tx, p.ID, p.PollEnds); err != nil {
+				return err
+			}
+		}
 		for _, id := range p.MediaIDs {
 			// Only the owner's unattached uploads can be attached, once.
 			res, err := tx.ExecContext(ctx, `UPDATE media SET post_id = ? WHERE id = ? AND post_id IS NULL`, p.ID, id)
@@ -298,12 +304,8 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 // owner's activities about it, in the same transaction.
 func (s *Store) SetPostExtra(ctx context.Context, id int64, extra json.RawMessage, outs ...*Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ? AND deleted_at = 0`, string(extra), id)
-		if err != nil {
+		if err := setPostExtra(ctx, tx, id, extra); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		for _, out := range outs {
 			if err := s.enqueue(ctx, tx, out); err != nil {
@@ -312,6 +314,17 @@ func (s *Store) SetPostExtra(ctx context.Context, id int64, extra json.RawMessag
 		}
 		return nil
 	})
+}
+
+func setPostExtra(ctx context.Context, tx *wtx, id int64, extra json.RawMessage) error {
+	res, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ? AND deleted_at = 0`, string(extra), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // DeletePost turns a post into a tombstone: its content, tags, likes, boosts and notifications go,

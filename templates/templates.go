@@ -67,7 +67,7 @@ type Compose struct {
 
 // Notification is one line of the notifications page.
 type Notification struct {
-	Kind   string // follow, follow_request, mention, favourite, reblog, move
+	Kind   string // follow, follow_request, mention, favourite, reblog, move, poll
 	Who    string
 	WhoURL string
 	Handle string
@@ -181,6 +181,8 @@ func notificationText(kind string) string {
 		return "boosted your post"
 	case "move":
 		return "moved to a new account"
+	case "poll":
+		return "ran a poll that has ended"
 	}
 	return kind
 }

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"roost/store"
+)
+
+// endPolls tells the owner when a poll ends, as Mastodon does: their own polls and those they
+// voted in (a "poll" notification). At the end of the owner's poll, its audience and voters get an
+// Update with the final counts, and closed. It sleeps until the next end, or until a poll to
+// watch is added.
+func (s *Server) endPolls(ctx context.Context) {
+	for {
+		next, err := s.st.NextPollEnd(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("poll ends", "err", err)
+		}
+		wait := time.Hour // and look again: the clock may have been changed
+		if !next.IsZero() {
+			wait = min(wait, max(time.Until(next), 0))
+		}
+		if wait == 0 {
+			if err := s.endDuePolls(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("poll ends", "err", err)
+				wait = s.cfg.Poll // do not spin on a failing store
+			}
+		}
+		if wait == 0 {
+			continue
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-s.pollCh:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// wakePolls tells endPolls that a poll end to watch was added.
+func (s *Server) wakePolls() {
+	select {
+	case s.pollCh <- struct{}{}:
+	default:
+	}
+}
+
+// endDuePolls handles the polls whose end has come.
+func (s *Server) endDuePolls(ctx context.Context) error {
+	now := time.Now()
+	ids, err := s.st.DuePollEnds(ctx, now, 100)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.endPoll(ctx, id, now); err != nil {
+			return err
+		}
+	}
+	if len(ids) > 0 {
+		s.deliver.Wake()
+	}
+	return nil
+}
+
+func (s *Server) endPoll(ctx context.Context, id int64, now time.Time) error {
+	p, err := s.st.PostByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.st.EndPoll(ctx, id, 0, nil) // gone: only stop watching
+	}
+	if err != nil {
+		return err
+	}
+	pl, _ := postPoll(p)
+	if pl == nil || !p.DeletedAt.IsZero() {
+		return s.st.EndPoll(ctx, id, 0, nil)
+	}
+	if end := pl.ends(); end.After(now) {
+		// Its server moved the end (a remote poll's Update).
+		return s.st.MovePollEnd(ctx, id, end)
+	}
+	if p.AccountID != s.owner.Account.ID {
+		return s.st.EndPoll(ctx, id, p.AccountID, nil)
+	}
+	inboxes, err := s.audienceInboxes(ctx, p)
+	if err != nil {
+		return err
+	}
+	voters, err := s.st.PollVoters(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, a := range voters {
+		if !a.Local {
+			inboxes = append(inboxes, a.DeliveryInbox())
+		}
+	}
+	out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+	if err != nil {
+		return err
+	}
+	out.PostID = p.ID
+	return s.st.EndPoll(ctx, id, p.AccountID, out) // its Question now says closed: its end has passed
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A database made before poll ends were watched gets the open polls the owner made or voted in
+// from its posts when the migration runs: not the ended ones, not the ones the owner ignored.
+func TestPollEndsBackfill(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "roost.db")
+	s := openStore(t, file)
+	owner := createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", true)
+	soon, later := time.Now().Add(time.Hour).Truncate(time.Second), time.Now().Add(2*time.Hour).Truncate(time.Second)
+	poll := func(end time.Time, ownVotes ...int) json.RawMessage {
+		b, _ := json.Marshal(map[string]any{"poll": map[string]any{"options": []string{"a", "b"},
+			"end_time": end.UTC().Format(time.RFC3339), "own_votes": ownVotes}})
+		return b
+	}
+	own := createOwnerPost(t, s, owner, Public)
+	for i, extra := range []json.RawMessage{poll(later, 1), poll(soon), poll(time.Now().Add(-time.Hour), 0)} {
+		p := remotePost(bob, bob.IRI+"/posts/"+string(rune('1'+i)), s.Now())
+		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetPostExtra(ctx, p.ID, extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetPostExtra(ctx, own.ID, poll(soon)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := rawDB(t, file, false)
+	for _, q := range []string{`DROP TABLE poll_ends`, `PRAGMA user_version = 10`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s = openStore(t, file)
+	if next, err := s.NextPollEnd(ctx); err != nil || !next.Equal(soon) {
+		t.Errorf("next poll end = %v, %v; want %v", next, err, soon)
+	}
+	due, err := s.DuePollEnds(ctx, later, 10)
+	if err != nil || len(due) != 2 || due[0] != own.ID {
+		t.Errorf("due by the later end: %v, %v; want the owner's poll (%d) and the one voted in", due, err, own.ID)
+	}
+}
