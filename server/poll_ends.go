@@ -14,24 +14,7 @@ import (
 // watch is added.
 func (s *Server) endPolls(ctx context.Context) {
 	for {
-		next, err := s.st.NextPollEnd(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("poll ends", "err", err)
-		}
-		wait := time.Hour // and look again: the clock may have been changed
-		if !next.IsZero() {
-			wait = min(wait, max(time.Until(next), 0))
-		}
-		if wait == 0 {
-			if err := s.endDuePolls(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("poll ends", "err", err)
-				wait = s.cfg.Poll // do not spin on a failing store
-			}
-		}
-		if wait == 0 {
-			continue
-		}
-		timer := time.NewTimer(wait)
+		timer := time.NewTimer(s.pollRound(ctx))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -40,6 +23,29 @@ func (s *Server) endPolls(ctx context.Context) {
 		case <-timer.C:
 		}
 		timer.Stop()
+	}
+}
+
+// pollRound handles the polls whose end has come and returns how long to wait for the next one.
+func (s *Server) pollRound(ctx context.Context) time.Duration {
+	for {
+		next, err := s.st.NextPollEnd(ctx)
+		if err == nil && !next.IsZero() && !next.After(time.Now()) {
+			err = s.endDuePolls(ctx)
+			if err == nil {
+				continue
+			}
+		}
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				s.log.Error("poll ends", "err", err)
+			}
+			return s.cfg.Poll // and try again, without spinning on a failing store
+		case next.IsZero():
+			return time.Hour // and look again: the clock may have been changed
+		}
+		return min(time.Until(next), time.Hour)
 	}
 }
 

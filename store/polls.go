@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -119,11 +120,15 @@ func (s *Store) MovePollEnd(ctx context.Context, id int64, ends time.Time) error
 
 // NextPollEnd returns the earliest watched poll end, or the zero time when none is watched.
 func (s *Store) NextPollEnd(ctx context.Context) (time.Time, error) {
-	var ms sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT min(ends_at) FROM poll_ends`).Scan(&ms); err != nil || !ms.Valid {
+	var ms int64
+	err := s.r.QueryRowContext(ctx, `SELECT ends_at FROM poll_ends ORDER BY ends_at LIMIT 1`).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
 		return time.Time{}, err
 	}
-	return time.UnixMilli(ms.Int64), nil
+	return time.UnixMilli(ms), nil
 }
 
 // DuePollEnds returns up to limit posts whose watched poll has ended by now, earliest first.
