@@ -577,6 +577,15 @@ func (h *handling) update(ctx context.Context) error {
 		return err
 	}
 	s.streams.postEdited(p)
+	// A poll the owner voted in whose end moved (closed early, or extended): watch the new end.
+	before, _ := postPoll(existing)
+	if after, _ := postPoll(p); before != nil && after != nil && len(after.OwnVotes) > 0 &&
+		!after.ends().IsZero() && !after.ends().Equal(before.ends()) {
+		if err := s.st.MovePollEnd(ctx, p.ID, after.ends()); err != nil {
+			return err
+		}
+		s.wakePolls()
+	}
 	return nil
 }
 

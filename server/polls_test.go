@@ -404,3 +404,26 @@ func notificationsOf(t *testing.T, c *apiClient, typ string) []map[string]any {
 	list, _ := c.list(t, "/api/v1/notifications?types[]="+typ)
 	return list
 }
+
+// TestPollClosedEarly: a poll the owner voted in that its server closes before its end is
+// reported ended when the Update saying so arrives, not at the end it had.
+func TestPollClosedEarly(t *testing.T) {
+	ts := newTestServer(t)
+	alice := newPeer(t, "alice")
+	followedPeer(t, ts, alice)
+	c := newAPIClient(t, ts, "read", "write")
+
+	q := question(alice, false, time.Now().Add(time.Hour), 3, 1)
+	alice.sendAccepted(t, ts, alice.create(q))
+	id := strconv.FormatInt(ts.waitPost(t, str(q["id"])).ID, 10)
+	c.json(t, "POST", "/api/v1/polls/"+id+"/votes", map[string]any{"choices": []string{"1"}}, 200)
+
+	closed := question(alice, false, time.Now().Add(time.Hour), 3, 2)
+	closed["id"], closed["url"], closed["published"] = q["id"], q["url"], q["published"]
+	closed["closed"] = time.Now().UTC().Format(time.RFC3339)
+	alice.sendAccepted(t, ts, alice.activity("Update", closed))
+	waitFor(t, "the closed poll's notification", func() bool { return len(notificationsOf(t, c, "poll")) == 1 })
+	if got := c.json(t, "GET", "/api/v1/polls/"+id, nil, 200); got["expired"] != true || fmt.Sprint(got["own_votes"]) != "[1]" {
+		t.Errorf("the closed poll: %v", got)
+	}
+}
