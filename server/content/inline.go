@@ -66,11 +66,13 @@ func (bareURLs) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast
 func (bareURLs) CloseBlock(ast.Node, parser.Context) {}
 
 // urlLength returns the length of the http(s) URL that b starts with, or 0 if it starts with
-// none. It takes everything up to a space or '<', then drops trailing ?!.,:*_~ and quotes, a ')'
-// without its '(', and an entity reference such as "&amp;" (GitHub's rules, plus the quotes, so
-// that "see https://example.com" in quotes leaves the closing quote out), and finally checks the
-// host: dot-separated labels of letters, digits, '-' and '_', no '_' in the last two, and an
-// optional port. User information ("user@") is refused, as a link that hides its host.
+// none. The host comes first: letters, digits, '-', '_' and '.', and an optional port. A '/', '?'
+// or '#' after it starts a path, which runs up to a space, '<', a control or format character,
+// or punctuation outside ASCII (a closing quote or a CJK full stop ends the sentence, not the
+// link). Then trailing ?!.,:;*_~ and quotes go, as do a ')' without its '(' and an entity
+// reference such as "&amp;" (GitHub's rules, plus the quotes). The host must then be
+// dot-separated labels, no '_' in the last two. User information ("user@") is refused, as a
+// link that hides its host.
 func urlLength(b []byte) int {
 	var scheme int
 	switch {
@@ -81,19 +83,34 @@ func urlLength(b []byte) int {
 	default:
 		return 0
 	}
-	end, opens, closes := scheme, 0, 0
-	for end < len(b) {
-		r, size := utf8.DecodeRune(b[end:])
-		if r == '<' || unicode.IsSpace(r) || unicode.IsControl(r) {
+	hostEnd := scheme
+	for hostEnd < len(b) {
+		r, size := utf8.DecodeRune(b[hostEnd:])
+		if !hostRune(r) && r != ':' {
 			break
 		}
-		switch r {
-		case '(':
-			opens++
-		case ')':
-			closes++
+		hostEnd += size
+	}
+	end := hostEnd
+	if end < len(b) && b[end] == '@' {
+		return 0
+	}
+	opens, closes := 0, 0
+	if end < len(b) && (b[end] == '/' || b[end] == '?' || b[end] == '#') {
+		for end < len(b) {
+			r, size := utf8.DecodeRune(b[end:])
+			if r == '<' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
+				r >= utf8.RuneSelf && unicode.IsPunct(r) {
+				break
+			}
+			switch r {
+			case '(':
+				opens++
+			case ')':
+				closes++
+			}
+			end += size
 		}
-		end += size
 	}
 trim:
 	for end > scheme {
@@ -107,31 +124,35 @@ trim:
 			closes--
 			end--
 		case ';':
-			j := end - 2
+			end--
+			j := end - 1
 			for j > scheme && isAlnum(b[j]) {
 				j--
 			}
-			if j == end-2 || b[j] != '&' {
-				break trim
+			if j < end-1 && b[j] == '&' {
+				end = j // an entity reference, not part of the link
 			}
-			end = j
 		default:
 			break trim
 		}
 	}
-	hostEnd := scheme + bytes.IndexAny(b[scheme:end], "/?#")
-	if hostEnd < scheme {
-		hostEnd = end
-	}
-	if !validHost(b[scheme:hostEnd]) {
+	if !validHost(b[scheme:min(hostEnd, end)]) {
 		return 0
 	}
 	return end
 }
 
-// validHost reports whether host (with an optional :port) is a domain as GitHub's autolinks
-// take one: labels of letters, digits, '-' and '_' (any non-ASCII letter too), at least two,
-// none empty, with no '_' in the last two.
+// hostRune reports whether r may be part of a host name: letters and digits (any script),
+// combining marks, '-', '_' and '.'.
+func hostRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isAlnum(byte(r)) || r == '-' || r == '_' || r == '.'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// validHost reports whether host (hostRune characters, with an optional :port) is a domain as
+// GitHub's autolinks take one: at least two labels, none empty, with no '_' in the last two.
 func validHost(host []byte) bool {
 	if i := bytes.LastIndexByte(host, ':'); i >= 0 {
 		port := host[i+1:]
@@ -139,6 +160,9 @@ func validHost(host []byte) bool {
 			return false
 		}
 		host = host[:i]
+	}
+	if bytes.IndexByte(host, ':') >= 0 {
+		return false
 	}
 	labels := bytes.Split(host, []byte("."))
 	if len(labels) < 2 {
@@ -148,17 +172,8 @@ func validHost(host []byte) bool {
 		if len(l) == 0 {
 			return false
 		}
-		for _, r := range string(l) {
-			switch {
-			case r == '_':
-				if i >= len(labels)-2 {
-					return false
-				}
-			case r == '-', r < utf8.RuneSelf && isAlnum(byte(r)):
-			case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
-			default:
-				return false
-			}
+		if i >= len(labels)-2 && bytes.IndexByte(l, '_') >= 0 {
+			return false
 		}
 	}
 	return true

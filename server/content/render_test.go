@@ -110,6 +110,20 @@ func TestRender(t *testing.T) {
 			in:   "www.example.com ftp://example.com/f https://localhost/ https://user@example.com/ https://example.c_m/ xhttps://example.com mailto:a@example.com a@example.com",
 			want: "<p>www.example.com ftp://example.com/f https://localhost/ https://user@example.com/ https://example.c_m/ xhttps://example.com mailto:a@example.com a@example.com</p>",
 		},
+		{
+			name: "url ends at the host",
+			in:   "see https://example.com; ok https://example.com。next https://a.example(x https://b.example>",
+			want: `<p>see <a href="https://example.com" rel="nofollow noopener noreferrer" target="_blank">https://example.com</a>; ok ` +
+				`<a href="https://example.com" rel="nofollow noopener noreferrer" target="_blank">https://example.com</a>。next ` +
+				`<a href="https://a.example" rel="nofollow noopener noreferrer" target="_blank">https://a.example</a>(x ` +
+				`<a href="https://b.example" rel="nofollow noopener noreferrer" target="_blank">https://b.example</a>&gt;</p>`,
+		},
+		{
+			name: "url ends before punctuation outside ASCII and format characters",
+			in:   "see https://example.com/a” https://example.com/b;\u202eevil",
+			want: `<p>see <a href="https://example.com/a" rel="nofollow noopener noreferrer" target="_blank">https://example.com/a</a>” ` +
+				`<a href="https://example.com/b" rel="nofollow noopener noreferrer" target="_blank">https://example.com/b</a>;` + "\u202eevil</p>",
+		},
 		{name: "url in code span", in: "`https://example.com/`", want: "<p><code>https://example.com/</code></p>"},
 		{
 			name: "strikethrough",
@@ -213,6 +227,8 @@ func TestRenderLargeInputs(t *testing.T) {
 		"https://example.com/" + strings.Repeat("&a;", 30000),
 		strings.Repeat("https://example.com/", 10000),
 		strings.Repeat("~~a", 30000),
+		strings.Repeat("(https://a", 50000),
+		strings.Repeat("*https://a.b/", 30000),
 	} {
 		r.Render(in, nil, tagURL)
 		FindMentions(in)
