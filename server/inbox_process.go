@@ -573,17 +573,16 @@ func (h *handling) update(ctx context.Context) error {
 		p.Updated = time.Now()
 	}
 	keepOwnVotes(existing, p, edited)
+	// A poll the owner voted in may have moved its end (closed early, or extended): the watch
+	// on its end moves in the same transaction.
+	if pl, _ := postPoll(p); pl != nil {
+		p.PollEnds = pl.ends()
+	}
 	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
 		return err
 	}
 	s.streams.postEdited(p)
-	// A poll the owner voted in whose end moved (closed early, or extended): watch the new end.
-	before, _ := postPoll(existing)
-	if after, _ := postPoll(p); before != nil && after != nil && len(after.OwnVotes) > 0 &&
-		!after.ends().IsZero() && !after.ends().Equal(before.ends()) {
-		if err := s.st.MovePollEnd(ctx, p.ID, after.ends()); err != nil {
-			return err
-		}
+	if !p.PollEnds.IsZero() {
 		s.wakePolls()
 	}
 	return nil

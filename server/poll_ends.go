@@ -66,7 +66,14 @@ func (s *Server) endDuePolls(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		if err := s.endPoll(ctx, id, now); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			// Retried in a minute; the others go on meanwhile.
+			s.log.Error("poll end", "post", id, "err", err)
+			if err := s.st.MovePollEnd(ctx, id, now.Add(time.Minute)); err != nil {
+				return err
+			}
 		}
 	}
 	if len(ids) > 0 {
@@ -94,23 +101,31 @@ func (s *Server) endPoll(ctx context.Context, id int64, now time.Time) error {
 	if p.AccountID != s.owner.Account.ID {
 		return s.st.EndPoll(ctx, id, p.AccountID, nil)
 	}
-	inboxes, err := s.audienceInboxes(ctx, p)
-	if err != nil {
-		return err
-	}
-	voters, err := s.st.PollVoters(ctx, id)
-	if err != nil {
-		return err
-	}
-	for _, a := range voters {
-		if !a.Local {
-			inboxes = append(inboxes, a.DeliveryInbox())
+	// Its Question says closed now that its end has passed; the counts are read inside EndPoll's
+	// transaction, after any vote that committed before it.
+	return s.st.EndPoll(ctx, id, p.AccountID, func() (*store.Outgoing, error) {
+		p, err := s.st.PostByID(ctx, id)
+		if err != nil {
+			return nil, err
 		}
-	}
-	out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
-	if err != nil {
-		return err
-	}
-	out.PostID = p.ID
-	return s.st.EndPoll(ctx, id, p.AccountID, out) // its Question now says closed: its end has passed
+		inboxes, err := s.audienceInboxes(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		voters, err := s.st.PollVoters(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range voters {
+			if !a.Local {
+				inboxes = append(inboxes, a.DeliveryInbox())
+			}
+		}
+		out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+		if err != nil {
+			return nil, err
+		}
+		out.PostID = p.ID
+		return out, nil
+	})
 }

@@ -151,10 +151,12 @@ func (s *Store) DuePollEnds(ctx context.Context, now time.Time, limit int) ([]in
 }
 
 // EndPoll handles the end of a watched poll, once: it stops watching it, notifies the owner
-// ("poll", from account, the poll's author) and queues out (for the owner's poll, the Update with
-// its final counts). With account 0 it only stops watching (the post is gone). Nothing happens,
-// and no error, when the poll is no longer watched.
-func (s *Store) EndPoll(ctx context.Context, id, account int64, out *Outgoing) error {
+// ("poll", from account, the poll's author) and queues what final returns (for the owner's poll,
+// the Update with its final counts; final may be nil). final runs inside the transaction, which
+// holds the writer, so the counts it reads are the last: no vote commits in between. With
+// account 0 it only stops watching (the post is gone). Nothing happens, and no error, when the
+// poll is no longer watched.
+func (s *Store) EndPoll(ctx context.Context, id, account int64, final func() (*Outgoing, error)) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM poll_ends WHERE post_id = ?`, id)
 		if err != nil {
@@ -167,6 +169,13 @@ func (s *Store) EndPoll(ctx context.Context, id, account int64, out *Outgoing) e
 			if err := s.notify(ctx, tx, "poll", account, id); err != nil {
 				return err
 			}
+		}
+		if final == nil {
+			return nil
+		}
+		out, err := final()
+		if err != nil {
+			return err
 		}
 		return s.enqueue(ctx, tx, out)
 	})

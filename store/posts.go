@@ -38,7 +38,7 @@ type Post struct {
 	Tags        []Tag
 	Attachments []Attachment
 	MediaIDs    []int64   // the owner's uploads to attach (CreatePost only)
-	PollEnds    time.Time // the end of the owner's poll, which the owner is told of (CreatePost only)
+	PollEnds    time.Time // a poll's end: watched for the owner's new poll (CreatePost), moved if watched (UpdatePost)
 	Extra       json.RawMessage
 	Published   time.Time
 	Updated     time.Time
@@ -296,6 +296,12 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 	}
 	if err := writePostTags(ctx, tx, p); err != nil {
 		return err
+	}
+	if !p.PollEnds.IsZero() {
+		if _, err := tx.ExecContext(ctx, `UPDATE poll_ends SET ends_at = ? WHERE post_id = ?`,
+			timeMS(p.PollEnds), p.ID); err != nil {
+			return err
+		}
 	}
 	return s.enqueue(ctx, tx, out)
 }
