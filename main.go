@@ -21,11 +21,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/net/idna"
 
 	"roost/server"
 	"roost/store"
@@ -197,6 +200,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	e.strVar(&c.mediaCacheMB, "media-cache-mb", "ROOST_MEDIA_CACHE_MB", "1024", "storage budget of the media proxy cache, in MiB; the oldest images are evicted")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	var err error
+	if c.domain, err = asciiDomain("domain", c.domain); err != nil {
+		return err
+	}
+	if c.handleDomain, err = asciiDomain("handle-domain", c.handleDomain); err != nil {
+		return err
 	}
 	if err := c.checkTLS(); err != nil {
 		return err
@@ -1146,4 +1156,43 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// asciiDomain checks the value of -domain or -handle-domain, a host name with an optional port,
+// and returns it as peers and browsers write it: in lower case, an international name in its
+// xn-- form (a browser's Origin header has that form, and so must the actor's IRIs).
+func asciiDomain(flag, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	host, port := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]"), ""
+	if h, p, err := net.SplitHostPort(v); err == nil {
+		host, port = h, p
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("-%s %q: the port must be a number from 1 to 65535", flag, v)
+		}
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if port != "" {
+			return net.JoinHostPort(ip.String(), port), nil
+		}
+		if ip.To4() == nil {
+			return "[" + ip.String() + "]", nil
+		}
+		return ip.String(), nil
+	}
+	if strings.ContainsAny(host, "/:@?# ") {
+		return "", fmt.Errorf("-%s %q: give a host name such as social.example.com, without a scheme or a path", flag, v)
+	}
+	ascii, err := idna.Lookup.ToASCII(host)
+	if err != nil {
+		return "", fmt.Errorf("-%s %q: %v", flag, v, err)
+	}
+	if len(ascii) > 253 || slices.Contains(strings.Split(ascii, "."), "") {
+		return "", fmt.Errorf("-%s %q: not a host name", flag, v)
+	}
+	if port != "" {
+		return net.JoinHostPort(ascii, port), nil
+	}
+	return ascii, nil
 }

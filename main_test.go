@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -231,5 +232,35 @@ func TestUnknownCommand(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "Usage") {
 		t.Errorf("no usage text: %q", errOut.String())
+	}
+}
+
+// TestServeDomain takes -domain as people type it and serves it as peers and browsers write it:
+// lower case, an international name in its xn-- form. A URL or a path instead of a host name is
+// refused before anything is created.
+func TestServeDomain(t *testing.T) {
+	for _, v := range []string{"https://social.example", "social.example/roost", "me@social.example",
+		"social example", "social.example:99999", "xn--.example", "a..example", "exa_mple.com"} {
+		dir := t.TempDir()
+		getenv := func(k string) string { return map[string]string{"ROOST_DATA": dir}[k] }
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // should it serve
+		err := run(ctx, []string{"serve", "-domain", v, "-tls", "off", "-listen", freeAddr(t)},
+			getenv, nil, io.Discard, &syncBuffer{})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "-domain") {
+			t.Errorf("-domain %q: %v", v, err)
+		}
+		if _, serr := os.Stat(filepath.Join(dir, "roost.db")); serr == nil {
+			t.Errorf("-domain %q: created a database first", v)
+		}
+	}
+
+	base, _, stdout := startServe(t, "-domain", "Bücher.Example:8443", "-tls", "off")
+	if !strings.Contains(stdout.String(), "https://xn--bcher-kva.example:8443/") {
+		t.Errorf("serve printed %q", stdout.String())
+	}
+	_, body := get(t, base+"/.well-known/webfinger?resource=acct:me@xn--bcher-kva.example:8443", "")
+	if !strings.Contains(string(body), `"https://xn--bcher-kva.example:8443/users/`) {
+		t.Errorf("WebFinger: %s", body)
 	}
 }
