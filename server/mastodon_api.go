@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"context"
 	"errors"
 	"net/http"
@@ -308,13 +306,10 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	in := PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
 		Visibility: vis, Language: f.Get("language")}
 	if hasPoll(f) {
-		secs, err := strconv.Atoi(f.Get("poll[expires_in]"))
-		if err != nil {
-			apiError(w, http.StatusUnprocessableEntity, "Validation failed: poll[expires_in] must be a number of seconds")
+		if in.Poll, err = apiPollInput(f); err != nil {
+			apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 			return
 		}
-		in.Poll = &PollInput{Options: append(f["poll[options][]"], f["poll[options]"]...),
-			ExpiresIn: time.Duration(secs) * time.Second, Multiple: f.Get("poll[multiple]") == "true"}
 	}
 	if id := f.Get("in_reply_to_id"); id != "" {
 		if _, err := strconv.ParseInt(id, 10, 64); err != nil {

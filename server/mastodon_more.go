@@ -564,9 +564,12 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
 	}
+	var poll *PollInput
 	if hasPoll(f) {
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: a poll cannot be changed")
-		return
+		if poll, err = apiPollInput(f); err != nil {
+			apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
+			return
+		}
 	}
 	if ids := append(f["media_ids[]"], f["media_ids"]...); len(ids) > 0 {
 		current, err := s.apiStatus(ctx, p)
@@ -583,7 +586,7 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	edited, err := s.EditPost(ctx, EditInput{Post: idString(p.ID), Text: f.Get("status"), Summary: f.Get("spoiler_text")})
+	edited, err := s.EditPost(ctx, EditInput{Post: idString(p.ID), Text: f.Get("status"), Summary: f.Get("spoiler_text"), Poll: poll})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			apiError(w, http.StatusNotFound, "Record not found")

@@ -347,6 +347,42 @@ func (s *Server) Vote(ctx context.Context, id int64, choices []int) (*store.Post
 	return p, nil
 }
 
+// apiPollInput reads a poll from a status form of the client API.
+func apiPollInput(f url.Values) (*PollInput, error) {
+	secs, err := strconv.Atoi(f.Get("poll[expires_in]"))
+	if err != nil {
+		return nil, errors.New("poll[expires_in] must be a number of seconds")
+	}
+	return &PollInput{Options: append(f["poll[options][]"], f["poll[options]"]...),
+		ExpiresIn: time.Duration(secs) * time.Second, Multiple: f.Get("poll[multiple]") == "true"}, nil
+}
+
+// editPoll replaces the poll of the owner's post p with in, as Mastodon edits one: it ends
+// ExpiresIn from now, and when its options or its kind (one choice or several) change, the votes
+// cast so far no longer count (reset).
+func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err error) {
+	old, extra := postPoll(p)
+	if old == nil {
+		return false, errors.New("a poll cannot be added to a post in an edit")
+	}
+	pl, err := in.poll(now)
+	if err != nil {
+		return false, err
+	}
+	reset = !slices.Equal(pl.Options, old.Options) || pl.Multiple != old.Multiple
+	if !reset {
+		pl.Votes, pl.VotersCount = old.Votes, old.VotersCount
+	}
+	if extra["poll"], err = json.Marshal(pl); err != nil {
+		return false, err
+	}
+	if p.Extra, err = json.Marshal(extra); err != nil {
+		return false, err
+	}
+	p.PollEnds = pl.ends()
+	return reset, nil
+}
+
 // hasPoll reports whether a status form asks for a poll (poll[options][], as JSON or a form).
 func hasPoll(f url.Values) bool {
 	for k, v := range f {

@@ -741,6 +741,7 @@ type EditInput struct {
 	Post    string // ID, URL or IRI
 	Text    string
 	Summary string
+	Poll    *PollInput // the post's poll as it is to be; nil keeps it
 }
 
 // EditPost changes one of the owner's posts, keeps the earlier version in its history, and
@@ -783,6 +784,11 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 	p.Sensitive = p.Sensitive || p.Summary != ""
 	p.Content = string(s.md.Render(text, mentions, s.tagURL))
 	p.Updated = time.Now().UTC()
+	if in.Poll != nil {
+		if p.PollReset, err = editPoll(p, in.Poll, p.Updated); err != nil {
+			return nil, err
+		}
+	}
 	inboxes, err := s.audienceInboxes(ctx, p)
 	if err != nil {
 		return nil, err
@@ -796,6 +802,9 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 		return nil, err
 	}
 	s.deliver.Wake()
+	if in.Poll != nil {
+		s.wakePolls()
+	}
 	s.streams.postEdited(p)
 	return p, nil
 }

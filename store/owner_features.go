@@ -86,6 +86,16 @@ func (s *Store) EditPost(ctx context.Context, p *Post, out *Outgoing) error {
 			VALUES (?, ?, ?, ?, ?, ?)`, s.NewID(), p.ID, summary, content, source, written); err != nil {
 			return err
 		}
+		if p.PollReset {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM poll_votes WHERE post_id = ?`, p.ID); err != nil {
+				return err
+			}
+		}
+		if !p.PollEnds.IsZero() {
+			if err := watchPollEnd(ctx, tx, p.ID, p.PollEnds); err != nil {
+				return err
+			}
+		}
 		return s.updatePost(ctx, tx, p, out)
 	})
 }

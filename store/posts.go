@@ -38,7 +38,8 @@ type Post struct {
 	Tags        []Tag
 	Attachments []Attachment
 	MediaIDs    []int64   // the owner's uploads to attach (CreatePost only)
-	PollEnds    time.Time // a poll's end: watched for the owner's new poll (CreatePost), moved if watched (UpdatePost)
+	PollEnds    time.Time // a poll's end: watched for the owner's poll (CreatePost, EditPost), moved if watched (UpdatePost)
+	PollReset   bool      // the owner's poll changed its options: the votes in it go (EditPost)
 	Extra       json.RawMessage
 	Published   time.Time
 	Updated     time.Time
