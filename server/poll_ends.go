@@ -121,11 +121,6 @@ func (s *Server) endPoll(ctx context.Context, id int64, now time.Time) error {
 				inboxes = append(inboxes, a.DeliveryInbox())
 			}
 		}
-		out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
-		if err != nil {
-			return nil, err
-		}
-		out.PostID = p.ID
-		return out, nil
+		return s.postUpdate(p, inboxes)
 	})
 }

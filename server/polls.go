@@ -102,19 +102,11 @@ func (s *Server) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *ac
 	v := store.PollVote{PostID: p.ID, AccountID: voter.ID, Choices: []int{c}, IRI: o.ID, Multiple: pl.Multiple}
 	err = s.st.AddPollVote(ctx, v, len(pl.Options), func(t store.PollTally) (json.RawMessage, *store.Outgoing, error) {
 		pl.Votes, pl.VotersCount = t.Votes, t.Voters
-		var err error
-		if extra["poll"], err = json.Marshal(pl); err != nil {
+		if err := setPoll(p, pl, extra); err != nil {
 			return nil, nil, err
 		}
-		if p.Extra, err = json.Marshal(extra); err != nil {
-			return nil, nil, err
-		}
-		out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
-		if err != nil {
-			return nil, nil, err
-		}
-		out.PostID = p.ID
-		return p.Extra, out, nil
+		out, err := s.postUpdate(p, inboxes)
+		return p.Extra, out, err
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return nil
@@ -169,6 +161,17 @@ func postPoll(p *store.Post) (*poll, map[string]json.RawMessage) {
 	// Polls stored before counts were kept have none.
 	pl.Votes = append(pl.Votes, make([]int, max(len(pl.Options)-len(pl.Votes), 0))...)[:len(pl.Options)]
 	return &pl, extra
+}
+
+// setPoll writes pl into p's extra properties, the others of which are extra (from postPoll).
+func setPoll(p *store.Post, pl *poll, extra map[string]json.RawMessage) error {
+	b, err := json.Marshal(pl)
+	if err != nil {
+		return err
+	}
+	extra["poll"] = b
+	p.Extra, err = json.Marshal(extra)
+	return err
 }
 
 // ends returns when the poll ends or ended, or the zero time when it has no end.
@@ -328,10 +331,7 @@ func (s *Server) Vote(ctx context.Context, id int64, choices []int) (*store.Post
 	if pl.VotersCount > 0 {
 		pl.VotersCount++
 	}
-	if extra["poll"], err = json.Marshal(pl); err != nil {
-		return nil, err
-	}
-	if p.Extra, err = json.Marshal(extra); err != nil {
+	if err := setPoll(p, pl, extra); err != nil {
 		return nil, err
 	}
 	if end := pl.ends(); end.IsZero() {
@@ -373,10 +373,7 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 	if !reset {
 		pl.Votes, pl.VotersCount = old.Votes, old.VotersCount
 	}
-	if extra["poll"], err = json.Marshal(pl); err != nil {
-		return false, err
-	}
-	if p.Extra, err = json.Marshal(extra); err != nil {
+	if err := setPoll(p, pl, extra); err != nil {
 		return false, err
 	}
 	p.PollEnds = pl.ends()

@@ -270,6 +270,16 @@ func (s *Server) outgoing(typ string, object any, to, cc []string, public bool, 
 	return &store.Outgoing{ID: id, IRI: iri, Type: typ, Public: public, Body: body, Inboxes: dedupe(inboxes)}, nil
 }
 
+// postUpdate is the Update of one of the owner's posts as it is now, for inboxes.
+func (s *Server) postUpdate(p *store.Post, inboxes []string) (*store.Outgoing, error) {
+	out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+	if err != nil {
+		return nil, err
+	}
+	out.PostID = p.ID
+	return out, nil
+}
+
 // DeletePost deletes one of the owner's posts and federates a Delete to everyone who got it.
 func (s *Server) DeletePost(ctx context.Context, ref string) error {
 	p, err := s.findPost(ctx, ref)
@@ -793,11 +803,10 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+	out, err := s.postUpdate(p, inboxes)
 	if err != nil {
 		return nil, err
 	}
-	out.PostID = p.ID
 	if err := s.st.EditPost(ctx, p, out); err != nil {
 		return nil, err
 	}
