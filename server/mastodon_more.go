@@ -586,7 +586,8 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	edited, err := s.EditPost(ctx, EditInput{Post: idString(p.ID), Text: f.Get("status"), Summary: f.Get("spoiler_text"), Poll: poll})
+	edited, err := s.EditPost(ctx, EditInput{Post: idString(p.ID), Text: f.Get("status"),
+		Summary: f.Get("spoiler_text"), Poll: poll, RemovePoll: poll == nil})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			apiError(w, http.StatusNotFound, "Record not found")

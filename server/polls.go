@@ -380,6 +380,22 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 	return reset, nil
 }
 
+// removePoll takes the poll off the owner's post p: it becomes a Note again, and the votes cast in
+// the poll go with the edit. Its end, if still watched, finds no poll and is forgotten.
+func removePoll(p *store.Post) error {
+	old, extra := postPoll(p)
+	if old == nil {
+		return nil
+	}
+	delete(extra, "poll")
+	var err error
+	if p.Extra, err = json.Marshal(extra); err != nil {
+		return err
+	}
+	p.Type, p.PollReset, p.PollEnds = "Note", true, time.Time{}
+	return nil
+}
+
 // hasPoll reports whether a status form asks for a poll (poll[options][], as JSON or a form).
 func hasPoll(f url.Values) bool {
 	for k, v := range f {

@@ -269,6 +269,22 @@ func TestOwnPoll(t *testing.T) {
 		"[map[title:Tea votes_count:0] map[title:Milk votes_count:1]]" || got["voters_count"] != 1.0 {
 		t.Errorf("bob's vote after the edit: %v", got)
 	}
+	// An edit without a poll takes it off, as on Mastodon: the post is a Note again, for apps,
+	// for followers, and for anyone who fetches it.
+	if off := c.json(t, "PUT", "/api/v1/statuses/"+str(st["id"]), map[string]any{"status": "Tea, then."}, 200); off["poll"] != nil {
+		t.Errorf("poll after an edit without one: %v", off["poll"])
+	}
+	c.json(t, "GET", "/api/v1/polls/"+str(st["id"]), nil, 404)
+	waitFor(t, "the Note to reach bob", func() bool {
+		return bob.count(func(r received) bool {
+			o, _ := r.Activity["object"].(map[string]any)
+			return r.Activity["type"] == "Update" && o["type"] == "Note" && o["oneOf"] == nil && o["anyOf"] == nil
+		}) == 1
+	})
+	if _, body := ts.get(t, str(st["uri"]), "application/activity+json"); !strings.Contains(string(body), `"type":"Note"`) ||
+		strings.Contains(string(body), "oneOf") {
+		t.Errorf("the post as fetched: %s", body)
+	}
 	plain := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "No poll"}, 200)
 	c.json(t, "PUT", "/api/v1/statuses/"+str(plain["id"]), map[string]any{"status": "No poll",
 		"poll": map[string]any{"options": []string{"Tea", "Milk"}, "expires_in": 3600}}, 422)

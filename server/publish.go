@@ -751,7 +751,10 @@ type EditInput struct {
 	Post    string // ID, URL or IRI
 	Text    string
 	Summary string
-	Poll    *PollInput // the post's poll as it is to be; nil keeps it
+	Poll    *PollInput // the post's poll as it is to be; nil keeps it, unless RemovePoll
+	// RemovePoll takes the post's poll off (with Poll nil): Mastodon's API does so for an edit
+	// that comes without one.
+	RemovePoll bool
 }
 
 // EditPost changes one of the owner's posts, keeps the earlier version in its history, and
@@ -794,8 +797,13 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 	p.Sensitive = p.Sensitive || p.Summary != ""
 	p.Content = string(s.md.Render(text, mentions, s.tagURL))
 	p.Updated = time.Now().UTC()
-	if in.Poll != nil {
+	switch {
+	case in.Poll != nil:
 		if p.PollReset, err = editPoll(p, in.Poll, p.Updated); err != nil {
+			return nil, err
+		}
+	case in.RemovePoll:
+		if err := removePoll(p); err != nil {
 			return nil, err
 		}
 	}

@@ -273,7 +273,8 @@ func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64)
 }
 
 // UpdatePost replaces the editable parts of a stored post (content, summary, tags, attachments,
-// visibility, updated time) and, for the owner's posts, queues the Update activity.
+// visibility, updated time, and its type when p has one: a poll taken off makes a Question a
+// Note) and, for the owner's posts, queues the Update activity.
 func (s *Store) UpdatePost(ctx context.Context, p *Post, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error { return s.updatePost(ctx, tx, p, out) })
 }
@@ -285,10 +286,11 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 		extra = "{}"
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE posts SET summary = ?, sensitive = ?, content = ?, source = ?,
-		language = ?, recipients = ?, tags = ?, attachments = ?, extra = ?, updated = ?, url = ?
+		language = ?, recipients = ?, tags = ?, attachments = ?, extra = ?, updated = ?, url = ?,
+		type = coalesce(nullif(?, ''), type)
 		WHERE id = ? AND deleted_at = 0`,
 		p.Summary, p.Sensitive, p.Content, p.Source, p.Language, string(rcpt), jsonText(p.Tags),
-		jsonText(p.Attachments), extra, timeMS(p.Updated), p.URL, p.ID)
+		jsonText(p.Attachments), extra, timeMS(p.Updated), p.URL, p.Type, p.ID)
 	if err != nil {
 		return err
 	}
