@@ -37,6 +37,7 @@ type PollInput struct {
 	Options   []string
 	ExpiresIn time.Duration
 	Multiple  bool
+	KeepEnd   bool // in an edit: the poll ends when it was to end (or ended), and ExpiresIn is not read
 }
 
 // poll checks the owner's poll and returns it as its post keeps it, ending ExpiresIn after now.
@@ -365,9 +366,17 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 	if old == nil {
 		return false, errors.New("a poll cannot be added to a post in an edit")
 	}
+	if in.KeepEnd {
+		keep := *in
+		keep.ExpiresIn = MinPollDuration // checked, then replaced
+		in = &keep
+	}
 	pl, err := in.poll(now)
 	if err != nil {
 		return false, err
+	}
+	if in.KeepEnd {
+		pl.EndTime, pl.Closed = old.EndTime, old.Closed
 	}
 	reset = !slices.Equal(pl.Options, old.Options) || pl.Multiple != old.Multiple
 	if !reset {
@@ -376,7 +385,9 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 	if err := setPoll(p, pl, extra); err != nil {
 		return false, err
 	}
-	p.PollEnds = pl.ends()
+	if !pl.expired(now) { // an ended poll is not watched again: its end was told and notified
+		p.PollEnds = pl.ends()
+	}
 	return reset, nil
 }
 
@@ -394,6 +405,23 @@ func removePoll(p *store.Post) error {
 	}
 	p.Type, p.PollReset, p.PollEnds = "Note", true, time.Time{}
 	return nil
+}
+
+// formPoll reads the poll of the compose or edit form (nil when every option is empty). An edit
+// form's empty "Ends" keeps the poll's end.
+func formPoll(r *http.Request) *PollInput {
+	var options []string
+	for _, o := range r.PostForm["poll_option"] {
+		if o = strings.TrimSpace(o); o != "" {
+			options = append(options, o)
+		}
+	}
+	if len(options) == 0 {
+		return nil
+	}
+	secs, _ := strconv.Atoi(r.PostFormValue("poll_expires"))
+	return &PollInput{Options: options, ExpiresIn: time.Duration(secs) * time.Second,
+		Multiple: r.PostFormValue("poll_multiple") == "true", KeepEnd: r.PostFormValue("poll_expires") == ""}
 }
 
 // hasPoll reports whether a status form asks for a poll (poll[options][], as JSON or a form).

@@ -314,8 +314,59 @@ func TestComposePoll(t *testing.T) {
 		t.Errorf("a ballot on the owner's own poll")
 	}
 	create := alice.waitPost(t, "the poll", ofType("Create"))
-	if q, _ := create.Activity["object"].(map[string]any); q["type"] != "Question" || len(q["anyOf"].([]any)) != 2 {
+	q, _ := create.Activity["object"].(map[string]any)
+	if q["type"] != "Question" || len(q["anyOf"].([]any)) != 2 {
 		t.Errorf("the poll as sent: %v", q)
+	}
+
+	// The edit form shows the poll; new options with its end kept reach alice; then it goes.
+	iri := str(q["id"])
+	form := c.page(t, "/edit?post="+url.QueryEscape(iri))
+	var values []string
+	for _, in := range elements(form, byTag("input")) {
+		name, _ := attrOf(in, "name")
+		value, _ := attrOf(in, "value")
+		_, checked := attrOf(in, "checked")
+		switch {
+		case name == "poll_option":
+			values = append(values, value)
+		case name == "poll_multiple" && !checked:
+			t.Errorf("the edit form's poll is not of several choices")
+		}
+	}
+	if fmt.Sprint(values) != "[Tea Coffee  ]" {
+		t.Errorf("the edit form's options: %q", values)
+	}
+	edit := func(extra url.Values) string {
+		f := url.Values{"post": {iri}, "text": {"Tea or milk?"}, "poll_option": {"Tea", "Milk", "", ""},
+			"poll_expires": {""}, "poll_multiple": {"true"}}
+		for k, v := range extra {
+			f[k] = v
+		}
+		return alertText(c.follow(t, c.submit(t, "/edit", f)))
+	}
+	if got := edit(url.Values{"poll_option": {"Tea", " ", "", ""}}); !strings.Contains(got, "2 to 4 options") {
+		t.Errorf("after an edit to one option: %q", got)
+	}
+	if got := edit(nil); got != "" {
+		t.Fatalf("edit refused: %q", got)
+	}
+	upd := alice.waitPost(t, "the poll's Update", ofTypeObject("Update", iri))
+	if q2, _ := upd.Activity["object"].(map[string]any); q2["type"] != "Question" ||
+		!strings.Contains(fmt.Sprint(q2["anyOf"]), "Milk") || q2["endTime"] != q["endTime"] {
+		t.Errorf("the edited poll as sent: %v (endTime was %v)", q2, q["endTime"])
+	}
+	if got := edit(url.Values{"poll_remove": {"true"}}); got != "" {
+		t.Fatalf("removing the poll refused: %q", got)
+	}
+	waitFor(t, "the Note to reach alice", func() bool {
+		return alice.count(func(r received) bool {
+			o, _ := r.Activity["object"].(map[string]any)
+			return r.Activity["type"] == "Update" && o["type"] == "Note" && o["anyOf"] == nil
+		}) == 1
+	})
+	if n := len(elements(c.page(t, "/edit?post="+url.QueryEscape(iri)), byClass("poll-inputs"))); n != 0 {
+		t.Errorf("the edit form still has a poll after its removal")
 	}
 
 	// One option is not a poll: nothing is posted.

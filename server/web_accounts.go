@@ -234,8 +234,16 @@ func (s *Server) showEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request) {
-	_, err := s.EditPost(r.Context(), EditInput{Post: r.PostFormValue("post"), Text: r.PostFormValue("text"),
-		Summary: r.PostFormValue("cw")})
+	in := EditInput{Post: r.PostFormValue("post"), Text: r.PostFormValue("text"), Summary: r.PostFormValue("cw")}
+	switch {
+	case r.PostFormValue("poll_remove") == "true":
+		in.RemovePoll = true
+	case r.PostForm.Has("poll_option"): // the form of a post with a poll
+		if in.Poll = formPoll(r); in.Poll == nil {
+			in.Poll = &PollInput{KeepEnd: true} // no options: refused, with the reason
+		}
+	}
+	_, err := s.EditPost(r.Context(), in)
 	if err != nil {
 		http.Redirect(w, r, editURL(r.PostFormValue("post"))+"&error="+url.QueryEscape(ownerMessage(err)), http.StatusSeeOther)
 		return

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"context"
 	"errors"
 	"net/http"
@@ -180,17 +178,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		Visibility: r.PostFormValue("visibility"),
 		InReplyTo:  r.PostFormValue("in_reply_to"),
 	}
-	var options []string
-	for _, o := range r.PostForm["poll_option"] {
-		if o = strings.TrimSpace(o); o != "" {
-			options = append(options, o)
-		}
-	}
-	if len(options) > 0 {
-		secs, _ := strconv.Atoi(r.PostFormValue("poll_expires"))
-		in.Poll = &PollInput{Options: options, ExpiresIn: time.Duration(secs) * time.Second,
-			Multiple: r.PostFormValue("poll_multiple") == "true"}
-	}
+	in.Poll = formPoll(r)
 	_, err := s.Post(ctx, in)
 	if err != nil {
 		s.log.Info("post refused", "err", err)

@@ -387,3 +387,14 @@ type AuthorizedApp struct {
 	Scopes     []string
 	Registered time.Time
 }
+
+// maxPollOptions is how many options a poll form offers (server.MaxPollOptions).
+const maxPollOptions = 4
+
+// pollOptionTitle is the title of poll's option i, or "" past its last.
+func pollOptionTitle(poll Poll, i int) string {
+	if i < len(poll.Options) {
+		return poll.Options[i].Title
+	}
+	return ""
+}
