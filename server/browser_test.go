@@ -160,8 +160,14 @@ func TestBrowserOwnerFlow(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	poll, err := ts.srv.Post(context.Background(), PostInput{Text: "Tea or coffee?",
+		Poll: &PollInput{Options: []string{"Tea", "Coffee"}, ExpiresIn: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	pages := []struct{ name, url, ready string }{
 		{"profile", ts.base + "/@me", posts + " article.post"},
+		{"edit", ts.base + "/edit?post=" + url.QueryEscape(poll.IRI), "fieldset.poll-inputs"},
 		{"permalink", permalink, ".focus article.post"},
 		{"home", ts.base + "/home", timeline + " article.post"},
 		{"compose", ts.base + "/compose?reply_to=" + url.QueryEscape(noteIRI), "form.compose"},
