@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /settings/profile", s.signedIn(s.showProfileEdit))
 	mux.HandleFunc("POST /settings/profile", s.signedIn(s.saveProfile))
 	mux.HandleFunc("POST /settings/domain-blocks", s.signedIn(s.blockDomain))
+	mux.HandleFunc("POST /settings/move", s.signedIn(s.moveAccount))
 	mux.HandleFunc("POST /settings/domain-blocks/remove", s.signedIn(s.unblockDomain))
 	mux.HandleFunc("GET /settings/password", s.signedIn(s.showPassword))
 	mux.HandleFunc("POST /settings/password", s.signedIn(s.changePassword))

@@ -263,7 +263,7 @@ func (s *Server) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := templates.ProfileForm{DisplayName: a.DisplayName, Bio: s.sanitize.Text(a.Summary), AvatarURL: a.AvatarURL,
 		HeaderURL: a.HeaderURL, Locked: a.Locked, Discoverable: a.Discoverable, Indexable: a.Indexable,
-		HideNetwork: a.HideNetwork, Bot: a.Bot}
+		HideNetwork: a.HideNetwork, Bot: a.Bot, MovedTo: a.MovedTo, Handle: "@" + a.Handle()}
 	for _, fl := range a.Fields {
 		f.Fields = append(f.Fields, templates.FieldInput{Name: fl.Name, Value: s.sanitize.Text(fl.Value)})
 	}
@@ -323,6 +323,22 @@ func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape(d+" is blocked."), http.StatusSeeOther)
+}
+
+// moveAccount moves the owner's followers to the account in "to", or takes the redirect back
+// when it is empty (see MoveTo).
+func (s *Server) moveAccount(w http.ResponseWriter, r *http.Request) {
+	to := strings.TrimSpace(r.PostFormValue("to"))
+	a, err := s.MoveTo(r.Context(), to)
+	if err != nil {
+		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Not moved: "+ownerMessage(err)), http.StatusSeeOther)
+		return
+	}
+	notice := "This account no longer points to another."
+	if to != "" {
+		notice = "Moved: your followers' servers are being told to follow " + a.MovedTo + "."
+	}
+	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape(notice), http.StatusSeeOther)
 }
 
 func (s *Server) unblockDomain(w http.ResponseWriter, r *http.Request) {

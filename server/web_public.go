@@ -90,7 +90,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + s.cfg.HandleDomain, URL: o.URL,
 		AvatarURL: o.AvatarURL, Summary: content.HTML(o.Summary),
 		Followers: followers, Following: following, PostCount: count, HideNetwork: o.HideNetwork,
-		AtomURL: s.atomURL(), RSSURL: s.rssURL(),
+		AtomURL: s.atomURL(), RSSURL: s.rssURL(), MovedTo: o.MovedTo,
 	}
 	for _, f := range o.Fields {
 		prof.Fields = append(prof.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})

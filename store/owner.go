@@ -96,6 +96,23 @@ func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoin
 	})
 }
 
+// SetOwnerMovedTo records the account the owner moved to ("" for none), with the activities
+// that tell followers (an Update of the actor, and a Move) in the same transaction.
+func (s *Store) SetOwnerMovedTo(ctx context.Context, id int64, target string, outs ...*Outgoing) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.keyAccounts.reset)
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET moved_to = ? WHERE id = ? AND local = 1`, target, id); err != nil {
+			return err
+		}
+		for _, out := range outs {
+			if err := s.enqueue(ctx, tx, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // SetPasswordHash replaces the owner's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, hash string) error {
 	return s.tx(ctx, func(tx *wtx) error {

@@ -108,6 +108,7 @@ type Profile struct {
 	OlderURL    string
 	AtomURL     string
 	RSSURL      string
+	MovedTo     string // the account the owner moved to, if they did
 }
 
 // Field is one profile field.
@@ -244,6 +245,8 @@ type ProfileForm struct {
 	HideNetwork  bool
 	Bot          bool
 	DomainBlocks []string
+	MovedTo      string // the account the owner moved to, if they did
+	Handle       string // the owner's, @user@host
 }
 
 // FieldInput is one editable profile field (plain text as typed).

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/store"
+)
+
+// MoveTo moves the owner's followers to another account, as Mastodon's account migration does.
+// The new account must already name this one among its aliases (alsoKnownAs), which is read
+// afresh from its server. Followers' servers get a Move and follow the new account in their
+// users' place; this actor says movedTo from then on, and its profile page points there. An
+// empty handle takes the redirect back (an Update of the actor); followers who moved stay moved.
+func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	inboxes, err := s.st.FollowerInboxes(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	var outs []*store.Outgoing
+	if handle = strings.TrimSpace(handle); handle == "" {
+		if a.MovedTo == "" {
+			return a, nil
+		}
+		a.MovedTo = ""
+	} else {
+		target, err := s.resolveHandle(ctx, handle)
+		if err != nil {
+			return nil, err
+		}
+		if target.Local || target.ID == a.ID {
+			return nil, errSelf
+		}
+		// Its aliases as they are now: one is most likely added just before the move.
+		doc, err := s.fetchActor(ctx, target.IRI)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains([]string(doc.AlsoKnownAs), a.IRI) {
+			return nil, fmt.Errorf("%s does not name this account as an alias: add @%s there first "+
+				"(on Mastodon: Preferences, Account, Moving from a different account)", handle, a.Handle())
+		}
+		if _, err := s.saveActor(ctx, doc, nil); err != nil {
+			return nil, err
+		}
+		a.MovedTo = target.IRI
+		move, err := s.moveActivity(a, target.IRI, inboxes)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, move)
+	}
+	doc := s.actorDoc(a)
+	doc.Context = nil
+	update, err := s.outgoing("Update", doc, []string{activitypub.Public}, []string{a.FollowersURL}, true, inboxes)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.SetOwnerMovedTo(ctx, a.ID, a.MovedTo, append([]*store.Outgoing{update}, outs...)...); err != nil {
+		return nil, err
+	}
+	s.deliver.Wake()
+	return a, nil
+}
+
+// moveActivity is the owner's Move to target, as Mastodon sends it: the actor moves itself.
+func (s *Server) moveActivity(a *store.Account, target string, inboxes []string) (*store.Outgoing, error) {
+	id := s.st.NewID()
+	iri := s.activityIRI(id)
+	act, err := s.wrap(iri, "Move", a.IRI, []string{a.FollowersURL}, nil, asTime(time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	act.Target = activitypub.Ref{ID: target}
+	body, err := json.Marshal(act)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Outgoing{ID: id, IRI: iri, Type: "Move", Body: body, Inboxes: dedupe(inboxes)}, nil
+}
