@@ -80,6 +80,8 @@ The owner's commands (they work while the server runs; deliveries go out from th
                              (repeat; -field '' clears), -avatar URL, -header URL,
                              -locked, -discoverable, -indexable, -bot (true|false),
                              -alias @you@elsewhere (repeat; -alias '' clears)
+  move @you@elsewhere|URL    move your followers to a new account that lists this one as
+                             an alias (Mastodon's migration); move '' takes it back
 
 Every command takes -data DIR (env ROOST_DATA, default ./data).
 `
@@ -107,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "pin", "unpin", "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests":
+	case "pin", "unpin", "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike", "boost", "unboost", "followers", "following", "requests", "move":
 		return ownerCommand(ctx, cmd, args, getenv, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
@@ -579,6 +581,19 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 			return err
 		}
 		fmt.Fprintf(stdout, "%s @%s (%s)\n", done, a.Handle(), a.IRI)
+	case "move":
+		if err := need(1, "@you@elsewhere|URL|''"); err != nil {
+			return err
+		}
+		a, err := srv.MoveTo(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		if a.MovedTo == "" {
+			fmt.Fprintln(stdout, "This account no longer points to another.")
+		} else {
+			fmt.Fprintf(stdout, "Moved to %s: your followers' servers are being told.\n", a.MovedTo)
+		}
 	case "like", "unlike", "boost", "unboost":
 		if err := need(1, "URL"); err != nil {
 			return err

@@ -198,6 +198,15 @@ func TestServeFreshInstance(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Hello, fediverse") || !strings.Contains(string(body), `"totalItems":1`) {
 		t.Errorf("outbox after roost post: %d %s", resp.StatusCode, body)
 	}
+	// A move needs a new account that names this one as an alias; taking it back needs nothing.
+	out.Reset()
+	if err := run(context.Background(), []string{"move", ""}, getenv, nil, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "no longer points") {
+		t.Errorf("roost move '': %v %q", err, out.String())
+	}
+	if err := run(context.Background(), []string{"move", "@nobody@127.0.0.1"}, getenv, nil, &out, &errOut); err == nil {
+		t.Errorf("roost move to an account that cannot be fetched succeeded")
+	}
 }
 
 // TestRestartKeepsAccount checks that a second start reuses the account and does not print a
