@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"roost/server/activitypub"
 	"roost/store"
@@ -53,7 +51,8 @@ func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, err
 			return nil, err
 		}
 		a.MovedTo = target.IRI
-		move, err := s.moveActivity(a, target.IRI, inboxes)
+		// As Mastodon sends it: the actor moves itself.
+		move, err := s.outgoingTo("Move", a.IRI, target.IRI, []string{a.FollowersURL}, nil, false, inboxes)
 		if err != nil {
 			return nil, err
 		}
@@ -70,20 +69,4 @@ func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, err
 	}
 	s.deliver.Wake()
 	return a, nil
-}
-
-// moveActivity is the owner's Move to target, as Mastodon sends it: the actor moves itself.
-func (s *Server) moveActivity(a *store.Account, target string, inboxes []string) (*store.Outgoing, error) {
-	id := s.st.NewID()
-	iri := s.activityIRI(id)
-	act, err := s.wrap(iri, "Move", a.IRI, []string{a.FollowersURL}, nil, asTime(time.Now()))
-	if err != nil {
-		return nil, err
-	}
-	act.Target = activitypub.Ref{ID: target}
-	body, err := json.Marshal(act)
-	if err != nil {
-		return nil, err
-	}
-	return &store.Outgoing{ID: id, IRI: iri, Type: "Move", Body: body, Inboxes: dedupe(inboxes)}, nil
 }

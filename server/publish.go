@@ -257,11 +257,20 @@ func dedupe(l []string) []string {
 
 // outgoing builds one of the owner's activities (other than Create) around object.
 func (s *Server) outgoing(typ string, object any, to, cc []string, public bool, inboxes []string) (*store.Outgoing, error) {
+	return s.outgoingTo(typ, object, "", to, cc, public, inboxes)
+}
+
+// outgoingTo is outgoing for an activity with a target as well (Move).
+func (s *Server) outgoingTo(typ string, object any, target string, to, cc []string, public bool,
+	inboxes []string) (*store.Outgoing, error) {
 	id := s.st.NewID()
 	iri := s.activityIRI(id)
 	act, err := s.wrap(iri, typ, object, to, cc, asTime(time.Now()))
 	if err != nil {
 		return nil, err
+	}
+	if target != "" {
+		act.Target = activitypub.Ref{ID: target}
 	}
 	body, err := json.Marshal(act)
 	if err != nil {
