@@ -15,20 +15,24 @@ test:
 ci:
     bash .ci/run
 
-# Benchmarks: the issue's targets (inbox with `roost serve` as its own process, fan-out,
-# footprint, pages at 1,000,000 posts), each run `count` times, then one table of the medians
-# against the targets. BENCHMARKS.md has the commands one by one. Takes about 55 minutes with
-# the default count of 3: each inbox run signs 361,000 requests, then replays them for 60 s
+# The issue's targets (inbox with `roost serve` as its own process, fan-out, footprint, pages
+# at 1,000,000 posts), each run `count` times, then one table of the medians against the
+# targets. BENCHMARKS.md has the commands one by one. Takes about 55 minutes with the default
+# count of 3: each inbox run signs 361,000 requests, then replays them for 60 s
 # (ROOST_BENCH_INBOX_SECONDS) as fast as the server answers over 64 and then 32 connections
 # (throughput), then paced at 4,000 a second (latency at the target rate), each time to a fresh
 # server, and waits for processing to catch up.
+#
+# Benchmarks against the targets, `count` runs each, and a table of the medians.
 bench count="3":
     #!/usr/bin/env bash
     set -euo pipefail
     out=$(mktemp)
     trap 'rm -f "$out"' EXIT
-    go test ./server/ -run '^$' -bench 'LoadInboxServe|LoadFanout|LoadFootprint' -benchtime 1x -count {{count}} -timeout 120m | tee "$out"
-    go test ./server/ -run '^$' -bench 'Page|Permalink' -benchtime 2000x -count {{count}} -timeout 60m | tee -a "$out"
+    # A failing benchmark does not stop the others: the table still prints, then the recipe fails.
+    failed=0
+    go test ./server/ -run '^$' -bench 'LoadInboxServe|LoadFanout|LoadFootprint' -benchtime 1x -count {{count}} -timeout 120m | tee "$out" || failed=1
+    go test ./server/ -run '^$' -bench 'Page|Permalink' -benchtime 2000x -count {{count}} -timeout 60m | tee -a "$out" || failed=1
     echo
     awk '
     function target(k) {
@@ -38,7 +42,7 @@ bench count="3":
         if (k ~ /LoadInboxServe.*rate=/) return ""
         if (k ~ /LoadInboxServe.* req\/s/) return ">= 4000"
         if (k ~ /LoadFanout.* live-s/) return "< 6"
-        if (k ~ /LoadFootprint .*idle-rss-MB/) return "< 20"
+        if (k ~ /LoadFootprint idle-rss-MB/) return "< 20"
         if (k ~ /LoadFootprint .*start-ms/ && k !~ /first|min/) return "< 100"
         if (k ~ /LoadFootprint .*(amd64|arm64)-MiB/) return "< 25"
         if (k ~ /(Page|Permalink) .*ns\/op/) return "< 2000000"
@@ -69,6 +73,11 @@ bench count="3":
             printf "%-58s %14s  %-10s %s\n", k, m, t, t == "" ? "" : met(m, t)
         }
     }' "$out"
+    if [ "$failed" = 1 ]; then
+        grep -A3 '^--- FAIL' "$out" >&2 || true
+        echo "some benchmarks failed (above)" >&2
+        exit 1
+    fi
 
 # Regenerate templ output.
 generate:
