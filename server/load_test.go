@@ -605,7 +605,7 @@ func benchFanout(b *testing.B, dead, workers int) {
 		mu.Lock()
 		if prev, ok := acks[r.Host]; ok {
 			dups++
-			if firstDup == "" { // a retry comes 30 s or more after the first; a race, sooner
+			if firstDup == "" { // a retry comes 22 s or more after the first; a race, sooner
 				firstDup = fmt.Sprintf("%s, again %v after its first answer", r.Host, time.Since(prev).Round(time.Millisecond))
 			}
 		}
