@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,6 +60,23 @@ func skipUnlessCI(t *testing.T, why string) {
 // with its data in a temporary folder. It returns the base URL, the data folder and the output.
 func startServe(t *testing.T, extra ...string) (base, dir string, stdout *syncBuffer) {
 	t.Helper()
+	// The port freeAddr found free can be taken before serve listens on it (by another test
+	// package's outgoing connection, say): serve then stops at once, and a fresh start on
+	// another port and data folder (a first start prints what later ones do not) tries again.
+	for attempt := 1; ; attempt++ {
+		base, dir, stdout, err := tryServe(t, extra)
+		if err == nil {
+			return base, dir, stdout
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tryServe is one try of startServe. An error means serve is not running.
+func tryServe(t *testing.T, extra []string) (base, dir string, stdout *syncBuffer, err error) {
+	t.Helper()
 	dir = t.TempDir()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,6 +90,30 @@ func startServe(t *testing.T, extra ...string) (base, dir string, stdout *syncBu
 		return ""
 	}
 	go func() { done <- run(ctx, args, getenv, nil, stdout, stderr) }()
+	base = "http://" + addr
+	client := &http.Client{Timeout: time.Second} // whatever took the port may never answer
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			cancel()
+			return "", "", nil, fmt.Errorf("serve exited early: %w\nstderr:\n%s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			return "", "", nil, fmt.Errorf("server did not answer /healthz within 10 s; stderr:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -81,26 +125,7 @@ func startServe(t *testing.T, extra ...string) (base, dir string, stdout *syncBu
 			t.Errorf("serve did not shut down within 30 s")
 		}
 	})
-	base = "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base, dir, stdout
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\nstderr:\n%s", err, stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not answer /healthz within 10 s; stderr:\n%s", stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return base, dir, stdout, nil
 }
 
 func get(t *testing.T, url, accept string) (*http.Response, []byte) {
