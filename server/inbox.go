@@ -24,6 +24,8 @@ import (
 func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 	s.posting.Add(1)
 	defer s.posting.Add(-1)
+	handed := s.st.InboxComing() // the group committer may wait a moment for this one
+	defer handed()
 	if name := r.PathValue("name"); name != "" && name != s.owner.Account.Username {
 		s.notFound(w, r)
 		return
@@ -92,6 +94,7 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	handed()
 	added, err := s.st.AddInbox(ctx, act.ID, signer.IRI, body)
 	if err != nil {
 		s.unavailable(w, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,8 +58,25 @@ type inboxAdded struct {
 	err   error
 }
 
-// maxGroup bounds how many incoming activities one transaction commits.
-const maxGroup = 256
+// InboxComing tells the group committer that an inbox POST is on its way to AddInbox: being
+// read, decoded and verified. Call the returned function (more than once is harmless) when the
+// POST is handed to AddInbox or will not be.
+func (s *Store) InboxComing() (handed func()) {
+	s.coming.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.coming.Add(-1) }) }
+}
+
+const (
+	// maxGroup bounds how many incoming activities one transaction commits.
+	maxGroup = 256
+	// groupLinger is how long the group committer waits for POSTs still coming (InboxComing)
+	// before it commits those it has. A commit costs the same CPU for one activity as for ten
+	// (BEGIN, the WAL header, the fsync, the checkpoint's look), and a flood's POSTs reach the
+	// committer one by one as their verification ends: without waiting, a commit took 1.6 of
+	// them on average.
+	groupLinger = time.Millisecond
+)
 
 // commitInbox is the group committer: it takes the waiting AddInbox calls, up to maxGroup, and
 // commits them in one transaction. With one caller it is a plain transaction; under load the
@@ -72,16 +90,7 @@ func (s *Store) commitInbox() {
 		case <-s.quit:
 			return
 		}
-		batch := []inboxAdd{first}
-	collect:
-		for len(batch) < maxGroup {
-			select {
-			case a := <-s.adds:
-				batch = append(batch, a)
-			default:
-				break collect
-			}
-		}
+		batch := s.collect(first)
 		now := s.nowMS()
 		added := make([]bool, len(batch))
 		err := s.tx(context.Background(), func(tx *wtx) error {
@@ -111,6 +120,41 @@ func (s *Store) commitInbox() {
 			a.reply <- inboxAdded{added[i] && err == nil, err}
 		}
 	}
+}
+
+// collect gathers the group to commit with first: every AddInbox call waiting now, and then,
+// while other POSTs are still coming, those that arrive within s.linger (groupLinger).
+func (s *Store) collect(first inboxAdd) []inboxAdd {
+	batch := []inboxAdd{first}
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	for len(batch) < maxGroup {
+		select {
+		case a := <-s.adds:
+			batch = append(batch, a)
+			continue
+		default:
+		}
+		if s.coming.Load() == 0 {
+			return batch
+		}
+		if linger == nil {
+			linger = time.NewTimer(s.linger)
+		}
+		select {
+		case a := <-s.adds:
+			batch = append(batch, a)
+		case <-linger.C:
+			return batch
+		case <-s.quit:
+			return batch
+		}
+	}
+	return batch
 }
 
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
@@ -43,6 +44,8 @@ type Store struct {
 	now    func() time.Time
 
 	adds          chan inboxAdd // AddInbox calls waiting for the group committer
+	coming        atomic.Int64  // inbox POSTs on their way to AddInbox, see InboxComing
+	linger        time.Duration // groupLinger; tests lengthen it
 	quit          chan struct{} // closed by Close
 	committerDone chan struct{}
 
@@ -110,7 +113,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	ck.SetConnMaxIdleTime(2 * time.Second) // an idle server gives its memory back
 
 	s := &Store{w: w, wcache: newStmtCache(w, true), r: &readDB{DB: r, cache: newStmtCache(r, false)}, now: time.Now,
-		adds: make(chan inboxAdd), quit: make(chan struct{}), committerDone: make(chan struct{}),
+		adds: make(chan inboxAdd), linger: groupLinger, quit: make(chan struct{}), committerDone: make(chan struct{}),
 		ck: ck, walFile: file + "-wal", committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
 	go s.commitInbox()
 	go s.checkpoint()
