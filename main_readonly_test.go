@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,34 +41,57 @@ func remount(t *testing.T, dir, mode string) {
 	}
 }
 
-// serveOnce starts `roost serve` on data, waits for /healthz, and stops it again.
+// serveOnce starts `roost serve` on data, waits for /healthz, and stops it again. When the port
+// freeAddr found is taken before serve listens on it, serve stops at once, and serveOnce starts
+// it again on another (see startServe).
 func serveOnce(t *testing.T, data string) {
 	t.Helper()
-	addr := freeAddr(t)
+	for attempt := 1; ; attempt++ {
+		err := serveOnceOn(t, data, freeAddr(t))
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+// serveOnceOn is one try of serveOnce. An error means serve is not running.
+func serveOnceOn(t *testing.T, data, addr string) error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-data", data, "-listen", addr}, func(string) string { return "" },
 			nil, &syncBuffer{}, stderr)
 	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, stderr)
-		}
-	}()
+	client := &http.Client{Timeout: time.Second} // whatever took the port may never answer
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				break
 			}
 		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("serve exited early: %w\n%s", err, stderr)
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer /healthz within 10 s\n%s", stderr)
+			cancel()
+			<-done
+			return fmt.Errorf("serve did not answer /healthz within 10 s\n%s", stderr)
 		}
 	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v\n%s", err, stderr)
+	}
+	return nil
 }
 
 // A data folder on a read-only file system: `roost serve` refuses to start with an error that
