@@ -814,7 +814,8 @@ func startRoost(b *testing.B, bin, data string, idle time.Duration) (time.Durati
 // fresh server, over 32 (ROOST_BENCH_INBOX_CONNS picks one number instead, 0 none). Every 202
 // means the activity was verified and committed. Reported: the server's throughput and latency, its CPU per
 // request, its peak RSS (VmHWM) over the whole run, the generator's own CPU per request, and how
-// long processing took to catch up afterwards (read from the database, read-only).
+// long processing took to catch up afterwards (read from the database, read-only), and the
+// median and longest time an fsync of the same disk took during the run (see probeSync).
 //
 // Those runs send each POST as soon as its connection is free: they measure how many a second the
 // server sustains, with every core busy, and their latency is that of a saturated server; with
@@ -901,10 +902,13 @@ func benchInboxServe(b *testing.B, bin, addr string, warm, posts []signedPost, c
 
 	var res replayResult
 	var serverCPU, genCPU time.Duration
+	var syncs []time.Duration
 	for b.Loop() {
+		stopProbe := probeSync(b, b.TempDir())
 		s0, g0 := pidCPU(b, cmd.Process.Pid), processCPU()
 		res = replayFor(inbox, posts, conns, d, rate)
 		serverCPU, genCPU = pidCPU(b, cmd.Process.Pid)-s0, processCPU()-g0
+		syncs = stopProbe()
 	}
 	b.StopTimer()
 	if res.failures > 0 {
@@ -932,10 +936,52 @@ func benchInboxServe(b *testing.B, bin, addr string, warm, posts []signedPost, c
 	b.ReportMetric(float64(serverCPU.Microseconds())/float64(res.sent), "server-cpu-µs/req")
 	b.ReportMetric(float64(genCPU.Microseconds())/float64(res.sent), "generator-cpu-µs/req")
 	b.ReportMetric(peak, "peak-rss-MB")
+	if len(syncs) > 0 {
+		b.ReportMetric(ms(percentile(syncs, 50)), "disk-sync-p50-ms")
+		b.ReportMetric(ms(syncs[len(syncs)-1]), "disk-sync-max-ms")
+	}
 	b.ReportMetric(float64(backlog), "backlog")
 	b.ReportMetric(drain.Seconds(), "drain-s")
 	if fetches != loadActors {
 		b.Errorf("key fetches: %d, want %d (one per actor)", fetches, loadActors)
+	}
+}
+
+// probeSync measures the disk beside a run: ten times a second it writes 8 KiB to a file in dir
+// and fsyncs it, as a commit of a few inbox POSTs does. Every inbox POST waits for such an fsync
+// before its 202, and this VM's disk has phases in which one takes tens of milliseconds: with
+// 64 connections the server then answers at most 64 POSTs per fsync, whatever its CPU. The
+// returned function stops the probe and returns the times it measured, sorted.
+func probeSync(b *testing.B, dir string) (stop func() []time.Duration) {
+	b.Helper()
+	f, err := os.CreateTemp(dir, "probe")
+	if err != nil {
+		b.Fatal(err)
+	}
+	quit, done := make(chan struct{}), make(chan []time.Duration, 1)
+	go func() {
+		defer f.Close()
+		var times []time.Duration
+		buf := make([]byte, 8<<10)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				slices.Sort(times)
+				done <- times
+				return
+			case <-t.C:
+			}
+			t0 := time.Now()
+			if _, err := f.WriteAt(buf, 0); err == nil && f.Sync() == nil {
+				times = append(times, time.Since(t0))
+			}
+		}
+	}()
+	return func() []time.Duration {
+		close(quit)
+		return <-done
 	}
 }
 
