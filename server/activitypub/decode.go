@@ -1,11 +1,10 @@
 package activitypub
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-
-	json "github.com/go-json-experiment/json/v1"
 )
 
 // Limits on documents Roost accepts from peers.

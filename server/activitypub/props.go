@@ -2,9 +2,8 @@ package activitypub
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
-
-	json "github.com/go-json-experiment/json/v1"
 )
 
 // IRIs is a property holding zero or more IRIs. It decodes a string, an object with "id" (or

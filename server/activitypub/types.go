@@ -1,10 +1,9 @@
 package activitypub
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
-
-	json "github.com/go-json-experiment/json/v1"
 )
 
 // Activity is an ActivityStreams activity: Create, Update, Delete, Follow, Accept, Reject, Undo,
