@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,20 +40,11 @@ func remount(t *testing.T, dir, mode string) {
 	}
 }
 
-// serveOnce starts `roost serve` on data, waits for /healthz, and stops it again. When the port
-// freeAddr found is taken before serve listens on it, serve stops at once, and serveOnce starts
-// it again on another (see startServe).
+// serveOnce starts `roost serve` on data, waits for /healthz, and stops it again (on another
+// port when the first was taken meanwhile, see onFreePort).
 func serveOnce(t *testing.T, data string) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		err := serveOnceOn(t, data, freeAddr(t))
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, syscall.EADDRINUSE) || attempt == 3 {
-			t.Fatal(err)
-		}
-	}
+	onFreePort(t, func(addr string) error { return serveOnceOn(t, data, addr) })
 }
 
 // serveOnceOn is one try of serveOnce. An error means serve is not running.

@@ -60,13 +60,24 @@ func skipUnlessCI(t *testing.T, why string) {
 // with its data in a temporary folder. It returns the base URL, the data folder and the output.
 func startServe(t *testing.T, extra ...string) (base, dir string, stdout *syncBuffer) {
 	t.Helper()
-	// The port freeAddr found free can be taken before serve listens on it (by another test
-	// package's outgoing connection, say): serve then stops at once, and a fresh start on
-	// another port and data folder (a first start prints what later ones do not) tries again.
+	// Each try has a fresh data folder too: a first start prints what later ones do not.
+	onFreePort(t, func(addr string) (err error) {
+		base, dir, stdout, err = tryServe(t, addr, extra)
+		return err
+	})
+	return base, dir, stdout
+}
+
+// onFreePort calls try with a free loopback address, and again with another, up to three times,
+// while it fails with EADDRINUSE: the port freeAddr found free can be taken before serve listens
+// on it (by another test package's outgoing connection, say), and serve then stops at once.
+// Any other error fails the test.
+func onFreePort(t *testing.T, try func(addr string) error) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		base, dir, stdout, err := tryServe(t, extra)
+		err := try(freeAddr(t))
 		if err == nil {
-			return base, dir, stdout
+			return
 		}
 		if !errors.Is(err, syscall.EADDRINUSE) || attempt == 3 {
 			t.Fatal(err)
@@ -74,11 +85,10 @@ func startServe(t *testing.T, extra ...string) (base, dir string, stdout *syncBu
 	}
 }
 
-// tryServe is one try of startServe. An error means serve is not running.
-func tryServe(t *testing.T, extra []string) (base, dir string, stdout *syncBuffer, err error) {
+// tryServe is one try of startServe, on addr. An error means serve is not running.
+func tryServe(t *testing.T, addr string, extra []string) (base, dir string, stdout *syncBuffer, err error) {
 	t.Helper()
 	dir = t.TempDir()
-	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
