@@ -44,73 +44,9 @@ var (
 
 // CheckShape reports whether a document is one JSON object of at most MaxBodyBytes, nesting at
 // most MaxDepth, with no array longer than MaxArray and nothing after it but whitespace. Run it
-// before decoding anything a peer sent. The limits are checked first, in one pass over the bytes
-// that stops at the first breach and builds nothing, so a hostile document costs no more than
-// reading it; json.Valid then checks the syntax.
-func CheckShape(b []byte) error {
-	if err := checkLimits(b); err != nil {
-		return err
-	}
-	if !json.Valid(b) {
-		var v any // decoded only for its error, which says what is wrong and where
-		err := json.Unmarshal(b, &v)
-		if err == nil {
-			err = errors.New("invalid JSON")
-		}
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return nil
-}
-
-// checkLimits checks MaxBodyBytes, that the top-level value is an object, and that MaxDepth and
-// MaxArray hold. It does not check the syntax (json.Valid or json.Unmarshal does that after it),
-// but it never reads past b and it counts right for any well-formed document: an array's
-// elements are its commas plus one.
-func checkLimits(b []byte) error {
-	if len(b) > MaxBodyBytes {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxBodyBytes)
-	}
-	i := skipSpace(b, 0)
-	if i == len(b) {
-		return fmt.Errorf("%w: empty document", ErrMalformed)
-	}
-	if b[i] != '{' {
-		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
-	}
-	// commas holds, per open container, the commas seen in an array so far, or -1 for an object.
-	var commas [MaxDepth]int
-	depth := 0
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			if depth == MaxDepth {
-				return fmt.Errorf("%w: nested deeper than %d", ErrTooDeep, MaxDepth)
-			}
-			commas[depth] = -1
-			if b[i] == '[' {
-				commas[depth] = 0
-			}
-			depth++
-		case '}', ']':
-			if depth > 0 {
-				depth--
-			}
-		case ',':
-			if depth > 0 && commas[depth-1] >= 0 {
-				if commas[depth-1]++; commas[depth-1] >= MaxArray {
-					return fmt.Errorf("%w: array longer than %d", ErrTooLarge, MaxArray)
-				}
-			}
-		}
-	}
-	return nil
-}
+// before decoding anything a peer sent: it reads the bytes once, stops at the first breach and
+// builds nothing, so a hostile document costs no more than reading it.
+func CheckShape(b []byte) error { return scanDocument(b, nil) }
 
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
@@ -162,19 +98,35 @@ func (e *Envelope) ObjectID() string { return refFrom(e.object, nil).ID }
 // DecodeEnvelope checks the shape of a document and decodes its envelope. It requires what
 // DecodeActivity requires, and accepts exactly what DecodeActivity accepts.
 func DecodeEnvelope(b []byte) (*Envelope, error) {
-	if err := checkLimits(b); err != nil {
+	var (
+		id            string
+		typ           flexString
+		actor, object []byte
+	)
+	// The members are decoded in order into one variable each, as encoding/json decodes them
+	// into DecodeActivity's struct: a repeated name overwrites, unless its value is of the wrong
+	// JSON type, which is skipped.
+	err := scanDocument(b, func(name, value []byte) error {
+		var err error
+		switch {
+		case memberIs(name, "id"):
+			err = unmarshalTolerant(value, &id)
+		case memberIs(name, "type"):
+			err = unmarshalTolerant(value, &typ)
+		case memberIs(name, "actor"):
+			actor = value
+		case memberIs(name, "object"):
+			object = value
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	var v struct {
-		ID     string          `json:"id"`
-		Type   flexString      `json:"type"`
-		Actor  json.RawMessage `json:"actor"`
-		Object json.RawMessage `json:"object"`
-	}
-	if err := unmarshalTolerant(b, &v); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	e := &Envelope{ID: v.ID, Type: string(v.Type), Actor: refFrom(v.Actor, isPerson), object: v.Object}
+	e := &Envelope{ID: id, Type: string(typ), Actor: refFrom(actor, isPerson), object: object}
 	if err := checkActivity(e.ID, e.Type, e.Actor.ID); err != nil {
 		return nil, err
 	}
@@ -229,10 +181,9 @@ func DecodeCollection(b []byte) (*RemoteCollection, error) {
 	return nil, fmt.Errorf("%w: type %q is not a collection", ErrMalformed, c.Type)
 }
 
-// decode checks the limits, then decodes b into v; json.Unmarshal checks the syntax of the whole
-// document before it decodes any of it.
+// decode checks the shape, then decodes b into v.
 func decode(b []byte, v any) error {
-	if err := checkLimits(b); err != nil {
+	if err := CheckShape(b); err != nil {
 		return err
 	}
 	if err := unmarshalTolerant(b, v); err != nil {

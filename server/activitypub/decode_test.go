@@ -474,6 +474,12 @@ func FuzzDecodeActivity(f *testing.F) {
 	for _, name := range []string{"mastodon_create_note.json", "misskey_question.json", "pleroma_like_actor_array.json"} {
 		f.Add(readTestdata(f, name))
 	}
+	for _, s := range []string{ // names in other cases, escaped, repeated
+		`{"ID":"https://a.example/1","Type":"Create","\u0061ctor":"https://a.example/u","OBJECT":"https://a.example/n"}`,
+		`{"id":"https://a.example/1","type":"Delete","actor":"https://a.example/u","actor":5,"object":"https://a.example/u","Object":{"id":"https://b.example/"}}`,
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := DecodeActivity(b)
 		e, eerr := DecodeEnvelope(b)
