@@ -49,11 +49,14 @@ var (
 func CheckShape(b []byte) error { return scanDocument(b, nil) }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
 }
+
+// isSpace reports whether c is whitespace to JSON, which is fewer characters than to Unicode.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // DecodeActivity checks the shape of a document and decodes it as an activity. It requires an
 // absolute http(s) id, a type and an actor with an absolute http(s) id.
@@ -186,7 +189,7 @@ func decode(b []byte, v any) error {
 	if err := CheckShape(b); err != nil {
 		return err
 	}
-	if err := unmarshalTolerant(b, v); err != nil {
+	if err := unmarshalValid(b, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return nil

@@ -170,7 +170,7 @@ func (r Ref) decode(v any) error {
 	if r.Raw == nil {
 		return errors.New("not an embedded object")
 	}
-	return unmarshalTolerant(r.Raw, v)
+	return unmarshalValid(r.Raw, v)
 }
 
 // Embed marshals v and returns it as an embedded Ref, for building activities such as
@@ -283,6 +283,28 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 // skips such a field, finishes decoding and reports only the first one, which is what we want.
 func unmarshalTolerant(b []byte, v any) error {
 	err := json.Unmarshal(b, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return nil
+	}
+	return err
+}
+
+// unmarshalValid is unmarshalTolerant for a b that is known to be one well-formed JSON value,
+// such as an embedded object of a checked document. When v decodes itself (Activity, Object,
+// Actor), it calls v's UnmarshalJSON as json.Unmarshal would, without json.Unmarshal's two
+// passes over b first: one to check the syntax, one to find where the value ends. Those
+// UnmarshalJSON methods decode through json.Unmarshal themselves, which still checks b.
+func unmarshalValid(b []byte, v any) error {
+	u, ok := v.(json.Unmarshaler)
+	if !ok {
+		return unmarshalTolerant(b, v)
+	}
+	b = b[skipSpace(b, 0):]
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	err := u.UnmarshalJSON(b)
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return nil

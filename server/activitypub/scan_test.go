@@ -2,6 +2,7 @@ package activitypub
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -66,4 +67,29 @@ func TestDecodeEnvelopeAsDecodeActivity(t *testing.T) {
 				a.ID, a.Type, a.Actor.ID, a.Object.ID)
 		}
 	}
+}
+
+// FuzzUnmarshalValid checks that unmarshalValid, which skips json.Unmarshal's own passes over a
+// checked document, decodes every well-formed value into the same Activity, Object and Actor
+// as json.Unmarshal (through unmarshalTolerant) does.
+func FuzzUnmarshalValid(f *testing.F) {
+	for _, name := range []string{"mastodon_create_note.json", "misskey_question.json", "mastodon_actor.json"} {
+		f.Add(readTestdata(f, name))
+	}
+	for _, s := range []string{` {"id":"x"} `, "\t[1]\n", `null`, `"x"`, `5`, `{"object":{"tag":[1,{"type":"Hashtag"}]}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		for _, mk := range []func() any{func() any { return new(Activity) }, func() any { return new(Object) },
+			func() any { return new(Actor) }} {
+			got, want := mk(), mk()
+			gerr, werr := unmarshalValid(b, got), unmarshalTolerant(b, want)
+			if (gerr == nil) != (werr == nil) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%T: unmarshalValid = %v, %+v; json.Unmarshal = %v, %+v", got, gerr, got, werr, want)
+			}
+		}
+	})
 }
