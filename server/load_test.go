@@ -843,10 +843,11 @@ func BenchmarkLoadInboxServe(b *testing.B) {
 	addr := fmt.Sprintf("127.0.0.1:%d", deadPort(b))
 	inbox := "http://" + addr + "/inbox"
 
-	// Enough requests to keep 6,000 a second going for the whole period; signing them takes
+	// Enough requests to keep 8,000 a second going for the whole period (at 6,000 the 64
+	// connections once ran out of them after 57 s); signing them takes
 	// about 0.45 ms each on two cores, before anything is timed. Each variant replays them to a
 	// server of its own on the same address, well inside the hour their Date is accepted for.
-	n := 6000 * seconds
+	n := 8000 * seconds
 	signStart := time.Now()
 	warm := presign(b, inbox, actors, 0, loadActors)
 	posts := presign(b, inbox, actors, loadActors, n)
@@ -913,6 +914,10 @@ func benchInboxServe(b *testing.B, bin, addr string, warm, posts []signedPost, c
 	b.StopTimer()
 	if res.failures > 0 {
 		b.Errorf("%d of %d POSTs failed; first: %s", res.failures, res.sent, res.firstErr)
+	}
+	if res.sent == len(posts) {
+		b.Errorf("all %d signed POSTs were sent in %v, before the run's %v were up: sign more", len(posts),
+			res.elapsed.Round(time.Second), d)
 	}
 	backlog := pending()
 	drain := waitPending()
