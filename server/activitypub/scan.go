@@ -111,17 +111,8 @@ func (s *scanner) object(depth int) error {
 		if depth == 1 && s.members != nil {
 			s.members = append(s.members, [2][]byte{s.b[name:nameEnd], s.b[start:s.i]})
 		}
-		if s.skipSpace(); s.i == len(s.b) {
-			return s.unexpected()
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.unexpected()
+		if end, err := s.next('}'); end || err != nil {
+			return err
 		}
 	}
 }
@@ -142,19 +133,27 @@ func (s *scanner) array(depth int) error {
 		if err := s.value(depth); err != nil {
 			return err
 		}
-		if s.skipSpace(); s.i == len(s.b) {
-			return s.unexpected()
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return s.unexpected()
+		if end, err := s.next(']'); end || err != nil {
+			return err
 		}
 	}
+}
+
+// next reads what follows a member or an element: a comma, or the container's closing byte, in
+// which case end is true.
+func (s *scanner) next(closing byte) (end bool, err error) {
+	if s.skipSpace(); s.i == len(s.b) {
+		return false, s.unexpected()
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return false, nil
+	case closing:
+		s.i++
+		return true, nil
+	}
+	return false, s.unexpected()
 }
 
 // string reads a string: any byte from 0x20 up but '"' and '\', and the escapes of RFC 8259. Like
