@@ -281,8 +281,11 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 
 // unmarshalTolerant is json.Unmarshal that ignores values of the wrong JSON type: encoding/json
 // skips such a field, finishes decoding and reports only the first one, which is what we want.
-func unmarshalTolerant(b []byte, v any) error {
-	err := json.Unmarshal(b, v)
+func unmarshalTolerant(b []byte, v any) error { return ignoreTypeErrors(json.Unmarshal(b, v)) }
+
+// ignoreTypeErrors drops the *json.UnmarshalTypeError that json.Unmarshal reports after decoding
+// everything else.
+func ignoreTypeErrors(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return nil
@@ -304,12 +307,7 @@ func unmarshalValid(b []byte, v any) error {
 	for len(b) > 0 && isSpace(b[len(b)-1]) {
 		b = b[:len(b)-1]
 	}
-	err := u.UnmarshalJSON(b)
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return nil
-	}
-	return err
+	return ignoreTypeErrors(u.UnmarshalJSON(b))
 }
 
 // URLs is the url property: decoded like IRIs (strings, Links or arrays of them), but encoded as a

@@ -9,7 +9,7 @@ import (
 
 // scanDocument checks a document in one pass: at most MaxBodyBytes, one JSON object with nothing
 // after it but whitespace, nesting at most MaxDepth, no array longer than MaxArray, and the
-// syntax exactly as encoding/json accepts it (FuzzScanDocument compares the two). It builds
+// syntax exactly as encoding/json accepts it (FuzzCheckShape compares the two). It builds
 // nothing, so a hostile document costs no more than reading it. With member non-nil it calls
 // member for each member of the top-level object, in order, with the name as written (quotes
 // and escapes included; see memberIs) and the value's bytes, once the whole document has passed.
