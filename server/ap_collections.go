@@ -80,13 +80,16 @@ func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
 		var items []any
 		var last int64
 		for _, p := range posts {
+			last = p.ID
+			if !s.maySee(ctx, viewer{}, p) { // the outbox is the same for everyone
+				continue
+			}
 			doc, err := s.createDoc(p)
 			if err != nil {
 				return nil, 0, err
 			}
 			doc.Context = nil
 			items = append(items, doc)
-			last = p.ID
 		}
 		return items, last, nil
 	})
@@ -150,7 +153,7 @@ func (s *Server) showFeatured(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []any{}
 	for _, p := range posts {
-		if visibleToPublic(p) {
+		if s.maySee(r.Context(), viewer{}, p) {
 			items = append(items, s.noteDoc(p))
 		}
 	}
@@ -171,10 +174,11 @@ func (s *Server) showFeaturedTags(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// showReplies serves the replies Roost knows to one of the owner's public posts.
+// showReplies serves the replies Roost knows to one of the owner's posts, to whoever may see the
+// post; the replies listed are the ones everyone may see.
 func (s *Server) showReplies(w http.ResponseWriter, r *http.Request) {
 	p, err := s.ownPost(r)
-	if err != nil || !p.DeletedAt.IsZero() || !visibleToPublic(p) {
+	if err != nil || !s.canSee(r, p) {
 		s.notFound(w, r)
 		return
 	}
@@ -185,7 +189,7 @@ func (s *Server) showReplies(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []any{}
 	for _, rp := range replies {
-		if visibleToPublic(rp) {
+		if s.maySee(r.Context(), viewer{}, rp) {
 			items = append(items, rp.IRI)
 		}
 	}

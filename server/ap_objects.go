@@ -99,24 +99,10 @@ func (s *Server) ownPost(r *http.Request) (*store.Post, error) {
 	return p, nil
 }
 
-// canSee reports whether the request may see p: public and unlisted posts are for everyone; a
-// followers-only or direct post needs a signed request from an actor in its audience.
+// canSee reports whether the request may see p, by the rule of visibility.go. Who sent it (a
+// session, a signature to verify) is looked at only when the post is not for everyone.
 func (s *Server) canSee(r *http.Request, p *store.Post) bool {
-	if visibleToPublic(p) {
-		return true
-	}
-	viewer, err := s.verifyGet(r)
-	if err != nil {
-		return false
-	}
-	if ok, _ := s.st.Mentioned(r.Context(), p.ID, viewer.ID); ok {
-		return true
-	}
-	if p.Visibility == store.Private {
-		ok, _ := s.st.IsFollowing(r.Context(), viewer.ID, s.owner.Account.ID)
-		return ok
-	}
-	return false
+	return s.maySee(r.Context(), viewer{}, p) || s.maySee(r.Context(), s.requestViewer(r), p)
 }
 
 // showPost answers /users/{name}/statuses/{id}: the Note for ActivityPub clients, the page for

@@ -616,17 +616,7 @@ func (h *handling) delete(ctx context.Context) error {
 
 // canInteract reports whether account may see (and so like or boost) post.
 func (s *Server) canInteract(ctx context.Context, p *store.Post, account *store.Account) bool {
-	if visibleToPublic(p) {
-		return true
-	}
-	if ok, _ := s.st.Mentioned(ctx, p.ID, account.ID); ok {
-		return true
-	}
-	if p.Visibility == store.Private && p.AccountID == s.owner.Account.ID {
-		ok, _ := s.st.IsFollowing(ctx, account.ID, s.owner.Account.ID)
-		return ok
-	}
-	return false
+	return s.maySee(ctx, viewer{actor: account}, p)
 }
 
 func (h *handling) like(ctx context.Context) error {

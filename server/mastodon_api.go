@@ -30,7 +30,7 @@ func (s *Server) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
-	posts, _ := s.st.CountPosts(ctx, o.ID, false)
+	posts, _ := s.st.CountPosts(ctx, o.ID, true) // what everyone may see: the route takes no token
 	writeAPI(w, http.StatusOK, map[string]any{
 		"uri": s.cfg.Domain, "title": s.cfg.Domain, "short_description": "A single-user Roost server",
 		"description": o.Summary, "email": "", "version": s.versionString(),
@@ -158,6 +158,9 @@ func storePage(p mastodon.Page) store.Page {
 	return store.Page{MaxID: p.MaxID, MinID: p.MinID, SinceID: p.SinceID, Limit: p.Limit}
 }
 
+// apiAccountStatuses lists an account's statuses as the request may see them: everyone sees the
+// public and unlisted ones, the owner's token all that Roost has (as Mastodon's
+// AccountStatusesFilter, whose other viewers Roost's API does not have).
 func (s *Server) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.apiAccountParam(w, r)
 	if !ok {
@@ -171,7 +174,7 @@ func (s *Server) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	if q.Get("pinned") == "true" {
 		posts, err = s.st.PinnedPosts(ctx, a.ID)
 	} else {
-		posts, err = s.st.AccountPosts(ctx, a.ID, !a.Local, storePage(pg))
+		posts, err = s.st.AccountPosts(ctx, a.ID, !apiViewer(ctx).owner, storePage(pg))
 	}
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
@@ -182,10 +185,7 @@ func (s *Server) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 		if (q.Get("exclude_replies") == "true" && p.InReplyTo != "") || (q.Get("only_media") == "true" && len(p.Attachments) == 0) {
 			continue
 		}
-		if p.Visibility == store.Direct && !a.Local {
-			continue
-		}
-		if st, err := s.apiStatus(ctx, p); err == nil {
+		if st, err := s.apiStatus(ctx, p); err == nil { // errNotVisible leaves out what the viewer may not see
 			out = append(out, st)
 		}
 	}
@@ -254,11 +254,12 @@ func (s *Server) apiActionError(w http.ResponseWriter, err error) {
 	}
 }
 
-// apiPostParam loads the status named by {id}, as far as the owner may see it.
+// apiPostParam loads the status named by {id}, when the request may see it (visibility.go); a
+// status it may not see is not found, as on Mastodon.
 func (s *Server) apiPostParam(w http.ResponseWriter, r *http.Request) (*store.Post, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		if p, err := s.st.PostByID(r.Context(), id); err == nil && p.DeletedAt.IsZero() {
+		if p, err := s.st.PostByID(r.Context(), id); err == nil && s.maySee(r.Context(), apiViewer(r.Context()), p) {
 			return p, true
 		}
 	}
@@ -649,9 +650,12 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 
 	auth("GET /api/v1/accounts/verify_credentials", "read:accounts", s.apiVerifyCredentials)
 	auth("GET /api/v1/accounts/relationships", "read:follows", s.apiRelationships)
-	pub("GET /api/v1/accounts/lookup", s.apiLookup)
-	pub("GET /api/v1/accounts/{id}", s.apiGetAccount)
-	pub("GET /api/v1/accounts/{id}/statuses", s.apiAccountStatuses)
+	// Public, but a token, when sent, must cover the scope (Mastodon's authorize_if_got_token!),
+	// and the owner's shows what only the owner may see.
+	opt := func(pattern, scope string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.apiOptionalAuth(scope, h)) }
+	opt("GET /api/v1/accounts/lookup", "read:accounts", s.apiLookup)
+	opt("GET /api/v1/accounts/{id}", "read:accounts", s.apiGetAccount)
+	opt("GET /api/v1/accounts/{id}/statuses", "read:statuses", s.apiAccountStatuses)
 	auth("POST /api/v1/accounts/{id}/follow", "write:follows", s.apiAccountAction(s.Follow))
 	auth("POST /api/v1/accounts/{id}/unfollow", "write:follows", s.apiAccountAction(s.Unfollow))
 	auth("POST /api/v1/accounts/{id}/block", "write:blocks", s.apiAccountAction(s.BlockAccount))

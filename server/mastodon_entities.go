@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,10 +58,13 @@ func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Acc
 	for _, f := range a.Fields {
 		out.Fields = append(out.Fields, mastodon.Field{Name: f.Name, Value: f.Value})
 	}
-	if a.Local || !a.HideNetwork {
+	// The owner's hidden network, and their followers-only and direct posts, are counted for
+	// the owner only; a remote account is counted as far as everyone may see it.
+	self := a.Local && apiViewer(ctx).owner
+	if self || !a.HideNetwork {
 		out.FollowersCount, out.FollowingCount, _ = s.st.CountFollows(ctx, a.ID)
 	}
-	out.StatusesCount, _ = s.st.CountPosts(ctx, a.ID, !a.Local)
+	out.StatusesCount, _ = s.st.CountPosts(ctx, a.ID, !self)
 	return out
 }
 
@@ -82,13 +86,23 @@ func firstTime(ts ...time.Time) time.Time {
 	return time.Time{}
 }
 
-// apiStatus is a post as the Mastodon API shows it, with the owner's flags on it.
+// errNotVisible is apiStatus's answer for a post the request may not see.
+var errNotVisible = errors.New("not visible to this viewer")
+
+// apiStatus is a post as the Mastodon API shows it to the request in ctx (apiViewer): the
+// owner's flags (liked, bookmarked) and the Markdown source for the owner only, and
+// errNotVisible for a post the viewer may not see (visibility.go). Every route that returns a
+// status renders it here.
 func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status, error) {
 	return s.apiStatusAt(ctx, p, 0)
 }
 
 // apiStatusAt is apiStatus for a status depth quotes down.
 func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*mastodon.Status, error) {
+	v := apiViewer(ctx)
+	if !s.maySee(ctx, v, p) {
+		return nil, errNotVisible
+	}
 	author, err := s.st.AccountByID(ctx, p.AccountID)
 	if err != nil {
 		return nil, err
@@ -194,12 +208,14 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 	}
 	if c, err := s.st.CountsFor(ctx, p, s.owner.Account.ID); err == nil {
 		st.RepliesCount, st.FavouritesCount, st.ReblogsCount = c.Replies, c.Likes, c.Boosts
-		st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
+		if v.owner {
+			st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
+		}
 	}
 	st.Pinned = !p.PinnedAt.IsZero()
 	st.Poll = s.apiPoll(p)
 	st.Quote = s.apiQuote(ctx, p, depth)
-	if p.AccountID == s.owner.Account.ID {
+	if p.AccountID == s.owner.Account.ID && v.owner {
 		src := p.Source
 		st.Text = &src
 	}

@@ -540,16 +540,6 @@ func (s *Server) apiOwnPost(w http.ResponseWriter, r *http.Request) (*store.Post
 	return p, ok
 }
 
-// apiVisiblePost loads the {id} status: without a token, only a public or unlisted one.
-func (s *Server) apiVisiblePost(w http.ResponseWriter, r *http.Request) (*store.Post, bool) {
-	p, ok := s.apiPostParam(w, r)
-	if ok && apiToken(r) == nil && p.Visibility != store.Public && p.Visibility != store.Unlisted {
-		apiError(w, http.StatusNotFound, "Record not found")
-		return nil, false
-	}
-	return p, ok
-}
-
 // apiEditStatus edits one of the owner's statuses. Its attachments cannot change in an edit, so
 // media_ids must name the ones it has (or be left out); sensitive follows the spoiler text, as in
 // EditPost.
@@ -623,7 +613,7 @@ type apiStatusEdit struct {
 // keeps earlier text and spoiler text; attachments and sensitivity are the current ones.
 func (s *Server) apiStatusHistory(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, ok := s.apiVisiblePost(w, r)
+	p, ok := s.apiPostParam(w, r)
 	if !ok {
 		return
 	}
@@ -658,7 +648,7 @@ func (s *Server) apiStatusSource(w http.ResponseWriter, r *http.Request) {
 // apiStatusReactors lists the accounts that liked or boosted the {id} status.
 func (s *Server) apiStatusReactors(list func(context.Context, int64, store.Page) ([]store.AccountItem, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.apiVisiblePost(w, r)
+		p, ok := s.apiPostParam(w, r)
 		if !ok {
 			return
 		}

@@ -376,7 +376,11 @@ func (s *Server) removeFiles(names []string) {
 }
 
 // showMedia serves an uploaded file so that it can never be taken for something else: its stored
-// type, nosniff, a sandboxing CSP, and never ActivityPub JSON whatever the Accept header.
+// type, nosniff, a sandboxing CSP, and never ActivityPub JSON whatever the Accept header. The file
+// of a post is served to whoever may see the post (visibility.go): a followers-only or direct
+// post's files need the owner's session or a signed fetch from its audience, and are kept out of
+// shared caches. A file not attached to a post (an upload being composed, an avatar) is served
+// to anyone with its unguessable name.
 func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !mediaNameRE.MatchString(name) || s.cfg.MediaDir == "" {
@@ -387,6 +391,17 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.NotFound(w, r)
 		return
+	}
+	cache := "public, max-age=31536000, immutable"
+	if m.PostID != 0 {
+		p, err := s.st.PostByID(r.Context(), m.PostID)
+		if err != nil || !s.canSee(r, p) {
+			http.NotFound(w, r)
+			return
+		}
+		if !s.maySee(r.Context(), viewer{}, p) {
+			cache = "private, max-age=31536000, immutable"
+		}
 	}
 	f, err := os.Open(filepath.Join(s.cfg.MediaDir, name))
 	if err != nil {
@@ -404,7 +419,7 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Content-Disposition", "inline")
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Cache-Control", cache)
 	h.Set("Access-Control-Allow-Origin", "*")
 	http.ServeContent(w, r, "", m.CreatedAt.Truncate(time.Second), f)
 }

@@ -105,7 +105,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, p := range pinned {
-			if p.Visibility == store.Public {
+			if p.Visibility == store.Public && s.maySee(ctx, viewer{}, p) {
 				prof.Pinned = append(prof.Pinned, s.postView(ctx, o, p))
 			}
 		}
@@ -143,7 +143,7 @@ func (s *Server) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.
 			return nil, 0, err
 		}
 		for _, p := range batch {
-			if p.Visibility != store.Public {
+			if p.Visibility != store.Public || !s.maySee(ctx, viewer{}, p) {
 				continue
 			}
 			out = append(out, p)
@@ -159,8 +159,9 @@ func (s *Server) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.
 	return out, maxID, nil
 }
 
-// showPostPage renders /@{name}/{id}: the post in its thread. Followers-only and direct posts are
-// not shown to the public, and neither are such posts above or below it.
+// showPostPage renders /@{name}/{id}: the post in its thread, to whoever may see it (the owner's
+// session, or a signed fetch of someone in its audience, for a followers-only or direct post).
+// The thread above and below shows only what everyone may see.
 func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 	if !s.atOwner(r) {
 		s.notFound(w, r)
@@ -175,9 +176,12 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 		s.showPost(w, r)
 		return
 	}
-	if !p.DeletedAt.IsZero() || !visibleToPublic(p) {
+	if !s.canSee(r, p) {
 		s.notFound(w, r)
 		return
+	}
+	if !s.maySee(r.Context(), viewer{}, p) {
+		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	ctx := r.Context()
 	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
@@ -242,7 +246,7 @@ func (s *Server) ancestors(ctx context.Context, authors *authorCache, p *store.P
 // publicView is p as the public sees it, or false when the public may not see it: deleted,
 // followers-only or direct, or by an account the owner blocked.
 func (s *Server) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
-	if !p.DeletedAt.IsZero() || !visibleToPublic(p) {
+	if !s.maySee(ctx, viewer{}, p) {
 		return templates.Post{}, false
 	}
 	if p.AccountID != s.owner.Account.ID {
@@ -356,7 +360,9 @@ func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {
 	}
 	tp := templates.TagPosts{Tag: tag}
 	for _, p := range posts {
-		tp.Posts = append(tp.Posts, s.postView(ctx, o, p))
+		if s.maySee(ctx, viewer{}, p) {
+			tp.Posts = append(tp.Posts, s.postView(ctx, o, p))
+		}
 	}
 	if len(posts) == pageSize {
 		tp.OlderURL = s.tagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)

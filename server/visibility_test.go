@@ -1,0 +1,409 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/store"
+)
+
+// The visibility matrix: each of the owner's posts, in each visibility, asked for by each kind of
+// viewer, on every surface that can return a post. A surface may show a post only when the
+// policy of visibility.go says the viewer may see it, and only when the surface lists posts of
+// that visibility at all (the profile page, the feeds and the public timelines list public posts
+// only, for instance).
+
+// matrixViewer is one kind of viewer and the credentials it presents.
+type matrixViewer struct {
+	name    string
+	signer  *peer        // signs every request (a verified remote actor)
+	token   string       // sent as a bearer token
+	session *http.Cookie // the owner's web session
+	web     string       // who the policy sees on the web and ActivityPub surfaces
+	tok     string       // the token: "" (none), tokRefused or tokOwner
+}
+
+// The tokens a viewer may send: none, one the API refuses (no read scope, or no user behind it),
+// the owner's with a read scope.
+const (
+	tokRefused = "refused"
+	tokOwner   = "owner"
+)
+
+// The client API routes: public but a token, when sent, must be valid and cover the route's
+// scope (Mastodon's authorize_if_got_token!); or for the owner's token only.
+const (
+	apiOptional = "optional"
+	apiOwner    = "owner"
+)
+
+// The policy's viewers: nobody proven, a follower of the owner, an account the post mentions,
+// another remote account, the owner.
+const (
+	vAnon     = "anonymous"
+	vFollower = "follower"
+	vMention  = "mentioned"
+	vStranger = "stranger"
+	vOwner    = "owner"
+)
+
+// policyAllows is the rule the matrix expects, written out independently of visibility.go.
+func policyAllows(vis, who string) bool {
+	switch {
+	case who == vOwner, vis == store.Public, vis == store.Unlisted:
+		return true
+	case vis == store.Private:
+		return who == vFollower || who == vMention
+	case vis == store.Direct:
+		return who == vMention
+	}
+	return false
+}
+
+// matrixPost is one visibility's posts: the main one (text, hashtag, an image, a reply to the
+// mentioned account's note) and one with a poll.
+type matrixPost struct {
+	vis    string
+	marker string // a word only this visibility's posts contain
+	post   *store.Post
+	poll   *store.Post
+}
+
+// matrixSurface asks one surface for a post as a viewer and reports whether it showed it.
+type matrixSurface struct {
+	name string
+	// api is how a client API route takes tokens (apiOptional or apiOwner); "" for the other
+	// surfaces, which read the owner's session and signatures instead.
+	api string
+	// lists is the set of visibilities the surface ever shows; nil means all.
+	lists []string
+	seen  func(t *testing.T, v matrixViewer, mp matrixPost) bool
+}
+
+type matrixFixture struct {
+	ts        *testServer
+	owner     *apiClient
+	mentioned *peer
+	note      *store.Post // the mentioned account's public note every post replies to
+}
+
+// request builds a GET as v: its signature, token and session cookie.
+func (f *matrixFixture) request(t *testing.T, v matrixViewer, path, accept string) *http.Request {
+	t.Helper()
+	u := path
+	if strings.HasPrefix(path, "/") {
+		u = f.ts.base + path
+	}
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if v.token != "" {
+		req.Header.Set("Authorization", "Bearer "+v.token)
+	}
+	if v.session != nil {
+		req.AddCookie(v.session)
+	}
+	if v.signer != nil {
+		if err := signGet(req, v.signer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return req
+}
+
+// fetch GETs path as v and returns the status and body.
+func (f *matrixFixture) fetch(t *testing.T, v matrixViewer, path, accept string) (int, string) {
+	t.Helper()
+	resp, body := doNoRedirect(t, f.request(t, v, path, accept))
+	return resp.StatusCode, string(body)
+}
+
+// shows reports whether GET path as v answered 200 with needle in the body.
+func (f *matrixFixture) shows(t *testing.T, v matrixViewer, path, accept, needle string) bool {
+	t.Helper()
+	code, body := f.fetch(t, v, path, accept)
+	return code == http.StatusOK && strings.Contains(body, needle)
+}
+
+func quoted(s string) string { return `"` + s + `"` }
+
+func apiID(p *store.Post) string { return quoted(idString(p.ID)) }
+
+func newMatrixFixture(t *testing.T) (*matrixFixture, []matrixViewer, []matrixPost) {
+	t.Helper()
+	ctx := context.Background()
+	ts := newTestServer(t, func(c *Config) { c.MediaDir = filepath.Join(t.TempDir(), "media") })
+	f := &matrixFixture{ts: ts, owner: newAPIClient(t, ts, "read", "write", "follow")}
+
+	fol := newPeer(t, "fol")
+	followingPeer(t, ts, fol)
+	f.mentioned = newPeer(t, "ment")
+	followedPeer(t, ts, f.mentioned) // the owner follows it; it does not follow the owner
+	stranger := newPeer(t, "stranger")
+	stranger.send(t, ts, stranger.activity("Like", ts.actor+"/statuses/1")) // so Roost knows its key
+	n := f.mentioned.note("<p>a public note</p>", []string{activitypub.Public}, nil)
+	f.mentioned.sendAccepted(t, ts, f.mentioned.create(n))
+	f.note = ts.waitPost(t, n["id"].(string))
+
+	noRead := newAPIClient(t, ts, "write")
+	appOnly := randomToken(32) // a client_credentials token: read scope, but no user
+	app := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "app only",
+		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read"}}
+	if err := ts.st.CreateApp(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(appOnly), AppID: app.ID,
+		Scopes: []string{"read"}}); err != nil {
+		t.Fatal(err)
+	}
+	session := signIn(t, ts).cookie
+
+	viewers := []matrixViewer{
+		{name: vAnon, web: vAnon},
+		{name: "follower (signed)", signer: fol, web: vFollower},
+		{name: "mentioned (signed)", signer: f.mentioned, web: vMention},
+		{name: "stranger (signed)", signer: stranger, web: vStranger},
+		{name: "token without read scope", token: noRead.token, web: vAnon, tok: tokRefused},
+		{name: "app token without user", token: appOnly, web: vAnon, tok: tokRefused},
+		{name: "owner (token and session)", token: f.owner.token, session: session, web: vOwner, tok: tokOwner},
+	}
+
+	var posts []matrixPost
+	for _, vis := range []string{store.Public, store.Unlisted, store.Private, store.Direct} {
+		mp := matrixPost{vis: vis, marker: "mx" + vis + "word"}
+		code, m := f.owner.upload(t, "POST", "/api/v2/media", "file", pngImage(t, 4, 4), map[string]string{"description": "img " + vis})
+		if code != http.StatusOK {
+			t.Fatalf("upload: %d %v", code, m)
+		}
+		mediaID, _ := strconv.ParseInt(str(m["id"]), 10, 64)
+		var err error
+		mp.post, err = ts.srv.Post(ctx, PostInput{Text: mp.marker + " #matrix", Visibility: vis, InReplyTo: f.note.IRI,
+			MediaIDs: []int64{mediaID}})
+		if err != nil {
+			t.Fatalf("post %s: %v", vis, err)
+		}
+		mp.poll, err = ts.srv.Post(ctx, PostInput{Text: mp.marker + " poll", Visibility: vis, InReplyTo: f.note.IRI,
+			Poll: &PollInput{Options: []string{"yes", "no"}, ExpiresIn: time.Hour}})
+		if err != nil {
+			t.Fatalf("poll %s: %v", vis, err)
+		}
+		if _, err := ts.srv.bookmarkPost(true)(ctx, mp.post.IRI); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.srv.Like(ctx, mp.post.IRI); err != nil {
+			t.Fatal(err)
+		}
+		// The mentioned account likes it: a notification that embeds the post.
+		f.mentioned.sendAccepted(t, ts, f.mentioned.activity("Like", mp.post.IRI))
+		posts = append(posts, mp)
+	}
+	ts.waitInboxIdle(t)
+	return f, viewers, posts
+}
+
+func matrixSurfaces(f *matrixFixture) []matrixSurface {
+	asJSON := activitypub.ContentType
+	const html = "text/html"
+	pub := []string{store.Public}
+	ownerID := idString(f.ts.srv.Owner().ID)
+	return []matrixSurface{
+		// ActivityPub.
+		{name: "ap note", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, mp.post.IRI, asJSON, quoted(mp.post.IRI))
+		}},
+		{name: "ap create", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, mp.post.IRI+"/activity", asJSON, quoted(mp.post.IRI))
+		}},
+		{name: "ap replies collection", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, mp.post.IRI+"/replies", asJSON, quoted(mp.post.IRI+"/replies"))
+		}},
+		{name: "ap outbox", lists: []string{store.Public, store.Unlisted}, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/users/me/outbox?page=true", asJSON, quoted(mp.post.IRI))
+		}},
+		// Pages and feeds.
+		{name: "html permalink", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, mp.post.URL, html, mp.marker)
+		}},
+		{name: "html profile", lists: pub, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/@me", html, mp.marker)
+		}},
+		{name: "html tag", lists: pub, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/tags/matrix", html, mp.marker)
+		}},
+		{name: "atom", lists: pub, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/users/me/feed.atom", "", mp.marker)
+		}},
+		{name: "rss", lists: pub, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/users/me/feed.rss", "", mp.marker)
+		}},
+		// The post's image file, and its thumbnail when it has one.
+		{name: "media file", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			code, _ := f.fetch(t, v, mp.post.Attachments[0].URL, "")
+			return code == http.StatusOK
+		}},
+		// The client API.
+		{name: "api account statuses", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/accounts/"+ownerID+"/statuses?limit=40", "", apiID(mp.post))
+		}},
+		{name: "api status", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID), "", apiID(mp.post))
+		}},
+		{name: "api status history", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID)+"/history", "", mp.marker)
+		}},
+		{name: "api favourited_by", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID)+"/favourited_by", "", quoted(idString(f.ts.srv.Owner().ID)))
+		}},
+		{name: "api context", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/statuses/"+idString(f.note.ID)+"/context", "", apiID(mp.post))
+		}},
+		{name: "api poll", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			code, _ := f.fetch(t, v, "/api/v1/polls/"+idString(mp.poll.ID), "")
+			return code == http.StatusOK
+		}},
+		{name: "api search", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v2/search?type=statuses&q="+url.QueryEscape(mp.post.IRI), "", apiID(mp.post))
+		}},
+		{name: "api home timeline", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/timelines/home?limit=40", "", apiID(mp.post))
+		}},
+		{name: "api public timeline", api: apiOwner, lists: pub, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/timelines/public?limit=40", "", apiID(mp.post))
+		}},
+		{name: "api tag timeline", api: apiOptional, lists: pub, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/timelines/tag/matrix", "", apiID(mp.post))
+		}},
+		{name: "api bookmarks", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/bookmarks?limit=40", "", apiID(mp.post))
+		}},
+		{name: "api favourites", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/favourites?limit=40", "", apiID(mp.post))
+		}},
+		{name: "api notifications", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/notifications?limit=30", "", apiID(mp.post))
+		}},
+		{name: "api conversations", api: apiOwner, lists: []string{store.Direct}, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/conversations", "", mp.marker)
+		}},
+		{name: "api streaming", api: apiOwner, seen: f.streamShowsEdit},
+	}
+}
+
+// streamShowsEdit opens the user stream as v and edits the post: an owner's stream carries the
+// edited status.
+func (f *matrixFixture) streamShowsEdit(t *testing.T, v matrixViewer, mp matrixPost) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	req := f.request(t, v, "/api/v1/streaming/user", "").WithContext(ctx)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	rd := bufio.NewReader(resp.Body)
+	if _, err := rd.ReadString('\n'); err != nil { // the stream is primed once its first line comes
+		t.Fatalf("stream: %v", err)
+	}
+	if _, err := f.ts.srv.EditPost(context.Background(), EditInput{Post: mp.post.IRI,
+		Text: mp.marker + " #matrix edited " + strconv.FormatInt(time.Now().UnixNano(), 10)}); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			if ctx.Err() != nil || err == io.EOF {
+				return false
+			}
+			t.Fatalf("stream: %v", err)
+		}
+		if strings.HasPrefix(line, "data: ") && strings.Contains(line, apiID(mp.post)) {
+			return true
+		}
+	}
+}
+
+// TestVisibilityMatrix crosses every visibility with every kind of viewer on every surface that
+// returns a post, against the one rule of who may see a post.
+func TestVisibilityMatrix(t *testing.T) {
+	f, viewers, posts := newMatrixFixture(t)
+	failed, cells := 0, 0
+	for _, sf := range matrixSurfaces(f) {
+		t.Run(sf.name, func(t *testing.T) {
+			for _, mp := range posts {
+				for _, v := range viewers {
+					want := wantShown(sf, v, mp.vis)
+					cells++
+					if got := sf.seen(t, v, mp); got != want {
+						failed++
+						t.Errorf("%s post, %s: shown %v, want %v", mp.vis, v.name, got, want)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("%d of %d cells differ from the policy", failed, cells)
+}
+
+// wantShown is whether surface sf may show a post of visibility vis to v.
+func wantShown(sf matrixSurface, v matrixViewer, vis string) bool {
+	if sf.lists != nil && !slices.Contains(sf.lists, vis) {
+		return false
+	}
+	who := v.web
+	switch {
+	case sf.api == "":
+	case v.tok == tokOwner:
+		who = vOwner
+	case v.tok == tokRefused, sf.api == apiOwner:
+		return false // refused before the post is looked at
+	default:
+		who = vAnon // the API does not read signatures
+	}
+	return policyAllows(vis, who)
+}
+
+// TestStatusesCountHidesPrivatePosts: the owner's statuses_count and the instance's status count
+// show others only the posts they may list (public and unlisted); the owner sees every post.
+func TestStatusesCountHidesPrivatePosts(t *testing.T) {
+	f, _, _ := newMatrixFixture(t)
+	// Two posts (one with an image, one with a poll) of each of four visibilities.
+	path := "/api/v1/accounts/" + idString(f.ts.srv.Owner().ID)
+	for _, tc := range []struct {
+		name  string
+		token string
+		want  float64
+	}{
+		{"anonymous", "", 4},
+		{"owner", f.owner.token, 8},
+	} {
+		c := &apiClient{ts: f.ts, token: tc.token}
+		if got := c.json(t, "GET", path, nil, http.StatusOK)["statuses_count"]; got != tc.want {
+			t.Errorf("%s: statuses_count %v, want %v", tc.name, got, tc.want)
+		}
+		if got := c.json(t, "GET", "/api/v1/accounts/lookup?acct=me", nil, http.StatusOK)["statuses_count"]; got != tc.want {
+			t.Errorf("%s: lookup statuses_count %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	inst := (&apiClient{ts: f.ts}).json(t, "GET", "/api/v1/instance", nil, http.StatusOK)
+	if stats, _ := inst["stats"].(map[string]any); stats["status_count"] != 4.0 {
+		t.Errorf("instance stats %v, want status_count 4", inst["stats"])
+	}
+}
