@@ -120,10 +120,17 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
 	if followers {
 		total = nFollowers
 	}
-	if o, err := s.st.AccountByID(ctx, s.owner.Account.ID); err == nil && o.HideNetwork {
-		// The owner hides their network: the size stays (as Mastodon shows it), the members don't.
-		writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{Context: activitypub.Context(), ID: id,
-			Type: "OrderedCollection", TotalItems: total})
+	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if o.HideNetwork {
+		// The owner hides their network, counts and members: the collection is there, with no
+		// totalItems and no first page. A Mastodon reading it then shows the network as hidden
+		// and keeps no count (ActivityPub::ProcessAccountService reads both as optional).
+		writeAS(w, r, http.StatusOK, map[string]any{"@context": activitypub.Context(), "id": id,
+			"type": "OrderedCollection"})
 		return
 	}
 	s.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {

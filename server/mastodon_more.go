@@ -407,14 +407,18 @@ func (s *Server) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiAccountFollows lists an account's followers or followings as far as Roost knows them, paged
-// by follow ID. A network its account hides is an empty list, except to the owner for their own.
+// by follow ID. A network its account hides is an empty list, except to the owner for their own;
+// and while the owner hides theirs, they are left out of other accounts' lists too, which would
+// otherwise show it one account at a time (Mastodon keeps a hidden network out of every list).
 func (s *Server) apiAccountFollows(followers bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, ok := s.apiAccountParam(w, r)
 		if !ok {
 			return
 		}
-		if a.HideNetwork && !(a.Local && apiToken(r) != nil) {
+		ctx := r.Context()
+		self := apiViewer(ctx).owner
+		if a.HideNetwork && !(a.Local && self) {
 			s.writeAccountItems(w, r, nil)
 			return
 		}
@@ -423,12 +427,23 @@ func (s *Server) apiAccountFollows(followers bool) http.HandlerFunc {
 		if followers {
 			list = s.st.Followers
 		}
-		entries, err := list(r.Context(), a.ID, store.Accepted, pg)
+		entries, err := list(ctx, a.ID, store.Accepted, pg)
 		if err != nil {
 			s.apiServerError(w, r, err)
 			return
 		}
-		s.writeAccountItems(w, r, followItems(entries))
+		items := followItems(entries)
+		if !self && !a.Local {
+			o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+			if err != nil {
+				s.apiServerError(w, r, err)
+				return
+			}
+			if o.HideNetwork {
+				items = slices.DeleteFunc(items, func(it store.AccountItem) bool { return it.Account.ID == o.ID })
+			}
+		}
+		s.writeAccountItems(w, r, items)
 	}
 }
 

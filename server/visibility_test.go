@@ -407,3 +407,71 @@ func TestStatusesCountHidesPrivatePosts(t *testing.T) {
 		t.Errorf("instance stats %v, want status_count 4", inst["stats"])
 	}
 }
+
+// TestHiddenNetworkStaysHidden: while the owner hides their network, nobody but the owner learns
+// it: not from the owner's counts or lists in the API, not from the lists of the accounts on
+// either side of a follow (where the owner would appear), not from the ActivityPub collections
+// or the profile page.
+func TestHiddenNetworkStaysHidden(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	fol := newPeer(t, "fol") // follows the owner
+	followingPeer(t, ts, fol)
+	fav := newPeer(t, "fav") // the owner follows it
+	followedPeer(t, ts, fav)
+	hide := true
+	if _, err := ts.srv.UpdateProfile(ctx, ProfileInput{HideNetwork: &hide}); err != nil {
+		t.Fatal(err)
+	}
+	owner := newAPIClient(t, ts, "read")
+	anon := &apiClient{ts: ts}
+	ownerID := idString(ts.srv.Owner().ID)
+	folID, favID := idString(ts.account(t, fol.actor).ID), idString(ts.account(t, fav.actor).ID)
+
+	for _, c := range []struct {
+		name   string
+		client *apiClient
+		want   float64
+	}{{"anonymous", anon, 0}, {"owner", owner, 1}} {
+		acct := c.client.json(t, "GET", "/api/v1/accounts/"+ownerID, nil, http.StatusOK)
+		if acct["followers_count"] != c.want || acct["following_count"] != c.want {
+			t.Errorf("%s: followers_count %v, following_count %v, want %v", c.name, acct["followers_count"],
+				acct["following_count"], c.want)
+		}
+	}
+	lists := []struct {
+		path, holds string // an account list, and the account it holds for the owner
+	}{
+		{"/api/v1/accounts/" + ownerID + "/followers", folID},
+		{"/api/v1/accounts/" + ownerID + "/following", favID},
+		{"/api/v1/accounts/" + favID + "/followers", ownerID},
+		{"/api/v1/accounts/" + folID + "/following", ownerID},
+	}
+	for _, l := range lists {
+		holds := func(c *apiClient) bool {
+			list, _ := c.list(t, l.path)
+			for _, a := range list {
+				if a["id"] == l.holds {
+					return true
+				}
+			}
+			return false
+		}
+		if holds(anon) {
+			t.Errorf("anonymous GET %s lists account %s", l.path, l.holds)
+		}
+		if !holds(owner) {
+			t.Errorf("the owner's GET %s does not list account %s", l.path, l.holds)
+		}
+	}
+	for _, path := range []string{"/users/me/followers", "/users/me/following", "/users/me/followers?page=true"} {
+		coll := decodeJSON(t, mustBody(t, ts, path))
+		if _, ok := coll["totalItems"]; ok || coll["first"] != nil || coll["orderedItems"] != nil {
+			t.Errorf("GET %s of a hidden network: %v", path, coll)
+		}
+	}
+	_, body := ts.get(t, "/@me", "text/html")
+	if strings.Contains(string(body), "followers</li>") || strings.Contains(string(body), "following</li>") {
+		t.Errorf("the profile page shows the hidden counts")
+	}
+}
