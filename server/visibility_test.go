@@ -207,6 +207,11 @@ func newMatrixFixture(t *testing.T) (*matrixFixture, []matrixViewer, []matrixPos
 		if _, err := ts.srv.Like(ctx, mp.post.IRI); err != nil {
 			t.Fatal(err)
 		}
+		if vis == store.Public || vis == store.Unlisted { // the others cannot be pinned
+			if _, err := ts.srv.pinPost(true)(ctx, mp.post.IRI); err != nil {
+				t.Fatal(err)
+			}
+		}
 		// The mentioned account likes it: a notification that embeds the post.
 		f.mentioned.sendAccepted(t, ts, f.mentioned.activity("Like", mp.post.IRI))
 		posts = append(posts, mp)
@@ -234,6 +239,9 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 		{name: "ap outbox", lists: []string{store.Public, store.Unlisted}, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/users/me/outbox?page=true", asJSON, quoted(mp.post.IRI))
 		}},
+		{name: "ap featured", lists: []string{store.Public, store.Unlisted}, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/users/me/collections/featured", asJSON, quoted(mp.post.IRI))
+		}},
 		// Pages and feeds.
 		{name: "html permalink", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, mp.post.URL, html, mp.marker)
@@ -258,6 +266,12 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 		// The client API.
 		{name: "api account statuses", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/accounts/"+ownerID+"/statuses?limit=40", "", apiID(mp.post))
+		}},
+		{name: "api pinned statuses", api: apiOptional, lists: []string{store.Public, store.Unlisted}, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/accounts/"+ownerID+"/statuses?pinned=true", "", apiID(mp.post))
+		}},
+		{name: "api status source", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID)+"/source", "", mp.marker)
 		}},
 		{name: "api status", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID), "", apiID(mp.post))
@@ -380,8 +394,9 @@ func wantShown(sf matrixSurface, v matrixViewer, vis string) bool {
 	return policyAllows(vis, who)
 }
 
-// TestStatusesCountHidesPrivatePosts: the owner's statuses_count and the instance's status count
-// show others only the posts they may list (public and unlisted); the owner sees every post.
+// TestStatusesCountHidesPrivatePosts: the owner's statuses_count, the instance's status count and
+// NodeInfo's localPosts show others only the posts they may list (public and unlisted); the
+// owner's token sees every post counted.
 func TestStatusesCountHidesPrivatePosts(t *testing.T) {
 	f, _, _ := newMatrixFixture(t)
 	// Two posts (one with an image, one with a poll) of each of four visibilities.
@@ -405,6 +420,10 @@ func TestStatusesCountHidesPrivatePosts(t *testing.T) {
 	inst := (&apiClient{ts: f.ts}).json(t, "GET", "/api/v1/instance", nil, http.StatusOK)
 	if stats, _ := inst["stats"].(map[string]any); stats["status_count"] != 4.0 {
 		t.Errorf("instance stats %v, want status_count 4", inst["stats"])
+	}
+	_, body := f.ts.get(t, "/nodeinfo/2.1", "")
+	if usage, _ := decodeJSON(t, body)["usage"].(map[string]any); usage["localPosts"] != 4.0 {
+		t.Errorf("nodeinfo usage %v, want localPosts 4", usage)
 	}
 }
 

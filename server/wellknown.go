@@ -165,7 +165,7 @@ func (s *Server) nodeinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	posts, err := s.st.CountPosts(ctx, s.owner.Account.ID, false)
+	posts, err := s.st.CountPosts(ctx, s.owner.Account.ID, true) // followers-only and direct ones are not for everyone to count
 	if err != nil {
 		s.serverError(w, r, err)
 		return
