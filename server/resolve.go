@@ -60,7 +60,7 @@ func (s *Server) accountFromActor(a *activitypub.Actor) *store.Account {
 		Outbox:       a.Outbox,
 		FollowersURL: a.Followers,
 		FollowingURL: a.Following,
-		MovedTo:      a.MovedTo,
+		MovedTo:      safeURL(a.MovedTo),
 		AlsoKnownAs:  a.AlsoKnownAs,
 		Locked:       a.ManuallyApprovesFollowers,
 		Discoverable: a.Discoverable,

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"roost/server/content"
 )
 
@@ -253,6 +255,16 @@ type ProfileForm struct {
 type FieldInput struct {
 	Name  string
 	Value string
+}
+
+// httpLink returns u as a link target when it is an absolute http(s) URL, else "": what a remote
+// server says an address is never becomes a javascript: or data: link.
+func httpLink(u string) templ.SafeURL {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return templ.SafeURL(u)
 }
 
 func editURL(iri string) string { return "/edit?post=" + url.QueryEscape(iri) }
