@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -42,6 +44,41 @@ func TestRemoteMovedToLinksOnlyHTTP(t *testing.T) {
 			}
 			if tc.link != "" && (len(links) != 1 || links[0] != tc.link) {
 				t.Errorf("links %q, want one to %s", links, tc.link)
+			}
+		})
+	}
+}
+
+// TestRemoteUsernameValidated: an actor whose preferredUsername is not a username (an @ that
+// makes its handle read as someone else's, a space, a slash, markup, a direction override) is
+// refused, as Mastodon refuses it: its signed activity is not taken and nothing of it is stored.
+// Usernames Mastodon takes from other servers, dots, dashes and letters of any script, are kept.
+func TestRemoteUsernameValidated(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		name, username string
+		ok             bool
+	}{
+		{"another handle", "alice@mastodon.social", false},
+		{"space", "al ice", false},
+		{"markup", "<b>alice</b>", false},
+		{"direction override", "alice\u202egnp.exe", false},
+		{"dots and dashes", "al.ice-b_ob", true},
+		{"other scripts", "名前_ünï", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPeer(t, "user")
+			p.setActorField("preferredUsername", tc.username)
+			status := p.send(t, ts, p.activity("Follow", ts.actor))
+			a, err := ts.st.AccountByIRI(context.Background(), p.actor)
+			if !tc.ok {
+				if status != http.StatusUnauthorized || err == nil {
+					t.Errorf("Follow answered %d, account stored %v (%v); want 401, nothing stored", status, a != nil, err)
+				}
+				return
+			}
+			if status != http.StatusAccepted || err != nil || a.Username != tc.username {
+				t.Fatalf("Follow answered %d, account %+v (%v); want 202 and username %q", status, a, err, tc.username)
 			}
 		})
 	}

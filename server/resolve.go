@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -44,9 +45,20 @@ func (s *Server) fetchAS(ctx context.Context, iri string) ([]byte, error) {
 
 var errBlocked = errors.New("domain is blocked")
 
+// errBadUsername means an actor's preferredUsername is not a username.
+var errBadUsername = errors.New("invalid preferredUsername")
+
+// remoteUsernameRE is what Mastodon accepts as a remote username (Account::USERNAME_RE widened
+// to [[:word:]], as Mastodon matches remote mentions): word characters in runs joined by dots or
+// dashes. No @, space, slash or control character, so a handle cannot pass for another.
+var remoteUsernameRE = regexp.MustCompile(`^[\p{L}\p{M}\p{N}\p{Pc}]+(?:[.-]+[\p{L}\p{M}\p{N}\p{Pc}]+)*$`)
+
+// maxRemoteUsername bounds a remote username, in bytes; Mastodon's own are at most 30 characters.
+const maxRemoteUsername = 255
+
 // accountFromActor converts a fetched actor document to an account row, sanitizing every text
-// that will be shown.
-func (s *Server) accountFromActor(a *activitypub.Actor) *store.Account {
+// that will be shown. An actor whose username is not one is refused, as Mastodon refuses it.
+func (s *Server) accountFromActor(a *activitypub.Actor) (*store.Account, error) {
 	acct := &store.Account{
 		IRI:          a.ID,
 		Type:         a.Type,
@@ -71,6 +83,9 @@ func (s *Server) accountFromActor(a *activitypub.Actor) *store.Account {
 	if acct.Username == "" {
 		acct.Username = lastSegment(a.ID)
 	}
+	if len(acct.Username) > maxRemoteUsername || !remoteUsernameRE.MatchString(acct.Username) {
+		return nil, fmt.Errorf("actor %s: %q: %w", a.ID, truncateRunes(acct.Username, 64), errBadUsername)
+	}
 	if a.Icon != nil {
 		acct.AvatarURL = safeURL(a.Icon.URL)
 	}
@@ -89,7 +104,7 @@ func (s *Server) accountFromActor(a *activitypub.Actor) *store.Account {
 			break
 		}
 	}
-	return acct
+	return acct, nil
 }
 
 // fetchActor fetches and decodes an actor document, checking that it is a remote actor.
@@ -138,7 +153,10 @@ func (s *Server) account(ctx context.Context, iri string) (*store.Account, error
 // from the actor's own origin (fetchActor checked that), as GoToSocial does. A handle host that
 // differs from the actor's host is kept only while the actor's server still confirms it.
 func (s *Server) saveActor(ctx context.Context, doc *activitypub.Actor, old *store.Account) (*store.Account, error) {
-	acct := s.accountFromActor(doc)
+	acct, err := s.accountFromActor(doc)
+	if err != nil {
+		return nil, err
+	}
 	if old != nil && old.PublicKeyPEM != "" && acct.PublicKeyPEM == "" {
 		acct.KeyID, acct.PublicKeyPEM = old.KeyID, old.PublicKeyPEM
 	}
@@ -305,7 +323,10 @@ func (s *Server) keyOwner(ctx context.Context, keyID string, refresh bool) (*sto
 	if probe.PublicKeyPem != "" && strings.TrimSpace(probe.PublicKeyPem) != strings.TrimSpace(pk.PublicKeyPem) {
 		return nil, nil, fmt.Errorf("key %s: the key document and the actor disagree", keyID)
 	}
-	acct := s.accountFromActor(actor)
+	acct, err := s.accountFromActor(actor)
+	if err != nil {
+		return nil, nil, err
+	}
 	acct.KeyID, acct.PublicKeyPEM = pk.ID, pk.PublicKeyPem
 	return acct, actor, nil
 }
