@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,10 @@ import (
 // errRejected marks an activity Roost will never act on (an ownership check failed, it refers to
 // something that does not exist, ...): it is not retried.
 var errRejected = errors.New("rejected")
+
+// emojiShortcodeRE is a custom emoji's shortcode, between its colons (Mastodon's
+// CustomEmoji::SHORTCODE_RE_FRAGMENT).
+var emojiShortcodeRE = regexp.MustCompile(`^[a-zA-Z0-9_]{2,}$`)
 
 func reject(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errRejected, fmt.Sprintf(format, args...))
@@ -483,11 +488,14 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 		case "Hashtag":
 			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.sanitize.Text(t.Name), Href: safeURL(t.Href)})
 		case "Emoji":
-			icon := ""
+			// As Mastodon: an emoji without an image, or whose shortcode is not one, is dropped.
+			code, icon := strings.Trim(t.Name, ":"), ""
 			if t.Icon != nil {
 				icon = safeURL(t.Icon.URL)
 			}
-			p.Tags = append(p.Tags, store.Tag{Type: "Emoji", Name: s.sanitize.Text(t.Name), Icon: icon})
+			if icon != "" && emojiShortcodeRE.MatchString(code) {
+				p.Tags = append(p.Tags, store.Tag{Type: "Emoji", Name: ":" + code + ":", Icon: icon})
+			}
 		}
 	}
 	for _, a := range o.Attachment {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"roost/server/activitypub"
 )
 
 // What remote servers say about their actors reaches the owner's pages only in forms that cannot
@@ -81,5 +84,35 @@ func TestRemoteUsernameValidated(t *testing.T) {
 				t.Fatalf("Follow answered %d, account %+v (%v); want 202 and username %q", status, a, err, tc.username)
 			}
 		})
+	}
+}
+
+// TestRemoteEmojiShortcodesValidated: of a post's custom emoji, only those whose shortcode is a
+// shortcode ([a-zA-Z0-9_]{2,}, as Mastodon) and whose image is an http(s) URL are stored.
+func TestRemoteEmojiShortcodesValidated(t *testing.T) {
+	ts := newTestServer(t)
+	alice := newPeer(t, "alice")
+	followedPeer(t, ts, alice)
+	icon := map[string]any{"type": "Image", "mediaType": "image/png", "url": alice.base + "/emoji/blobcat.png"}
+	n := alice.note("hi :blobcat: :a b: :x:", []string{activitypub.Public}, nil)
+	n["tag"] = []any{
+		map[string]any{"type": "Emoji", "name": ":blobcat:", "icon": icon},
+		map[string]any{"type": "Emoji", "name": ":a b:", "icon": icon},
+		map[string]any{"type": "Emoji", "name": ":x<script>:", "icon": icon},
+		map[string]any{"type": "Emoji", "name": ":x:", "icon": icon},
+		map[string]any{"type": "Emoji", "name": ":@alice@example.com:", "icon": icon},
+		map[string]any{"type": "Emoji", "name": ":noimage:"},
+		map[string]any{"type": "Emoji", "name": ":jsimage:", "icon": map[string]any{"url": "javascript:alert(1)"}},
+	}
+	alice.sendAccepted(t, ts, alice.create(n))
+	p := ts.waitPost(t, str(n["id"]))
+	var got []string
+	for _, tag := range p.Tags {
+		if tag.Type == "Emoji" {
+			got = append(got, tag.Name+" "+tag.Icon)
+		}
+	}
+	if want := []string{":blobcat: " + alice.base + "/emoji/blobcat.png"}; !slices.Equal(got, want) {
+		t.Errorf("stored emoji %q, want %q", got, want)
 	}
 }
