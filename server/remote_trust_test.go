@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -114,5 +117,54 @@ func TestRemoteEmojiShortcodesValidated(t *testing.T) {
 	}
 	if want := []string{":blobcat: " + alice.base + "/emoji/blobcat.png"}; !slices.Equal(got, want) {
 		t.Errorf("stored emoji %q, want %q", got, want)
+	}
+}
+
+// TestRemoteFollowRedirectsOnlyToTheHandlesHost: /remote-follow sends the visitor on by itself
+// only to their handle's own host; a WebFinger template pointing anywhere else (which would make
+// this site an open redirect for whoever runs a server) is shown as a link for the visitor to
+// judge, and never becomes a Location.
+func TestRemoteFollowRedirectsOnlyToTheHandlesHost(t *testing.T) {
+	var template string
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/jrd+json")
+		json.NewEncoder(w).Encode(map[string]any{"subject": r.URL.Query().Get("resource"), "links": []any{
+			map[string]any{"rel": subscribeRel, "template": template}}})
+	}))
+	t.Cleanup(peer.Close)
+	host := strings.TrimPrefix(peer.URL, "http://")
+	ps := newPubServer(t, func(c *Config) {
+		c.AllowPrivate = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	actor := url.QueryEscape("https://example.test/users/me")
+	for _, tc := range []struct {
+		name, template, target string
+		redirect               bool
+	}{
+		{"the handle's host", peer.URL + "/authorize_interaction?uri={uri}",
+			peer.URL + "/authorize_interaction?uri=" + actor, true},
+		{"another host", "https://evil.example/login?next={uri}", "https://evil.example/login?next=" + actor, false},
+		{"another name for the host", "http://localhost" + strings.TrimPrefix(host, "127.0.0.1") + "/x?uri={uri}",
+			"http://localhost" + strings.TrimPrefix(host, "127.0.0.1") + "/x?uri=" + actor, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			template = tc.template
+			rec := ps.get(t, "/remote-follow?acct="+url.QueryEscape("alice@"+host))
+			if tc.redirect {
+				if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != tc.target {
+					t.Fatalf("status %d, Location %q; want 303 to %s", rec.Code, rec.Header().Get("Location"), tc.target)
+				}
+				return
+			}
+			if rec.Code != http.StatusOK || rec.Header().Get("Location") != "" {
+				t.Fatalf("status %d, Location %q; want 200 and a page", rec.Code, rec.Header().Get("Location"))
+			}
+			doc := pubParse(t, rec.Body.String())
+			pubAssertNoActiveContent(t, doc)
+			link := pubFirst(t, doc, "the link onwards", pubClass("remote-follow-target"))
+			if href, _ := pubAttr(link, "href"); href != tc.target || pubText(link) != tc.target {
+				t.Errorf("link %q reading %q, want %s", href, pubText(link), tc.target)
+			}
+		})
 	}
 }

@@ -404,7 +404,17 @@ func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
 			" on your server instead.")
 		return
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	// A redirect from this site goes only where the visitor's own server lives: a WebFinger
+	// answer pointing elsewhere would make /remote-follow an open redirect for anyone who runs a
+	// server. Anything else is shown, and the visitor decides.
+	if t, err := url.Parse(target); err == nil && strings.EqualFold(t.Host, host) &&
+		(t.Scheme == "https" || s.cfg.Scheme == "http" || len(s.cfg.AllowPrivate) > 0) {
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	s.render200(w, r, templates.RemoteFollowPage(s.page("Follow from your server"), templates.RemoteFollow{
+		Handle: handle, Target: target, Host: host, ProfileURL: s.owner.Account.URL,
+		OwnerHandle: "@" + s.owner.Account.Username + "@" + s.cfg.HandleDomain}))
 }
 
 // errNoSubscribe means a WebFinger answer has no usable subscribe template.

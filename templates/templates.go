@@ -312,10 +312,13 @@ type TagPosts struct {
 	OlderURL string
 }
 
-// RemoteFollow is the answer of a remote follow that could not go ahead.
+// RemoteFollow is the answer of a remote follow that could not go ahead, or that goes on at an
+// address the visitor should see before following it.
 type RemoteFollow struct {
 	Handle      string // what the visitor typed
 	Error       string
+	Target      string // where the visitor's server sends them, when not redirected there
+	Host        string // the host of the visitor's handle
 	ProfileURL  string
 	OwnerHandle string
 }
