@@ -361,7 +361,7 @@ func newPeer(t *testing.T, name string) *peer {
 
 // newPeerPort80 starts a fake remote on a random loopback address on port 80, so that a handle
 // @name@127.x.y.z (a mention has no room for a port) can be resolved through WebFinger. It skips
-// the test when port 80 cannot be bound.
+// the test when port 80 cannot be bound, and fails it then under CI=true.
 func newPeerPort80(t *testing.T, name string) *peer {
 	t.Helper()
 	for range 5 {
@@ -375,11 +375,21 @@ func newPeerPort80(t *testing.T, name string) *peer {
 			return startPeer(t, name, l)
 		}
 		if errors.Is(err, os.ErrPermission) || strings.Contains(err.Error(), "permission") {
-			t.Skipf("cannot listen on port 80: %v", err)
+			skipUnlessCI(t, fmt.Sprintf("cannot listen on port 80: %v", err))
 		}
 	}
-	t.Skip("no free loopback address on port 80")
+	skipUnlessCI(t, "no free loopback address on port 80")
 	return nil
+}
+
+// skipUnlessCI skips the test for why (a missing tool or permission), except under CI=true,
+// where whatever a test needs must be there.
+func skipUnlessCI(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
 }
 
 func startPeer(t *testing.T, name string, l net.Listener) *peer {
