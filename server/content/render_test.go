@@ -1,6 +1,7 @@
 package content
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -213,25 +214,63 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-// TestRenderLargeInputs renders inputs that once made linkify run in
-// quadratic time (an unanchored e-mail regexp tried at every '*' and
-// space): 100 kB of them took minutes then, and takes milliseconds now.
+// largeInputs once made linkify run in quadratic time (an unanchored e-mail regexp tried at
+// every '*' and space): 100 kB of them took minutes then, and takes milliseconds now
+// (BenchmarkRenderLargeInputs). Each comes with what its rendering holds: its text, and how many
+// links, <em> and <del> elements.
+var largeInputs = []struct {
+	in, text       string
+	links, em, del int
+}{
+	{strings.Repeat("*a", 50000), strings.Repeat("a", 50000), 0, 25000, 0},
+	{strings.Repeat("a ", 50000), strings.TrimSpace(strings.Repeat("a ", 50000)), 0, 0, 0},
+	{strings.Repeat("@a_", 30000), strings.Repeat("@a_", 30000), 0, 0, 0},
+	{strings.Repeat("[", 50000), strings.Repeat("[", 50000), 0, 0, 0},
+	{"https://example.com/" + strings.Repeat(")", 50000), "https://example.com/" + strings.Repeat(")", 50000), 1, 0, 0},
+	{"https://example.com/" + strings.Repeat("&a;", 30000), "https://example.com/" + strings.Repeat("&a;", 30000), 1, 0, 0},
+	{strings.Repeat("https://example.com/", 10000), strings.Repeat("https://example.com/", 10000), 1, 0, 0},
+	{strings.Repeat("~~a", 30000), strings.Repeat("a", 30000), 0, 0, 15000},
+	{strings.Repeat("(https://a", 50000), strings.Repeat("(https://a", 50000), 0, 0, 0},
+	{strings.Repeat("*https://a.b/", 30000), strings.Repeat("*https://a.b/", 30000), 1, 0, 0},
+}
+
+// TestRenderLargeInputs renders the large inputs whole: one paragraph keeping all their text,
+// with the links and emphasis they call for and nothing unsafe.
 func TestRenderLargeInputs(t *testing.T) {
 	r := NewRenderer(NewSanitizer())
-	for _, in := range []string{
-		strings.Repeat("*a", 50000),
-		strings.Repeat("a ", 50000),
-		strings.Repeat("@a_", 30000),
-		strings.Repeat("[", 50000),
-		"https://example.com/" + strings.Repeat(")", 50000),
-		"https://example.com/" + strings.Repeat("&a;", 30000),
-		strings.Repeat("https://example.com/", 10000),
-		strings.Repeat("~~a", 30000),
-		strings.Repeat("(https://a", 50000),
-		strings.Repeat("*https://a.b/", 30000),
-	} {
-		r.Render(in, nil, tagURL)
-		FindMentions(in)
-		FindHashtags(in)
+	s := NewSanitizer()
+	for _, tc := range largeInputs {
+		t.Run(fmt.Sprintf("%.12s", tc.in), func(t *testing.T) {
+			out := string(r.Render(tc.in, nil, tagURL))
+			assertSafe(t, out)
+			if !strings.HasPrefix(out, "<p>") || !strings.HasSuffix(out, "</p>") || strings.Count(out, "<p>") != 1 {
+				t.Errorf("not one paragraph: %.100s ... %.100s", out, out[max(0, len(out)-100):])
+			}
+			if got := s.Text(out); got != tc.text {
+				t.Errorf("text of %d bytes, want %d: %.100s", len(got), len(tc.text), got)
+			}
+			for el, want := range map[string]int{"<a ": tc.links, "<em>": tc.em, "<del>": tc.del} {
+				if n := strings.Count(out, el); n != want {
+					t.Errorf("%d %s elements, want %d", n, el, want)
+				}
+			}
+			if h := FindHashtags(tc.in); len(h) != 0 {
+				t.Errorf("hashtags %q", h)
+			}
+			FindMentions(tc.in)
+		})
+	}
+}
+
+// BenchmarkRenderLargeInputs renders each large input once per iteration, with the mention and
+// hashtag scans a post goes through.
+func BenchmarkRenderLargeInputs(b *testing.B) {
+	r := NewRenderer(NewSanitizer())
+	for b.Loop() {
+		for _, tc := range largeInputs {
+			r.Render(tc.in, nil, tagURL)
+			FindMentions(tc.in)
+			FindHashtags(tc.in)
+		}
 	}
 }
