@@ -32,10 +32,16 @@ import (
 const (
 	// DefaultMaxUploadBytes is the largest upload unless Config.MaxUploadBytes says otherwise.
 	DefaultMaxUploadBytes = 16 << 20
-	maxPixels             = 40_000_000  // one frame: refuse decompression bombs before decoding
-	maxGIFPixels          = 200_000_000 // all frames of an animated GIF together
-	fullSide              = 2560        // longest side of the stored image
-	thumbSide             = 640         // longest side of the thumbnail
+	maxPixels             = 40_000_000 // one frame: refuse decompression bombs before decoding
+	// An animated GIF is decoded whole (every frame at a byte a pixel) to be re-encoded, so the
+	// pixels of all its frames together are bounded, counted from the block headers before any
+	// frame is decoded (gifFrames): 100 MB of decoded frames at most, which still takes 200 frames
+	// of 700×700. maxGIFFrames bounds what each frame costs beside its pixels (a local palette is
+	// 6 KB decoded from 768 bytes of file).
+	maxGIFPixels = 100_000_000
+	maxGIFFrames = 1000
+	fullSide     = 2560 // longest side of the stored image
+	thumbSide    = 640  // longest side of the thumbnail
 	// MaxAttachments is how many images one post may carry, as on Mastodon.
 	MaxAttachments = 4
 )
@@ -70,8 +76,12 @@ func processImage(data []byte) (*processed, error) {
 		return nil, fmt.Errorf("the image is %d×%d pixels; the limit is %d megapixels", cfg.Width, cfg.Height, maxPixels/1_000_000)
 	}
 	if mt == "image/gif" {
-		if p, err := processGIF(data, cfg); p != nil || err != nil {
-			return p, err
+		frames, err := gifFrames(data)
+		if err != nil {
+			return nil, err
+		}
+		if frames > 1 {
+			return processGIF(data, cfg)
 		}
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
@@ -96,18 +106,86 @@ func processImage(data []byte) (*processed, error) {
 	return p, nil
 }
 
+// errAnimationTooLarge refuses a GIF whose frames would take too much memory to decode.
+var errAnimationTooLarge = fmt.Errorf("the animation has too many frames for its size (at most %d frames and %d megapixels in all)",
+	maxGIFFrames, maxGIFPixels/1_000_000)
+
+// gifFrames walks a GIF's blocks without decoding any image data and returns how many frames it
+// holds, refusing it (errAnimationTooLarge) as soon as its frames' pixels or number pass the limits.
+// The layout is GIF89a's (https://www.w3.org/Graphics/GIF/spec-gif89a.txt §17-27): header, logical
+// screen descriptor, optional global color table, then extension (0x21) and image (0x2C) blocks,
+// each followed by sub-blocks, until the trailer (0x3B).
+func gifFrames(data []byte) (int, error) {
+	errBroken := errors.New("the GIF could not be decoded: its blocks are malformed")
+	if len(data) < 13 {
+		return 0, errBroken
+	}
+	width, height := int(binary.LittleEndian.Uint16(data[6:])), int(binary.LittleEndian.Uint16(data[8:]))
+	i := 13
+	if data[10]&0x80 != 0 {
+		i += 3 << (data[10]&7 + 1)
+	}
+	// skipSubBlocks moves i past a chain of sub-blocks (a size byte, then that many bytes) and the
+	// zero size that ends it.
+	skipSubBlocks := func() bool {
+		for i < len(data) {
+			n := int(data[i])
+			i += 1 + n
+			if n == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	frames, pixels := 0, 0
+	for i < len(data) {
+		switch data[i] {
+		case 0x21: // extension: label, sub-blocks
+			i += 2
+			if !skipSubBlocks() {
+				return 0, errBroken
+			}
+		case 0x2C: // image descriptor: left, top, width, height, flags; color table; LZW code size; sub-blocks
+			if i+10 > len(data) {
+				return 0, errBroken
+			}
+			d := data[i+1 : i+10]
+			left, top := int(binary.LittleEndian.Uint16(d[0:])), int(binary.LittleEndian.Uint16(d[2:]))
+			w, h := int(binary.LittleEndian.Uint16(d[4:])), int(binary.LittleEndian.Uint16(d[6:]))
+			if left+w > width || top+h > height {
+				return 0, errBroken
+			}
+			frames++
+			pixels += w * h
+			if frames > maxGIFFrames || pixels > maxGIFPixels {
+				return 0, errAnimationTooLarge
+			}
+			i += 10
+			if d[8]&0x80 != 0 {
+				i += 3 << (d[8]&7 + 1)
+			}
+			i++ // LZW minimum code size
+			if !skipSubBlocks() {
+				return 0, errBroken
+			}
+		case 0x3B:
+			if frames == 0 {
+				return 0, errBroken
+			}
+			return frames, nil
+		default:
+			return 0, errBroken
+		}
+	}
+	return 0, errBroken
+}
+
 // processGIF keeps an animated GIF's frames, re-encoded (dropping comments and application data).
-// It returns nil, nil for a single-frame GIF, which is treated like any still image.
+// gifFrames has bounded what decoding them takes.
 func processGIF(data []byte, cfg image.Config) (*processed, error) {
 	g, err := gif.DecodeAll(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("the GIF could not be decoded: %w", err)
-	}
-	if len(g.Image) <= 1 {
-		return nil, nil
-	}
-	if len(g.Image)*cfg.Width*cfg.Height > maxGIFPixels {
-		return nil, errors.New("the animation has too many frames for its size")
 	}
 	var buf bytes.Buffer
 	if err := gif.EncodeAll(&buf, &gif.GIF{Image: g.Image, Delay: g.Delay, LoopCount: g.LoopCount,

@@ -122,6 +122,15 @@ func TestProcessImage(t *testing.T) {
 			t.Errorf("stored GIF: %v frames, type %s, err %v", len(out.Image), p.fullType, err)
 		}
 	})
+	t.Run("animated GIF refused from its headers before any frame is decoded", func(t *testing.T) {
+		// 20 frames of 4000×4000 whose image data is two LZW codes: a decoder would fail on the
+		// first frame ("not enough image data"), so only a limit read from the block headers, before
+		// decoding, refuses it for its size.
+		_, err := processImage(gifBomb(4000, 20, nil))
+		if err == nil || !strings.Contains(err.Error(), "too many frames") {
+			t.Errorf("err = %v, want the animation's size refused before decoding", err)
+		}
+	})
 	t.Run("not an image", func(t *testing.T) {
 		for _, b := range [][]byte{[]byte(`{"type":"Person"}`), []byte("<svg onload=alert(1)>"), []byte("%PDF-1.4")} {
 			if _, err := processImage(b); err == nil {
@@ -188,4 +197,26 @@ func TestPostWithImage(t *testing.T) {
 	if resp, _ := ts.get(t, "/media/"+m.Name, ""); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("media of a deleted post answers %d", resp.StatusCode)
 	}
+}
+
+// gifBomb is an animated GIF of frames frames, each covering a side×side canvas (two colors). Each
+// frame's image data is frame, LZW data from a GIF encoder (gifFrameData), or, when nil, just a
+// clear code and an end code: a valid block structure that does not decode.
+func gifBomb(side, frames int, frame []byte) []byte {
+	out := []byte("GIF89a")
+	out = binary.LittleEndian.AppendUint16(out, uint16(side))
+	out = binary.LittleEndian.AppendUint16(out, uint16(side))
+	out = append(out, 0x80, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF) // global color table: black, white
+	if frame == nil {
+		// LZW minimum code size 2; one sub-block of 1 byte: codes 4 (clear) and 5 (end), 3 bits each.
+		frame = []byte{2, 1, 0x2C, 0}
+	}
+	for range frames {
+		out = append(out, 0x2C, 0, 0, 0, 0)
+		out = binary.LittleEndian.AppendUint16(out, uint16(side))
+		out = binary.LittleEndian.AppendUint16(out, uint16(side))
+		out = append(out, 0)
+		out = append(out, frame...)
+	}
+	return append(out, 0x3B)
 }
