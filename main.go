@@ -172,6 +172,7 @@ type serveConfig struct {
 	data, domain, handleDomain, listen, username, allowPrivate, logLevel, logFormat string
 	tls, tlsCert, tlsKey, acmeDirectory, acmeEmail, acmeCA, httpListen, httpsListen string
 	trustedProxies, mediaProxy, mediaCacheMB, mediaMaxMB, deliveryWorkers           string
+	memoryLimitMB                                                                   string
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -200,6 +201,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	e.strVar(&c.deliveryWorkers, "delivery-workers", "ROOST_DELIVERY_WORKERS", "256", "deliveries in flight at once (at most 4 to one server)")
 	e.strVar(&c.mediaMaxMB, "media-max-mb", "ROOST_MEDIA_MAX_MB", "16", "largest image upload, in MiB (four images per post)")
 	e.strVar(&c.mediaCacheMB, "media-cache-mb", "ROOST_MEDIA_CACHE_MB", "1024", "storage budget of the media proxy cache, in MiB; the oldest images are evicted")
+	e.strVar(&c.memoryLimitMB, "memory-limit-mb", "ROOST_MEMORY_LIMIT_MB", "256", "soft limit of the server's memory, in MiB: past it the Go collector runs more often (0 leaves the runtime's: GOMEMLIMIT, or none)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -239,6 +241,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg.MaxUploadBytes = maxMB << 20
 	if cfg.DeliveryWorkers, err = strconv.Atoi(c.deliveryWorkers); err != nil || cfg.DeliveryWorkers < 1 || cfg.DeliveryWorkers > 4096 {
 		return fmt.Errorf("-delivery-workers %q: use a number from 1 to 4096", c.deliveryWorkers)
+	}
+	memMB, err := strconv.ParseInt(c.memoryLimitMB, 10, 64)
+	if err != nil || memMB < 0 || memMB > 1<<30 {
+		return fmt.Errorf("-memory-limit-mb %q: use a number of MiB, 0 for none", c.memoryLimitMB)
+	}
+	if memMB > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memMB << 20))
 	}
 	listenAddr := c.listen
 	if c.domain == "" {

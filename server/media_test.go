@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -219,4 +221,102 @@ func gifBomb(side, frames int, frame []byte) []byte {
 		out = append(out, frame...)
 	}
 	return append(out, 0x3B)
+}
+
+// photoJPEG is a camera-like JPEG: w×h, a gradient under per-pixel noise (which is what makes a
+// phone photo's file large), with EXIF orientation o.
+func photoJPEG(tb testing.TB, w, h int, o uint16) []byte {
+	tb.Helper()
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	seed := uint32(1)
+	for y := range h {
+		for x := range w {
+			seed = seed*1664525 + 1013904223
+			img.Y[y*img.YStride+x] = uint8(x*200/w + int(seed>>26))
+		}
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(100+i%50), uint8(150-i%40)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
+		tb.Fatal(err)
+	}
+	return withEXIF(buf.Bytes(), o)
+}
+
+// A 12 MP phone photo, taken upright (EXIF orientation 6), is decoded once, scaled, and only then
+// turned: what processing it allocates stays within the decoded photo and two copies of the bounded
+// image (with room for the encoders), where turning it first copied the 12 MP, a pixel at a time.
+func TestPhotoProcessedWithinTwoBoundedCopies(t *testing.T) {
+	src := photoJPEG(t, 4000, 3000, 6)
+	t.Logf("%d bytes", len(src))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := processImage(src)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.width != 1920 || p.height != 2560 {
+		t.Errorf("stored %d×%d, want the upright 1920×2560", p.width, p.height)
+	}
+	decoded := 4000 * 3000 * 3 / 2 // YCbCr 4:2:0
+	bounded := 2560 * 1920 * 4     // RGBA
+	t.Logf("allocated %d MB", (after.TotalAlloc-before.TotalAlloc)/1e6)
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(decoded+2*bounded)*3/2; got > limit {
+		t.Errorf("processing allocated %d MB, want at most %d", got/1e6, limit/1e6)
+	}
+}
+
+// orient turns every EXIF orientation upright as the EXIF table says, pixel for pixel, also for
+// an image whose bounds do not start at 0,0.
+func TestOrientTurnsEveryEXIFOrientationUpright(t *testing.T) {
+	const w, h = 5, 3
+	full := image.NewRGBA(image.Rect(0, 0, w+2, h+1))
+	for y := range h + 1 {
+		for x := range w + 2 {
+			full.SetRGBA(x, y, color.RGBA{uint8(x), uint8(y), 0, 255})
+		}
+	}
+	src := full.SubImage(image.Rect(2, 1, 2+w, 1+h))
+	// Where source pixel (x, y), counted from the bounds' corner, lands in the upright image.
+	want := map[int]func(x, y int) (int, int){
+		1: func(x, y int) (int, int) { return x, y },
+		2: func(x, y int) (int, int) { return w - 1 - x, y },
+		3: func(x, y int) (int, int) { return w - 1 - x, h - 1 - y },
+		4: func(x, y int) (int, int) { return x, h - 1 - y },
+		5: func(x, y int) (int, int) { return y, x },
+		6: func(x, y int) (int, int) { return h - 1 - y, x },
+		7: func(x, y int) (int, int) { return h - 1 - y, w - 1 - x },
+		8: func(x, y int) (int, int) { return y, w - 1 - x },
+	}
+	for o := 1; o <= 8; o++ {
+		got := orient(src, o)
+		gb := got.Bounds()
+		for y := range h {
+			for x := range w {
+				dx, dy := want[o](x, y)
+				if c := got.At(gb.Min.X+dx, gb.Min.Y+dy); c != src.At(2+x, 1+y) {
+					t.Errorf("orientation %d: source (%d,%d) landed as %v at (%d,%d)", o, x, y, c, dx, dy)
+				}
+			}
+		}
+	}
+}
+
+// Uploads are processed one at a time: while one holds the slot, another waits (here until its
+// request is gone) instead of decoding beside it.
+func TestUploadsProcessedOneAtATime(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.MediaDir = filepath.Join(t.TempDir(), "media") })
+	ts.srv.uploads <- struct{}{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if m, err := ts.srv.saveUpload(ctx, bytes.NewReader(testJPEG(t, 32, 32)), ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("saveUpload beside another = %v, %v; want it to wait", m, err)
+	}
+	<-ts.srv.uploads
+	if _, err := ts.srv.saveUpload(context.Background(), bytes.NewReader(testJPEG(t, 32, 32)), ""); err != nil {
+		t.Errorf("saveUpload alone: %v", err)
+	}
 }

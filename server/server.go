@@ -79,6 +79,8 @@ type Server struct {
 	logins throttle
 	proxy  proxyState
 
+	uploads chan struct{} // one slot: images are processed one at a time (saveUpload)
+
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
 	parsedKeys map[string]any       // public key PEM -> parsed key (guarded by keyMu)
@@ -118,6 +120,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		parsedKeys: map[string]any{},
 		started:    time.Now(),
 		streams:    newStreamHub(),
+		uploads:    make(chan struct{}, 1),
 	}
 	owner, err := st.Owner(ctx)
 	if err != nil {
