@@ -1,13 +1,18 @@
 package server
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // With the media proxy on, remote images are served from Roost's cache (fetched once), only for
@@ -65,5 +70,135 @@ func TestMediaProxy(t *testing.T) {
 	resp, _ := ts.get(t, "/@me", "text/html")
 	if csp := resp.Header.Get("Content-Security-Policy"); strings.Contains(csp, "img-src 'self' https:") {
 		t.Errorf("CSP still allows remote images: %s", csp)
+	}
+}
+
+// proxyServer is a Roost with the media proxy on, whose handler counts the requests it has begun
+// to answer.
+func proxyServer(t *testing.T) (*testServer, *atomic.Int32) {
+	t.Helper()
+	ts := newTestServer(t, func(c *Config) {
+		c.MediaDir = filepath.Join(t.TempDir(), "media")
+		c.MediaProxy = true
+	})
+	var entered atomic.Int32
+	inner := *ts.handler.Load()
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered.Add(1)
+		inner.ServeHTTP(w, r)
+	})
+	ts.handler.Store(&h)
+	return ts, &entered
+}
+
+// getAll GETs each of paths from ts at the same time and returns the status codes (0 for a
+// request that failed), in order.
+func getAll(ts *testServer, paths []string) []int {
+	codes := make([]int, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Go(func() {
+			resp, err := http.Get(ts.base + p)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	return codes
+}
+
+// Twenty readers asking at once for one image not yet cached cause one fetch from its origin:
+// the others wait for it and are answered from the cache.
+func TestMediaProxyFetchesEachURLOnce(t *testing.T) {
+	img := testJPEG(t, 64, 64)
+	var hits atomic.Int32
+	release := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(img)
+	}))
+	defer origin.Close()
+	ts, entered := proxyServer(t)
+	src := ts.srv.imageSrc(origin.URL + "/a.jpg")
+
+	done := make(chan []int)
+	go func() { done <- getAll(ts, slices.Repeat([]string{src}, 20)) }()
+	// The origin holds its answer until every request has reached Roost (and asked it, before).
+	waitFor(t, "20 proxy requests and a fetch", func() bool { return entered.Load() == 20 && hits.Load() > 0 })
+	close(release)
+	for i, code := range <-done {
+		if code != http.StatusOK {
+			t.Errorf("request %d answered %d", i, code)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the origin was asked %d times for one image, want once", n)
+	}
+}
+
+// A failed fetch is remembered for a while: asking again within proxyFailureTTL is answered
+// without asking the origin, and after it the origin is asked again.
+func TestMediaProxyRemembersFailures(t *testing.T) {
+	var hits atomic.Int32
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer origin.Close()
+	ts, _ := proxyServer(t)
+	src := ts.srv.imageSrc(origin.URL + "/a.jpg")
+	for i, want := range []int32{1, 1, 2} {
+		if i == 2 {
+			ts.advance(proxyFailureTTL + time.Second)
+		}
+		if resp, _ := ts.get(t, src, ""); resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("request %d answered %d, want 502", i, resp.StatusCode)
+		}
+		if n := hits.Load(); n != want {
+			t.Errorf("after request %d the origin was asked %d times, want %d", i, n, want)
+		}
+	}
+}
+
+// However many images readers ask for at once, at most proxyFetches are fetched from other
+// servers at the same time.
+func TestMediaProxyBoundsFetchesAtOnce(t *testing.T) {
+	img := testJPEG(t, 16, 16)
+	var now, most atomic.Int32
+	release := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := now.Add(1)
+		defer now.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(img)
+	}))
+	defer origin.Close()
+	ts, entered := proxyServer(t)
+	var paths []string
+	for i := range 12 {
+		paths = append(paths, ts.srv.imageSrc(fmt.Sprintf("%s/%d.jpg", origin.URL, i)))
+	}
+	done := make(chan []int)
+	go func() { done <- getAll(ts, paths) }()
+	waitFor(t, "12 proxy requests and the fetches they may start", func() bool {
+		return entered.Load() == 12 && now.Load() >= proxyFetches
+	})
+	close(release)
+	for i, code := range <-done {
+		if code != http.StatusOK {
+			t.Errorf("request %d answered %d", i, code)
+		}
+	}
+	if m := most.Load(); m > proxyFetches {
+		t.Errorf("%d fetches ran at once, want at most %d", m, proxyFetches)
 	}
 }

@@ -99,6 +99,41 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string, max int64) (*Re
 	}, nil
 }
 
+// GetTo is [Client.Get] for bodies not to be held in memory: it copies the body of a 200 answer
+// to w, at most max bytes (ErrTooLarge beyond that, early from Content-Length; the bytes copied
+// before are left to the caller to discard), and returns the answer without its body. An answer
+// of any other status is returned with its body unread.
+func (c *Client) GetTo(ctx context.Context, rawURL, accept string, max int64, w io.Writer) (*Response, error) {
+	u, err := c.checkURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", rawURL, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	resp, err := c.get(ctx, u, accept, Signer{})
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", rawURL, err)
+	}
+	defer resp.Body.Close()
+	out := &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Header: resp.Header,
+		URL: resp.Request.URL}
+	if resp.StatusCode != http.StatusOK {
+		drain(resp.Body)
+		return out, nil
+	}
+	if resp.ContentLength > max {
+		return nil, fmt.Errorf("get %s: %w: content-length %d > %d", rawURL, ErrTooLarge, resp.ContentLength, max)
+	}
+	n, err := io.Copy(w, io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("get %s: copy body: %w", rawURL, err)
+	}
+	if n > max {
+		return nil, fmt.Errorf("get %s: %w: more than %d bytes", rawURL, ErrTooLarge, max)
+	}
+	return out, nil
+}
+
 // get sends a GET to u and follows up to maxRedirects redirects by hand, checking and re-signing each
 // hop. The caller closes the returned body.
 func (c *Client) get(ctx context.Context, u *url.URL, accept string, s Signer) (*http.Response, error) {

@@ -1,9 +1,11 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -465,6 +467,42 @@ func TestGet(t *testing.T) {
 	}
 	if _, err := c.Get(t.Context(), srv.URL+"/big", "", 99); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("Get big = %v, want ErrTooLarge", err)
+	}
+}
+
+// GetTo copies a 200 answer's body to the writer, within the limit (also when the length is not
+// announced), follows redirects, and writes nothing for another status.
+func TestGetTo(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, "/img", http.StatusFound)
+		case "/img":
+			w.Write([]byte("image bytes"))
+		case "/big":
+			w.Write(make([]byte, 100))
+		case "/big-chunked":
+			w.Write(make([]byte, 50))
+			w.(http.Flusher).Flush()
+			w.Write(make([]byte, 50))
+		default:
+			http.Error(w, "no such image", http.StatusNotFound)
+		}
+	}))
+	c := newTestClient(t, nil)
+	var buf bytes.Buffer
+	resp, err := c.GetTo(t.Context(), srv.URL+"/moved", "image/*", 99, &buf)
+	if err != nil || resp.Status != 200 || resp.URL.Path != "/img" || buf.String() != "image bytes" {
+		t.Errorf("GetTo = %+v, %v, wrote %q", resp, err, buf.String())
+	}
+	buf.Reset()
+	if resp, err := c.GetTo(t.Context(), srv.URL+"/missing", "", 99, &buf); err != nil || resp.Status != 404 || buf.Len() != 0 {
+		t.Errorf("GetTo missing = %+v, %v, wrote %q; want status 404 and nothing written", resp, err, buf.String())
+	}
+	for _, p := range []string{"/big", "/big-chunked"} {
+		if _, err := c.GetTo(t.Context(), srv.URL+p, "", 99, io.Discard); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("GetTo %s = %v, want ErrTooLarge", p, err)
+		}
 	}
 }
 
