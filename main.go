@@ -460,7 +460,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 	allowPrivate := e.str("allow-private", "ROOST_ALLOW_PRIVATE", "", "address ranges outgoing requests may reach although private")
 	var in server.PostInput
 	if cmd == "post" {
-		fs.StringVar(&in.Visibility, "visibility", "public", "public, unlisted, followers or direct")
+		fs.StringVar(&in.Visibility, "visibility", "", "public, unlisted, followers or direct (default: a reply's parent's, else public)")
 		fs.StringVar(&in.Summary, "cw", "", "content warning")
 		fs.StringVar(&in.InReplyTo, "reply-to", "", "ID or URL of the post this replies to")
 		fs.StringVar(&in.Language, "lang", "", "language code, e.g. en")

@@ -304,6 +304,9 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Visibility is not included in the list")
 		return
 	}
+	if f.Get("visibility") == "" {
+		vis = "" // a reply's default is its parent's (DefaultVisibility)
+	}
 	in := PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
 		Visibility: vis, Language: f.Get("language")}
 	if hasPoll(f) {

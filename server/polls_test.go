@@ -371,8 +371,8 @@ func TestComposePoll(t *testing.T) {
 
 	// One option is not a poll: nothing is posted.
 	before := ts.rowCounts(t)
-	loc = c.submit(t, "/compose", url.Values{"text": {"Tea?"}, "poll_option": {"Tea"}, "poll_expires": {"3600"}})
-	if got := alertText(c.follow(t, loc)); !strings.Contains(got, "2 to 4 options") {
+	doc = c.refused(t, "/compose", url.Values{"text": {"Tea?"}, "poll_option": {"Tea"}, "poll_expires": {"3600"}})
+	if got := alertText(doc); !strings.Contains(got, "2 to 4 options") {
 		t.Errorf("after a poll of one option: %q", got)
 	}
 	assertUnchanged(t, before, ts.rowCounts(t))

@@ -58,13 +58,10 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		return nil, fmt.Errorf("the post has %d characters; the limit is %d", n, MaxPostChars)
 	}
 	vis := in.Visibility
-	if vis == "" {
-		vis = store.Public
-	}
 	if vis == "followers" {
 		vis = store.Private
 	}
-	if !slices.Contains([]string{store.Public, store.Unlisted, store.Private, store.Direct}, vis) {
+	if vis != "" && !slices.Contains([]string{store.Public, store.Unlisted, store.Private, store.Direct}, vis) {
 		return nil, fmt.Errorf("visibility %q: use public, unlisted, followers or direct", in.Visibility)
 	}
 
@@ -82,17 +79,16 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	owner := s.owner.Account
 	id := s.st.NewID()
 	p := &store.Post{
-		ID:         id,
-		IRI:        s.postIRI(id),
-		AccountID:  owner.ID,
-		URL:        s.postURL(id),
-		Type:       "Note",
-		Visibility: vis,
-		Summary:    strings.TrimSpace(in.Summary),
-		Sensitive:  in.Sensitive || strings.TrimSpace(in.Summary) != "",
-		Source:     text,
-		Language:   in.Language,
-		Published:  store.IDTime(id).UTC(),
+		ID:        id,
+		IRI:       s.postIRI(id),
+		AccountID: owner.ID,
+		URL:       s.postURL(id),
+		Type:      "Note",
+		Summary:   strings.TrimSpace(in.Summary),
+		Sensitive: in.Sensitive || strings.TrimSpace(in.Summary) != "",
+		Source:    text,
+		Language:  in.Language,
+		Published: store.IDTime(id).UTC(),
 	}
 	if pl != nil {
 		p.Type = "Question"
@@ -110,9 +106,10 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	}
 
 	var parentAuthor *store.Account
+	var parent *store.Post
 	if in.InReplyTo != "" {
-		parent, err := s.findPost(ctx, in.InReplyTo)
-		if err != nil {
+		var err error
+		if parent, err = s.findPost(ctx, in.InReplyTo); err != nil {
 			return nil, fmt.Errorf("reply to %s: %w", in.InReplyTo, err)
 		}
 		p.InReplyTo, p.ReplyToID = parent.IRI, parent.ID
@@ -122,6 +119,11 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 			}
 		}
 	}
+
+	if vis == "" {
+		vis = DefaultVisibility(parent)
+	}
+	p.Visibility = vis
 
 	var mentions []content.Mention
 	var mentioned []*store.Account
@@ -205,6 +207,20 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		s.wakePolls()
 	}
 	return p, nil
+}
+
+// DefaultVisibility is the visibility of a post whose author did not choose one: a reply's is its
+// parent's, so an answer to a followers-only or direct post never goes out wider than what it
+// answers (as Mastodon's compose form preselects); any other post is public. Every surface that
+// creates posts (the web form, the API, roost post) leaves the choice empty to get this.
+func DefaultVisibility(parent *store.Post) string {
+	if parent != nil {
+		switch parent.Visibility {
+		case store.Unlisted, store.Private, store.Direct:
+			return parent.Visibility
+		}
+	}
+	return store.Public
 }
 
 // findPost finds a post by the owner's post ID, a local URL, or a remote URL or IRI (fetched and

@@ -50,7 +50,15 @@ func (s *Server) ownerPostViewBy(ctx context.Context, authors *authorCache, p *s
 }
 
 func (s *Server) composeDefaults() templates.Compose {
-	return templates.Compose{MaxChars: MaxPostChars}
+	return templates.Compose{MaxChars: MaxPostChars, PollExpires: "86400"}
+}
+
+// formVisibility is a stored visibility as the compose form names it.
+func formVisibility(vis string) string {
+	if vis == store.Private {
+		return "followers"
+	}
+	return vis
 }
 
 // showHomeTimeline renders /home: the compose form and the home timeline, newest first.
@@ -136,6 +144,7 @@ func (s *Server) showCompose(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.ReplyTo, c.ReplyToPost = p.IRI, &v
+		c.Visibility = formVisibility(DefaultVisibility(p))
 		if author, err := s.st.AccountByID(r.Context(), p.AccountID); err == nil && p.AccountID != s.owner.Account.ID {
 			c.Text = "@" + author.Handle() + " "
 		}
@@ -143,10 +152,16 @@ func (s *Server) showCompose(w http.ResponseWriter, r *http.Request) {
 	s.render200(w, r, templates.ComposePage(s.ownerPage(r, "New post"), c))
 }
 
-// savePost publishes the compose form.
+// savePost publishes the compose form. A refused post comes back in the form with the reason,
+// as written (text, content warning, poll, visibility and the images already uploaded).
 func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var mediaIDs []int64
+	for _, v := range r.PostForm["media_id"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			mediaIDs = append(mediaIDs, id)
+		}
+	}
 	if r.MultipartForm != nil {
 		alts := r.MultipartForm.Value["alt"]
 		for i, fh := range r.MultipartForm.File["media"] {
@@ -165,7 +180,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 			m, err := s.saveUpload(ctx, f, alt)
 			f.Close()
 			if err != nil {
-				http.Redirect(w, r, "/home?error="+url.QueryEscape("Not posted: "+fh.Filename+": "+ownerMessage(err)), http.StatusSeeOther)
+				s.refusePost(w, r, mediaIDs, "Not posted: "+fh.Filename+": "+ownerMessage(err))
 				return
 			}
 			mediaIDs = append(mediaIDs, m.ID)
@@ -182,10 +197,34 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 	_, err := s.Post(ctx, in)
 	if err != nil {
 		s.log.Info("post refused", "err", err)
-		http.Redirect(w, r, "/home?error="+url.QueryEscape("Not posted: "+ownerMessage(err)), http.StatusSeeOther)
+		s.refusePost(w, r, mediaIDs, "Not posted: "+ownerMessage(err))
 		return
 	}
 	http.Redirect(w, r, "/home?notice="+url.QueryEscape("Posted."), http.StatusSeeOther)
+}
+
+// refusePost answers a refused compose form with the form again, filled in as it was sent, and
+// the reason.
+func (s *Server) refusePost(w http.ResponseWriter, r *http.Request, mediaIDs []int64, msg string) {
+	c := s.composeDefaults()
+	c.Text, c.Summary, c.Visibility = r.PostFormValue("text"), r.PostFormValue("cw"), r.PostFormValue("visibility")
+	c.PollOptions, c.PollMultiple = r.PostForm["poll_option"], r.PostFormValue("poll_multiple") == "true"
+	if e := r.PostFormValue("poll_expires"); e != "" {
+		c.PollExpires = e
+	}
+	for _, id := range mediaIDs {
+		c.MediaIDs = append(c.MediaIDs, strconv.FormatInt(id, 10))
+	}
+	if c.ReplyTo = r.PostFormValue("in_reply_to"); c.ReplyTo != "" {
+		if p, err := s.st.PostByIRI(r.Context(), c.ReplyTo); err == nil {
+			if v, err := s.ownerPostView(r.Context(), p); err == nil {
+				c.ReplyToPost = &v
+			}
+		}
+	}
+	page := s.ownerPage(r, "New post")
+	page.Owner.Error = msg
+	s.render(w, r, http.StatusUnprocessableEntity, templates.ComposePage(page, c))
 }
 
 // ownerMessage turns an error of an owner's action into text for the owner; internal errors

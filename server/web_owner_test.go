@@ -636,8 +636,7 @@ func TestCompose(t *testing.T) {
 
 	t.Run("character limit", func(t *testing.T) {
 		before := len(ownerPosts(t, ts))
-		loc := c.submit(t, "/compose", url.Values{"text": {strings.Repeat("a", MaxPostChars+1)}})
-		doc := c.follow(t, loc)
+		doc := c.refused(t, "/compose", url.Values{"text": {strings.Repeat("a", MaxPostChars+1)}})
 		if msg := alertText(doc); !strings.Contains(msg, strconv.Itoa(MaxPostChars+1)) ||
 			!strings.Contains(msg, strconv.Itoa(MaxPostChars)) {
 			t.Errorf("error notice %q, want the count and the limit", msg)

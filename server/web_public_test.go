@@ -317,7 +317,7 @@ func TestPublicPermalinkHidden(t *testing.T) {
 	ps := newPubServer(t)
 	ctx := context.Background()
 	priv := ps.post(t, PostInput{Text: "for followers only", Visibility: "followers"})
-	reply := ps.post(t, PostInput{Text: "a public follow-up", InReplyTo: priv.IRI})
+	reply := ps.post(t, PostInput{Text: "a public follow-up", Visibility: "public", InReplyTo: priv.IRI})
 	unlisted := ps.post(t, PostInput{Text: "quietly public", Visibility: "unlisted"})
 	gone := ps.post(t, PostInput{Text: "soon deleted"})
 	if err := ps.st.DeletePost(ctx, gone.ID, nil); err != nil {

@@ -63,6 +63,12 @@ type Compose struct {
 	ReplyTo      string // IRI of the post replied to
 	ReplyToPost  *Post
 	Text         string
+	Summary      string // content warning
+	Visibility   string // the form's value (public, unlisted, followers, direct); empty: public
+	PollOptions  []string
+	PollExpires  string // seconds, one of pollDurations
+	PollMultiple bool
+	MediaIDs     []string // uploads kept from a submission that was refused
 	MaxChars     int
 	Visibilities []string
 }
@@ -410,6 +416,14 @@ type AuthorizedApp struct {
 const maxPollOptions = 4
 
 // pollOptionTitle is the title of poll's option i, or "" past its last.
+// nth is list[i], or "" past its end.
+func nth(list []string, i int) string {
+	if i < len(list) {
+		return list[i]
+	}
+	return ""
+}
+
 func pollOptionTitle(poll Poll, i int) string {
 	if i < len(poll.Options) {
 		return poll.Options[i].Title
