@@ -109,7 +109,7 @@ func TestFollowLockedOwner(t *testing.T) {
 	ts := newTestServer(t)
 	owner := ts.owner(t)
 	owner.Locked = true
-	if err := ts.st.UpdateOwnerProfile(ctx, owner, nil); err != nil {
+	if err := ts.st.UpdateOwnerProfile(ctx, owner, store.ProfileSource{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if a := decodeJSON(t, mustBody(t, ts, "/users/me")); a["manuallyApprovesFollowers"] != true {

@@ -103,10 +103,15 @@ func (s *Server) apiVerifyCredentials(w http.ResponseWriter, r *http.Request) {
 	}
 	a := s.apiAccount(ctx, o)
 	reqs, _ := s.FollowRequests(ctx)
-	src := &mastodon.Source{Privacy: "public", Note: s.sanitize.Text(o.Summary), Fields: []mastodon.Field{},
+	typed, err := s.profileSource(ctx, o)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	src := &mastodon.Source{Privacy: "public", Note: typed.Bio, Fields: []mastodon.Field{},
 		FollowRequestsCount: len(reqs), HideCollections: o.HideNetwork, Discoverable: o.Discoverable, Indexable: o.Indexable}
-	for _, f := range o.Fields {
-		src.Fields = append(src.Fields, mastodon.Field{Name: f.Name, Value: s.sanitize.Text(f.Value)})
+	for _, f := range typed.Fields {
+		src.Fields = append(src.Fields, mastodon.Field{Name: f.Name, Value: f.Value})
 	}
 	a.Source = src
 	writeAPI(w, http.StatusOK, a)

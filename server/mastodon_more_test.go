@@ -208,7 +208,7 @@ func TestMastodonMoreAccounts(t *testing.T) {
 	checkShape(t, "source", src, map[string]string{"note": "string", "fields": "array", "privacy": "string",
 		"follow_requests_count": "number"})
 	if me["display_name"] != "Me Myself" || me["locked"] != true || me["discoverable"] != false ||
-		src["note"] != "Plain text bio" || src["hide_collections"] != true {
+		src["note"] != "Plain *text* bio" || src["hide_collections"] != true { // the source, as typed
 		t.Errorf("update_credentials = %v", me)
 	}
 	if f, _ := src["fields"].([]any); len(f) != 2 || f[1].(map[string]any)["name"] != "Pronouns" {

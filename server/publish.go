@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"slices"
 	"strings"
 	"time"
@@ -645,6 +646,10 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 	if err != nil {
 		return nil, err
 	}
+	src, err := s.profileSource(ctx, a)
+	if err != nil {
+		return nil, err
+	}
 	if in.DisplayName != nil {
 		if n := utf8.RuneCountInString(*in.DisplayName); n > 100 {
 			return nil, fmt.Errorf("the display name has %d characters; the limit is 100", n)
@@ -655,22 +660,24 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 		if n := utf8.RuneCountInString(*in.Bio); n > 2000 {
 			return nil, fmt.Errorf("the bio has %d characters; the limit is 2000", n)
 		}
-		a.Summary = ""
-		if bio := strings.TrimSpace(*in.Bio); bio != "" {
-			a.Summary = string(s.md.Render(bio, nil, s.tagURL))
+		a.Summary, src.Bio = "", strings.TrimSpace(*in.Bio)
+		if src.Bio != "" {
+			a.Summary = string(s.md.Render(src.Bio, nil, s.tagURL))
 		}
 	}
 	if in.SetFields {
 		if len(in.Fields) > 8 {
 			return nil, errors.New("at most 8 profile fields")
 		}
-		a.Fields = nil
+		a.Fields, src.Fields = nil, nil
 		for _, f := range in.Fields {
 			name := strings.TrimSpace(f.Name)
 			if name == "" {
 				continue
 			}
-			a.Fields = append(a.Fields, store.Field{Name: truncateRunes(name, 255), Value: s.fieldValue(f.Value)})
+			name, value := truncateRunes(name, 255), truncateRunes(strings.TrimSpace(f.Value), 2000)
+			a.Fields = append(a.Fields, store.Field{Name: name, Value: s.fieldValue(value)})
+			src.Fields = append(src.Fields, store.Field{Name: name, Value: value})
 		}
 	}
 	for _, img := range []struct {
@@ -714,7 +721,7 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 	if err != nil {
 		return nil, err
 	}
-	if err := s.st.UpdateOwnerProfile(ctx, a, out); err != nil {
+	if err := s.st.UpdateOwnerProfile(ctx, a, src, out); err != nil {
 		return nil, err
 	}
 	s.deliver.Wake()
@@ -723,6 +730,34 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 
 // fieldValue renders a profile field value: a bare URL becomes a link (rel="me", so sites that
 // link back verify it), anything else is escaped text.
+// profileSource is the owner's bio and fields as typed, for the forms that edit them. A profile
+// last saved before the source was kept shows text recovered from its HTML: a link field its URL.
+func (s *Server) profileSource(ctx context.Context, a *store.Account) (store.ProfileSource, error) {
+	src, err := s.st.OwnerProfileSource(ctx)
+	if err != nil || src.Recorded {
+		return src, err
+	}
+	src.Bio = s.sanitize.Text(a.Summary)
+	for _, f := range a.Fields {
+		v := s.sanitize.Text(f.Value)
+		if u, ok := linkFieldURL(f.Value); ok {
+			v = u
+		}
+		src.Fields = append(src.Fields, store.Field{Name: f.Name, Value: v})
+	}
+	return src, nil
+}
+
+// linkFieldURL is the URL of a field value that is one link, as fieldValue makes it.
+func linkFieldURL(value string) (string, bool) {
+	rest, ok := strings.CutPrefix(value, `<a href="`)
+	end := strings.IndexByte(rest, '"')
+	if !ok || end < 0 || !strings.HasSuffix(value, "</a>") || strings.Count(value, "<a ") != 1 {
+		return "", false
+	}
+	return html.UnescapeString(rest[:end]), true
+}
+
 func (s *Server) fieldValue(v string) string {
 	v = strings.TrimSpace(v)
 	if u := safeURL(v); u != "" && !strings.ContainsAny(v, " <>\"") {

@@ -261,11 +261,16 @@ func (s *Server) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	f := templates.ProfileForm{DisplayName: a.DisplayName, Bio: s.sanitize.Text(a.Summary), AvatarURL: a.AvatarURL,
+	src, err := s.profileSource(ctx, a)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	f := templates.ProfileForm{DisplayName: a.DisplayName, Bio: src.Bio, AvatarURL: a.AvatarURL,
 		HeaderURL: a.HeaderURL, Locked: a.Locked, Discoverable: a.Discoverable, Indexable: a.Indexable,
 		HideNetwork: a.HideNetwork, Bot: a.Bot, MovedTo: a.MovedTo, Handle: "@" + a.Handle()}
-	for _, fl := range a.Fields {
-		f.Fields = append(f.Fields, templates.FieldInput{Name: fl.Name, Value: s.sanitize.Text(fl.Value)})
+	for _, fl := range src.Fields {
+		f.Fields = append(f.Fields, templates.FieldInput{Name: fl.Name, Value: fl.Value})
 	}
 	for len(f.Fields) < 4 {
 		f.Fields = append(f.Fields, templates.FieldInput{})

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -78,10 +79,36 @@ func (s *Store) UpdateOwnerURLs(ctx context.Context, a *Account) error {
 	})
 }
 
-// UpdateOwnerProfile saves the owner's editable profile: display name, bio, fields, images and
-// account flags. The activity (an Update of the actor) and its deliveries are written in the same
-// transaction.
-func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoing) error {
+// ProfileSource is the owner's bio and profile fields as the owner typed them (the account holds
+// the HTML made from them). Recorded is false for a profile last saved before sources were kept.
+type ProfileSource struct {
+	Bio      string // Markdown
+	Fields   []Field
+	Recorded bool
+}
+
+// OwnerProfileSource returns the bio and fields as the owner typed them.
+func (s *Store) OwnerProfileSource(ctx context.Context) (ProfileSource, error) {
+	var src ProfileSource
+	var fields string
+	err := s.r.QueryRowContext(ctx, `SELECT bio, fields FROM profile_source WHERE id = 1`).Scan(&src.Bio, &fields)
+	if errors.Is(err, sql.ErrNoRows) {
+		return src, nil
+	}
+	if err != nil {
+		return src, fmt.Errorf("read profile source: %w", err)
+	}
+	if err := json.Unmarshal([]byte(fields), &src.Fields); err != nil {
+		return src, fmt.Errorf("read profile fields source: %w", err)
+	}
+	src.Recorded = true
+	return src, nil
+}
+
+// UpdateOwnerProfile saves the owner's editable profile: display name, bio, fields (their HTML in
+// a, as typed in src), images and account flags. The activity (an Update of the actor) and its
+// deliveries are written in the same transaction.
+func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, src ProfileSource, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		tx.afterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = ?, summary = ?, fields = ?, avatar_url = ?,
@@ -91,6 +118,11 @@ func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, out *Outgoin
 			a.Locked, a.Discoverable, a.Indexable, a.Bot, a.HideNetwork, a.ID)
 		if err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO profile_source (id, bio, fields) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET bio = excluded.bio, fields = excluded.fields`,
+			src.Bio, jsonText(src.Fields)); err != nil {
+			return fmt.Errorf("save profile source: %w", err)
 		}
 		return s.enqueue(ctx, tx, out)
 	})
