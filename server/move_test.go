@@ -16,9 +16,10 @@ func TestOwnerMove(t *testing.T) {
 	follower := newPeer(t, "follower")
 	followingPeer(t, ts, follower)
 	newme := newPeer(t, "newme")
+	setOwnerPassword(t, ts)
 	c := signIn(t, ts)
 	move := func(to string) string {
-		return alertText(c.follow(t, c.submit(t, "/settings/move", url.Values{"to": {to}})))
+		return alertText(c.follow(t, c.submit(t, "/settings/move", url.Values{"to": {to}, "password": {ownerPassword}})))
 	}
 	actorDoc := func() string {
 		_, body := ts.get(t, ts.actor, "application/activity+json")

@@ -960,6 +960,9 @@ func (s *Server) showApps(w http.ResponseWriter, r *http.Request) {
 
 // revokeApp takes every token of an app away (POST /settings/apps/revoke).
 func (s *Server) revokeApp(w http.ResponseWriter, r *http.Request) {
+	if !s.reauthenticated(w, r, "/settings/apps") {
+		return
+	}
 	id, err := strconv.ParseInt(r.PostFormValue("app"), 10, 64)
 	if err != nil {
 		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such app."), http.StatusSeeOther)

@@ -518,7 +518,10 @@ func TestOAuthAppsPage(t *testing.T) {
 	if rec := o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"app": {id}}); rec.Code != http.StatusForbidden {
 		t.Fatalf("revoke without CSRF: %d, want 403", rec.Code)
 	}
-	rec = o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {id}})
+	if err := o.ts.st.SetPasswordHash(context.Background(), HashPassword(ownerPassword)); err != nil { // keeps the session
+		t.Fatal(err)
+	}
+	rec = o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {id}, "password": {ownerPassword}})
 	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/settings/apps?notice=") {
 		t.Fatalf("revoke: %d %q", rec.Code, rec.Header().Get("Location"))
 	}

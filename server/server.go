@@ -80,6 +80,7 @@ type Server struct {
 	proxy  proxyState
 
 	uploads chan struct{} // one slot: images are processed one at a time (saveUpload)
+	hashing chan struct{} // one password hash at a time (see hashSlot)
 
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
@@ -121,6 +122,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		started:    time.Now(),
 		streams:    newStreamHub(),
 		uploads:    make(chan struct{}, 1),
+		hashing:    make(chan struct{}, 1),
 	}
 	owner, err := st.Owner(ctx)
 	if err != nil {

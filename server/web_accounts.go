@@ -333,6 +333,9 @@ func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) {
 // moveAccount moves the owner's followers to the account in "to", or takes the redirect back
 // when it is empty (see MoveTo).
 func (s *Server) moveAccount(w http.ResponseWriter, r *http.Request) {
+	if !s.reauthenticated(w, r, "/settings/profile") {
+		return
+	}
 	to := strings.TrimSpace(r.PostFormValue("to"))
 	a, err := s.MoveTo(r.Context(), to)
 	if err != nil {

@@ -2,14 +2,17 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,22 +105,51 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// throttle limits failed logins: 5 per 15 minutes per client address (an IPv6 client's whole
-// /64, which one host usually has) and 25 per hour in all (a single-user server has one account,
-// so the owner-wide limit is what bounds a guesser with many addresses). One address alone can
-// fail at most 20 times an hour, so it cannot lock the owner out everywhere.
+// throttle limits password attempts (sign-in and the owner's re-authentication), counting each
+// before its hash is computed, so guesses sent together are refused rather than hashed. An
+// attempt counts against its address (an IPv4 address, or the /64 an IPv6 host usually has) and,
+// from a browser that never signed in, against its network (IPv4 /24, IPv6 /48) and the owner as
+// a whole; a single-user server has one account, so the owner-wide limit is what bounds a guesser
+// with many addresses. A browser that signed in before (a known device, see deviceOf) counts
+// against its address and itself instead, so guessers elsewhere cannot lock the owner out.
+// A correct password takes its attempt back.
 type throttle struct {
-	mu     sync.Mutex
-	byIP   map[string][]time.Time
-	global []time.Time
+	mu   sync.Mutex
+	hits map[string][]time.Time // key (see loginKeys.limits) -> attempts within its window
 }
 
 const (
-	loginsPerIP     = 5
-	loginIPWindow   = 15 * time.Minute
-	loginsPerOwner  = 25
-	loginOwnerWindw = time.Hour
+	loginsPerIP       = 5
+	loginIPWindow     = 15 * time.Minute
+	loginsPerNet      = 15
+	loginNetWindow    = time.Hour
+	loginsPerOwner    = 25
+	loginOwnerWindw   = time.Hour
+	loginsPerDevice   = 10
+	loginDeviceWindow = time.Hour
 )
+
+// loginKeys says who an attempt comes from.
+type loginKeys struct {
+	addr, network string
+	device        string // a known device's id, or ""
+}
+
+type loginLimit struct {
+	key    string
+	n      int
+	window time.Duration
+}
+
+// limits are the counters an attempt is held to and counted in.
+func (k loginKeys) limits() []loginLimit {
+	l := []loginLimit{{"addr " + k.addr, loginsPerIP, loginIPWindow}}
+	if k.device != "" {
+		return append(l, loginLimit{"device " + k.device, loginsPerDevice, loginDeviceWindow})
+	}
+	return append(l, loginLimit{"net " + k.network, loginsPerNet, loginNetWindow},
+		loginLimit{"owner", loginsPerOwner, loginOwnerWindw})
+}
 
 func recent(ts []time.Time, window time.Duration, now time.Time) []time.Time {
 	i := 0
@@ -127,32 +159,36 @@ func recent(ts []time.Time, window time.Duration, now time.Time) []time.Time {
 	return ts[i:]
 }
 
-// allow reports whether a login attempt from ip may proceed, and if not, how long to wait.
-func (t *throttle) allow(ip string, now time.Time) (bool, time.Duration) {
+// begin counts an attempt, or reports that k may not try now and how long to wait.
+func (t *throttle) begin(k loginKeys, now time.Time) (bool, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.byIP == nil {
-		t.byIP = map[string][]time.Time{}
+	if t.hits == nil || len(t.hits) > 10000 {
+		t.hits = map[string][]time.Time{}
 	}
-	t.byIP[ip] = recent(t.byIP[ip], loginIPWindow, now)
-	t.global = recent(t.global, loginOwnerWindw, now)
-	if l := t.byIP[ip]; len(l) >= loginsPerIP {
-		return false, loginIPWindow - now.Sub(l[0])
+	limits := k.limits()
+	for _, l := range limits {
+		t.hits[l.key] = recent(t.hits[l.key], l.window, now)
+		if h := t.hits[l.key]; len(h) >= l.n {
+			return false, l.window - now.Sub(h[0])
+		}
 	}
-	if len(t.global) >= loginsPerOwner {
-		return false, loginOwnerWindw - now.Sub(t.global[0])
+	for _, l := range limits {
+		t.hits[l.key] = append(t.hits[l.key], now)
 	}
 	return true, 0
 }
 
-func (t *throttle) fail(ip string, now time.Time) {
+// forget takes back the attempt begun at now, which gave the right password.
+func (t *throttle) forget(k loginKeys, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.byIP) > 10000 {
-		clear(t.byIP)
+	for _, l := range k.limits() {
+		h := t.hits[l.key]
+		if i := slices.Index(h, now); i >= 0 {
+			t.hits[l.key] = slices.Delete(h, i, i+1)
+		}
 	}
-	t.byIP[ip] = append(t.byIP[ip], now)
-	t.global = append(t.global, now)
 }
 
 func clientIP(r *http.Request) string {
@@ -174,6 +210,100 @@ func throttleKey(ip string) string {
 	return p.String()
 }
 
+// networkKey is the network the login throttle counts a client's by: an IPv4 /24 or an IPv6 /48.
+func networkKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	bits := 48
+	if a = a.Unmap(); a.Is4() {
+		bits = 24
+	}
+	p, _ := a.Prefix(bits)
+	return p.String()
+}
+
+// Known devices: a successful sign-in leaves a signed cookie (an id and an expiry, with an HMAC
+// made with a key derived from the instance key) that lets that browser sign in again when the
+// owner-wide or network limits are reached.
+const deviceLifetime = 365 * 24 * time.Hour
+
+func (s *Server) deviceCookieName() string {
+	if s.cfg.Scheme == "https" {
+		return "__Host-roost-device"
+	}
+	return "roost_device"
+}
+
+func (s *Server) deviceMAC(payload string) string {
+	key := sha256.Sum256([]byte("roost known device\x00" + s.owner.InstanceKeyPEM))
+	m := hmac.New(sha256.New, key[:])
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// rememberDevice marks the browser of a successful sign-in as a known device.
+func (s *Server) rememberDevice(w http.ResponseWriter) {
+	payload := randomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
+	http.SetCookie(w, &http.Cookie{Name: s.deviceCookieName(), Value: payload + "." + s.deviceMAC(payload),
+		Path: "/", HttpOnly: true, Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
+		MaxAge: int(deviceLifetime.Seconds())})
+}
+
+// deviceOf is the id of the request's known device: from its device cookie, or its session (a
+// session was made by a sign-in); "" for a browser that never signed in.
+func (s *Server) deviceOf(r *http.Request) string {
+	if c, err := r.Cookie(s.deviceCookieName()); err == nil {
+		id, rest, _ := strings.Cut(c.Value, ".")
+		exp, mac, _ := strings.Cut(rest, ".")
+		until, err := strconv.ParseInt(exp, 10, 64)
+		if err == nil && time.Now().Unix() < until &&
+			hmac.Equal([]byte(mac), []byte(s.deviceMAC(id+"."+exp))) {
+			return id
+		}
+	}
+	if se := s.session(r); se != nil {
+		return "session " + se.ID
+	}
+	return ""
+}
+
+// checkOwnerPassword checks password against the owner's, for sign-in and the owner's sensitive
+// actions, through the throttle: when the request may not try now it returns the wait. The
+// attempt is counted before the hash, and hashes run one at a time (argon2id takes 64 MiB each).
+func (s *Server) checkOwnerPassword(r *http.Request, password string) (ok bool, wait time.Duration, err error) {
+	ip := clientIP(r)
+	k, now := loginKeys{addr: throttleKey(ip), network: networkKey(ip), device: s.deviceOf(r)}, time.Now()
+	if ok, wait := s.logins.begin(k, now); !ok {
+		return false, wait, nil
+	}
+	release, err := s.hashSlot(r.Context())
+	if err != nil {
+		return false, 0, err
+	}
+	defer release()
+	o, err := s.st.Owner(r.Context())
+	if err != nil {
+		return false, 0, err
+	}
+	if !CheckPassword(o.PasswordHash, password) {
+		return false, 0, nil
+	}
+	s.logins.forget(k, now)
+	return true, 0, nil
+}
+
+// hashSlot waits for the one password hash that may run at a time.
+func (s *Server) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // safeNext returns next when it is a path on this site, else "/home".
 func safeNext(next string) string {
 	// Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become
@@ -193,25 +323,25 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
 	s.render200(w, r, templates.LoginPage(s.page("Sign in"), templates.Login{Next: safeNext(r.URL.Query().Get("next"))}))
 }
 
+const tooManyAttempts = "Too many failed attempts. Wait a few minutes and try again."
+
 // login checks the owner's password and starts a new session (a fresh token every time, so a
 // token planted before login is worthless).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	next := safeNext(r.PostFormValue("next"))
-	ip, now := throttleKey(clientIP(r)), time.Now()
-	if ok, wait := s.logins.allow(ip, now); !ok {
+	ok, wait, err := s.checkOwnerPassword(r, r.PostFormValue("password"))
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.render(w, r, http.StatusTooManyRequests, templates.LoginPage(s.page("Sign in"),
-			templates.Login{Next: next, Error: "Too many failed attempts. Wait a few minutes and try again."}))
+			templates.Login{Next: next, Error: tooManyAttempts}))
 		return
 	}
-	o, err := s.st.Owner(r.Context())
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if !CheckPassword(o.PasswordHash, r.PostFormValue("password")) {
-		s.logins.fail(ip, now)
+	if !ok {
 		s.render(w, r, http.StatusUnauthorized, templates.LoginPage(s.page("Sign in"),
 			templates.Login{Next: next, Error: "That password is not right."}))
 		return
@@ -220,6 +350,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	s.rememberDevice(w)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -257,7 +388,13 @@ func (s *Server) SetPassword(ctx context.Context, password, keep string) error {
 	if len([]rune(password)) < MinPasswordLength {
 		return errWeakPassword
 	}
-	if err := s.st.SetPasswordHash(ctx, HashPassword(password)); err != nil {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return err
+	}
+	hash := HashPassword(password)
+	release()
+	if err := s.st.SetPasswordHash(ctx, hash); err != nil {
 		return err
 	}
 	return s.st.DeleteSessions(ctx, keep)
@@ -269,16 +406,22 @@ func (s *Server) showPassword(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	se := s.session(r)
-	o, err := s.st.Owner(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
 	fail := func(msg string) {
 		s.render(w, r, http.StatusUnprocessableEntity, templates.PasswordPage(s.ownerPage(r, "Change password"),
 			templates.PasswordForm{Error: msg}))
 	}
-	if !CheckPassword(o.PasswordHash, r.PostFormValue("current")) {
+	ok, wait, err := s.checkOwnerPassword(r, r.PostFormValue("current"))
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		s.render(w, r, http.StatusTooManyRequests, templates.PasswordPage(s.ownerPage(r, "Change password"),
+			templates.PasswordForm{Error: tooManyAttempts}))
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !ok {
 		fail("The current password is not right.")
 		return
 	}
@@ -295,4 +438,20 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render200(w, r, templates.PasswordPage(s.ownerPage(r, "Change password"),
 		templates.PasswordForm{Done: true}))
+}
+
+// reauthenticated checks the password the owner typed again (the form's "password") before a
+// sensitive action, through the same throttle as sign-in; when it is wrong it sends the owner back
+// to page with the reason and returns false.
+func (s *Server) reauthenticated(w http.ResponseWriter, r *http.Request, page string) bool {
+	ok, wait, err := s.checkOwnerPassword(r, r.PostFormValue("password"))
+	switch {
+	case wait > 0:
+		http.Redirect(w, r, page+"?error="+url.QueryEscape(tooManyAttempts), http.StatusSeeOther)
+	case err != nil:
+		s.serverError(w, r, err)
+	case !ok:
+		http.Redirect(w, r, page+"?error="+url.QueryEscape("Your password is not right; nothing was changed."), http.StatusSeeOther)
+	}
+	return ok
 }

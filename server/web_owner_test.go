@@ -141,6 +141,23 @@ func (c *ownerClient) login(password, next, addr string) *httptest.ResponseRecor
 	return c.do(req)
 }
 
+// sessionCookie is the cookie named name that a sign-in set; it fails unless the response set
+// exactly it and the known-device cookie.
+func sessionCookie(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	t.Helper()
+	var found *http.Cookie
+	cookies := rec.Result().Cookies()
+	for _, c := range cookies {
+		if c.Name == name {
+			found = c
+		}
+	}
+	if found == nil || len(cookies) != 2 {
+		t.Fatalf("cookies %v, want %s and the known-device cookie", cookies, name)
+	}
+	return found
+}
+
 // setOwnerPassword gives the owner a known password.
 func setOwnerPassword(t *testing.T, ts *testServer) {
 	t.Helper()
@@ -347,11 +364,7 @@ func TestLogin(t *testing.T) {
 			if loc := rec.Header().Get("Location"); loc != tc.want {
 				t.Errorf("Location %q, want %q", loc, tc.want)
 			}
-			cookies := rec.Result().Cookies()
-			if len(cookies) != 1 {
-				t.Fatalf("cookies %v, want one", cookies)
-			}
-			ck := cookies[0]
+			ck := sessionCookie(t, rec, "roost_session")
 			if ck.Name != "roost_session" || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" ||
 				ck.Domain != "" || len(ck.Value) < 40 {
 				t.Errorf("cookie %+v: want roost_session, HttpOnly, SameSite=Lax, Path=/, no Domain, a long token", ck)
@@ -372,16 +385,16 @@ func TestLogin(t *testing.T) {
 		if rec.Code != http.StatusSeeOther {
 			t.Fatalf("status %d, want 303", rec.Code)
 		}
-		cookies := rec.Result().Cookies()
-		if len(cookies) != 1 || cookies[0].Value == planted || cookies[0].Value == "" {
-			t.Fatalf("cookies after login %v: want a new token, not the planted one", cookies)
+		ck := sessionCookie(t, rec, "roost_session")
+		if ck.Value == planted || ck.Value == "" {
+			t.Fatalf("session cookie after login %v: want a new token, not the planted one", ck)
 		}
 		victim := &ownerClient{ts: ts, h: c.h, cookie: &http.Cookie{Name: "roost_session", Value: planted}}
 		if rec := victim.get("/home"); rec.Code != http.StatusSeeOther ||
 			!strings.HasPrefix(rec.Header().Get("Location"), "/login") {
 			t.Errorf("the planted token opens /home: status %d, Location %q", rec.Code, rec.Header().Get("Location"))
 		}
-		fresh := &ownerClient{ts: ts, h: c.h, cookie: cookies[0]}
+		fresh := &ownerClient{ts: ts, h: c.h, cookie: ck}
 		fresh.page(t, "/home")
 	})
 }
@@ -394,11 +407,7 @@ func TestLoginCookieHTTPS(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("status %d, want 303", rec.Code)
 	}
-	cookies := rec.Result().Cookies()
-	if len(cookies) != 1 {
-		t.Fatalf("cookies %v, want one", cookies)
-	}
-	ck := cookies[0]
+	ck := sessionCookie(t, rec, "__Host-roost")
 	if ck.Name != "__Host-roost" || !ck.Secure || !ck.HttpOnly || ck.Path != "/" || ck.Domain != "" ||
 		ck.SameSite != http.SameSiteLaxMode {
 		t.Errorf("cookie %+v: want __Host-roost, Secure, HttpOnly, Path=/, no Domain, SameSite=Lax", ck)
@@ -443,22 +452,23 @@ func TestLoginThrottle(t *testing.T) {
 func TestLoginThrottleOneAddressCannotLockOut(t *testing.T) {
 	var th throttle
 	start := time.Now()
-	const guesser = "198.51.100.7"
+	guesser := loginKeys{addr: "198.51.100.7", network: networkKey("198.51.100.7")}
+	recorded := 0
 	for m := range 60 { // an attempt a minute, every one wrong
-		at := start.Add(time.Duration(m) * time.Minute)
-		if ok, _ := th.allow(guesser, at); ok {
-			th.fail(guesser, at)
+		if ok, _ := th.begin(guesser, start.Add(time.Duration(m)*time.Minute)); ok {
+			recorded++
 		}
 	}
 	end := start.Add(time.Hour)
-	if ok, wait := th.allow("192.0.2.1", end); !ok {
-		t.Errorf("after an hour of one address's guesses (%d recorded), the owner elsewhere must wait %v",
-			len(th.global), wait)
+	owner := loginKeys{addr: "192.0.2.1", network: networkKey("192.0.2.1")}
+	if ok, wait := th.begin(owner, end); !ok {
+		t.Errorf("after an hour of one address's guesses (%d recorded), the owner elsewhere must wait %v", recorded, wait)
 	}
 	for i := range loginsPerOwner {
-		th.fail("203.0.113."+strconv.Itoa(i+1), end)
+		a := "203.0." + strconv.Itoa(i+1) + ".1"
+		th.begin(loginKeys{addr: a, network: networkKey(a)}, end)
 	}
-	if ok, _ := th.allow("192.0.2.1", end); ok {
+	if ok, _ := th.begin(loginKeys{addr: "192.0.2.2", network: networkKey("192.0.2.2")}, end); ok {
 		t.Error("the owner-wide limit did not hold against many addresses")
 	}
 }
@@ -547,10 +557,10 @@ func TestLogout(t *testing.T) {
 	setOwnerPassword(t, ts)
 	c := anonymous(ts)
 	rec := c.login(ownerPassword, "/home", "192.0.2.20:1000")
-	if rec.Code != http.StatusSeeOther || len(rec.Result().Cookies()) != 1 {
-		t.Fatalf("login: status %d, cookies %v", rec.Code, rec.Result().Cookies())
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login: status %d", rec.Code)
 	}
-	c.cookie = rec.Result().Cookies()[0]
+	c.cookie = sessionCookie(t, rec, "roost_session")
 	doc := c.page(t, "/home")
 	var logout *html.Node
 	for _, f := range elements(doc, byTag("form")) {
