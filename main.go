@@ -83,7 +83,8 @@ The owner's commands (they work while the server runs; deliveries go out from th
   move @you@elsewhere|URL    move your followers to a new account that lists this one as
                              an alias (Mastodon's migration); move '' takes it back
 
-Every command takes -data DIR (env ROOST_DATA, default ./data).
+Every command takes -data DIR (env ROOST_DATA, default ./data). Flags may come before or
+after the arguments; -- ends them (roost post -- '-5 degrees today').
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -473,10 +474,10 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 	if cmd == "passwd" {
 		fs.BoolVar(&fromStdin, "stdin", false, "read the new password from standard input")
 	}
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return errUsage
 	}
-	rest := fs.Args()
 
 	st, err := openStore(ctx, *data)
 	if err != nil {
@@ -812,13 +813,14 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := envFlags{fs, getenv}.str("data", "ROOST_DATA", "data", "folder of the database")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return errUsage
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return fmt.Errorf("backup: %w: roost backup [-data DIR] FILE.tar|FILE.tar.gz", errUsage)
 	}
-	file := fs.Arg(0)
+	file := files[0]
 	gz := strings.HasSuffix(file, ".tar.gz")
 	if !gz && !strings.HasSuffix(file, ".tar") {
 		return fmt.Errorf("backup: %s: the file name must end in .tar or .tar.gz", file)
@@ -980,13 +982,14 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 	fs.SetOutput(stderr)
 	data := envFlags{fs, getenv}.str("data", "ROOST_DATA", "data", "folder to restore into")
 	force := fs.Bool("force", false, "replace the database in a folder that has one (stop the server first)")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return errUsage
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return fmt.Errorf("restore: %w: roost restore [-data DIR] [-force] FILE.tar|FILE.tar.gz", errUsage)
 	}
-	file, dir := fs.Arg(0), *data
+	file, dir := files[0], *data
 	dbFile := filepath.Join(dir, "roost.db")
 
 	entries, err := os.ReadDir(dir)

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"roost/server"
+	"roost/store"
+)
+
+// newDataFolder makes a data folder whose owner was created for base (scheme://host), as a first
+// `roost serve` there would, and returns it with the store closed.
+func newDataFolder(t *testing.T, scheme, host string) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "roost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := server.Setup(ctx, st, server.Config{Domain: host, Scheme: scheme, Username: "me"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// openData opens the store of a data folder for a test to look into, closed when the test ends.
+func openData(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "roost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// postedID reads the id from what `roost post` printed ("Posted ID: URL").
+func postedID(t *testing.T, out string) int64 {
+	t.Helper()
+	rest, ok := strings.CutPrefix(out, "Posted ")
+	id, err := strconv.ParseInt(strings.SplitN(rest, ":", 2)[0], 10, 64)
+	if !ok || err != nil {
+		t.Fatalf("roost post printed %q", out)
+	}
+	return id
+}
+
+// Flags after the text of a post are flags, not more text: the post is as private as asked and
+// carries its content warning. "--" ends the flags, for a text that starts with a dash.
+func TestPostFlagsAfterTextAreFlags(t *testing.T) {
+	ctx := context.Background()
+	dir := newDataFolder(t, "http", "localhost:8080")
+	// A direct post needs someone to address: an account Roost knows already (no lookup).
+	if _, err := openData(t, dir).UpsertAccount(ctx, &store.Account{IRI: "https://friend.example/users/friend",
+		Username: "friend", Host: "friend.example", Inbox: "https://friend.example/users/friend/inbox",
+		FetchedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args                 []string
+		text, cw, visibility string
+	}{
+		{[]string{"post", "@friend@friend.example secret plans", "-cw", "spoiler", "-visibility", "direct", "-data", dir}, "@friend@friend.example secret plans", "spoiler", store.Direct},
+		{[]string{"post", "-data", dir, "two", "-visibility", "followers", "words"}, "two words", "", store.Private},
+		{[]string{"post", "-data", dir, "-visibility", "unlisted", "--", "-5 degrees", "-cw", "x"}, "-5 degrees -cw x", "", store.Unlisted},
+	} {
+		out, errOut, err := runCmd(ctx, tc.args...)
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", tc.args, err, errOut)
+		}
+		p, err := openData(t, dir).PostByID(ctx, postedID(t, out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Source != tc.text || p.Summary != tc.cw || p.Visibility != tc.visibility {
+			t.Errorf("%q posted text %q, cw %q, visibility %s; want %q, %q, %s", tc.args, p.Source, p.Summary,
+				p.Visibility, tc.text, tc.cw, tc.visibility)
+		}
+	}
+	// The other commands read flags after their arguments too.
+	if _, errOut, err := runCmd(ctx, "followers", "-data", dir); err != nil {
+		t.Errorf("roost followers -data DIR: %v\n%s", err, errOut)
+	}
+	if _, _, err := runCmd(ctx, "delete", "12345", "-data", dir); err == nil || strings.Contains(err.Error(), "usage") {
+		t.Errorf("roost delete ID -data DIR: %v, want a post-not-found error, not a usage error", err)
+	}
+}
