@@ -438,7 +438,7 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 }
 
 func openStore(ctx context.Context, dir string) (*store.Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privateDir(dir); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	// SQLite on a read-only folder fails with "unable to open database file": say what is wrong.

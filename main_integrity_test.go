@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -90,4 +91,84 @@ func TestPostFlagsAfterTextAreFlags(t *testing.T) {
 	if _, _, err := runCmd(ctx, "delete", "12345", "-data", dir); err == nil || strings.Contains(err.Error(), "usage") {
 		t.Errorf("roost delete ID -data DIR: %v, want a post-not-found error, not a usage error", err)
 	}
+}
+
+// serveIn starts `roost serve` in-process on the data folder dir, with extra flags, and waits
+// until it serves. It returns a function that stops it, or the error serve returned at once.
+func serveIn(t *testing.T, dir string, extra ...string) (stop func(), out *syncBuffer, err error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	args := append([]string{"serve", "-data", dir, "-listen", freeAddr(t), "-log-level", "warn"}, extra...)
+	go func() { done <- run(ctx, args, func(string) string { return "" }, nil, out, out) }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Roost is serving"); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			cancel()
+			return nil, out, err
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start within 10 s:\n%s", out)
+		}
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, out)
+		}
+	}
+	t.Cleanup(stop)
+	return stop, out, nil
+}
+
+// The database holds the private keys: its files are the owner's alone (0600, in a 0700
+// folder), when the data folder existed before with wider permissions, and when an older Roost
+// left them wider.
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		want := map[string]os.FileMode{dir: 0o700}
+		for _, f := range []string{"roost.db", "roost.db-wal", "roost.db-shm"} {
+			want[filepath.Join(dir, f)] = 0o600
+		}
+		for f, mode := range want {
+			fi, err := os.Stat(f)
+			if err != nil {
+				t.Errorf("%s: %v", when, err)
+			} else if fi.Mode().Perm() != mode {
+				t.Errorf("%s: %s has mode %v, want %v", when, f, fi.Mode().Perm(), mode)
+			}
+		}
+	}
+	stop, out, err := serveIn(t, dir)
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+	check("first start in an existing folder")
+	stop()
+
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "roost.db"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop, out, err = serveIn(t, dir)
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+	check("start on files an older Roost left readable")
+	stop()
 }

@@ -117,7 +117,10 @@ func (s *Store) snapshotBeforeMigrate(ctx context.Context, version int) error {
 	}
 	snap := snapshotName(file, version)
 	tmp := snap + ".tmp"
-	removeDBFiles(tmp) // left over from a crash during an earlier attempt
+	removeDBFiles(tmp)                       // left over from a crash during an earlier attempt
+	if err := privateFile(tmp); err != nil { // VACUUM INTO would create it 0644
+		return fmt.Errorf("snapshot before migration %d: %w", version, err)
+	}
 	if err := vacuumInto(ctx, s.w, tmp); err != nil {
 		removeDBFiles(tmp)
 		return fmt.Errorf("snapshot before migration %d: %w", version, err)

@@ -144,6 +144,10 @@ func TestSnapshotBeforeMigrate(t *testing.T) {
 	if _, err := os.Stat(snap + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("temporary snapshot left behind: %v", err)
 	}
+	// It holds the private keys as the database does.
+	if fi, err := os.Stat(snap); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("snapshot mode: %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
 }
 
 // TestNoSnapshot: a new database and one already up to date are not copied.

@@ -71,6 +71,9 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	// for on ext4. modernc's transpile keeps fsync unless asked. The switch is process-wide and
 	// idempotent; where the platform lacks fdatasync, fsync simply stays.
 	sqlite.Fdatasync(true)
+	if err := privateFile(file); err != nil {
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
 	// busy_timeout must come first: the journal_mode pragma itself may need to wait for a lock.
 	// synchronous(FULL): a commit that Roost acknowledged survives power loss, not only a crash.
 	// wal_autocheckpoint(0): checkpoints run beside the writer, not inside its commits (see
@@ -92,6 +95,14 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	if mode != "wal" {
 		w.Close()
 		return nil, fmt.Errorf("open %s: journal_mode is %q, want wal", file, mode)
+	}
+	// SQLite creates the -wal and -shm files with the database's mode; those left by an older
+	// Roost (or copied in) may be wider.
+	for _, f := range []string{file + "-wal", file + "-shm"} {
+		if err := chmodPrivate(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			w.Close()
+			return nil, fmt.Errorf("open %s: %w", file, err)
+		}
 	}
 
 	r, err := sql.Open("sqlite", dsn(file, "", "busy_timeout(10000)", "foreign_keys(ON)", "query_only(1)"))
@@ -122,6 +133,31 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFile creates the database file readable by its owner only (it holds the private keys),
+// before SQLite would create it with 0644, or narrows the mode of an existing one.
+func privateFile(file string) error {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return chmodPrivate(file)
+}
+
+// chmodPrivate takes group and other permissions away from file, if it has any.
+func chmodPrivate(file string) error {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return os.Chmod(file, fi.Mode().Perm()&0o700)
 }
 
 func dsn(file, extra string, pragmas ...string) string {
