@@ -1,8 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 )
 
 // privateDir creates the data folder for its owner only (0700), or takes group and other
@@ -22,4 +28,44 @@ func privateDir(dir string) error {
 		return fmt.Errorf("%s is readable by others and cannot be made private: %w", dir, err)
 	}
 	return nil
+}
+
+// lockFile is the file in the data folder that `roost serve` and `roost restore` hold an
+// exclusive lock on (flock) while they run, with the process id in it.
+const lockFile = "roost.lock"
+
+// lockData takes the data folder's lock, so that no second server or restore works on the same
+// database, and returns the function that releases it. The kernel releases it too when the
+// process ends, however it ends, so a crash leaves no stale lock. The owner's commands (post,
+// follow, ...) take no lock: they write through SQLite beside the running server.
+func lockData(dir string) (unlock func(), err error) {
+	if err := privateDir(dir); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	name := filepath.Join(dir, lockFile)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return nil, fmt.Errorf("data folder %s is not writable: %w", dir, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := os.ReadFile(name)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			holder := "another process"
+			if p := strings.TrimSpace(string(pid)); p != "" {
+				holder = "process " + p
+			}
+			return nil, fmt.Errorf("data folder %s is in use: %s (a roost serve or restore) holds %s; "+
+				"stop it first, or give this server its own -data folder", dir, holder, name)
+		}
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	// The process id is only for the message above: the lock is the flock, not the content.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() { f.Close() }, nil
 }

@@ -278,6 +278,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	unlock, err := lockData(c.data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(ctx, c.data)
 	if err != nil {
 		return err
@@ -996,14 +1001,9 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("restore: %w", err)
 	}
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == lockFile })
 	if len(entries) > 0 && !*force {
 		return fmt.Errorf("restore: %s is not empty; restore into a new folder, or stop the server and pass -force to replace its database", dir)
-	}
-	// A running server keeps a write-ahead log next to the database and a cleanly stopped one
-	// leaves none; replacing the database under a running server would corrupt it.
-	if _, err := os.Stat(dbFile + "-wal"); err == nil {
-		return fmt.Errorf("restore: %s-wal exists: a server seems to be running on %s; stop it first "+
-			"(if it crashed, start and stop it once)", dbFile, dir)
 	}
 
 	in, err := os.Open(file)
@@ -1011,8 +1011,17 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer in.Close()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	unlock, err := lockData(dir)
+	if err != nil {
 		return fmt.Errorf("restore: %w", err)
+	}
+	defer unlock()
+	// A running server holds the lock; one of a Roost before the lock keeps a write-ahead log
+	// next to the database (a cleanly stopped one leaves none), and replacing the database under
+	// a running server would corrupt it.
+	if _, err := os.Stat(dbFile + "-wal"); err == nil {
+		return fmt.Errorf("restore: %s-wal exists: a server seems to be running on %s; stop it first "+
+			"(if it crashed, start and stop it once)", dbFile, dir)
 	}
 	// Unpack into a fresh folder inside the data folder (so the renames below stay on one file
 	// system) and move the files into place only once the database has passed its checks.

@@ -172,3 +172,47 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 	check("start on files an older Roost left readable")
 	stop()
 }
+
+// A second `roost serve` on the data folder of a running one refuses to start, with an error
+// naming the folder, and leaves the running server's owner as it was (a second server on
+// another address would have rewritten its public address). So does a restore over it.
+func TestSecondServerOnSameDataRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, out, err := serveIn(t, dir); err != nil {
+		t.Fatalf("first serve: %v\n%s", err, out)
+	}
+	owner, err := openData(t, dir).Owner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stop, out, err := serveIn(t, dir, "-domain", "other.example", "-tls", "off")
+	if err == nil {
+		stop()
+		t.Fatalf("a second serve on %s started:\n%s", dir, out)
+	}
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("second serve: %v; want an error saying %s is in use", err, dir)
+	}
+	again, err := openData(t, dir).Owner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Account.IRI != owner.Account.IRI || again.Account.Host != owner.Account.Host {
+		t.Errorf("the owner changed from %s (@%s) to %s (@%s)", owner.Account.IRI, owner.Account.Host,
+			again.Account.IRI, again.Account.Host)
+	}
+
+	archive := filepath.Join(t.TempDir(), "b.tar")
+	if _, errOut, err := runCmd(ctx, "backup", "-data", dir, archive); err != nil {
+		t.Fatalf("backup: %v\n%s", err, errOut)
+	}
+	if _, _, err := runCmd(ctx, "restore", "-force", "-data", dir, archive); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("restore -force over a running server: %v; want an error saying %s is in use", err, dir)
+	}
+	// The owner's commands work beside the server.
+	if _, errOut, err := runCmd(ctx, "post", "-data", dir, "still here"); err != nil {
+		t.Errorf("roost post beside the server: %v\n%s", err, errOut)
+	}
+}

@@ -117,8 +117,9 @@ func (s *Store) snapshotBeforeMigrate(ctx context.Context, version int) error {
 	}
 	snap := snapshotName(file, version)
 	tmp := snap + ".tmp"
-	removeDBFiles(tmp)                       // left over from a crash during an earlier attempt
-	if err := privateFile(tmp); err != nil { // VACUUM INTO would create it 0644
+	removeDBFiles(tmp) // left over from a crash during an earlier attempt
+	// It holds the private keys: created 0600 here, where VACUUM INTO would make it 0644.
+	if err := privateFile(tmp); err != nil {
 		return fmt.Errorf("snapshot before migration %d: %w", version, err)
 	}
 	if err := vacuumInto(ctx, s.w, tmp); err != nil {
