@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"roost/store"
 )
 
 // privateDir creates the data folder for its owner only (0700), or takes group and other
@@ -43,29 +46,58 @@ func lockData(dir string) (unlock func(), err error) {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	name := filepath.Join(dir, lockFile)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
-	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-		return nil, fmt.Errorf("data folder %s is not writable: %w", dir, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("data folder: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		pid, _ := os.ReadFile(name)
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			holder := "another process"
-			if p := strings.TrimSpace(string(pid)); p != "" {
-				holder = "process " + p
-			}
-			return nil, fmt.Errorf("data folder %s is in use: %s (a roost serve or restore) holds %s; "+
-				"stop it first, or give this server its own -data folder", dir, holder, name)
+	for {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return nil, fmt.Errorf("data folder %s is not writable: %w", dir, err)
 		}
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+		if err != nil {
+			return nil, fmt.Errorf("data folder: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			pid, _ := os.ReadFile(name)
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				holder := "another process"
+				if p := strings.TrimSpace(string(pid)); p != "" {
+					holder = "process " + p
+				}
+				return nil, fmt.Errorf("data folder %s is in use: %s (a roost serve or restore) holds %s; "+
+					"stop it first, or give this server its own -data folder", dir, holder, name)
+			}
+			return nil, fmt.Errorf("lock %s: %w", name, err)
+		}
+		// The holder before us removes the file as it lets go; if it did after we opened it, we
+		// hold a lock on a file no one else will find: take the one now at that name instead.
+		held, err1 := f.Stat()
+		now, err2 := os.Stat(name)
+		if err1 != nil || err2 != nil || !os.SameFile(held, now) {
+			f.Close()
+			continue
+		}
+		// The process id is only for the message above: the lock is the flock, not the content.
+		if err := f.Truncate(0); err == nil {
+			f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		}
+		return func() {
+			os.Remove(name) // still holding the lock, see above
+			f.Close()
+		}, nil
 	}
-	// The process id is only for the message above: the lock is the flock, not the content.
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+}
+
+// openOwnerStore opens the database of the data folder dir for one of the owner's commands. It
+// neither creates nor migrates it: only `roost serve` does, and a newer binary's command must
+// not change the schema under an older server that still runs.
+func openOwnerStore(ctx context.Context, dir string) (*store.Store, error) {
+	file := filepath.Join(dir, "roost.db")
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no database in %s yet: run roost serve first", dir)
 	}
-	return func() { f.Close() }, nil
+	st, err := store.OpenCurrent(ctx, file)
+	if errors.Is(err, store.ErrSchemaOld) {
+		return nil, fmt.Errorf("%s: %w; run roost serve of this version first, it upgrades the database "+
+			"(and keeps a copy of the old one)", file, err)
+	}
+	return st, err
 }

@@ -484,7 +484,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		return errUsage
 	}
 
-	st, err := openStore(ctx, *data)
+	st, err := openOwnerStore(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -834,7 +834,9 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	if _, err := os.Stat(dbFile); err != nil {
 		return fmt.Errorf("backup: no database to back up: %w", err)
 	}
-	st, err := store.Open(ctx, dbFile)
+	// Read-only and without migrating: a backup needs only read access, and must not change the
+	// schema under a server of an older version.
+	st, err := store.OpenReadOnly(ctx, dbFile)
 	if err != nil {
 		return err
 	}

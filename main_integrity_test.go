@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -214,5 +216,51 @@ func TestSecondServerOnSameDataRefused(t *testing.T) {
 	// The owner's commands work beside the server.
 	if _, errOut, err := runCmd(ctx, "post", "-data", dir, "still here"); err != nil {
 		t.Errorf("roost post beside the server: %v\n%s", err, errOut)
+	}
+}
+
+// schemaVersion reads PRAGMA user_version of a database file, or sets it when set >= 0.
+func schemaVersion(t *testing.T, file string, set int) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if set >= 0 {
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", set)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Only `roost serve` (and restore) migrate the database: a newer binary's backup reads an older
+// server's database as it is, and its owner's commands refuse to write to it, saying what to do,
+// instead of changing the schema under the server that still runs.
+func TestCommandsOtherThanServeDoNotMigrate(t *testing.T) {
+	ctx := context.Background()
+	dir := newDataFolder(t, "http", "localhost:8080")
+	db := filepath.Join(dir, "roost.db")
+	old := schemaVersion(t, db, -1) - 1
+	schemaVersion(t, db, old) // as if written by the Roost before the last migration
+
+	archive := filepath.Join(t.TempDir(), "b.tar")
+	if _, errOut, err := runCmd(ctx, "backup", "-data", dir, archive); err != nil {
+		t.Errorf("backup of an older database: %v\n%s", err, errOut)
+	}
+	_, _, err := runCmd(ctx, "post", "-data", dir, "hello")
+	if err == nil || !strings.Contains(err.Error(), "run roost serve") {
+		t.Errorf("post on an older database: %v; want a refusal saying to run roost serve first", err)
+	}
+	if v := schemaVersion(t, db, -1); v != old {
+		t.Errorf("the commands changed the schema version from %d to %d", old, v)
+	}
+	if snaps, _ := store.Snapshots(db); len(snaps) > 0 {
+		t.Errorf("the commands took pre-migration snapshots: %v", snaps)
 	}
 }

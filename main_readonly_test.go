@@ -249,3 +249,34 @@ func TestDataFolderFullWhileServing(t *testing.T) {
 		}
 	}
 }
+
+// A backup needs only read access: `roost backup` of a data folder on a read-only file system
+// writes the archive elsewhere and changes nothing in the folder, and the archive restores.
+func TestBackupOfReadOnlyDataFolder(t *testing.T) {
+	mnt := t.TempDir()
+	mountTmpfs(t, mnt)
+	data := filepath.Join(mnt, "data")
+	serveOnce(t, data)
+	remount(t, mnt, "ro")
+	defer remount(t, mnt, "rw") // for the clean-up to remove it
+	before, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	archive := filepath.Join(t.TempDir(), "backup.tar.gz")
+	if _, errOut, err := runCmd(ctx, "backup", "-data", data, archive); err != nil {
+		t.Fatalf("backup of a read-only data folder: %v\n%s", err, errOut)
+	}
+	if after, _ := os.ReadDir(data); len(after) != len(before) {
+		t.Errorf("the data folder held %v and holds %v after the backup", before, after)
+	}
+	restored := filepath.Join(t.TempDir(), "data")
+	if _, errOut, err := runCmd(ctx, "restore", "-data", restored, archive); err != nil {
+		t.Fatalf("restore: %v\n%s", err, errOut)
+	}
+	if _, err := openData(t, restored).Owner(ctx); err != nil {
+		t.Errorf("the restored owner: %v", err)
+	}
+}

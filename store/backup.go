@@ -31,7 +31,12 @@ func (s *Store) Backup(ctx context.Context, file string) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite", dsn(src, "", "busy_timeout(10000)"))
+	// Read-only: a backup writes nothing to the data folder. VACUUM INTO reads through it.
+	mode := "mode=ro"
+	if s.readOnly != "" {
+		mode = s.readOnly
+	}
+	db, err := sql.Open("sqlite", dsn(src, mode, "busy_timeout(10000)"))
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

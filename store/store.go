@@ -55,6 +55,7 @@ type Store struct {
 	committed      chan struct{} // wakes the checkpointer after a commit
 	checkpointDone chan struct{}
 	closeOnce      sync.Once
+	readOnly       string // the DSN's mode for OpenReadOnly ("mode=ro", maybe with immutable=1)
 
 	// What every inbox POST asks, kept in memory (see memo).
 	domainBlocks memo[map[string]bool]
@@ -65,7 +66,26 @@ type Store struct {
 
 // Open opens (creating if needed) the SQLite database at file, checks it is in WAL mode and
 // applies pending migrations. It refuses a database whose schema is newer than this binary.
+// Only the server (and a restore) open the database this way: see OpenCurrent and OpenReadOnly.
 func Open(ctx context.Context, file string) (*Store, error) {
+	return open(ctx, file, true)
+}
+
+// OpenCurrent opens an existing database for reading and writing without migrating it: a newer
+// binary's command must not change the schema under an older server that still runs. It fails
+// with ErrSchemaOld when the database needs migrations, and ErrSchemaTooNew when it is newer.
+func OpenCurrent(ctx context.Context, file string) (*Store, error) {
+	if _, err := os.Stat(file); err != nil {
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	return open(ctx, file, false)
+}
+
+// ErrSchemaOld means the database was written by an older Roost and needs its migrations, which
+// only `roost serve` (or a restore) applies.
+var ErrSchemaOld = errors.New("database schema is older than this binary")
+
+func open(ctx context.Context, file string, migrate bool) (*Store, error) {
 	// Commit with fdatasync, as SQLite's own Linux builds do: it syncs the data and the size a
 	// read needs but not the timestamps, whose journal commit is most of what an fsync waits
 	// for on ext4. modernc's transpile keeps fsync unless asked. The switch is process-wide and
@@ -128,11 +148,73 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		ck: ck, walFile: file + "-wal", committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
 	go s.commitInbox()
 	go s.checkpoint()
-	if err := s.migrate(ctx); err != nil {
+	check := s.migrate
+	if !migrate {
+		check = s.checkSchema
+	}
+	if err := check(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens an existing database only to read it (a backup), without migrating it and
+// without writing anything to its folder, which may be read-only: SQLite reads a WAL database
+// through its -shm file, which it cannot create there; a database without a -wal file (its
+// server stopped cleanly) is then opened as immutable. Writes through it fail.
+func OpenReadOnly(ctx context.Context, file string) (*Store, error) {
+	if _, err := os.Stat(file); err != nil {
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	s, err := openReadOnly(ctx, file, "mode=ro")
+	if err != nil {
+		if _, werr := os.Stat(file + "-wal"); errors.Is(werr, os.ErrNotExist) {
+			if s, err2 := openReadOnly(ctx, file, "mode=ro&immutable=1"); err2 == nil {
+				return s, nil
+			}
+		}
+		return nil, fmt.Errorf("open %s read-only: %w", file, err)
+	}
+	return s, nil
+}
+
+func openReadOnly(ctx context.Context, file, mode string) (*Store, error) {
+	db, err := sql.Open("sqlite", dsn(file, mode, "busy_timeout(10000)", "query_only(1)"))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{w: db, wcache: newStmtCache(db, true), r: &readDB{DB: db, cache: newStmtCache(db, false)},
+		now: time.Now, quit: make(chan struct{}), committerDone: make(chan struct{}), ck: db,
+		checkpointDone: make(chan struct{}), readOnly: mode}
+	close(s.committerDone)
+	close(s.checkpointDone)
+	return s, nil
+}
+
+// checkSchema fails unless the database's schema is the one this binary's migrations make.
+func (s *Store) checkSchema(ctx context.Context) error {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case current > len(names):
+		return fmt.Errorf("%w: database is at version %d, this binary knows %d", ErrSchemaTooNew, current, len(names))
+	case current < len(names):
+		return fmt.Errorf("%w: database is at version %d, this binary's is %d", ErrSchemaOld, current, len(names))
+	}
+	return nil
 }
 
 // privateFile creates the database file readable by its owner only (it holds the private keys),
@@ -180,6 +262,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.committerDone
 	<-s.checkpointDone
+	if s.readOnly != "" { // one connection for all three
+		return errors.Join(s.r.cache.close(), s.wcache.close(), s.w.Close())
+	}
 	return errors.Join(s.r.cache.close(), s.wcache.close(), s.r.Close(), s.ck.Close(), s.w.Close())
 }
 
