@@ -284,10 +284,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer unlock()
 	st, err := openStore(ctx, c.data)
+	if store.IsCorrupt(err) {
+		return damaged(c.data, err)
+	}
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	defer stopCheck()
+	checked, err := checkAtStart(checkCtx, st, c.data)
+	if err != nil {
+		return err
+	}
 	password, created, err := server.Setup(ctx, st, cfg)
 	if err != nil {
 		return err
@@ -370,10 +379,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	freeStartup := time.AfterFunc(time.Second, debug.FreeOSMemory)
 	defer freeStartup.Stop()
 
-	select {
-	case err = <-serveErr:
-	case <-ctx.Done():
-		log.Info("shutting down")
+	for running := true; running; {
+		select {
+		case err = <-serveErr:
+			running = false
+		case <-ctx.Done():
+			log.Info("shutting down")
+			running = false
+		case err = <-checked: // a large database's start check, finished after serving began
+			checked = nil
+			if err != nil {
+				log.Error("database check failed: stopping", slog.Any("err", err))
+				running = false
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	for _, s := range servers {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -262,5 +263,54 @@ func TestCommandsOtherThanServeDoNotMigrate(t *testing.T) {
 	}
 	if snaps, _ := store.Snapshots(db); len(snaps) > 0 {
 		t.Errorf("the commands took pre-migration snapshots: %v", snaps)
+	}
+}
+
+// A database with a damaged page does not start: serve stops before anything is written to it
+// and says to restore from a backup.
+func TestServeRefusesDamagedDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := newDataFolder(t, "http", "localhost:8080")
+	st := openData(t, dir)
+	owner, err := st.Owner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Repeat("words to fill pages with ", 40)
+	for range 200 {
+		id := st.NewID()
+		p := &store.Post{ID: id, IRI: fmt.Sprintf("%s/statuses/%d", owner.Account.IRI, id), AccountID: owner.Account.ID,
+			Visibility: store.Public, Content: text, Source: text, Published: time.Now()}
+		if err := st.CreatePost(ctx, p, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Overwrite one page in the middle of the file (the posts' leaves) with garbage.
+	db := filepath.Join(dir, "roost.db")
+	f, err := os.OpenFile(db, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	const page = 4096
+	garbage := bytes.Repeat([]byte{0xA5}, page)
+	if _, err := f.WriteAt(garbage, (fi.Size()/page/2)*page); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a serve that starts stops here
+	defer cancel()
+	out := &syncBuffer{}
+	err = run(ctx, []string{"serve", "-data", dir, "-listen", freeAddr(t)}, func(string) string { return "" }, nil, out, out)
+	if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "roost restore") {
+		t.Fatalf("serve on a damaged database: %v; want an error saying it is damaged and how to restore\n%s", err, out)
+	}
+	t.Logf("serve: %v", err)
+	if strings.Contains(out.String(), "Roost is serving") {
+		t.Logf("the check finished only after serving began (a slow machine):\n%s", out)
 	}
 }

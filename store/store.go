@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Sentinel errors. Callers test them with errors.Is.
@@ -455,6 +456,37 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 		return fmt.Errorf("integrity check: %s", res)
 	}
 	return nil
+}
+
+// ErrCorrupt means the database file is damaged: SQLite found malformed pages.
+var ErrCorrupt = errors.New("the database file is damaged")
+
+// QuickCheck runs PRAGMA quick_check, which reads every page of the database and checks its
+// structure (not the contents of indexes against their tables, which integrity_check adds).
+// It fails with ErrCorrupt unless the check reports "ok".
+func (s *Store) QuickCheck(ctx context.Context) error {
+	var res string
+	if err := s.r.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res); err != nil {
+		if IsCorrupt(err) {
+			return fmt.Errorf("%w: quick check: %w", ErrCorrupt, err)
+		}
+		return fmt.Errorf("quick check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("%w: quick check: %s", ErrCorrupt, res)
+	}
+	return nil
+}
+
+// IsCorrupt reports whether err is SQLite's SQLITE_CORRUPT or SQLITE_NOTADB ("database disk
+// image is malformed", "file is not a database"), or ErrCorrupt.
+func IsCorrupt(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		code := e.Code() & 0xff // the primary code, without the extended bits
+		return code == sqlite3.SQLITE_CORRUPT || code == sqlite3.SQLITE_NOTADB
+	}
+	return errors.Is(err, ErrCorrupt)
 }
 
 // idGen makes time-ordered 64-bit IDs: milliseconds since the Unix epoch shifted left by 16 bits,
