@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"roost/server"
 	"roost/store"
 )
 
@@ -136,4 +137,22 @@ func damaged(dir string, err error) error {
 		"Restore your latest backup: roost restore -force -data %s FILE.tar.gz (the damaged file is "+
 		"replaced; copy it aside first to keep it), or try sqlite3 %s .recover",
 		filepath.Join(dir, "roost.db"), err, dir, filepath.Join(dir, "roost.db"))
+}
+
+// explainStart adds to an error of server.New what the operator can do about it.
+func explainStart(dir string, err error) error {
+	var dc *server.DomainChangeError
+	switch {
+	case errors.As(err, &dc):
+		return fmt.Errorf("data folder %s holds %s, whose ids are at %s; this start would move them to %s, "+
+			"which changes every id other servers know it by (the actor, its key, each post and activity).\n"+
+			"  To keep the account where it is, start with the -domain (or -listen) it was created with.\n"+
+			"  To start over at the new address, use a new -data folder.\n"+
+			"  To move this account to the new address, add -change-domain once; that works only while "+
+			"nothing has federated (no follows, no deliveries, nothing received)", dir, dc.Handle, dc.From, dc.To)
+	case errors.Is(err, store.ErrFederated):
+		return fmt.Errorf("%w.\nServers that know the old ids would not find them at the new address. Keep the "+
+			"old address, or start a new account in a new -data folder and move your followers to it with roost move", err)
+	}
+	return err
 }

@@ -181,6 +181,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stderr)
 	e := envFlags{fs, getenv}
 	var c serveConfig
+	changeDomain := fs.Bool("change-domain", false, "move the account's ids to the address given by -domain (or -listen), if nothing federated yet")
 	e.strVar(&c.data, "data", "ROOST_DATA", "data", "folder for the database")
 	e.strVar(&c.domain, "domain", "ROOST_DOMAIN", "", "public host name the server is reached at, e.g. social.example.com; empty: local development on http://localhost")
 	e.strVar(&c.handleDomain, "handle-domain", "ROOST_HANDLE_DOMAIN", "", "domain of the owner's handle (@me@example.com) when it differs from -domain")
@@ -305,9 +306,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.tls != "off" {
 		cfg.CertExpiry = watch.Expiry
 	}
+	cfg.ChangeDomain = *changeDomain
 	srv, err := server.New(ctx, cfg, st, log)
 	if err != nil {
-		return err
+		return explainStart(c.data, err)
 	}
 	if created {
 		fmt.Fprintf(stdout, "Created the owner account @%s@%s.\nPassword (shown only this once): %s\n",

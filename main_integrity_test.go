@@ -314,3 +314,86 @@ func TestServeRefusesDamagedDatabase(t *testing.T) {
 		t.Logf("the check finished only after serving began (a slow machine):\n%s", out)
 	}
 }
+
+// countRows runs a count query on the database file of a data folder.
+func countRows(t *testing.T, dir, query string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "roost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Starting with another -domain on data created elsewhere (a local trial) does not silently keep
+// or half-change the owner's ids: serve refuses and says what would change. -change-domain moves
+// every id, the posts' and activities' too, while nothing federated, and is refused after.
+func TestDomainChangeIsExplicit(t *testing.T) {
+	ctx := context.Background()
+	dir := newDataFolder(t, "http", "localhost:8080")
+	if _, errOut, err := runCmd(ctx, "post", "-data", dir, "first post"); err != nil {
+		t.Fatalf("post: %v\n%s", err, errOut)
+	}
+	const oldBase, newBase = "http://localhost:8080", "https://social.example.com"
+	stale := `SELECT (SELECT count(*) FROM accounts WHERE local = 1 AND instr(iri || inbox || key_id, '` + oldBase + `/') > 0)
+		+ (SELECT count(*) FROM posts WHERE instr(iri || url, '` + oldBase + `/') > 0)
+		+ (SELECT count(*) FROM activities WHERE instr(iri || CAST(body AS TEXT), '` + oldBase + `/') > 0)`
+
+	stop, out, err := serveIn(t, dir, "-domain", "social.example.com", "-tls", "off")
+	if err == nil {
+		stop()
+		t.Fatalf("serve with another -domain started:\n%s", out)
+	}
+	for _, want := range []string{oldBase, newBase, "-change-domain", "new -data folder"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not mention %q: %v", want, err)
+		}
+	}
+	if n := countRows(t, dir, stale); n != 3 {
+		t.Fatalf("after the refusal %d rows are at %s, want the account, the post and its activity", n, oldBase)
+	}
+
+	stop, out, err = serveIn(t, dir, "-domain", "social.example.com", "-tls", "off", "-change-domain")
+	if err != nil {
+		t.Fatalf("serve -change-domain: %v\n%s", err, out)
+	}
+	stop()
+	if n := countRows(t, dir, stale); n != 0 {
+		t.Errorf("after -change-domain %d rows are still at %s", n, oldBase)
+	}
+	owner, err := openData(t, dir).Owner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner.Account.IRI != newBase+"/users/me" || owner.Account.Host != "social.example.com" {
+		t.Errorf("owner after -change-domain: %s @%s", owner.Account.IRI, owner.Account.Host)
+	}
+
+	// Once another server follows the account, its ids stay.
+	st := openData(t, dir)
+	follower, err := st.UpsertAccount(ctx, &store.Account{IRI: "https://friend.example/users/friend",
+		Username: "friend", Host: "friend.example", Inbox: "https://friend.example/users/friend/inbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddFollower(ctx, &store.Follow{IRI: "https://friend.example/follows/1", FollowerID: follower.ID,
+		FolloweeID: owner.Account.ID, State: store.Accepted}, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop, out, err = serveIn(t, dir, "-domain", "other.example", "-tls", "off", "-change-domain")
+	if err == nil {
+		stop()
+		t.Fatalf("serve -change-domain with a follower started:\n%s", out)
+	}
+	if !strings.Contains(err.Error(), "followers") {
+		t.Errorf("the refusal does not say why: %v", err)
+	}
+	if again, _ := st.Owner(ctx); again.Account.IRI != owner.Account.IRI {
+		t.Errorf("the refused change moved the owner to %s", again.Account.IRI)
+	}
+}

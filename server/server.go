@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,10 @@ type Config struct {
 	Scheme string
 	// Username is the owner's username, used when the owner account is first created.
 	Username string
+	// ChangeDomain lets New move the owner's ids from the base URL they were created at to
+	// Scheme://Domain, which it otherwise refuses (see DomainChangeError), as long as nothing
+	// federated yet. Between two local development addresses it is implied.
+	ChangeDomain bool
 	// AllowPrivate lets outgoing requests reach these private ranges (tests, local development).
 	AllowPrivate []netip.Prefix
 	// Version is the build's version, shown in NodeInfo and the User-Agent.
@@ -156,8 +161,10 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	return s, nil
 }
 
-// syncOwnerURLs rewrites the owner's IRIs when the configured domain or scheme changed since the
-// account was created (for example a first run on localhost, then the real domain).
+// syncOwnerURLs keeps the owner's IRIs at the configured base URL. A change of the handle's
+// domain alone is applied (the ids stay). A change of the base URL moves every id the owner has
+// and is refused unless cfg.ChangeDomain allows it (see DomainChangeError), or both are local
+// development addresses; either way only while nothing federated (store.ErrFederated).
 func (s *Server) syncOwnerURLs(ctx context.Context, o *store.Owner) error {
 	want := s.ownerAccount(o.Account.Username)
 	a := o.Account
@@ -165,10 +172,46 @@ func (s *Server) syncOwnerURLs(ctx context.Context, o *store.Owner) error {
 		return nil
 	}
 	want.ID = a.ID
-	if err := s.st.UpdateOwnerURLs(ctx, want); err != nil {
-		return fmt.Errorf("update owner URLs: %w", err)
+	from := strings.TrimSuffix(a.IRI, "/users/"+a.Username)
+	if from == s.base {
+		if err := s.st.UpdateOwnerURLs(ctx, want); err != nil {
+			return fmt.Errorf("update owner URLs: %w", err)
+		}
+		return nil
 	}
+	if !s.cfg.ChangeDomain && !(localDevelopment(from) && localDevelopment(s.base)) {
+		return &DomainChangeError{From: from, To: s.base, Handle: "@" + a.Username + "@" + a.Host}
+	}
+	if err := s.st.ChangeOwnerBase(ctx, from, s.base, want); err != nil {
+		return fmt.Errorf("move the owner's ids from %s to %s: %w", from, s.base, err)
+	}
+	s.log.Warn("moved the owner's ids", "from", from, "to", s.base)
 	return nil
+}
+
+// DomainChangeError is New's refusal to move the owner's ids from the base URL they were
+// created at (From) to the configured one (To) without Config.ChangeDomain.
+type DomainChangeError struct {
+	From, To string
+	Handle   string // the owner's handle as stored
+}
+
+func (e *DomainChangeError) Error() string {
+	return fmt.Sprintf("the owner's ids are at %s, not at %s", e.From, e.To)
+}
+
+// localDevelopment reports whether base is a plain HTTP address on this machine, which no other
+// server can have learned ids from.
+func localDevelopment(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	if h := u.Hostname(); h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return err == nil && ip.IsLoopback()
 }
 
 // Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
