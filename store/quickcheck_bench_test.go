@@ -18,13 +18,13 @@ func BenchmarkQuickCheck(b *testing.B) {
 			file := filepath.Join(b.TempDir(), "roost.db")
 			seedPosts(b, file, size.posts, size.ownEvery)
 			fi, _ := os.Stat(file)
-			b.ReportMetric(float64(fi.Size())/(1<<20), "MiB")
 			s := openStore(b, file)
 			for b.Loop() {
 				if err := s.QuickCheck(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(fi.Size())/(1<<20), "MiB")
 		})
 	}
 }
