@@ -38,7 +38,7 @@ func (s *Server) noteDoc(p *store.Post) *activitypub.Object {
 		n.Tag = append(n.Tag, activitypub.Tag{Type: t.Type, Name: t.Name, Href: t.Href})
 	}
 	for _, a := range p.Attachments {
-		n.Attachment = append(n.Attachment, activitypub.Attachment{Type: a.Type, MediaType: a.MediaType, URL: a.URL,
+		n.Attachment = append(n.Attachment, activitypub.Attachment{Type: a.Type, MediaType: a.MediaType, URL: s.postMediaURL(p, a.URL),
 			Name: a.Name, Blurhash: a.Blurhash, Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 	}
 	if pl, _ := postPoll(p); pl != nil {

@@ -150,11 +150,14 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 		case strings.HasPrefix(a.MediaType, "audio/"):
 			kind = "audio"
 		}
-		preview := a.PreviewURL
+		// A non-public post's own files carry their capability token: apps load images without
+		// the owner's token.
+		src := s.imageSrcAbs(s.postMediaURL(p, a.URL))
+		preview := s.postMediaURL(p, a.PreviewURL)
 		if preview == "" {
-			preview = s.imageSrcAbs(a.URL)
+			preview = src
 		}
-		m := mastodon.MediaAttachment{ID: idString(p.ID) + strconv.Itoa(i), Type: kind, URL: s.imageSrcAbs(a.URL),
+		m := mastodon.MediaAttachment{ID: idString(p.ID) + strconv.Itoa(i), Type: kind, URL: src,
 			PreviewURL: preview}
 		if !s.isLocal(a.URL) {
 			u := a.URL

@@ -305,9 +305,17 @@ func (s *Server) apiMediaParam(w http.ResponseWriter, r *http.Request) (*store.M
 }
 
 func (s *Server) apiGetMedia(w http.ResponseWriter, r *http.Request) {
-	if m, ok := s.apiMediaParam(w, r); ok {
-		writeAPI(w, http.StatusOK, s.apiMedia(m))
+	m, ok := s.apiMediaParam(w, r)
+	if !ok {
+		return
 	}
+	out := s.apiMedia(m)
+	if m.PostID != 0 { // the URLs of a non-public post's file carry its capability token
+		if p, err := s.st.PostByID(r.Context(), m.PostID); err == nil {
+			out.URL, out.PreviewURL = s.postMediaURL(p, out.URL), s.postMediaURL(p, out.PreviewURL)
+		}
+	}
+	writeAPI(w, http.StatusOK, out)
 }
 
 // apiUpdateMedia changes the description and focal point of an upload not yet attached, as

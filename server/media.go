@@ -475,9 +475,10 @@ func (s *Server) removeFiles(names []string) {
 // showMedia serves an uploaded file so that it can never be taken for something else: its stored
 // type, nosniff, a sandboxing CSP, and never ActivityPub JSON whatever the Accept header. The file
 // of a post is served to whoever may see the post (visibility.go): a followers-only or direct
-// post's files need the owner's session or a signed fetch from its audience, and are kept out of
-// shared caches. A file not attached to a post (an upload being composed, an avatar) is served
-// to anyone with its unguessable name.
+// post's files need their capability token (the URLs handed to the post's audience carry it),
+// the owner's session or a signed fetch from its audience, and are kept out of shared caches. A
+// deleted post's files are served to nobody. A file not attached to a post (an upload being
+// composed, an avatar) is served to anyone with its unguessable name.
 func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !mediaNameRE.MatchString(name) || s.cfg.MediaDir == "" {
@@ -492,7 +493,8 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	cache := "public, max-age=31536000, immutable"
 	if m.PostID != 0 {
 		p, err := s.st.PostByID(r.Context(), m.PostID)
-		if err != nil || !s.canSee(r, p) {
+		if err != nil || !p.DeletedAt.IsZero() ||
+			(!s.validMediaToken(name, r.URL.Query().Get("k")) && !s.canSee(r, p)) {
 			http.NotFound(w, r)
 			return
 		}

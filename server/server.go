@@ -69,6 +69,7 @@ type Server struct {
 	owner    *store.Owner
 	key      *rsa.PrivateKey // the owner's
 	instKey  *rsa.PrivateKey // the instance actor's
+	mediaKey []byte          // signs the media URLs of non-public posts (visibility.go)
 	remote   *remote.Client
 	sanitize *content.Sanitizer
 	md       *content.Renderer
@@ -144,6 +145,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	}
 	if s.instKey, err = signature.ParsePrivateKeyPEM(s.owner.InstanceKeyPEM); err != nil {
 		return nil, fmt.Errorf("instance key: %w", err)
+	}
+	if s.mediaKey, err = st.Secret(ctx, mediaKeyName, 32); err != nil {
+		return nil, err
 	}
 	s.remote = remote.New(remote.Config{
 		AllowPrivate: cfg.AllowPrivate,

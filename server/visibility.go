@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"strings"
 
 	"roost/store"
 )
@@ -80,4 +84,42 @@ func (s *Server) requestViewer(r *http.Request) viewer {
 func apiViewer(ctx context.Context) viewer {
 	t, _ := ctx.Value(apiTokenKey{}).(*store.Token)
 	return viewer{owner: t != nil && t.Owner}
+}
+
+// The media files of a followers-only or direct post are served to whoever may see the post, but
+// the requests that load them rarely prove who asks: Mastodon fetches a remote attachment with an
+// unsigned GET, and phone apps load images without their token. So the URLs handed to a viewer
+// who may see such a post (the Note and its activities delivered or served to the audience, the
+// owner's API statuses and pages) carry a capability: the HMAC of the file's name under a key
+// the server keeps (mediaKeyName), verified by showMedia. The token depends on the name alone,
+// so an edit keeps the URLs that remote servers cached; it opens the file of a deleted post to
+// nobody.
+
+// mediaKeyName names the key of the media capability URLs in the store's secrets.
+const mediaKeyName = "media_url_key"
+
+// mediaToken is the capability token of the media file called name.
+func (s *Server) mediaToken(name string) string {
+	mac := hmac.New(sha256.New, s.mediaKey)
+	mac.Write([]byte("media:" + name))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// validMediaToken reports whether token is the capability token of the file called name.
+func (s *Server) validMediaToken(name, token string) bool {
+	return token != "" && hmac.Equal([]byte(token), []byte(s.mediaToken(name)))
+}
+
+// postMediaURL is the URL of one of p's files (u, as stored in the post) as handed to a viewer
+// who may see p: with its capability token when p is one of the owner's non-public posts and u
+// one of Roost's media files, else u unchanged.
+func (s *Server) postMediaURL(p *store.Post, u string) string {
+	if visibleToPublic(p) || p.AccountID != s.owner.Account.ID {
+		return u
+	}
+	name, ok := strings.CutPrefix(u, s.base+"/media/")
+	if !ok || !mediaNameRE.MatchString(name) {
+		return u
+	}
+	return u + "?k=" + s.mediaToken(name)
 }

@@ -2,11 +2,13 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -263,6 +265,17 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 			code, _ := f.fetch(t, v, mp.post.Attachments[0].URL, "")
 			return code == http.StatusOK
 		}},
+		// The URL of the image that the post's document hands its viewer loads without credentials,
+		// as Mastodon fetches a remote attachment and apps load images.
+		{name: "media url in the ap note", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.mediaURLLoads(t, v, mp.post.IRI, asJSON)
+		}},
+		{name: "media url in the html permalink", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.mediaURLLoads(t, v, mp.post.URL, html)
+		}},
+		{name: "media url in the api status", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.mediaURLLoads(t, v, "/api/v1/statuses/"+idString(mp.post.ID), "")
+		}},
 		// The client API.
 		{name: "api account statuses", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/accounts/"+ownerID+"/statuses?limit=40", "", apiID(mp.post))
@@ -315,6 +328,26 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 		}},
 		{name: "api streaming", api: apiOwner, seen: f.streamShowsEdit},
 	}
+}
+
+// mediaURLRE finds the URL of one of Roost's media files in a document.
+var mediaURLRE = regexp.MustCompile(`https?://[^/"]+/media/[0-9a-f]{32}\.(?:png|jpg|gif)(?:\?k=[A-Za-z0-9_-]+)?`)
+
+// mediaURLLoads GETs path as v and reports whether it answered 200 with the URL of a media file
+// that an anonymous GET loads.
+func (f *matrixFixture) mediaURLLoads(t *testing.T, v matrixViewer, path, accept string) bool {
+	t.Helper()
+	code, body := f.fetch(t, v, path, accept)
+	if code != http.StatusOK {
+		return false
+	}
+	u := mediaURLRE.FindString(body)
+	if u == "" {
+		t.Errorf("GET %s as %s: no media url in %s", path, v.name, truncate(body, 300))
+		return false
+	}
+	code, _ = f.fetch(t, matrixViewer{}, u, "")
+	return code == http.StatusOK
 }
 
 // streamShowsEdit opens the user stream as v and edits the post: an owner's stream carries the
@@ -492,5 +525,118 @@ func TestHiddenNetworkStaysHidden(t *testing.T) {
 	_, body := ts.get(t, "/@me", "text/html")
 	if strings.Contains(string(body), "followers</li>") || strings.Contains(string(body), "following</li>") {
 		t.Errorf("the profile page shows the hidden counts")
+	}
+}
+
+// TestMediaURLsOfNonPublicPostsCarryACapability: the images of a followers-only or direct post
+// load for its audience the way their software loads them, without proving who asks: Mastodon
+// fetches the URL of the delivered Note with a plain GET, apps load the API's URLs without the
+// token. Those URLs carry the file's capability token, which an edit keeps; the bare URL, a
+// wrong token or another file's token is refused to anonymous requests, and a deleted post's
+// files to everyone. A public post's URLs stay bare.
+func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, func(c *Config) { c.MediaDir = filepath.Join(t.TempDir(), "media") })
+	fol := newPeer(t, "fol")
+	followingPeer(t, ts, fol)
+	ment := newPeer(t, "ment")
+	followedPeer(t, ts, ment)
+	n := ment.note("<p>a public note</p>", []string{activitypub.Public}, nil)
+	ment.sendAccepted(t, ts, ment.create(n))
+	parent := ts.waitPost(t, n["id"].(string)) // each post replies to it: ment is addressed
+	owner := newAPIClient(t, ts, "read", "write")
+	anonGet := func(u string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		resp, _ := doNoRedirect(t, req)
+		return resp
+	}
+	post := func(vis, text string) (*store.Post, *store.Media) {
+		t.Helper()
+		m, err := ts.srv.saveUpload(ctx, bytes.NewReader(testJPEG(t, 1200, 800)), "photo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ThumbName == "" {
+			t.Fatal("no thumbnail made")
+		}
+		p, err := ts.srv.Post(ctx, PostInput{Text: text, Visibility: vis, MediaIDs: []int64{m.ID}, InReplyTo: parent.IRI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, m
+	}
+	deliveredURL := func(pr *peer, typ string, p *store.Post) string {
+		t.Helper()
+		act := pr.waitPost(t, typ, ofTypeObject(typ, p.IRI))
+		note, _ := act.Activity["object"].(map[string]any)
+		atts, _ := note["attachment"].([]any)
+		if len(atts) != 1 {
+			t.Fatalf("%s attachments: %v", typ, note["attachment"])
+		}
+		a, _ := atts[0].(map[string]any)
+		return str(a["url"])
+	}
+
+	for _, tc := range []struct {
+		vis      string
+		audience *peer
+	}{{store.Private, fol}, {store.Direct, ment}} {
+		t.Run(tc.vis, func(t *testing.T) {
+			p, m := post(tc.vis, "a photo")
+			bare := ts.srv.mediaURL(m.Name)
+			created := deliveredURL(tc.audience, "Create", p)
+			if !strings.HasPrefix(created, bare+"?k=") {
+				t.Fatalf("delivered url %s, want %s with a token", created, bare)
+			}
+			resp := anonGet(created)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("anonymous GET of the delivered url: %d", resp.StatusCode)
+			}
+			if cc := resp.Header.Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
+				t.Errorf("Cache-Control %q, want private", cc)
+			}
+			st := owner.json(t, "GET", "/api/v1/statuses/"+idString(p.ID), nil, http.StatusOK)
+			atts, _ := st["media_attachments"].([]any)
+			if len(atts) != 1 {
+				t.Fatalf("api media_attachments: %v", st["media_attachments"])
+			}
+			a, _ := atts[0].(map[string]any)
+			for _, key := range []string{"url", "preview_url"} {
+				if code := anonGet(str(a[key])).StatusCode; code != http.StatusOK {
+					t.Errorf("anonymous GET of the api's %s %s: %d", key, a[key], code)
+				}
+			}
+			media := owner.json(t, "GET", "/api/v1/media/"+idString(m.ID), nil, http.StatusOK)
+			if code := anonGet(str(media["url"])).StatusCode; code != http.StatusOK {
+				t.Errorf("anonymous GET of the media entity's url %s: %d", media["url"], code)
+			}
+
+			other, om := post(tc.vis, "another photo")
+			for _, u := range []string{bare, bare + "?k=", bare + "?k=AAAA", created + "x",
+				bare + "?k=" + ts.srv.mediaToken(om.Name), ts.srv.mediaURL(m.ThumbName) + "?k=" + ts.srv.mediaToken(m.Name)} {
+				if code := anonGet(u).StatusCode; code != http.StatusNotFound {
+					t.Errorf("anonymous GET %s: %d, want 404", u, code)
+				}
+			}
+
+			if _, err := ts.srv.EditPost(ctx, EditInput{Post: p.IRI, Text: "the same photo"}); err != nil {
+				t.Fatal(err)
+			}
+			if updated := deliveredURL(tc.audience, "Update", p); updated != created {
+				t.Errorf("the Update's url %s, the Create's %s: an edit must keep the url", updated, created)
+			}
+
+			if err := ts.srv.DeletePost(ctx, other.IRI); err != nil {
+				t.Fatal(err)
+			}
+			if code := anonGet(bare + "?k=" + ts.srv.mediaToken(om.Name)).StatusCode; code != http.StatusNotFound {
+				t.Errorf("a deleted post's file with its token: %d, want 404", code)
+			}
+		})
+	}
+	p, m := post(store.Public, "a public photo")
+	if got := deliveredURL(fol, "Create", p); got != ts.srv.mediaURL(m.Name) {
+		t.Errorf("a public post's delivered url %s, want the bare %s", got, ts.srv.mediaURL(m.Name))
 	}
 }

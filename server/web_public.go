@@ -303,12 +303,12 @@ func (s *Server) countedPostView(author *store.Account, p *store.Post, c store.P
 		}
 	}
 	for _, a := range p.Attachments {
-		u := safeURL(a.URL)
+		u := safeURL(s.postMediaURL(p, a.URL))
 		if u == "" {
 			continue
 		}
 		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
-		preview := safeURL(a.PreviewURL)
+		preview := safeURL(s.postMediaURL(p, a.PreviewURL))
 		if preview == "" && !s.isLocal(u) {
 			preview = s.imageSrc(u) // the remote image itself, or through the media proxy
 		}

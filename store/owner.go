@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -152,4 +153,25 @@ func (s *Store) SetPasswordHash(ctx context.Context, hash string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE owner SET password_hash = ? WHERE id = 1`, hash)
 		return err
 	})
+}
+
+// Secret returns the secret called name, making it of size random bytes the first time it is
+// asked for. It stays the same for the life of the database (and its backups).
+func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+	fresh := make([]byte, size)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("make secret %s: %w", name, err)
+	}
+	var value []byte
+	err := s.tx(ctx, func(tx *wtx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+			name, fresh); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	return value, nil
 }
