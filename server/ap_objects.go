@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"roost/server/activitypub"
@@ -151,8 +152,10 @@ func (s *Server) showCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 // showActivity answers /users/{name}/activities/{id}: the owner's Follow, Like, Announce,
-// Accept and similar activities, so peers can dereference their ids. Activities about posts the
-// public cannot see, and Blocks, are not shown.
+// Accept and similar activities, so peers can dereference their ids. An Update or Announce of a
+// post is shown to whoever may see the post (visibility.go); any other activity only to whom it
+// is addressed, since a Follow, Like or Accept tells who the owner follows, who follows them and
+// what they liked (Mastodon shows none of these). Blocks and Moves are not shown.
 func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("name") != s.owner.Account.Username {
 		s.notFound(w, r)
@@ -163,19 +166,59 @@ func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) {
 		s.notFoundOr(w, r, err)
 		return
 	}
+	var shown bool
 	switch a.Type {
-	case "Follow", "Like", "Accept", "Reject":
-	case "Announce", "Update", "Delete", "Undo":
-		if !a.Public {
-			s.notFound(w, r)
-			return
+	case "Create", "Update", "Announce":
+		if a.PostID != 0 {
+			p, err := s.st.PostByID(r.Context(), a.PostID)
+			shown = err == nil && s.canSee(r, p)
+			break
 		}
-	default:
+		shown = s.addressedTo(r, a) // a vote in a poll, the Update of the owner's profile
+	case "Follow", "Like", "Accept", "Reject", "Delete", "Undo":
+		shown = s.addressedTo(r, a)
+	}
+	if !shown {
 		s.notFound(w, r)
 		return
 	}
 	var doc json.RawMessage = a.Body
 	writeAS(w, r, http.StatusOK, doc)
+}
+
+// addressedTo reports whether the request comes from someone activity a is addressed to: anyone
+// when it is public, the owner, or a signed fetch from an actor in its to or cc, from a follower
+// when it is addressed to the owner's followers, or from the actor of the activity it answers (the
+// Follow an Accept accepts).
+func (s *Server) addressedTo(r *http.Request, a *store.Activity) bool {
+	act, err := activitypub.DecodeActivity(a.Body)
+	if err != nil {
+		return false
+	}
+	audience := append(slices.Clone(act.To), act.CC...)
+	if slices.Contains(audience, activitypub.Public) {
+		return true
+	}
+	v := s.requestViewer(r)
+	if v.owner {
+		return true
+	}
+	if v.actor == nil {
+		return false
+	}
+	if act.Object.IsEmbedded() {
+		if in, err := act.Object.Activity(); err == nil {
+			audience = append(audience, in.Actor.ID)
+		}
+	}
+	if slices.Contains(audience, v.actor.IRI) {
+		return true
+	}
+	if slices.Contains(audience, s.owner.Account.FollowersURL) {
+		ok, err := s.st.IsFollowing(r.Context(), v.actor.ID, s.owner.Account.ID)
+		return err == nil && ok
+	}
+	return false
 }
 
 func (s *Server) notFoundOr(w http.ResponseWriter, r *http.Request, err error) {

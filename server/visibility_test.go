@@ -640,3 +640,84 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 		t.Errorf("a public post's delivered url %s, want the bare %s", got, ts.srv.mediaURL(m.Name))
 	}
 }
+
+// TestOwnActivitiesShownOnlyToTheirAudience: /users/me/activities/{id} shows the Update of a post
+// to whoever may see the post, and the owner's Follow, Accept, Like and Delete only to whom they
+// are addressed (they tell who the owner follows, who follows them, what they liked): a public
+// activity to everyone, else a signed fetch from an addressee, a follower for what is addressed
+// to the followers, or the owner.
+func TestOwnActivitiesShownOnlyToTheirAudience(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	f := &matrixFixture{ts: ts}
+	fol := newPeer(t, "fol") // follows the owner
+	followingPeer(t, ts, fol)
+	friend := newPeer(t, "friend") // the owner follows it
+	followedPeer(t, ts, friend)
+	stranger := newPeer(t, "stranger")
+	stranger.send(t, ts, stranger.activity("Like", ts.actor+"/statuses/1")) // so Roost knows its key
+	n := friend.note("<p>a public note</p>", []string{activitypub.Public}, nil)
+	friend.sendAccepted(t, ts, friend.create(n))
+	note := ts.waitPost(t, n["id"].(string))
+	if _, err := ts.srv.Like(ctx, note.IRI); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.srv.Boost(ctx, note.IRI); err != nil {
+		t.Fatal(err)
+	}
+	edited := func(vis string) *store.Post {
+		t.Helper()
+		p, err := ts.srv.Post(ctx, PostInput{Text: vis + " post", Visibility: vis})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.srv.EditPost(ctx, EditInput{Post: p.IRI, Text: vis + " post, edited"}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	private, public := edited(store.Private), edited(store.Public)
+	gone, err := ts.srv.Post(ctx, PostInput{Text: "soon deleted", Visibility: store.Private})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.srv.DeletePost(ctx, gone.IRI); err != nil {
+		t.Fatal(err)
+	}
+	id := func(pr *peer, what string, pred func(received) bool) string {
+		t.Helper()
+		got := str(pr.waitPost(t, what, pred).Activity["id"])
+		if !strings.HasPrefix(got, ts.actor+"/activities/") {
+			t.Fatalf("%s id %s is not under /activities/", what, got)
+		}
+		return got
+	}
+	session := signIn(t, ts).cookie
+	viewers := []matrixViewer{
+		{name: vAnon},
+		{name: "follower", signer: fol},
+		{name: "followed", signer: friend},
+		{name: vStranger, signer: stranger},
+		{name: vOwner, session: session},
+	}
+	for _, tc := range []struct {
+		what  string
+		iri   string
+		shown []string // the viewers it is shown to besides the owner
+	}{
+		{"the Accept of a follow", id(fol, "Accept", ofType("Accept")), []string{"follower"}},
+		{"a Follow", id(friend, "Follow", ofType("Follow")), []string{"followed"}},
+		{"a Like", id(friend, "Like", ofTypeObject("Like", note.IRI)), []string{"followed"}},
+		{"a boost", id(friend, "Announce", ofTypeObject("Announce", note.IRI)), []string{vAnon, "follower", "followed", vStranger}},
+		{"the Update of a public post", id(fol, "Update", ofTypeObject("Update", public.IRI)), []string{vAnon, "follower", "followed", vStranger}},
+		{"the Update of a followers-only post", id(fol, "Update", ofTypeObject("Update", private.IRI)), []string{"follower"}},
+		{"the Delete of a followers-only post", id(fol, "Delete", ofTypeObject("Delete", gone.IRI)), []string{"follower"}},
+	} {
+		for _, v := range viewers {
+			want := v.name == vOwner || slices.Contains(tc.shown, v.name)
+			if got := f.shows(t, v, tc.iri, activitypub.ContentType, quoted(tc.iri)); got != want {
+				t.Errorf("%s to %s: shown %v, want %v", tc.what, v.name, got, want)
+			}
+		}
+	}
+}
