@@ -664,6 +664,8 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	opt("GET /api/v1/accounts/lookup", "read:accounts", s.apiLookup)
 	opt("GET /api/v1/accounts/{id}", "read:accounts", s.apiGetAccount)
 	opt("GET /api/v1/accounts/{id}/statuses", "read:statuses", s.apiAccountStatuses)
+	opt("GET /api/v1/statuses/{id}", "read:statuses", s.apiGetStatus)
+	opt("GET /api/v1/statuses/{id}/context", "read:statuses", s.apiContext)
 	auth("POST /api/v1/accounts/{id}/follow", "write:follows", s.apiAccountAction(s.Follow))
 	auth("POST /api/v1/accounts/{id}/unfollow", "write:follows", s.apiAccountAction(s.Unfollow))
 	auth("POST /api/v1/accounts/{id}/block", "write:blocks", s.apiAccountAction(s.BlockAccount))
@@ -672,9 +674,7 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	auth("POST /api/v1/accounts/{id}/unmute", "write:mutes", s.apiAccountAction(s.muteAccount(false)))
 
 	auth("POST /api/v1/statuses", "write:statuses", s.apiCreateStatus)
-	auth("GET /api/v1/statuses/{id}", "read:statuses", s.apiGetStatus)
 	auth("DELETE /api/v1/statuses/{id}", "write:statuses", s.apiDeleteStatus)
-	auth("GET /api/v1/statuses/{id}/context", "read:statuses", s.apiContext)
 	auth("POST /api/v1/statuses/{id}/favourite", "write:favourites", s.apiStatusAction(s.Like, false))
 	auth("POST /api/v1/statuses/{id}/unfavourite", "write:favourites", s.apiStatusAction(s.Unlike, false))
 	auth("POST /api/v1/statuses/{id}/reblog", "write:statuses", s.apiStatusAction(s.Boost, true))

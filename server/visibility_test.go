@@ -273,7 +273,7 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 		{name: "media url in the html permalink", seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.mediaURLLoads(t, v, mp.post.URL, html)
 		}},
-		{name: "media url in the api status", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+		{name: "media url in the api status", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.mediaURLLoads(t, v, "/api/v1/statuses/"+idString(mp.post.ID), "")
 		}},
 		// The client API.
@@ -286,7 +286,7 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 		{name: "api status source", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID)+"/source", "", mp.marker)
 		}},
-		{name: "api status", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+		{name: "api status", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID), "", apiID(mp.post))
 		}},
 		{name: "api status history", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
@@ -295,7 +295,7 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 		{name: "api favourited_by", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/statuses/"+idString(mp.post.ID)+"/favourited_by", "", quoted(idString(f.ts.srv.Owner().ID)))
 		}},
-		{name: "api context", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+		{name: "api context", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
 			return f.shows(t, v, "/api/v1/statuses/"+idString(f.note.ID)+"/context", "", apiID(mp.post))
 		}},
 		{name: "api poll", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
@@ -719,5 +719,63 @@ func TestOwnActivitiesShownOnlyToTheirAudience(t *testing.T) {
 				t.Errorf("%s to %s: shown %v, want %v", tc.what, v.name, got, want)
 			}
 		}
+	}
+}
+
+// TestStatusContextShowsAnonymousWhatItMaySee: as on Mastodon, GET /api/v1/statuses/{id}/context
+// answers without a token for a post everyone may see, and lists only the ancestors and
+// descendants the viewer may see: a public reply to a followers-only post shows anonymous
+// neither that post nor its followers-only replies; the owner's token shows them all.
+func TestStatusContextShowsAnonymousWhatItMaySee(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	post := func(vis, text, parent string) *store.Post {
+		t.Helper()
+		p, err := ts.srv.Post(ctx, PostInput{Text: text, Visibility: vis, InReplyTo: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	root := post(store.Public, "root", "")
+	private := post(store.Private, "followers only", root.IRI)
+	reply := post(store.Public, "a public reply", private.IRI)
+	hidden := post(store.Private, "a followers-only reply", reply.IRI)
+	shown := post(store.Unlisted, "an unlisted reply", reply.IRI)
+	ids := func(v any) []string {
+		var out []string
+		l, _ := v.([]any)
+		for _, st := range l {
+			m, _ := st.(map[string]any)
+			out = append(out, str(m["id"]))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name                   string
+		client                 *apiClient
+		ancestors, descendants []*store.Post
+	}{
+		{"anonymous", &apiClient{ts: ts}, []*store.Post{root}, []*store.Post{shown}},
+		{"owner", newAPIClient(t, ts, "read"), []*store.Post{root, private}, []*store.Post{hidden, shown}},
+	} {
+		c := tc.client.json(t, "GET", "/api/v1/statuses/"+idString(reply.ID)+"/context", nil, http.StatusOK)
+		want := func(ps []*store.Post) []string {
+			var out []string
+			for _, p := range ps {
+				out = append(out, idString(p.ID))
+			}
+			return out
+		}
+		if got := ids(c["ancestors"]); !slices.Equal(got, want(tc.ancestors)) {
+			t.Errorf("%s: ancestors %v, want %v", tc.name, got, want(tc.ancestors))
+		}
+		if got := ids(c["descendants"]); !slices.Equal(got, want(tc.descendants)) {
+			t.Errorf("%s: descendants %v, want %v", tc.name, got, want(tc.descendants))
+		}
+	}
+	anon := &apiClient{ts: ts}
+	if resp, _ := anon.do(t, "GET", "/api/v1/statuses/"+idString(private.ID)+"/context", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("anonymous context of a followers-only post: %d, want 404", resp.StatusCode)
 	}
 }
