@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"roost/server/activitypub"
 	"roost/store"
@@ -327,6 +330,14 @@ func matrixSurfaces(f *matrixFixture) []matrixSurface {
 			return f.shows(t, v, "/api/v1/conversations", "", mp.marker)
 		}},
 		{name: "api streaming", api: apiOwner, seen: f.streamShowsEdit},
+		{name: "api streaming websocket", api: apiOwner, seen: f.webSocketShowsEdit},
+		{name: "api notification", api: apiOwner, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			return f.shows(t, v, "/api/v1/notifications/"+f.likeNotification(t, mp), "", apiID(mp.post))
+		}},
+		{name: "api reblogged_by", api: apiOptional, seen: func(t *testing.T, v matrixViewer, mp matrixPost) bool {
+			code, body := f.fetch(t, v, "/api/v1/statuses/"+idString(mp.post.ID)+"/reblogged_by", "")
+			return code == http.StatusOK && strings.HasPrefix(body, "[")
+		}},
 	}
 }
 
@@ -385,6 +396,65 @@ func (f *matrixFixture) streamShowsEdit(t *testing.T, v matrixViewer, mp matrixP
 			return true
 		}
 	}
+}
+
+// webSocketShowsEdit opens the streaming WebSocket with v's token, subscribes to the user stream
+// and edits the post: an owner's socket carries the edited status.
+func (f *matrixFixture) webSocketShowsEdit(t *testing.T, v matrixViewer, mp matrixPost) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	if v.token != "" {
+		opts.HTTPHeader.Set("Authorization", "Bearer "+v.token)
+	}
+	if v.session != nil {
+		opts.HTTPHeader.Set("Cookie", v.session.String())
+	}
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(f.ts.base, "http")+"/api/v1/streaming", opts)
+	if err != nil {
+		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			return false
+		}
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.CloseNow()
+	wsSend(t, conn, map[string]string{"type": "subscribe", "stream": "user"})
+	wsBarrier(t, conn) // the subscription is in place
+	if _, err := f.ts.srv.EditPost(context.Background(), EditInput{Post: mp.post.IRI,
+		Text: mp.marker + " #matrix edited " + strconv.FormatInt(time.Now().UnixNano(), 10)}); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			t.Fatalf("websocket: %v", err)
+		}
+		var m wsMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("message %s: %v", b, err)
+		}
+		if m.Event == "status.update" && strings.Contains(m.Payload, apiID(mp.post)) {
+			return true
+		}
+	}
+}
+
+// likeNotification is the ID of the notification of the mentioned account's like of the post,
+// as the owner's token lists it.
+func (f *matrixFixture) likeNotification(t *testing.T, mp matrixPost) string {
+	t.Helper()
+	list, _ := f.owner.list(t, "/api/v1/notifications?types[]=favourite&limit=30")
+	for _, n := range list {
+		if st, _ := n["status"].(map[string]any); st["id"] == idString(mp.post.ID) {
+			return str(n["id"])
+		}
+	}
+	t.Fatalf("no notification of the like of the %s post", mp.vis)
+	return ""
 }
 
 // TestVisibilityMatrix crosses every visibility with every kind of viewer on every surface that
