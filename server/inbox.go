@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"roost/server/activitypub"
@@ -34,11 +35,17 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusUnsupportedMediaType, "content type must be application/activity+json")
 		return
 	}
-	body, err := readBody(w, r, activitypub.MaxBodyBytes)
+	body, taken, err := readBody(w, r, activitypub.MaxBodyBytes, &s.inboxBytes)
+	defer s.inboxBytes.give(taken)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			inboxError(w, http.StatusRequestEntityTooLarge, "body over 1 MiB")
+			return
+		}
+		if errors.Is(err, errBudget) {
+			w.Header().Set("Retry-After", "10")
+			inboxError(w, http.StatusServiceUnavailable, "too many activities arriving at once")
 			return
 		}
 		inboxError(w, http.StatusBadRequest, "could not read the body")
@@ -111,22 +118,82 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readBody reads a request body of at most max bytes, in one allocation when the sender gave
-// its length (io.ReadAll would grow its buffer and copy several times).
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, max)
-	if n := r.ContentLength; n > 0 && n <= max {
-		buf := make([]byte, n+1) // one byte more: a body longer than announced is an error
-		got, err := io.ReadFull(body, buf)
-		switch {
-		case err == io.ErrUnexpectedEOF && int64(got) == n:
-			return buf[:n], nil
-		case err == nil:
-			return nil, errors.New("body longer than its Content-Length")
-		}
-		return nil, err
+// inboxBodyBudget bounds the bytes of inbox bodies held in memory at once, from the first byte
+// read to the answer: 32 activities of the 1 MiB limit, or thousands of ordinary ones. A POST that
+// would go over it is answered 503 with Retry-After, and the sender tries again later.
+const inboxBodyBudget = 32 << 20
+
+// inboxFirstRead is the buffer a body is first read into, small because a connection that sent
+// nothing more holds it (2,000 of them in BenchmarkLoadInboxSlowSockets); once more arrives
+// it grows to inboxSecondRead, which most activities fit (a Create of a short note is 2 to 4
+// KiB), then doubles.
+const (
+	inboxFirstRead  = 512
+	inboxSecondRead = 4 << 10
+)
+
+// errBudget means the body could not be read within the memory budget.
+var errBudget = errors.New("the memory budget for request bodies is spent")
+
+// byteBudget counts bytes taken from a fixed allowance; its zero value allows nothing.
+type byteBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// take reports whether n more bytes fit, taking them if they do.
+func (b *byteBudget) take(n int64) bool {
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
+		return false
 	}
-	return io.ReadAll(body)
+	return true
+}
+
+// give returns n bytes taken.
+func (b *byteBudget) give(n int64) { b.used.Add(-n) }
+
+// readBody reads a request body of at most maxBytes into a buffer that grows as the bytes
+// arrive, never sized by what Content-Length announces before they are there: a sender that
+// announces a megabyte and sends one byte holds 512 bytes. Each growth is taken from budget; the
+// returned count is what to give back when the body is no longer needed (also on error).
+func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64, budget *byteBudget) ([]byte, int64, error) {
+	if r.ContentLength > maxBytes {
+		return nil, 0, &http.MaxBytesError{Limit: maxBytes}
+	}
+	body := http.MaxBytesReader(w, r.Body, maxBytes)
+	limit := maxBytes + 1
+	if n := r.ContentLength; n >= 0 {
+		limit = n + 1 // one byte more: a body longer than announced is an error
+	}
+	var taken int64
+	var buf []byte
+	for {
+		if len(buf) == cap(buf) {
+			size := min(limit, inboxFirstRead)
+			if cap(buf) > 0 {
+				size = min(limit, max(inboxSecondRead, 2*int64(cap(buf))))
+			}
+			if size == int64(cap(buf)) {
+				return nil, taken, errors.New("body longer than its Content-Length")
+			}
+			if !budget.take(size - int64(cap(buf))) {
+				return nil, taken, errBudget
+			}
+			taken += size - int64(cap(buf))
+			grown := make([]byte, len(buf), size)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, taken, nil
+		}
+		if err != nil {
+			return nil, taken, err
+		}
+	}
 }
 
 func (s *Server) hostBlocked(ctx context.Context, iri string) (bool, error) {

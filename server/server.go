@@ -87,6 +87,8 @@ type Server struct {
 
 	uploads chan struct{} // one slot: images are processed one at a time (saveUpload)
 	hashing chan struct{} // one password hash at a time (see hashSlot)
+	// inboxBytes is the memory the inbox bodies being read and checked may take.
+	inboxBytes byteBudget
 
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
@@ -130,6 +132,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		uploads:    make(chan struct{}, 1),
 		hashing:    make(chan struct{}, 1),
 	}
+	s.inboxBytes.limit = inboxBodyBudget
 	owner, err := st.Owner(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load owner: %w", err)
