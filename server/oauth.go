@@ -36,6 +36,9 @@ const (
 	// apiBodyLimit and apiMultipartLimit cap Mastodon API request bodies.
 	apiBodyLimit      = 1 << 20
 	apiMultipartLimit = 40 << 20
+	// oauthBodyLimit caps the bodies of the endpoints anyone may call without a token (app
+	// registration, token, revocation): their forms take a few hundred bytes.
+	oauthBodyLimit = 64 << 10
 )
 
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
@@ -313,6 +316,24 @@ func readForm(r *http.Request) (url.Values, error) {
 	return out, nil
 }
 
+// readSmallForm is readForm for a body of at most limit bytes; a longer one is an error that
+// isTooLarge recognises, found before the body is read when Content-Length announces it.
+func readSmallForm(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	return readForm(r)
+}
+
+// isTooLarge reports whether err is a body over its limit.
+func isTooLarge(err error) bool {
+	var tooBig *http.MaxBytesError
+	return errors.As(err, &tooBig)
+}
+
 func readLimited(body io.Reader, limit int64) ([]byte, error) {
 	if body == nil {
 		return nil, nil
@@ -418,7 +439,11 @@ func newAppView(a *store.App) *appView {
 func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
 	w.Header().Set("Cache-Control", "private, no-store")
-	f, err := readForm(r)
+	f, err := readSmallForm(w, r, oauthBodyLimit)
+	if isTooLarge(err) {
+		apiError(w, http.StatusRequestEntityTooLarge, "The request body is too large")
+		return
+	}
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "The request body could not be read")
 		return
@@ -749,7 +774,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	f, err := readForm(r)
+	f, err := readSmallForm(w, r, oauthBodyLimit)
+	if isTooLarge(err) {
+		oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+		return
+	}
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 		return
@@ -889,7 +918,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
-	f, err := readForm(r)
+	f, err := readSmallForm(w, r, oauthBodyLimit)
+	if isTooLarge(err) {
+		oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+		return
+	}
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 		return
