@@ -252,7 +252,7 @@ func (h *handling) undo(ctx context.Context) error {
 		return reject("undo of an activity by %s", actor)
 	}
 	if typ == "" || typ == "Follow" {
-		f, err := s.st.FollowByIRI(ctx, id)
+		f, err := s.st.FollowByIRI(ctx, h.signer.ID, id)
 		if errors.Is(err, store.ErrNotFound) && (typ == "Follow" || object == h.owner.IRI) {
 			// Misskey undoes a Follow under another id: match by who and whom.
 			f, err = s.st.FollowBetween(ctx, h.signer.ID, h.owner.ID)
@@ -320,7 +320,7 @@ func (h *handling) ourFollow(ctx context.Context) (*store.Follow, error) {
 	if object != "" && object != h.signer.IRI {
 		return nil, reject("accept of a follow of %s by %s", object, h.signer.IRI)
 	}
-	f, err := h.s.st.FollowByIRI(ctx, id)
+	f, err := h.s.st.FollowByIRI(ctx, h.owner.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		f, err = h.s.st.FollowBetween(ctx, h.owner.ID, h.signer.ID)
 	}

@@ -43,16 +43,20 @@ func (s *Store) FollowBetween(ctx context.Context, followerID, followeeID int64)
 		WHERE follower_id = ? AND followee_id = ?`, followerID, followeeID))
 }
 
-// FollowByIRI returns the follow made by the Follow activity iri.
-func (s *Store) FollowByIRI(ctx context.Context, iri string) (*Follow, error) {
-	return scanFollow(s.r.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows WHERE iri = ?`, iri))
+// FollowByIRI returns the follow by followerID made by the Follow activity iri. The id is
+// the sender's choice, so it is looked up only among that follower's: another actor's Follow
+// with the same id is another follow.
+func (s *Store) FollowByIRI(ctx context.Context, followerID int64, iri string) (*Follow, error) {
+	return scanFollow(s.r.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows
+		WHERE follower_id = ? AND iri = ?`, followerID, iri))
 }
 
 // AddFollower records a remote account's Follow of the owner, in state (Pending when the owner
 // approves followers by hand), notifies the owner, and queues out (the Accept, when accepted
-// automatically) in the same transaction. A repeated Follow from the same account keeps one
-// relation; the newest Follow id wins, and an accepted relation stays accepted. It reports whether
-// the relation is new.
+// automatically) in the same transaction. A follow is known by who follows whom: a repeated
+// Follow from the same account keeps one relation, the newest Follow id wins, and an accepted
+// relation stays accepted; another account's follow is never touched, whatever id the Follow
+// carries. It reports whether the relation is new.
 func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool, error) {
 	created := false
 	err := s.tx(ctx, func(tx *wtx) error {
@@ -62,9 +66,6 @@ func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool
 		case errors.Is(err, ErrNotFound):
 			created = true
 			f.ID = s.NewID()
-			if _, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE iri = ?`, f.IRI); err != nil {
-				return err
-			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 				f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
 			if err != nil {

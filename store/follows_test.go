@@ -74,7 +74,7 @@ func TestAddFollower(t *testing.T) {
 			if got.IRI != again.IRI || got.State != tc.state {
 				t.Errorf("follow = %+v, want the newest IRI and state %s", got, tc.state)
 			}
-			if byIRI, err := s.FollowByIRI(ctx, again.IRI); err != nil || byIRI.ID != f.ID {
+			if byIRI, err := s.FollowByIRI(ctx, again.FollowerID, again.IRI); err != nil || byIRI.ID != f.ID {
 				t.Errorf("FollowByIRI(new IRI) = %v, %v", byIRI, err)
 			}
 			if got := notificationTypes(t, s, bob.ID); len(got) != 1 {
