@@ -60,6 +60,9 @@ func (s *Server) processInbox(ctx context.Context) {
 			if err := s.st.PruneInbox(ctx, time.Now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 				log.Warn("prune inbox", slog.Any("err", err))
 			}
+			if err := s.pruneApps(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("prune apps", slog.Any("err", err))
+			}
 			pruned = time.Now()
 		}
 		// Answering POSTs comes first: senders wait on them, and retry or give up when they are

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"roost/store"
@@ -39,6 +40,16 @@ const (
 	// oauthBodyLimit caps the bodies of the endpoints anyone may call without a token (app
 	// registration, token, revocation): their forms take a few hundred bytes.
 	oauthBodyLimit = 64 << 10
+	// redirectURIsLimit caps an app's redirect URIs, all together, as Mastodon caps the column
+	// that holds them (APP_REDIRECT_URI_LIMIT).
+	redirectURIsLimit = 2000
+	// appsPerAddress apps may be registered from one client address (an IPv6 client's /64) in
+	// appsWindow: enough for trying every client there is, not for filling the disk.
+	appsPerAddress = 10
+	appsWindow     = time.Hour
+	// unusedAppTTL is how long an app the owner never authorized is kept (Mastodon's
+	// ApplicationsVacuum keeps them a day too).
+	unusedAppTTL = 24 * time.Hour
 )
 
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
@@ -435,6 +446,46 @@ func newAppView(a *store.App) *appView {
 	return v
 }
 
+// rateLimit allows n events per key in any window. It keeps at most maxKeys keys; when that
+// many have had events within the window, a new key is refused until some go quiet.
+type rateLimit struct {
+	n       int
+	window  time.Duration
+	maxKeys int
+
+	mu   sync.Mutex
+	seen map[string][]time.Time // oldest first
+}
+
+// allow reports whether an event for key may happen now, and counts it if so.
+func (l *rateLimit) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen = map[string][]time.Time{}
+	}
+	if _, ok := l.seen[key]; !ok && len(l.seen) >= l.maxKeys {
+		for k, ts := range l.seen {
+			if now.Sub(ts[len(ts)-1]) > l.window {
+				delete(l.seen, k)
+			}
+		}
+		if len(l.seen) >= l.maxKeys {
+			return false
+		}
+	}
+	ts := l.seen[key]
+	for len(ts) > 0 && now.Sub(ts[0]) > l.window {
+		ts = ts[1:]
+	}
+	if len(ts) >= l.n {
+		l.seen[key] = ts
+		return false
+	}
+	l.seen[key] = append(ts, now)
+	return true
+}
+
 // apiCreateApp registers a client app (POST /api/v1/apps).
 func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
@@ -465,6 +516,10 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI can't be blank")
 		return
 	}
+	if len(strings.Join(uris, "\n")) > redirectURIsLimit {
+		apiError(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Redirect URI is too long (maximum is %d characters)", redirectURIsLimit))
+		return
+	}
 	for _, u := range uris {
 		if !validRedirectURI(u) {
 			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI must be an absolute URI without a fragment")
@@ -487,6 +542,11 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !s.appRegistrations.allow(throttleKey(clientIP(r)), time.Now()) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(appsWindow.Seconds())))
+		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
+		return
+	}
 	secret := randomToken(tokenBytes)
 	app := &store.App{ClientID: randomToken(tokenBytes), SecretHash: hashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
@@ -498,6 +558,16 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	zero := 0
 	v.ClientID, v.ClientSecret, v.ClientSecretExpiresAt = app.ClientID, secret, &zero
 	oauthJSON(w, http.StatusOK, v)
+}
+
+// pruneApps deletes the apps registered more than unusedAppTTL ago that the owner never
+// authorized.
+func (s *Server) pruneApps(ctx context.Context) error {
+	n, err := s.st.PruneApps(ctx, time.Now().Add(-unusedAppTTL))
+	if n > 0 {
+		s.log.Info("unused apps deleted", slog.Int64("apps", n))
+	}
+	return err
 }
 
 // apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.

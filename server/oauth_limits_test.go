@@ -2,11 +2,19 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"roost/store"
 )
 
 // TestOAuthUnauthenticatedEndpointsRefuseLargeBodies: app registration, the token endpoint and
@@ -45,4 +53,114 @@ func TestOAuthUnauthenticatedEndpointsRefuseLargeBodies(t *testing.T) {
 	// An ordinary registration still fits.
 	oauthDecode(t, "small registration", oauthPostJSON(o, "/api/v1/apps", map[string]any{
 		"client_name": "Small", "redirect_uris": strings.Repeat("https://app.example/cb ", 3)}), http.StatusOK)
+}
+
+// TestAppRegistrationSizeLimited: an app's redirect URIs together take at most 2,000 characters,
+// as in Mastodon (40 registrations with a megabyte of them each grew the database 38 MiB).
+func TestAppRegistrationSizeLimited(t *testing.T) {
+	o := newOAuthHarness(t)
+	var uris []string
+	for i := range 30 {
+		uris = append(uris, fmt.Sprintf("https://app.example/%s/%d", strings.Repeat("x", 80), i))
+	}
+	m := oauthDecode(t, "many redirect URIs", oauthPostJSON(o, "/api/v1/apps", map[string]any{
+		"client_name": "Wide", "redirect_uris": uris}), http.StatusUnprocessableEntity)
+	if s, _ := m["error"].(string); !strings.Contains(s, "Redirect URI") {
+		t.Errorf("error %v, want one about the redirect URIs", m)
+	}
+	oauthDecode(t, "a few redirect URIs", oauthPostJSON(o, "/api/v1/apps", map[string]any{
+		"client_name": "Narrow", "redirect_uris": uris[:10]}), http.StatusOK)
+}
+
+// TestAppRegistrationsLimitedPerAddress: one address registers at most appsPerAddress apps an
+// hour; the next is answered 429 with Retry-After, while another address still registers.
+func TestAppRegistrationsLimitedPerAddress(t *testing.T) {
+	o := newOAuthHarness(t)
+	register := func(addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, o.ts.srv.base+"/api/v1/apps",
+			strings.NewReader(url.Values{"client_name": {"App"}, "redirect_uris": {oobRedirect}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		o.h.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range appsPerAddress {
+		oauthDecode(t, fmt.Sprintf("registration %d", i+1), register("203.0.113.5:4000"), http.StatusOK)
+	}
+	rec := register("203.0.113.5:4001")
+	oauthDecode(t, "one registration too many", rec, http.StatusTooManyRequests)
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// An IPv6 client is counted by its /64.
+	for i := range appsPerAddress {
+		oauthDecode(t, "IPv6 registration", register(fmt.Sprintf("[2001:db8::%x]:4000", i+1)), http.StatusOK)
+	}
+	oauthDecode(t, "IPv6 registration from the same /64", register("[2001:db8::ffff]:4000"), http.StatusTooManyRequests)
+	oauthDecode(t, "another address", register("198.51.100.7:4000"), http.StatusOK)
+}
+
+// TestClientCredentialsTokensCapped: asking for app-only tokens again and again keeps at most
+// store.AppTokensKept of them per app, the newest.
+func TestClientCredentialsTokensCapped(t *testing.T) {
+	o := newOAuthHarness(t)
+	app := o.registerApp(t, oobRedirect, "read")
+	var tokens []string
+	for range 20 {
+		m := oauthDecode(t, "client_credentials", oauthPostForm(o, "/oauth/token", url.Values{
+			"grant_type": {"client_credentials"}, "client_id": {app.ClientID}, "client_secret": {app.Secret}}), http.StatusOK)
+		tokens = append(tokens, m["access_token"].(string))
+	}
+	db, err := sql.Open("sqlite", "file:"+o.ts.dbPath+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM oauth_tokens`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != store.AppTokensKept {
+		t.Errorf("%d tokens stored after 20 client_credentials grants, want %d", n, store.AppTokensKept)
+	}
+	oauthDecode(t, "newest token", o.probe("", tokens[len(tokens)-1]), http.StatusOK)
+	oauthDecode(t, "first token", o.probe("", tokens[0]), http.StatusUnauthorized)
+}
+
+// TestUnauthorizedAppsExpire: an app the owner never authorized is deleted once it is a day old,
+// by the server's periodic maintenance; an app the owner authorized stays, even revoked, and so
+// does a new one.
+func TestUnauthorizedAppsExpire(t *testing.T) {
+	ctx := context.Background()
+	o := newOAuthHarness(t)
+	o.ts.advance(-25 * time.Hour)
+	unused := o.registerApp(t, oobRedirect, "read")
+	appOnly := o.registerApp(t, oobRedirect, "read")
+	oauthDecode(t, "client_credentials", oauthPostForm(o, "/oauth/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {appOnly.ClientID}, "client_secret": {appOnly.Secret}}), http.StatusOK)
+	used := o.registerApp(t, "https://app.example/cb", "read")
+	o.ownerToken(t, used, "read")
+	usedApp, err := o.ts.st.AppByClientID(ctx, used.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.ts.st.RevokeApp(ctx, usedApp.ID); err != nil {
+		t.Fatal(err)
+	}
+	o.ts.advance(25 * time.Hour)
+	fresh := o.registerApp(t, oobRedirect, "read")
+
+	o.ts.restart(t) // maintenance runs when the workers start, then hourly
+	for _, id := range []string{unused.ClientID, appOnly.ClientID} {
+		waitFor(t, "an unauthorized app deleted", func() bool {
+			_, err := o.ts.st.AppByClientID(ctx, id)
+			return errors.Is(err, store.ErrNotFound)
+		})
+	}
+	for _, id := range []string{used.ClientID, fresh.ClientID} {
+		if _, err := o.ts.st.AppByClientID(ctx, id); err != nil {
+			t.Errorf("app %s: %v, want it kept", id, err)
+		}
+	}
 }

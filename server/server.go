@@ -89,6 +89,8 @@ type Server struct {
 	hashing chan struct{} // one password hash at a time (see hashSlot)
 	// inboxBytes is the memory the inbox bodies being read and checked may take.
 	inboxBytes byteBudget
+	// appRegistrations limits POST /api/v1/apps per client address.
+	appRegistrations rateLimit
 
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
@@ -133,6 +135,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		hashing:    make(chan struct{}, 1),
 	}
 	s.inboxBytes.limit = inboxBodyBudget
+	s.appRegistrations = rateLimit{n: appsPerAddress, window: appsWindow, maxKeys: 10_000}
 	owner, err := st.Owner(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load owner: %w", err)

@@ -82,6 +82,23 @@ func (s *Store) AuthorizedApps(ctx context.Context) ([]*App, error) {
 	return out, rows.Err()
 }
 
+// PruneApps deletes the apps registered before that the owner never authorized (no token of
+// the owner's was ever issued to them) and that hold no authorization code: registrations
+// nobody signed in with, and their app-only tokens. It returns how many went.
+func (s *Store) PruneApps(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_apps WHERE created_at < ? AND authorized = 0
+			AND id NOT IN (SELECT app_id FROM oauth_codes WHERE expires_at >= ?)`, timeMS(before), s.nowMS())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // AuthCode is a single-use authorization code.
 type AuthCode struct {
 	CodeHash    string
@@ -144,9 +161,21 @@ type Token struct {
 	LastUsedAt  time.Time
 }
 
+// AppTokensKept is how many app-only (client_credentials) tokens an app keeps: storing another
+// deletes its oldest, so that asking for tokens again and again cannot fill the disk.
+const AppTokensKept = 5
+
 // CreateToken stores a token.
 func (s *Store) CreateToken(ctx context.Context, t *Token) error {
-	return s.tx(ctx, func(tx *wtx) error { return s.insertToken(ctx, tx, t) })
+	return s.tx(ctx, func(tx *wtx) error {
+		if err := s.insertToken(ctx, tx, t); err != nil || t.Owner {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE app_id = ? AND owner = 0 AND id NOT IN
+			(SELECT id FROM oauth_tokens WHERE app_id = ? AND owner = 0 ORDER BY id DESC LIMIT ?)`,
+			t.AppID, t.AppID, AppTokensKept)
+		return err
+	})
 }
 
 func (s *Store) insertToken(ctx context.Context, tx *wtx, t *Token) error {
@@ -157,6 +186,10 @@ func (s *Store) insertToken(ctx context.Context, tx *wtx, t *Token) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, refresh_hash, app_id, scopes, owner, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, refresh, t.AppID, strings.Join(t.Scopes, " "), t.Owner, s.nowMS())
+	if err != nil || !t.Owner {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE oauth_apps SET authorized = 1 WHERE id = ? AND authorized = 0`, t.AppID)
 	return err
 }
 
