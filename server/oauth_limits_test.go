@@ -164,3 +164,57 @@ func TestUnauthorizedAppsExpire(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedAppCodeNoLongerWorks: revoking an app also burns its authorization codes not yet
+// exchanged, so a code issued before the revocation cannot bring the app back.
+func TestRevokedAppCodeNoLongerWorks(t *testing.T) {
+	o := newOAuthHarness(t)
+	app := o.registerApp(t, "https://app.example/cb", "read")
+	o.ownerToken(t, app, "read")
+	pending := o.approve(t, app, url.Values{"scope": {"read"}}).Get("code")
+	a, err := o.ts.st.AppByClientID(context.Background(), app.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {fmt.Sprint(a.ID)}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("revoke: status %d", rec.Code)
+	}
+	wantOAuthError(t, "a code issued before the revocation", o.exchange(app, pending, ""), http.StatusBadRequest, "invalid_grant")
+}
+
+// TestPasswordChangeRevokesAppsAndSessions: changing the password (the settings form, or
+// `roost passwd`, both through SetPassword) revokes every app's tokens and pending codes and
+// signs out every other session; the session that changed it stays.
+func TestPasswordChangeRevokesAppsAndSessions(t *testing.T) {
+	ctx := context.Background()
+	o := newOAuthHarness(t)
+	if err := o.ts.srv.SetPassword(ctx, ownerPassword, hashToken(o.cookie.Value)); err != nil {
+		t.Fatal(err)
+	}
+	app := o.registerApp(t, "https://app.example/cb", "read")
+	tok := o.ownerToken(t, app, "read")
+	pending := o.approve(t, app, url.Values{"scope": {"read"}}).Get("code")
+	other := &store.Session{ID: hashToken(randomToken(32)), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := o.ts.st.CreateSession(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+
+	const newPassword = "a new password, long enough"
+	rec := o.browser(http.MethodPost, "/settings/password", url.Values{"csrf": {o.csrf},
+		"current": {ownerPassword}, "new": {newPassword}, "confirm": {newPassword}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("change password: status %d; body %.300s", rec.Code, rec.Body.String())
+	}
+	oauthDecode(t, "access token after the change", o.probe("read", tok["access_token"].(string)), http.StatusUnauthorized)
+	wantOAuthError(t, "refresh token after the change", oauthPostJSON(o, "/oauth/token", map[string]any{
+		"grant_type": "refresh_token", "client_id": app.ClientID, "client_secret": app.Secret,
+		"refresh_token": tok["refresh_token"]}), http.StatusBadRequest, "invalid_grant")
+	wantOAuthError(t, "code issued before the change", o.exchange(app, pending, ""), http.StatusBadRequest, "invalid_grant")
+	if _, err := o.ts.st.SessionByID(ctx, other.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another session after the change: %v, want it signed out", err)
+	}
+	if _, err := o.ts.st.SessionByID(ctx, hashToken(o.cookie.Value)); err != nil {
+		t.Errorf("the session that changed the password: %v, want it kept", err)
+	}
+}

@@ -383,7 +383,8 @@ const MinPasswordLength = 10
 // errWeakPassword is returned for a password shorter than MinPasswordLength.
 var errWeakPassword = errors.New("use at least 10 characters")
 
-// SetPassword replaces the owner's password and signs out every session except keep.
+// SetPassword replaces the owner's password, signs out every session except keep and revokes
+// every app's access.
 func (s *Server) SetPassword(ctx context.Context, password, keep string) error {
 	if len([]rune(password)) < MinPasswordLength {
 		return errWeakPassword
@@ -394,10 +395,7 @@ func (s *Server) SetPassword(ctx context.Context, password, keep string) error {
 	}
 	hash := HashPassword(password)
 	release()
-	if err := s.st.SetPasswordHash(ctx, hash); err != nil {
-		return err
-	}
-	return s.st.DeleteSessions(ctx, keep)
+	return s.st.ChangePassword(ctx, hash, keep)
 }
 
 func (s *Server) showPassword(w http.ResponseWriter, r *http.Request) {

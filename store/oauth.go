@@ -257,9 +257,13 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	})
 }
 
-// RevokeApp deletes every token of an app (the owner took its access away).
+// RevokeApp deletes every token of an app and its authorization codes not yet exchanged (the
+// owner took its access away: a code issued before must not bring it back).
 func (s *Store) RevokeApp(ctx context.Context, appID int64) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_codes WHERE app_id = ?`, appID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE app_id = ?`, appID)
 		return err
 	})

@@ -146,6 +146,29 @@ func (s *Store) SetOwnerMovedTo(ctx context.Context, id int64, target string, ou
 	})
 }
 
+// ChangePassword replaces the owner's password hash and, in the same transaction, signs out
+// every session except keep (may be empty) and revokes every OAuth token and authorization
+// code: nothing the old password let in stays in.
+func (s *Store) ChangePassword(ctx context.Context, hash, keep string) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		tx.afterCommit(s.keyAccounts.reset)
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE owner SET password_hash = ? WHERE id = 1`, []any{hash}},
+			{`DELETE FROM sessions WHERE id != ?`, []any{keep}},
+			{`DELETE FROM oauth_tokens`, nil},
+			{`DELETE FROM oauth_codes`, nil},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // SetPasswordHash replaces the owner's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, hash string) error {
 	return s.tx(ctx, func(tx *wtx) error {
