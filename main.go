@@ -31,6 +31,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"roost/server"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -485,7 +486,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 	e := envFlags{fs, getenv}
 	data := e.str("data", "ROOST_DATA", "data", "folder for the database")
 	allowPrivate := e.str("allow-private", "ROOST_ALLOW_PRIVATE", "", "address ranges outgoing requests may reach although private")
-	var in server.PostInput
+	var in app.PostInput
 	if cmd == "post" {
 		fs.StringVar(&in.Visibility, "visibility", "", "public, unlisted, followers or direct (default: a reply's parent's, else public)")
 		fs.StringVar(&in.Summary, "cw", "", "content warning")
@@ -572,7 +573,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		}
 		a := srv.Owner()
 		if in != nil {
-			if a, err = srv.UpdateProfile(ctx, *in); err != nil {
+			if a, err = srv.App().UpdateProfile(ctx, *in); err != nil {
 				return err
 			}
 		}
@@ -582,7 +583,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 			return fmt.Errorf("post: %w: roost post [flags] TEXT", errUsage)
 		}
 		in.Text = strings.Join(rest, " ")
-		p, err := srv.Post(ctx, in)
+		p, err := srv.App().Post(ctx, in)
 		if err != nil {
 			return err
 		}
@@ -591,7 +592,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		if err := need(1, "ID|URL"); err != nil {
 			return err
 		}
-		if _, err := srv.Pin(ctx, rest[0], cmd == "pin"); err != nil {
+		if _, err := srv.App().Pin(ctx, rest[0], cmd == "pin"); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Done: %s %s\n", cmd, rest[0])
@@ -599,7 +600,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		if err := need(1, "ID|URL"); err != nil {
 			return err
 		}
-		if err := srv.DeletePost(ctx, rest[0]); err != nil {
+		if err := srv.App().DeletePost(ctx, rest[0]); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "Deleted.")
@@ -607,10 +608,10 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		if err := need(1, "@user@host|URL"); err != nil {
 			return err
 		}
-		act := srv.Follow
+		act := srv.App().Follow
 		done := "Follow request sent to"
 		if cmd == "unfollow" {
-			act, done = srv.Unfollow, "Unfollowed"
+			act, done = srv.App().Unfollow, "Unfollowed"
 		}
 		a, err := act(ctx, rest[0])
 		if err != nil {
@@ -621,7 +622,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		if err := need(1, "@you@elsewhere|URL|''"); err != nil {
 			return err
 		}
-		a, err := srv.MoveTo(ctx, rest[0])
+		a, err := srv.App().MoveTo(ctx, rest[0])
 		if err != nil {
 			return err
 		}
@@ -635,16 +636,16 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 			return err
 		}
 		act := map[string]func(context.Context, string) (*store.Post, error){
-			"like": srv.Like, "unlike": srv.Unlike, "boost": srv.Boost, "unboost": srv.Unboost}[cmd]
+			"like": srv.App().Like, "unlike": srv.App().Unlike, "boost": srv.App().Boost, "unboost": srv.App().Unboost}[cmd]
 		p, err := act(ctx, rest[0])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Done: %s %s\n", cmd, p.IRI)
 	case "followers", "following":
-		list := srv.Followers
+		list := srv.App().Followers
 		if cmd == "following" {
-			list = srv.Following
+			list = srv.App().Following
 		}
 		entries, err := list(ctx)
 		if err != nil {
@@ -653,7 +654,7 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		printAccounts(stdout, entries)
 	case "requests":
 		if len(rest) == 0 {
-			entries, err := srv.FollowRequests(ctx)
+			entries, err := srv.App().FollowRequests(ctx)
 			if err != nil {
 				return err
 			}
@@ -663,9 +664,9 @@ func ownerCommand(ctx context.Context, cmd string, args []string, getenv func(st
 		if len(rest) != 2 || (rest[0] != "approve" && rest[0] != "reject") {
 			return fmt.Errorf("requests: %w: roost requests [approve|reject @user@host]", errUsage)
 		}
-		act := srv.ApproveFollower
+		act := srv.App().ApproveFollower
 		if rest[0] == "reject" {
-			act = srv.RejectFollower
+			act = srv.App().RejectFollower
 		}
 		a, err := act(ctx, rest[1])
 		if err != nil {
@@ -714,8 +715,8 @@ func (p *profileFlags) register(fs *flag.FlagSet) {
 }
 
 // input turns the flags that were set into a ProfileInput (nil when none was set).
-func (p *profileFlags) input(fs *flag.FlagSet) (*server.ProfileInput, error) {
-	var in server.ProfileInput
+func (p *profileFlags) input(fs *flag.FlagSet) (*app.ProfileInput, error) {
+	var in app.ProfileInput
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if len(set) == 0 || (len(set) == 1 && set["data"]) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"roost/server"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -45,7 +46,7 @@ func TestBackupRestore(t *testing.T) {
 	}
 	var posts []string
 	for i := range 5 {
-		p, err := srv.Post(ctx, server.PostInput{Text: fmt.Sprintf("post number %d", i)})
+		p, err := srv.App().Post(ctx, app.PostInput{Text: fmt.Sprintf("post number %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +79,7 @@ func TestBackupRestore(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := srv.Post(ctx, server.PostInput{Text: fmt.Sprintf("written during the backup %d", i)}); err != nil {
+			if _, err := srv.App().Post(ctx, app.PostInput{Text: fmt.Sprintf("written during the backup %d", i)}); err != nil {
 				t.Errorf("post during backup: %v", err)
 				return
 			}

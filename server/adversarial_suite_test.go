@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
@@ -202,7 +203,7 @@ func adversarialSignatures(t *testing.T) {
 			b := mustJSON(t, map[string]any{"id": ts.actor + "/activities/forged", "type": "Follow", "actor": ts.actor,
 				"object": ts.actor})
 			req := inboxRequest(t, ts, b)
-			if err := signature.Sign(req, b, ts.actor+"#main-key", ts.srv.key); err != nil {
+			if err := signature.Sign(req, b, ts.actor+"#main-key", ownerKey(t, ts)); err != nil {
 				t.Fatal(err)
 			}
 			return req
@@ -282,7 +283,7 @@ func adversarialOwnership(t *testing.T) {
 	followedPeer(t, ts, alice)
 	ourFollow := alice.waitPost(t, "Follow", ofTypeObject("Follow", alice.actor)).Activity
 	aliceFollow := followingPeer(t, ts, alice)
-	mine, err := ts.srv.Post(ctx, PostInput{Text: "public"})
+	mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,10 +498,10 @@ func adversarialFetchSpoofing(t *testing.T) {
 	media := ts.srv.mediaURL(upload.Name)
 
 	actor := func(iri string) func() error {
-		return func() error { _, err := ts.srv.account(ctx, iri); return err }
+		return func() error { _, err := ts.srv.app.Account(ctx, iri); return err }
 	}
 	post := func(iri string) func() error {
-		return func() error { _, err := ts.srv.fetchPost(ctx, iri); return err }
+		return func() error { _, err := ts.srv.app.FetchPost(ctx, iri); return err }
 	}
 	type fetchCase struct {
 		name string
@@ -510,17 +511,17 @@ func adversarialFetchSpoofing(t *testing.T) {
 	tests := []fetchCase{
 		{"actor id on another origin", actor(mallory.base + "/users/alias"), remote.ErrIDMismatch},
 		{"actor claiming our own id", actor(mallory.base + "/users/ours"), remote.ErrIDMismatch},
-		{"our own actor", func() error { _, err := ts.srv.fetchActor(ctx, ts.actor); return err }, errLocal},
-		{"our own post", post(ts.actor + "/statuses/1"), errLocal},
-		{"our own upload as an actor", actor(media), errLocal},
-		{"our own upload as a post", post(media), errLocal},
-		{"post attributed to another origin", post(mallory.base + "/notes/x"), errRejected},
+		{"our own actor", func() error { _, err := ts.srv.app.FetchActor(ctx, ts.actor); return err }, app.ErrLocal},
+		{"our own post", post(ts.actor + "/statuses/1"), app.ErrLocal},
+		{"our own upload as an actor", actor(media), app.ErrLocal},
+		{"our own upload as a post", post(media), app.ErrLocal},
+		{"post attributed to another origin", post(mallory.base + "/notes/x"), app.ErrRejected},
 		{"redirect to another host, document with the first host's id",
 			actor(viaSpoof(url.Values{"to": {mallory.base + "/users/alias"}})), remote.ErrIDMismatch},
 		{"redirect to another host, document with that host's id",
 			actor(viaSpoof(url.Values{"to": {mallory.actor}})), remote.ErrIDMismatch},
-		{"post redirected to another host", post(viaSpoof(url.Values{"to": {mallory.base + "/notes/y"}})), errRejected},
-		{"post redirected to our own host", post(viaSpoof(url.Values{"to": {ts.actor}})), errRejected},
+		{"post redirected to another host", post(viaSpoof(url.Values{"to": {mallory.base + "/notes/y"}})), app.ErrRejected},
+		{"post redirected to our own host", post(viaSpoof(url.Values{"to": {ts.actor}})), app.ErrRejected},
 		{"four redirects", actor(viaSpoof(url.Values{"hops": {"4"}})), remote.ErrTooManyRedirects},
 		{"no id", actor(viaSpoof(url.Values{"id": {"none"}})), remote.ErrIDMismatch},
 		{"id not a string", actor(viaSpoof(url.Values{"id": {"number"}})), remote.ErrIDMismatch},
@@ -686,19 +687,19 @@ func adversarialSSRF(t *testing.T) {
 		host := strings.TrimPrefix(tg.base, "http://")
 		ops = append(ops,
 			ssrfOp{name: "actor on " + tg.name, call: func() error {
-				_, err := ts.srv.account(ctx, tg.base+"/users/internal")
+				_, err := ts.srv.app.Account(ctx, tg.base+"/users/internal")
 				return err
 			}},
 			ssrfOp{name: "object on " + tg.name, call: func() error {
-				_, err := ts.srv.fetchPost(ctx, tg.base+"/notes/1")
+				_, err := ts.srv.app.FetchPost(ctx, tg.base+"/notes/1")
 				return err
 			}},
 			ssrfOp{name: "WebFinger on " + tg.name, call: func() error {
-				_, err := ts.srv.resolveHandle(ctx, "internal@"+host)
+				_, err := ts.srv.app.ResolveHandle(ctx, "internal@"+host)
 				return err
 			}},
 			ssrfOp{name: "delivery to " + tg.name, call: func() error {
-				return ts.srv.sendActivity(ctx, tg.base+"/users/internal/inbox", []byte(`{}`))
+				return ts.srv.app.SendActivity(ctx, tg.base+"/users/internal/inbox", []byte(`{}`))
 			}},
 			ssrfOp{name: "key on " + tg.name, req: keyRequest(tg.base + "/users/internal#main-key"),
 				status: http.StatusUnauthorized},
@@ -711,23 +712,23 @@ func adversarialSSRF(t *testing.T) {
 	// Through the gateway on 127.0.0.2, which Roost may reach.
 	ops = append(ops,
 		ssrfOp{name: "actor redirected to 127.0.0.1", call: func() error {
-			_, err := ts.srv.account(ctx, via(internal.actor))
+			_, err := ts.srv.app.Account(ctx, via(internal.actor))
 			return err
 		}},
 		ssrfOp{name: "actor redirected to localhost", call: func() error {
-			_, err := ts.srv.account(ctx, via("http://localhost:"+port+"/users/internal"))
+			_, err := ts.srv.app.Account(ctx, via("http://localhost:"+port+"/users/internal"))
 			return err
 		}},
 		ssrfOp{name: "actor redirected to 169.254.169.254", call: func() error {
-			_, err := ts.srv.account(ctx, via("http://169.254.169.254/latest/meta-data/"))
+			_, err := ts.srv.app.Account(ctx, via("http://169.254.169.254/latest/meta-data/"))
 			return err
 		}},
 		ssrfOp{name: "WebFinger naming an actor on 127.0.0.1", call: func() error {
-			_, err := ts.srv.resolveHandle(ctx, "point@"+gl.Addr().String())
+			_, err := ts.srv.app.ResolveHandle(ctx, "point@"+gl.Addr().String())
 			return err
 		}},
 		ssrfOp{name: "WebFinger redirected to 127.0.0.1", call: func() error {
-			_, err := ts.srv.resolveHandle(ctx, "hop@"+gl.Addr().String())
+			_, err := ts.srv.app.ResolveHandle(ctx, "hop@"+gl.Addr().String())
 			return err
 		}},
 		ssrfOp{name: "key redirected to 127.0.0.1", req: keyRequest(via(internal.keyID)), status: http.StatusUnauthorized},
@@ -736,7 +737,7 @@ func adversarialSSRF(t *testing.T) {
 	)
 	if internal6 != nil {
 		ops = append(ops, ssrfOp{name: "actor redirected to [::1]", call: func() error {
-			_, err := ts.srv.account(ctx, via(internal6.actor))
+			_, err := ts.srv.app.Account(ctx, via(internal6.actor))
 			return err
 		}})
 	}
@@ -956,7 +957,7 @@ func adversarialExhaustion(t *testing.T) {
 	}{{"big", remote.ErrTooLarge}, {"deep", activitypub.ErrTooDeep}, {"long", activitypub.ErrTooLarge}} {
 		t.Run("fetched actor "+tc.name, func(t *testing.T) {
 			before := ts.rowCounts(t)
-			if _, err := ts.srv.account(ctx, huge.base+"/users/"+tc.name); !errors.Is(err, tc.want) {
+			if _, err := ts.srv.app.Account(ctx, huge.base+"/users/"+tc.name); !errors.Is(err, tc.want) {
 				t.Errorf("err %v, want %v", err, tc.want)
 			}
 			assertUnchanged(t, before, ts.rowCounts(t))
@@ -1032,7 +1033,7 @@ func adversarialHostileHTML(t *testing.T) {
 	evil.setActorField("icon", map[string]any{"type": "Image", "url": "javascript:alert(1)"})
 	evil.setActorField("image", map[string]any{"type": "Image", "url": "javascript:alert(1)"})
 	followedPeer(t, ts, evil)
-	mine, err := ts.srv.Post(ctx, PostInput{Text: "a post to reply to"})
+	mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "a post to reply to"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1143,9 +1144,9 @@ func adversarialOwner(t *testing.T) {
 	c := signIn(t, ts)
 	other := signIn(t, ts) // a second session, whose token must not serve the first
 	o := &oauthHarness{ts: ts, h: c.h, cookie: c.cookie, csrf: c.csrf}
-	app := o.registerApp(t, "https://app.example/callback", "read write follow")
+	oa := o.registerApp(t, "https://app.example/callback", "read write follow")
 	alice := newPeer(t, "alice")
-	target, err := ts.srv.Post(ctx, PostInput{Text: "keep me"})
+	target, err := ts.srv.app.Post(ctx, app.PostInput{Text: "keep me"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1171,7 +1172,7 @@ func adversarialOwner(t *testing.T) {
 		return &ownerClient{ts: ts, h: c.h, cookie: &http.Cookie{Name: ts.srv.cookieName(), Value: cookie}}
 	}
 	authorize := func(redirect string) *httptest.ResponseRecorder {
-		q := url.Values{"response_type": {"code"}, "client_id": {app.ClientID}, "redirect_uri": {redirect},
+		q := url.Values{"response_type": {"code"}, "client_id": {oa.ClientID}, "redirect_uri": {redirect},
 			"scope": {"read"}}
 		return o.browser(http.MethodGet, "/oauth/authorize?"+q.Encode(), nil)
 	}
@@ -1229,7 +1230,7 @@ func adversarialOwner(t *testing.T) {
 		}},
 		{"consent form from another site", func(t *testing.T) *httptest.ResponseRecorder {
 			form := url.Values{"csrf": {c.csrf}, "decision": {"approve"}, "response_type": {"code"},
-				"client_id": {app.ClientID}, "redirect_uri": {app.Redirect}, "scope": {"read"}}
+				"client_id": {oa.ClientID}, "redirect_uri": {oa.Redirect}, "scope": {"read"}}
 			return c.postForm("/oauth/authorize", form, "Sec-Fetch-Site", "cross-site")
 		}, http.StatusForbidden, nil},
 		{"logout from another site", func(t *testing.T) *httptest.ResponseRecorder {
@@ -1266,13 +1267,13 @@ func adversarialOwner(t *testing.T) {
 		{"session in use but signed in over a year ago", func(t *testing.T) *httptest.ResponseRecorder {
 			return as(old).get("/home")
 		}, http.StatusSeeOther, wantLoginRedirect},
-		{"redirect_uri with a fragment", func(t *testing.T) *httptest.ResponseRecorder { return authorize(app.Redirect + "#x") },
+		{"redirect_uri with a fragment", func(t *testing.T) *httptest.ResponseRecorder { return authorize(oa.Redirect + "#x") },
 			http.StatusBadRequest, nil},
 		{"redirect_uri with userinfo", func(t *testing.T) *httptest.ResponseRecorder {
 			return authorize("https://app.example@evil.example/callback")
 		}, http.StatusBadRequest, nil},
 		{"redirect_uri with a query added", func(t *testing.T) *httptest.ResponseRecorder {
-			return authorize(app.Redirect + "?next=https://evil.example/")
+			return authorize(oa.Redirect + "?next=https://evil.example/")
 		}, http.StatusBadRequest, nil},
 		{"redirect_uri with dot segments", func(t *testing.T) *httptest.ResponseRecorder {
 			return authorize("https://app.example/callback/../../evil")
@@ -1284,7 +1285,7 @@ func adversarialOwner(t *testing.T) {
 		}, http.StatusBadRequest, nil},
 		{"deny sent to an unregistered redirect_uri", func(t *testing.T) *httptest.ResponseRecorder {
 			form := url.Values{"csrf": {c.csrf}, "decision": {"deny"}, "response_type": {"code"},
-				"client_id": {app.ClientID}, "redirect_uri": {"https://evil.example/callback"}, "state": {"s"}}
+				"client_id": {oa.ClientID}, "redirect_uri": {"https://evil.example/callback"}, "state": {"s"}}
 			return o.browser(http.MethodPost, "/oauth/authorize", form)
 		}, http.StatusBadRequest, nil},
 		{"registering a javascript: redirect_uri", func(t *testing.T) *httptest.ResponseRecorder {
@@ -1294,8 +1295,8 @@ func adversarialOwner(t *testing.T) {
 			return register("https://evil.example/cb#frag")
 		}, http.StatusUnprocessableEntity, nil},
 		{"PKCE verifier copied from the challenge", func(t *testing.T) *httptest.ResponseRecorder {
-			q := o.approve(t, app, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}})
-			return o.exchange(app, q.Get("code"), challenge)
+			q := o.approve(t, oa, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}})
+			return o.exchange(oa, q.Get("code"), challenge)
 		}, http.StatusBadRequest, func(t *testing.T, rec *httptest.ResponseRecorder) {
 			wantOAuthError(t, "verifier = challenge", rec, http.StatusBadRequest, "invalid_grant")
 		}},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -54,7 +55,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, id string, t
 }
 
 func (s *Server) isOwnerPath(w http.ResponseWriter, r *http.Request) bool {
-	if r.PathValue("name") != s.owner.Account.Username {
+	if r.PathValue("name") != s.app.Owner.Account.Username {
 		s.notFound(w, r)
 		return false
 	}
@@ -67,13 +68,13 @@ func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	total, err := s.st.CountPosts(ctx, s.owner.Account.ID, true)
+	total, err := s.st.CountPosts(ctx, s.app.Owner.Account.ID, true)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.collection(w, r, s.owner.Account.Outbox, total, func(pg store.Page) ([]any, int64, error) {
-		posts, err := s.st.AccountPosts(ctx, s.owner.Account.ID, true, pg)
+	s.collection(w, r, s.app.Owner.Account.Outbox, total, func(pg store.Page) ([]any, int64, error) {
+		posts, err := s.st.AccountPosts(ctx, s.app.Owner.Account.ID, true, pg)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -81,10 +82,10 @@ func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
 		var last int64
 		for _, p := range posts {
 			last = p.ID
-			if !s.maySee(ctx, viewer{}, p) { // the outbox is the same for everyone
+			if !s.app.MaySee(ctx, app.Viewer{}, p) { // the outbox is the same for everyone
 				continue
 			}
-			doc, err := s.createDoc(p)
+			doc, err := s.app.CreateDoc(p)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -97,12 +98,12 @@ func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
 
 // showFollowers serves the IRIs of the owner's accepted followers.
 func (s *Server) showFollowers(w http.ResponseWriter, r *http.Request) {
-	s.showFollows(w, r, s.owner.Account.FollowersURL, s.st.Followers, true)
+	s.showFollows(w, r, s.app.Owner.Account.FollowersURL, s.st.Followers, true)
 }
 
 // showFollowing serves the IRIs of the accounts the owner follows.
 func (s *Server) showFollowing(w http.ResponseWriter, r *http.Request) {
-	s.showFollows(w, r, s.owner.Account.FollowingURL, s.st.Following, false)
+	s.showFollows(w, r, s.app.Owner.Account.FollowingURL, s.st.Following, false)
 }
 
 func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
@@ -111,7 +112,7 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 	ctx := r.Context()
-	nFollowers, nFollowing, err := s.st.CountFollows(ctx, s.owner.Account.ID)
+	nFollowers, nFollowing, err := s.st.CountFollows(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -120,7 +121,7 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
 	if followers {
 		total = nFollowers
 	}
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -134,7 +135,7 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 	s.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {
-		entries, err := list(ctx, s.owner.Account.ID, store.Accepted, pg)
+		entries, err := list(ctx, s.app.Owner.Account.ID, store.Accepted, pg)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -153,19 +154,19 @@ func (s *Server) showFeatured(w http.ResponseWriter, r *http.Request) {
 	if !s.isOwnerPath(w, r) {
 		return
 	}
-	posts, err := s.st.PinnedPosts(r.Context(), s.owner.Account.ID)
+	posts, err := s.st.PinnedPosts(r.Context(), s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	items := []any{}
 	for _, p := range posts {
-		if s.maySee(r.Context(), viewer{}, p) {
-			items = append(items, s.noteDoc(p))
+		if s.app.MaySee(r.Context(), app.Viewer{}, p) {
+			items = append(items, s.app.NoteDoc(p))
 		}
 	}
 	writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{
-		Context: activitypub.Context(), ID: s.actorIRI() + "/collections/featured", Type: "OrderedCollection",
+		Context: activitypub.Context(), ID: s.app.ActorIRI() + "/collections/featured", Type: "OrderedCollection",
 		TotalItems: len(items), OrderedItems: items,
 	})
 }
@@ -176,7 +177,7 @@ func (s *Server) showFeaturedTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAS(w, r, http.StatusOK, &activitypub.Collection{
-		Context: activitypub.Context(), ID: s.actorIRI() + "/collections/tags", Type: "Collection",
+		Context: activitypub.Context(), ID: s.app.ActorIRI() + "/collections/tags", Type: "Collection",
 		TotalItems: 0, Items: []any{},
 	})
 }
@@ -196,7 +197,7 @@ func (s *Server) showReplies(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []any{}
 	for _, rp := range replies {
-		if s.maySee(r.Context(), viewer{}, rp) {
+		if s.app.MaySee(r.Context(), app.Viewer{}, rp) {
 			items = append(items, rp.IRI)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -22,14 +23,14 @@ func TestInboxOwnership(t *testing.T) {
 	followedPeer(t, ts, mallory)
 
 	// The owner follows alice; her Accept has not come yet.
-	if _, err := ts.srv.Follow(ctx, alice.actor); err != nil {
+	if _, err := ts.srv.app.Follow(ctx, alice.actor); err != nil {
 		t.Fatal(err)
 	}
 	ourFollow := alice.waitPost(t, "Follow", ofTypeObject("Follow", alice.actor))
 	aliceAcct := ts.account(t, alice.actor)
 	// alice follows the owner, likes and boosts a public post.
 	followingPeer(t, ts, alice)
-	public, err := ts.srv.Post(ctx, PostInput{Text: "public"})
+	public, err := ts.srv.app.Post(ctx, app.PostInput{Text: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestInboxOwnership(t *testing.T) {
 	alice.sendAccepted(t, ts, alice.create(n))
 	ts.waitPost(t, n["id"].(string))
 	ts.waitInboxIdle(t)
-	private, err := ts.srv.Post(ctx, PostInput{Text: "followers only", Visibility: "followers"})
+	private, err := ts.srv.app.Post(ctx, app.PostInput{Text: "followers only", Visibility: "followers"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestInboxActivityIDOnActorsOrigin(t *testing.T) {
 	ts := newTestServer(t)
 	alice := newPeer(t, "alice")
 	mallory := newPeer(t, "mallory")
-	mine, err := ts.srv.Post(ctx, PostInput{Text: "like me"})
+	mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "like me"})
 	if err != nil {
 		t.Fatal(err)
 	}

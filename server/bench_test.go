@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -137,7 +138,7 @@ func buildBenchData() (*benchData, error) {
 		if err != nil {
 			return nil, err
 		}
-		f := &store.Follow{IRI: srv.activityIRI(st.NewID()), FollowerID: owner.ID, FolloweeID: a.ID}
+		f := &store.Follow{IRI: srv.app.ActivityIRI(st.NewID()), FollowerID: owner.ID, FolloweeID: a.ID}
 		if err := st.FollowAccount(ctx, f, nil); err != nil {
 			return nil, err
 		}
@@ -173,10 +174,10 @@ func buildBenchData() (*benchData, error) {
 		source := fmt.Sprintf("Post number %d of the owner's, with some **Markdown**, a "+
 			"[link](https://example.com/%d) and a #roost tag. Long enough to look like something a "+
 			"person would write on an ordinary day.", i, i)
-		p := &store.Post{ID: id, IRI: srv.postIRI(id), AccountID: owner.ID, URL: srv.postURL(id), Type: "Note",
+		p := &store.Post{ID: id, IRI: srv.app.PostIRI(id), AccountID: owner.ID, URL: srv.app.PostURL(id), Type: "Note",
 			Visibility: vis, Source: source, Published: store.IDTime(id).UTC(), To: to, CC: cc,
-			Content: string(srv.md.Render(source, nil, srv.tagURL)),
-			Tags:    []store.Tag{{Type: "Hashtag", Name: "#roost", Href: srv.tagURL("roost")}}}
+			Content: string(srv.app.Markdown.Render(source, nil, srv.app.TagURL)),
+			Tags:    []store.Tag{{Type: "Hashtag", Name: "#roost", Href: srv.app.TagURL("roost")}}}
 		return st.CreatePost(ctx, p, nil, nil)
 	}
 
@@ -186,12 +187,12 @@ func buildBenchData() (*benchData, error) {
 		switch {
 		case i == benchSeedPosts*3/4:
 			// The permalink: a reply to the owner's previous post, with remote replies below it.
-			root, err := srv.Post(ctx, PostInput{Text: "The start of a thread about **benchmarks**."})
+			root, err := srv.app.Post(ctx, app.PostInput{Text: "The start of a thread about **benchmarks**."})
 			if err != nil {
 				return nil, err
 			}
 			tick.Add(1)
-			p, err := srv.Post(ctx, PostInput{Text: "Continuing the thread: numbers follow. #benchmarks",
+			p, err := srv.app.Post(ctx, app.PostInput{Text: "Continuing the thread: numbers follow. #benchmarks",
 				InReplyTo: root.IRI})
 			if err != nil {
 				return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 )
 
 // browserTimeout bounds the whole browser test: Chromium's start, every page and every wait.
@@ -160,8 +161,8 @@ func TestBrowserOwnerFlow(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	poll, err := ts.srv.Post(context.Background(), PostInput{Text: "Tea or coffee?",
-		Poll: &PollInput{Options: []string{"Tea", "Coffee"}, ExpiresIn: time.Hour}})
+	poll, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "Tea or coffee?",
+		Poll: &app.PollInput{Options: []string{"Tea", "Coffee"}, ExpiresIn: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"roost/server/app"
 	"slices"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func composeFormState(t *testing.T, doc *html.Node) composeState {
 func TestComposeErrorKeepsWhatWasTyped(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.MediaDir = t.TempDir() })
 	c := signIn(t, ts)
-	parent, err := ts.srv.Post(t.Context(), PostInput{Text: "a post to answer"})
+	parent, err := ts.srv.app.Post(t.Context(), app.PostInput{Text: "a post to answer"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestComposeErrorKeepsWhatWasTyped(t *testing.T) {
 	})
 
 	t.Run("too long", func(t *testing.T) {
-		long := strings.Repeat("a", MaxPostChars+1)
+		long := strings.Repeat("a", app.MaxPostChars+1)
 		doc := c.refused(t, "/compose", url.Values{"text": {long}, "visibility": {"direct"}})
 		if got := composeFormState(t, doc); got.text != long || got.visibility != "direct" {
 			t.Errorf("the form came back with %d characters, visibility %q", len(got.text), got.visibility)

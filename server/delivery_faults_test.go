@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"roost/server/app"
 	"roost/server/delivery"
 	"roost/store"
 )
@@ -223,7 +224,7 @@ func onFirstAttempt(first faultFunc) faultFunc {
 // ownerPost publishes a public post as the owner.
 func ownerPost(t *testing.T, ts *testServer, text string) *store.Post {
 	t.Helper()
-	p, err := ts.srv.Post(context.Background(), PostInput{Text: text})
+	p, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: text})
 	if err != nil {
 		t.Fatalf("post: %v", err)
 	}
@@ -270,7 +271,7 @@ func nextDueIn(t *testing.T, ts *testServer) time.Duration {
 func attemptTimeout(t *testing.T, ts *testServer, d time.Duration) {
 	t.Helper()
 	ts.stopRun()
-	ts.srv.deliver = delivery.New(ts.st, ts.srv.sendActivity, testLogger().With("sub", "delivery"),
+	ts.srv.app.Deliver = delivery.New(ts.st, ts.srv.app.SendActivity, testLogger().With("sub", "delivery"),
 		delivery.Options{Workers: ts.cfg.DeliveryWorkers, Poll: ts.cfg.Poll, Timeout: d})
 	ts.run(t)
 }
@@ -377,7 +378,7 @@ func TestDeliveryFaultBacklog(t *testing.T) {
 	for i := range backlog {
 		ownerPost(t, ts, "post "+strconv.Itoa(i))
 	}
-	if _, err := ts.srv.Follow(context.Background(), healthy.actor); err != nil {
+	if _, err := ts.srv.app.Follow(context.Background(), healthy.actor); err != nil {
 		t.Fatalf("follow %s: %v", healthy.actor, err)
 	}
 	if q := hostQueue(t, ts, bad.host); q.Queued != backlog {

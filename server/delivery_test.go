@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"roost/server/app"
 	"testing"
 	"time"
 )
@@ -20,7 +21,7 @@ func TestDeliveryRetriesServerError(t *testing.T) {
 	}
 	followingPeer(t, ts, fol)
 
-	p, err := ts.srv.Post(ctx, PostInput{Text: "try again"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "try again"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestDeliveryGivesUpOnGone(t *testing.T) {
 				return http.StatusAccepted
 			}
 			followingPeer(t, ts, fol)
-			p, err := ts.srv.Post(ctx, PostInput{Text: "nobody home"})
+			p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "nobody home"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +72,7 @@ func TestDeliveryGivesUpOnGone(t *testing.T) {
 			ts.waitQueueEmpty(t)
 			ts.advance(72 * time.Hour)
 			// Another post makes the worker run again with the clock moved on.
-			p2, err := ts.srv.Post(ctx, PostInput{Text: "still nobody"})
+			p2, err := ts.srv.app.Post(ctx, app.PostInput{Text: "still nobody"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +97,7 @@ func TestDeliveryResumesAfterRestart(t *testing.T) {
 	ts.waitQueueEmpty(t) // the peer has the Accept; its row goes once the worker has the answer
 
 	ts.stopRun()
-	p, err := ts.srv.Post(ctx, PostInput{Text: "written just before a crash"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "written just before a crash"})
 	if err != nil {
 		t.Fatal(err)
 	}

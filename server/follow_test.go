@@ -135,7 +135,7 @@ func TestFollowLockedOwner(t *testing.T) {
 	}
 
 	// The owner approves: the Accept goes out.
-	if _, err := ts.srv.ApproveFollower(ctx, carol.actor); err != nil {
+	if _, err := ts.srv.app.ApproveFollower(ctx, carol.actor); err != nil {
 		t.Fatal(err)
 	}
 	acc := carol.waitPost(t, "Accept", ofTypeObject("Accept", follow["id"].(string)))

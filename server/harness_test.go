@@ -750,7 +750,7 @@ func digestOf(body []byte) string {
 // followedPeer makes the owner follow p: Roost sends the Follow, the peer accepts it.
 func followedPeer(t *testing.T, ts *testServer, p *peer) {
 	t.Helper()
-	if _, err := ts.srv.Follow(context.Background(), p.actor); err != nil {
+	if _, err := ts.srv.app.Follow(context.Background(), p.actor); err != nil {
 		t.Fatalf("follow %s: %v", p.actor, err)
 	}
 	f := p.waitPost(t, "Follow", ofTypeObject("Follow", p.actor))
@@ -845,4 +845,14 @@ func signGetOrPost(req *http.Request, body []byte, p *peer) error {
 // signAs signs req under keyID with signer's key: a forgery when keyID is not signer's.
 func signAs(req *http.Request, body []byte, keyID string, signer *peer) error {
 	return signature.Sign(req, body, keyID, signer.key)
+}
+
+// ownerKey is the owner's private key, to forge what only the owner could sign.
+func ownerKey(t *testing.T, ts *testServer) *rsa.PrivateKey {
+	t.Helper()
+	k, err := signature.ParsePrivateKeyPEM(ts.srv.app.Owner.PrivateKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
@@ -23,11 +23,11 @@ import (
 // the signature itself, signer == actor. Then the raw activity is committed to the store and the
 // answer is 202; processing happens from the store, so nothing acknowledged is lost in a crash.
 func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
-	s.posting.Add(1)
-	defer s.posting.Add(-1)
+	s.app.Posting.Add(1)
+	defer s.app.Posting.Add(-1)
 	handed := s.st.InboxComing() // the group committer may wait a moment for this one
 	defer handed()
-	if name := r.PathValue("name"); name != "" && name != s.owner.Account.Username {
+	if name := r.PathValue("name"); name != "" && name != s.app.Owner.Account.Username {
 		s.notFound(w, r)
 		return
 	}
@@ -64,11 +64,11 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	for _, iri := range []string{params.KeyID, act.Actor.ID} {
-		if s.isLocal(iri) {
+		if s.app.IsLocal(iri) {
 			inboxError(w, http.StatusForbidden, "activities from this server's own actors are not accepted")
 			return
 		}
-		if blocked, err := s.hostBlocked(ctx, iri); err != nil {
+		if blocked, err := s.app.HostBlocked(ctx, iri); err != nil {
 			s.unavailable(w, err)
 			return
 		} else if blocked {
@@ -76,7 +76,7 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	signer, err := s.verifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+	signer, err := s.app.VerifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 	if err != nil {
 		if isGoneActorDelete(err, act) {
 			// The actor and its key are gone (410) and we never knew it: nothing to delete. Say
@@ -114,7 +114,7 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusAccepted)
 	if added {
-		s.wakeInbox()
+		s.app.WakeInbox()
 	}
 }
 
@@ -196,14 +196,6 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64, budget *by
 	}
 }
 
-func (s *Server) hostBlocked(ctx context.Context, iri string) (bool, error) {
-	u, err := url.Parse(iri)
-	if err != nil {
-		return false, nil
-	}
-	return s.st.DomainBlocked(ctx, u.Hostname())
-}
-
 func isGoneActorDelete(err error, act *activitypub.Envelope) bool {
 	return act.Type == "Delete" && act.ObjectID() == act.Actor.ID &&
 		(errors.Is(err, remote.ErrGone) || errors.Is(err, remote.ErrNotFound))
@@ -231,15 +223,8 @@ func (s *Server) verifyGet(r *http.Request) (*store.Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	if blocked, err := s.hostBlocked(r.Context(), params.KeyID); err != nil || blocked {
-		return nil, errBlocked
+	if blocked, err := s.app.HostBlocked(r.Context(), params.KeyID); err != nil || blocked {
+		return nil, app.ErrBlocked
 	}
-	return s.verifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
-}
-
-func (s *Server) wakeInbox() {
-	select {
-	case s.inboxCh <- struct{}{}:
-	default:
-	}
+	return s.app.VerifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -40,7 +41,7 @@ func TestInboxCreate(t *testing.T) {
 	})
 
 	t.Run("a stranger's reply to the owner", func(t *testing.T) {
-		mine, err := ts.srv.Post(ctx, PostInput{Text: "a question"})
+		mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "a question"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +103,7 @@ func TestInboxInteractions(t *testing.T) {
 	ts := newTestServer(t)
 	alice := newPeer(t, "alice")
 	mallory := newPeer(t, "mallory")
-	mine, err := ts.srv.Post(ctx, PostInput{Text: "like me"})
+	mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "like me"})
 	if err != nil {
 		t.Fatal(err)
 	}

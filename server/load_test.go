@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -649,7 +650,7 @@ func benchFanout(b *testing.B, dead, workers int) {
 	var postTime, liveDone, recorded time.Duration
 	for b.Loop() {
 		t := time.Now()
-		if _, err := ts.srv.Post(ctx, PostInput{Text: "One post to ten thousand followers. #fanout"}); err != nil {
+		if _, err := ts.srv.app.Post(ctx, app.PostInput{Text: "One post to ten thousand followers. #fanout"}); err != nil {
 			b.Fatal(err)
 		}
 		committed := time.Now()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"roost/server/app"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -25,7 +26,7 @@ func (s *Server) versionString() string {
 
 func (s *Server) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -34,7 +35,7 @@ func (s *Server) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, map[string]any{
 		"uri": s.cfg.Domain, "title": s.cfg.Domain, "short_description": "A single-user Roost server",
 		"description": o.Summary, "email": "", "version": s.versionString(),
-		"urls":      map[string]string{"streaming_api": "ws" + strings.TrimPrefix(s.base, "http")},
+		"urls":      map[string]string{"streaming_api": "ws" + strings.TrimPrefix(s.app.Base, "http")},
 		"stats":     map[string]int{"user_count": 1, "status_count": posts, "domain_count": 0},
 		"thumbnail": nil, "languages": []string{"en"}, "registrations": false, "approval_required": false,
 		"invites_enabled": false, "configuration": s.apiConfiguration(), "contact_account": s.apiAccount(ctx, o),
@@ -44,9 +45,9 @@ func (s *Server) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiConfiguration() map[string]any {
 	return map[string]any{
-		"urls":     map[string]string{"streaming": "ws" + strings.TrimPrefix(s.base, "http")},
-		"accounts": map[string]int{"max_featured_tags": 0, "max_pinned_statuses": MaxPinned},
-		"statuses": map[string]int{"max_characters": MaxPostChars, "max_media_attachments": MaxAttachments,
+		"urls":     map[string]string{"streaming": "ws" + strings.TrimPrefix(s.app.Base, "http")},
+		"accounts": map[string]int{"max_featured_tags": 0, "max_pinned_statuses": app.MaxPinned},
+		"statuses": map[string]int{"max_characters": app.MaxPostChars, "max_media_attachments": MaxAttachments,
 			"characters_reserved_per_url": 23},
 		"media_attachments": map[string]any{
 			"supported_mime_types":   []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
@@ -56,24 +57,24 @@ func (s *Server) apiConfiguration() map[string]any {
 			"video_frame_rate_limit": 0,
 			"video_matrix_limit":     0,
 		},
-		"polls": map[string]int{"max_options": MaxPollOptions, "max_characters_per_option": MaxPollOptionChars,
-			"min_expiration": int(MinPollDuration.Seconds()), "max_expiration": int(MaxPollDuration.Seconds())},
+		"polls": map[string]int{"max_options": app.MaxPollOptions, "max_characters_per_option": app.MaxPollOptionChars,
+			"min_expiration": int(app.MinPollDuration.Seconds()), "max_expiration": int(app.MaxPollDuration.Seconds())},
 		"translation": map[string]bool{"enabled": false},
 	}
 }
 
 func (s *Server) apiInstanceV2(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	writeAPI(w, http.StatusOK, map[string]any{
 		"domain": s.cfg.Domain, "title": s.cfg.Domain, "version": s.versionString(),
-		"source_url": "https://github.com/roost-social/roost", "description": s.sanitize.Text(o.Summary),
+		"source_url": "https://github.com/roost-social/roost", "description": s.app.Sanitize.Text(o.Summary),
 		"usage":         map[string]any{"users": map[string]int{"active_month": 1}},
-		"thumbnail":     map[string]any{"url": s.base + s.assets.URL("header.svg")},
+		"thumbnail":     map[string]any{"url": s.app.Base + s.assets.URL("header.svg")},
 		"languages":     []string{"en"},
 		"configuration": s.apiConfiguration(),
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil},
@@ -96,14 +97,14 @@ func (s *Server) apiPreferences(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiVerifyCredentials(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	a := s.apiAccount(ctx, o)
-	reqs, _ := s.FollowRequests(ctx)
-	typed, err := s.profileSource(ctx, o)
+	reqs, _ := s.app.FollowRequests(ctx)
+	typed, err := s.app.ProfileSource(ctx, o)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -140,7 +141,7 @@ func (s *Server) apiLookup(w http.ResponseWriter, r *http.Request) {
 	if !strings.Contains(acct, "@") {
 		acct += "@" + s.cfg.HandleDomain
 	}
-	a, err := s.knownAccount(r.Context(), acct)
+	a, err := s.app.KnownAccount(r.Context(), acct)
 	if err != nil {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
@@ -154,7 +155,7 @@ func (s *Server) writeStatuses(w http.ResponseWriter, r *http.Request, list []*m
 		list = []*mastodon.Status{}
 	}
 	if len(list) > 0 {
-		mastodon.SetLink(w, r, s.base, list[0].ID, list[len(list)-1].ID, len(list))
+		mastodon.SetLink(w, r, s.app.Base, list[0].ID, list[len(list)-1].ID, len(list))
 	}
 	writeAPI(w, http.StatusOK, list)
 }
@@ -179,7 +180,7 @@ func (s *Server) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	if q.Get("pinned") == "true" {
 		posts, err = s.st.PinnedPosts(ctx, a.ID)
 	} else {
-		posts, err = s.st.AccountPosts(ctx, a.ID, !apiViewer(ctx).owner, storePage(pg))
+		posts, err = s.st.AccountPosts(ctx, a.ID, !apiViewer(ctx).Owner, storePage(pg))
 	}
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
@@ -218,7 +219,7 @@ func (s *Server) apiRelationships(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) relationship(ctx context.Context, a *store.Account) mastodon.Relationship {
 	rel := mastodon.Relationship{ID: idString(a.ID), Languages: []string{}, ShowingReblogs: true}
-	owner := s.owner.Account.ID
+	owner := s.app.Owner.Account.ID
 	if f, err := s.st.FollowBetween(ctx, owner, a.ID); err == nil {
 		rel.Following, rel.Requested = f.State == store.Accepted, f.State == store.Pending
 	}
@@ -239,7 +240,7 @@ func (s *Server) apiAccountAction(act func(context.Context, string) (*store.Acco
 		if !ok {
 			return
 		}
-		if _, err := act(r.Context(), a.IRI); err != nil && !errors.Is(err, errAlreadyFollowing) && !errors.Is(err, errNotFollowing) {
+		if _, err := act(r.Context(), a.IRI); err != nil && !errors.Is(err, app.ErrAlreadyFollowing) && !errors.Is(err, app.ErrNotFollowing) {
 			s.apiActionError(w, err)
 			return
 		}
@@ -251,7 +252,7 @@ func (s *Server) apiActionError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		apiError(w, http.StatusNotFound, "Record not found")
-	case errors.Is(err, errSelf):
+	case errors.Is(err, app.ErrSelf):
 		apiError(w, http.StatusForbidden, "This action is not allowed")
 	default:
 		s.log.Info("api action refused", "err", err)
@@ -264,7 +265,7 @@ func (s *Server) apiActionError(w http.ResponseWriter, err error) {
 func (s *Server) apiPostParam(w http.ResponseWriter, r *http.Request) (*store.Post, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		if p, err := s.st.PostByID(r.Context(), id); err == nil && s.maySee(r.Context(), apiViewer(r.Context()), p) {
+		if p, err := s.st.PostByID(r.Context(), id); err == nil && s.app.MaySee(r.Context(), apiViewer(r.Context()), p) {
 			return p, true
 		}
 	}
@@ -312,7 +313,7 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	if f.Get("visibility") == "" {
 		vis = "" // a reply's default is its parent's (DefaultVisibility)
 	}
-	in := PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
+	in := app.PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
 		Visibility: vis, Language: f.Get("language")}
 	if hasPoll(f) {
 		if in.Poll, err = apiPollInput(f); err != nil {
@@ -335,7 +336,7 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		in.MediaIDs = append(in.MediaIDs, id)
 	}
-	p, err := s.Post(ctx, in)
+	p, err := s.app.Post(ctx, in)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			apiError(w, http.StatusNotFound, "Record not found")
@@ -360,12 +361,12 @@ func (s *Server) apiDeleteStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if p.AccountID != s.owner.Account.ID {
+	if p.AccountID != s.app.Owner.Account.ID {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
 	st, _ := s.apiStatus(r.Context(), p)
-	if err := s.DeletePost(r.Context(), p.IRI); err != nil {
+	if err := s.app.DeletePost(r.Context(), p.IRI); err != nil {
 		s.apiActionError(w, err)
 		return
 	}
@@ -393,7 +394,7 @@ func (s *Server) apiStatusAction(act func(context.Context, string) (*store.Post,
 		}
 		if wrapBoost {
 			// POST /reblog answers the new boost, wrapping the original.
-			if b, err := s.st.BoostOf(ctx, s.owner.Account.ID, p.ID); err == nil {
+			if b, err := s.st.BoostOf(ctx, s.app.Owner.Account.ID, p.ID); err == nil {
 				if wrapped, err := s.apiEntry(ctx, store.Entry{ID: b.ID, PostID: p.ID, BoosterID: b.AccountID}); err == nil {
 					st = wrapped
 				}
@@ -438,7 +439,7 @@ func (s *Server) apiContext(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiHomeTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	pg := mastodon.ParsePage(r.URL.Query(), 20, 40)
-	entries, err := s.st.HomeTimeline(ctx, s.owner.Account.ID, storePage(pg))
+	entries, err := s.st.HomeTimeline(ctx, s.app.Owner.Account.ID, storePage(pg))
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -456,7 +457,7 @@ func (s *Server) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
-	posts, err := s.st.PublicTimeline(ctx, q.Get("local") == "true", s.owner.Account.ID, storePage(pg))
+	posts, err := s.st.PublicTimeline(ctx, q.Get("local") == "true", s.app.Owner.Account.ID, storePage(pg))
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -505,7 +506,7 @@ func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(out) > 0 {
-		mastodon.SetLink(w, r, s.base, out[0].ID, out[len(out)-1].ID, len(out))
+		mastodon.SetLink(w, r, s.app.Base, out[0].ID, out[len(out)-1].ID, len(out))
 	}
 	writeAPI(w, http.StatusOK, s.filterNotifications(ctx, out))
 }
@@ -606,9 +607,9 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		var a *store.Account
 		var err error
 		if resolve {
-			a, err = s.resolveHandle(ctx, term)
+			a, err = s.app.ResolveHandle(ctx, term)
 		} else {
-			a, err = s.knownAccount(ctx, term)
+			a, err = s.app.KnownAccount(ctx, term)
 		}
 		if err == nil {
 			out["accounts"] = []*mastodon.Account{s.apiAccount(ctx, a)}
@@ -617,7 +618,7 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 	if u, err := url.Parse(term); err == nil && (u.Scheme == "https" || u.Scheme == "http") && (typ == "" || typ == "statuses") {
 		var p *store.Post
 		if resolve {
-			p, err = s.findPost(ctx, term)
+			p, err = s.app.FindPost(ctx, term)
 		} else {
 			p, err = s.st.PostByIRI(ctx, term)
 		}
@@ -666,23 +667,23 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 	opt("GET /api/v1/accounts/{id}/statuses", "read:statuses", s.apiAccountStatuses)
 	opt("GET /api/v1/statuses/{id}", "read:statuses", s.apiGetStatus)
 	opt("GET /api/v1/statuses/{id}/context", "read:statuses", s.apiContext)
-	auth("POST /api/v1/accounts/{id}/follow", "write:follows", s.apiAccountAction(s.Follow))
-	auth("POST /api/v1/accounts/{id}/unfollow", "write:follows", s.apiAccountAction(s.Unfollow))
-	auth("POST /api/v1/accounts/{id}/block", "write:blocks", s.apiAccountAction(s.BlockAccount))
-	auth("POST /api/v1/accounts/{id}/unblock", "write:blocks", s.apiAccountAction(s.UnblockAccount))
-	auth("POST /api/v1/accounts/{id}/mute", "write:mutes", s.apiAccountAction(s.muteAccount(true)))
-	auth("POST /api/v1/accounts/{id}/unmute", "write:mutes", s.apiAccountAction(s.muteAccount(false)))
+	auth("POST /api/v1/accounts/{id}/follow", "write:follows", s.apiAccountAction(s.app.Follow))
+	auth("POST /api/v1/accounts/{id}/unfollow", "write:follows", s.apiAccountAction(s.app.Unfollow))
+	auth("POST /api/v1/accounts/{id}/block", "write:blocks", s.apiAccountAction(s.app.BlockAccount))
+	auth("POST /api/v1/accounts/{id}/unblock", "write:blocks", s.apiAccountAction(s.app.UnblockAccount))
+	auth("POST /api/v1/accounts/{id}/mute", "write:mutes", s.apiAccountAction(s.app.MuteAccount(true)))
+	auth("POST /api/v1/accounts/{id}/unmute", "write:mutes", s.apiAccountAction(s.app.MuteAccount(false)))
 
 	auth("POST /api/v1/statuses", "write:statuses", s.apiCreateStatus)
 	auth("DELETE /api/v1/statuses/{id}", "write:statuses", s.apiDeleteStatus)
-	auth("POST /api/v1/statuses/{id}/favourite", "write:favourites", s.apiStatusAction(s.Like, false))
-	auth("POST /api/v1/statuses/{id}/unfavourite", "write:favourites", s.apiStatusAction(s.Unlike, false))
-	auth("POST /api/v1/statuses/{id}/reblog", "write:statuses", s.apiStatusAction(s.Boost, true))
-	auth("POST /api/v1/statuses/{id}/unreblog", "write:statuses", s.apiStatusAction(s.Unboost, false))
-	auth("POST /api/v1/statuses/{id}/bookmark", "write:bookmarks", s.apiStatusAction(s.bookmarkPost(true), false))
-	auth("POST /api/v1/statuses/{id}/unbookmark", "write:bookmarks", s.apiStatusAction(s.bookmarkPost(false), false))
-	auth("POST /api/v1/statuses/{id}/pin", "write:accounts", s.apiStatusAction(s.pinPost(true), false))
-	auth("POST /api/v1/statuses/{id}/unpin", "write:accounts", s.apiStatusAction(s.pinPost(false), false))
+	auth("POST /api/v1/statuses/{id}/favourite", "write:favourites", s.apiStatusAction(s.app.Like, false))
+	auth("POST /api/v1/statuses/{id}/unfavourite", "write:favourites", s.apiStatusAction(s.app.Unlike, false))
+	auth("POST /api/v1/statuses/{id}/reblog", "write:statuses", s.apiStatusAction(s.app.Boost, true))
+	auth("POST /api/v1/statuses/{id}/unreblog", "write:statuses", s.apiStatusAction(s.app.Unboost, false))
+	auth("POST /api/v1/statuses/{id}/bookmark", "write:bookmarks", s.apiStatusAction(s.app.BookmarkPost(true), false))
+	auth("POST /api/v1/statuses/{id}/unbookmark", "write:bookmarks", s.apiStatusAction(s.app.BookmarkPost(false), false))
+	auth("POST /api/v1/statuses/{id}/pin", "write:accounts", s.apiStatusAction(s.app.PinPost(true), false))
+	auth("POST /api/v1/statuses/{id}/unpin", "write:accounts", s.apiStatusAction(s.app.PinPost(false), false))
 
 	auth("GET /api/v1/polls/{id}", "read:statuses", s.apiGetPoll)
 	auth("POST /api/v1/polls/{id}/votes", "write:statuses", s.apiVote)
@@ -700,7 +701,7 @@ func (s *Server) mastodonRoutes(mux *http.ServeMux) {
 
 // isNoChange reports whether an action failed only because its state already held.
 func isNoChange(err error) bool {
-	for _, e := range []error{errAlreadyLiked, errAlreadyBoosted, errNotLiked, errNotBoosted} {
+	for _, e := range []error{app.ErrAlreadyLiked, app.ErrAlreadyBoosted, app.ErrNotLiked, app.ErrNotBoosted} {
 		if errors.Is(err, e) {
 			return true
 		}

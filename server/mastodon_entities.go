@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"roost/server/app"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -41,16 +42,16 @@ func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Acc
 	}
 	avatar := a.AvatarURL
 	if avatar == "" {
-		avatar = s.base + s.assets.URL("avatar.svg")
+		avatar = s.app.Base + s.assets.URL("avatar.svg")
 	}
 	header := a.HeaderURL
 	if header == "" {
-		header = s.base + s.assets.URL("header.svg")
+		header = s.app.Base + s.assets.URL("header.svg")
 	}
 	out := &mastodon.Account{
 		ID: idString(a.ID), Username: a.Username, Acct: acct, DisplayName: a.DisplayName, Locked: a.Locked,
 		Bot: a.Bot, Discoverable: a.Discoverable, Indexable: a.Indexable, Group: a.Type == "Group",
-		CreatedAt: apiTime(firstTime(a.Published, a.CreatedAt)), Note: a.Summary, URL: profileURL(a), URI: a.IRI,
+		CreatedAt: apiTime(firstTime(a.Published, a.CreatedAt)), Note: a.Summary, URL: app.ProfileURL(a), URI: a.IRI,
 		Avatar: s.imageSrcAbs(avatar), AvatarStatic: s.imageSrcAbs(avatar), Header: s.imageSrcAbs(header),
 		HeaderStatic: s.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable,
 		Emojis: []mastodon.Emoji{}, Roles: []any{}, Fields: []mastodon.Field{},
@@ -60,7 +61,7 @@ func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Acc
 	}
 	// The owner's hidden network, and their followers-only and direct posts, are counted for
 	// the owner only; a remote account is counted as far as everyone may see it.
-	self := a.Local && apiViewer(ctx).owner
+	self := a.Local && apiViewer(ctx).Owner
 	if self || !a.HideNetwork {
 		out.FollowersCount, out.FollowingCount, _ = s.st.CountFollows(ctx, a.ID)
 	}
@@ -72,7 +73,7 @@ func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Acc
 func (s *Server) imageSrcAbs(u string) string {
 	src := s.imageSrc(u)
 	if strings.HasPrefix(src, "/") {
-		return s.base + src
+		return s.app.Base + src
 	}
 	return src
 }
@@ -100,7 +101,7 @@ func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status
 // apiStatusAt is apiStatus for a status depth quotes down.
 func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*mastodon.Status, error) {
 	v := apiViewer(ctx)
-	if !s.maySee(ctx, v, p) {
+	if !s.app.MaySee(ctx, v, p) {
 		return nil, errNotVisible
 	}
 	author, err := s.st.AccountByID(ctx, p.AccountID)
@@ -135,7 +136,7 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 	}
 	// The owner's uploads keep their media IDs and meta, so an app sees the IDs it uploaded.
 	var uploads []*store.Media
-	if p.AccountID == s.owner.Account.ID && len(p.Attachments) > 0 {
+	if p.AccountID == s.app.Owner.Account.ID && len(p.Attachments) > 0 {
 		uploads, _ = s.st.PostMedia(ctx, p.ID)
 	}
 	for i, a := range p.Attachments {
@@ -152,14 +153,14 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 		}
 		// A non-public post's own files carry their capability token: apps load images without
 		// the owner's token.
-		src := s.imageSrcAbs(s.postMediaURL(p, a.URL))
-		preview := s.postMediaURL(p, a.PreviewURL)
+		src := s.imageSrcAbs(s.app.PostMediaURL(p, a.URL))
+		preview := s.app.PostMediaURL(p, a.PreviewURL)
 		if preview == "" {
 			preview = src
 		}
 		m := mastodon.MediaAttachment{ID: idString(p.ID) + strconv.Itoa(i), Type: kind, URL: src,
 			PreviewURL: preview}
-		if !s.isLocal(a.URL) {
+		if !s.app.IsLocal(a.URL) {
 			u := a.URL
 			m.RemoteURL = &u
 		}
@@ -196,11 +197,11 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 					acct = a.Username
 				}
 				st.Mentions = append(st.Mentions, mastodon.Mention{ID: idString(a.ID), Username: a.Username,
-					URL: profileURL(a), Acct: acct})
+					URL: app.ProfileURL(a), Acct: acct})
 			}
 		case "Hashtag":
 			name := strings.TrimPrefix(t.Name, "#")
-			st.Tags = append(st.Tags, mastodon.Tag{Name: strings.ToLower(name), URL: s.tagURL(name)})
+			st.Tags = append(st.Tags, mastodon.Tag{Name: strings.ToLower(name), URL: s.app.TagURL(name)})
 		case "Emoji":
 			if t.Icon != "" {
 				code := strings.Trim(t.Name, ":")
@@ -209,16 +210,16 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 			}
 		}
 	}
-	if c, err := s.st.CountsFor(ctx, p, s.owner.Account.ID); err == nil {
+	if c, err := s.st.CountsFor(ctx, p, s.app.Owner.Account.ID); err == nil {
 		st.RepliesCount, st.FavouritesCount, st.ReblogsCount = c.Replies, c.Likes, c.Boosts
-		if v.owner {
+		if v.Owner {
 			st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 		}
 	}
 	st.Pinned = !p.PinnedAt.IsZero()
 	st.Poll = s.apiPoll(p)
 	st.Quote = s.apiQuote(ctx, p, depth)
-	if p.AccountID == s.owner.Account.ID && v.owner {
+	if p.AccountID == s.app.Owner.Account.ID && v.Owner {
 		src := p.Source
 		st.Text = &src
 	}

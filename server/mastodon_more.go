@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"roost/server/app"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -54,7 +55,7 @@ func (s *Server) mastodonMoreRoutes(mux *http.ServeMux) {
 		return s.st.BookmarkItems(ctx, pg)
 	}))
 	auth("GET /api/v1/favourites", "read:favourites", s.apiPostList(func(ctx context.Context, pg store.Page) ([]store.PostItem, error) {
-		return s.st.Favourites(ctx, s.owner.Account.ID, pg)
+		return s.st.Favourites(ctx, s.app.Owner.Account.ID, pg)
 	}))
 	opt("GET /api/v1/timelines/tag/{hashtag}", "read:statuses", s.apiTagTimeline)
 
@@ -161,7 +162,7 @@ func (s *Server) writeAccountItems(w http.ResponseWriter, r *http.Request, items
 		out = append(out, s.apiAccount(r.Context(), it.Account))
 	}
 	if len(items) > 0 {
-		mastodon.SetLink(w, r, s.base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
+		mastodon.SetLink(w, r, s.app.Base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
 	}
 	writeAPI(w, http.StatusOK, out)
 }
@@ -170,7 +171,7 @@ func (s *Server) writeAccountItems(w http.ResponseWriter, r *http.Request, items
 // Link header is set from the page before filtering, so a page of hidden statuses still leads on.
 func (s *Server) writeFilteredStatuses(w http.ResponseWriter, r *http.Request, filterContext string, list []*mastodon.Status) {
 	if len(list) > 0 {
-		mastodon.SetLink(w, r, s.base, list[0].ID, list[len(list)-1].ID, len(list))
+		mastodon.SetLink(w, r, s.app.Base, list[0].ID, list[len(list)-1].ID, len(list))
 	}
 	list = s.filterStatuses(r.Context(), filterContext, list)
 	if list == nil {
@@ -312,7 +313,7 @@ func (s *Server) apiGetMedia(w http.ResponseWriter, r *http.Request) {
 	out := s.apiMedia(m)
 	if m.PostID != 0 { // the URLs of a non-public post's file carry its capability token
 		if p, err := s.st.PostByID(r.Context(), m.PostID); err == nil {
-			out.URL, out.PreviewURL = s.postMediaURL(p, out.URL), s.postMediaURL(p, out.PreviewURL)
+			out.URL, out.PreviewURL = s.app.PostMediaURL(p, out.URL), s.app.PostMediaURL(p, out.PreviewURL)
 		}
 	}
 	writeAPI(w, http.StatusOK, out)
@@ -335,7 +336,7 @@ func (s *Server) apiUpdateMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := f["description"]; ok {
-		m.Description = truncateRunes(strings.TrimSpace(f.Get("description")), 1500)
+		m.Description = app.TruncateRunes(strings.TrimSpace(f.Get("description")), 1500)
 	}
 	if _, ok := f["focus"]; ok {
 		if m.FocusX, m.FocusY, ok = parseFocus(f.Get("focus")); !ok {
@@ -361,7 +362,7 @@ func (s *Server) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
 	}
-	var in ProfileInput
+	var in app.ProfileInput
 	if _, ok := f["display_name"]; ok {
 		v := f.Get("display_name")
 		in.DisplayName = &v
@@ -406,7 +407,7 @@ func (s *Server) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 		u := s.mediaURL(m.Name)
 		*img.out = &u
 	}
-	if _, err := s.UpdateProfile(ctx, in); err != nil {
+	if _, err := s.app.UpdateProfile(ctx, in); err != nil {
 		s.log.Info("profile update refused", "err", err)
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
 		return
@@ -425,7 +426,7 @@ func (s *Server) apiAccountFollows(followers bool) http.HandlerFunc {
 			return
 		}
 		ctx := r.Context()
-		self := apiViewer(ctx).owner
+		self := apiViewer(ctx).Owner
 		if a.HideNetwork && !(a.Local && self) {
 			s.writeAccountItems(w, r, nil)
 			return
@@ -442,7 +443,7 @@ func (s *Server) apiAccountFollows(followers bool) http.HandlerFunc {
 		}
 		items := followItems(entries)
 		if !self && !a.Local {
-			o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+			o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 			if err != nil {
 				s.apiServerError(w, r, err)
 				return
@@ -465,7 +466,7 @@ func followItems(entries []store.FollowEntry) []store.AccountItem {
 
 func (s *Server) apiFollowRequests(w http.ResponseWriter, r *http.Request) {
 	pg := storePage(mastodon.ParsePage(r.URL.Query(), 40, 80))
-	entries, err := s.st.Followers(r.Context(), s.owner.Account.ID, store.Pending, pg)
+	entries, err := s.st.Followers(r.Context(), s.app.Owner.Account.ID, store.Pending, pg)
 	if err != nil {
 		s.apiServerError(w, r, err)
 		return
@@ -481,14 +482,14 @@ func (s *Server) apiAnswerFollowRequest(accept bool) http.HandlerFunc {
 			return
 		}
 		ctx := r.Context()
-		f, err := s.st.FollowBetween(ctx, a.ID, s.owner.Account.ID)
+		f, err := s.st.FollowBetween(ctx, a.ID, s.app.Owner.Account.ID)
 		if err != nil || f.State != store.Pending {
 			apiError(w, http.StatusNotFound, "Record not found")
 			return
 		}
-		answer := s.RejectFollower
+		answer := s.app.RejectFollower
 		if accept {
-			answer = s.ApproveFollower
+			answer = s.app.ApproveFollower
 		}
 		if _, err := answer(ctx, a.IRI); err != nil {
 			s.apiActionError(w, err)
@@ -535,7 +536,7 @@ func (s *Server) apiBlockDomain(block bool) http.HandlerFunc {
 			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Domain is not a valid domain")
 			return
 		}
-		if block && (s.ourHost(domain) || domain == strings.ToLower(s.cfg.HandleDomain)) {
+		if block && (s.app.OurHost(domain) || domain == strings.ToLower(s.cfg.HandleDomain)) {
 			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Domain is this server's own")
 			return
 		}
@@ -556,7 +557,7 @@ func (s *Server) apiBlockDomain(block bool) http.HandlerFunc {
 // apiOwnPost loads the {id} status, which must be the owner's.
 func (s *Server) apiOwnPost(w http.ResponseWriter, r *http.Request) (*store.Post, bool) {
 	p, ok := s.apiPostParam(w, r)
-	if ok && p.AccountID != s.owner.Account.ID {
+	if ok && p.AccountID != s.app.Owner.Account.ID {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return nil, false
 	}
@@ -577,7 +578,7 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
 	}
-	var poll *PollInput
+	var poll *app.PollInput
 	if hasPoll(f) {
 		if poll, err = apiPollInput(f); err != nil {
 			apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
@@ -599,7 +600,7 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	edited, err := s.EditPost(ctx, EditInput{Post: idString(p.ID), Text: f.Get("status"),
+	edited, err := s.app.EditPost(ctx, app.EditInput{Post: idString(p.ID), Text: f.Get("status"),
 		Summary: f.Get("spoiler_text"), Poll: poll, RemovePoll: poll == nil})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -700,7 +701,7 @@ func (s *Server) apiPostList(list func(context.Context, store.Page) ([]store.Pos
 			}
 		}
 		if len(items) > 0 {
-			mastodon.SetLink(w, r, s.base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
+			mastodon.SetLink(w, r, s.app.Base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
 		}
 		writeAPI(w, http.StatusOK, out)
 	}
@@ -713,7 +714,7 @@ func (s *Server) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var author int64
 	if q.Get("local") == "true" {
-		author = s.owner.Account.ID
+		author = s.app.Owner.Account.ID
 	}
 	posts, err := s.st.HashtagTimeline(ctx, r.PathValue("hashtag"), author, storePage(mastodon.ParsePage(q, 20, 40)))
 	if err != nil {
@@ -758,7 +759,7 @@ type apiConversation struct {
 // conversations groups the direct posts the owner wrote or is mentioned in by the root of their
 // thread, most recently active first, less the ones the owner hid since their last post.
 func (s *Server) conversations(ctx context.Context) ([]conversation, error) {
-	posts, err := s.st.DirectPosts(ctx, s.owner.Account.ID, maxConversationPosts)
+	posts, err := s.st.DirectPosts(ctx, s.app.Owner.Account.ID, maxConversationPosts)
 	if err != nil {
 		return nil, err
 	}
@@ -806,7 +807,7 @@ func (s *Server) apiConversationOf(ctx context.Context, c conversation) (*apiCon
 		return nil, err
 	}
 	out := &apiConversation{ID: idString(c.root), Accounts: []*mastodon.Account{}, LastStatus: last}
-	seen := map[int64]bool{s.owner.Account.ID: true}
+	seen := map[int64]bool{s.app.Owner.Account.ID: true}
 	add := func(a *store.Account) {
 		if !seen[a.ID] {
 			seen[a.ID] = true
@@ -853,7 +854,7 @@ func (s *Server) apiConversations(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(convs) > 0 {
-		mastodon.SetLink(w, r, s.base, idString(convs[0].posts[0].ID), idString(convs[len(convs)-1].posts[0].ID), len(convs))
+		mastodon.SetLink(w, r, s.app.Base, idString(convs[0].posts[0].ID), idString(convs[len(convs)-1].posts[0].ID), len(convs))
 	}
 	writeAPI(w, http.StatusOK, out)
 }
@@ -1178,7 +1179,7 @@ func keywordIn(text string, k store.FilterKeyword) bool {
 
 // filterText is what filters match in a status: its text, spoiler text and media descriptions.
 func (s *Server) filterText(st *mastodon.Status) string {
-	parts := []string{s.sanitize.Text(st.Content), st.SpoilerText}
+	parts := []string{s.app.Sanitize.Text(st.Content), st.SpoilerText}
 	for _, m := range st.MediaAttachments {
 		if m.Description != nil {
 			parts = append(parts, *m.Description)

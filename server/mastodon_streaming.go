@@ -13,14 +13,15 @@ import (
 
 	"github.com/coder/websocket"
 
+	"roost/server/app"
 	"roost/store"
 )
 
 // The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
 // events on /api/v1/streaming/{stream} and a WebSocket on /api/v1/streaming that multiplexes
 // streams. Roost has one user, so a stream finds new posts and notifications by polling the store
-// by ID; deletions and edits, which leave no new row to find, come through a streamHub from the
-// code that makes them.
+// by ID; deletions and edits, which leave no new row to find, come through the core's app.Hub
+// from the code that makes them.
 
 const (
 	// streamPollMax bounds how often a stream polls the store; Config.Poll, when shorter, wins.
@@ -36,8 +37,6 @@ const (
 	wsPing       = 30 * time.Second
 	// streamWriteTimeout bounds one write, so a client that stops reading cannot hold a stream.
 	streamWriteTimeout = 10 * time.Second
-	// streamHubBuffer is how many hub events a slow stream may lag before it misses some.
-	streamHubBuffer = 64
 	// maxStreamSubs bounds the streams one WebSocket may subscribe to.
 	maxStreamSubs = 16
 	// wsReadLimit bounds a client message (subscribe and unsubscribe are tiny).
@@ -76,62 +75,26 @@ type streamEvent struct {
 	Payload string   `json:"payload"`
 }
 
-// streamPost is what a stream needs to know of a post to decide whether it shows it: a copy, so
-// the hub shares nothing with the publisher.
-type streamPost struct {
-	id, accountID int64
-	visibility    string
-	media         bool
-	tags          []string // hashtags, lower-cased, without '#'
-}
-
-func streamPostOf(p *store.Post) streamPost {
-	sp := streamPost{id: p.ID, accountID: p.AccountID, visibility: p.Visibility, media: len(p.Attachments) > 0}
-	for _, t := range p.Tags {
-		if t.Type == "Hashtag" {
-			sp.tags = append(sp.tags, normalTag(t.Name))
-		}
-	}
-	return sp
-}
-
-func normalTag(tag string) string {
-	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "#"))
-}
-
-// streamNews is a change to a post that polling cannot see: event is "delete" or "status.update".
-type streamNews struct {
-	event string
-	post  streamPost
-}
-
-// streamHub passes deletions and edits to the open streams. A stream that falls
-// streamHubBuffer events behind misses the rest rather than hold up the publisher. It also ends
-// the streams when their http.Server shuts down, which waits for requests to finish (and never
-// for hijacked WebSockets).
-type streamHub struct {
-	mu       sync.Mutex
-	subs     map[chan streamNews]struct{}
-	shutdown map[*http.Server]chan struct{} // closed when that server shuts down
-}
-
-func newStreamHub() *streamHub {
-	return &streamHub{subs: map[chan streamNews]struct{}{}, shutdown: map[*http.Server]chan struct{}{}}
+// streamShutdown ends the streams when their http.Server shuts down, which waits for requests to
+// finish (and never for hijacked WebSockets).
+type streamShutdown struct {
+	mu   sync.Mutex
+	done map[*http.Server]chan struct{} // closed when that server shuts down
 }
 
 // context returns a context for a stream served on r: it ends with the request, or when the
 // server shuts down.
-func (h *streamHub) context(r *http.Request) (context.Context, context.CancelFunc) {
+func (h *streamShutdown) context(r *http.Request) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(r.Context())
 	hs, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
 	if !ok {
 		return ctx, cancel
 	}
 	h.mu.Lock()
-	done, ok := h.shutdown[hs]
+	done, ok := h.done[hs]
 	if !ok {
 		done = make(chan struct{})
-		h.shutdown[hs] = done
+		h.done[hs] = done
 		var once sync.Once // Shutdown runs the hook on every call
 		hs.RegisterOnShutdown(func() { once.Do(func() { close(done) }) })
 	}
@@ -144,38 +107,6 @@ func (h *streamHub) context(r *http.Request) (context.Context, context.CancelFun
 		}
 	}()
 	return ctx, cancel
-}
-
-// subscribe returns a channel of news and the function that ends the subscription.
-func (h *streamHub) subscribe() (<-chan streamNews, func()) {
-	ch := make(chan streamNews, streamHubBuffer)
-	h.mu.Lock()
-	h.subs[ch] = struct{}{}
-	h.mu.Unlock()
-	return ch, func() {
-		h.mu.Lock()
-		delete(h.subs, ch)
-		h.mu.Unlock()
-	}
-}
-
-// postDeleted tells the streams that p was deleted.
-func (h *streamHub) postDeleted(p *store.Post) { h.publish(streamNews{"delete", streamPostOf(p)}) }
-
-// postEdited tells the streams that p was edited.
-func (h *streamHub) postEdited(p *store.Post) {
-	h.publish(streamNews{"status.update", streamPostOf(p)})
-}
-
-func (h *streamHub) publish(n streamNews) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- n:
-		default:
-		}
-	}
 }
 
 // streamSpec is a stream as Mastodon names it: "user", "public:local", "hashtag" and its tag.
@@ -235,7 +166,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 		sub.kind = "public"
 	case "hashtag", "hashtag:local":
 		sub.kind = "hashtag"
-		sub.spec.tag = normalTag(tag)
+		sub.spec.tag = app.NormalTag(tag)
 		if sub.spec.tag == "" {
 			return nil, http.StatusBadRequest, "Missing tag name parameter"
 		}
@@ -248,7 +179,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 	sub.local = strings.Contains(name, ":local")
 	sub.remote = strings.Contains(name, ":remote")
 	sub.media = strings.HasSuffix(name, ":media")
-	owner := s.owner.Account.ID
+	owner := s.app.Owner.Account.ID
 	if sub.kind == "user" {
 		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
 			entries, err := s.st.HomeTimeline(ctx, owner, pg)
@@ -275,7 +206,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 			out := make([]streamItem, 0, len(posts))
 			for _, p := range posts {
 				it := streamItem{id: p.ID} // kept when filtered out, so paging sees every row
-				if sub.showsPublic(streamPostOf(p), owner) {
+				if sub.showsPublic(app.EventPostOf(p), owner) {
 					it.event, it.render = "update", func(ctx context.Context) (any, error) { return s.apiStatus(ctx, p) }
 				}
 				out = append(out, it)
@@ -291,13 +222,13 @@ func (sub *streamSub) addSource(list func(context.Context, store.Page) ([]stream
 }
 
 // showsPublic reports whether a public or hashtag stream shows p.
-func (sub *streamSub) showsPublic(p streamPost, owner int64) bool {
+func (sub *streamSub) showsPublic(p app.EventPost, owner int64) bool {
 	switch {
-	case p.visibility != store.Public,
-		sub.local && p.accountID != owner,
-		sub.remote && p.accountID == owner,
-		sub.media && !p.media,
-		sub.kind == "hashtag" && !slices.Contains(p.tags, sub.spec.tag):
+	case p.Visibility != store.Public,
+		sub.local && p.AccountID != owner,
+		sub.remote && p.AccountID == owner,
+		sub.media && !p.Media,
+		sub.kind == "hashtag" && !slices.Contains(p.Tags, sub.spec.tag):
 		return false
 	}
 	return true
@@ -305,14 +236,14 @@ func (sub *streamSub) showsPublic(p streamPost, owner int64) bool {
 
 // streamShows reports whether sub shows news of p: the user stream for posts of the owner and
 // of accounts they follow (as Mastodon's home feeds), the public streams for public posts.
-func (s *Server) streamShows(ctx context.Context, sub *streamSub, p streamPost) bool {
-	owner := s.owner.Account.ID
+func (s *Server) streamShows(ctx context.Context, sub *streamSub, p app.EventPost) bool {
+	owner := s.app.Owner.Account.ID
 	switch sub.kind {
 	case "user":
-		if p.accountID == owner {
+		if p.AccountID == owner {
 			return true
 		}
-		ok, _ := s.st.IsFollowing(ctx, owner, p.accountID)
+		ok, _ := s.st.IsFollowing(ctx, owner, p.AccountID)
 		return ok
 	case "public", "hashtag":
 		return sub.showsPublic(p, owner)
@@ -367,13 +298,13 @@ func (s *Server) pollStream(ctx context.Context, sub *streamSub, prime bool) ([]
 }
 
 // newsEvent is the event the stream sends for n, if it shows it.
-func (s *Server) newsEvent(ctx context.Context, sub *streamSub, n streamNews) (streamEvent, bool) {
-	if !s.streamShows(ctx, sub, n.post) {
+func (s *Server) newsEvent(ctx context.Context, sub *streamSub, n app.Event) (streamEvent, bool) {
+	if !s.streamShows(ctx, sub, n.Post) {
 		return streamEvent{}, false
 	}
-	ev := streamEvent{Stream: sub.spec.label(), Event: n.event, Payload: idString(n.post.id)}
-	if n.event == "status.update" {
-		p, err := s.st.PostByID(ctx, n.post.id)
+	ev := streamEvent{Stream: sub.spec.label(), Event: n.Event, Payload: idString(n.Post.ID)}
+	if n.Event == "status.update" {
+		p, err := s.st.PostByID(ctx, n.Post.ID)
 		if err != nil || !p.DeletedAt.IsZero() {
 			return streamEvent{}, false
 		}
@@ -409,7 +340,7 @@ type streamOutput struct {
 // write fails.
 func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan streamControl, out streamOutput) error {
 	log := s.log.With("sub", "streaming")
-	news, leave := s.streams.subscribe()
+	news, leave := s.app.Hub.Subscribe()
 	defer leave()
 	for _, sub := range subs {
 		if _, err := s.pollStream(ctx, sub, true); err != nil {
@@ -661,7 +592,7 @@ func (s *Server) readStreamMessages(ctx context.Context, c *websocket.Conn, t *s
 		case m.Type == "unsubscribe":
 			spec := streamSpec{name: m.Stream}
 			if strings.HasPrefix(m.Stream, "hashtag") {
-				spec.tag = normalTag(m.Tag)
+				spec.tag = app.NormalTag(m.Tag)
 			}
 			if current[spec] {
 				delete(current, spec)

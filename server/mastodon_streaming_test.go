@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 )
 
 // sseEvent is one server-sent event.
@@ -107,14 +108,14 @@ func TestStreamingHealth(t *testing.T) {
 func TestStreamSSEUser(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := context.Background()
-	before, err := ts.srv.Post(ctx, PostInput{Text: "posted before the stream opened"})
+	before, err := ts.srv.app.Post(ctx, app.PostInput{Text: "posted before the stream opened"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := newAPIClient(t, ts, "read")
 	events := openSSE(t, c, "/api/v1/streaming/user")
 
-	p, err := ts.srv.Post(ctx, PostInput{Text: "hello stream"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "hello stream"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestStreamSSEUser(t *testing.T) {
 		t.Errorf("notification: account %v, status %v", account["url"], status["id"])
 	}
 
-	if _, err := ts.srv.EditPost(ctx, EditInput{Post: p.IRI, Text: "hello edited stream"}); err != nil {
+	if _, err := ts.srv.app.EditPost(ctx, app.EditInput{Post: p.IRI, Text: "hello edited stream"}); err != nil {
 		t.Fatal(err)
 	}
 	ev = nextSSE(t, events, "status.update", func(ev sseEvent) bool { return ev.event == "status.update" })
@@ -146,7 +147,7 @@ func TestStreamSSEUser(t *testing.T) {
 		t.Errorf("status.update content %q", st["content"])
 	}
 
-	if err := ts.srv.DeletePost(ctx, p.IRI); err != nil {
+	if err := ts.srv.app.DeletePost(ctx, p.IRI); err != nil {
 		t.Fatal(err)
 	}
 	ev = nextSSE(t, events, "delete", func(ev sseEvent) bool { return ev.event == "delete" })
@@ -185,10 +186,10 @@ func TestStreamSSEHashtag(t *testing.T) {
 	ctx := context.Background()
 	c := newAPIClient(t, ts, "read:statuses")
 	events := openSSE(t, c, "/api/v1/streaming/hashtag?tag=RoostTest")
-	if _, err := ts.srv.Post(ctx, PostInput{Text: "untagged"}); err != nil {
+	if _, err := ts.srv.app.Post(ctx, app.PostInput{Text: "untagged"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.srv.Post(ctx, PostInput{Text: "tagged #roosttest"}); err != nil {
+	if _, err := ts.srv.app.Post(ctx, app.PostInput{Text: "tagged #roosttest"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := nextSSE(t, events, "update", func(ev sseEvent) bool { return ev.event == "update" })
@@ -282,7 +283,7 @@ func TestStreamWebSocketQuery(t *testing.T) {
 	ts := newTestServer(t)
 	c := newAPIClient(t, ts, "read")
 	conn := dialStream(t, c, url.Values{"stream": {"user"}, "access_token": {c.token}}, false)
-	p, err := ts.srv.Post(context.Background(), PostInput{Text: "over the socket"})
+	p, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "over the socket"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestStreamWebSocketSubscribe(t *testing.T) {
 	wsSend(t, conn, map[string]string{"type": "subscribe", "stream": "user"})
 	wsSend(t, conn, map[string]string{"type": "subscribe", "stream": "user"}) // a duplicate is ignored
 	wsBarrier(t, conn)
-	first, err := ts.srv.Post(ctx, PostInput{Text: "first"})
+	first, err := ts.srv.app.Post(ctx, app.PostInput{Text: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +318,7 @@ func TestStreamWebSocketSubscribe(t *testing.T) {
 	wsSend(t, conn, map[string]string{"type": "unsubscribe", "stream": "user"})
 	wsSend(t, conn, map[string]string{"type": "subscribe", "stream": "hashtag", "tag": "socket"})
 	wsBarrier(t, conn)
-	second, err := ts.srv.Post(ctx, PostInput{Text: "second #socket"})
+	second, err := ts.srv.app.Post(ctx, app.PostInput{Text: "second #socket"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,11 +331,11 @@ func TestStreamWebSocketSubscribe(t *testing.T) {
 	})
 	// By now the unsubscribe has been handled: a third post, not tagged, reaches no stream, and
 	// the fourth, tagged, comes alone.
-	third, err := ts.srv.Post(ctx, PostInput{Text: "third"})
+	third, err := ts.srv.app.Post(ctx, app.PostInput{Text: "third"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fourth, err := ts.srv.Post(ctx, PostInput{Text: "fourth #socket"})
+	fourth, err := ts.srv.app.Post(ctx, app.PostInput{Text: "fourth #socket"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func TestStreamWebSocketSubscribe(t *testing.T) {
 		return id == idString(fourth.ID)
 	})
 
-	if err := ts.srv.DeletePost(ctx, fourth.IRI); err != nil {
+	if err := ts.srv.app.DeletePost(ctx, fourth.IRI); err != nil {
 		t.Fatal(err)
 	}
 	m = nextWS(t, conn, "delete", func(m wsMessage) bool { return m.Event == "delete" })
@@ -371,7 +372,7 @@ func TestStreamWebSocketProtocolToken(t *testing.T) {
 	if conn.Subprotocol() != c.token {
 		t.Errorf("subprotocol %q, want the token echoed", conn.Subprotocol())
 	}
-	if _, err := ts.srv.Post(context.Background(), PostInput{Text: "local and public"}); err != nil {
+	if _, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "local and public"}); err != nil {
 		t.Fatal(err)
 	}
 	m := nextWS(t, conn, "update", func(m wsMessage) bool { return m.Event == "update" })

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/image/math/f64"
 	_ "golang.org/x/image/webp" // WebP decoder for image.Decode
 
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -370,7 +371,7 @@ func (s *Server) saveUpload(ctx context.Context, r io.Reader, description string
 		return nil, err
 	}
 	m := &store.Media{Name: randomName() + typeExt[p.fullType], MediaType: p.fullType, Size: int64(len(p.full)),
-		Width: p.width, Height: p.height, Description: truncateRunes(description, 1500), Blurhash: p.blurhash}
+		Width: p.width, Height: p.height, Description: app.TruncateRunes(description, 1500), Blurhash: p.blurhash}
 	files := map[string][]byte{m.Name: p.full}
 	if p.thumb != nil {
 		m.ThumbName = randomName() + typeExt[p.thumbType]
@@ -448,7 +449,7 @@ func (s *Server) mediaURL(name string) string {
 	if name == "" {
 		return ""
 	}
-	return s.base + "/media/" + name
+	return s.app.Base + "/media/" + name
 }
 
 // attachmentOf is the federated and shown face of an upload.
@@ -494,11 +495,11 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	if m.PostID != 0 {
 		p, err := s.st.PostByID(r.Context(), m.PostID)
 		if err != nil || !p.DeletedAt.IsZero() ||
-			(!s.validMediaToken(name, r.URL.Query().Get("k")) && !s.canSee(r, p)) {
+			(!s.app.ValidMediaToken(name, r.URL.Query().Get("k")) && !s.canSee(r, p)) {
 			http.NotFound(w, r)
 			return
 		}
-		if !s.maySee(r.Context(), viewer{}, p) {
+		if !s.app.MaySee(r.Context(), app.Viewer{}, p) {
 			cache = "private, max-age=31536000, immutable"
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -195,13 +196,13 @@ func startMediaServer(b *testing.B, bin string, extra ...string) *mediaServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app := &store.App{ClientID: randomName(), SecretHash: hashToken(randomName()), Name: "bench",
+	oa := &store.App{ClientID: randomName(), SecretHash: hashToken(randomName()), Name: "bench",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read", "write"}}
-	if err := st.CreateApp(ctx, app); err != nil {
+	if err := st.CreateApp(ctx, oa); err != nil {
 		b.Fatal(err)
 	}
 	token := randomName()
-	if err := st.CreateToken(ctx, &store.Token{TokenHash: hashToken(token), AppID: app.ID,
+	if err := st.CreateToken(ctx, &store.Token{TokenHash: hashToken(token), AppID: oa.ID,
 		Scopes: []string{"read", "write"}, Owner: true}); err != nil {
 		b.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func startMediaServer(b *testing.B, bin string, extra ...string) *mediaServer {
 
 	cmd := launchRoostWith(b, bin, data, addr, extra...)
 	return &mediaServer{cmd: cmd, pid: cmd.Process.Pid, base: "http://" + addr, token: token,
-		proxy: &Server{owner: owner, cfg: Config{MediaProxy: true}}}
+		proxy: &Server{app: &app.App{Owner: owner}, cfg: Config{MediaProxy: true}}}
 }
 
 // upload POSTs file to /api/v2/media and returns the status code.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"roost/server/app"
 	"sort"
 	"strings"
 	"sync"
@@ -61,7 +62,7 @@ type proxyFailure struct {
 }
 
 func (s *Server) proxyKey() []byte {
-	sum := sha256.Sum256([]byte("roost media proxy\x00" + s.owner.InstanceKeyPEM))
+	sum := sha256.Sum256([]byte("roost media proxy\x00" + s.app.Owner.InstanceKeyPEM))
 	return sum[:]
 }
 
@@ -73,8 +74,8 @@ func (s *Server) proxySig(u string) string {
 
 // imageSrc is the URL a page uses to show a remote image: the proxy's, when it is on.
 func (s *Server) imageSrc(u string) string {
-	u = safeURL(u)
-	if u == "" || !s.cfg.MediaProxy || s.isLocal(u) {
+	u = app.SafeURL(u)
+	if u == "" || !s.cfg.MediaProxy || s.app.IsLocal(u) {
 		return u
 	}
 	return "/proxy/" + s.proxySig(u) + "?url=" + url.QueryEscape(u)
@@ -90,7 +91,7 @@ func (s *Server) cacheDir() string {
 // showProxied serves a remote image from the cache, fetching it on first use.
 func (s *Server) showProxied(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query().Get("url")
-	if !s.cfg.MediaProxy || s.cacheDir() == "" || safeURL(u) == "" ||
+	if !s.cfg.MediaProxy || s.cacheDir() == "" || app.SafeURL(u) == "" ||
 		!hmac.Equal([]byte(r.PathValue("sig")), []byte(s.proxySig(u))) {
 		http.NotFound(w, r)
 		return
@@ -192,7 +193,7 @@ func (s *Server) fetchForProxy(ctx context.Context, u, file string) error {
 	}
 	defer os.Remove(tmp.Name()) // after the rename, a name that no longer exists
 	defer tmp.Close()
-	resp, err := s.remote.GetTo(ctx, u, "image/*", proxyMaxBytes, tmp)
+	resp, err := s.app.Remote.GetTo(ctx, u, "image/*", proxyMaxBytes, tmp)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"roost/server/app"
 	"runtime"
 	"strings"
 	"testing"
@@ -153,7 +154,7 @@ func TestPostWithImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := ts.srv.Post(ctx, PostInput{Text: "look", MediaIDs: []int64{m.ID}})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "look", MediaIDs: []int64{m.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,11 +185,11 @@ func TestPostWithImage(t *testing.T) {
 	}
 
 	// The same upload cannot be attached twice.
-	if _, err := ts.srv.Post(ctx, PostInput{Text: "again", MediaIDs: []int64{m.ID}}); err == nil {
+	if _, err := ts.srv.app.Post(ctx, app.PostInput{Text: "again", MediaIDs: []int64{m.ID}}); err == nil {
 		t.Error("an attached upload was attached again")
 	}
 
-	if err := ts.srv.DeletePost(ctx, p.IRI); err != nil {
+	if err := ts.srv.app.DeletePost(ctx, p.IRI); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{m.Name, m.ThumbName} {

@@ -47,9 +47,6 @@ const (
 	// appsWindow: enough for trying every client there is, not for filling the disk.
 	appsPerAddress = 10
 	appsWindow     = time.Hour
-	// unusedAppTTL is how long an app the owner never authorized is kept (Mastodon's
-	// ApplicationsVacuum keeps them a day too).
-	unusedAppTTL = 24 * time.Hour
 )
 
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
@@ -560,16 +557,6 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	oauthJSON(w, http.StatusOK, v)
 }
 
-// pruneApps deletes the apps registered more than unusedAppTTL ago that the owner never
-// authorized.
-func (s *Server) pruneApps(ctx context.Context) error {
-	n, err := s.st.PruneApps(ctx, time.Now().Add(-unusedAppTTL))
-	if n > 0 {
-		s.log.Info("unused apps deleted", slog.Int64("apps", n))
-	}
-	return err
-}
-
 // apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.
 func (s *Server) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
 	app, err := s.st.AppByID(r.Context(), apiToken(r).AppID)
@@ -1031,12 +1018,12 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 // oauthMetadata answers /.well-known/oauth-authorization-server (RFC 8414), as Mastodon 4.3 does.
 func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, "application/json; charset=utf-8", map[string]any{
-		"issuer":                                s.base + "/",
+		"issuer":                                s.app.Base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",
-		"authorization_endpoint":                s.base + "/oauth/authorize",
-		"token_endpoint":                        s.base + "/oauth/token",
-		"revocation_endpoint":                   s.base + "/oauth/revoke",
-		"app_registration_endpoint":             s.base + "/api/v1/apps",
+		"authorization_endpoint":                s.app.Base + "/oauth/authorize",
+		"token_endpoint":                        s.app.Base + "/oauth/token",
+		"revocation_endpoint":                   s.app.Base + "/oauth/revoke",
+		"app_registration_endpoint":             s.app.Base + "/api/v1/apps",
 		"scopes_supported":                      mastodonScopes,
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},

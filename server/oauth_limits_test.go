@@ -36,7 +36,7 @@ func TestOAuthUnauthenticatedEndpointsRefuseLargeBodies(t *testing.T) {
 				name = path + " with Content-Length"
 			}
 			t.Run(name, func(t *testing.T) {
-				req := httptest.NewRequest(http.MethodPost, o.ts.srv.base+path, bytes.NewReader(buf.Bytes()))
+				req := httptest.NewRequest(http.MethodPost, o.ts.srv.app.Base+path, bytes.NewReader(buf.Bytes()))
 				req.Header.Set("Content-Type", mw.FormDataContentType())
 				if !announced {
 					req.ContentLength = -1
@@ -77,7 +77,7 @@ func TestAppRegistrationSizeLimited(t *testing.T) {
 func TestAppRegistrationsLimitedPerAddress(t *testing.T) {
 	o := newOAuthHarness(t)
 	register := func(addr string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, o.ts.srv.base+"/api/v1/apps",
+		req := httptest.NewRequest(http.MethodPost, o.ts.srv.app.Base+"/api/v1/apps",
 			strings.NewReader(url.Values{"client_name": {"App"}, "redirect_uris": {oobRedirect}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.RemoteAddr = addr

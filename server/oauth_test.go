@@ -51,9 +51,9 @@ func (o *oauthHarness) request(method, path, body string, headers ...string) *ht
 	}
 	var req *http.Request
 	if rd != nil {
-		req = httptest.NewRequest(method, o.ts.srv.base+path, rd)
+		req = httptest.NewRequest(method, o.ts.srv.app.Base+path, rd)
 	} else {
-		req = httptest.NewRequest(method, o.ts.srv.base+path, nil)
+		req = httptest.NewRequest(method, o.ts.srv.app.Base+path, nil)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -67,10 +67,10 @@ func (o *oauthHarness) request(method, path, body string, headers ...string) *ht
 func (o *oauthHarness) browser(method, path string, form url.Values) *httptest.ResponseRecorder {
 	var req *http.Request
 	if form != nil {
-		req = httptest.NewRequest(method, o.ts.srv.base+path, strings.NewReader(form.Encode()))
+		req = httptest.NewRequest(method, o.ts.srv.app.Base+path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	} else {
-		req = httptest.NewRequest(method, o.ts.srv.base+path, nil)
+		req = httptest.NewRequest(method, o.ts.srv.app.Base+path, nil)
 	}
 	req.AddCookie(o.cookie)
 	rec := httptest.NewRecorder()
@@ -174,7 +174,7 @@ func (o *oauthHarness) probe(scope, token string) *httptest.ResponseRecorder {
 		t := apiToken(r)
 		oauthJSON(w, http.StatusOK, map[string]any{"scopes": t.Scopes, "owner": t.Owner})
 	})
-	req := httptest.NewRequest(http.MethodGet, o.ts.srv.base+"/api/v1/probe", nil)
+	req := httptest.NewRequest(http.MethodGet, o.ts.srv.app.Base+"/api/v1/probe", nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -700,7 +700,7 @@ func TestOAuthCORS(t *testing.T) {
 		t.Errorf("401 CORS headers %v", rec.Header())
 	}
 	// The owner's session cookie is no credential for the API.
-	req := httptest.NewRequest(http.MethodGet, o.ts.srv.base+"/api/v1/apps/verify_credentials", nil)
+	req := httptest.NewRequest(http.MethodGet, o.ts.srv.app.Base+"/api/v1/apps/verify_credentials", nil)
 	req.AddCookie(o.cookie)
 	rec = httptest.NewRecorder()
 	o.h.ServeHTTP(rec, req)
@@ -746,7 +746,7 @@ func TestOAuthCrossOriginClients(t *testing.T) {
 
 	// The consent form stays same-origin only.
 	form := url.Values{"csrf": {o.csrf}, "decision": {"approve"}, "client_id": {app.ClientID}}
-	req := httptest.NewRequest(http.MethodPost, o.ts.srv.base+"/oauth/authorize", strings.NewReader(form.Encode()))
+	req := httptest.NewRequest(http.MethodPost, o.ts.srv.app.Base+"/oauth/authorize", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	req.AddCookie(o.cookie)
@@ -760,7 +760,7 @@ func TestOAuthCrossOriginClients(t *testing.T) {
 func TestOAuthWellKnown(t *testing.T) {
 	o := newOAuthHarness(t)
 	m := oauthDecode(t, "metadata", o.request(http.MethodGet, "/.well-known/oauth-authorization-server", ""), 200)
-	base := o.ts.srv.base
+	base := o.ts.srv.app.Base
 	for k, want := range map[string]string{"issuer": base + "/", "authorization_endpoint": base + "/oauth/authorize",
 		"token_endpoint": base + "/oauth/token", "revocation_endpoint": base + "/oauth/revoke",
 		"app_registration_endpoint": base + "/api/v1/apps"} {

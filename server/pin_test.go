@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"roost/server/app"
 	"testing"
 )
 
@@ -12,12 +13,12 @@ func TestPinFeaturesPost(t *testing.T) {
 	alice := newPeer(t, "alice")
 	followingPeer(t, ts, alice)
 	ctx := context.Background()
-	p, err := ts.srv.Post(ctx, PostInput{Text: "pin me"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "pin me"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	featured := ts.actor + "/collections/featured"
-	if _, err := ts.srv.Pin(ctx, p.IRI, true); err != nil {
+	if _, err := ts.srv.app.Pin(ctx, p.IRI, true); err != nil {
 		t.Fatal(err)
 	}
 	add := alice.waitPost(t, "Add", ofTypeObject("Add", p.IRI))
@@ -31,14 +32,14 @@ func TestPinFeaturesPost(t *testing.T) {
 		t.Errorf("featured after pin = %s", body)
 	}
 
-	direct, err := ts.srv.Post(ctx, PostInput{Text: "secret @" + alice.handle(), Visibility: "direct"})
+	direct, err := ts.srv.app.Post(ctx, app.PostInput{Text: "secret @" + alice.handle(), Visibility: "direct"})
 	if err == nil {
-		if _, err := ts.srv.Pin(ctx, direct.IRI, true); err == nil {
+		if _, err := ts.srv.app.Pin(ctx, direct.IRI, true); err == nil {
 			t.Errorf("pinning a direct post succeeded")
 		}
 	}
 
-	if _, err := ts.srv.Pin(ctx, p.IRI, false); err != nil {
+	if _, err := ts.srv.app.Pin(ctx, p.IRI, false); err != nil {
 		t.Fatal(err)
 	}
 	alice.waitPost(t, "Remove", ofTypeObject("Remove", p.IRI))

@@ -1,228 +1,32 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/templates"
 )
 
-var (
-	errPollEnded    = errors.New("the poll has already ended")
-	errAlreadyVoted = errors.New("you have already voted on this poll")
-)
-
-// Limits on the owner's polls, Mastodon's defaults, which the instance API reports.
-const (
-	MaxPollOptions     = 4
-	MaxPollOptionChars = 50
-	MinPollDuration    = 5 * time.Minute
-	MaxPollDuration    = 30 * 24 * time.Hour
-)
-
-// PollInput is a poll the owner attaches to a post.
-type PollInput struct {
-	Options   []string
-	ExpiresIn time.Duration
-	Multiple  bool
-	KeepEnd   bool // in an edit: the poll ends when it was to end (or ended), and ExpiresIn is not read
-}
-
-// poll checks the owner's poll and returns it as its post keeps it, ending ExpiresIn after now.
-func (in *PollInput) poll(now time.Time) (*poll, error) {
-	if len(in.Options) < 2 || len(in.Options) > MaxPollOptions {
-		return nil, fmt.Errorf("a poll has 2 to %d options", MaxPollOptions)
-	}
-	if in.ExpiresIn < MinPollDuration || in.ExpiresIn > MaxPollDuration {
-		return nil, fmt.Errorf("a poll runs from %v to %d days", MinPollDuration, MaxPollDuration/(24*time.Hour))
-	}
-	pl := &poll{Multiple: in.Multiple, Votes: make([]int, len(in.Options)),
-		EndTime: now.Add(in.ExpiresIn).UTC().Truncate(time.Second).Format(time.RFC3339)}
-	for _, o := range in.Options {
-		o = strings.TrimSpace(o)
-		switch {
-		case o == "":
-			return nil, errors.New("a poll option is empty")
-		case utf8.RuneCountInString(o) > MaxPollOptionChars:
-			return nil, fmt.Errorf("a poll option has at most %d characters", MaxPollOptionChars)
-		case slices.Contains(pl.Options, o):
-			return nil, fmt.Errorf("the poll has %q twice", o)
-		}
-		pl.Options = append(pl.Options, o)
-	}
-	return pl, nil
-}
-
-// questionOf adds a poll to the owner's post as ActivityPub shows it: a Question whose options
-// carry their counts in replies.totalItems, as Mastodon's do.
-func questionOf(n *activitypub.Object, pl *poll, now time.Time) {
-	n.Type = "Question"
-	var options []activitypub.Object
-	for i, name := range pl.Options {
-		count, _ := json.Marshal(map[string]any{"type": "Collection", "totalItems": pl.Votes[i]})
-		options = append(options, activitypub.Object{Type: "Note", Name: name, Replies: activitypub.Ref{Raw: count}})
-	}
-	if pl.Multiple {
-		n.AnyOf = options
-	} else {
-		n.OneOf = options
-	}
-	n.EndTime, n.VotersCount = pl.EndTime, pl.VotersCount
-	if pl.expired(now) {
-		n.Closed = pl.EndTime
-	}
-}
-
-// receiveVote counts a vote in one of the owner's polls: a Note named as an option, in reply to
-// the poll, as Mastodon and the others send votes. Its followers and the voter get the new
-// counts in an Update. A vote after the end, for no option, again, or by someone the poll was not
-// for (a followers-only poll and a stranger) is dropped.
-func (s *Server) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *activitypub.Object, voter *store.Account) error {
-	c := slices.Index(pl.Options, strings.TrimSpace(o.Name))
-	if c < 0 || pl.expired(time.Now()) || !s.canInteract(ctx, p, voter) {
-		return nil
-	}
-	inboxes, err := s.audienceInboxes(ctx, p)
-	if err != nil {
-		return err
-	}
-	inboxes = append(inboxes, voter.DeliveryInbox())
-	_, extra := postPoll(p)
-	v := store.PollVote{PostID: p.ID, AccountID: voter.ID, Choices: []int{c}, IRI: o.ID, Multiple: pl.Multiple}
-	err = s.st.AddPollVote(ctx, v, len(pl.Options), func(t store.PollTally) (json.RawMessage, *store.Outgoing, error) {
-		pl.Votes, pl.VotersCount = t.Votes, t.Voters
-		if err := setPoll(p, pl, extra); err != nil {
-			return nil, nil, err
-		}
-		out, err := s.postUpdate(p, inboxes)
-		return p.Extra, out, err
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return nil
-	}
-	if err == nil {
-		s.deliver.Wake()
-	}
-	return err
-}
-
-// poll is a post's poll as the post keeps it, under "poll" in its extra properties. For a remote
-// Question: the options and their counts as the poll's server last sent them, and the owner's own
-// votes, which only Roost knows. For the owner's poll: the counts of poll_votes.
-type poll struct {
-	Options     []string `json:"options"`
-	Votes       []int    `json:"votes,omitempty"`
-	VotersCount int      `json:"voters_count,omitempty"`
-	Multiple    bool     `json:"multiple"`
-	EndTime     string   `json:"end_time,omitempty"`
-	Closed      string   `json:"closed,omitempty"`
-	OwnVotes    []int    `json:"own_votes,omitempty"`
-}
-
-// pollOf returns the poll of a Question (nil for anything without options), with its options'
-// names made plain text by text.
-func pollOf(o *activitypub.Object, text func(string) string) *poll {
-	options, multiple := o.OneOf, false
-	if len(o.AnyOf) > 0 {
-		options, multiple = o.AnyOf, true
-	}
-	if len(options) == 0 {
-		return nil
-	}
-	pl := &poll{Multiple: multiple, EndTime: o.EndTime, Closed: o.Closed, VotersCount: max(o.VotersCount, 0)}
-	for _, opt := range options {
-		pl.Options = append(pl.Options, truncateRunes(text(opt.Name), 200))
-		pl.Votes = append(pl.Votes, max(opt.Replies.TotalItems(), 0))
-	}
-	return pl
-}
-
-// postPoll returns a post's poll, or nil, and its extra properties.
-func postPoll(p *store.Post) (*poll, map[string]json.RawMessage) {
-	extra := map[string]json.RawMessage{}
-	if noExtra(p) || json.Unmarshal(p.Extra, &extra) != nil || extra["poll"] == nil {
-		return nil, extra
-	}
-	var pl poll
-	if json.Unmarshal(extra["poll"], &pl) != nil || len(pl.Options) == 0 {
-		return nil, extra
-	}
-	// Polls stored before counts were kept have none.
-	pl.Votes = append(pl.Votes, make([]int, max(len(pl.Options)-len(pl.Votes), 0))...)[:len(pl.Options)]
-	return &pl, extra
-}
-
-// setPoll writes pl into p's extra properties, the others of which are extra (from postPoll).
-func setPoll(p *store.Post, pl *poll, extra map[string]json.RawMessage) error {
-	b, err := json.Marshal(pl)
-	if err != nil {
-		return err
-	}
-	extra["poll"] = b
-	p.Extra, err = json.Marshal(extra)
-	return err
-}
-
-// ends returns when the poll ends or ended, or the zero time when it has no end.
-func (pl *poll) ends() time.Time {
-	for _, v := range []string{pl.Closed, pl.EndTime} {
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
-}
-
-// expired reports whether the poll takes no more votes: its server closed it, or its end passed.
-func (pl *poll) expired(now time.Time) bool {
-	end := pl.ends()
-	return pl.Closed != "" || (!end.IsZero() && !end.After(now))
-}
-
-// keepOwnVotes carries the owner's votes from the stored version of a post to its update, which
-// its server sends with new counts and without them. An update that changes nothing but the
-// counts is not an edit.
-func keepOwnVotes(old, updated *store.Post, edited bool) {
-	before, _ := postPoll(old)
-	after, extra := postPoll(updated)
-	if before == nil || after == nil {
-		return
-	}
-	if !edited && old.Content == updated.Content && old.Summary == updated.Summary {
-		updated.Updated = old.Updated
-	}
-	if len(before.OwnVotes) == 0 || !slices.Equal(before.Options, after.Options) {
-		return
-	}
-	after.OwnVotes = before.OwnVotes
-	extra["poll"], _ = json.Marshal(after)
-	updated.Extra, _ = json.Marshal(extra)
-}
-
 // apiPoll is the Mastodon Poll entity of a post, or nil when it has no poll.
 func (s *Server) apiPoll(p *store.Post) *mastodon.Poll {
-	pl, _ := postPoll(p)
+	pl, _ := app.PostPoll(p)
 	if pl == nil {
 		return nil
 	}
-	out := &mastodon.Poll{ID: idString(p.ID), Expired: pl.expired(time.Now()), Multiple: pl.Multiple,
+	out := &mastodon.Poll{ID: idString(p.ID), Expired: pl.Expired(time.Now()), Multiple: pl.Multiple,
 		Voted: len(pl.OwnVotes) > 0, OwnVotes: pl.OwnVotes, Emojis: []mastodon.Emoji{}}
 	if out.OwnVotes == nil {
 		out.OwnVotes = []int{}
 	}
-	if end := pl.ends(); !end.IsZero() {
+	if end := pl.Ends(); !end.IsZero() {
 		e := apiTime(end)
 		out.ExpiresAt = &e
 	}
@@ -243,11 +47,11 @@ func (s *Server) apiPoll(p *store.Post) *mastodon.Poll {
 
 // pollView is a post's poll as pages show it, or nil.
 func pollView(p *store.Post) *templates.Poll {
-	pl, _ := postPoll(p)
+	pl, _ := app.PostPoll(p)
 	if pl == nil {
 		return nil
 	}
-	v := &templates.Poll{Multiple: pl.Multiple, Voters: pl.VotersCount, Ends: pl.ends(), Expired: pl.expired(time.Now()),
+	v := &templates.Poll{Multiple: pl.Multiple, Voters: pl.VotersCount, Ends: pl.Ends(), Expired: pl.Expired(time.Now()),
 		Voted: len(pl.OwnVotes) > 0}
 	for _, n := range pl.Votes {
 		v.Votes += n
@@ -277,139 +81,26 @@ func (s *Server) voteAction(w http.ResponseWriter, r *http.Request) {
 		}
 		choices = append(choices, c)
 	}
-	if _, err := s.Vote(r.Context(), id, choices); err != nil {
+	if _, err := s.app.Vote(r.Context(), id, choices); err != nil {
 		backTo(w, r, "/home", "error", ownerMessage(err))
 		return
 	}
 	backTo(w, r, "/home", "notice", "Voted.")
 }
 
-// Vote casts the owner's vote in the poll of post id: one Create of a Note per choice, named as
-// the option, in reply to the poll and addressed to its author only, as Mastodon votes. The
-// counts shown include the vote at once; the poll's server sends the authoritative ones later.
-func (s *Server) Vote(ctx context.Context, id int64, choices []int) (*store.Post, error) {
-	p, err := s.livePost(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	pl, extra := postPoll(p)
-	switch {
-	case pl == nil:
-		return nil, store.ErrNotFound
-	case p.AccountID == s.owner.Account.ID:
-		return nil, errSelf
-	case pl.expired(time.Now()):
-		return nil, errPollEnded
-	case len(pl.OwnVotes) > 0:
-		return nil, errAlreadyVoted
-	case len(choices) == 0:
-		return nil, errors.New("choose an option")
-	case len(choices) > 1 && !pl.Multiple:
-		return nil, errors.New("this poll takes one choice")
-	}
-	for i, c := range choices {
-		if c < 0 || c >= len(pl.Options) || slices.Contains(choices[:i], c) {
-			return nil, fmt.Errorf("choice %d is not an option of this poll", c)
-		}
-	}
-	author, err := s.st.AccountByID(ctx, p.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	to := []string{author.IRI}
-	var outs []*store.Outgoing
-	for _, c := range choices {
-		note := map[string]any{"id": s.activityIRI(s.st.NewID()), "type": "Note", "name": pl.Options[c],
-			"attributedTo": s.owner.Account.IRI, "to": to, "inReplyTo": p.IRI}
-		out, err := s.outgoing("Create", note, to, nil, false, []string{author.DeliveryInbox()})
-		if err != nil {
-			return nil, err
-		}
-		outs = append(outs, out)
-		pl.Votes[c]++
-	}
-	pl.OwnVotes = choices
-	if pl.VotersCount > 0 {
-		pl.VotersCount++
-	}
-	if err := setPoll(p, pl, extra); err != nil {
-		return nil, err
-	}
-	if end := pl.ends(); end.IsZero() {
-		err = s.st.SetPostExtra(ctx, p.ID, p.Extra, outs...)
-	} else {
-		err = s.st.SetPollExtra(ctx, p.ID, p.Extra, end, outs...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.deliver.Wake()
-	s.wakePolls()
-	return p, nil
-}
-
 // apiPollInput reads a poll from a status form of the client API.
-func apiPollInput(f url.Values) (*PollInput, error) {
+func apiPollInput(f url.Values) (*app.PollInput, error) {
 	secs, err := strconv.Atoi(f.Get("poll[expires_in]"))
 	if err != nil {
 		return nil, errors.New("poll[expires_in] must be a number of seconds")
 	}
-	return &PollInput{Options: append(f["poll[options][]"], f["poll[options]"]...),
+	return &app.PollInput{Options: append(f["poll[options][]"], f["poll[options]"]...),
 		ExpiresIn: time.Duration(secs) * time.Second, Multiple: f.Get("poll[multiple]") == "true"}, nil
-}
-
-// editPoll replaces the poll of the owner's post p with in, as Mastodon edits one: it ends
-// ExpiresIn from now, and when its options or its kind (one choice or several) change, the votes
-// cast so far no longer count (reset).
-func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err error) {
-	old, extra := postPoll(p)
-	if old == nil {
-		return false, errors.New("a poll cannot be added to a post in an edit")
-	}
-	if in.KeepEnd {
-		keep := *in
-		keep.ExpiresIn = MinPollDuration // checked, then replaced
-		in = &keep
-	}
-	pl, err := in.poll(now)
-	if err != nil {
-		return false, err
-	}
-	if in.KeepEnd {
-		pl.EndTime, pl.Closed = old.EndTime, old.Closed
-	}
-	reset = !slices.Equal(pl.Options, old.Options) || pl.Multiple != old.Multiple
-	if !reset {
-		pl.Votes, pl.VotersCount = old.Votes, old.VotersCount
-	}
-	if err := setPoll(p, pl, extra); err != nil {
-		return false, err
-	}
-	if !pl.expired(now) { // an ended poll is not watched again: its end was told and notified
-		p.PollEnds = pl.ends()
-	}
-	return reset, nil
-}
-
-// removePoll takes the poll off the owner's post p: it becomes a Note again, and the votes cast in
-// the poll go with the edit. Its end, if still watched, finds no poll and is forgotten.
-func removePoll(p *store.Post) error {
-	old, extra := postPoll(p)
-	if old == nil {
-		return nil
-	}
-	delete(extra, "poll")
-	var err error
-	if p.Extra, err = json.Marshal(extra); err != nil {
-		return err
-	}
-	p.Type, p.PollReset, p.PollEnds = "Note", true, time.Time{}
-	return nil
 }
 
 // formPoll reads the poll of the compose or edit form (nil when every option is empty). An edit
 // form's empty "Ends" keeps the poll's end.
-func formPoll(r *http.Request) *PollInput {
+func formPoll(r *http.Request) *app.PollInput {
 	var options []string
 	for _, o := range r.PostForm["poll_option"] {
 		if o = strings.TrimSpace(o); o != "" {
@@ -420,7 +111,7 @@ func formPoll(r *http.Request) *PollInput {
 		return nil
 	}
 	secs, _ := strconv.Atoi(r.PostFormValue("poll_expires"))
-	return &PollInput{Options: options, ExpiresIn: time.Duration(secs) * time.Second,
+	return &app.PollInput{Options: options, ExpiresIn: time.Duration(secs) * time.Second,
 		Multiple: r.PostFormValue("poll_multiple") == "true", KeepEnd: r.PostFormValue("poll_expires") == ""}
 }
 
@@ -469,9 +160,9 @@ func (s *Server) apiVote(w http.ResponseWriter, r *http.Request) {
 		}
 		choices = append(choices, c)
 	}
-	p, err := s.Vote(r.Context(), id, choices)
+	p, err := s.app.Vote(r.Context(), id, choices)
 	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, errSelf):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, app.ErrSelf):
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	case err != nil:

@@ -460,7 +460,7 @@ func TestPollEnds(t *testing.T) {
 	if err := ts.st.MovePollEnd(ctx, ownID, past); err != nil {
 		t.Fatal(err)
 	}
-	ts.srv.wakePolls()
+	ts.srv.app.WakePolls()
 
 	for _, peer := range []*peer{bob, alice} {
 		update := peer.waitPost(t, "the closed poll", func(r received) bool {
@@ -491,7 +491,7 @@ func TestPollEnds(t *testing.T) {
 	if next, err := ts.st.NextPollEnd(ctx); err != nil || !next.IsZero() {
 		t.Errorf("after a restart, a poll end is still watched: %v, %v", next, err)
 	}
-	ts.srv.pollRound(ctx)
+	ts.srv.app.PollRound(ctx)
 	if n := len(notificationsOf(t, c, "poll")); n != 2 {
 		t.Errorf("%d poll notifications after a restart, want 2", n)
 	}

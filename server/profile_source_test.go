@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/url"
+	"roost/server/app"
 	"slices"
 	"strings"
 	"testing"
@@ -68,11 +69,11 @@ func TestProfileFormKeepsWhatWasTyped(t *testing.T) {
 func TestProfileLinkFieldURLFromHTML(t *testing.T) {
 	ts := newTestServer(t)
 	for _, u := range []string{"https://example.com/me", "http://example.com/a?b=1&c=2"} {
-		if got, ok := linkFieldURL(ts.srv.fieldValue(u)); !ok || got != u {
+		if got, ok := app.LinkFieldURL(ts.srv.app.FieldValue(u)); !ok || got != u {
 			t.Errorf("linkFieldURL(fieldValue(%q)) = %q, %v", u, got, ok)
 		}
 	}
-	if _, ok := linkFieldURL(ts.srv.fieldValue("they/them")); ok {
+	if _, ok := app.LinkFieldURL(ts.srv.app.FieldValue("they/them")); ok {
 		t.Error("a text field read as a link")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -33,7 +34,7 @@ func TestPublish(t *testing.T) {
 	var published []*store.Post
 	for _, tt := range tests {
 		t.Run(tt.vis, func(t *testing.T) {
-			p, err := ts.srv.Post(ctx, PostInput{Text: "hi @" + friend.handle() + " #Tag", Visibility: tt.vis})
+			p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "hi @" + friend.handle() + " #Tag", Visibility: tt.vis})
 			if err != nil {
 				t.Fatalf("post: %v", err)
 			}
@@ -134,7 +135,7 @@ func TestPublish(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		p := published[0]
-		if err := ts.srv.DeletePost(ctx, p.IRI); err != nil {
+		if err := ts.srv.app.DeletePost(ctx, p.IRI); err != nil {
 			t.Fatal(err)
 		}
 		del := follower.waitPost(t, "Delete", ofTypeObject("Delete", p.IRI))
@@ -168,7 +169,7 @@ func TestFollowersOnlyPostSignedFetch(t *testing.T) {
 	stranger.send(t, ts, stranger.activity("Like", ts.actor+"/statuses/1")) // so Roost knows the key
 	ts.waitInboxIdle(t)
 
-	p, err := ts.srv.Post(ctx, PostInput{Text: "for followers", Visibility: "followers"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "for followers", Visibility: "followers"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestReplyReachesParentAuthor(t *testing.T) {
 
 	for _, vis := range []string{store.Direct, "followers"} {
 		t.Run(vis, func(t *testing.T) {
-			reply, err := ts.srv.Post(ctx, PostInput{Text: "a quiet answer", Visibility: vis, InReplyTo: n["id"].(string)})
+			reply, err := ts.srv.app.Post(ctx, app.PostInput{Text: "a quiet answer", Visibility: vis, InReplyTo: n["id"].(string)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +251,7 @@ func TestOutboxPaging(t *testing.T) {
 		if i%8 == 7 {
 			vis = "followers" // three of them, never listed
 		}
-		p, err := ts.srv.Post(ctx, PostInput{Text: "post", Visibility: vis})
+		p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "post", Visibility: vis})
 		if err != nil {
 			t.Fatal(err)
 		}

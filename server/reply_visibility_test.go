@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/html"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -40,7 +41,7 @@ func TestReplyDefaultsToParentVisibility(t *testing.T) {
 			if parent.Visibility != tc.want {
 				t.Fatalf("alice's parent stored as %q, want %q", parent.Visibility, tc.want)
 			}
-			reply, err := ts.srv.Post(ctx, PostInput{Text: "a reply", InReplyTo: parent.IRI})
+			reply, err := ts.srv.app.Post(ctx, app.PostInput{Text: "a reply", InReplyTo: parent.IRI})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +74,7 @@ func TestReplyDefaultsToParentVisibility(t *testing.T) {
 	}
 
 	// A post that replies to nothing is public when no visibility is chosen.
-	p, err := ts.srv.Post(ctx, PostInput{Text: "not a reply"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "not a reply"})
 	if err != nil || p.Visibility != store.Public {
 		t.Errorf("a post without a visibility: %v, %v; want public", p, err)
 	}

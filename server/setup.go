@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"roost/server/app"
 	"runtime/debug"
 	"strings"
 
@@ -37,7 +38,6 @@ func Setup(ctx context.Context, st *store.Store, cfg Config) (password string, c
 	if cfg.HandleDomain == "" {
 		cfg.HandleDomain = cfg.Domain
 	}
-	s := &Server{cfg: cfg, base: cfg.Scheme + "://" + cfg.Domain}
 	key, err := signature.GenerateKey()
 	if err != nil {
 		return "", false, err
@@ -59,7 +59,7 @@ func Setup(ctx context.Context, st *store.Store, cfg Config) (password string, c
 		return "", false, err
 	}
 	password = NewPassword()
-	a := s.ownerAccount(cfg.Username)
+	a := app.OwnerAccount(cfg.Scheme+"://"+cfg.Domain, cfg.HandleDomain, cfg.Username)
 	a.DisplayName = cfg.Username
 	a.PublicKeyPEM = pub
 	a.Discoverable, a.Indexable = true, true

@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -166,12 +167,12 @@ func newMatrixFixture(t *testing.T) (*matrixFixture, []matrixViewer, []matrixPos
 
 	noRead := newAPIClient(t, ts, "write")
 	appOnly := randomToken(32) // a client_credentials token: read scope, but no user
-	app := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "app only",
+	oa := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "app only",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read"}}
-	if err := ts.st.CreateApp(ctx, app); err != nil {
+	if err := ts.st.CreateApp(ctx, oa); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(appOnly), AppID: app.ID,
+	if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(appOnly), AppID: oa.ID,
 		Scopes: []string{"read"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,24 +197,24 @@ func newMatrixFixture(t *testing.T) (*matrixFixture, []matrixViewer, []matrixPos
 		}
 		mediaID, _ := strconv.ParseInt(str(m["id"]), 10, 64)
 		var err error
-		mp.post, err = ts.srv.Post(ctx, PostInput{Text: mp.marker + " #matrix", Visibility: vis, InReplyTo: f.note.IRI,
+		mp.post, err = ts.srv.app.Post(ctx, app.PostInput{Text: mp.marker + " #matrix", Visibility: vis, InReplyTo: f.note.IRI,
 			MediaIDs: []int64{mediaID}})
 		if err != nil {
 			t.Fatalf("post %s: %v", vis, err)
 		}
-		mp.poll, err = ts.srv.Post(ctx, PostInput{Text: mp.marker + " poll", Visibility: vis, InReplyTo: f.note.IRI,
-			Poll: &PollInput{Options: []string{"yes", "no"}, ExpiresIn: time.Hour}})
+		mp.poll, err = ts.srv.app.Post(ctx, app.PostInput{Text: mp.marker + " poll", Visibility: vis, InReplyTo: f.note.IRI,
+			Poll: &app.PollInput{Options: []string{"yes", "no"}, ExpiresIn: time.Hour}})
 		if err != nil {
 			t.Fatalf("poll %s: %v", vis, err)
 		}
-		if _, err := ts.srv.bookmarkPost(true)(ctx, mp.post.IRI); err != nil {
+		if _, err := ts.srv.app.BookmarkPost(true)(ctx, mp.post.IRI); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ts.srv.Like(ctx, mp.post.IRI); err != nil {
+		if _, err := ts.srv.app.Like(ctx, mp.post.IRI); err != nil {
 			t.Fatal(err)
 		}
 		if vis == store.Public || vis == store.Unlisted { // the others cannot be pinned
-			if _, err := ts.srv.pinPost(true)(ctx, mp.post.IRI); err != nil {
+			if _, err := ts.srv.app.PinPost(true)(ctx, mp.post.IRI); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -380,7 +381,7 @@ func (f *matrixFixture) streamShowsEdit(t *testing.T, v matrixViewer, mp matrixP
 	if _, err := rd.ReadString('\n'); err != nil { // the stream is primed once its first line comes
 		t.Fatalf("stream: %v", err)
 	}
-	if _, err := f.ts.srv.EditPost(context.Background(), EditInput{Post: mp.post.IRI,
+	if _, err := f.ts.srv.app.EditPost(context.Background(), app.EditInput{Post: mp.post.IRI,
 		Text: mp.marker + " #matrix edited " + strconv.FormatInt(time.Now().UnixNano(), 10)}); err != nil {
 		t.Fatalf("edit: %v", err)
 	}
@@ -421,7 +422,7 @@ func (f *matrixFixture) webSocketShowsEdit(t *testing.T, v matrixViewer, mp matr
 	defer conn.CloseNow()
 	wsSend(t, conn, map[string]string{"type": "subscribe", "stream": "user"})
 	wsBarrier(t, conn) // the subscription is in place
-	if _, err := f.ts.srv.EditPost(context.Background(), EditInput{Post: mp.post.IRI,
+	if _, err := f.ts.srv.app.EditPost(context.Background(), app.EditInput{Post: mp.post.IRI,
 		Text: mp.marker + " #matrix edited " + strconv.FormatInt(time.Now().UnixNano(), 10)}); err != nil {
 		t.Fatalf("edit: %v", err)
 	}
@@ -542,7 +543,7 @@ func TestHiddenNetworkStaysHidden(t *testing.T) {
 	fav := newPeer(t, "fav") // the owner follows it
 	followedPeer(t, ts, fav)
 	hide := true
-	if _, err := ts.srv.UpdateProfile(ctx, ProfileInput{HideNetwork: &hide}); err != nil {
+	if _, err := ts.srv.app.UpdateProfile(ctx, app.ProfileInput{HideNetwork: &hide}); err != nil {
 		t.Fatal(err)
 	}
 	owner := newAPIClient(t, ts, "read")
@@ -630,7 +631,7 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 		if m.ThumbName == "" {
 			t.Fatal("no thumbnail made")
 		}
-		p, err := ts.srv.Post(ctx, PostInput{Text: text, Visibility: vis, MediaIDs: []int64{m.ID}, InReplyTo: parent.IRI})
+		p, err := ts.srv.app.Post(ctx, app.PostInput{Text: text, Visibility: vis, MediaIDs: []int64{m.ID}, InReplyTo: parent.IRI})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -684,23 +685,23 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 
 			other, om := post(tc.vis, "another photo")
 			for _, u := range []string{bare, bare + "?k=", bare + "?k=AAAA", created + "x",
-				bare + "?k=" + ts.srv.mediaToken(om.Name), ts.srv.mediaURL(m.ThumbName) + "?k=" + ts.srv.mediaToken(m.Name)} {
+				bare + "?k=" + ts.srv.app.MediaToken(om.Name), ts.srv.mediaURL(m.ThumbName) + "?k=" + ts.srv.app.MediaToken(m.Name)} {
 				if code := anonGet(u).StatusCode; code != http.StatusNotFound {
 					t.Errorf("anonymous GET %s: %d, want 404", u, code)
 				}
 			}
 
-			if _, err := ts.srv.EditPost(ctx, EditInput{Post: p.IRI, Text: "the same photo"}); err != nil {
+			if _, err := ts.srv.app.EditPost(ctx, app.EditInput{Post: p.IRI, Text: "the same photo"}); err != nil {
 				t.Fatal(err)
 			}
 			if updated := deliveredURL(tc.audience, "Update", p); updated != created {
 				t.Errorf("the Update's url %s, the Create's %s: an edit must keep the url", updated, created)
 			}
 
-			if err := ts.srv.DeletePost(ctx, other.IRI); err != nil {
+			if err := ts.srv.app.DeletePost(ctx, other.IRI); err != nil {
 				t.Fatal(err)
 			}
-			if code := anonGet(bare + "?k=" + ts.srv.mediaToken(om.Name)).StatusCode; code != http.StatusNotFound {
+			if code := anonGet(bare + "?k=" + ts.srv.app.MediaToken(om.Name)).StatusCode; code != http.StatusNotFound {
 				t.Errorf("a deleted post's file with its token: %d, want 404", code)
 			}
 		})
@@ -729,29 +730,29 @@ func TestOwnActivitiesShownOnlyToTheirAudience(t *testing.T) {
 	n := friend.note("<p>a public note</p>", []string{activitypub.Public}, nil)
 	friend.sendAccepted(t, ts, friend.create(n))
 	note := ts.waitPost(t, n["id"].(string))
-	if _, err := ts.srv.Like(ctx, note.IRI); err != nil {
+	if _, err := ts.srv.app.Like(ctx, note.IRI); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.srv.Boost(ctx, note.IRI); err != nil {
+	if _, err := ts.srv.app.Boost(ctx, note.IRI); err != nil {
 		t.Fatal(err)
 	}
 	edited := func(vis string) *store.Post {
 		t.Helper()
-		p, err := ts.srv.Post(ctx, PostInput{Text: vis + " post", Visibility: vis})
+		p, err := ts.srv.app.Post(ctx, app.PostInput{Text: vis + " post", Visibility: vis})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ts.srv.EditPost(ctx, EditInput{Post: p.IRI, Text: vis + " post, edited"}); err != nil {
+		if _, err := ts.srv.app.EditPost(ctx, app.EditInput{Post: p.IRI, Text: vis + " post, edited"}); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
 	private, public := edited(store.Private), edited(store.Public)
-	gone, err := ts.srv.Post(ctx, PostInput{Text: "soon deleted", Visibility: store.Private})
+	gone, err := ts.srv.app.Post(ctx, app.PostInput{Text: "soon deleted", Visibility: store.Private})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.srv.DeletePost(ctx, gone.IRI); err != nil {
+	if err := ts.srv.app.DeletePost(ctx, gone.IRI); err != nil {
 		t.Fatal(err)
 	}
 	id := func(pr *peer, what string, pred func(received) bool) string {
@@ -801,7 +802,7 @@ func TestStatusContextShowsAnonymousWhatItMaySee(t *testing.T) {
 	ts := newTestServer(t)
 	post := func(vis, text, parent string) *store.Post {
 		t.Helper()
-		p, err := ts.srv.Post(ctx, PostInput{Text: text, Visibility: vis, InReplyTo: parent})
+		p, err := ts.srv.app.Post(ctx, app.PostInput{Text: text, Visibility: vis, InReplyTo: parent})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/content"
 	"roost/server/remote"
 	"roost/store"
@@ -29,7 +30,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if !strings.HasPrefix(q, "http://") && !strings.HasPrefix(q, "https://") {
-		a, err := s.resolveHandle(ctx, q)
+		a, err := s.app.ResolveHandle(ctx, q)
 		if err != nil {
 			backTo(w, r, "/home", "error", "Could not find "+q+": "+ownerMessage(err))
 			return
@@ -37,11 +38,11 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
 		return
 	}
-	if a, err := s.account(ctx, q); err == nil {
+	if a, err := s.app.Account(ctx, q); err == nil {
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
 		return
 	}
-	p, err := s.findPost(ctx, q)
+	p, err := s.app.FindPost(ctx, q)
 	if err != nil {
 		backTo(w, r, "/home", "error", "Could not find an account or post at "+q)
 		return
@@ -63,7 +64,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 	iri := r.URL.Query().Get("iri")
 	a, err := s.st.AccountByIRI(ctx, iri)
 	if err != nil {
-		if a, err = s.account(ctx, iri); err != nil {
+		if a, err = s.app.Account(ctx, iri); err != nil {
 			s.notFound(w, r)
 			return
 		}
@@ -79,20 +80,20 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 		}
 		posts, _ = s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: backfillPosts})
 	}
-	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: profileURL(a),
+	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: app.ProfileURL(a),
 		AvatarURL: s.imageSrc(a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
 	for _, f := range a.Fields {
 		v.Fields = append(v.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
-	if f, err := s.st.FollowBetween(ctx, s.owner.Account.ID, a.ID); err == nil {
+	if f, err := s.st.FollowBetween(ctx, s.app.Owner.Account.ID, a.ID); err == nil {
 		v.Following, v.Requested = f.State == store.Accepted, f.State == store.Pending
 	}
-	v.FollowsYou, _ = s.st.IsFollowing(ctx, a.ID, s.owner.Account.ID)
+	v.FollowsYou, _ = s.st.IsFollowing(ctx, a.ID, s.app.Owner.Account.ID)
 	v.Blocked, _ = s.st.Blocked(ctx, a.ID)
 	v.Muted, _ = s.st.Muted(ctx, a.ID)
 	for _, p := range posts {
 		if p.Visibility == store.Direct {
-			if ok, _ := s.st.Mentioned(ctx, p.ID, s.owner.Account.ID); !ok && !a.Local {
+			if ok, _ := s.st.Mentioned(ctx, p.ID, s.app.Owner.Account.ID); !ok && !a.Local {
 				continue
 			}
 		}
@@ -106,7 +107,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 // backfill stores an account's recent public posts from the first page of its outbox. Only
 // Creates of the account's own posts, embedded on its own origin, are taken.
 func (s *Server) backfill(ctx context.Context, a *store.Account) error {
-	body, err := s.fetchAS(ctx, a.Outbox)
+	body, err := s.app.FetchAS(ctx, a.Outbox)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (s *Server) backfill(ctx context.Context, a *store.Account) error {
 			page, err = activitypub.DecodeCollection(col.First.Raw)
 		} else {
 			var pb []byte
-			if pb, err = s.fetchAS(ctx, col.First.ID); err == nil {
+			if pb, err = s.app.FetchAS(ctx, col.First.ID); err == nil {
 				page, err = activitypub.DecodeCollection(pb)
 			}
 		}
@@ -143,13 +144,13 @@ func (s *Server) backfill(ctx context.Context, a *store.Account) error {
 		if err != nil || o.AttributedTo.ID != a.IRI || !activitypub.IsPostType(o.Type) || !remote.SameOrigin(o.ID, a.IRI) {
 			continue
 		}
-		p, mentionsOwner := s.postFromObject(o, a, s.owner.Account)
+		p, mentionsOwner := s.app.PostFromObject(o, a, s.app.Owner.Account)
 		if p.Visibility != store.Public && p.Visibility != store.Unlisted {
 			continue
 		}
 		var mentions []int64
 		if mentionsOwner {
-			mentions = []int64{s.owner.Account.ID}
+			mentions = []int64{s.app.Owner.Account.ID}
 		}
 		if err := s.st.InsertRemotePost(ctx, p, mentions); err == nil {
 			stored++
@@ -167,26 +168,6 @@ func (s *Server) accountAction(act func(context.Context, string) (*store.Account
 			return
 		}
 		backTo(w, r, accountURL(iri), "notice", done)
-	}
-}
-
-func (s *Server) muteAccount(on bool) func(context.Context, string) (*store.Account, error) {
-	return func(ctx context.Context, handle string) (*store.Account, error) {
-		a, err := s.knownAccount(ctx, handle)
-		if err != nil {
-			return nil, err
-		}
-		return a, s.st.Mute(ctx, a.ID, on)
-	}
-}
-
-func (s *Server) bookmarkPost(on bool) func(context.Context, string) (*store.Post, error) {
-	return func(ctx context.Context, ref string) (*store.Post, error) {
-		p, err := s.findPost(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		return p, s.st.Bookmark(ctx, p.ID, on)
 	}
 }
 
@@ -211,8 +192,8 @@ func (s *Server) showBookmarks(w http.ResponseWriter, r *http.Request) {
 // showEdit shows the edit form of one of the owner's posts, with its history.
 func (s *Server) showEdit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := s.findPost(ctx, r.URL.Query().Get("post"))
-	if err != nil || p.AccountID != s.owner.Account.ID {
+	p, err := s.app.FindPost(ctx, r.URL.Query().Get("post"))
+	if err != nil || p.AccountID != s.app.Owner.Account.ID {
 		s.notFound(w, r)
 		return
 	}
@@ -234,16 +215,16 @@ func (s *Server) showEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request) {
-	in := EditInput{Post: r.PostFormValue("post"), Text: r.PostFormValue("text"), Summary: r.PostFormValue("cw")}
+	in := app.EditInput{Post: r.PostFormValue("post"), Text: r.PostFormValue("text"), Summary: r.PostFormValue("cw")}
 	switch {
 	case r.PostFormValue("poll_remove") == "true":
 		in.RemovePoll = true
 	case r.PostForm.Has("poll_option"): // the form of a post with a poll
 		if in.Poll = formPoll(r); in.Poll == nil {
-			in.Poll = &PollInput{KeepEnd: true} // no options: refused, with the reason
+			in.Poll = &app.PollInput{KeepEnd: true} // no options: refused, with the reason
 		}
 	}
-	_, err := s.EditPost(r.Context(), in)
+	_, err := s.app.EditPost(r.Context(), in)
 	if err != nil {
 		http.Redirect(w, r, editURL(r.PostFormValue("post"))+"&error="+url.QueryEscape(ownerMessage(err)), http.StatusSeeOther)
 		return
@@ -256,12 +237,12 @@ func editURL(iri string) string { return "/edit?post=" + url.QueryEscape(iri) }
 // showProfileEdit is the profile editor.
 func (s *Server) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	a, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	a, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	src, err := s.profileSource(ctx, a)
+	src, err := s.app.ProfileSource(ctx, a)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -288,7 +269,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	name, bio := r.PostFormValue("display_name"), r.PostFormValue("bio")
 	flag := func(k string) *bool { v := r.PostFormValue(k) == "on"; return &v }
-	in := ProfileInput{DisplayName: &name, Bio: &bio, SetFields: true, Locked: flag("locked"),
+	in := app.ProfileInput{DisplayName: &name, Bio: &bio, SetFields: true, Locked: flag("locked"),
 		Discoverable: flag("discoverable"), Indexable: flag("indexable"), Bot: flag("bot"), HideNetwork: flag("hide_network")}
 	names, values := r.PostForm["field_name"], r.PostForm["field_value"]
 	for i := range names {
@@ -310,7 +291,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 		u := s.mediaURL(m.Name)
 		*dst = &u
 	}
-	if _, err := s.UpdateProfile(ctx, in); err != nil {
+	if _, err := s.app.UpdateProfile(ctx, in); err != nil {
 		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
@@ -319,7 +300,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) {
 	d := strings.TrimSpace(strings.ToLower(r.PostFormValue("domain")))
-	if d == "" || strings.ContainsAny(d, "/@ ") || s.ourHost(d) {
+	if d == "" || strings.ContainsAny(d, "/@ ") || s.app.OurHost(d) {
 		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Enter a domain name such as spam.example."), http.StatusSeeOther)
 		return
 	}
@@ -337,7 +318,7 @@ func (s *Server) moveAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to := strings.TrimSpace(r.PostFormValue("to"))
-	a, err := s.MoveTo(r.Context(), to)
+	a, err := s.app.MoveTo(r.Context(), to)
 	if err != nil {
 		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Not moved: "+ownerMessage(err)), http.StatusSeeOther)
 		return
@@ -355,8 +336,4 @@ func (s *Server) unblockDomain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Domain unblocked."), http.StatusSeeOther)
-}
-
-func (s *Server) pinPost(on bool) func(context.Context, string) (*store.Post, error) {
-	return func(ctx context.Context, ref string) (*store.Post, error) { return s.Pin(ctx, ref, on) }
 }

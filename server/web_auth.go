@@ -237,7 +237,7 @@ func (s *Server) deviceCookieName() string {
 }
 
 func (s *Server) deviceMAC(payload string) string {
-	key := sha256.Sum256([]byte("roost known device\x00" + s.owner.InstanceKeyPEM))
+	key := sha256.Sum256([]byte("roost known device\x00" + s.app.Owner.InstanceKeyPEM))
 	m := hmac.New(sha256.New, key[:])
 	m.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -18,17 +19,17 @@ const (
 	rssContentType  = "application/rss+xml; charset=utf-8"
 )
 
-func (s *Server) atomURL() string { return s.actorIRI() + "/feed.atom" }
+func (s *Server) atomURL() string { return s.app.ActorIRI() + "/feed.atom" }
 
-func (s *Server) rssURL() string { return s.actorIRI() + "/feed.rss" }
+func (s *Server) rssURL() string { return s.app.ActorIRI() + "/feed.rss" }
 
 // profileFeed returns the feed handler for /@{name}.atom and /@{name}.rss (Mastodon's feed URLs),
 // or nil when the {at} segment is not one of them.
 func (s *Server) profileFeed(r *http.Request) http.HandlerFunc {
 	at := r.PathValue("at")
 	for ext, h := range map[string]http.HandlerFunc{".atom": s.showAtom, ".rss": s.showRSS} {
-		if base, ok := strings.CutSuffix(at, ext); ok && base == "@"+s.owner.Account.Username {
-			r.SetPathValue("name", s.owner.Account.Username)
+		if base, ok := strings.CutSuffix(at, ext); ok && base == "@"+s.app.Owner.Account.Username {
+			r.SetPathValue("name", s.app.Owner.Account.Username)
 			return h
 		}
 	}
@@ -45,12 +46,12 @@ type feedItem struct {
 // feedItems loads the owner's newest public posts for a feed, or answers the request itself (404
 // or 500) and returns false.
 func (s *Server) feedItems(w http.ResponseWriter, r *http.Request) (*store.Account, []feedItem, bool) {
-	if r.PathValue("name") != s.owner.Account.Username {
+	if r.PathValue("name") != s.app.Owner.Account.Username {
 		s.notFound(w, r)
 		return nil, nil, false
 	}
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return nil, nil, false
@@ -72,7 +73,7 @@ func (s *Server) feedTitle(p *store.Post) string {
 	if p.Summary != "" {
 		return "CW: " + excerpt(p.Summary, 80)
 	}
-	if t := excerpt(s.sanitize.Text(p.Content), 80); t != "" {
+	if t := excerpt(s.app.Sanitize.Text(p.Content), 80); t != "" {
 		return t
 	}
 	return "Post of " + p.Published.UTC().Format("2006-01-02 15:04")
@@ -83,11 +84,11 @@ func (s *Server) feedTitle(p *store.Post) string {
 func (s *Server) feedHTML(p *store.Post) string {
 	var b strings.Builder
 	if p.Summary != "" {
-		b.WriteString("<p><strong>CW: " + htmlEscape(p.Summary) + "</strong></p>")
+		b.WriteString("<p><strong>CW: " + app.HTMLEscape(p.Summary) + "</strong></p>")
 	}
 	b.WriteString(p.Content)
 	for _, a := range p.Attachments {
-		u := safeURL(a.URL)
+		u := app.SafeURL(a.URL)
 		if u == "" {
 			continue
 		}
@@ -96,9 +97,9 @@ func (s *Server) feedHTML(p *store.Post) string {
 			label = "attachment"
 		}
 		if strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image") {
-			b.WriteString(`<p><img src="` + htmlEscape(u) + `" alt="` + htmlEscape(a.Name) + `"/></p>`)
+			b.WriteString(`<p><img src="` + app.HTMLEscape(u) + `" alt="` + app.HTMLEscape(a.Name) + `"/></p>`)
 		} else {
-			b.WriteString(`<p><a href="` + htmlEscape(u) + `">` + htmlEscape(label) + `</a></p>`)
+			b.WriteString(`<p><a href="` + app.HTMLEscape(u) + `">` + app.HTMLEscape(label) + `</a></p>`)
 		}
 	}
 	return b.String()
@@ -166,13 +167,13 @@ func (s *Server) showAtom(w http.ResponseWriter, r *http.Request) {
 	}
 	feed := atomFeed{
 		ID: o.URL, Title: displayName(o) + " (@" + o.Username + "@" + s.cfg.HandleDomain + ")",
-		Subtitle: excerpt(s.sanitize.Text(o.Summary), descriptionChars),
+		Subtitle: excerpt(s.app.Sanitize.Text(o.Summary), descriptionChars),
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: s.atomURL()},
 			{Rel: "alternate", Type: "text/html", Href: o.URL},
 		},
 		Author: atomPerson{Name: displayName(o), URI: o.URL},
-		Icon:   safeURL(o.AvatarURL),
+		Icon:   app.SafeURL(o.AvatarURL),
 	}
 	updated := o.CreatedAt
 	for _, it := range items {
@@ -186,7 +187,7 @@ func (s *Server) showAtom(w http.ResponseWriter, r *http.Request) {
 			e.Summary = &atomText{Type: "text", Body: p.Summary}
 		}
 		for _, a := range p.Attachments {
-			if u := safeURL(a.URL); u != "" {
+			if u := app.SafeURL(a.URL); u != "" {
 				e.Links = append(e.Links, atomLink{Rel: "enclosure", Type: a.MediaType, Href: u})
 			}
 		}
@@ -263,10 +264,10 @@ func (s *Server) showRSS(w http.ResponseWriter, r *http.Request) {
 		Description: "Public posts of " + title,
 		Self:        atomSelf{Rel: "self", Type: "application/rss+xml", Href: s.rssURL()},
 	}
-	if bio := excerpt(s.sanitize.Text(o.Summary), descriptionChars); bio != "" {
+	if bio := excerpt(s.app.Sanitize.Text(o.Summary), descriptionChars); bio != "" {
 		ch.Description = bio
 	}
-	if u := safeURL(o.AvatarURL); u != "" {
+	if u := app.SafeURL(o.AvatarURL); u != "" {
 		ch.Image = &rssImage{URL: u, Title: title, Link: o.URL}
 	}
 	var updated time.Time
@@ -275,7 +276,7 @@ func (s *Server) showRSS(w http.ResponseWriter, r *http.Request) {
 		item := rssItem{Title: it.title, Link: p.URL, GUID: rssGUID{IsPermaLink: true, ID: p.URL},
 			PubDate: p.Published.UTC().Format(time.RFC1123Z), Description: it.html}
 		for _, a := range p.Attachments {
-			if u := safeURL(a.URL); u != "" {
+			if u := app.SafeURL(a.URL); u != "" {
 				typ := a.MediaType
 				if typ == "" {
 					typ = "application/octet-stream"

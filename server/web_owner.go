@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"roost/server/app"
 	"roost/store"
 	"roost/templates"
 )
@@ -20,7 +21,7 @@ func (s *Server) ownerPage(r *http.Request, title string) templates.Page {
 		return p
 	}
 	unread, _ := s.st.UnreadNotifications(r.Context())
-	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: s.owner.Account.URL}
+	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: s.app.Owner.Account.URL}
 	// Notices travel in the redirect after a form; a link from another site could carry a
 	// misleading one, so they are shown only on same-site navigations.
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "" || site == "same-origin" {
@@ -40,17 +41,17 @@ func (s *Server) ownerPostViewBy(ctx context.Context, authors *authorCache, p *s
 	if err != nil {
 		return templates.Post{}, err
 	}
-	c, _ := s.st.CountsFor(ctx, p, s.owner.Account.ID) // zero counts rather than no page
+	c, _ := s.st.CountsFor(ctx, p, s.app.Owner.Account.ID) // zero counts rather than no page
 	v := s.countedPostView(author, p, c)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
-	v.Own = p.AccountID == s.owner.Account.ID
+	v.Own = p.AccountID == s.app.Owner.Account.ID
 	v.Pinned = !p.PinnedAt.IsZero()
 	v.Liked, v.Boosted, v.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 	return v, nil
 }
 
 func (s *Server) composeDefaults() templates.Compose {
-	return templates.Compose{MaxChars: MaxPostChars, PollExpires: "86400"}
+	return templates.Compose{MaxChars: app.MaxPostChars, PollExpires: "86400"}
 }
 
 // formVisibility is a stored visibility as the compose form names it.
@@ -68,7 +69,7 @@ func (s *Server) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
 	minID, _ := strconv.ParseInt(q.Get("min_id"), 10, 64)
 	const pageSize = 20
-	entries, err := s.st.HomeTimeline(ctx, s.owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
+	entries, err := s.st.HomeTimeline(ctx, s.app.Owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -133,7 +134,7 @@ func backTo(w http.ResponseWriter, r *http.Request, fallback, key, msg string) {
 func (s *Server) showCompose(w http.ResponseWriter, r *http.Request) {
 	c := s.composeDefaults()
 	if ref := r.URL.Query().Get("reply_to"); ref != "" {
-		p, err := s.findPost(r.Context(), ref)
+		p, err := s.app.FindPost(r.Context(), ref)
 		if err != nil {
 			backTo(w, r, "/home", "error", "Could not find that post.")
 			return
@@ -144,8 +145,8 @@ func (s *Server) showCompose(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.ReplyTo, c.ReplyToPost = p.IRI, &v
-		c.Visibility = formVisibility(DefaultVisibility(p))
-		if author, err := s.st.AccountByID(r.Context(), p.AccountID); err == nil && p.AccountID != s.owner.Account.ID {
+		c.Visibility = formVisibility(app.DefaultVisibility(p))
+		if author, err := s.st.AccountByID(r.Context(), p.AccountID); err == nil && p.AccountID != s.app.Owner.Account.ID {
 			c.Text = "@" + author.Handle() + " "
 		}
 	}
@@ -186,7 +187,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 			mediaIDs = append(mediaIDs, m.ID)
 		}
 	}
-	in := PostInput{
+	in := app.PostInput{
 		MediaIDs:   mediaIDs,
 		Text:       r.PostFormValue("text"),
 		Summary:    r.PostFormValue("cw"),
@@ -194,7 +195,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		InReplyTo:  r.PostFormValue("in_reply_to"),
 	}
 	in.Poll = formPoll(r)
-	_, err := s.Post(ctx, in)
+	_, err := s.app.Post(ctx, in)
 	if err != nil {
 		s.log.Info("post refused", "err", err)
 		s.refusePost(w, r, mediaIDs, "Not posted: "+ownerMessage(err))
@@ -255,7 +256,7 @@ func (s *Server) postAction(act func(context.Context, string) (*store.Post, erro
 }
 
 func (s *Server) deleteAction(ctx context.Context, ref string) (*store.Post, error) {
-	return nil, s.DeletePost(ctx, ref)
+	return nil, s.app.DeletePost(ctx, ref)
 }
 
 // showNotifications lists notifications, newest first, and marks them read.
@@ -275,7 +276,7 @@ func (s *Server) showNotifications(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue
 		}
-		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: profileURL(a),
+		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: app.ProfileURL(a),
 			Handle: "@" + a.Handle(), When: it.CreatedAt, Unread: !it.Read}
 		if it.PostID != 0 {
 			if p, err := s.st.PostByID(ctx, it.PostID); err == nil {
@@ -289,10 +290,10 @@ func (s *Server) showNotifications(w http.ResponseWriter, r *http.Request) {
 	if len(list) == pageSize {
 		n.OlderURL = "/notifications?max_id=" + strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	if reqs, err := s.FollowRequests(ctx); err == nil {
+	if reqs, err := s.app.FollowRequests(ctx); err == nil {
 		for _, e := range reqs {
 			n.Requests = append(n.Requests, templates.Account{Name: displayName(e.Account),
-				Handle: "@" + e.Account.Handle(), URL: profileURL(e.Account), IRI: e.Account.IRI})
+				Handle: "@" + e.Account.Handle(), URL: app.ProfileURL(e.Account), IRI: e.Account.IRI})
 		}
 	}
 	if len(list) > 0 && maxID == 0 {
@@ -303,20 +304,13 @@ func (s *Server) showNotifications(w http.ResponseWriter, r *http.Request) {
 	s.render200(w, r, templates.NotificationsPage(page, n))
 }
 
-func profileURL(a *store.Account) string {
-	if a.URL != "" {
-		return a.URL
-	}
-	return a.IRI
-}
-
 // answerRequest approves or rejects the follow request of the account in the form's "post" field
 // (an actor IRI).
 func (s *Server) answerRequest(approve bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		act, done := s.RejectFollower, "Request rejected."
+		act, done := s.app.RejectFollower, "Request rejected."
 		if approve {
-			act, done = s.ApproveFollower, "Request approved."
+			act, done = s.app.ApproveFollower, "Request approved."
 		}
 		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
 			backTo(w, r, "/notifications", "error", ownerMessage(err))

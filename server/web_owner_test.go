@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/html"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -63,7 +64,7 @@ func signIn(t *testing.T, ts *testServer) *ownerClient {
 
 // newRequest builds a request to the test server's host, as a same-origin browser sends it.
 func (c *ownerClient) newRequest(method, path string, body io.Reader) *http.Request {
-	req := httptest.NewRequest(method, c.ts.srv.base+path, body)
+	req := httptest.NewRequest(method, c.ts.srv.app.Base+path, body)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 	if c.cookie != nil {
 		req.AddCookie(c.cookie)
@@ -478,7 +479,7 @@ func TestCSRF(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := signIn(t, ts)
-	target, err := ts.srv.Post(ctx, PostInput{Text: "something to like"})
+	target, err := ts.srv.app.Post(ctx, app.PostInput{Text: "something to like"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -646,17 +647,17 @@ func TestCompose(t *testing.T) {
 
 	t.Run("character limit", func(t *testing.T) {
 		before := len(ownerPosts(t, ts))
-		doc := c.refused(t, "/compose", url.Values{"text": {strings.Repeat("a", MaxPostChars+1)}})
-		if msg := alertText(doc); !strings.Contains(msg, strconv.Itoa(MaxPostChars+1)) ||
-			!strings.Contains(msg, strconv.Itoa(MaxPostChars)) {
+		doc := c.refused(t, "/compose", url.Values{"text": {strings.Repeat("a", app.MaxPostChars+1)}})
+		if msg := alertText(doc); !strings.Contains(msg, strconv.Itoa(app.MaxPostChars+1)) ||
+			!strings.Contains(msg, strconv.Itoa(app.MaxPostChars)) {
 			t.Errorf("error notice %q, want the count and the limit", msg)
 		}
 		if n := len(ownerPosts(t, ts)); n != before {
 			t.Errorf("posts %d after a refused post, want %d", n, before)
 		}
-		c.submit(t, "/compose", url.Values{"text": {strings.Repeat("é", MaxPostChars)}})
+		c.submit(t, "/compose", url.Values{"text": {strings.Repeat("é", app.MaxPostChars)}})
 		if n := len(ownerPosts(t, ts)); n != before+1 {
-			t.Errorf("a post of exactly %d characters was refused", MaxPostChars)
+			t.Errorf("a post of exactly %d characters was refused", app.MaxPostChars)
 		}
 	})
 
@@ -667,7 +668,7 @@ func TestCompose(t *testing.T) {
 			t.Errorf("compose token %q, want the session's", v)
 		}
 		ta := firstElement(t, form, "textarea", byTag("textarea"))
-		if v, _ := attrOf(ta, "maxlength"); v != strconv.Itoa(MaxPostChars) {
+		if v, _ := attrOf(ta, "maxlength"); v != strconv.Itoa(app.MaxPostChars) {
 			t.Errorf("textarea maxlength %q", v)
 		}
 	})
@@ -684,7 +685,7 @@ func TestHomeAndNotifications(t *testing.T) {
 	alice := newPeer(t, "alice")
 	followedPeer(t, ts, friend)
 
-	mine, err := ts.srv.Post(ctx, PostInput{Text: "my own words"})
+	mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "my own words"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -825,7 +826,7 @@ func TestSecurityHeaders(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := signIn(t, ts)
-	p, err := ts.srv.Post(ctx, PostInput{Text: "a post #tagged"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "a post #tagged"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -983,7 +984,7 @@ func TestEditPost(t *testing.T) {
 	c := signIn(t, ts)
 	follower := newPeer(t, "follower")
 	followingPeer(t, ts, follower)
-	p, err := ts.srv.Post(ctx, PostInput{Text: "the first version"})
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "the first version"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/content"
 	"roost/server/remote"
 	"roost/store"
@@ -65,7 +66,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -105,7 +106,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, p := range pinned {
-			if p.Visibility == store.Public && s.maySee(ctx, viewer{}, p) {
+			if p.Visibility == store.Public && s.app.MaySee(ctx, app.Viewer{}, p) {
 				prof.Pinned = append(prof.Pinned, s.postView(ctx, o, p))
 			}
 		}
@@ -115,9 +116,9 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := s.publicPage(displayName(o) + " (" + prof.Handle + ")")
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
-	pg.Description = excerpt(s.sanitize.Text(o.Summary), descriptionChars)
+	pg.Description = excerpt(s.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
-		Image: safeURL(o.AvatarURL)}
+		Image: app.SafeURL(o.AvatarURL)}
 	allowFormRedirects(w)
 	s.render200(w, r, templates.ProfilePage(pg, prof))
 }
@@ -138,12 +139,12 @@ func allowFormRedirects(w http.ResponseWriter) {
 func (s *Server) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.Post, int64, error) {
 	var out []*store.Post
 	for range 5 {
-		batch, err := s.st.AccountPosts(ctx, s.owner.Account.ID, true, store.Page{MaxID: maxID, Limit: 2 * n})
+		batch, err := s.st.AccountPosts(ctx, s.app.Owner.Account.ID, true, store.Page{MaxID: maxID, Limit: 2 * n})
 		if err != nil {
 			return nil, 0, err
 		}
 		for _, p := range batch {
-			if p.Visibility != store.Public || !s.maySee(ctx, viewer{}, p) {
+			if p.Visibility != store.Public || !s.app.MaySee(ctx, app.Viewer{}, p) {
 				continue
 			}
 			out = append(out, p)
@@ -180,11 +181,11 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if !s.maySee(r.Context(), viewer{}, p) {
+	if !s.app.MaySee(r.Context(), app.Viewer{}, p) {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -207,7 +208,7 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 		t.Post.Replies = len(t.Replies)
 	}
 
-	text := s.sanitize.Text(p.Content)
+	text := s.app.Sanitize.Text(p.Content)
 	if p.Summary != "" {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
@@ -215,7 +216,7 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
-		s.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: safeURL(o.AvatarURL),
+		s.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: app.SafeURL(o.AvatarURL),
 		Published: p.Published}
 	s.render200(w, r, templates.PostPage(pg, t))
 }
@@ -246,10 +247,10 @@ func (s *Server) ancestors(ctx context.Context, authors *authorCache, p *store.P
 // publicView is p as the public sees it, or false when the public may not see it: deleted,
 // followers-only or direct, or by an account the owner blocked.
 func (s *Server) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
-	if !s.maySee(ctx, viewer{}, p) {
+	if !s.app.MaySee(ctx, app.Viewer{}, p) {
 		return templates.Post{}, false
 	}
-	if p.AccountID != s.owner.Account.ID {
+	if p.AccountID != s.app.Owner.Account.ID {
 		if blocked, err := s.st.Blocked(ctx, p.AccountID); err != nil || blocked {
 			return templates.Post{}, false
 		}
@@ -290,26 +291,26 @@ func (s *Server) countedPostView(author *store.Account, p *store.Post, c store.P
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
 		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
-		Quote: postQuote(p),
+		Quote: app.PostQuote(p),
 	}
-	if id, ok := s.localPostID(v.Quote); ok {
-		v.Quote = s.postURL(id)
+	if id, ok := s.app.LocalPostID(v.Quote); ok {
+		v.Quote = s.app.PostURL(id)
 	}
 	if p.InReplyTo != "" {
-		if id, ok := s.localPostID(p.InReplyTo); ok {
-			v.InReplyTo = s.postURL(id)
+		if id, ok := s.app.LocalPostID(p.InReplyTo); ok {
+			v.InReplyTo = s.app.PostURL(id)
 		} else {
-			v.InReplyTo = safeURL(p.InReplyTo)
+			v.InReplyTo = app.SafeURL(p.InReplyTo)
 		}
 	}
 	for _, a := range p.Attachments {
-		u := safeURL(s.postMediaURL(p, a.URL))
+		u := app.SafeURL(s.app.PostMediaURL(p, a.URL))
 		if u == "" {
 			continue
 		}
 		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
-		preview := safeURL(s.postMediaURL(p, a.PreviewURL))
-		if preview == "" && !s.isLocal(u) {
+		preview := app.SafeURL(s.app.PostMediaURL(p, a.PreviewURL))
+		if preview == "" && !s.app.IsLocal(u) {
 			preview = s.imageSrc(u) // the remote image itself, or through the media proxy
 		}
 		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview,
@@ -348,27 +349,27 @@ func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
-	posts, err := s.st.TagPosts(ctx, s.owner.Account.ID, tag, store.Page{MaxID: maxID, Limit: pageSize})
+	posts, err := s.st.TagPosts(ctx, s.app.Owner.Account.ID, tag, store.Page{MaxID: maxID, Limit: pageSize})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	o, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	tp := templates.TagPosts{Tag: tag}
 	for _, p := range posts {
-		if s.maySee(ctx, viewer{}, p) {
+		if s.app.MaySee(ctx, app.Viewer{}, p) {
 			tp.Posts = append(tp.Posts, s.postView(ctx, o, p))
 		}
 	}
 	if len(posts) == pageSize {
-		tp.OlderURL = s.tagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
+		tp.OlderURL = s.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
 	pg := s.page("#" + tag + " – " + displayName(o))
-	pg.Canonical = s.tagURL(tag)
+	pg.Canonical = s.app.TagURL(tag)
 	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
 	s.render200(w, r, templates.TagPage(pg, tp))
 }
@@ -382,14 +383,14 @@ func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
 		pg := s.page("Follow from your server")
 		allowFormRedirects(w) // the page offers the form again
 		s.render(w, r, status, templates.RemoteFollowPage(pg, templates.RemoteFollow{Handle: handle, Error: msg,
-			ProfileURL: s.owner.Account.URL, OwnerHandle: "@" + s.owner.Account.Username + "@" + s.cfg.HandleDomain}))
+			ProfileURL: s.app.Owner.Account.URL, OwnerHandle: "@" + s.app.Owner.Account.Username + "@" + s.cfg.HandleDomain}))
 	}
 	user, host, err := remote.SplitHandle(handle)
 	if err != nil {
 		fail(http.StatusBadRequest, "Enter your own handle as you@your.server, for example alice@mastodon.social.")
 		return
 	}
-	if s.ourHost(host) {
+	if s.app.OurHost(host) {
 		fail(http.StatusBadRequest, "That handle is on this server; enter the handle of your account on your own server.")
 		return
 	}
@@ -400,7 +401,7 @@ func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Info("remote follow failed", slog.String("host", host), slog.Any("err", err))
 		fail(http.StatusBadGateway, "Could not find where to follow from on "+host+
-			". Check the handle, or search for "+"@"+s.owner.Account.Username+"@"+s.cfg.HandleDomain+
+			". Check the handle, or search for "+"@"+s.app.Owner.Account.Username+"@"+s.cfg.HandleDomain+
 			" on your server instead.")
 		return
 	}
@@ -413,8 +414,8 @@ func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render200(w, r, templates.RemoteFollowPage(s.page("Follow from your server"), templates.RemoteFollow{
-		Handle: handle, Target: target, Host: host, ProfileURL: s.owner.Account.URL,
-		OwnerHandle: "@" + s.owner.Account.Username + "@" + s.cfg.HandleDomain}))
+		Handle: handle, Target: target, Host: host, ProfileURL: s.app.Owner.Account.URL,
+		OwnerHandle: "@" + s.app.Owner.Account.Username + "@" + s.cfg.HandleDomain}))
 }
 
 // errNoSubscribe means a WebFinger answer has no usable subscribe template.
@@ -425,11 +426,11 @@ var errNoSubscribe = errors.New("no subscribe template")
 func (s *Server) subscribeURL(ctx context.Context, user, host string) (string, error) {
 	u := url.URL{Scheme: "https", Host: host, Path: "/.well-known/webfinger",
 		RawQuery: url.Values{"resource": {"acct:" + user + "@" + host}}.Encode()}
-	resp, err := s.remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
+	resp, err := s.app.Remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
 	if err != nil && (s.cfg.Scheme == "http" || len(s.cfg.AllowPrivate) > 0) &&
 		!errors.Is(err, remote.ErrForbiddenAddress) {
 		u.Scheme = "http" // development and tests, as remote.WebFinger does
-		resp, err = s.remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
+		resp, err = s.app.Remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
 	}
 	if err != nil {
 		return "", err
@@ -445,7 +446,7 @@ func (s *Server) subscribeURL(ctx context.Context, user, host string) (string, e
 		if l.Rel != subscribeRel || !strings.Contains(l.Template, "{uri}") {
 			continue
 		}
-		target := strings.ReplaceAll(l.Template, "{uri}", url.QueryEscape(s.actorIRI()))
+		target := strings.ReplaceAll(l.Template, "{uri}", url.QueryEscape(s.app.ActorIRI()))
 		t, err := url.Parse(target)
 		if err != nil || (t.Scheme != "https" && t.Scheme != "http") || t.Host == "" || t.User != nil ||
 			strings.ContainsAny(target, "\r\n\x00\\ ") {
@@ -462,7 +463,7 @@ func (s *Server) showHome(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	http.Redirect(w, r, s.owner.Account.URL, http.StatusFound)
+	http.Redirect(w, r, s.app.Owner.Account.URL, http.StatusFound)
 }
 
 // atOwner checks that the {at} path segment is "@user" or "@user@host" naming the owner, and sets
@@ -473,7 +474,7 @@ func (s *Server) atOwner(r *http.Request) bool {
 		return false
 	}
 	user, host, hasHost := strings.Cut(at, "@")
-	if user != s.owner.Account.Username || (hasHost && !s.ourHost(host)) {
+	if user != s.app.Owner.Account.Username || (hasHost && !s.app.OurHost(host)) {
 		return false
 	}
 	r.SetPathValue("name", user)

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/store"
 )
 
@@ -75,9 +76,9 @@ func (ps *pubServer) page(t *testing.T, path string) *html.Node {
 	return pubParse(t, rec.Body.String())
 }
 
-func (ps *pubServer) post(t *testing.T, in PostInput) *store.Post {
+func (ps *pubServer) post(t *testing.T, in app.PostInput) *store.Post {
 	t.Helper()
-	p, err := ps.srv.Post(context.Background(), in)
+	p, err := ps.srv.app.Post(context.Background(), in)
 	if err != nil {
 		t.Fatalf("post %q: %v", in.Text, err)
 	}
@@ -216,11 +217,11 @@ func TestPublicPermalinkThread(t *testing.T) {
 	alice := newPeer(t, "alice")
 	alice.setActorField("name", `<script>alert("name")</script>Alice`)
 
-	root, err := ts.srv.Post(ctx, PostInput{Text: "the root of the thread"})
+	root, err := ts.srv.app.Post(ctx, app.PostInput{Text: "the root of the thread"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	focus, err := ts.srv.Post(ctx, PostInput{Text: "the spoiler itself", Summary: "film spoilers",
+	focus, err := ts.srv.app.Post(ctx, app.PostInput{Text: "the spoiler itself", Summary: "film spoilers",
 		InReplyTo: root.IRI})
 	if err != nil {
 		t.Fatal(err)
@@ -316,15 +317,15 @@ func TestPublicPermalinkThread(t *testing.T) {
 func TestPublicPermalinkHidden(t *testing.T) {
 	ps := newPubServer(t)
 	ctx := context.Background()
-	priv := ps.post(t, PostInput{Text: "for followers only", Visibility: "followers"})
-	reply := ps.post(t, PostInput{Text: "a public follow-up", Visibility: "public", InReplyTo: priv.IRI})
-	unlisted := ps.post(t, PostInput{Text: "quietly public", Visibility: "unlisted"})
-	gone := ps.post(t, PostInput{Text: "soon deleted"})
+	priv := ps.post(t, app.PostInput{Text: "for followers only", Visibility: "followers"})
+	reply := ps.post(t, app.PostInput{Text: "a public follow-up", Visibility: "public", InReplyTo: priv.IRI})
+	unlisted := ps.post(t, app.PostInput{Text: "quietly public", Visibility: "unlisted"})
+	gone := ps.post(t, app.PostInput{Text: "soon deleted"})
 	if err := ps.st.DeletePost(ctx, gone.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	id := ps.st.NewID()
-	direct := &store.Post{ID: id, IRI: ps.srv.postIRI(id), URL: ps.srv.postURL(id), AccountID: ps.srv.Owner().ID,
+	direct := &store.Post{ID: id, IRI: ps.srv.app.PostIRI(id), URL: ps.srv.app.PostURL(id), AccountID: ps.srv.Owner().ID,
 		Type: "Note", Visibility: store.Direct, Content: "<p>a direct message</p>", Published: time.Now()}
 	if err := ps.st.CreatePost(ctx, direct, nil, nil); err != nil {
 		t.Fatal(err)
@@ -350,12 +351,12 @@ func TestPublicPermalinkHidden(t *testing.T) {
 // newest first, paged.
 func TestPublicTagPage(t *testing.T) {
 	ps := newPubServer(t)
-	ps.post(t, PostInput{Text: "first #Go post"})
-	ps.post(t, PostInput{Text: "unlisted #go post", Visibility: "unlisted"})
-	ps.post(t, PostInput{Text: "followers #go post", Visibility: "followers"})
-	ps.post(t, PostInput{Text: "a #rust post"})
-	ps.post(t, PostInput{Text: "go without the hash"})
-	ps.post(t, PostInput{Text: "second #GO post"})
+	ps.post(t, app.PostInput{Text: "first #Go post"})
+	ps.post(t, app.PostInput{Text: "unlisted #go post", Visibility: "unlisted"})
+	ps.post(t, app.PostInput{Text: "followers #go post", Visibility: "followers"})
+	ps.post(t, app.PostInput{Text: "a #rust post"})
+	ps.post(t, app.PostInput{Text: "go without the hash"})
+	ps.post(t, app.PostInput{Text: "second #GO post"})
 
 	for _, path := range []string{"/tags/go", "/tags/GO", "/tags/%23go"} {
 		t.Run(path, func(t *testing.T) {
@@ -380,7 +381,7 @@ func TestPublicTagPage(t *testing.T) {
 	}
 
 	for i := range 22 {
-		ps.post(t, PostInput{Text: "paged #many " + strconv.Itoa(i)})
+		ps.post(t, app.PostInput{Text: "paged #many " + strconv.Itoa(i)})
 	}
 	doc := ps.page(t, "/tags/many")
 	if got := pubPostTexts(doc); len(got) != 20 || got[0] != "paged #many 21" {
@@ -437,14 +438,14 @@ type pubRSS struct {
 // posts only, HTML content escaped as text, and the links to them from the pages.
 func TestFeeds(t *testing.T) {
 	ps := newPubServer(t)
-	ps.post(t, PostInput{Text: "followers only secret", Visibility: "followers"})
-	ps.post(t, PostInput{Text: "an unlisted aside", Visibility: "unlisted"})
+	ps.post(t, app.PostInput{Text: "followers only secret", Visibility: "followers"})
+	ps.post(t, app.PostInput{Text: "an unlisted aside", Visibility: "unlisted"})
 	for i := range 21 {
-		ps.post(t, PostInput{Text: "filler " + strconv.Itoa(i)})
+		ps.post(t, app.PostInput{Text: "filler " + strconv.Itoa(i)})
 	}
-	cw := ps.post(t, PostInput{Text: "what happens at the end", Summary: "ending spoilers"})
+	cw := ps.post(t, app.PostInput{Text: "what happens at the end", Summary: "ending spoilers"})
 	long := strings.Repeat("word ", 40)
-	rich := ps.post(t, PostInput{Text: "Tom & Jerry say **hi** <script>alert(1)</script> " + long})
+	rich := ps.post(t, app.PostInput{Text: "Tom & Jerry say **hi** <script>alert(1)</script> " + long})
 
 	atomPaths := []string{"/users/me/feed.atom", "/@me.atom"}
 	for _, path := range atomPaths {
@@ -555,11 +556,11 @@ func TestOpenGraph(t *testing.T) {
 	ps := newPubServer(t)
 	ctx := context.Background()
 	name, bio, avatar := `Me & "Co" <b>`, `I <3 "quotes" & <em>tags</em>`, "https://cdn.example/avatar.png"
-	if _, err := ps.srv.UpdateProfile(ctx, ProfileInput{DisplayName: &name, Bio: &bio, AvatarURL: &avatar}); err != nil {
+	if _, err := ps.srv.app.UpdateProfile(ctx, app.ProfileInput{DisplayName: &name, Bio: &bio, AvatarURL: &avatar}); err != nil {
 		t.Fatal(err)
 	}
-	plain := ps.post(t, PostInput{Text: "Look: <a href=\"x\">\"quoted\" & " + strings.Repeat("long ", 60)})
-	cw := ps.post(t, PostInput{Text: "the hidden text", Summary: "a warning"})
+	plain := ps.post(t, app.PostInput{Text: "Look: <a href=\"x\">\"quoted\" & " + strings.Repeat("long ", 60)})
+	cw := ps.post(t, app.PostInput{Text: "the hidden text", Summary: "a warning"})
 
 	doc := ps.page(t, "/@me")
 	head := pubFirst(t, doc, "head", pubTag("head"))
@@ -619,11 +620,11 @@ func TestPublicMicroformats(t *testing.T) {
 	ps := newPubServer(t)
 	ctx := context.Background()
 	bio, avatar := "Writes about birds.", "https://cdn.example/avatar.png"
-	if _, err := ps.srv.UpdateProfile(ctx, ProfileInput{Bio: &bio, AvatarURL: &avatar, SetFields: true,
+	if _, err := ps.srv.app.UpdateProfile(ctx, app.ProfileInput{Bio: &bio, AvatarURL: &avatar, SetFields: true,
 		Fields: []store.Field{{Name: "Web", Value: "https://birds.example/"}}}); err != nil {
 		t.Fatal(err)
 	}
-	ps.post(t, PostInput{Text: "a robin today"})
+	ps.post(t, app.PostInput{Text: "a robin today"})
 	doc := ps.page(t, "/@me")
 
 	card := pubFirst(t, doc, "h-card", func(n *html.Node) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"roost/server/app"
 	"strings"
 )
 
@@ -48,7 +49,7 @@ func (s *Server) webfinger(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, r, http.StatusBadRequest, "the resource parameter is required")
 		return
 	}
-	o, err := s.st.AccountByID(r.Context(), s.owner.Account.ID)
+	o, err := s.st.AccountByID(r.Context(), s.app.Owner.Account.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -63,19 +64,19 @@ func (s *Server) webfinger(w http.ResponseWriter, r *http.Request) {
 			Links: []jrdLink{
 				{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: o.URL},
 				{Rel: "self", Type: "application/activity+json", Href: o.IRI},
-				{Rel: "http://ostatus.org/schema/1.0/subscribe", Template: s.base + "/authorize_interaction?uri={uri}"},
+				{Rel: "http://ostatus.org/schema/1.0/subscribe", Template: s.app.Base + "/authorize_interaction?uri={uri}"},
 			},
 		}
 		if o.AvatarURL != "" {
-			doc.Links = append(doc.Links, jrdLink{Rel: "http://webfinger.net/rel/avatar", Type: mediaTypeOf(o.AvatarURL), Href: o.AvatarURL})
+			doc.Links = append(doc.Links, jrdLink{Rel: "http://webfinger.net/rel/avatar", Type: app.MediaTypeOf(o.AvatarURL), Href: o.AvatarURL})
 		}
 	case s.isInstanceResource(resource):
 		doc = &jrd{
 			Subject: "acct:" + s.cfg.Domain + "@" + s.cfg.Domain,
-			Aliases: []string{s.instanceActorIRI()},
+			Aliases: []string{s.app.InstanceActorIRI()},
 			Links: []jrdLink{
-				{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: s.base + "/about"},
-				{Rel: "self", Type: "application/activity+json", Href: s.instanceActorIRI()},
+				{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: s.app.Base + "/about"},
+				{Rel: "self", Type: "application/activity+json", Href: s.app.InstanceActorIRI()},
 			},
 		}
 	default:
@@ -85,41 +86,30 @@ func (s *Server) webfinger(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, "application/jrd+json; charset=utf-8", doc)
 }
 
-// parseAcct splits "acct:user@host" (or "user@host", "@user@host") into user and host.
-func parseAcct(resource string) (user, host string, ok bool) {
-	r := strings.TrimPrefix(resource, "acct:")
-	r = strings.TrimPrefix(r, "@")
-	user, host, ok = strings.Cut(r, "@")
-	if !ok || user == "" || host == "" || strings.Contains(host, "@") {
-		return "", "", false
-	}
-	return user, strings.ToLower(host), true
-}
-
 func (s *Server) isOwnerResource(resource string) bool {
-	o := s.owner.Account
+	o := s.app.Owner.Account
 	if resource == o.IRI || resource == o.URL {
 		return true
 	}
 	if strings.HasPrefix(resource, "http://") || strings.HasPrefix(resource, "https://") {
 		return false
 	}
-	user, host, ok := parseAcct(resource)
-	return ok && strings.EqualFold(user, o.Username) && s.ourHost(host)
+	user, host, ok := app.ParseAcct(resource)
+	return ok && strings.EqualFold(user, o.Username) && s.app.OurHost(host)
 }
 
 func (s *Server) isInstanceResource(resource string) bool {
-	if resource == s.instanceActorIRI() {
+	if resource == s.app.InstanceActorIRI() {
 		return true
 	}
-	user, host, ok := parseAcct(resource)
-	return ok && s.ourHost(host) && (strings.EqualFold(user, s.cfg.Domain) || strings.EqualFold(user, host))
+	user, host, ok := app.ParseAcct(resource)
+	return ok && s.app.OurHost(host) && (strings.EqualFold(user, s.cfg.Domain) || strings.EqualFold(user, host))
 }
 
 // hostMeta answers /.well-known/host-meta (XRD, or JRD when asked for JSON) with the WebFinger
 // template.
 func (s *Server) hostMeta(w http.ResponseWriter, r *http.Request) {
-	template := s.base + "/.well-known/webfinger?resource={uri}"
+	template := s.app.Base + "/.well-known/webfinger?resource={uri}"
 	if strings.Contains(r.Header.Get("Accept"), "json") {
 		s.hostMetaJSON(w, r)
 		return
@@ -142,7 +132,7 @@ func (s *Server) hostMeta(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) hostMetaJSON(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, "application/jrd+json; charset=utf-8", map[string]any{
-		"links": []jrdLink{{Rel: "lrdd", Type: "application/jrd+json", Template: s.base + "/.well-known/webfinger?resource={uri}"}},
+		"links": []jrdLink{{Rel: "lrdd", Type: "application/jrd+json", Template: s.app.Base + "/.well-known/webfinger?resource={uri}"}},
 	})
 }
 
@@ -150,8 +140,8 @@ func (s *Server) hostMetaJSON(w http.ResponseWriter, r *http.Request) {
 func (s *Server) nodeinfoDiscovery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, "application/json; charset=utf-8", map[string]any{
 		"links": []map[string]string{
-			{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": s.base + "/nodeinfo/2.0"},
-			{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": s.base + "/nodeinfo/2.1"},
+			{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": s.app.Base + "/nodeinfo/2.0"},
+			{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": s.app.Base + "/nodeinfo/2.1"},
 		},
 	})
 }
@@ -165,14 +155,14 @@ func (s *Server) nodeinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	posts, err := s.st.CountPosts(ctx, s.owner.Account.ID, true) // followers-only and direct ones are not for everyone to count
+	posts, err := s.st.CountPosts(ctx, s.app.Owner.Account.ID, true) // followers-only and direct ones are not for everyone to count
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	software := map[string]string{"name": "roost", "version": s.cfg.Version}
 	if version == "2.1" {
-		software["homepage"] = s.base + "/"
+		software["homepage"] = s.app.Base + "/"
 	}
 	schema := "http://nodeinfo.diaspora.software/ns/schema/" + version + "#"
 	writeJSON(w, r, http.StatusOK, `application/json; profile="`+schema+`"`, map[string]any{
@@ -186,12 +176,12 @@ func (s *Server) nodeinfo(w http.ResponseWriter, r *http.Request) {
 			"localPosts": posts,
 		},
 		"metadata": map[string]any{
-			"nodeName":    s.owner.Account.DisplayName,
+			"nodeName":    s.app.Owner.Account.DisplayName,
 			"singleUser":  true,
 			"upstream":    map[string]string{"name": "mastodon"},
 			"handleHost":  s.cfg.HandleDomain,
-			"accountIRI":  s.owner.Account.IRI,
-			"accountAcct": s.owner.Account.Username + "@" + s.cfg.HandleDomain,
+			"accountIRI":  s.app.Owner.Account.IRI,
+			"accountAcct": s.app.Owner.Account.Username + "@" + s.cfg.HandleDomain,
 		},
 	})
 }
@@ -204,5 +194,5 @@ func (s *Server) authorizeInteraction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the uri parameter is required", http.StatusBadRequest)
 		return
 	}
-	http.Redirect(w, r, s.owner.Account.URL, http.StatusFound)
+	http.Redirect(w, r, s.app.Owner.Account.URL, http.StatusFound)
 }

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -17,33 +17,33 @@ import (
 	"roost/store"
 )
 
-// errLocal means a remote document claimed to be one of Roost's own objects.
-var errLocal = errors.New("refusing a remote document for a local IRI")
+// ErrLocal means a remote document claimed to be one of Roost's own objects.
+var ErrLocal = errors.New("refusing a remote document for a local IRI")
 
-// accountRefresh is how old a cached remote actor may be before Roost fetches it again.
-const accountRefresh = 24 * time.Hour
+// AccountRefresh is how old a cached remote actor may be before Roost fetches it again.
+const AccountRefresh = 24 * time.Hour
 
-// fetchAS fetches an ActivityPub document through the guarded client, signed as the instance
+// FetchAS fetches an ActivityPub document through the guarded client, signed as the instance
 // actor. Roost never fetches its own IRIs over HTTP: they are answered from the store or refused.
-func (s *Server) fetchAS(ctx context.Context, iri string) ([]byte, error) {
-	if s.isLocal(iri) {
-		return nil, fmt.Errorf("fetch %s: %w", iri, errLocal)
+func (s *App) FetchAS(ctx context.Context, iri string) ([]byte, error) {
+	if s.IsLocal(iri) {
+		return nil, fmt.Errorf("fetch %s: %w", iri, ErrLocal)
 	}
 	u, err := url.Parse(iri)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", iri, err)
 	}
 	if blocked, err := s.st.DomainBlocked(ctx, u.Hostname()); err != nil || blocked {
-		return nil, fmt.Errorf("fetch %s: %w", iri, errBlocked)
+		return nil, fmt.Errorf("fetch %s: %w", iri, ErrBlocked)
 	}
-	body, _, err := s.remote.Fetch(ctx, iri, s.instanceSigner())
+	body, _, err := s.Remote.Fetch(ctx, iri, s.instanceSigner())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", iri, err)
 	}
 	return body, nil
 }
 
-var errBlocked = errors.New("domain is blocked")
+var ErrBlocked = errors.New("domain is blocked")
 
 // errBadUsername means an actor's preferredUsername is not a username.
 var errBadUsername = errors.New("invalid preferredUsername")
@@ -58,21 +58,21 @@ const maxRemoteUsername = 255
 
 // accountFromActor converts a fetched actor document to an account row, sanitizing every text
 // that will be shown. An actor whose username is not one is refused, as Mastodon refuses it.
-func (s *Server) accountFromActor(a *activitypub.Actor) (*store.Account, error) {
+func (s *App) accountFromActor(a *activitypub.Actor) (*store.Account, error) {
 	acct := &store.Account{
 		IRI:          a.ID,
 		Type:         a.Type,
 		Username:     a.PreferredUsername,
 		Host:         iriHost(a.ID),
-		DisplayName:  truncateRunes(s.sanitize.Text(a.Name), 200),
-		Summary:      string(s.sanitize.Remote(a.Summary)),
-		URL:          safeURL(a.URL.First()),
+		DisplayName:  TruncateRunes(s.Sanitize.Text(a.Name), 200),
+		Summary:      string(s.Sanitize.Remote(a.Summary)),
+		URL:          SafeURL(a.URL.First()),
 		Inbox:        a.Inbox,
 		SharedInbox:  a.SharedInbox(),
 		Outbox:       a.Outbox,
 		FollowersURL: a.Followers,
 		FollowingURL: a.Following,
-		MovedTo:      safeURL(a.MovedTo),
+		MovedTo:      SafeURL(a.MovedTo),
 		AlsoKnownAs:  a.AlsoKnownAs,
 		Locked:       a.ManuallyApprovesFollowers,
 		Discoverable: a.Discoverable,
@@ -84,18 +84,18 @@ func (s *Server) accountFromActor(a *activitypub.Actor) (*store.Account, error) 
 		acct.Username = lastSegment(a.ID)
 	}
 	if len(acct.Username) > maxRemoteUsername || !remoteUsernameRE.MatchString(acct.Username) {
-		return nil, fmt.Errorf("actor %s: %q: %w", a.ID, truncateRunes(acct.Username, 64), errBadUsername)
+		return nil, fmt.Errorf("actor %s: %q: %w", a.ID, TruncateRunes(acct.Username, 64), errBadUsername)
 	}
 	if a.Icon != nil {
-		acct.AvatarURL = safeURL(a.Icon.URL)
+		acct.AvatarURL = SafeURL(a.Icon.URL)
 	}
 	if a.Image != nil {
-		acct.HeaderURL = safeURL(a.Image.URL)
+		acct.HeaderURL = SafeURL(a.Image.URL)
 	}
 	for _, f := range a.Attachment {
 		if f.Type == "PropertyValue" {
-			acct.Fields = append(acct.Fields, store.Field{Name: truncateRunes(s.sanitize.Text(f.Name), 255),
-				Value: string(s.sanitize.Remote(f.Value))})
+			acct.Fields = append(acct.Fields, store.Field{Name: TruncateRunes(s.Sanitize.Text(f.Name), 255),
+				Value: string(s.Sanitize.Remote(f.Value))})
 		}
 	}
 	for _, k := range a.PublicKey {
@@ -107,9 +107,9 @@ func (s *Server) accountFromActor(a *activitypub.Actor) (*store.Account, error) 
 	return acct, nil
 }
 
-// fetchActor fetches and decodes an actor document, checking that it is a remote actor.
-func (s *Server) fetchActor(ctx context.Context, iri string) (*activitypub.Actor, error) {
-	body, err := s.fetchAS(ctx, iri)
+// FetchActor fetches and decodes an actor document, checking that it is a remote actor.
+func (s *App) FetchActor(ctx context.Context, iri string) (*activitypub.Actor, error) {
+	body, err := s.FetchAS(ctx, iri)
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +117,8 @@ func (s *Server) fetchActor(ctx context.Context, iri string) (*activitypub.Actor
 	if err != nil {
 		return nil, fmt.Errorf("actor %s: %w", iri, err)
 	}
-	if s.isLocal(a.ID) {
-		return nil, fmt.Errorf("actor %s: %w", iri, errLocal)
+	if s.IsLocal(a.ID) {
+		return nil, fmt.Errorf("actor %s: %w", iri, ErrLocal)
 	}
 	if !remote.SameOrigin(a.ID, iri) {
 		return nil, fmt.Errorf("actor %s: id %s: %w", iri, a.ID, remote.ErrIDMismatch)
@@ -126,20 +126,20 @@ func (s *Server) fetchActor(ctx context.Context, iri string) (*activitypub.Actor
 	return a, nil
 }
 
-// account returns the remote account iri, from the store when it was fetched recently, else
+// Account returns the remote account iri, from the store when it was fetched recently, else
 // fetched and stored.
-func (s *Server) account(ctx context.Context, iri string) (*store.Account, error) {
-	if iri == s.owner.Account.IRI {
-		return s.st.AccountByID(ctx, s.owner.Account.ID)
+func (s *App) Account(ctx context.Context, iri string) (*store.Account, error) {
+	if iri == s.Owner.Account.IRI {
+		return s.st.AccountByID(ctx, s.Owner.Account.ID)
 	}
 	a, err := s.st.AccountByIRI(ctx, iri)
-	if err == nil && time.Since(a.FetchedAt) < accountRefresh {
+	if err == nil && time.Since(a.FetchedAt) < AccountRefresh {
 		return a, nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	doc, ferr := s.fetchActor(ctx, iri)
+	doc, ferr := s.FetchActor(ctx, iri)
 	if ferr != nil {
 		if a != nil {
 			return a, nil // a stale copy beats none
@@ -152,7 +152,7 @@ func (s *Server) account(ctx context.Context, iri string) (*store.Account, error
 // saveActor stores a fetched actor. A key change is accepted only when the new document came
 // from the actor's own origin (fetchActor checked that), as GoToSocial does. A handle host that
 // differs from the actor's host is kept only while the actor's server still confirms it.
-func (s *Server) saveActor(ctx context.Context, doc *activitypub.Actor, old *store.Account) (*store.Account, error) {
+func (s *App) saveActor(ctx context.Context, doc *activitypub.Actor, old *store.Account) (*store.Account, error) {
 	acct, err := s.accountFromActor(doc)
 	if err != nil {
 		return nil, err
@@ -164,30 +164,30 @@ func (s *Server) saveActor(ctx context.Context, doc *activitypub.Actor, old *sto
 	return s.st.UpsertAccount(ctx, acct)
 }
 
-// errHandleUnconfirmed means the actor's own server does not vouch for the handle that led to it.
-var errHandleUnconfirmed = errors.New("the actor's server does not confirm the handle")
+// ErrHandleUnconfirmed means the actor's own server does not vouch for the handle that led to it.
+var ErrHandleUnconfirmed = errors.New("the actor's server does not confirm the handle")
 
-// resolveHandle turns "@user@host", "user@host" or an actor/profile URL into a stored account.
-func (s *Server) resolveHandle(ctx context.Context, handle string) (*store.Account, error) {
+// ResolveHandle turns "@user@host", "user@host" or an actor/profile URL into a stored account.
+func (s *App) ResolveHandle(ctx context.Context, handle string) (*store.Account, error) {
 	handle = strings.TrimSpace(handle)
 	if strings.HasPrefix(handle, "https://") || strings.HasPrefix(handle, "http://") {
-		return s.account(ctx, handle)
+		return s.Account(ctx, handle)
 	}
 	user, host, err := remote.SplitHandle(handle)
 	if err != nil {
 		return nil, err
 	}
-	if strings.EqualFold(user, s.owner.Account.Username) && s.ourHost(host) {
-		return s.st.AccountByID(ctx, s.owner.Account.ID)
+	if strings.EqualFold(user, s.Owner.Account.Username) && s.OurHost(host) {
+		return s.st.AccountByID(ctx, s.Owner.Account.ID)
 	}
-	if a, err := s.st.AccountByHandle(ctx, user, host); err == nil && time.Since(a.FetchedAt) < accountRefresh {
+	if a, err := s.st.AccountByHandle(ctx, user, host); err == nil && time.Since(a.FetchedAt) < AccountRefresh {
 		return a, nil
 	}
-	iri, err := s.remote.WebFinger(ctx, user+"@"+host)
+	iri, err := s.Remote.WebFinger(ctx, user+"@"+host)
 	if err != nil {
 		return nil, fmt.Errorf("look up %s@%s: %w", user, host, err)
 	}
-	a, err := s.account(ctx, iri)
+	a, err := s.Account(ctx, iri)
 	if err != nil {
 		return nil, err
 	}
@@ -214,15 +214,15 @@ func (s *Server) resolveHandle(ctx context.Context, handle string) (*store.Accou
 // with a link to someone else's actor, so Mastodon does the same (check_webfinger! in
 // app/services/activitypub/fetch_remote_actor_service.rb; a split-domain Mastodon with LOCAL_DOMAIN
 // example.com and WEB_DOMAIN social.example.com answers with subject acct:alice@example.com).
-func (s *Server) confirmHandle(ctx context.Context, a *store.Account, user, host string) error {
-	subject, iri, err := s.remote.WebFingerSubject(ctx, a.Username+"@"+iriHost(a.IRI))
+func (s *App) confirmHandle(ctx context.Context, a *store.Account, user, host string) error {
+	subject, iri, err := s.Remote.WebFingerSubject(ctx, a.Username+"@"+iriHost(a.IRI))
 	if err != nil {
 		return fmt.Errorf("confirm %s@%s: %w", user, host, err)
 	}
 	su, sh, err := remote.SplitHandle(subject)
 	if err != nil || iri != a.IRI || !strings.EqualFold(su, user) || !strings.EqualFold(sh, host) {
 		return fmt.Errorf("confirm %s@%s: %s answers %q for %s: %w", user, host, iriHost(a.IRI), subject, iri,
-			errHandleUnconfirmed)
+			ErrHandleUnconfirmed)
 	}
 	return nil
 }
@@ -230,7 +230,7 @@ func (s *Server) confirmHandle(ctx context.Context, a *store.Account, user, host
 // handleHost returns the host of the handle to store for the refreshed account fresh: the one
 // stored before (old) when it differs from the actor's host and the actor's server still confirms
 // it, else the actor's host. Without this every refresh would forget a split-domain handle.
-func (s *Server) handleHost(ctx context.Context, old, fresh *store.Account) string {
+func (s *App) handleHost(ctx context.Context, old, fresh *store.Account) string {
 	if old == nil || old.IRI != fresh.IRI || strings.EqualFold(old.Host, fresh.Host) {
 		return fresh.Host
 	}
@@ -254,13 +254,13 @@ func iriHost(iri string) string {
 // keyOwner resolves an HTTP Signature keyId to the account that owns it and its public key.
 // With refresh it ignores the cached key (the sender may have rotated it). The returned account
 // is not stored yet when it was fetched: the caller saves it once the signature verified.
-func (s *Server) keyOwner(ctx context.Context, keyID string, refresh bool) (*store.Account, *activitypub.Actor, error) {
+func (s *App) keyOwner(ctx context.Context, keyID string, refresh bool) (*store.Account, *activitypub.Actor, error) {
 	if !refresh {
 		if a, err := s.st.AccountByKeyID(ctx, keyID); err == nil {
 			return a, nil, nil
 		}
 	}
-	body, err := s.fetchAS(ctx, keyID)
+	body, err := s.FetchAS(ctx, keyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -296,7 +296,7 @@ func (s *Server) keyOwner(ctx context.Context, keyID string, refresh bool) (*sto
 		if !remote.SameOrigin(owner, keyID) {
 			return nil, nil, fmt.Errorf("key %s: owner %s on another origin", keyID, owner)
 		}
-		if actor, err = s.fetchActor(ctx, owner); err != nil {
+		if actor, err = s.FetchActor(ctx, owner); err != nil {
 			return nil, nil, err
 		}
 		if probe.PublicKeyPem == "" {
@@ -313,8 +313,8 @@ func (s *Server) keyOwner(ctx context.Context, keyID string, refresh bool) (*sto
 	if !remote.SameOrigin(actor.ID, keyID) {
 		return nil, nil, fmt.Errorf("key %s: actor %s on another origin", keyID, actor.ID)
 	}
-	if s.isLocal(actor.ID) {
-		return nil, nil, errLocal
+	if s.IsLocal(actor.ID) {
+		return nil, nil, ErrLocal
 	}
 	pk, ok := actor.PublicKey.Find(keyID)
 	if !ok {
@@ -336,9 +336,9 @@ func hasKey(a *activitypub.Actor, keyID string) bool {
 	return ok
 }
 
-// verifyKey checks r's signature against the account's key, re-fetching the key once (at most
+// VerifyKey checks r's signature against the account's key, re-fetching the key once (at most
 // every five minutes per key) when the cached one fails. It returns the verified signer, stored.
-func (s *Server) verifyKey(ctx context.Context, r requestVerifier, keyID string) (*store.Account, error) {
+func (s *App) VerifyKey(ctx context.Context, r requestVerifier, keyID string) (*store.Account, error) {
 	acct, _, err := s.keyOwner(ctx, keyID, false)
 	if err != nil {
 		return nil, err
@@ -367,7 +367,7 @@ func (s *Server) verifyKey(ctx context.Context, r requestVerifier, keyID string)
 
 type requestVerifier func(pub any) error
 
-func (s *Server) checkWithKey(verify requestVerifier, a *store.Account) error {
+func (s *App) checkWithKey(verify requestVerifier, a *store.Account) error {
 	pub, err := s.parseKey(a.PublicKeyPEM)
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", a.IRI, err)
@@ -378,7 +378,7 @@ func (s *Server) checkWithKey(verify requestVerifier, a *store.Account) error {
 // parseKey parses a public key PEM, remembering the keys that parsed: every inbox POST needs its
 // sender's key, and parsing one costs a seventh as much as the RSA verification that follows.
 // Keyed by the PEM itself, a rotated key is simply another entry.
-func (s *Server) parseKey(pem string) (any, error) {
+func (s *App) parseKey(pem string) (any, error) {
 	s.keyMu.Lock()
 	pub, ok := s.parsedKeys[pem]
 	s.keyMu.Unlock()
@@ -398,7 +398,7 @@ func (s *Server) parseKey(pem string) (any, error) {
 	return pub, nil
 }
 
-func (s *Server) mayRefetchKey(keyID string) bool {
+func (s *App) mayRefetchKey(keyID string) bool {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
 	if last, ok := s.keyRefetch[keyID]; ok && time.Since(last) < 5*time.Minute {
@@ -429,8 +429,8 @@ func lastSegment(iri string) string {
 	return p[strings.LastIndexByte(p, '/')+1:]
 }
 
-// safeURL returns u when it is an http(s) URL, else "" (no javascript: links from peers).
-func safeURL(u string) string {
+// SafeURL returns u when it is an http(s) URL, else "" (no javascript: links from peers).
+func SafeURL(u string) string {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 		return ""
@@ -438,7 +438,7 @@ func safeURL(u string) string {
 	return u
 }
 
-func truncateRunes(s string, n int) string {
+func TruncateRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s

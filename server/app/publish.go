@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -21,15 +21,15 @@ const MaxPostChars = 5000
 
 // Errors of the owner's actions, shown to the owner as they are.
 var (
-	errAlreadyFollowing = errors.New("already following")
+	ErrAlreadyFollowing = errors.New("already following")
 	// The owner asked for a like or boost state that already holds; the Mastodon API treats
 	// these as success, as Mastodon does.
-	errAlreadyLiked   = errors.New("already liked")
-	errAlreadyBoosted = errors.New("already boosted")
-	errNotLiked       = errors.New("not liked")
-	errNotBoosted     = errors.New("not boosted")
-	errNotFollowing   = errors.New("not following")
-	errSelf           = errors.New("that is you")
+	ErrAlreadyLiked   = errors.New("already liked")
+	ErrAlreadyBoosted = errors.New("already boosted")
+	ErrNotLiked       = errors.New("not liked")
+	ErrNotBoosted     = errors.New("not boosted")
+	ErrNotFollowing   = errors.New("not following")
+	ErrSelf           = errors.New("that is you")
 )
 
 // PostInput is what the owner writes.
@@ -47,7 +47,7 @@ type PostInput struct {
 // Post publishes a post: mentions are resolved by WebFinger and tagged, hashtags tagged, and the
 // Create is queued to followers, mentioned accounts and the parent's author, all in the same
 // transaction as the post.
-func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
+func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	text := strings.TrimSpace(in.Text)
 	if text == "" && len(in.MediaIDs) == 0 {
 		return nil, errors.New("a post needs text or an image")
@@ -77,13 +77,13 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		}
 	}
 
-	owner := s.owner.Account
+	owner := s.Owner.Account
 	id := s.st.NewID()
 	p := &store.Post{
 		ID:        id,
-		IRI:       s.postIRI(id),
+		IRI:       s.PostIRI(id),
 		AccountID: owner.ID,
-		URL:       s.postURL(id),
+		URL:       s.PostURL(id),
 		Type:      "Note",
 		Summary:   strings.TrimSpace(in.Summary),
 		Sensitive: in.Sensitive || strings.TrimSpace(in.Summary) != "",
@@ -94,7 +94,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	if pl != nil {
 		p.Type = "Question"
 		p.Extra, _ = json.Marshal(map[string]any{"poll": pl})
-		p.PollEnds = pl.ends()
+		p.PollEnds = pl.Ends()
 	}
 
 	for _, mid := range in.MediaIDs {
@@ -110,7 +110,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	var parent *store.Post
 	if in.InReplyTo != "" {
 		var err error
-		if parent, err = s.findPost(ctx, in.InReplyTo); err != nil {
+		if parent, err = s.FindPost(ctx, in.InReplyTo); err != nil {
 			return nil, fmt.Errorf("reply to %s: %w", in.InReplyTo, err)
 		}
 		p.InReplyTo, p.ReplyToID = parent.IRI, parent.ID
@@ -132,7 +132,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		if !strings.Contains(handle, "@") {
 			continue // a bare @name: not resolvable on a single-user server
 		}
-		a, err := s.resolveHandle(ctx, handle)
+		a, err := s.ResolveHandle(ctx, handle)
 		if err != nil {
 			s.log.Info("mention not resolved", "handle", handle, "err", err)
 			continue
@@ -148,9 +148,9 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: "@" + a.Handle(), Href: a.IRI})
 	}
 	for _, tag := range content.FindHashtags(text) {
-		p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: "#" + tag, Href: s.tagURL(tag)})
+		p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: "#" + tag, Href: s.TagURL(tag)})
 	}
-	p.Content = string(s.md.Render(text, mentions, s.tagURL))
+	p.Content = string(s.Markdown.Render(text, mentions, s.TagURL))
 
 	var mentionIRIs []string
 	var mentionIDs []int64
@@ -190,7 +190,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	if parentAuthor != nil {
 		inboxes = append(inboxes, parentAuthor.DeliveryInbox())
 	}
-	create, err := s.createDoc(p)
+	create, err := s.CreateDoc(p)
 	if err != nil {
 		return nil, err
 	}
@@ -203,9 +203,9 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	if err := s.st.CreatePost(ctx, p, mentionIDs, out); err != nil {
 		return nil, fmt.Errorf("save post: %w", err)
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	if pl != nil {
-		s.wakePolls()
+		s.WakePolls()
 	}
 	return p, nil
 }
@@ -224,11 +224,11 @@ func DefaultVisibility(parent *store.Post) string {
 	return store.Public
 }
 
-// findPost finds a post by the owner's post ID, a local URL, or a remote URL or IRI (fetched and
+// FindPost finds a post by the owner's post ID, a local URL, or a remote URL or IRI (fetched and
 // stored when Roost does not have it).
-func (s *Server) findPost(ctx context.Context, ref string) (*store.Post, error) {
+func (s *App) FindPost(ctx context.Context, ref string) (*store.Post, error) {
 	ref = strings.TrimSpace(ref)
-	if id, ok := s.localPostID(ref); ok {
+	if id, ok := s.LocalPostID(ref); ok {
 		return s.livePost(ctx, id)
 	}
 	if !strings.Contains(ref, "/") {
@@ -241,7 +241,7 @@ func (s *Server) findPost(ctx context.Context, ref string) (*store.Post, error) 
 	if p, err := s.st.PostByIRI(ctx, ref); err == nil {
 		return p, nil
 	}
-	p, err := s.fetchPost(ctx, ref)
+	p, err := s.FetchPost(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (s *Server) findPost(ctx context.Context, ref string) (*store.Post, error) 
 	return p, nil
 }
 
-func (s *Server) livePost(ctx context.Context, id int64) (*store.Post, error) {
+func (s *App) livePost(ctx context.Context, id int64) (*store.Post, error) {
 	p, err := s.st.PostByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -273,16 +273,16 @@ func dedupe(l []string) []string {
 }
 
 // outgoing builds one of the owner's activities (other than Create) around object.
-func (s *Server) outgoing(typ string, object any, to, cc []string, public bool, inboxes []string) (*store.Outgoing, error) {
+func (s *App) outgoing(typ string, object any, to, cc []string, public bool, inboxes []string) (*store.Outgoing, error) {
 	return s.outgoingTo(typ, object, "", to, cc, public, inboxes)
 }
 
 // outgoingTo is outgoing for an activity with a target as well (Move).
-func (s *Server) outgoingTo(typ string, object any, target string, to, cc []string, public bool,
+func (s *App) outgoingTo(typ string, object any, target string, to, cc []string, public bool,
 	inboxes []string) (*store.Outgoing, error) {
 	id := s.st.NewID()
-	iri := s.activityIRI(id)
-	act, err := s.wrap(iri, typ, object, to, cc, asTime(time.Now()))
+	iri := s.ActivityIRI(id)
+	act, err := s.wrap(iri, typ, object, to, cc, AsTime(time.Now()))
 	if err != nil {
 		return nil, err
 	}
@@ -297,8 +297,8 @@ func (s *Server) outgoingTo(typ string, object any, target string, to, cc []stri
 }
 
 // postUpdate is the Update of one of the owner's posts as it is now, for inboxes.
-func (s *Server) postUpdate(p *store.Post, inboxes []string) (*store.Outgoing, error) {
-	out, err := s.outgoing("Update", s.noteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
+func (s *App) postUpdate(p *store.Post, inboxes []string) (*store.Outgoing, error) {
+	out, err := s.outgoing("Update", s.NoteDoc(p), p.To, p.CC, visibleToPublic(p), inboxes)
 	if err != nil {
 		return nil, err
 	}
@@ -307,12 +307,12 @@ func (s *Server) postUpdate(p *store.Post, inboxes []string) (*store.Outgoing, e
 }
 
 // DeletePost deletes one of the owner's posts and federates a Delete to everyone who got it.
-func (s *Server) DeletePost(ctx context.Context, ref string) error {
-	p, err := s.findPost(ctx, ref)
+func (s *App) DeletePost(ctx context.Context, ref string) error {
+	p, err := s.FindPost(ctx, ref)
 	if err != nil {
 		return err
 	}
-	if p.AccountID != s.owner.Account.ID {
+	if p.AccountID != s.Owner.Account.ID {
 		return errors.New("that post is not yours")
 	}
 	inboxes, err := s.audienceInboxes(ctx, p)
@@ -329,18 +329,18 @@ func (s *Server) DeletePost(ctx context.Context, ref string) error {
 		return err
 	}
 	s.removeFiles(files)
-	s.deliver.Wake()
-	s.streams.postDeleted(p)
+	s.Deliver.Wake()
+	s.Hub.postDeleted(p)
 	return nil
 }
 
 // audienceInboxes returns where an owner's post went: followers (unless direct) and mentioned
 // accounts.
-func (s *Server) audienceInboxes(ctx context.Context, p *store.Post) ([]string, error) {
+func (s *App) audienceInboxes(ctx context.Context, p *store.Post) ([]string, error) {
 	var inboxes []string
 	if p.Visibility != store.Direct {
 		var err error
-		if inboxes, err = s.st.FollowerInboxes(ctx, s.owner.Account.ID); err != nil {
+		if inboxes, err = s.st.FollowerInboxes(ctx, s.Owner.Account.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -353,8 +353,8 @@ func (s *Server) audienceInboxes(ctx context.Context, p *store.Post) ([]string, 
 }
 
 // Follow asks to follow an account given as @user@host or a URL.
-func (s *Server) Follow(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.resolveHandle(ctx, handle)
+func (s *App) Follow(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.ResolveHandle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
@@ -364,43 +364,43 @@ func (s *Server) Follow(ctx context.Context, handle string) (*store.Account, err
 	return a, nil
 }
 
-func (s *Server) followAccount(ctx context.Context, a *store.Account) error {
-	if a.ID == s.owner.Account.ID {
-		return errSelf
+func (s *App) followAccount(ctx context.Context, a *store.Account) error {
+	if a.ID == s.Owner.Account.ID {
+		return ErrSelf
 	}
-	if f, err := s.st.FollowBetween(ctx, s.owner.Account.ID, a.ID); err == nil && f.State == store.Accepted {
-		return errAlreadyFollowing
+	if f, err := s.st.FollowBetween(ctx, s.Owner.Account.ID, a.ID); err == nil && f.State == store.Accepted {
+		return ErrAlreadyFollowing
 	}
 	out, err := s.outgoing("Follow", a.IRI, []string{a.IRI}, nil, false, []string{a.Inbox})
 	if err != nil {
 		return err
 	}
-	f := &store.Follow{IRI: out.IRI, FollowerID: s.owner.Account.ID, FolloweeID: a.ID}
+	f := &store.Follow{IRI: out.IRI, FollowerID: s.Owner.Account.ID, FolloweeID: a.ID}
 	if err := s.st.FollowAccount(ctx, f, out); err != nil {
 		return err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return nil
 }
 
 // Unfollow stops following an account (or withdraws a pending request).
-func (s *Server) Unfollow(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.resolveHandle(ctx, handle)
+func (s *App) Unfollow(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.ResolveHandle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
 	return a, s.unfollowAccount(ctx, a)
 }
 
-func (s *Server) unfollowAccount(ctx context.Context, a *store.Account) error {
-	f, err := s.st.FollowBetween(ctx, s.owner.Account.ID, a.ID)
+func (s *App) unfollowAccount(ctx context.Context, a *store.Account) error {
+	f, err := s.st.FollowBetween(ctx, s.Owner.Account.ID, a.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return errNotFollowing
+		return ErrNotFollowing
 	}
 	if err != nil {
 		return err
 	}
-	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": s.owner.Account.IRI, "object": a.IRI}
+	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": s.Owner.Account.IRI, "object": a.IRI}
 	out, err := s.outgoing("Undo", follow, []string{a.IRI}, nil, false, []string{a.Inbox})
 	if err != nil {
 		return err
@@ -408,12 +408,12 @@ func (s *Server) unfollowAccount(ctx context.Context, a *store.Account) error {
 	if err := s.st.RemoveFollow(ctx, f.ID, out); err != nil {
 		return err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return nil
 }
 
 // Like likes a post (given by URL, IRI or the owner's post ID) and tells its author.
-func (s *Server) Like(ctx context.Context, ref string) (*store.Post, error) {
+func (s *App) Like(ctx context.Context, ref string) (*store.Post, error) {
 	p, author, err := s.interactWith(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -426,32 +426,32 @@ func (s *Server) Like(ctx context.Context, ref string) (*store.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.st.AddLike(ctx, &store.Reaction{IRI: out.IRI, AccountID: s.owner.Account.ID, PostID: p.ID}, out)
+	err = s.st.AddLike(ctx, &store.Reaction{IRI: out.IRI, AccountID: s.Owner.Account.ID, PostID: p.ID}, out)
 	if errors.Is(err, store.ErrConflict) {
-		return p, errAlreadyLiked
+		return p, ErrAlreadyLiked
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return p, nil
 }
 
 // Unlike withdraws the owner's like of a post.
-func (s *Server) Unlike(ctx context.Context, ref string) (*store.Post, error) {
+func (s *App) Unlike(ctx context.Context, ref string) (*store.Post, error) {
 	p, author, err := s.interactWith(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.st.LikeOf(ctx, s.owner.Account.ID, p.ID)
+	l, err := s.st.LikeOf(ctx, s.Owner.Account.ID, p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errNotLiked, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotLiked, err)
 	}
 	var inboxes, to []string
 	if author != nil {
 		inboxes, to = []string{author.DeliveryInbox()}, []string{author.IRI}
 	}
-	like := map[string]any{"id": l.IRI, "type": "Like", "actor": s.owner.Account.IRI, "object": p.IRI}
+	like := map[string]any{"id": l.IRI, "type": "Like", "actor": s.Owner.Account.IRI, "object": p.IRI}
 	out, err := s.outgoing("Undo", like, to, nil, false, inboxes)
 	if err != nil {
 		return nil, err
@@ -459,12 +459,12 @@ func (s *Server) Unlike(ctx context.Context, ref string) (*store.Post, error) {
 	if err := s.st.RemoveLike(ctx, l.ID, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return p, nil
 }
 
 // Boost announces a public post to the owner's followers and tells its author.
-func (s *Server) Boost(ctx context.Context, ref string) (*store.Post, error) {
+func (s *App) Boost(ctx context.Context, ref string) (*store.Post, error) {
 	p, author, err := s.interactWith(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -472,11 +472,11 @@ func (s *Server) Boost(ctx context.Context, ref string) (*store.Post, error) {
 	if !visibleToPublic(p) {
 		return nil, errors.New("only public and unlisted posts can be boosted")
 	}
-	inboxes, err := s.st.FollowerInboxes(ctx, s.owner.Account.ID)
+	inboxes, err := s.st.FollowerInboxes(ctx, s.Owner.Account.ID)
 	if err != nil {
 		return nil, err
 	}
-	cc := []string{s.owner.Account.FollowersURL}
+	cc := []string{s.Owner.Account.FollowersURL}
 	if author != nil {
 		inboxes = append(inboxes, author.DeliveryInbox())
 		cc = append(cc, author.IRI)
@@ -486,38 +486,38 @@ func (s *Server) Boost(ctx context.Context, ref string) (*store.Post, error) {
 		return nil, err
 	}
 	out.PostID = p.ID
-	err = s.st.AddBoost(ctx, &store.Reaction{ID: out.ID, IRI: out.IRI, AccountID: s.owner.Account.ID, PostID: p.ID,
+	err = s.st.AddBoost(ctx, &store.Reaction{ID: out.ID, IRI: out.IRI, AccountID: s.Owner.Account.ID, PostID: p.ID,
 		Visibility: store.Public}, out)
 	if errors.Is(err, store.ErrConflict) {
-		return p, errAlreadyBoosted
+		return p, ErrAlreadyBoosted
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return p, nil
 }
 
 // Unboost withdraws the owner's boost of a post.
-func (s *Server) Unboost(ctx context.Context, ref string) (*store.Post, error) {
+func (s *App) Unboost(ctx context.Context, ref string) (*store.Post, error) {
 	p, author, err := s.interactWith(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.st.BoostOf(ctx, s.owner.Account.ID, p.ID)
+	b, err := s.st.BoostOf(ctx, s.Owner.Account.ID, p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errNotBoosted, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotBoosted, err)
 	}
-	inboxes, err := s.st.FollowerInboxes(ctx, s.owner.Account.ID)
+	inboxes, err := s.st.FollowerInboxes(ctx, s.Owner.Account.ID)
 	if err != nil {
 		return nil, err
 	}
-	cc := []string{s.owner.Account.FollowersURL}
+	cc := []string{s.Owner.Account.FollowersURL}
 	if author != nil {
 		inboxes = append(inboxes, author.DeliveryInbox())
 		cc = append(cc, author.IRI)
 	}
-	announce := map[string]any{"id": b.IRI, "type": "Announce", "actor": s.owner.Account.IRI, "object": p.IRI}
+	announce := map[string]any{"id": b.IRI, "type": "Announce", "actor": s.Owner.Account.IRI, "object": p.IRI}
 	out, err := s.outgoing("Undo", announce, []string{activitypub.Public}, cc, true, inboxes)
 	if err != nil {
 		return nil, err
@@ -525,17 +525,17 @@ func (s *Server) Unboost(ctx context.Context, ref string) (*store.Post, error) {
 	if err := s.st.RemoveBoost(ctx, b.ID, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return p, nil
 }
 
 // interactWith finds the post to like or boost and its author (nil for the owner's own posts).
-func (s *Server) interactWith(ctx context.Context, ref string) (*store.Post, *store.Account, error) {
-	p, err := s.findPost(ctx, ref)
+func (s *App) interactWith(ctx context.Context, ref string) (*store.Post, *store.Account, error) {
+	p, err := s.FindPost(ctx, ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	if p.AccountID == s.owner.Account.ID {
+	if p.AccountID == s.Owner.Account.ID {
 		return p, nil, nil
 	}
 	a, err := s.st.AccountByID(ctx, p.AccountID)
@@ -546,12 +546,12 @@ func (s *Server) interactWith(ctx context.Context, ref string) (*store.Post, *st
 }
 
 // FollowRequests lists accounts waiting for the owner's approval.
-func (s *Server) FollowRequests(ctx context.Context) ([]store.FollowEntry, error) {
-	return s.st.Followers(ctx, s.owner.Account.ID, store.Pending, store.Page{Limit: 200})
+func (s *App) FollowRequests(ctx context.Context) ([]store.FollowEntry, error) {
+	return s.st.Followers(ctx, s.Owner.Account.ID, store.Pending, store.Page{Limit: 200})
 }
 
 // ApproveFollower accepts a pending follow request and sends the Accept.
-func (s *Server) ApproveFollower(ctx context.Context, handle string) (*store.Account, error) {
+func (s *App) ApproveFollower(ctx context.Context, handle string) (*store.Account, error) {
 	a, f, err := s.followerRequest(ctx, handle)
 	if err != nil {
 		return nil, err
@@ -559,49 +559,49 @@ func (s *Server) ApproveFollower(ctx context.Context, handle string) (*store.Acc
 	if f.State == store.Accepted {
 		return a, errors.New("already a follower")
 	}
-	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": a.IRI, "object": s.owner.Account.IRI}
+	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": a.IRI, "object": s.Owner.Account.IRI}
 	out := s.replyTo(a, "Accept", follow)
 	if err := s.st.SetFollowState(ctx, f.ID, store.Accepted, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return a, nil
 }
 
 // RejectFollower refuses a follow request, or removes an existing follower, with a Reject.
-func (s *Server) RejectFollower(ctx context.Context, handle string) (*store.Account, error) {
+func (s *App) RejectFollower(ctx context.Context, handle string) (*store.Account, error) {
 	a, f, err := s.followerRequest(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
-	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": a.IRI, "object": s.owner.Account.IRI}
+	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": a.IRI, "object": s.Owner.Account.IRI}
 	out := s.replyTo(a, "Reject", follow)
 	if err := s.st.RemoveFollow(ctx, f.ID, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return a, nil
 }
 
-func (s *Server) followerRequest(ctx context.Context, handle string) (*store.Account, *store.Follow, error) {
-	a, err := s.knownAccount(ctx, handle)
+func (s *App) followerRequest(ctx context.Context, handle string) (*store.Account, *store.Follow, error) {
+	a, err := s.KnownAccount(ctx, handle)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := s.st.FollowBetween(ctx, a.ID, s.owner.Account.ID)
+	f, err := s.st.FollowBetween(ctx, a.ID, s.Owner.Account.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, fmt.Errorf("%s has not asked to follow you", handle)
 	}
 	return a, f, err
 }
 
-// knownAccount finds an account Roost already stores, by handle or IRI, without network lookups.
-func (s *Server) knownAccount(ctx context.Context, handle string) (*store.Account, error) {
+// KnownAccount finds an account Roost already stores, by handle or IRI, without network lookups.
+func (s *App) KnownAccount(ctx context.Context, handle string) (*store.Account, error) {
 	handle = strings.TrimSpace(handle)
 	if strings.HasPrefix(handle, "http://") || strings.HasPrefix(handle, "https://") {
 		return s.st.AccountByIRI(ctx, handle)
 	}
-	user, host, ok := parseAcct(handle)
+	user, host, ok := ParseAcct(handle)
 	if !ok {
 		return nil, fmt.Errorf("%q: use @user@host or an actor URL", handle)
 	}
@@ -609,17 +609,17 @@ func (s *Server) knownAccount(ctx context.Context, handle string) (*store.Accoun
 }
 
 // Followers lists the owner's followers (state accepted) or following.
-func (s *Server) Followers(ctx context.Context) ([]store.FollowEntry, error) {
-	return s.st.Followers(ctx, s.owner.Account.ID, store.Accepted, store.Page{Limit: 200})
+func (s *App) Followers(ctx context.Context) ([]store.FollowEntry, error) {
+	return s.st.Followers(ctx, s.Owner.Account.ID, store.Accepted, store.Page{Limit: 200})
 }
 
 // Following lists the accounts the owner follows, accepted or still pending.
-func (s *Server) Following(ctx context.Context) ([]store.FollowEntry, error) {
-	acc, err := s.st.Following(ctx, s.owner.Account.ID, store.Accepted, store.Page{Limit: 200})
+func (s *App) Following(ctx context.Context) ([]store.FollowEntry, error) {
+	acc, err := s.st.Following(ctx, s.Owner.Account.ID, store.Accepted, store.Page{Limit: 200})
 	if err != nil {
 		return nil, err
 	}
-	pending, err := s.st.Following(ctx, s.owner.Account.ID, store.Pending, store.Page{Limit: 200})
+	pending, err := s.st.Following(ctx, s.Owner.Account.ID, store.Pending, store.Page{Limit: 200})
 	return append(acc, pending...), err
 }
 
@@ -641,12 +641,12 @@ type ProfileInput struct {
 }
 
 // UpdateProfile saves the owner's profile and federates an Update of the actor to every follower.
-func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Account, error) {
-	a, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Account, error) {
+	a, err := s.st.AccountByID(ctx, s.Owner.Account.ID)
 	if err != nil {
 		return nil, err
 	}
-	src, err := s.profileSource(ctx, a)
+	src, err := s.ProfileSource(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -662,7 +662,7 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 		}
 		a.Summary, src.Bio = "", strings.TrimSpace(*in.Bio)
 		if src.Bio != "" {
-			a.Summary = string(s.md.Render(src.Bio, nil, s.tagURL))
+			a.Summary = string(s.Markdown.Render(src.Bio, nil, s.TagURL))
 		}
 	}
 	if in.SetFields {
@@ -675,8 +675,8 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 			if name == "" {
 				continue
 			}
-			name, value := truncateRunes(name, 255), truncateRunes(strings.TrimSpace(f.Value), 2000)
-			a.Fields = append(a.Fields, store.Field{Name: name, Value: s.fieldValue(value)})
+			name, value := TruncateRunes(name, 255), TruncateRunes(strings.TrimSpace(f.Value), 2000)
+			a.Fields = append(a.Fields, store.Field{Name: name, Value: s.FieldValue(value)})
 			src.Fields = append(src.Fields, store.Field{Name: name, Value: value})
 		}
 	}
@@ -687,7 +687,7 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 		if img.in == nil {
 			continue
 		}
-		if *img.in != "" && safeURL(*img.in) == "" {
+		if *img.in != "" && SafeURL(*img.in) == "" {
 			return nil, fmt.Errorf("%q is not an http(s) URL", *img.in)
 		}
 		*img.out = *img.in
@@ -704,7 +704,7 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 	if in.SetAliases {
 		a.AlsoKnownAs = nil
 		for _, alias := range in.AlsoKnownAs {
-			other, err := s.resolveHandle(ctx, alias)
+			other, err := s.ResolveHandle(ctx, alias)
 			if err != nil {
 				return nil, fmt.Errorf("alias %s: %w", alias, err)
 			}
@@ -715,7 +715,7 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 	if err != nil {
 		return nil, err
 	}
-	doc := s.actorDoc(a)
+	doc := s.ActorDoc(a)
 	doc.Context = nil
 	out, err := s.outgoing("Update", doc, []string{activitypub.Public}, []string{a.FollowersURL}, true, inboxes)
 	if err != nil {
@@ -724,7 +724,7 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 	if err := s.st.UpdateOwnerProfile(ctx, a, src, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return a, nil
 }
 
@@ -732,15 +732,15 @@ func (s *Server) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Acc
 // link back verify it), anything else is escaped text.
 // profileSource is the owner's bio and fields as typed, for the forms that edit them. A profile
 // last saved before the source was kept shows text recovered from its HTML: a link field its URL.
-func (s *Server) profileSource(ctx context.Context, a *store.Account) (store.ProfileSource, error) {
+func (s *App) ProfileSource(ctx context.Context, a *store.Account) (store.ProfileSource, error) {
 	src, err := s.st.OwnerProfileSource(ctx)
 	if err != nil || src.Recorded {
 		return src, err
 	}
-	src.Bio = s.sanitize.Text(a.Summary)
+	src.Bio = s.Sanitize.Text(a.Summary)
 	for _, f := range a.Fields {
-		v := s.sanitize.Text(f.Value)
-		if u, ok := linkFieldURL(f.Value); ok {
+		v := s.Sanitize.Text(f.Value)
+		if u, ok := LinkFieldURL(f.Value); ok {
 			v = u
 		}
 		src.Fields = append(src.Fields, store.Field{Name: f.Name, Value: v})
@@ -748,8 +748,8 @@ func (s *Server) profileSource(ctx context.Context, a *store.Account) (store.Pro
 	return src, nil
 }
 
-// linkFieldURL is the URL of a field value that is one link, as fieldValue makes it.
-func linkFieldURL(value string) (string, bool) {
+// LinkFieldURL is the URL of a field value that is one link, as fieldValue makes it.
+func LinkFieldURL(value string) (string, bool) {
 	rest, ok := strings.CutPrefix(value, `<a href="`)
 	end := strings.IndexByte(rest, '"')
 	if !ok || end < 0 || !strings.HasSuffix(value, "</a>") || strings.Count(value, "<a ") != 1 {
@@ -758,24 +758,24 @@ func linkFieldURL(value string) (string, bool) {
 	return html.UnescapeString(rest[:end]), true
 }
 
-func (s *Server) fieldValue(v string) string {
+func (s *App) FieldValue(v string) string {
 	v = strings.TrimSpace(v)
-	if u := safeURL(v); u != "" && !strings.ContainsAny(v, " <>\"") {
-		return `<a href="` + htmlEscape(u) + `" rel="me nofollow noopener noreferrer" target="_blank">` +
-			htmlEscape(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")) + `</a>`
+	if u := SafeURL(v); u != "" && !strings.ContainsAny(v, " <>\"") {
+		return `<a href="` + HTMLEscape(u) + `" rel="me nofollow noopener noreferrer" target="_blank">` +
+			HTMLEscape(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")) + `</a>`
 	}
-	return htmlEscape(truncateRunes(v, 2000))
+	return HTMLEscape(TruncateRunes(v, 2000))
 }
 
 // BlockAccount blocks an account: follow relations both ways end and a Block is sent, so their
 // server stops showing the owner's posts to them.
-func (s *Server) BlockAccount(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.resolveHandle(ctx, handle)
+func (s *App) BlockAccount(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.ResolveHandle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
-	if a.ID == s.owner.Account.ID {
-		return nil, errSelf
+	if a.ID == s.Owner.Account.ID {
+		return nil, ErrSelf
 	}
 	out, err := s.outgoing("Block", a.IRI, []string{a.IRI}, nil, false, []string{a.Inbox})
 	if err != nil {
@@ -784,17 +784,17 @@ func (s *Server) BlockAccount(ctx context.Context, handle string) (*store.Accoun
 	if err := s.st.Block(ctx, a.ID, true, out.IRI, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return a, nil
 }
 
 // UnblockAccount lifts a block and sends the Undo.
-func (s *Server) UnblockAccount(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.knownAccount(ctx, handle)
+func (s *App) UnblockAccount(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.KnownAccount(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
-	block := map[string]any{"type": "Block", "actor": s.owner.Account.IRI, "object": a.IRI}
+	block := map[string]any{"type": "Block", "actor": s.Owner.Account.IRI, "object": a.IRI}
 	out, err := s.outgoing("Undo", block, []string{a.IRI}, nil, false, []string{a.Inbox})
 	if err != nil {
 		return nil, err
@@ -802,7 +802,7 @@ func (s *Server) UnblockAccount(ctx context.Context, handle string) (*store.Acco
 	if err := s.st.Unblock(ctx, a.ID, true, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return a, nil
 }
 
@@ -819,12 +819,12 @@ type EditInput struct {
 
 // EditPost changes one of the owner's posts, keeps the earlier version in its history, and
 // federates an Update to everyone who got the post.
-func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error) {
-	p, err := s.findPost(ctx, in.Post)
+func (s *App) EditPost(ctx context.Context, in EditInput) (*store.Post, error) {
+	p, err := s.FindPost(ctx, in.Post)
 	if err != nil {
 		return nil, err
 	}
-	if p.AccountID != s.owner.Account.ID {
+	if p.AccountID != s.Owner.Account.ID {
 		return nil, errors.New("that post is not yours")
 	}
 	text := strings.TrimSpace(in.Text)
@@ -838,7 +838,7 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 	for _, t := range p.Tags {
 		if t.Type == "Mention" {
 			if a, err := s.st.AccountByIRI(ctx, t.Href); err == nil {
-				mentions = append(mentions, content.Mention{Handle: a.Handle(), Href: profileURL(a), IRI: a.IRI})
+				mentions = append(mentions, content.Mention{Handle: a.Handle(), Href: ProfileURL(a), IRI: a.IRI})
 			}
 		}
 	}
@@ -849,13 +849,13 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 		}
 	}
 	for _, tag := range content.FindHashtags(text) {
-		tags = append(tags, store.Tag{Type: "Hashtag", Name: "#" + tag, Href: s.tagURL(tag)})
+		tags = append(tags, store.Tag{Type: "Hashtag", Name: "#" + tag, Href: s.TagURL(tag)})
 	}
 	p.Tags = tags
 	p.Source = text
 	p.Summary = strings.TrimSpace(in.Summary)
 	p.Sensitive = p.Sensitive || p.Summary != ""
-	p.Content = string(s.md.Render(text, mentions, s.tagURL))
+	p.Content = string(s.Markdown.Render(text, mentions, s.TagURL))
 	p.Updated = time.Now().UTC()
 	switch {
 	case in.Poll != nil:
@@ -878,11 +878,11 @@ func (s *Server) EditPost(ctx context.Context, in EditInput) (*store.Post, error
 	if err := s.st.EditPost(ctx, p, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	if in.Poll != nil {
-		s.wakePolls()
+		s.WakePolls()
 	}
-	s.streams.postEdited(p)
+	s.Hub.postEdited(p)
 	return p, nil
 }
 
@@ -891,12 +891,12 @@ const MaxPinned = 5
 
 // Pin features one of the owner's public posts on their profile and tells followers with an Add
 // to the featured collection; unpin removes it with a Remove.
-func (s *Server) Pin(ctx context.Context, ref string, pin bool) (*store.Post, error) {
-	p, err := s.findPost(ctx, ref)
+func (s *App) Pin(ctx context.Context, ref string, pin bool) (*store.Post, error) {
+	p, err := s.FindPost(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if p.AccountID != s.owner.Account.ID {
+	if p.AccountID != s.Owner.Account.ID {
 		return nil, errors.New("only your own posts can be pinned")
 	}
 	if pin && !visibleToPublic(p) {
@@ -906,7 +906,7 @@ func (s *Server) Pin(ctx context.Context, ref string, pin bool) (*store.Post, er
 		return p, nil
 	}
 	if pin {
-		pinned, err := s.st.PinnedPosts(ctx, s.owner.Account.ID)
+		pinned, err := s.st.PinnedPosts(ctx, s.Owner.Account.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -914,7 +914,7 @@ func (s *Server) Pin(ctx context.Context, ref string, pin bool) (*store.Post, er
 			return nil, fmt.Errorf("at most %d posts can be pinned", MaxPinned)
 		}
 	}
-	inboxes, err := s.st.FollowerInboxes(ctx, s.owner.Account.ID)
+	inboxes, err := s.st.FollowerInboxes(ctx, s.Owner.Account.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -922,7 +922,7 @@ func (s *Server) Pin(ctx context.Context, ref string, pin bool) (*store.Post, er
 	if pin {
 		typ = "Add"
 	}
-	out, err := s.outgoing(typ, p.IRI, []string{activitypub.Public}, []string{s.owner.Account.FollowersURL}, true, inboxes)
+	out, err := s.outgoing(typ, p.IRI, []string{activitypub.Public}, []string{s.Owner.Account.FollowersURL}, true, inboxes)
 	if err != nil {
 		return nil, err
 	}
@@ -930,13 +930,13 @@ func (s *Server) Pin(ctx context.Context, ref string, pin bool) (*store.Post, er
 	if err := json.Unmarshal(out.Body, &act); err != nil {
 		return nil, err
 	}
-	act.Target = activitypub.Ref{ID: s.actorIRI() + "/collections/featured"}
+	act.Target = activitypub.Ref{ID: s.ActorIRI() + "/collections/featured"}
 	if out.Body, err = json.Marshal(&act); err != nil {
 		return nil, err
 	}
 	if err := s.st.SetPinned(ctx, p.ID, pin, out); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return p, nil
 }

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 // voted in (a "poll" notification). At the end of the owner's poll, its audience and voters get an
 // Update with the final counts, and closed. It sleeps until the next end, or until a poll to
 // watch is added.
-func (s *Server) endPolls(ctx context.Context) {
+func (s *App) endPolls(ctx context.Context) {
 	for {
-		timer := time.NewTimer(s.pollRound(ctx))
+		timer := time.NewTimer(s.PollRound(ctx))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -26,8 +26,8 @@ func (s *Server) endPolls(ctx context.Context) {
 	}
 }
 
-// pollRound handles the polls whose end has come and returns how long to wait for the next one.
-func (s *Server) pollRound(ctx context.Context) time.Duration {
+// PollRound handles the polls whose end has come and returns how long to wait for the next one.
+func (s *App) PollRound(ctx context.Context) time.Duration {
 	for {
 		next, err := s.st.NextPollEnd(ctx)
 		if err == nil && !next.IsZero() && !next.After(time.Now()) {
@@ -49,8 +49,8 @@ func (s *Server) pollRound(ctx context.Context) time.Duration {
 	}
 }
 
-// wakePolls tells endPolls that a poll end to watch was added.
-func (s *Server) wakePolls() {
+// WakePolls tells endPolls that a poll end to watch was added.
+func (s *App) WakePolls() {
 	select {
 	case s.pollCh <- struct{}{}:
 	default:
@@ -58,7 +58,7 @@ func (s *Server) wakePolls() {
 }
 
 // endDuePolls handles the polls whose end has come.
-func (s *Server) endDuePolls(ctx context.Context) error {
+func (s *App) endDuePolls(ctx context.Context) error {
 	now := time.Now()
 	ids, err := s.st.DuePollEnds(ctx, now, 100)
 	if err != nil {
@@ -77,12 +77,12 @@ func (s *Server) endDuePolls(ctx context.Context) error {
 		}
 	}
 	if len(ids) > 0 {
-		s.deliver.Wake()
+		s.Deliver.Wake()
 	}
 	return nil
 }
 
-func (s *Server) endPoll(ctx context.Context, id int64, now time.Time) error {
+func (s *App) endPoll(ctx context.Context, id int64, now time.Time) error {
 	p, err := s.st.PostByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return s.st.EndPoll(ctx, id, 0, nil) // gone: only stop watching
@@ -90,15 +90,15 @@ func (s *Server) endPoll(ctx context.Context, id int64, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	pl, _ := postPoll(p)
+	pl, _ := PostPoll(p)
 	if pl == nil || !p.DeletedAt.IsZero() {
 		return s.st.EndPoll(ctx, id, 0, nil)
 	}
-	if end := pl.ends(); end.After(now) {
+	if end := pl.Ends(); end.After(now) {
 		// Its server moved the end (a remote poll's Update).
 		return s.st.MovePollEnd(ctx, id, end)
 	}
-	if p.AccountID != s.owner.Account.ID {
+	if p.AccountID != s.Owner.Account.ID {
 		return s.st.EndPoll(ctx, id, p.AccountID, nil)
 	}
 	// Its Question says closed now that its end has passed; the counts are read inside EndPoll's

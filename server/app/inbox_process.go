@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -16,16 +16,16 @@ import (
 	"roost/store"
 )
 
-// errRejected marks an activity Roost will never act on (an ownership check failed, it refers to
+// ErrRejected marks an activity Roost will never act on (an ownership check failed, it refers to
 // something that does not exist, ...): it is not retried.
-var errRejected = errors.New("rejected")
+var ErrRejected = errors.New("rejected")
 
 // emojiShortcodeRE is a custom emoji's shortcode, between its colons (Mastodon's
 // CustomEmoji::SHORTCODE_RE_FRAGMENT).
 var emojiShortcodeRE = regexp.MustCompile(`^[a-zA-Z0-9_]{2,}$`)
 
 func reject(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errRejected, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrRejected, fmt.Sprintf(format, args...))
 }
 
 // permanent reports whether processing failed for a reason that retrying will not fix.
@@ -34,7 +34,7 @@ func permanent(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code < 500 && se.Code != 429 && se.Code != 408
 	}
-	for _, target := range []error{errRejected, errLocal, errBlocked, activitypub.ErrMalformed,
+	for _, target := range []error{ErrRejected, ErrLocal, ErrBlocked, activitypub.ErrMalformed,
 		activitypub.ErrTooDeep, activitypub.ErrTooLarge, remote.ErrNotFound, remote.ErrGone,
 		remote.ErrIDMismatch, remote.ErrContentType, remote.ErrForbiddenAddress, remote.ErrForbiddenURL,
 		remote.ErrTooLarge, remote.ErrTooManyRedirects, store.ErrNotFound} {
@@ -47,7 +47,7 @@ func permanent(err error) bool {
 
 // processInbox processes stored incoming activities until ctx ends. It is woken by postInbox and
 // also polls, so activities left by a crash are picked up.
-func (s *Server) processInbox(ctx context.Context) {
+func (s *App) processInbox(ctx context.Context) {
 	// What processing writes need not wait for the disk: the activity itself was committed
 	// with a wait before its 202, and a power cut that loses some processing also loses the
 	// "done" marks written after it, so that work is simply done again.
@@ -71,7 +71,7 @@ func (s *Server) processInbox(ctx context.Context) {
 		// writer only briefly, and pauses between them: at most 32 activities per 100 ms, a
 		// fifth of a core at about 0.4 ms each. The backlog of a flood is worked off in batches
 		// of 128 without pauses once the flood ends.
-		batch, busy := 128, s.posting.Load() > 0
+		batch, busy := 128, s.Posting.Load() > 0
 		if busy {
 			batch = 32
 		}
@@ -114,7 +114,7 @@ func (s *Server) processInbox(ctx context.Context) {
 
 // processItem handles one activity. It returns the result to record as done, or false when the
 // activity is to be retried later (already rescheduled) or processing was cut short by shutdown.
-func (s *Server) processItem(ctx context.Context, log *slog.Logger, it store.InboxItem) (store.InboxResult, bool) {
+func (s *App) processItem(ctx context.Context, log *slog.Logger, it store.InboxItem) (store.InboxResult, bool) {
 	log = log.With(slog.String("activity", it.ActivityIRI))
 	err := s.handleActivity(ctx, it)
 	switch {
@@ -135,7 +135,7 @@ func (s *Server) processItem(ctx context.Context, log *slog.Logger, it store.Inb
 	return store.InboxResult{}, false
 }
 
-func (s *Server) handleActivity(ctx context.Context, it store.InboxItem) error {
+func (s *App) handleActivity(ctx context.Context, it store.InboxItem) error {
 	act, err := activitypub.DecodeActivity(it.Body)
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func (s *Server) handleActivity(ctx context.Context, it store.InboxItem) error {
 	if act.Actor.ID != signer.IRI {
 		return reject("actor %s is not the signer %s", act.Actor.ID, signer.IRI)
 	}
-	owner, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+	owner, err := s.st.AccountByID(ctx, s.Owner.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (s *Server) handleActivity(ctx context.Context, it store.InboxItem) error {
 
 // handling is one incoming activity being processed.
 type handling struct {
-	s      *Server
+	s      *App
 	act    *activitypub.Activity
 	signer *store.Account
 	owner  *store.Account
@@ -211,7 +211,7 @@ func (h *handling) follow(ctx context.Context) error {
 	}
 	_, err := s.st.AddFollower(ctx, f, out)
 	if err == nil && out != nil {
-		s.deliver.Wake()
+		s.Deliver.Wake()
 	}
 	return err
 }
@@ -222,9 +222,9 @@ func (h *handling) followObject() map[string]any {
 }
 
 // replyTo builds an activity of the owner's (Accept, Reject) about object, addressed to one actor.
-func (s *Server) replyTo(to *store.Account, typ string, object any) *store.Outgoing {
+func (s *App) replyTo(to *store.Account, typ string, object any) *store.Outgoing {
 	id := s.st.NewID()
-	iri := s.activityIRI(id)
+	iri := s.ActivityIRI(id)
 	act, err := s.wrap(iri, typ, object, []string{to.IRI}, nil, "")
 	if err != nil {
 		return nil
@@ -363,7 +363,7 @@ func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
 	if id == "" {
 		return nil, reject("no object id")
 	}
-	if h.s.isLocal(id) {
+	if h.s.IsLocal(id) {
 		return nil, reject("a remote activity about local object %s", id)
 	}
 	if h.act.Object.IsEmbedded() {
@@ -372,7 +372,7 @@ func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
 			return o, nil
 		}
 	}
-	body, err := h.s.fetchAS(ctx, id)
+	body, err := h.s.FetchAS(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +409,7 @@ func (h *handling) create(ctx context.Context) error {
 	if o.Name != "" && o.InReplyTo.ID != "" && o.HTML() == "" {
 		// A vote: a Note with a name and no content, in reply to a poll.
 		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
-			if pl, _ := postPoll(parent); pl != nil {
+			if pl, _ := PostPoll(parent); pl != nil {
 				return s.receiveVote(ctx, parent, pl, o, h.signer)
 			}
 		}
@@ -432,7 +432,7 @@ func (h *handling) create(ctx context.Context) error {
 	if !relevant {
 		return nil // not from anyone the owner follows, nor about them
 	}
-	p, _ := s.postFromObject(o, h.signer, h.owner)
+	p, _ := s.PostFromObject(o, h.signer, h.owner)
 	var mentions []int64
 	if mentionsOwner {
 		mentions = append(mentions, h.owner.ID)
@@ -444,9 +444,9 @@ func (h *handling) create(ctx context.Context) error {
 	return err
 }
 
-// postFromObject converts a remote Note (or Article, Question, ...) to a post row, sanitizing its
+// PostFromObject converts a remote Note (or Article, Question, ...) to a post row, sanitizing its
 // HTML, and reports whether it names the owner (addressed or mentioned).
-func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Account) (*store.Post, bool) {
+func (s *App) PostFromObject(o *activitypub.Object, author, owner *store.Account) (*store.Post, bool) {
 	published := o.PublishedTime()
 	if published.IsZero() || published.After(time.Now()) {
 		published = time.Now()
@@ -455,13 +455,13 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 		ID:         store.IDAt(published, o.ID),
 		IRI:        o.ID,
 		AccountID:  author.ID,
-		URL:        safeURL(o.URL.First()),
+		URL:        SafeURL(o.URL.First()),
 		Type:       o.Type,
 		Visibility: visibilityOf(o.To, o.CC, author.FollowersURL),
 		InReplyTo:  o.InReplyTo.ID,
-		Summary:    truncateRunes(s.sanitize.Text(o.Summary), 1000),
+		Summary:    TruncateRunes(s.Sanitize.Text(o.Summary), 1000),
 		Sensitive:  o.Sensitive,
-		Content:    string(s.sanitize.Remote(o.HTML())),
+		Content:    string(s.Sanitize.Remote(o.HTML())),
 		To:         o.To,
 		CC:         o.CC,
 		Published:  published,
@@ -469,32 +469,32 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 	}
 	if len(p.Content) > activitypub.MaxContentBytes {
 		// 10,000 characters escape to at most 60 KB.
-		text := truncateRunes(s.sanitize.Text(o.HTML()), 10_000)
-		p.Content = "<p>" + strings.ReplaceAll(htmlEscape(text), "\n", "<br>") + "…</p>"
+		text := TruncateRunes(s.Sanitize.Text(o.HTML()), 10_000)
+		p.Content = "<p>" + strings.ReplaceAll(HTMLEscape(text), "\n", "<br>") + "…</p>"
 	}
 	if p.URL == "" {
 		p.URL = o.ID
 	}
 	if o.Type == "Article" || o.Type == "Page" {
-		if name := s.sanitize.Text(o.Name); name != "" && !strings.Contains(p.Content, name) {
-			p.Content = "<p><strong>" + htmlEscape(name) + "</strong></p>" + p.Content
+		if name := s.Sanitize.Text(o.Name); name != "" && !strings.Contains(p.Content, name) {
+			p.Content = "<p><strong>" + HTMLEscape(name) + "</strong></p>" + p.Content
 		}
 	}
 	for lang := range o.ContentMap {
-		p.Language = truncateRunes(lang, 16)
+		p.Language = TruncateRunes(lang, 16)
 		break
 	}
 	for _, t := range o.Tag {
 		switch t.Type {
 		case "Mention":
-			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.sanitize.Text(t.Name), Href: safeURL(t.Href)})
+			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.Sanitize.Text(t.Name), Href: SafeURL(t.Href)})
 		case "Hashtag":
-			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.sanitize.Text(t.Name), Href: safeURL(t.Href)})
+			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.Sanitize.Text(t.Name), Href: SafeURL(t.Href)})
 		case "Emoji":
 			// As Mastodon: an emoji without an image, or whose shortcode is not one, is dropped.
 			code, icon := strings.Trim(t.Name, ":"), ""
 			if t.Icon != nil {
-				icon = safeURL(t.Icon.URL)
+				icon = SafeURL(t.Icon.URL)
 			}
 			if icon != "" && emojiShortcodeRE.MatchString(code) {
 				p.Tags = append(p.Tags, store.Tag{Type: "Emoji", Name: ":" + code + ":", Icon: icon})
@@ -502,16 +502,16 @@ func (s *Server) postFromObject(o *activitypub.Object, author, owner *store.Acco
 		}
 	}
 	for _, a := range o.Attachment {
-		if u := safeURL(a.URL); u != "" {
+		if u := SafeURL(a.URL); u != "" {
 			p.Attachments = append(p.Attachments, store.Attachment{Type: a.Type, MediaType: a.MediaType, URL: u,
-				Name: truncateRunes(s.sanitize.Text(a.Name), 1500), Blurhash: truncateRunes(a.Blurhash, 100),
+				Name: TruncateRunes(s.Sanitize.Text(a.Name), 1500), Blurhash: TruncateRunes(a.Blurhash, 100),
 				Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 		}
 	}
-	if q, pl := o.QuoteIRI(), pollOf(o, s.sanitize.Text); q != "" || pl != nil {
+	if q, pl := o.QuoteIRI(), pollOf(o, s.Sanitize.Text); q != "" || pl != nil {
 		extra := map[string]any{}
 		if q != "" {
-			extra["quote"] = safeURL(q)
+			extra["quote"] = SafeURL(q)
 		}
 		if pl != nil {
 			extra["poll"] = pl
@@ -553,7 +553,7 @@ func (h *handling) update(ctx context.Context) error {
 	id := h.act.Object.ID
 	if id == h.signer.IRI {
 		// Update of the actor: take the document from its origin rather than the inline copy.
-		doc, err := s.fetchActor(ctx, id)
+		doc, err := s.FetchActor(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -577,7 +577,7 @@ func (h *handling) update(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, _ := s.postFromObject(o, h.signer, h.owner)
+	p, _ := s.PostFromObject(o, h.signer, h.owner)
 	p.ID = existing.ID
 	edited := !p.Updated.IsZero()
 	if !edited {
@@ -586,15 +586,15 @@ func (h *handling) update(ctx context.Context) error {
 	keepOwnVotes(existing, p, edited)
 	// A poll the owner voted in may have moved its end (closed early, or extended): the watch
 	// on its end moves in the same transaction.
-	if pl, _ := postPoll(p); pl != nil {
-		p.PollEnds = pl.ends()
+	if pl, _ := PostPoll(p); pl != nil {
+		p.PollEnds = pl.Ends()
 	}
 	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
 		return err
 	}
-	s.streams.postEdited(p)
+	s.Hub.postEdited(p)
 	if !p.PollEnds.IsZero() {
-		s.wakePolls()
+		s.WakePolls()
 	}
 	return nil
 }
@@ -621,13 +621,13 @@ func (h *handling) delete(ctx context.Context) error {
 	if err := s.st.DeletePost(ctx, p.ID, nil); err != nil {
 		return err
 	}
-	s.streams.postDeleted(p)
+	s.Hub.postDeleted(p)
 	return nil
 }
 
 // canInteract reports whether account may see (and so like or boost) post.
-func (s *Server) canInteract(ctx context.Context, p *store.Post, account *store.Account) bool {
-	return s.maySee(ctx, viewer{actor: account}, p)
+func (s *App) canInteract(ctx context.Context, p *store.Post, account *store.Account) bool {
+	return s.MaySee(ctx, Viewer{Actor: account}, p)
 }
 
 func (h *handling) like(ctx context.Context) error {
@@ -647,7 +647,7 @@ func (h *handling) like(ctx context.Context) error {
 		emoji = h.act.MisskeyReaction
 	}
 	err = s.st.AddLike(ctx, &store.Reaction{IRI: h.act.ID, AccountID: h.signer.ID, PostID: p.ID,
-		Content: truncateRunes(s.sanitize.Text(emoji), 64)}, nil)
+		Content: TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
@@ -664,14 +664,14 @@ func (h *handling) announce(ctx context.Context) error {
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrNotFound):
-		if s.isLocal(id) {
+		if s.IsLocal(id) {
 			return nil
 		}
 		following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
 		if err != nil || !following {
 			return err // boosts by strangers of posts Roost doesn't have: nothing to show
 		}
-		if p, err = s.fetchPost(ctx, id); err != nil {
+		if p, err = s.FetchPost(ctx, id); err != nil {
 			return err
 		}
 	default:
@@ -689,12 +689,12 @@ func (h *handling) announce(ctx context.Context) error {
 	return err
 }
 
-// fetchPost fetches a remote post from its origin, with its author, and stores it.
-func (s *Server) fetchPost(ctx context.Context, iri string) (*store.Post, error) {
+// FetchPost fetches a remote post from its origin, with its author, and stores it.
+func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 	if p, err := s.st.PostByIRI(ctx, iri); err == nil {
 		return p, nil
 	}
-	body, err := s.fetchAS(ctx, iri)
+	body, err := s.FetchAS(ctx, iri)
 	if err != nil {
 		return nil, err
 	}
@@ -709,14 +709,14 @@ func (s *Server) fetchPost(ctx context.Context, iri string) (*store.Post, error)
 	if author == "" || !remote.SameOrigin(author, o.ID) {
 		return nil, reject("post %s: author %q on another origin", iri, author)
 	}
-	acct, err := s.account(ctx, author)
+	acct, err := s.Account(ctx, author)
 	if err != nil {
 		return nil, err
 	}
-	p, mentionsOwner := s.postFromObject(o, acct, s.owner.Account)
+	p, mentionsOwner := s.PostFromObject(o, acct, s.Owner.Account)
 	var mentions []int64
 	if mentionsOwner {
-		mentions = []int64{s.owner.Account.ID}
+		mentions = []int64{s.Owner.Account.ID}
 	}
 	if err := s.st.InsertRemotePost(ctx, p, mentions); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, err
@@ -743,7 +743,7 @@ func (h *handling) move(ctx context.Context) error {
 	if target == "" || target == h.signer.IRI {
 		return reject("move without a target")
 	}
-	doc, err := s.fetchActor(ctx, target)
+	doc, err := s.FetchActor(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -758,7 +758,7 @@ func (h *handling) move(ctx context.Context) error {
 		return err
 	}
 	if following, _ := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID); following {
-		if err := s.followAccount(ctx, newAcct); err != nil && !errors.Is(err, errAlreadyFollowing) {
+		if err := s.followAccount(ctx, newAcct); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
 			return err
 		}
 		_ = s.unfollowAccount(ctx, h.signer)
@@ -766,6 +766,6 @@ func (h *handling) move(ctx context.Context) error {
 	return nil
 }
 
-func htmlEscape(s string) string {
+func HTMLEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 // afresh from its server. Followers' servers get a Move and follow the new account in their
 // users' place; this actor says movedTo from then on, and its profile page points there. An
 // empty handle takes the redirect back (an Update of the actor); followers who moved stay moved.
-func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.st.AccountByID(ctx, s.owner.Account.ID)
+func (s *App) MoveTo(ctx context.Context, handle string) (*store.Account, error) {
+	a, err := s.st.AccountByID(ctx, s.Owner.Account.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -31,15 +31,15 @@ func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, err
 		}
 		a.MovedTo = ""
 	} else {
-		target, err := s.resolveHandle(ctx, handle)
+		target, err := s.ResolveHandle(ctx, handle)
 		if err != nil {
 			return nil, err
 		}
 		if target.Local || target.ID == a.ID {
-			return nil, errSelf
+			return nil, ErrSelf
 		}
 		// Its aliases as they are now: one is most likely added just before the move.
-		doc, err := s.fetchActor(ctx, target.IRI)
+		doc, err := s.FetchActor(ctx, target.IRI)
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +58,7 @@ func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, err
 		}
 		outs = append(outs, move)
 	}
-	doc := s.actorDoc(a)
+	doc := s.ActorDoc(a)
 	doc.Context = nil
 	update, err := s.outgoing("Update", doc, []string{activitypub.Public}, []string{a.FollowersURL}, true, inboxes)
 	if err != nil {
@@ -67,6 +67,6 @@ func (s *Server) MoveTo(ctx context.Context, handle string) (*store.Account, err
 	if err := s.st.SetOwnerMovedTo(ctx, a.ID, a.MovedTo, append([]*store.Outgoing{update}, outs...)...); err != nil {
 		return nil, err
 	}
-	s.deliver.Wake()
+	s.Deliver.Wake()
 	return a, nil
 }

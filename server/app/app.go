@@ -1,0 +1,207 @@
+// Package app is Roost's core: the owner's actions, the processing of what arrives in the inbox,
+// the policy of who may see and interact with what, the ActivityPub documents Roost publishes, and
+// the hub that tells the surfaces (streaming, ...) what changed. The HTTP surfaces call it; it
+// calls none of them.
+package app
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"roost/server/content"
+	"roost/server/delivery"
+	"roost/server/remote"
+	"roost/server/signature"
+	"roost/store"
+)
+
+// Config is what the core needs to know about where it runs (server.Config explains each field).
+type Config struct {
+	Domain          string
+	HandleDomain    string
+	Scheme          string
+	ChangeDomain    bool
+	AllowPrivate    []netip.Prefix
+	Version         string
+	Poll            time.Duration
+	DeliveryWorkers int
+	MediaDir        string
+}
+
+// App is the core of a configured Roost instance: the owner, their keys, the store and the
+// background workers (Run).
+type App struct {
+	cfg Config
+	st  *store.Store
+	log *slog.Logger
+	// Base is scheme://domain.
+	Base string
+	// Owner is the owner as loaded at start.
+	Owner    *store.Owner
+	key      *rsa.PrivateKey // the owner's
+	instKey  *rsa.PrivateKey // the instance actor's
+	mediaKey []byte          // signs the media URLs of non-public posts (visibility.go)
+	// Remote makes every outgoing request.
+	Remote *remote.Client
+	// Sanitize cleans remote HTML; Markdown renders the owner's.
+	Sanitize *content.Sanitizer
+	Markdown *content.Renderer
+	// Deliver sends what the owner publishes.
+	Deliver *delivery.Worker
+	// Posting counts the inbox POSTs being answered now (processing yields to them).
+	Posting atomic.Int64
+	// InstPub is the instance actor's public key PEM.
+	InstPub string
+	// Hub tells subscribers what changed.
+	Hub     *Hub
+	inboxCh chan struct{}
+	pollCh  chan struct{} // a poll end to watch was added
+
+	keyMu      sync.Mutex
+	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
+	parsedKeys map[string]any       // public key PEM -> parsed key (guarded by keyMu)
+}
+
+// New builds an App on an open store. The owner account must exist (see server.Setup); cfg comes
+// with its defaults filled in (server.New).
+func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*App, error) {
+	if cfg.Domain == "" {
+		return nil, errors.New("config: domain is required")
+	}
+	s := &App{
+		cfg:        cfg,
+		st:         st,
+		log:        log,
+		Base:       cfg.Scheme + "://" + cfg.Domain,
+		inboxCh:    make(chan struct{}, 1),
+		pollCh:     make(chan struct{}, 1),
+		keyRefetch: map[string]time.Time{},
+		parsedKeys: map[string]any{},
+		Hub:        newHub(),
+	}
+	owner, err := st.Owner(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load owner: %w", err)
+	}
+	if err := s.syncOwnerURLs(ctx, owner); err != nil {
+		return nil, err
+	}
+	if s.Owner, err = st.Owner(ctx); err != nil {
+		return nil, err
+	}
+	if s.key, err = signature.ParsePrivateKeyPEM(s.Owner.PrivateKeyPEM); err != nil {
+		return nil, fmt.Errorf("owner key: %w", err)
+	}
+	if s.instKey, err = signature.ParsePrivateKeyPEM(s.Owner.InstanceKeyPEM); err != nil {
+		return nil, fmt.Errorf("instance key: %w", err)
+	}
+	if s.mediaKey, err = st.Secret(ctx, mediaKeyName, 32); err != nil {
+		return nil, err
+	}
+	s.Remote = remote.New(remote.Config{
+		AllowPrivate: cfg.AllowPrivate,
+		AllowHTTP:    cfg.Scheme == "http" || len(cfg.AllowPrivate) > 0,
+		UserAgent:    fmt.Sprintf("Roost/%s (+%s/)", cfg.Version, s.Base),
+	}, log)
+	if s.InstPub, err = signature.EncodePublicKeyPEM(&s.instKey.PublicKey); err != nil {
+		return nil, err
+	}
+	s.Sanitize = content.NewSanitizer()
+	s.Markdown = content.NewRenderer(s.Sanitize)
+	s.Deliver = delivery.New(st, s.SendActivity, log.With("sub", "delivery"),
+		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
+	return s, nil
+}
+
+// syncOwnerURLs keeps the owner's IRIs at the configured base URL. A change of the handle's
+// domain alone is applied (the ids stay). A change of the base URL moves every id the owner has
+// and is refused unless cfg.ChangeDomain allows it (see DomainChangeError), or both are local
+// development addresses; either way only while nothing federated (store.ErrFederated).
+func (s *App) syncOwnerURLs(ctx context.Context, o *store.Owner) error {
+	want := OwnerAccount(s.Base, s.cfg.HandleDomain, o.Account.Username)
+	a := o.Account
+	if a.IRI == want.IRI && a.Host == want.Host && a.Inbox == want.Inbox && a.URL == want.URL {
+		return nil
+	}
+	want.ID = a.ID
+	from := strings.TrimSuffix(a.IRI, "/users/"+a.Username)
+	if from == s.Base {
+		if err := s.st.UpdateOwnerURLs(ctx, want); err != nil {
+			return fmt.Errorf("update owner URLs: %w", err)
+		}
+		return nil
+	}
+	if !s.cfg.ChangeDomain && !(localDevelopment(from) && localDevelopment(s.Base)) {
+		return &DomainChangeError{From: from, To: s.Base, Handle: "@" + a.Username + "@" + a.Host}
+	}
+	if err := s.st.ChangeOwnerBase(ctx, from, s.Base, want); err != nil {
+		return fmt.Errorf("move the owner's ids from %s to %s: %w", from, s.Base, err)
+	}
+	s.log.Warn("moved the owner's ids", "from", from, "to", s.Base)
+	return nil
+}
+
+// DomainChangeError is New's refusal to move the owner's ids from the base URL they were
+// created at (From) to the configured one (To) without Config.ChangeDomain.
+type DomainChangeError struct {
+	From, To string
+	Handle   string // the owner's handle as stored
+}
+
+func (e *DomainChangeError) Error() string {
+	return fmt.Sprintf("the owner's ids are at %s, not at %s", e.From, e.To)
+}
+
+// localDevelopment reports whether base is a plain HTTP address on this machine, which no other
+// server can have learned ids from.
+func localDevelopment(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	if h := u.Hostname(); h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return err == nil && ip.IsLoopback()
+}
+
+// Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
+func (s *App) Run(ctx context.Context) error {
+	if err := s.st.ReleaseLeases(ctx); err != nil {
+		return fmt.Errorf("release leases: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
+	go func() { defer wg.Done(); s.processInbox(ctx) }()
+	go func() { defer wg.Done(); s.endPolls(ctx) }()
+	wg.Wait()
+	return nil
+}
+
+// SendActivity posts body to inbox, signed by the owner.
+func (s *App) SendActivity(ctx context.Context, inbox string, body []byte) error {
+	return s.Remote.Post(ctx, inbox, body, remote.Signer{KeyID: s.Owner.Account.KeyID, Key: s.key})
+}
+
+// instanceSigner signs outgoing fetches as the instance actor, so that peers requiring
+// authorized fetch answer us.
+func (s *App) instanceSigner() remote.Signer {
+	return remote.Signer{KeyID: s.InstanceActorIRI() + "#main-key", Key: s.instKey}
+}
+
+// OurHost reports whether host (with or without port) is this server or its handle domain.
+func (s *App) OurHost(host string) bool {
+	host = strings.ToLower(host)
+	return host == strings.ToLower(s.cfg.Domain) || host == strings.ToLower(s.cfg.HandleDomain)
+}

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"roost/store"
+)
+
+// The owner's URLs. Mastodon's layout, which peers and people recognise:
+//
+//	/users/{name}                        actor (JSON; browsers are sent to /@{name})
+//	/users/{name}/statuses/{id}          a post (JSON; browsers are sent to /@{name}/{id})
+//	/users/{name}/statuses/{id}/activity its Create
+//	/users/{name}/activities/{id}        the owner's other activities
+//	/@{name}, /@{name}/{id}              HTML pages
+//	/actor                               the instance actor
+func (s *App) ActorIRI() string { return s.Base + "/users/" + s.Owner.Account.Username }
+
+// OwnerAccount is the owner's account row on a server at base whose handles are at handleDomain.
+func OwnerAccount(base, handleDomain, username string) *store.Account {
+	actor := base + "/users/" + username
+	return &store.Account{
+		IRI:          actor,
+		Local:        true,
+		Type:         "Person",
+		Username:     username,
+		Host:         handleDomain,
+		URL:          base + "/@" + username,
+		Inbox:        actor + "/inbox",
+		SharedInbox:  base + "/inbox",
+		Outbox:       actor + "/outbox",
+		FollowersURL: actor + "/followers",
+		FollowingURL: actor + "/following",
+		KeyID:        actor + "#main-key",
+	}
+}
+
+func (s *App) InstanceActorIRI() string { return s.Base + "/actor" }
+
+func (s *App) PostIRI(id int64) string {
+	return s.ActorIRI() + "/statuses/" + strconv.FormatInt(id, 10)
+}
+
+func (s *App) PostURL(id int64) string {
+	return s.Base + "/@" + s.Owner.Account.Username + "/" + strconv.FormatInt(id, 10)
+}
+
+func (s *App) ActivityIRI(id int64) string {
+	return s.ActorIRI() + "/activities/" + strconv.FormatInt(id, 10)
+}
+
+func (s *App) TagURL(tag string) string {
+	return s.Base + "/tags/" + url.PathEscape(strings.ToLower(tag))
+}
+
+// LocalPostID returns the ID of one of the owner's posts from its IRI or HTML URL.
+func (s *App) LocalPostID(iri string) (int64, bool) {
+	for _, prefix := range []string{s.ActorIRI() + "/statuses/", s.Base + "/@" + s.Owner.Account.Username + "/"} {
+		if rest, ok := strings.CutPrefix(iri, prefix); ok {
+			rest, _, _ = strings.Cut(rest, "/")
+			id, err := strconv.ParseInt(rest, 10, 64)
+			return id, err == nil
+		}
+	}
+	return 0, false
+}
+
+func (s *App) IsLocal(iri string) bool {
+	u, err := url.Parse(iri)
+	return err == nil && s.OurHost(u.Host) && strings.EqualFold(u.Scheme, s.cfg.Scheme)
+}
