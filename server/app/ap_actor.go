@@ -7,6 +7,7 @@ import (
 	"roost/store"
 )
 
+// AsTime formats t as ActivityPub dates are written (empty for the zero time).
 func AsTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -54,6 +55,7 @@ func (s *App) ActorDoc(a *store.Account) *activitypub.Actor {
 	return doc
 }
 
+// MediaTypeOf guesses an image's media type from its URL's extension.
 func MediaTypeOf(u string) string {
 	switch ext := extOf(u); ext {
 	case ".png":

@@ -157,6 +157,7 @@ type DomainChangeError struct {
 	Handle   string // the owner's handle as stored
 }
 
+// Error says where the ids are and where they were asked to be.
 func (e *DomainChangeError) Error() string {
 	return fmt.Sprintf("the owner's ids are at %s, not at %s", e.From, e.To)
 }

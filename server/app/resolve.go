@@ -43,6 +43,7 @@ func (s *App) FetchAS(ctx context.Context, iri string) ([]byte, error) {
 	return body, nil
 }
 
+// ErrBlocked means the owner blocked the domain a document is on.
 var ErrBlocked = errors.New("domain is blocked")
 
 // errBadUsername means an actor's preferredUsername is not a username.
@@ -438,10 +439,22 @@ func SafeURL(u string) string {
 	return u
 }
 
+// TruncateRunes cuts s to at most n characters.
 func TruncateRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
 	return string(r[:n])
+}
+
+// ParseAcct splits "acct:user@host" (or "user@host", "@user@host") into user and host.
+func ParseAcct(resource string) (user, host string, ok bool) {
+	r := strings.TrimPrefix(resource, "acct:")
+	r = strings.TrimPrefix(r, "@")
+	user, host, ok = strings.Cut(r, "@")
+	if !ok || user == "" || host == "" || strings.Contains(host, "@") {
+		return "", "", false
+	}
+	return user, strings.ToLower(host), true
 }

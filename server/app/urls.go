@@ -37,20 +37,25 @@ func OwnerAccount(base, handleDomain, username string) *store.Account {
 	}
 }
 
+// InstanceActorIRI is the instance actor's id.
 func (s *App) InstanceActorIRI() string { return s.Base + "/actor" }
 
+// PostIRI is the id of the owner's post id.
 func (s *App) PostIRI(id int64) string {
 	return s.ActorIRI() + "/statuses/" + strconv.FormatInt(id, 10)
 }
 
+// PostURL is the page of the owner's post id.
 func (s *App) PostURL(id int64) string {
 	return s.Base + "/@" + s.Owner.Account.Username + "/" + strconv.FormatInt(id, 10)
 }
 
+// ActivityIRI is the id of the owner's activity id.
 func (s *App) ActivityIRI(id int64) string {
 	return s.ActorIRI() + "/activities/" + strconv.FormatInt(id, 10)
 }
 
+// TagURL is the page of a hashtag.
 func (s *App) TagURL(tag string) string {
 	return s.Base + "/tags/" + url.PathEscape(strings.ToLower(tag))
 }
@@ -67,7 +72,16 @@ func (s *App) LocalPostID(iri string) (int64, bool) {
 	return 0, false
 }
 
+// IsLocal reports whether iri is on this server.
 func (s *App) IsLocal(iri string) bool {
 	u, err := url.Parse(iri)
 	return err == nil && s.OurHost(u.Host) && strings.EqualFold(u.Scheme, s.cfg.Scheme)
+}
+
+// ProfileURL is the page to show for an account.
+func ProfileURL(a *store.Account) string {
+	if a.URL != "" {
+		return a.URL
+	}
+	return a.IRI
 }

@@ -1,0 +1,211 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/server/remote"
+	"roost/store"
+)
+
+// ErrRejected marks an activity Roost will never act on (an ownership check failed, it refers to
+// something that does not exist, ...): it is not retried.
+var ErrRejected = errors.New("rejected")
+
+// permanent reports whether processing failed for a reason that retrying will not fix.
+func permanent(err error) bool {
+	var se *remote.StatusError
+	if errors.As(err, &se) {
+		return se.Code < 500 && se.Code != 429 && se.Code != 408
+	}
+	for _, target := range []error{ErrRejected, ErrLocal, ErrBlocked, activitypub.ErrMalformed,
+		activitypub.ErrTooDeep, activitypub.ErrTooLarge, remote.ErrNotFound, remote.ErrGone,
+		remote.ErrIDMismatch, remote.ErrContentType, remote.ErrForbiddenAddress, remote.ErrForbiddenURL,
+		remote.ErrTooLarge, remote.ErrTooManyRedirects, store.ErrNotFound} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// processInbox processes stored incoming activities until ctx ends. It is woken by postInbox and
+// also polls, so activities left by a crash are picked up.
+func (s *App) processInbox(ctx context.Context) {
+	// What processing writes need not wait for the disk: the activity itself was committed
+	// with a wait before its 202, and a power cut that loses some processing also loses the
+	// "done" marks written after it, so that work is simply done again.
+	ctx = store.LazySync(ctx)
+	log := s.log.With("sub", "inbox")
+	var pruned time.Time
+	for {
+		if time.Since(pruned) > time.Hour {
+			// Processed activities are kept a week, to recognise duplicates, then forgotten.
+			if err := s.st.PruneInbox(ctx, time.Now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+				log.Warn("prune inbox", slog.Any("err", err))
+			}
+			if err := s.pruneApps(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("prune apps", slog.Any("err", err))
+			}
+			pruned = time.Now()
+		}
+		// Answering POSTs comes first: senders wait on them, and retry or give up when they are
+		// slow, while what they sent is safe in the store and can wait. So while some are being
+		// answered, processing takes small batches, whose claim and done transactions hold the
+		// writer only briefly, and pauses between them: at most 32 activities per 100 ms, a
+		// fifth of a core at about 0.4 ms each. The backlog of a flood is worked off in batches
+		// of 128 without pauses once the flood ends.
+		batch, busy := 128, s.Posting.Load() > 0
+		if busy {
+			batch = 32
+		}
+		items, err := s.st.ClaimInbox(ctx, batch, 5*time.Minute)
+		if err != nil && ctx.Err() == nil {
+			log.Error("claim inbox", slog.Any("err", err))
+		}
+		var done []store.InboxResult
+		for _, it := range items {
+			if r, ok := s.processItem(ctx, log, it); ok {
+				done = append(done, r)
+			}
+		}
+		// One transaction marks the batch processed: a crash before it only means the batch is
+		// processed again, which handling by activity and object id makes harmless.
+		if err := s.st.InboxDoneMany(context.WithoutCancel(ctx), done); err != nil {
+			log.Error("record inbox results", slog.Any("err", err))
+		}
+		if len(items) > 0 { // fewer than batch when copies were dropped: look again
+			if busy {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			continue
+		}
+		t := time.NewTimer(s.cfg.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-s.inboxCh:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// processItem handles one activity. It returns the result to record as done, or false when the
+// activity is to be retried later (already rescheduled) or processing was cut short by shutdown.
+func (s *App) processItem(ctx context.Context, log *slog.Logger, it store.InboxItem) (store.InboxResult, bool) {
+	log = log.With(slog.String("activity", it.ActivityIRI))
+	err := s.handleActivity(ctx, it)
+	switch {
+	case err == nil:
+		log.Debug("processed")
+		return store.InboxResult{ID: it.ID}, true
+	case ctx.Err() != nil:
+		return store.InboxResult{}, false // shutting down: processed again after the restart
+	case permanent(err) || it.Attempts >= 6:
+		log.Info("activity not processed", slog.Any("err", err))
+		return store.InboxResult{ID: it.ID, Error: err.Error()}, true
+	}
+	wait := time.Duration(it.Attempts*it.Attempts) * time.Minute
+	log.Info("activity processing will be retried", slog.Any("err", err), slog.Duration("in", wait))
+	if err := s.st.InboxRetry(context.WithoutCancel(ctx), it.ID, time.Now().Add(wait), err.Error()); err != nil {
+		log.Error("record inbox retry", slog.Any("err", err))
+	}
+	return store.InboxResult{}, false
+}
+
+func (s *App) handleActivity(ctx context.Context, it store.InboxItem) error {
+	act, err := activitypub.DecodeActivity(it.Body)
+	if err != nil {
+		return err
+	}
+	signer, err := s.st.AccountByIRI(ctx, it.ActorIRI)
+	if err != nil {
+		return err
+	}
+	if act.Actor.ID != signer.IRI {
+		return reject("actor %s is not the signer %s", act.Actor.ID, signer.IRI)
+	}
+	owner, err := s.st.AccountByID(ctx, s.Owner.Account.ID)
+	if err != nil {
+		return err
+	}
+	h := &handling{s: s, act: act, signer: signer, owner: owner, raw: it.Body}
+	switch act.Type {
+	case "Follow":
+		return h.follow(ctx)
+	case "Undo":
+		return h.undo(ctx)
+	case "Accept":
+		return h.accept(ctx)
+	case "Reject":
+		return h.reject(ctx)
+	case "Create":
+		return h.create(ctx)
+	case "Update":
+		return h.update(ctx)
+	case "Delete":
+		return h.delete(ctx)
+	case "Like", "EmojiReact":
+		return h.like(ctx)
+	case "Announce":
+		return h.announce(ctx)
+	case "Block":
+		return h.block(ctx)
+	case "Move":
+		return h.move(ctx)
+	}
+	return nil // an activity type Roost does not act on
+}
+
+// handling is one incoming activity being processed.
+type handling struct {
+	s      *App
+	act    *activitypub.Activity
+	signer *store.Account
+	owner  *store.Account
+	raw    []byte
+}
+
+// inner returns the id and, when embedded, the type and actor of the activity's object.
+func (h *handling) inner() (id, typ, actor, object string) {
+	id = h.act.Object.ID
+	if h.act.Object.IsEmbedded() {
+		if in, err := h.act.Object.Activity(); err == nil {
+			return in.ID, in.Type, in.Actor.ID, in.Object.ID
+		}
+	}
+	return id, "", "", ""
+}
+
+// reject is an ErrRejected error saying why.
+func reject(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrRejected, fmt.Sprintf(format, args...))
+}
+
+// HostBlocked reports whether the owner blocked the domain of iri.
+func (s *App) HostBlocked(ctx context.Context, iri string) (bool, error) {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return false, nil
+	}
+	return s.st.DomainBlocked(ctx, u.Hostname())
+}
+
+// WakeInbox tells inbox processing that an activity was stored.
+func (s *App) WakeInbox() {
+	select {
+	case s.inboxCh <- struct{}{}:
+	default:
+	}
+}

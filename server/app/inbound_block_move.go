@@ -1,0 +1,49 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+func (h *handling) block(ctx context.Context) error {
+	if h.act.Object.ID != h.owner.IRI {
+		return nil
+	}
+	return h.s.st.Block(ctx, h.signer.ID, false, h.act.ID, nil)
+}
+
+// move records that the signer moved to a new account. The target must name the signer in its
+// alsoKnownAs (fetched from its origin); when the owner followed the mover, Roost follows the
+// target instead, as Mastodon does.
+func (h *handling) move(ctx context.Context) error {
+	s := h.s
+	if h.act.Object.ID != h.signer.IRI {
+		return reject("%s moved someone else", h.signer.IRI)
+	}
+	target := h.act.Target.ID
+	if target == "" || target == h.signer.IRI {
+		return reject("move without a target")
+	}
+	doc, err := s.FetchActor(ctx, target)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains([]string(doc.AlsoKnownAs), h.signer.IRI) {
+		return reject("move target %s does not list %s in alsoKnownAs", target, h.signer.IRI)
+	}
+	newAcct, err := s.saveActor(ctx, doc, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.st.SetMoved(ctx, h.signer.ID, target); err != nil {
+		return err
+	}
+	if following, _ := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID); following {
+		if err := s.followAccount(ctx, newAcct); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
+			return err
+		}
+		_ = s.unfollowAccount(ctx, h.signer)
+	}
+	return nil
+}

@@ -1,0 +1,247 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"roost/server/activitypub"
+	"roost/server/remote"
+	"roost/store"
+)
+
+// object returns the activity's object as a post: the embedded copy when the signer is its author
+// on the same origin, else a copy fetched from its origin (never trusting the sender's copy of
+// someone else's object). The author must be the signer.
+func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
+	id := h.act.Object.ID
+	if id == "" {
+		return nil, reject("no object id")
+	}
+	if h.s.IsLocal(id) {
+		return nil, reject("a remote activity about local object %s", id)
+	}
+	if h.act.Object.IsEmbedded() {
+		o, err := h.act.Object.Object()
+		if err == nil && o.AttributedTo.ID == h.signer.IRI && remote.SameOrigin(o.ID, h.signer.IRI) {
+			return o, nil
+		}
+	}
+	body, err := h.s.FetchAS(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	o, err := activitypub.DecodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	if o.ID != id {
+		return nil, reject("fetched %s but got %s", id, o.ID)
+	}
+	if o.AttributedTo.ID != h.signer.IRI {
+		return nil, reject("%s is attributed to %s, not to the sender %s", id, o.AttributedTo.ID, h.signer.IRI)
+	}
+	if !remote.SameOrigin(o.ID, h.signer.IRI) {
+		// An object lives on its author's server (FEP-fe34): anything else could be a document
+		// someone placed on a third server.
+		return nil, reject("%s is not on the origin of its author %s", id, h.signer.IRI)
+	}
+	return o, nil
+}
+
+func (h *handling) create(ctx context.Context) error {
+	s := h.s
+	if _, err := s.st.PostByIRI(ctx, h.act.Object.ID); err == nil {
+		return nil // already stored (Misskey and WriteFreely send some twice)
+	}
+	o, err := h.object(ctx)
+	if err != nil {
+		return err
+	}
+	if !activitypub.IsPostType(o.Type) {
+		return nil
+	}
+	if o.Name != "" && o.InReplyTo.ID != "" && o.HTML() == "" {
+		// A vote: a Note with a name and no content, in reply to a poll.
+		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
+			if pl, _ := PostPoll(parent); pl != nil {
+				return s.receiveVote(ctx, parent, pl, o, h.signer)
+			}
+		}
+	}
+	// Relevance first: most of a busy inbox is posts nobody here reads, not worth sanitizing.
+	mentionsOwner := namesOwner(o, h.owner)
+	relevant := mentionsOwner
+	if !relevant && o.InReplyTo.ID != "" {
+		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
+			relevant = true
+		}
+	}
+	if !relevant {
+		following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
+		if err != nil {
+			return err
+		}
+		relevant = following
+	}
+	if !relevant {
+		return nil // not from anyone the owner follows, nor about them
+	}
+	p, _ := s.PostFromObject(o, h.signer, h.owner)
+	var mentions []int64
+	if mentionsOwner {
+		mentions = append(mentions, h.owner.ID)
+	}
+	err = s.st.InsertRemotePost(ctx, p, mentions)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+// PostFromObject converts a remote Note (or Article, Question, ...) to a post row, sanitizing its
+// HTML, and reports whether it names the owner (addressed or mentioned).
+func (s *App) PostFromObject(o *activitypub.Object, author, owner *store.Account) (*store.Post, bool) {
+	published := o.PublishedTime()
+	if published.IsZero() || published.After(time.Now()) {
+		published = time.Now()
+	}
+	p := &store.Post{
+		ID:         store.IDAt(published, o.ID),
+		IRI:        o.ID,
+		AccountID:  author.ID,
+		URL:        SafeURL(o.URL.First()),
+		Type:       o.Type,
+		Visibility: visibilityOf(o.To, o.CC, author.FollowersURL),
+		InReplyTo:  o.InReplyTo.ID,
+		Summary:    TruncateRunes(s.Sanitize.Text(o.Summary), 1000),
+		Sensitive:  o.Sensitive,
+		Content:    string(s.Sanitize.Remote(o.HTML())),
+		To:         o.To,
+		CC:         o.CC,
+		Published:  published,
+		Updated:    o.UpdatedTime(),
+	}
+	if len(p.Content) > activitypub.MaxContentBytes {
+		// 10,000 characters escape to at most 60 KB.
+		text := TruncateRunes(s.Sanitize.Text(o.HTML()), 10_000)
+		p.Content = "<p>" + strings.ReplaceAll(HTMLEscape(text), "\n", "<br>") + "…</p>"
+	}
+	if p.URL == "" {
+		p.URL = o.ID
+	}
+	if o.Type == "Article" || o.Type == "Page" {
+		if name := s.Sanitize.Text(o.Name); name != "" && !strings.Contains(p.Content, name) {
+			p.Content = "<p><strong>" + HTMLEscape(name) + "</strong></p>" + p.Content
+		}
+	}
+	for lang := range o.ContentMap {
+		p.Language = TruncateRunes(lang, 16)
+		break
+	}
+	for _, t := range o.Tag {
+		switch t.Type {
+		case "Mention":
+			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.Sanitize.Text(t.Name), Href: SafeURL(t.Href)})
+		case "Hashtag":
+			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.Sanitize.Text(t.Name), Href: SafeURL(t.Href)})
+		case "Emoji":
+			// As Mastodon: an emoji without an image, or whose shortcode is not one, is dropped.
+			code, icon := strings.Trim(t.Name, ":"), ""
+			if t.Icon != nil {
+				icon = SafeURL(t.Icon.URL)
+			}
+			if icon != "" && emojiShortcodeRE.MatchString(code) {
+				p.Tags = append(p.Tags, store.Tag{Type: "Emoji", Name: ":" + code + ":", Icon: icon})
+			}
+		}
+	}
+	for _, a := range o.Attachment {
+		if u := SafeURL(a.URL); u != "" {
+			p.Attachments = append(p.Attachments, store.Attachment{Type: a.Type, MediaType: a.MediaType, URL: u,
+				Name: TruncateRunes(s.Sanitize.Text(a.Name), 1500), Blurhash: TruncateRunes(a.Blurhash, 100),
+				Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
+		}
+	}
+	if q, pl := o.QuoteIRI(), pollOf(o, s.Sanitize.Text); q != "" || pl != nil {
+		extra := map[string]any{}
+		if q != "" {
+			extra["quote"] = SafeURL(q)
+		}
+		if pl != nil {
+			extra["poll"] = pl
+		}
+		p.Extra, _ = json.Marshal(extra)
+	}
+	return p, namesOwner(o, owner)
+}
+
+// namesOwner reports whether a remote object addresses or mentions the owner.
+func namesOwner(o *activitypub.Object, owner *store.Account) bool {
+	if slices.Contains(o.To, owner.IRI) || slices.Contains(o.CC, owner.IRI) {
+		return true
+	}
+	return slices.ContainsFunc(o.Tag, func(t activitypub.Tag) bool {
+		return t.Type == "Mention" && (t.Href == owner.IRI || t.Href == owner.URL)
+	})
+}
+
+// visibilityOf derives Mastodon's visibility from addressing: Public in to is public, in cc
+// unlisted; the author's followers collection only is followers-only; else direct.
+func visibilityOf(to, cc []string, followers string) string {
+	isPublic := func(l []string) bool {
+		return slices.Contains(l, activitypub.Public) || slices.Contains(l, "as:Public") || slices.Contains(l, "Public")
+	}
+	switch {
+	case isPublic(to):
+		return store.Public
+	case isPublic(cc):
+		return store.Unlisted
+	case followers != "" && (slices.Contains(to, followers) || slices.Contains(cc, followers)):
+		return store.Private
+	}
+	return store.Direct
+}
+
+// FetchPost fetches a remote post from its origin, with its author, and stores it.
+func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
+	if p, err := s.st.PostByIRI(ctx, iri); err == nil {
+		return p, nil
+	}
+	body, err := s.FetchAS(ctx, iri)
+	if err != nil {
+		return nil, err
+	}
+	o, err := activitypub.DecodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	if o.ID != iri || !activitypub.IsPostType(o.Type) {
+		return nil, reject("%s is not a post", iri)
+	}
+	author := o.AttributedTo.ID
+	if author == "" || !remote.SameOrigin(author, o.ID) {
+		return nil, reject("post %s: author %q on another origin", iri, author)
+	}
+	acct, err := s.Account(ctx, author)
+	if err != nil {
+		return nil, err
+	}
+	p, mentionsOwner := s.PostFromObject(o, acct, s.Owner.Account)
+	var mentions []int64
+	if mentionsOwner {
+		mentions = []int64{s.Owner.Account.ID}
+	}
+	if err := s.st.InsertRemotePost(ctx, p, mentions); err != nil && !errors.Is(err, store.ErrConflict) {
+		return nil, err
+	}
+	return s.st.PostByIRI(ctx, iri)
+}
+
+// HTMLEscape escapes s for HTML text.
+func HTMLEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
+}

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"time"
+
+	"roost/store"
+)
+
+// emojiShortcodeRE is a custom emoji's shortcode, between its colons (Mastodon's
+// CustomEmoji::SHORTCODE_RE_FRAGMENT).
+var emojiShortcodeRE = regexp.MustCompile(`^[a-zA-Z0-9_]{2,}$`)
+
+// canInteract reports whether account may see (and so like or boost) post.
+func (s *App) canInteract(ctx context.Context, p *store.Post, account *store.Account) bool {
+	return s.MaySee(ctx, Viewer{Actor: account}, p)
+}
+
+func (h *handling) like(ctx context.Context) error {
+	s := h.s
+	p, err := s.st.PostByIRI(ctx, h.act.Object.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !p.DeletedAt.IsZero() || !s.canInteract(ctx, p, h.signer) {
+		return nil
+	}
+	emoji := h.act.Content
+	if h.act.MisskeyReaction != "" {
+		emoji = h.act.MisskeyReaction
+	}
+	err = s.st.AddLike(ctx, &store.Reaction{IRI: h.act.ID, AccountID: h.signer.ID, PostID: p.ID,
+		Content: TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+func (h *handling) announce(ctx context.Context) error {
+	s := h.s
+	id := h.act.Object.ID
+	if id == "" {
+		return reject("announce without an object")
+	}
+	p, err := s.st.PostByIRI(ctx, id)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrNotFound):
+		if s.IsLocal(id) {
+			return nil
+		}
+		following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
+		if err != nil || !following {
+			return err // boosts by strangers of posts Roost doesn't have: nothing to show
+		}
+		if p, err = s.FetchPost(ctx, id); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	if !p.DeletedAt.IsZero() || !visibleToPublic(p) {
+		return nil // only public posts can be boosted
+	}
+	vis := visibilityOf(h.act.To, h.act.CC, h.signer.FollowersURL)
+	err = s.st.AddBoost(ctx, &store.Reaction{ID: store.IDAt(time.Now(), h.act.ID), IRI: h.act.ID,
+		AccountID: h.signer.ID, PostID: p.ID, Visibility: vis}, nil)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"roost/store"
+)
+
+func (h *handling) update(ctx context.Context) error {
+	s := h.s
+	id := h.act.Object.ID
+	if id == h.signer.IRI {
+		// Update of the actor: take the document from its origin rather than the inline copy.
+		doc, err := s.FetchActor(ctx, id)
+		if err != nil {
+			return err
+		}
+		_, err = s.saveActor(ctx, doc, h.signer)
+		return err
+	}
+	existing, err := s.st.PostByIRI(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // not something Roost kept
+	}
+	if err != nil {
+		return err
+	}
+	if existing.AccountID != h.signer.ID {
+		return reject("%s updated %s, which is not theirs", h.signer.IRI, id)
+	}
+	if !existing.DeletedAt.IsZero() {
+		return nil
+	}
+	o, err := h.object(ctx)
+	if err != nil {
+		return err
+	}
+	p, _ := s.PostFromObject(o, h.signer, h.owner)
+	p.ID = existing.ID
+	edited := !p.Updated.IsZero()
+	if !edited {
+		p.Updated = time.Now()
+	}
+	keepOwnVotes(existing, p, edited)
+	// A poll the owner voted in may have moved its end (closed early, or extended): the watch
+	// on its end moves in the same transaction.
+	if pl, _ := PostPoll(p); pl != nil {
+		p.PollEnds = pl.Ends()
+	}
+	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
+		return err
+	}
+	s.Hub.postEdited(p)
+	if !p.PollEnds.IsZero() {
+		s.WakePolls()
+	}
+	return nil
+}
+
+func (h *handling) delete(ctx context.Context) error {
+	s := h.s
+	id := h.act.Object.ID
+	if id == h.signer.IRI {
+		return s.st.DeleteAccount(ctx, h.signer.ID)
+	}
+	p, err := s.st.PostByIRI(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.AccountID != h.signer.ID {
+		return reject("%s deleted %s, which is not theirs", h.signer.IRI, id)
+	}
+	if !p.DeletedAt.IsZero() {
+		return nil
+	}
+	if err := s.st.DeletePost(ctx, p.ID, nil); err != nil {
+		return err
+	}
+	s.Hub.postDeleted(p)
+	return nil
+}
