@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -248,15 +249,21 @@ func (s *Server) apiAccountAction(act func(context.Context, string) (*store.Acco
 	}
 }
 
+// apiActionError answers an error of one of the core's actions: by its kind (app.ErrorOf), with
+// the core's message for the user; an internal error is logged and answered 500.
 func (s *Server) apiActionError(w http.ResponseWriter, err error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	kind, msg := app.ErrorOf(err)
+	switch kind {
+	case app.NotFound:
 		apiError(w, http.StatusNotFound, "Record not found")
-	case errors.Is(err, app.ErrSelf):
+	case app.Forbidden:
 		apiError(w, http.StatusForbidden, "This action is not allowed")
+	case app.Internal:
+		s.log.Error("api action", slog.Any("err", err))
+		apiError(w, http.StatusInternalServerError, "internal error")
 	default:
 		s.log.Info("api action refused", "err", err)
-		apiError(w, http.StatusUnprocessableEntity, ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, msg)
 	}
 }
 
@@ -342,7 +349,7 @@ func (s *Server) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "Record not found")
 			return
 		}
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+s.ownerMessage(err))
 		return
 	}
 	if key != "" {

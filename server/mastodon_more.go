@@ -251,7 +251,7 @@ func (s *Server) uploadError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &pathErr):
 		s.apiServerError(w, r, err)
 	default:
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+s.uploadMessage(err))
 	}
 }
 
@@ -409,7 +409,7 @@ func (s *Server) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.app.UpdateProfile(ctx, in); err != nil {
 		s.log.Info("profile update refused", "err", err)
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+s.ownerMessage(err))
 		return
 	}
 	s.apiVerifyCredentials(w, r)
@@ -607,7 +607,7 @@ func (s *Server) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "Record not found")
 			return
 		}
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+s.ownerMessage(err))
 		return
 	}
 	if fresh, err := s.st.PostByID(ctx, edited.ID); err == nil {

@@ -82,7 +82,7 @@ func (s *Server) voteAction(w http.ResponseWriter, r *http.Request) {
 		choices = append(choices, c)
 	}
 	if _, err := s.app.Vote(r.Context(), id, choices); err != nil {
-		backTo(w, r, "/home", "error", ownerMessage(err))
+		backTo(w, r, "/home", "error", s.ownerMessage(err))
 		return
 	}
 	backTo(w, r, "/home", "notice", "Voted.")
@@ -166,7 +166,7 @@ func (s *Server) apiVote(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	case err != nil:
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+s.ownerMessage(err))
 		return
 	}
 	writeAPI(w, http.StatusOK, s.apiPoll(p))

@@ -32,7 +32,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(q, "http://") && !strings.HasPrefix(q, "https://") {
 		a, err := s.app.ResolveHandle(ctx, q)
 		if err != nil {
-			backTo(w, r, "/home", "error", "Could not find "+q+": "+ownerMessage(err))
+			backTo(w, r, "/home", "error", "Could not find "+q+": "+s.ownerMessage(err))
 			return
 		}
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
@@ -164,7 +164,7 @@ func (s *Server) accountAction(act func(context.Context, string) (*store.Account
 	return func(w http.ResponseWriter, r *http.Request) {
 		iri := r.PostFormValue("account")
 		if _, err := act(r.Context(), iri); err != nil {
-			backTo(w, r, accountURL(iri), "error", ownerMessage(err))
+			backTo(w, r, accountURL(iri), "error", s.ownerMessage(err))
 			return
 		}
 		backTo(w, r, accountURL(iri), "notice", done)
@@ -226,7 +226,7 @@ func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := s.app.EditPost(r.Context(), in)
 	if err != nil {
-		http.Redirect(w, r, editURL(r.PostFormValue("post"))+"&error="+url.QueryEscape(ownerMessage(err)), http.StatusSeeOther)
+		http.Redirect(w, r, editURL(r.PostFormValue("post"))+"&error="+url.QueryEscape(s.ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/home?notice="+url.QueryEscape("Post updated."), http.StatusSeeOther)
@@ -285,14 +285,14 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 		m, err := s.saveUpload(ctx, file, "")
 		file.Close()
 		if err != nil {
-			http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(field+": "+ownerMessage(err)), http.StatusSeeOther)
+			http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(field+": "+s.uploadMessage(err)), http.StatusSeeOther)
 			return
 		}
 		u := s.mediaURL(m.Name)
 		*dst = &u
 	}
 	if _, err := s.app.UpdateProfile(ctx, in); err != nil {
-		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(ownerMessage(err)), http.StatusSeeOther)
+		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(s.ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Profile saved."), http.StatusSeeOther)
@@ -320,7 +320,7 @@ func (s *Server) moveAccount(w http.ResponseWriter, r *http.Request) {
 	to := strings.TrimSpace(r.PostFormValue("to"))
 	a, err := s.app.MoveTo(r.Context(), to)
 	if err != nil {
-		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Not moved: "+ownerMessage(err)), http.StatusSeeOther)
+		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Not moved: "+s.ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
 	notice := "This account no longer points to another."

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"roost/store"
@@ -81,7 +80,7 @@ func (s *App) ApproveFollower(ctx context.Context, handle string) (*store.Accoun
 		return nil, err
 	}
 	if f.State == store.Accepted {
-		return a, errors.New("already a follower")
+		return a, invalid("already a follower")
 	}
 	follow := map[string]any{"id": f.IRI, "type": "Follow", "actor": a.IRI, "object": s.Owner.Account.IRI}
 	out := s.replyTo(a, "Accept", follow)
@@ -114,7 +113,7 @@ func (s *App) followerRequest(ctx context.Context, handle string) (*store.Accoun
 	}
 	f, err := s.st.FollowBetween(ctx, a.ID, s.Owner.Account.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, fmt.Errorf("%s has not asked to follow you", handle)
+		return nil, nil, invalid("%s has not asked to follow you", handle)
 	}
 	return a, f, err
 }
@@ -127,7 +126,7 @@ func (s *App) KnownAccount(ctx context.Context, handle string) (*store.Account, 
 	}
 	user, host, ok := ParseAcct(handle)
 	if !ok {
-		return nil, fmt.Errorf("%q: use @user@host or an actor URL", handle)
+		return nil, invalid("%q: use @user@host or an actor URL", handle)
 	}
 	return s.st.AccountByHandle(ctx, user, host)
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -44,7 +43,7 @@ func (s *App) MoveTo(ctx context.Context, handle string) (*store.Account, error)
 			return nil, err
 		}
 		if !slices.Contains([]string(doc.AlsoKnownAs), a.IRI) {
-			return nil, fmt.Errorf("%s does not name this account as an alias: add @%s there first "+
+			return nil, invalid("%s does not name this account as an alias: add @%s there first "+
 				"(on Mastodon: Preferences, Account, Moving from a different account)", handle, a.Handle())
 		}
 		if _, err := s.saveActor(ctx, doc, nil); err != nil {

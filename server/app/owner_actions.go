@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"roost/server/activitypub"
 	"roost/store"
@@ -87,10 +85,10 @@ func (s *App) Pin(ctx context.Context, ref string, pin bool) (*store.Post, error
 		return nil, err
 	}
 	if p.AccountID != s.Owner.Account.ID {
-		return nil, errors.New("only your own posts can be pinned")
+		return nil, invalid("only your own posts can be pinned")
 	}
 	if pin && !visibleToPublic(p) {
-		return nil, errors.New("only public and unlisted posts can be pinned")
+		return nil, invalid("only public and unlisted posts can be pinned")
 	}
 	if pin == !p.PinnedAt.IsZero() {
 		return p, nil
@@ -101,7 +99,7 @@ func (s *App) Pin(ctx context.Context, ref string, pin bool) (*store.Post, error
 			return nil, err
 		}
 		if len(pinned) >= MaxPinned {
-			return nil, fmt.Errorf("at most %d posts can be pinned", MaxPinned)
+			return nil, invalid("at most %d posts can be pinned", MaxPinned)
 		}
 	}
 	inboxes, err := s.st.FollowerInboxes(ctx, s.Owner.Account.ID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -15,8 +14,8 @@ import (
 )
 
 var (
-	errPollEnded    = errors.New("the poll has already ended")
-	errAlreadyVoted = errors.New("you have already voted on this poll")
+	errPollEnded    = &Error{Kind: Conflict, Msg: "the poll has already ended"}
+	errAlreadyVoted = &Error{Kind: Conflict, Msg: "you have already voted on this poll"}
 )
 
 // Limits on the owner's polls, Mastodon's defaults, which the instance API reports.
@@ -38,10 +37,10 @@ type PollInput struct {
 // poll checks the owner's poll and returns it as its post keeps it, ending ExpiresIn after now.
 func (in *PollInput) poll(now time.Time) (*poll, error) {
 	if len(in.Options) < 2 || len(in.Options) > MaxPollOptions {
-		return nil, fmt.Errorf("a poll has 2 to %d options", MaxPollOptions)
+		return nil, invalid("a poll has 2 to %d options", MaxPollOptions)
 	}
 	if in.ExpiresIn < MinPollDuration || in.ExpiresIn > MaxPollDuration {
-		return nil, fmt.Errorf("a poll runs from %v to %d days", MinPollDuration, MaxPollDuration/(24*time.Hour))
+		return nil, invalid("a poll runs from %v to %d days", MinPollDuration, MaxPollDuration/(24*time.Hour))
 	}
 	pl := &poll{Multiple: in.Multiple, Votes: make([]int, len(in.Options)),
 		EndTime: now.Add(in.ExpiresIn).UTC().Truncate(time.Second).Format(time.RFC3339)}
@@ -49,11 +48,11 @@ func (in *PollInput) poll(now time.Time) (*poll, error) {
 		o = strings.TrimSpace(o)
 		switch {
 		case o == "":
-			return nil, errors.New("a poll option is empty")
+			return nil, invalid("a poll option is empty")
 		case utf8.RuneCountInString(o) > MaxPollOptionChars:
-			return nil, fmt.Errorf("a poll option has at most %d characters", MaxPollOptionChars)
+			return nil, invalid("a poll option has at most %d characters", MaxPollOptionChars)
 		case slices.Contains(pl.Options, o):
-			return nil, fmt.Errorf("the poll has %q twice", o)
+			return nil, invalid("the poll has %q twice", o)
 		}
 		pl.Options = append(pl.Options, o)
 	}
@@ -225,13 +224,13 @@ func (s *App) Vote(ctx context.Context, id int64, choices []int) (*store.Post, e
 	case len(pl.OwnVotes) > 0:
 		return nil, errAlreadyVoted
 	case len(choices) == 0:
-		return nil, errors.New("choose an option")
+		return nil, invalid("choose an option")
 	case len(choices) > 1 && !pl.Multiple:
-		return nil, errors.New("this poll takes one choice")
+		return nil, invalid("this poll takes one choice")
 	}
 	for i, c := range choices {
 		if c < 0 || c >= len(pl.Options) || slices.Contains(choices[:i], c) {
-			return nil, fmt.Errorf("choice %d is not an option of this poll", c)
+			return nil, invalid("choice %d is not an option of this poll", c)
 		}
 	}
 	author, err := s.st.AccountByID(ctx, p.AccountID)
@@ -276,7 +275,7 @@ func (s *App) Vote(ctx context.Context, id int64, choices []int) (*store.Post, e
 func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err error) {
 	old, extra := PostPoll(p)
 	if old == nil {
-		return false, errors.New("a poll cannot be added to a post in an edit")
+		return false, invalid("a poll cannot be added to a post in an edit")
 	}
 	if in.KeepEnd {
 		keep := *in

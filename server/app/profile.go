@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -41,13 +40,13 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 	}
 	if in.DisplayName != nil {
 		if n := utf8.RuneCountInString(*in.DisplayName); n > 100 {
-			return nil, fmt.Errorf("the display name has %d characters; the limit is 100", n)
+			return nil, invalid("the display name has %d characters; the limit is 100", n)
 		}
 		a.DisplayName = strings.TrimSpace(*in.DisplayName)
 	}
 	if in.Bio != nil {
 		if n := utf8.RuneCountInString(*in.Bio); n > 2000 {
-			return nil, fmt.Errorf("the bio has %d characters; the limit is 2000", n)
+			return nil, invalid("the bio has %d characters; the limit is 2000", n)
 		}
 		a.Summary, src.Bio = "", strings.TrimSpace(*in.Bio)
 		if src.Bio != "" {
@@ -56,7 +55,7 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 	}
 	if in.SetFields {
 		if len(in.Fields) > 8 {
-			return nil, errors.New("at most 8 profile fields")
+			return nil, invalid("at most 8 profile fields")
 		}
 		a.Fields, src.Fields = nil, nil
 		for _, f := range in.Fields {
@@ -77,7 +76,7 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 			continue
 		}
 		if *img.in != "" && SafeURL(*img.in) == "" {
-			return nil, fmt.Errorf("%q is not an http(s) URL", *img.in)
+			return nil, invalid("%q is not an http(s) URL", *img.in)
 		}
 		*img.out = *img.in
 	}

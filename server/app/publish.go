@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,15 +19,15 @@ const MaxPostChars = 5000
 
 // Errors of the owner's actions, shown to the owner as they are.
 var (
-	ErrAlreadyFollowing = errors.New("already following")
+	ErrAlreadyFollowing = &Error{Kind: Conflict, Msg: "already following"}
 	// The owner asked for a like or boost state that already holds; the Mastodon API treats
 	// these as success, as Mastodon does.
-	ErrAlreadyLiked   = errors.New("already liked")
-	ErrAlreadyBoosted = errors.New("already boosted")
-	ErrNotLiked       = errors.New("not liked")
-	ErrNotBoosted     = errors.New("not boosted")
-	ErrNotFollowing   = errors.New("not following")
-	ErrSelf           = errors.New("that is you")
+	ErrAlreadyLiked   = &Error{Kind: Conflict, Msg: "already liked"}
+	ErrAlreadyBoosted = &Error{Kind: Conflict, Msg: "already boosted"}
+	ErrNotLiked       = &Error{Kind: Conflict, Msg: "not liked"}
+	ErrNotBoosted     = &Error{Kind: Conflict, Msg: "not boosted"}
+	ErrNotFollowing   = &Error{Kind: Conflict, Msg: "not following"}
+	ErrSelf           = &Error{Kind: Forbidden, Msg: "that is you"}
 )
 
 // PostInput is what the owner writes.
@@ -49,26 +48,26 @@ type PostInput struct {
 func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	text := strings.TrimSpace(in.Text)
 	if text == "" && len(in.MediaIDs) == 0 {
-		return nil, errors.New("a post needs text or an image")
+		return nil, invalid("a post needs text or an image")
 	}
 	if len(in.MediaIDs) > MaxAttachments {
-		return nil, fmt.Errorf("at most %d images per post", MaxAttachments)
+		return nil, invalid("at most %d images per post", MaxAttachments)
 	}
 	if n := utf8.RuneCountInString(text); n > MaxPostChars {
-		return nil, fmt.Errorf("the post has %d characters; the limit is %d", n, MaxPostChars)
+		return nil, invalid("the post has %d characters; the limit is %d", n, MaxPostChars)
 	}
 	vis := in.Visibility
 	if vis == "followers" {
 		vis = store.Private
 	}
 	if vis != "" && !slices.Contains([]string{store.Public, store.Unlisted, store.Private, store.Direct}, vis) {
-		return nil, fmt.Errorf("visibility %q: use public, unlisted, followers or direct", in.Visibility)
+		return nil, invalid("visibility %q: use public, unlisted, followers or direct", in.Visibility)
 	}
 
 	var pl *poll
 	if in.Poll != nil {
 		if len(in.MediaIDs) > 0 {
-			return nil, errors.New("a post has a poll or images, not both")
+			return nil, invalid("a post has a poll or images, not both")
 		}
 		var err error
 		if pl, err = in.Poll.poll(time.Now()); err != nil {
@@ -99,7 +98,7 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	for _, mid := range in.MediaIDs {
 		m, err := s.st.MediaByID(ctx, mid)
 		if err != nil || m.PostID != 0 {
-			return nil, fmt.Errorf("image %d is not an unattached upload of yours", mid)
+			return nil, invalid("image %d is not an unattached upload of yours", mid)
 		}
 		p.Attachments = append(p.Attachments, s.attachmentOf(m))
 		p.MediaIDs = append(p.MediaIDs, mid)
@@ -171,7 +170,7 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		p.To, p.CC = []string{followers}, mentionIRIs
 	case store.Direct:
 		if len(mentionIRIs) == 0 {
-			return nil, errors.New("a direct post needs at least one @user@host mention")
+			return nil, invalid("a direct post needs at least one @user@host mention")
 		}
 		p.To = mentionIRIs
 	}
@@ -233,7 +232,7 @@ func (s *App) FindPost(ctx context.Context, ref string) (*store.Post, error) {
 	if !strings.Contains(ref, "/") {
 		var id int64
 		if _, err := fmt.Sscan(ref, &id); err != nil {
-			return nil, fmt.Errorf("%q is not a post ID or URL", ref)
+			return nil, invalid("%q is not a post ID or URL", ref)
 		}
 		return s.livePost(ctx, id)
 	}
@@ -312,7 +311,7 @@ func (s *App) DeletePost(ctx context.Context, ref string) error {
 		return err
 	}
 	if p.AccountID != s.Owner.Account.ID {
-		return errors.New("that post is not yours")
+		return invalid("that post is not yours")
 	}
 	inboxes, err := s.audienceInboxes(ctx, p)
 	if err != nil {
@@ -370,14 +369,14 @@ func (s *App) EditPost(ctx context.Context, in EditInput) (*store.Post, error) {
 		return nil, err
 	}
 	if p.AccountID != s.Owner.Account.ID {
-		return nil, errors.New("that post is not yours")
+		return nil, invalid("that post is not yours")
 	}
 	text := strings.TrimSpace(in.Text)
 	if text == "" && len(p.Attachments) == 0 {
-		return nil, errors.New("a post needs text")
+		return nil, invalid("a post needs text")
 	}
 	if n := utf8.RuneCountInString(text); n > MaxPostChars {
-		return nil, fmt.Errorf("the post has %d characters; the limit is %d", n, MaxPostChars)
+		return nil, invalid("the post has %d characters; the limit is %d", n, MaxPostChars)
 	}
 	var mentions []content.Mention
 	for _, t := range p.Tags {

@@ -46,7 +46,7 @@ func (s *App) react(ctx context.Context, ref string, k reactionKind) (*store.Pos
 		return nil, err
 	}
 	if k.public && !visibleToPublic(p) {
-		return nil, errors.New("only public and unlisted posts can be boosted")
+		return nil, invalid("only public and unlisted posts can be boosted")
 	}
 	to, cc, inboxes, err := s.reactionAudience(ctx, author, k)
 	if err != nil {

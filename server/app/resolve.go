@@ -44,7 +44,7 @@ func (s *App) FetchAS(ctx context.Context, iri string) ([]byte, error) {
 }
 
 // ErrBlocked means the owner blocked the domain a document is on.
-var ErrBlocked = errors.New("domain is blocked")
+var ErrBlocked = &Error{Kind: Invalid, Msg: "domain is blocked"}
 
 // errBadUsername means an actor's preferredUsername is not a username.
 var errBadUsername = errors.New("invalid preferredUsername")
@@ -166,17 +166,21 @@ func (s *App) saveActor(ctx context.Context, doc *activitypub.Actor, old *store.
 }
 
 // ErrHandleUnconfirmed means the actor's own server does not vouch for the handle that led to it.
-var ErrHandleUnconfirmed = errors.New("the actor's server does not confirm the handle")
+var ErrHandleUnconfirmed = &Error{Kind: Invalid, Msg: "the actor's server does not confirm the handle"}
 
 // ResolveHandle turns "@user@host", "user@host" or an actor/profile URL into a stored account.
 func (s *App) ResolveHandle(ctx context.Context, handle string) (*store.Account, error) {
 	handle = strings.TrimSpace(handle)
 	if strings.HasPrefix(handle, "https://") || strings.HasPrefix(handle, "http://") {
-		return s.Account(ctx, handle)
+		a, err := s.Account(ctx, handle)
+		if err != nil {
+			return nil, unreachable(handle, err)
+		}
+		return a, nil
 	}
 	user, host, err := remote.SplitHandle(handle)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Kind: Invalid, Msg: fmt.Sprintf("%q: use @user@host or an actor URL", handle), Err: err}
 	}
 	if strings.EqualFold(user, s.Owner.Account.Username) && s.OurHost(host) {
 		return s.st.AccountByID(ctx, s.Owner.Account.ID)
@@ -186,11 +190,11 @@ func (s *App) ResolveHandle(ctx context.Context, handle string) (*store.Account,
 	}
 	iri, err := s.Remote.WebFinger(ctx, user+"@"+host)
 	if err != nil {
-		return nil, fmt.Errorf("look up %s@%s: %w", user, host, err)
+		return nil, unreachable(user+"@"+host, fmt.Errorf("look up %s@%s: %w", user, host, err))
 	}
 	a, err := s.Account(ctx, iri)
 	if err != nil {
-		return nil, err
+		return nil, unreachable(user+"@"+host, err)
 	}
 	if strings.EqualFold(iriHost(a.IRI), host) {
 		return a, nil
