@@ -19,19 +19,16 @@ import (
 
 // The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
 // events on /api/v1/streaming/{stream} and a WebSocket on /api/v1/streaming that multiplexes
-// streams. Roost has one user, so a stream finds new posts and notifications by polling the store
-// by ID; deletions and edits, which leave no new row to find, come through the core's app.Hub
+// streams. Every stream listens to the core's app.Hub: the store reports each post, boost and
+// notification it commits (store.OnCommit), and a stream asks the list it shows (the home
+// timeline, the notifications, the public timeline) for that one row; deletions and edits come
 // from the code that makes them.
 
 const (
-	// streamPollMax bounds how often a stream polls the store; Config.Poll, when shorter, wins.
-	streamPollMax = 500 * time.Millisecond
-	// streamLookback is how far below the present a poll looks. Remote posts take their IDs from
-	// their published time, so a post delivered late sorts below newer ones already sent.
+	// streamLookback is how old a row added now may be and still be news. Remote posts take
+	// their IDs from their published time, so a post delivered late has an older ID; one fetched
+	// long after it was published (a backfill) is not news.
 	streamLookback = 2 * time.Minute
-	// streamPageSize is the store's largest page; streamScanMax bounds one poll's rows.
-	streamPageSize = 200
-	streamScanMax  = 1000
 	// sseHeartbeat keeps proxies from closing an idle event stream; wsPing finds dead sockets.
 	sseHeartbeat = 15 * time.Second
 	wsPing       = 30 * time.Second
@@ -129,19 +126,17 @@ type streamSub struct {
 	remote  bool   // only others' posts
 	media   bool   // only posts with attachments
 	notify  bool   // a user stream whose token may read notifications
-	since   int64  // items below this ID were there when the client asked: history, not news
 	sources []*streamSource
 }
 
-// streamSource is one ID-ordered list a stream polls, and the IDs of it already handled within
-// the lookback window.
+// streamSource is one ID-ordered list a stream shows, and the kinds of rows it lists.
 type streamSource struct {
-	list func(ctx context.Context, pg store.Page) ([]streamItem, error)
-	seen map[int64]bool
+	kinds []store.ChangeKind
+	list  func(ctx context.Context, pg store.Page) ([]streamItem, error)
 }
 
-// streamItem is one row a poll found, rendered only when it is news; a nil render marks a row
-// the stream does not show.
+// streamItem is one row of a source, rendered when it is sent; a nil render marks a row the
+// stream does not show.
 type streamItem struct {
 	id     int64
 	event  string
@@ -154,7 +149,7 @@ func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
 // newStreamSub checks a stream the token asks for and builds it. On failure it returns the HTTP
 // status and message, as the API answers them.
 func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int, string) {
-	sub := &streamSub{spec: streamSpec{name: name}, since: idFloor(s.st.Now())}
+	sub := &streamSub{spec: streamSpec{name: name}}
 	scope := "read:statuses"
 	switch name {
 	case "user":
@@ -181,7 +176,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 	sub.media = strings.HasSuffix(name, ":media")
 	owner := s.app.Owner.Account.ID
 	if sub.kind == "user" {
-		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
+		sub.addSource([]store.ChangeKind{store.PostAdded, store.BoostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
 			entries, err := s.st.HomeTimeline(ctx, owner, pg)
 			out := make([]streamItem, 0, len(entries))
 			for _, e := range entries {
@@ -191,7 +186,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 		})
 	}
 	if sub.kind == "notification" || sub.notify {
-		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
+		sub.addSource([]store.ChangeKind{store.NotificationAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
 			list, err := s.st.Notifications(ctx, notificationTypes, pg)
 			out := make([]streamItem, 0, len(list))
 			for _, n := range list {
@@ -201,7 +196,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 		})
 	}
 	if sub.kind == "public" || sub.kind == "hashtag" {
-		sub.addSource(func(ctx context.Context, pg store.Page) ([]streamItem, error) {
+		sub.addSource([]store.ChangeKind{store.PostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
 			posts, err := s.st.PublicTimeline(ctx, sub.local, owner, pg)
 			out := make([]streamItem, 0, len(posts))
 			for _, p := range posts {
@@ -217,8 +212,8 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 	return sub, 0, ""
 }
 
-func (sub *streamSub) addSource(list func(context.Context, store.Page) ([]streamItem, error)) {
-	sub.sources = append(sub.sources, &streamSource{list: list, seen: map[int64]bool{}})
+func (sub *streamSub) addSource(kinds []store.ChangeKind, list func(context.Context, store.Page) ([]streamItem, error)) {
+	sub.sources = append(sub.sources, &streamSource{kinds: kinds, list: list})
 }
 
 // showsPublic reports whether a public or hashtag stream shows p.
@@ -251,54 +246,41 @@ func (s *Server) streamShows(ctx context.Context, sub *streamSub, p app.EventPos
 	return false
 }
 
-// pollStream returns what is new on the stream since its last poll, oldest first. With prime it
-// returns nothing and records what is there as history (what was there before the client asked).
-func (s *Server) pollStream(ctx context.Context, sub *streamSub, prime bool) ([]streamEvent, error) {
-	lo := idFloor(s.st.Now().Add(-streamLookback))
-	var out []streamEvent
-	for _, src := range sub.sources {
-		var items []streamItem // newest first
-		pg := store.Page{SinceID: lo, Limit: streamPageSize}
-		for len(items) < streamScanMax {
-			page, err := src.list(ctx, pg)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, page...)
-			if len(page) < streamPageSize {
-				break
-			}
-			pg.MaxID = page[len(page)-1].id
-		}
-		for id := range src.seen {
-			if id <= lo {
-				delete(src.seen, id)
-			}
-		}
-		for _, it := range slices.Backward(items) {
-			if src.seen[it.id] || (prime && it.id >= sub.since) {
-				continue
-			}
-			src.seen[it.id] = true
-			if prime || it.render == nil {
-				continue
-			}
-			v, err := it.render(ctx)
-			if err != nil {
-				continue // deleted since, or its author gone: nothing to show
-			}
-			b, err := json.Marshal(v)
-			if err != nil {
-				continue
-			}
-			out = append(out, streamEvent{Stream: sub.spec.label(), Event: it.event, Payload: string(b)})
-		}
+// addedEvent is the event the stream sends for a row a commit added, if one of its sources lists
+// it: the source is asked for that one row, so a stream shows what its list shows.
+func (s *Server) addedEvent(ctx context.Context, sub *streamSub, c store.Change) (streamEvent, bool) {
+	if c.ID <= idFloor(s.st.Now().Add(-streamLookback)) {
+		return streamEvent{}, false
 	}
-	return out, nil
+	for _, src := range sub.sources {
+		if !slices.Contains(src.kinds, c.Kind) {
+			continue
+		}
+		items, err := src.list(ctx, store.Page{SinceID: c.ID - 1, MaxID: c.ID + 1, Limit: 1})
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("stream a new row", slog.String("stream", sub.spec.name), slog.Any("err", err))
+		}
+		if err != nil || len(items) == 0 || items[0].id != c.ID || items[0].render == nil {
+			continue
+		}
+		v, err := items[0].render(ctx)
+		if err != nil {
+			continue // deleted since, or its author gone: nothing to show
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		return streamEvent{Stream: sub.spec.label(), Event: items[0].event, Payload: string(b)}, true
+	}
+	return streamEvent{}, false
 }
 
 // newsEvent is the event the stream sends for n, if it shows it.
 func (s *Server) newsEvent(ctx context.Context, sub *streamSub, n app.Event) (streamEvent, bool) {
+	if n.Event == app.EventAdded {
+		return s.addedEvent(ctx, sub, n.Added)
+	}
 	if !s.streamShows(ctx, sub, n.Post) {
 		return streamEvent{}, false
 	}
@@ -339,21 +321,13 @@ type streamOutput struct {
 // runStreams sends the events of subs, and of streams added through ctl, until ctx ends or a
 // write fails.
 func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan streamControl, out streamOutput) error {
-	log := s.log.With("sub", "streaming")
 	news, leave := s.app.Hub.Subscribe()
 	defer leave()
-	for _, sub := range subs {
-		if _, err := s.pollStream(ctx, sub, true); err != nil {
-			return err
-		}
-	}
 	if out.ready != nil {
 		if err := out.ready(); err != nil {
 			return err
 		}
 	}
-	poll := time.NewTicker(min(s.cfg.Poll, streamPollMax))
-	defer poll.Stop()
 	var beat <-chan time.Time
 	if out.beatEvery > 0 {
 		t := time.NewTicker(out.beatEvery)
@@ -376,25 +350,10 @@ func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan s
 			if slices.ContainsFunc(subs, func(sub *streamSub) bool { return sub.spec == c.add.spec }) {
 				continue
 			}
-			if _, err := s.pollStream(ctx, c.add, true); err != nil {
-				return err
-			}
 			subs = append(subs, c.add)
 		case n := <-news:
 			for _, sub := range subs {
 				if ev, ok := s.newsEvent(ctx, sub, n); ok {
-					if err := out.send(ev); err != nil {
-						return err
-					}
-				}
-			}
-		case <-poll.C:
-			for _, sub := range subs {
-				events, err := s.pollStream(ctx, sub, false)
-				if err != nil && ctx.Err() == nil {
-					log.Warn("poll stream", slog.String("stream", sub.spec.name), slog.Any("err", err))
-				}
-				for _, ev := range events {
 					if err := out.send(ev); err != nil {
 						return err
 					}

@@ -294,9 +294,16 @@ func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, pos
 	if postID != 0 {
 		post = postID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, s.NewID(), kind, accountID, post, s.nowMS())
-	return err
+	id := s.NewID()
+	res, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, kind, accountID, post, s.nowMS())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		s.changed(tx, Change{NotificationAdded, id})
+	}
+	return nil
 }
 
 // Notifications lists the owner's notifications, newest first; types filters when not empty.

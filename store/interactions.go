@@ -47,6 +47,9 @@ func (s *Store) addReaction(ctx context.Context, table, kind string, r *Reaction
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO boosts (id, iri, account_id, post_id, visibility, created_at)
 				VALUES (?, ?, ?, ?, ?, ?)`, r.ID, r.IRI, r.AccountID, r.PostID, vis, s.nowMS())
+			if err == nil {
+				s.changed(tx, Change{BoostAdded, r.ID})
+			}
 		}
 		if isUnique(err) {
 			return ErrConflict

@@ -186,6 +186,7 @@ func (s *Store) insertPost(ctx context.Context, tx *wtx, p *Post, mentions []int
 		break
 	}
 	p.CreatedAt = msTime(now)
+	s.changed(tx, Change{PostAdded, p.ID})
 	if err := writePostTags(ctx, tx, p); err != nil {
 		return err
 	}

@@ -63,6 +63,8 @@ type Store struct {
 	blocked      memo[map[int64]bool] // accounts the owner blocks
 	failingHosts memo[map[string]bool]
 	keyAccounts  keyAccounts
+
+	onChange changeHook // see OnCommit
 }
 
 // Open opens (creating if needed) the SQLite database at file, checks it is in WAL mode and

@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		parsedKeys: map[string]any{},
 		Hub:        newHub(),
 	}
+	st.OnCommit(s.Hub.added)
 	owner, err := st.Owner(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load owner: %w", err)

@@ -35,12 +35,16 @@ func NormalTag(tag string) string {
 	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "#"))
 }
 
-// Event is a change to a post: Event is "delete" or "status.update" (as the Mastodon streaming
-// API names them).
+// Event is a change a subscriber may show: Event is "delete" or "status.update" (as the Mastodon
+// streaming API names them) with Post, or EventAdded with Added, a row the store committed.
 type Event struct {
 	Event string
 	Post  EventPost
+	Added store.Change
 }
+
+// EventAdded is the Event of a row the store committed (a post, a boost, a notification).
+const EventAdded = "added"
 
 // Hub passes the changes the core makes to its subscribers (the streaming API). A subscriber that
 // falls hubBuffer events behind misses the rest rather than hold up the publisher.
@@ -66,12 +70,15 @@ func (h *Hub) Subscribe() (<-chan Event, func()) {
 	}
 }
 
+// added tells the subscribers that the store committed the row c (see store.OnCommit).
+func (h *Hub) added(c store.Change) { h.publish(Event{Event: EventAdded, Added: c}) }
+
 // postDeleted tells the subscribers that p was deleted.
-func (h *Hub) postDeleted(p *store.Post) { h.publish(Event{"delete", EventPostOf(p)}) }
+func (h *Hub) postDeleted(p *store.Post) { h.publish(Event{Event: "delete", Post: EventPostOf(p)}) }
 
 // postEdited tells the subscribers that p was edited.
 func (h *Hub) postEdited(p *store.Post) {
-	h.publish(Event{"status.update", EventPostOf(p)})
+	h.publish(Event{Event: "status.update", Post: EventPostOf(p)})
 }
 
 func (h *Hub) publish(n Event) {
