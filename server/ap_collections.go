@@ -1,12 +1,10 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
 	"roost/server/activitypub"
-	"roost/server/app"
 	"roost/store"
 )
 
@@ -74,40 +72,21 @@ func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.collection(w, r, s.app.Owner.Account.Outbox, total, func(pg store.Page) ([]any, int64, error) {
-		posts, err := s.st.AccountPosts(ctx, s.app.Owner.Account.ID, true, pg)
-		if err != nil {
-			return nil, 0, err
-		}
-		var items []any
-		var last int64
-		for _, p := range posts {
-			last = p.ID
-			if !s.app.MaySee(ctx, app.Viewer{}, p) { // the outbox is the same for everyone
-				continue
-			}
-			doc, err := s.app.CreateDoc(p)
-			if err != nil {
-				return nil, 0, err
-			}
-			doc.Context = nil
-			items = append(items, doc)
-		}
-		return items, last, nil
+		return s.app.OutboxItems(ctx, pg)
 	})
 }
 
 // showFollowers serves the IRIs of the owner's accepted followers.
 func (s *Server) showFollowers(w http.ResponseWriter, r *http.Request) {
-	s.showFollows(w, r, s.app.Owner.Account.FollowersURL, s.st.Followers, true)
+	s.showFollows(w, r, s.app.Owner.Account.FollowersURL, true)
 }
 
 // showFollowing serves the IRIs of the accounts the owner follows.
 func (s *Server) showFollowing(w http.ResponseWriter, r *http.Request) {
-	s.showFollows(w, r, s.app.Owner.Account.FollowingURL, s.st.Following, false)
+	s.showFollows(w, r, s.app.Owner.Account.FollowingURL, false)
 }
 
-func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
-	list func(ctx context.Context, accountID int64, state string, pg store.Page) ([]store.FollowEntry, error), followers bool) {
+func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string, followers bool) {
 	if !s.isOwnerPath(w, r) {
 		return
 	}
@@ -135,17 +114,7 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 	s.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {
-		entries, err := list(ctx, s.app.Owner.Account.ID, store.Accepted, pg)
-		if err != nil {
-			return nil, 0, err
-		}
-		var items []any
-		var last int64
-		for _, e := range entries {
-			items = append(items, e.Account.IRI)
-			last = e.Follow.ID
-		}
-		return items, last, nil
+		return s.app.FollowItems(ctx, followers, pg)
 	})
 }
 
@@ -154,21 +123,12 @@ func (s *Server) showFeatured(w http.ResponseWriter, r *http.Request) {
 	if !s.isOwnerPath(w, r) {
 		return
 	}
-	posts, err := s.st.PinnedPosts(r.Context(), s.app.Owner.Account.ID)
+	doc, err := s.app.FeaturedDoc(r.Context())
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	items := []any{}
-	for _, p := range posts {
-		if s.app.MaySee(r.Context(), app.Viewer{}, p) {
-			items = append(items, s.app.NoteDoc(p))
-		}
-	}
-	writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{
-		Context: activitypub.Context(), ID: s.app.ActorIRI() + "/collections/featured", Type: "OrderedCollection",
-		TotalItems: len(items), OrderedItems: items,
-	})
+	writeAS(w, r, http.StatusOK, doc)
 }
 
 // showFeaturedTags serves the owner's featured hashtags (none yet).
@@ -190,19 +150,10 @@ func (s *Server) showReplies(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	replies, err := s.st.Replies(r.Context(), p.IRI, 200)
+	doc, err := s.app.RepliesDoc(r.Context(), p)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	items := []any{}
-	for _, rp := range replies {
-		if s.app.MaySee(r.Context(), app.Viewer{}, rp) {
-			items = append(items, rp.IRI)
-		}
-	}
-	writeAS(w, r, http.StatusOK, &activitypub.Collection{
-		Context: activitypub.Context(), ID: p.IRI + "/replies", Type: "Collection",
-		TotalItems: len(items), Items: items,
-	})
+	writeAS(w, r, http.StatusOK, doc)
 }
