@@ -1,5 +1,6 @@
-// Package server is the Roost application: ActivityPub federation, discovery, the owner's actions
-// and the web pages, on top of the store.
+// Package server serves Roost over HTTP: ActivityPub federation, discovery, the Mastodon client
+// API, the web pages and media, on top of the core (server/app), which performs the owner's
+// actions and processes what arrives.
 package server
 
 import (
@@ -50,8 +51,8 @@ type Config struct {
 	MediaCacheBytes int64
 }
 
-// Server is a configured Roost instance. It serves HTTP (Handler), runs the background workers
-// (Run) and performs the owner's actions (Post, Follow, ...).
+// Server is a configured Roost instance. It serves HTTP (Handler) and runs the core's background
+// workers (Run); the owner's actions (Post, Follow, ...) are the core's (App).
 type Server struct {
 	cfg     Config
 	app     *app.App

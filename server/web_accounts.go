@@ -8,17 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"roost/server/activitypub"
 	"roost/server/app"
 	"roost/server/content"
-	"roost/server/remote"
 	"roost/store"
 	"roost/templates"
 )
-
-// backfillPosts is how many of an account's recent posts Roost fetches from its outbox the first
-// time the owner looks at it.
-const backfillPosts = 20
 
 // search resolves what the owner typed: @user@host or an actor URL opens the account, a post URL
 // opens the post.
@@ -69,16 +63,16 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	posts, err := s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: backfillPosts})
+	posts, err := s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	if len(posts) == 0 && !a.Local && a.Outbox != "" {
-		if err := s.backfill(ctx, a); err != nil {
+		if err := s.app.Backfill(ctx, a); err != nil {
 			s.log.Info("outbox backfill failed", "account", a.IRI, "err", err)
 		}
-		posts, _ = s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: backfillPosts})
+		posts, _ = s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
 	}
 	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: app.ProfileURL(a),
 		AvatarURL: s.imageSrc(a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
@@ -102,61 +96,6 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render200(w, r, templates.AccountPage(s.ownerPage(r, displayName(a)), v))
-}
-
-// backfill stores an account's recent public posts from the first page of its outbox. Only
-// Creates of the account's own posts, embedded on its own origin, are taken.
-func (s *Server) backfill(ctx context.Context, a *store.Account) error {
-	body, err := s.app.FetchAS(ctx, a.Outbox)
-	if err != nil {
-		return err
-	}
-	col, err := activitypub.DecodeCollection(body)
-	if err != nil {
-		return err
-	}
-	items := col.Items
-	if len(items) == 0 && !col.First.IsZero() {
-		var page *activitypub.RemoteCollection
-		if col.First.IsEmbedded() {
-			page, err = activitypub.DecodeCollection(col.First.Raw)
-		} else {
-			var pb []byte
-			if pb, err = s.app.FetchAS(ctx, col.First.ID); err == nil {
-				page, err = activitypub.DecodeCollection(pb)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		items = page.Items
-	}
-	stored := 0
-	for _, it := range items {
-		if stored >= backfillPosts || !it.IsEmbedded() {
-			continue
-		}
-		act, err := it.Activity()
-		if err != nil || act.Type != "Create" || act.Actor.ID != a.IRI || !act.Object.IsEmbedded() {
-			continue
-		}
-		o, err := act.Object.Object()
-		if err != nil || o.AttributedTo.ID != a.IRI || !activitypub.IsPostType(o.Type) || !remote.SameOrigin(o.ID, a.IRI) {
-			continue
-		}
-		p, mentionsOwner := s.app.PostFromObject(o, a, s.app.Owner.Account)
-		if p.Visibility != store.Public && p.Visibility != store.Unlisted {
-			continue
-		}
-		var mentions []int64
-		if mentionsOwner {
-			mentions = []int64{s.app.Owner.Account.ID}
-		}
-		if err := s.st.InsertRemotePost(ctx, p, mentions); err == nil {
-			stored++
-		}
-	}
-	return nil
 }
 
 // accountAction runs an action on the account in the form's "account" field.

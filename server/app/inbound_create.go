@@ -90,7 +90,7 @@ func (h *handling) create(ctx context.Context) error {
 	if !relevant {
 		return nil // not from anyone the owner follows, nor about them
 	}
-	p, _ := s.PostFromObject(o, h.signer, h.owner)
+	p, _ := s.postFromObject(o, h.signer, h.owner)
 	var mentions []int64
 	if mentionsOwner {
 		mentions = append(mentions, h.owner.ID)
@@ -102,9 +102,9 @@ func (h *handling) create(ctx context.Context) error {
 	return err
 }
 
-// PostFromObject converts a remote Note (or Article, Question, ...) to a post row, sanitizing its
+// postFromObject converts a remote Note (or Article, Question, ...) to a post row, sanitizing its
 // HTML, and reports whether it names the owner (addressed or mentioned).
-func (s *App) PostFromObject(o *activitypub.Object, author, owner *store.Account) (*store.Post, bool) {
+func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account) (*store.Post, bool) {
 	published := o.PublishedTime()
 	if published.IsZero() || published.After(time.Now()) {
 		published = time.Now()
@@ -230,7 +230,7 @@ func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, mentionsOwner := s.PostFromObject(o, acct, s.Owner.Account)
+	p, mentionsOwner := s.postFromObject(o, acct, s.Owner.Account)
 	var mentions []int64
 	if mentionsOwner {
 		mentions = []int64{s.Owner.Account.ID}

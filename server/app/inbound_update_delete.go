@@ -37,7 +37,7 @@ func (h *handling) update(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, _ := s.PostFromObject(o, h.signer, h.owner)
+	p, _ := s.postFromObject(o, h.signer, h.owner)
 	p.ID = existing.ID
 	edited := !p.Updated.IsZero()
 	if !edited {
