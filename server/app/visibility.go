@@ -58,6 +58,15 @@ func (s *App) MaySee(ctx context.Context, v Viewer, p *store.Post) bool {
 	return false
 }
 
+// The media files of a followers-only or direct post are served to whoever may see the post, but
+// the requests that load them rarely prove who asks: Mastodon fetches a remote attachment with an
+// unsigned GET, and phone apps load images without their token. So the URLs handed to a viewer
+// who may see such a post (the Note and its activities delivered or served to the audience, the
+// owner's API statuses and pages) carry a capability: the HMAC of the file's name under a key
+// the server keeps (mediaKeyName), verified by the media surface (ValidMediaToken). The token depends on the name alone,
+// so an edit keeps the URLs that remote servers cached; it opens the file of a deleted post to
+// nobody.
+
 // mediaKeyName names the key of the media capability URLs in the store's secrets.
 const mediaKeyName = "media_url_key"
 
