@@ -593,6 +593,7 @@ func adversarialSSRF(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {
 		c.AllowPrivate = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
 		c.MediaDir = filepath.Join(t.TempDir(), "media")
+		c.CacheDir = filepath.Join(t.TempDir(), "cache")
 		c.MediaProxy = true
 	})
 

@@ -22,7 +22,7 @@ import (
 // never contact other servers and images survive their origin going away for a while. Only URLs
 // that Roost itself put in a page are proxied: each carries an HMAC, so the proxy is not open.
 // Fetched images go through the guarded client, must sniff as an image, and are kept in
-// MediaDir/../cache within a storage budget, the least recently stored evicted first. Each URL is
+// CacheDir within a storage budget, the least recently stored evicted first. Each URL is
 // fetched once however many readers ask for it at the same time, a few URLs at a time, streamed to
 // its cache file (never held in memory), and a failed fetch answers again for a while without
 // asking the origin.
@@ -80,12 +80,7 @@ func (s *Server) imageSrc(u string) string {
 	return "/proxy/" + s.proxySig(u) + "?url=" + url.QueryEscape(u)
 }
 
-func (s *Server) cacheDir() string {
-	if s.cfg.MediaDir == "" {
-		return ""
-	}
-	return filepath.Join(filepath.Dir(s.cfg.MediaDir), "cache")
-}
+func (s *Server) cacheDir() string { return s.cfg.CacheDir }
 
 // showProxied serves a remote image from the cache, fetching it on first use.
 func (s *Server) showProxied(w http.ResponseWriter, r *http.Request) {

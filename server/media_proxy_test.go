@@ -32,6 +32,7 @@ func TestMediaProxy(t *testing.T) {
 	defer origin.Close()
 	ts := newTestServer(t, func(c *Config) {
 		c.MediaDir = filepath.Join(t.TempDir(), "media")
+		c.CacheDir = filepath.Join(t.TempDir(), "cache")
 		c.MediaProxy = true
 		c.MediaCacheBytes = int64(len(img)) * 3 / 2 // room for one image
 	})
@@ -79,6 +80,7 @@ func proxyServer(t *testing.T) (*testServer, *atomic.Int32) {
 	t.Helper()
 	ts := newTestServer(t, func(c *Config) {
 		c.MediaDir = filepath.Join(t.TempDir(), "media")
+		c.CacheDir = filepath.Join(t.TempDir(), "cache")
 		c.MediaProxy = true
 	})
 	var entered atomic.Int32

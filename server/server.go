@@ -53,9 +53,10 @@ type Config struct {
 	// CertExpiry reports when the HTTPS certificate Roost serves expires (nil: Roost does not
 	// serve HTTPS itself).
 	CertExpiry func() time.Time
-	// MediaProxy shows remote images through Roost, cached beside MediaDir within MediaCacheBytes
-	// (default 1 GiB), the oldest evicted first.
+	// MediaProxy shows remote images through Roost, cached in CacheDir within MediaCacheBytes
+	// (default 1 GiB), the oldest evicted first (empty CacheDir: the proxy is off).
 	MediaProxy      bool
+	CacheDir        string
 	MediaCacheBytes int64
 }
 

@@ -135,7 +135,7 @@ func (s *Store) snapshotBeforeMigrate(ctx context.Context, version int) error {
 		removeDBFiles(tmp)
 		return fmt.Errorf("snapshot before migration %d: %w", version, err)
 	}
-	if err := syncDir(filepath.Dir(snap)); err != nil {
+	if err := SyncDir(filepath.Dir(snap)); err != nil {
 		return fmt.Errorf("snapshot before migration %d: %w", version, err)
 	}
 	return pruneSnapshots(file, SnapshotsKept)
@@ -215,7 +215,9 @@ func removeSidecars(file string) {
 	os.Remove(file + "-shm")
 }
 
-func syncDir(dir string) error {
+// SyncDir flushes a folder's entries to disk, so that a file just created or renamed in it
+// survives a power loss under its new name.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
