@@ -217,8 +217,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 		where = "https://" + httpsLn.Addr().String() + " and http://" + httpLn.Addr().String()
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	workDone := make(chan struct{})
-	go func() { srv.Run(workCtx); close(workDone) }()
+	// Run returns before workCtx ends only when the work cannot go on (it could not release the
+	// leases of a previous run): then nothing would be processed or delivered while the inbox
+	// kept answering 202, so serve stops.
+	workDone := make(chan error, 1)
+	go func() { workDone <- srv.Run(workCtx) }()
 
 	serveErr := make(chan error, len(serveFns))
 	for _, fn := range serveFns {
@@ -242,6 +245,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 		case <-ctx.Done():
 			log.Info("shutting down")
 			running = false
+		case err = <-workDone:
+			workDone = nil
+			if err == nil {
+				err = errors.New("the background work stopped")
+			}
+			err = fmt.Errorf("background work: %w", err)
+			log.Error("background work failed: stopping", slog.Any("err", err))
+			running = false
 		case err = <-checked: // a large database's start check, finished after serving began
 			checked = nil
 			if err != nil {
@@ -258,7 +269,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	cancel()
 	stopWork()
-	<-workDone
+	if workDone != nil {
+		<-workDone
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
