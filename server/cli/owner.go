@@ -100,9 +100,9 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 			return fmt.Errorf("passwd: %w", err)
 		}
 		if fromStdin {
-			fmt.Fprintln(env.Stdout, "Password changed; every session was signed out.")
+			fmt.Fprintln(env.Stdout, "Password changed; every session and app was signed out (apps must be authorized again).")
 		} else {
-			fmt.Fprintf(env.Stdout, "New password (shown only this once): %s\nEvery session was signed out.\n", password)
+			fmt.Fprintf(env.Stdout, "New password (shown only this once): %s\nEvery session and app was signed out (apps must be authorized again).\n", password)
 		}
 	case "profile":
 		if err := need(0, "[flags]"); err != nil {
