@@ -596,7 +596,8 @@ func TestDeliveryFaultRetryAfter(t *testing.T) {
 	healthy.waitPost(t, "the post", ofTypeObject("Create", p.IRI))
 	waitFor(t, "the 429s recorded", failing(1))
 	if d := nextDueIn(t, ts); d < 58*time.Minute || d > 61*time.Minute {
-		t.Errorf("retry due in %v, want after the hour Retry-After asks for", d)
+		q, _ := ts.st.DeliveryQueue(context.Background())
+		t.Errorf("retry due in %v, want after the hour Retry-After asks for; queue: %+v", d, q)
 	}
 
 	// Half an hour on, past any backoff but not Retry-After: the worker runs, the rows wait.
