@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/media/mediatest"
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
@@ -490,11 +491,11 @@ func adversarialFetchSpoofing(t *testing.T) {
 	t.Cleanup(spoof.Close)
 	viaSpoof := func(q url.Values) string { return spoof.URL + "/users/spoof?" + q.Encode() }
 
-	upload, err := ts.srv.saveUpload(ctx, bytes.NewReader(testJPEG(t, 32, 32)), "")
+	upload, err := ts.srv.media.Save(ctx, bytes.NewReader(mediatest.JPEG(t, 32, 32)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	media := ts.srv.mediaURL(upload.Name)
+	media := ts.srv.media.URL(upload.Name)
 
 	actor := func(iri string) func() error {
 		return func() error { _, err := ts.srv.account(ctx, iri); return err }

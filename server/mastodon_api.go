@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"roost/server/mastodon"
+	"roost/server/media"
 	"roost/store"
 )
 
@@ -51,7 +52,7 @@ func (s *Server) apiConfiguration() map[string]any {
 		"media_attachments": map[string]any{
 			"supported_mime_types":   []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
 			"image_size_limit":       s.cfg.MaxUploadBytes,
-			"image_matrix_limit":     maxPixels,
+			"image_matrix_limit":     media.MaxPixels,
 			"video_size_limit":       0,
 			"video_frame_rate_limit": 0,
 			"video_matrix_limit":     0,

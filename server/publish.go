@@ -102,7 +102,7 @@ func (s *Server) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		if err != nil || m.PostID != 0 {
 			return nil, fmt.Errorf("image %d is not an unattached upload of yours", mid)
 		}
-		p.Attachments = append(p.Attachments, s.attachmentOf(m))
+		p.Attachments = append(p.Attachments, s.media.Attachment(m))
 		p.MediaIDs = append(p.MediaIDs, mid)
 	}
 
@@ -328,7 +328,7 @@ func (s *Server) DeletePost(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	s.removeFiles(files)
+	s.media.Remove(files)
 	s.deliver.Wake()
 	s.streams.postDeleted(p)
 	return nil

@@ -17,6 +17,7 @@ import (
 
 	"roost/server/content"
 	"roost/server/delivery"
+	"roost/server/media"
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/static"
@@ -84,9 +85,9 @@ type Server struct {
 	streams  *streamHub // deletions and edits, for the streaming API
 
 	logins throttle
-	proxy  proxyState
+	media  *media.Library
+	proxy  *media.Proxy // nil: remote images are shown from their origin
 
-	uploads chan struct{} // one slot: images are processed one at a time (saveUpload)
 	hashing chan struct{} // one password hash at a time (see hashSlot)
 	// inboxBytes is the memory the inbox bodies being read and checked may take.
 	inboxBytes byteBudget
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		cfg.Version = "dev"
 	}
 	if cfg.MaxUploadBytes <= 0 {
-		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+		cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
 	}
 	if cfg.MediaCacheBytes <= 0 {
 		cfg.MediaCacheBytes = 1 << 30
@@ -132,7 +133,6 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		parsedKeys: map[string]any{},
 		started:    time.Now(),
 		streams:    newStreamHub(),
-		uploads:    make(chan struct{}, 1),
 		hashing:    make(chan struct{}, 1),
 	}
 	s.inboxBytes.limit = inboxBodyBudget
@@ -161,6 +161,12 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		AllowHTTP:    cfg.Scheme == "http" || len(cfg.AllowPrivate) > 0,
 		UserAgent:    fmt.Sprintf("Roost/%s (+%s/)", cfg.Version, s.base),
 	}, log)
+	mlog := log.With("sub", "media")
+	s.media = media.NewLibrary(cfg.MediaDir, s.base, st, media.NewProcessor(cfg.MaxUploadBytes), mlog)
+	if cfg.MediaProxy {
+		s.proxy = media.NewProxy(media.ProxyConfig{Secret: s.owner.InstanceKeyPEM, Dir: cfg.CacheDir,
+			MaxBytes: cfg.MediaCacheBytes, Remote: s.remote, Now: st.Now, Log: mlog})
+	}
 	if s.instPub, err = signature.EncodePublicKeyPEM(&s.instKey.PublicKey); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"roost/server/media"
 	"roost/store"
 )
 
@@ -118,7 +119,7 @@ func (s *Server) postMediaURL(p *store.Post, u string) string {
 		return u
 	}
 	name, ok := strings.CutPrefix(u, s.base+"/media/")
-	if !ok || !mediaNameRE.MatchString(name) {
+	if !ok || !media.ValidName(name) {
 		return u
 	}
 	return u + "?k=" + s.mediaToken(name)
