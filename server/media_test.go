@@ -84,6 +84,7 @@ func TestMediaProxyMounted(t *testing.T) {
 	defer origin.Close()
 	ts := newTestServer(t, func(c *Config) {
 		c.MediaDir = filepath.Join(t.TempDir(), "media")
+		c.CacheDir = filepath.Join(t.TempDir(), "cache")
 		c.MediaProxy = true
 	})
 	src := ts.srv.imageSrc(origin.URL + "/a.jpg")
