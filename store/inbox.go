@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -279,104 +278,6 @@ func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
 	})
 }
 
-// Notification is something that happened to the owner.
-type Notification struct {
-	ID        int64
-	Type      string
-	AccountID int64
-	PostID    int64
-	Read      bool
-	CreatedAt time.Time
-}
-
-func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, postID int64) error {
-	var post any
-	if postID != 0 {
-		post = postID
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, s.NewID(), kind, accountID, post, s.nowMS())
-	return err
-}
-
-// Notifications lists the owner's notifications, newest first; types filters when not empty.
-func (s *Store) Notifications(ctx context.Context, types []string, pg Page) ([]Notification, error) {
-	maxID, minID, limit, _ := pg.bounds()
-	q := `SELECT id, type, account_id, ifnull(post_id, 0), read, created_at FROM notifications WHERE id < ? AND id > ?`
-	args := []any{maxID, minID}
-	if len(types) > 0 {
-		q += ` AND type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
-		for _, t := range types {
-			args = append(args, t)
-		}
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var n Notification
-		var created int64
-		if err := rows.Scan(&n.ID, &n.Type, &n.AccountID, &n.PostID, &n.Read, &created); err != nil {
-			return nil, err
-		}
-		n.CreatedAt = msTime(created)
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// DomainBlocked reports whether host or any domain above it is blocked: blocking example.com
-// blocks a.example.com but not notexample.com.
-func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
-		host = host[:i]
-	}
-	candidates := []string{host}
-	for h := host; ; {
-		i := strings.IndexByte(h, '.')
-		if i < 0 {
-			break
-		}
-		h = h[i+1:]
-		candidates = append(candidates, h)
-	}
-	blocks, err := s.domainBlocks.get(ctx, func(ctx context.Context) (map[string]bool, error) {
-		return loadSet[string](ctx, s.r, `SELECT host FROM domain_blocks`)
-	})
-	if err != nil {
-		return false, err
-	}
-	for _, h := range candidates {
-		if blocks[h] {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// BlockDomain blocks a domain and its subdomains, and ends follow relations with accounts there.
-func (s *Store) BlockDomain(ctx context.Context, host string) error {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.domainBlocks.reset)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
-			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE follower_id IN
-			(SELECT id FROM accounts WHERE local = 0 AND (host = ? OR host LIKE ?))
-			OR followee_id IN (SELECT id FROM accounts WHERE local = 0 AND (host = ? OR host LIKE ?))`,
-			host, "%."+host, host, "%."+host)
-		return err
-	})
-}
-
 // InboxCount counts received activities, processed or not; with a non-empty activityIRI only the
 // copies of that activity (usually 0 or 1; a copy that arrived before the first was processed
 // is stored too). Looking up one activity reads the whole table: it is for tests.
@@ -405,31 +306,4 @@ func (s *Store) InboxCopies(ctx context.Context) (map[string]int, error) {
 		out[iri] = n
 	}
 	return out, rows.Err()
-}
-
-// DomainBlocks lists the blocked domains, alphabetically.
-func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT host FROM domain_blocks ORDER BY host`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// UnblockDomain lifts a domain block.
-func (s *Store) UnblockDomain(ctx context.Context, host string) error {
-	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.domainBlocks.reset)
-		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
-		return err
-	})
 }
