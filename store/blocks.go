@@ -79,7 +79,7 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 func (s *Store) BlockDomain(ctx context.Context, host string) error {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.domainBlocks.reset)
+		tx.AfterCommit(s.domainBlocks.reset)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
 			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
 			return err
@@ -113,7 +113,7 @@ func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
 // UnblockDomain lifts a domain block.
 func (s *Store) UnblockDomain(ctx context.Context, host string) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.domainBlocks.reset)
+		tx.AfterCommit(s.domainBlocks.reset)
 		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
 		return err
 	})
@@ -123,7 +123,7 @@ func (s *Store) UnblockDomain(ctx context.Context, host string) error {
 // otherwise the account blocked the owner. Either way the follow relations between them end.
 func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri string, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.blocked.reset)
+		tx.AfterCommit(s.blocked.reset)
 		ownerID, err := ownerAccountID(ctx, tx)
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ func (s *Store) Blocked(ctx context.Context, accountID int64) (bool, error) {
 // Unblock removes a block (byOwner as in Block) and queues out with it.
 func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.blocked.reset)
+		tx.AfterCommit(s.blocked.reset)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE account_id = ? AND by_owner = ?`,
 			accountID, byOwner); err != nil {
 			return err

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
+
+	"roost/store/sqlite"
 )
 
 // InboxItem is a verified incoming activity waiting to be processed.
@@ -27,44 +28,22 @@ type InboxItem struct {
 // inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
 // commit), which shares one fsync among them.
 func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
-	req := inboxAdd{iri: activityIRI, actor: actorIRI, body: body, reply: make(chan inboxAdded, 1)}
-	select {
-	case s.adds <- req:
-	case <-s.quit:
-		return false, errClosed
-	case <-ctx.Done():
-		return false, ctx.Err()
+	added, err := s.inbox.Add(ctx, inboxAdd{iri: activityIRI, actor: actorIRI, body: body})
+	if err != nil && !errors.Is(err, sqlite.ErrClosed) {
+		return false, fmt.Errorf("store incoming activity: %w", err)
 	}
-	// Once sent, the committer always answers; wait for it even if ctx ends, so the caller never
-	// reports a failure for an activity that was in fact stored.
-	r := <-req.reply
-	if r.err != nil {
-		return false, fmt.Errorf("store incoming activity: %w", r.err)
-	}
-	return r.added, nil
+	return added, err
 }
-
-var errClosed = errors.New("store is closed")
 
 type inboxAdd struct {
 	iri, actor string
 	body       []byte
-	reply      chan inboxAdded
-}
-
-type inboxAdded struct {
-	added bool
-	err   error
 }
 
 // InboxComing tells the group committer that an inbox POST is on its way to AddInbox: being
 // read, decoded and verified. Call the returned function (more than once is harmless) when the
 // POST is handed to AddInbox or will not be.
-func (s *Store) InboxComing() (handed func()) {
-	s.coming.Add(1)
-	var once sync.Once
-	return func() { once.Do(func() { s.coming.Add(-1) }) }
-}
+func (s *Store) InboxComing() (handed func()) { return s.inbox.Coming() }
 
 const (
 	// maxGroup bounds how many incoming activities one transaction commits.
@@ -77,83 +56,33 @@ const (
 	groupLinger = time.Millisecond
 )
 
-// commitInbox is the group committer: it takes the waiting AddInbox calls, up to maxGroup, and
-// commits them in one transaction. With one caller it is a plain transaction; under load the
-// fsync of one commit is shared by every activity that arrived while the previous one ran.
-func (s *Store) commitInbox() {
-	defer close(s.committerDone)
-	for {
-		var first inboxAdd
-		select {
-		case first = <-s.adds:
-		case <-s.quit:
-			return
-		}
-		batch := s.collect(first)
-		now := s.nowMS()
-		added := make([]bool, len(batch))
-		err := s.tx(context.Background(), func(tx *wtx) error {
-			// The look-up in inbox_seen runs here, on the writer's connection, whose page cache
-			// no other connection's commit makes stale: on a reader it cost each POST a fresh
-			// read transaction and the index pages read again from the file.
-			stmt, err := tx.PrepareContext(context.Background(), `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
-				SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM inbox_seen WHERE activity_iri = ?1)`)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for i, a := range batch {
-				res, err := stmt.Exec(a.iri, a.actor, a.body, now)
-				if err != nil {
-					return err
-				}
-				n, err := res.RowsAffected()
-				if err != nil {
-					return err
-				}
-				added[i] = n > 0
-			}
-			return nil
-		})
-		for i, a := range batch {
-			a.reply <- inboxAdded{added[i] && err == nil, err}
-		}
+// commitInbox writes a group of incoming activities in the group committer's transaction (see
+// sqlite.Group: it carries the inbox's throughput target), reporting for each whether it was
+// stored.
+func (s *Store) commitInbox(ctx context.Context, tx *wtx, batch []inboxAdd) ([]bool, error) {
+	now := s.nowMS()
+	added := make([]bool, len(batch))
+	// The look-up in inbox_seen runs here, on the writer's connection, whose page cache no other
+	// connection's commit makes stale: on a reader it cost each POST a fresh read transaction
+	// and the index pages read again from the file.
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
+		SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM inbox_seen WHERE activity_iri = ?1)`)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// collect gathers the group to commit with first: every AddInbox call waiting now, and then,
-// while other POSTs are still coming, those that arrive within s.linger (groupLinger).
-func (s *Store) collect(first inboxAdd) []inboxAdd {
-	batch := []inboxAdd{first}
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
+	defer stmt.Close()
+	for i, a := range batch {
+		res, err := stmt.Exec(a.iri, a.actor, a.body, now)
+		if err != nil {
+			return nil, err
 		}
-	}()
-	for len(batch) < maxGroup {
-		select {
-		case a := <-s.adds:
-			batch = append(batch, a)
-			continue
-		default:
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
 		}
-		if s.coming.Load() == 0 {
-			return batch
-		}
-		if linger == nil {
-			linger = time.NewTimer(s.linger)
-		}
-		select {
-		case a := <-s.adds:
-			batch = append(batch, a)
-		case <-linger.C:
-			return batch
-		case <-s.quit:
-			return batch
-		}
+		added[i] = n > 0
 	}
-	return batch
+	return added, nil
 }
 
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose

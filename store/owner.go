@@ -41,7 +41,7 @@ func (s *Store) CreateOwner(ctx context.Context, a *Account, privateKeyPEM, inst
 	now := s.nowMS()
 	a.ID = s.NewID()
 	err := s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM owner`).Scan(&n); err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Store) CreateOwner(ctx context.Context, a *Account, privateKeyPEM, inst
 // UpdateOwnerURLs rewrites the owner's IRIs, for when the configured domain changes.
 func (s *Store) UpdateOwnerURLs(ctx context.Context, a *Account) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET iri = ?, username = ?, host = ?, url = ?, inbox = ?,
 			shared_inbox = ?, outbox = ?, followers_url = ?, following_url = ?, key_id = ? WHERE id = ? AND local = 1`,
 			a.IRI, a.Username, a.Host, a.URL, a.Inbox, a.SharedInbox, a.Outbox, a.FollowersURL, a.FollowingURL,
@@ -112,7 +112,7 @@ func (s *Store) OwnerProfileSource(ctx context.Context) (ProfileSource, error) {
 // deliveries are written in the same transaction.
 func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, src ProfileSource, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = ?, summary = ?, fields = ?, avatar_url = ?,
 			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?, hide_network = ?
 			WHERE id = ? AND local = 1`,
@@ -134,7 +134,7 @@ func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, src ProfileS
 // that tell followers (an Update of the actor, and a Move) in the same transaction.
 func (s *Store) SetOwnerMovedTo(ctx context.Context, id int64, target string, outs ...*Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET moved_to = ? WHERE id = ? AND local = 1`, target, id); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Store) SetOwnerMovedTo(ctx context.Context, id int64, target string, ou
 // code: nothing the old password let in stays in.
 func (s *Store) ChangePassword(ctx context.Context, hash, keep string) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		for _, q := range []struct {
 			sql  string
 			args []any
@@ -173,7 +173,7 @@ func (s *Store) ChangePassword(ctx context.Context, hash, keep string) error {
 // SetPasswordHash replaces the owner's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, hash string) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE owner SET password_hash = ? WHERE id = 1`, hash)
 		return err
 	})
@@ -230,7 +230,7 @@ func federated(ctx context.Context, tx *wtx) (string, error) {
 // host. It fails with ErrFederated, changing nothing, once another server may know the old ids.
 func (s *Store) ChangeOwnerBase(ctx context.Context, from, to string, a *Account) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		why, err := federated(ctx, tx)
 		if err != nil {
 			return err
