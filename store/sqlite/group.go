@@ -13,11 +13,12 @@ import (
 // shares the next one.
 //
 // It exists for the inbox: every inbox POST must be committed to disk before Roost answers 202,
-// and a commit of its own for each POST spent most of the server's time in BEGIN, the WAL header,
-// the fsync and the checkpointer's look, whatever the number of rows. The inbox target of
+// and a commit costs about the same for one row as for many (BEGIN, the WAL header, the fsync,
+// the checkpointer's look), so a commit of its own for each POST would spend the inbox's time
+// waiting for the disk one POST at a time. The inbox target of
 // BENCHMARKS.md (4,000 signed POSTs a second with a p99 under 50 ms, on 2 vCPUs and a disk that
 // really syncs) is met only with it; BenchmarkLoadInbox and BenchmarkLoadInboxServe in
-// server/load_test.go measure it, and BenchmarkAddInbox in the store measures it alone. Measure
+// server/load_test.go measure it, and BenchmarkAddInbox in the store one commit alone. Measure
 // both durability and throughput again before changing it (see BENCHMARKS.md, "a pipelined
 // commit" that was tried and not kept).
 type Group[T, R any] struct {
