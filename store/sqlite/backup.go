@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Backup writes a consistent copy of the database to file while the store stays in use, then
+// Backup writes a consistent copy of the database to file while db stays in use, then
 // opens the copy and checks it with PRAGMA integrity_check. file must not exist or be empty, and
 // is removed again on failure.
 //
