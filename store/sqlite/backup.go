@@ -211,6 +211,8 @@ func removeSidecars(file string) {
 	os.Remove(file + "-shm")
 }
 
+// SyncDir flushes a folder's entries to disk, so that a file just created or renamed in it
+// survives a power loss under its new name.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
