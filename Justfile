@@ -42,7 +42,7 @@ bench count="3":
         if (k ~ /LoadInboxServe.*rate=/) return ""
         if (k ~ /LoadInboxServe.* req\/s/) return ">= 4000"
         if (k ~ /LoadFanout.* live-s/) return "< 6"
-        if (k ~ /LoadFootprint idle-rss-MB/) return "< 20"
+        if (k ~ /LoadFootprint idle-rss-MB/) return "< 24"
         if (k ~ /LoadFootprint .*start-ms/ && k !~ /first|min/) return "< 100"
         if (k ~ /LoadFootprint .*(amd64|arm64)-MiB/) return "< 25"
         if (k ~ /(Page|Permalink) .*ns\/op/) return "< 2000000"

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"roost/server"
+	"roost/server/datadir"
 	"roost/store"
 )
 
@@ -61,7 +62,7 @@ func TestFedifyInterop(t *testing.T) {
 		Poll:         100 * time.Millisecond,
 		Version:      "interop",
 	}
-	st, err := openStore(ctx, dir) // dir/roost.db, as `roost serve` and `roost post -data dir` use
+	st, err := store.Open(ctx, datadir.Dir(dir).DB()) // as `roost serve` and `roost post -data dir` use
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"roost/server"
+	"roost/server/datadir"
 	"roost/store"
 )
 
@@ -60,7 +61,7 @@ func TestMastodonClients(t *testing.T) {
 		Poll:         100 * time.Millisecond,
 		Version:      "clients",
 	}
-	st, err := openStore(ctx, t.TempDir())
+	st, err := store.Open(ctx, datadir.Dir(t.TempDir()).DB())
 	if err != nil {
 		t.Fatal(err)
 	}

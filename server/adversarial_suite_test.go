@@ -22,6 +22,7 @@ import (
 
 	"roost/server/activitypub"
 	"roost/server/app"
+	"roost/server/media/mediatest"
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
@@ -491,11 +492,11 @@ func adversarialFetchSpoofing(t *testing.T) {
 	t.Cleanup(spoof.Close)
 	viaSpoof := func(q url.Values) string { return spoof.URL + "/users/spoof?" + q.Encode() }
 
-	upload, err := ts.srv.saveUpload(ctx, bytes.NewReader(testJPEG(t, 32, 32)), "")
+	upload, err := ts.srv.media.Save(ctx, bytes.NewReader(mediatest.JPEG(t, 32, 32)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	media := ts.srv.mediaURL(upload.Name)
+	media := ts.srv.media.URL(upload.Name)
 
 	actor := func(iri string) func() error {
 		return func() error { _, err := ts.srv.app.Account(ctx, iri); return err }
@@ -594,6 +595,7 @@ func adversarialSSRF(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {
 		c.AllowPrivate = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
 		c.MediaDir = filepath.Join(t.TempDir(), "media")
+		c.CacheDir = filepath.Join(t.TempDir(), "cache")
 		c.MediaProxy = true
 	})
 

@@ -1017,28 +1017,7 @@ func buildRoost(b *testing.B) string {
 // for /healthz, and stops it when the benchmark ends.
 func launchRoost(b *testing.B, bin, data, addr string) *exec.Cmd {
 	b.Helper()
-	cmd := roostServe(bin, data, addr)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	client := &http.Client{Timeout: time.Second}
-	for t0 := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-		if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return cmd
-			}
-		}
-		if time.Since(t0) > 20*time.Second {
-			b.Fatalf("roost serve did not answer /healthz within 20 s: %s", stderr.String())
-		}
-	}
+	return launchRoostWith(b, bin, data, addr)
 }
 
 // roostServe is the command that runs `roost serve` for local development on addr, with its data

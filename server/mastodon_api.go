@@ -12,6 +12,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/mastodon"
+	"roost/server/media"
 	"roost/store"
 )
 
@@ -48,12 +49,12 @@ func (s *Server) apiConfiguration() map[string]any {
 	return map[string]any{
 		"urls":     map[string]string{"streaming": "ws" + strings.TrimPrefix(s.app.Base, "http")},
 		"accounts": map[string]int{"max_featured_tags": 0, "max_pinned_statuses": app.MaxPinned},
-		"statuses": map[string]int{"max_characters": app.MaxPostChars, "max_media_attachments": MaxAttachments,
+		"statuses": map[string]int{"max_characters": app.MaxPostChars, "max_media_attachments": app.MaxAttachments,
 			"characters_reserved_per_url": 23},
 		"media_attachments": map[string]any{
 			"supported_mime_types":   []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
 			"image_size_limit":       s.cfg.MaxUploadBytes,
-			"image_matrix_limit":     maxPixels,
+			"image_matrix_limit":     media.MaxPixels,
 			"video_size_limit":       0,
 			"video_frame_rate_limit": 0,
 			"video_matrix_limit":     0,

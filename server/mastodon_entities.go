@@ -182,7 +182,7 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 		}
 		m.Meta = meta
 		for _, u := range uploads {
-			if s.mediaURL(u.Name) == a.URL {
+			if s.media.URL(u.Name) == a.URL {
 				m.ID, m.Meta = idString(u.ID), apiMediaMeta(u)
 			}
 		}

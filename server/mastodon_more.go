@@ -16,6 +16,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/mastodon"
+	"roost/server/media"
 	"roost/store"
 )
 
@@ -192,12 +193,12 @@ func apiMediaMeta(m *store.Media) map[string]any {
 		return map[string]any{"width": w, "height": h, "size": strconv.Itoa(w) + "x" + strconv.Itoa(h), "aspect": aspect}
 	}
 	sw, sh := m.Width, m.Height
-	if m.ThumbName != "" && (sw > thumbSide || sh > thumbSide) {
+	if m.ThumbName != "" && (sw > media.ThumbSide || sh > media.ThumbSide) {
 		// The thumbnail's size, as fit made it.
 		if sw >= sh {
-			sw, sh = thumbSide, max(1, sh*thumbSide/sw)
+			sw, sh = media.ThumbSide, max(1, sh*media.ThumbSide/sw)
 		} else {
-			sw, sh = max(1, sw*thumbSide/sh), thumbSide
+			sw, sh = max(1, sw*media.ThumbSide/sh), media.ThumbSide
 		}
 	}
 	return map[string]any{"original": size(m.Width, m.Height), "small": size(sw, sh),
@@ -206,8 +207,8 @@ func apiMediaMeta(m *store.Media) map[string]any {
 
 // apiMedia is an upload as Mastodon's MediaAttachment entity.
 func (s *Server) apiMedia(m *store.Media) mastodon.MediaAttachment {
-	out := mastodon.MediaAttachment{ID: idString(m.ID), Type: "image", URL: s.mediaURL(m.Name),
-		PreviewURL: s.mediaURL(m.ThumbName), Meta: apiMediaMeta(m)}
+	out := mastodon.MediaAttachment{ID: idString(m.ID), Type: "image", URL: s.media.URL(m.Name),
+		PreviewURL: s.media.URL(m.ThumbName), Meta: apiMediaMeta(m)}
 	if out.PreviewURL == "" {
 		out.PreviewURL = out.URL
 	}
@@ -242,11 +243,11 @@ func parseFocus(v string) (x, y float64, ok bool) {
 
 const msgBadFocus = "Validation failed: Focus must be two numbers between -1.0 and 1.0, as x,y"
 
-// uploadError answers a failed saveUpload: the client's file (422) or the server (500, 503).
+// uploadError answers a failed media.Library.Save: the client's file (422) or the server (500, 503).
 func (s *Server) uploadError(w http.ResponseWriter, r *http.Request, err error) {
 	var pathErr *fs.PathError
 	switch {
-	case errors.Is(err, errNoMediaDir):
+	case errors.Is(err, media.ErrNotConfigured):
 		apiError(w, http.StatusServiceUnavailable, "uploads are not configured on this server")
 	case errors.As(err, &pathErr):
 		s.apiServerError(w, r, err)
@@ -279,7 +280,7 @@ func (s *Server) apiUploadMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	m, err := s.saveUpload(ctx, file, strings.TrimSpace(f.Get("description")))
+	m, err := s.media.Save(ctx, file, strings.TrimSpace(f.Get("description")))
 	if err != nil {
 		s.uploadError(w, r, err)
 		return
@@ -398,13 +399,13 @@ func (s *Server) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusBadRequest, "the file could not be read")
 			return
 		}
-		m, err := s.saveUpload(ctx, file, "")
+		m, err := s.media.Save(ctx, file, "")
 		file.Close()
 		if err != nil {
 			s.uploadError(w, r, err)
 			return
 		}
-		u := s.mediaURL(m.Name)
+		u := s.media.URL(m.Name)
 		*img.out = &u
 	}
 	if _, err := s.app.UpdateProfile(ctx, in); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"roost/server/media"
+	"roost/server/media/mediatest"
 	"roost/store"
 )
 
@@ -102,7 +104,7 @@ var (
 func TestMastodonMoreMedia(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.MediaDir = filepath.Join(t.TempDir(), "media") })
 	c := newAPIClient(t, ts, "read", "write")
-	img := testJPEG(t, 1200, 800)
+	img := mediatest.JPEG(t, 1200, 800)
 
 	code, m := c.upload(t, "POST", "/api/v2/media", "file", img, map[string]string{"description": "A gradient", "focus": "0.5,-0.25"})
 	if code != 200 {
@@ -117,7 +119,7 @@ func TestMastodonMoreMedia(t *testing.T) {
 	if o, _ := meta["original"].(map[string]any); o["width"] != 1200.0 || o["height"] != 800.0 {
 		t.Errorf("meta.original = %v", o)
 	}
-	if s, _ := meta["small"].(map[string]any); s["width"] != float64(thumbSide) {
+	if s, _ := meta["small"].(map[string]any); s["width"] != float64(media.ThumbSide) {
 		t.Errorf("meta.small = %v", s)
 	}
 	if f, _ := meta["focus"].(map[string]any); f["x"] != 0.5 || f["y"] != -0.25 {
@@ -218,7 +220,7 @@ func TestMastodonMoreAccounts(t *testing.T) {
 		map[string]any{"display_name": strings.Repeat("x", 101)}, 422))
 
 	// Avatar as a multipart file; form-style fields in the same request.
-	code, av := c.upload(t, "PATCH", "/api/v1/accounts/update_credentials", "avatar", testJPEG(t, 400, 400),
+	code, av := c.upload(t, "PATCH", "/api/v1/accounts/update_credentials", "avatar", mediatest.JPEG(t, 400, 400),
 		map[string]string{"fields_attributes[0][name]": "Only", "fields_attributes[0][value]": "one"})
 	if code != 200 || !strings.Contains(str(av["avatar"]), "/media/") {
 		t.Errorf("avatar upload: %d %v", code, av["avatar"])

@@ -1,488 +1,21 @@
 package server
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"image"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
-	"time"
-
-	"github.com/buckket/go-blurhash"
-	xdraw "golang.org/x/image/draw"
-	"golang.org/x/image/math/f64"
-	_ "golang.org/x/image/webp" // WebP decoder for image.Decode
 
 	"roost/server/app"
-	"roost/store"
+	"roost/server/media"
 )
 
-// Media limits. Uploads are decoded and re-encoded, which drops EXIF and GPS metadata, applies
-// the EXIF orientation, and bounds the stored size.
-const (
-	// DefaultMaxUploadBytes is the largest upload unless Config.MaxUploadBytes says otherwise.
-	DefaultMaxUploadBytes = 16 << 20
-	maxPixels             = 40_000_000 // one frame: refuse decompression bombs before decoding
-	// An animated GIF is decoded whole (every frame at a byte a pixel) to be re-encoded, so the
-	// pixels of all its frames together are bounded, counted from the block headers before any
-	// frame is decoded (gifFrames): 100 MB of decoded frames at most, which still takes 200 frames
-	// of 700×700. maxGIFFrames bounds what each frame costs beside its pixels (a local palette is
-	// 6 KB decoded from 768 bytes of file).
-	maxGIFPixels = 100_000_000
-	maxGIFFrames = 1000
-	fullSide     = 2560 // longest side of the stored image
-	thumbSide    = 640  // longest side of the thumbnail
-	// MaxAttachments is how many images one post may carry, as on Mastodon.
-	MaxAttachments = 4
-)
-
-var acceptedTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
-
-var mediaNameRE = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|gif)$`)
-
-var errNoMediaDir = errors.New("uploads are not configured")
-
-// processed is an upload after cleaning: the bytes to store and what is known about them.
-type processed struct {
-	full, thumb         []byte
-	fullType, thumbType string
-	width, height       int
-	blurhash            string
-}
-
-// processImage decodes an upload whose type was sniffed from its bytes, and re-encodes it without
-// metadata, upright, at most fullSide pixels on its longest side, with a thumbnail and a blurhash.
-// Animated GIFs keep their frames. Each image is decoded once, and each stage is garbage once the
-// next holds its result: the decoded photo once scaled, the scaled one once turned upright.
-func processImage(data []byte) (*processed, error) {
-	mt := http.DetectContentType(data)
-	if !acceptedTypes[mt] {
-		return nil, fmt.Errorf("%s is not an image Roost accepts (PNG, JPEG, GIF or WebP)", mt)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("the image could not be read: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
-		return nil, fmt.Errorf("the image is %d×%d pixels; the limit is %d megapixels", cfg.Width, cfg.Height, maxPixels/1_000_000)
-	}
-	if mt == "image/gif" {
-		frames, err := gifFrames(data)
-		if err != nil {
-			return nil, err
-		}
-		if frames > 1 {
-			return processGIF(data, cfg)
-		}
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("the image could not be decoded: %w", err)
-	}
-	o := 1
-	if mt == "image/jpeg" {
-		o = exifOrientation(data)
-	}
-	// Scaled first, then turned: the turn copies the bounded image, not the camera's.
-	full := orient(fit(img, fullSide), o)
-	p := &processed{width: full.Bounds().Dx(), height: full.Bounds().Dy()}
-	if p.full, p.fullType, err = encode(full, mt); err != nil {
-		return nil, err
-	}
-	thumb := fit(full, thumbSide)
-	if thumb != full {
-		if p.thumb, p.thumbType, err = encode(thumb, mt); err != nil {
-			return nil, err
-		}
-	}
-	p.blurhash = blurhashOf(thumb)
-	return p, nil
-}
-
-// errAnimationTooLarge refuses a GIF whose frames would take too much memory to decode.
-var errAnimationTooLarge = fmt.Errorf("the animation has too many frames for its size (at most %d frames and %d megapixels in all)",
-	maxGIFFrames, maxGIFPixels/1_000_000)
-
-// gifFrames walks a GIF's blocks without decoding any image data and returns how many frames it
-// holds, refusing it (errAnimationTooLarge) as soon as its frames' pixels or number pass the limits.
-// The layout is GIF89a's (https://www.w3.org/Graphics/GIF/spec-gif89a.txt §17-27): header, logical
-// screen descriptor, optional global color table, then extension (0x21) and image (0x2C) blocks,
-// each followed by sub-blocks, until the trailer (0x3B).
-func gifFrames(data []byte) (int, error) {
-	errBroken := errors.New("the GIF could not be decoded: its blocks are malformed")
-	if len(data) < 13 {
-		return 0, errBroken
-	}
-	width, height := int(binary.LittleEndian.Uint16(data[6:])), int(binary.LittleEndian.Uint16(data[8:]))
-	i := 13
-	if data[10]&0x80 != 0 {
-		i += 3 << (data[10]&7 + 1)
-	}
-	// skipSubBlocks moves i past a chain of sub-blocks (a size byte, then that many bytes) and the
-	// zero size that ends it.
-	skipSubBlocks := func() bool {
-		for i < len(data) {
-			n := int(data[i])
-			i += 1 + n
-			if n == 0 {
-				return true
-			}
-		}
-		return false
-	}
-	frames, pixels := 0, 0
-	for i < len(data) {
-		switch data[i] {
-		case 0x21: // extension: label, sub-blocks
-			i += 2
-			if !skipSubBlocks() {
-				return 0, errBroken
-			}
-		case 0x2C: // image descriptor: left, top, width, height, flags; color table; LZW code size; sub-blocks
-			if i+10 > len(data) {
-				return 0, errBroken
-			}
-			d := data[i+1 : i+10]
-			left, top := int(binary.LittleEndian.Uint16(d[0:])), int(binary.LittleEndian.Uint16(d[2:]))
-			w, h := int(binary.LittleEndian.Uint16(d[4:])), int(binary.LittleEndian.Uint16(d[6:]))
-			if left+w > width || top+h > height {
-				return 0, errBroken
-			}
-			frames++
-			pixels += w * h
-			if frames > maxGIFFrames || pixels > maxGIFPixels {
-				return 0, errAnimationTooLarge
-			}
-			i += 10
-			if d[8]&0x80 != 0 {
-				i += 3 << (d[8]&7 + 1)
-			}
-			i++ // LZW minimum code size
-			if !skipSubBlocks() {
-				return 0, errBroken
-			}
-		case 0x3B:
-			if frames == 0 {
-				return 0, errBroken
-			}
-			return frames, nil
-		default:
-			return 0, errBroken
-		}
-	}
-	return 0, errBroken
-}
-
-// processGIF keeps an animated GIF's frames, re-encoded (dropping comments and application data).
-// gifFrames has bounded what decoding them takes.
-func processGIF(data []byte, cfg image.Config) (*processed, error) {
-	g, err := gif.DecodeAll(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("the GIF could not be decoded: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := gif.EncodeAll(&buf, &gif.GIF{Image: g.Image, Delay: g.Delay, LoopCount: g.LoopCount,
-		Disposal: g.Disposal, Config: g.Config, BackgroundIndex: g.BackgroundIndex}); err != nil {
-		return nil, err
-	}
-	p := &processed{full: buf.Bytes(), fullType: "image/gif", width: cfg.Width, height: cfg.Height}
-	first := fit(g.Image[0], thumbSide)
-	if p.thumb, p.thumbType, err = encode(first, "image/png"); err != nil {
-		return nil, err
-	}
-	p.blurhash = blurhashOf(first)
-	return p, nil
-}
-
-// encode writes img as JPEG when the source was a JPEG or an opaque image, else as PNG.
-func encode(img image.Image, sourceType string) ([]byte, string, error) {
-	var buf bytes.Buffer
-	if sourceType == "image/jpeg" || opaque(img) {
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-			return nil, "", err
-		}
-		return buf.Bytes(), "image/jpeg", nil
-	}
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
-		return nil, "", err
-	}
-	return buf.Bytes(), "image/png", nil
-}
-
-func opaque(img image.Image) bool {
-	if o, ok := img.(interface{ Opaque() bool }); ok {
-		return o.Opaque()
-	}
-	return false
-}
-
-// fit scales img down (never up) so its longest side is at most side pixels. It halves the image
-// while it is twice too large or more, each halving an exact 2×2 average, then takes the last step
-// (less than 2×) bilinearly. x/image/draw's kernel filters (CatmullRom) would do it in one pass
-// but hold 32 bytes for every destination column times source row: 245 MB for a 12 MP photo.
-func fit(img image.Image, side int) image.Image {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= side && h <= side {
-		return img
-	}
-	tw, th := side, max(1, h*side/w)
-	if h > w {
-		tw, th = max(1, w*side/h), side
-	}
-	for max(w, h) >= 2*side {
-		w, h = max(1, w/2), max(1, h/2)
-		img = scale(img, w, h)
-	}
-	return scale(img, tw, th)
-}
-
-// scale draws img on a new w×h RGBA image.
-func scale(img image.Image, w, h int) *image.RGBA {
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	return dst
-}
-
-func blurhashOf(img image.Image) string {
-	small := fit(img, 64)
-	h, err := blurhash.Encode(4, 3, small)
-	if err != nil {
-		return ""
-	}
-	return h
-}
-
-// exifOrientation returns the EXIF orientation (1-8) of a JPEG, or 1 when there is none.
-func exifOrientation(data []byte) int {
-	r := bytes.NewReader(data)
-	var marker [2]byte
-	if _, err := io.ReadFull(r, marker[:]); err != nil || marker != [2]byte{0xFF, 0xD8} {
-		return 1
-	}
-	for {
-		if _, err := io.ReadFull(r, marker[:]); err != nil || marker[0] != 0xFF {
-			return 1
-		}
-		var size uint16
-		if err := binary.Read(r, binary.BigEndian, &size); err != nil || size < 2 {
-			return 1
-		}
-		seg := make([]byte, int(size)-2)
-		if _, err := io.ReadFull(r, seg); err != nil {
-			return 1
-		}
-		if marker[1] == 0xE1 && len(seg) > 14 && string(seg[:6]) == "Exif\x00\x00" {
-			return orientationFromTIFF(seg[6:])
-		}
-		if marker[1] == 0xDA { // start of scan: no EXIF before the image data
-			return 1
-		}
-	}
-}
-
-func orientationFromTIFF(t []byte) int {
-	var bo binary.ByteOrder
-	switch string(t[:2]) {
-	case "II":
-		bo = binary.LittleEndian
-	case "MM":
-		bo = binary.BigEndian
-	default:
-		return 1
-	}
-	ifd := int(bo.Uint32(t[4:8]))
-	if ifd+2 > len(t) {
-		return 1
-	}
-	n := int(bo.Uint16(t[ifd : ifd+2]))
-	for i := 0; i < n; i++ {
-		e := ifd + 2 + i*12
-		if e+12 > len(t) {
-			return 1
-		}
-		if bo.Uint16(t[e:e+2]) == 0x0112 { // Orientation, SHORT
-			if o := int(bo.Uint16(t[e+8 : e+10])); o >= 1 && o <= 8 {
-				return o
-			}
-			return 1
-		}
-	}
-	return 1
-}
-
-// orient turns img upright for an EXIF orientation: a mirror, a half turn or a quarter turn, each
-// an exact nearest-neighbour transform (pixel centres map onto pixel centres).
-func orient(img image.Image, o int) image.Image {
-	if o <= 1 || o > 8 {
-		return img
-	}
-	b := img.Bounds()
-	w, h := float64(b.Dx()), float64(b.Dy())
-	// From source (x, y), counted from b.Min, to upright (a·x + b·y + c, d·x + e·y + f), for the
-	// orientations of EXIF 2.32 §4.6.5 (tag 0x0112): 6 is a photo taken with the phone upright.
-	m := [9]f64.Aff3{
-		2: {-1, 0, w, 0, 1, 0},
-		3: {-1, 0, w, 0, -1, h},
-		4: {1, 0, 0, 0, -1, h},
-		5: {0, 1, 0, 1, 0, 0},
-		6: {0, -1, h, 1, 0, 0},
-		7: {0, -1, h, -1, 0, w},
-		8: {0, 1, 0, -1, 0, w},
-	}[o]
-	mx, my := float64(b.Min.X), float64(b.Min.Y)
-	m[2] -= m[0]*mx + m[1]*my
-	m[5] -= m[3]*mx + m[4]*my
-	dw, dh := b.Dx(), b.Dy()
-	if o >= 5 {
-		dw, dh = dh, dw
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
-	xdraw.NearestNeighbor.Transform(dst, m, img, b, xdraw.Src, nil)
-	return dst
-}
-
-var typeExt = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
-
-// saveUpload processes an uploaded image and stores it (and its thumbnail) under names the server
-// makes; nothing from the client (name, type) is used. The files are written and synced before
-// the database row, and renamed to their served names only after it, so a crash never leaves a
-// served name pointing at half a file.
-func (s *Server) saveUpload(ctx context.Context, r io.Reader, description string) (*store.Media, error) {
-	if s.cfg.MediaDir == "" {
-		return nil, errNoMediaDir
-	}
-	p, err := s.readAndProcess(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(s.cfg.MediaDir, 0o700); err != nil {
-		return nil, err
-	}
-	m := &store.Media{Name: randomName() + typeExt[p.fullType], MediaType: p.fullType, Size: int64(len(p.full)),
-		Width: p.width, Height: p.height, Description: app.TruncateRunes(description, 1500), Blurhash: p.blurhash}
-	files := map[string][]byte{m.Name: p.full}
-	if p.thumb != nil {
-		m.ThumbName = randomName() + typeExt[p.thumbType]
-		files[m.ThumbName] = p.thumb
-	}
-	temps := map[string]string{}
-	defer func() {
-		for _, tmp := range temps {
-			os.Remove(tmp)
-		}
-	}()
-	for name, b := range files {
-		tmp, err := writeTemp(s.cfg.MediaDir, b)
-		if err != nil {
-			return nil, fmt.Errorf("store upload: %w", err)
-		}
-		temps[name] = tmp
-	}
-	if err := s.st.AddMedia(ctx, m); err != nil {
-		return nil, err
-	}
-	for name, tmp := range temps {
-		if err := os.Rename(tmp, filepath.Join(s.cfg.MediaDir, name)); err != nil {
-			return nil, err
-		}
-		delete(temps, name)
-	}
-	return m, nil
-}
-
-// readAndProcess reads an upload and processes it, one upload at a time: a 12 MP photo takes
-// tens of MB while it is decoded and scaled, and a small board has room for one such, not several.
-func (s *Server) readAndProcess(ctx context.Context, r io.Reader) (*processed, error) {
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait to process an upload: %w", ctx.Err())
-	}
-	limit := s.cfg.MaxUploadBytes
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("the file is over %d MiB", limit>>20)
-	}
-	return processImage(data)
-}
-
-func randomName() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func writeTemp(dir string, b []byte) (string, error) {
-	f, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return f.Name(), err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return f.Name(), err
-	}
-	return f.Name(), f.Close()
-}
-
-// mediaURL is the public URL of a stored file.
-func (s *Server) mediaURL(name string) string {
-	if name == "" {
-		return ""
-	}
-	return s.app.Base + "/media/" + name
-}
-
-// attachmentOf is the federated and shown face of an upload.
-func (s *Server) attachmentOf(m *store.Media) store.Attachment {
-	a := store.Attachment{Type: "Document", MediaType: m.MediaType, URL: s.mediaURL(m.Name), Name: m.Description,
-		Blurhash: m.Blurhash, Width: m.Width, Height: m.Height, PreviewURL: s.mediaURL(m.ThumbName)}
-	if m.FocusX != 0 || m.FocusY != 0 {
-		a.FocalPoint = []float64{m.FocusX, m.FocusY}
-	}
-	return a
-}
-
-// removeFiles deletes media files after their rows are gone.
-func (s *Server) removeFiles(names []string) {
-	for _, n := range names {
-		if mediaNameRE.MatchString(n) {
-			if err := os.Remove(filepath.Join(s.cfg.MediaDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				s.log.Warn("remove media file", "name", n, "err", err)
-			}
-		}
-	}
-}
-
-// showMedia serves an uploaded file so that it can never be taken for something else: its stored
-// type, nosniff, a sandboxing CSP, and never ActivityPub JSON whatever the Accept header. The file
-// of a post is served to whoever may see the post (visibility.go): a followers-only or direct
-// post's files need their capability token (the URLs handed to the post's audience carry it),
-// the owner's session or a signed fetch from its audience, and are kept out of shared caches. A
-// deleted post's files are served to nobody. A file not attached to a post (an upload being
-// composed, an avatar) is served to anyone with its unguessable name.
+// showMedia serves an uploaded file (media.Library.Serve) to whoever may see it. The file of a post
+// is served to whoever may see the post (visibility.go): a followers-only or direct post's files
+// need their capability token (the URLs handed to the post's audience carry it), the owner's
+// session or a signed fetch from its audience, and are kept out of shared caches. A deleted post's
+// files are served to nobody. A file not attached to a post (an upload being composed, an avatar)
+// is served to anyone with its unguessable name.
 func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !mediaNameRE.MatchString(name) || s.cfg.MediaDir == "" {
+	if !media.ValidName(name) || !s.media.Configured() {
 		http.NotFound(w, r)
 		return
 	}
@@ -491,7 +24,7 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	cache := "public, max-age=31536000, immutable"
+	private := false
 	if m.PostID != 0 {
 		p, err := s.st.PostByID(r.Context(), m.PostID)
 		if err != nil || !p.DeletedAt.IsZero() ||
@@ -499,33 +32,25 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		if !s.app.MaySee(r.Context(), app.Viewer{}, p) {
-			cache = "private, max-age=31536000, immutable"
-		}
+		private = !s.app.MaySee(r.Context(), app.Viewer{}, p)
 	}
-	f, err := os.Open(filepath.Join(s.cfg.MediaDir, name))
-	if err != nil {
+	s.media.Serve(w, r, m, name, private)
+}
+
+// imageSrc is the URL a page uses to show a remote image: the media proxy's, when it is on.
+func (s *Server) imageSrc(u string) string {
+	u = app.SafeURL(u)
+	if u == "" || s.proxy == nil || s.app.IsLocal(u) {
+		return u
+	}
+	return s.proxy.Src(u)
+}
+
+// showProxied serves a remote image through the media proxy, when it is on.
+func (s *Server) showProxied(w http.ResponseWriter, r *http.Request) {
+	if s.proxy == nil {
 		http.NotFound(w, r)
 		return
 	}
-	defer f.Close()
-	typ := m.MediaType
-	if name == m.ThumbName {
-		typ = http.DetectContentType(headOf(f))
-		f.Seek(0, io.SeekStart)
-	}
-	h := w.Header()
-	h.Set("Content-Type", typ)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", "inline")
-	h.Set("Cache-Control", cache)
-	h.Set("Access-Control-Allow-Origin", "*")
-	http.ServeContent(w, r, "", m.CreatedAt.Truncate(time.Second), f)
-}
-
-func headOf(r io.Reader) []byte {
-	b := make([]byte, 512)
-	n, _ := io.ReadFull(r, b)
-	return b[:n]
+	s.proxy.ServeHTTP(w, r)
 }

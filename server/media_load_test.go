@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"image"
 	"image/color"
@@ -19,7 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"roost/server/app"
+	"roost/server/media"
+	"roost/server/media/mediatest"
 	"roost/store"
 )
 
@@ -46,7 +48,7 @@ func BenchmarkLoadMediaGIF(b *testing.B) {
 		{"at-limit", 2500, 16, http.StatusOK},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			file := gifBomb(c.side, c.count, gifFrameData(b, c.side))
+			file := mediatest.GIFBomb(c.side, c.count, gifFrameData(b, c.side))
 			srv := startMediaServer(b, bin)
 			var took time.Duration
 			for b.Loop() {
@@ -69,7 +71,7 @@ func BenchmarkLoadMediaGIF(b *testing.B) {
 // per upload and its peak RSS.
 func BenchmarkLoadMediaPhoto(b *testing.B) {
 	bin := buildRoost(b)
-	photo := photoJPEG(b, 4000, 3000, 6)
+	photo := mediatest.Photo(b, 4000, 3000, 6)
 	srv := startMediaServer(b, bin)
 	var slowest time.Duration
 	var cpu time.Duration
@@ -118,7 +120,7 @@ func BenchmarkLoadMediaProxy(b *testing.B) {
 				for i := range 50 {
 					u := fmt.Sprintf("%s/%d.jpg", origin.URL, i%urls)
 					wg.Go(func() {
-						resp, err := http.Get(srv.base + srv.proxy.imageSrc(u))
+						resp, err := http.Get(srv.base + srv.proxy.Src(u))
 						if err != nil {
 							failed.Add(1)
 							return
@@ -149,7 +151,7 @@ type mediaServer struct {
 	cmd   *exec.Cmd
 	base  string
 	token string
-	proxy *Server // only to sign proxy URLs with the instance's key
+	proxy *media.Proxy // only to sign proxy URLs with the instance's key
 	pid   int
 }
 
@@ -196,13 +198,13 @@ func startMediaServer(b *testing.B, bin string, extra ...string) *mediaServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	oa := &store.App{ClientID: randomName(), SecretHash: hashToken(randomName()), Name: "bench",
+	app := &store.App{ClientID: rand.Text(), SecretHash: hashToken(rand.Text()), Name: "bench",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read", "write"}}
-	if err := st.CreateApp(ctx, oa); err != nil {
+	if err := st.CreateApp(ctx, app); err != nil {
 		b.Fatal(err)
 	}
-	token := randomName()
-	if err := st.CreateToken(ctx, &store.Token{TokenHash: hashToken(token), AppID: oa.ID,
+	token := rand.Text()
+	if err := st.CreateToken(ctx, &store.Token{TokenHash: hashToken(token), AppID: app.ID,
 		Scopes: []string{"read", "write"}, Owner: true}); err != nil {
 		b.Fatal(err)
 	}
@@ -216,7 +218,7 @@ func startMediaServer(b *testing.B, bin string, extra ...string) *mediaServer {
 
 	cmd := launchRoostWith(b, bin, data, addr, extra...)
 	return &mediaServer{cmd: cmd, pid: cmd.Process.Pid, base: "http://" + addr, token: token,
-		proxy: &Server{app: &app.App{Owner: owner}, cfg: Config{MediaProxy: true}}}
+		proxy: media.NewProxy(media.ProxyConfig{Secret: owner.InstanceKeyPEM})}
 }
 
 // upload POSTs file to /api/v2/media and returns the status code.
@@ -248,7 +250,7 @@ func (m *mediaServer) upload(b *testing.B, file []byte) int {
 func (m *mediaServer) peakMB(b *testing.B) float64 { return procStatusMB(b, m.pid, "VmHWM:") }
 
 // gifFrameData is the image data (LZW minimum code size and sub-blocks) of a uniform side×side
-// frame on gifBomb's two-colour palette, as Go's encoder writes it.
+// frame on mediatest.GIFBomb's two-colour palette, as Go's encoder writes it.
 func gifFrameData(b *testing.B, side int) []byte {
 	b.Helper()
 	var buf bytes.Buffer

@@ -176,9 +176,15 @@ func TestRevokedAppCodeNoLongerWorks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {fmt.Sprint(a.ID)}})
+	if err := o.ts.st.SetPasswordHash(context.Background(), HashPassword(ownerPassword)); err != nil { // keeps the session
+		t.Fatal(err)
+	}
+	rec := o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {fmt.Sprint(a.ID)}, "password": {ownerPassword}})
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("revoke: status %d", rec.Code)
+	}
+	if loc := rec.Header().Get("Location"); !strings.Contains(loc, "notice=") {
+		t.Fatalf("revoke: redirected to %s, want a notice", loc)
 	}
 	wantOAuthError(t, "a code issued before the revocation", o.exchange(app, pending, ""), http.StatusBadRequest, "invalid_grant")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/media"
 	"roost/static"
 	"roost/store"
 )
@@ -45,9 +46,10 @@ type Config struct {
 	// CertExpiry reports when the HTTPS certificate Roost serves expires (nil: Roost does not
 	// serve HTTPS itself).
 	CertExpiry func() time.Time
-	// MediaProxy shows remote images through Roost, cached beside MediaDir within MediaCacheBytes
-	// (default 1 GiB), the oldest evicted first.
+	// MediaProxy shows remote images through Roost, cached in CacheDir within MediaCacheBytes
+	// (default 1 GiB), the oldest evicted first (empty CacheDir: the proxy is off).
 	MediaProxy      bool
+	CacheDir        string
 	MediaCacheBytes int64
 }
 
@@ -63,9 +65,9 @@ type Server struct {
 	streams streamShutdown // ends the streams when their http.Server shuts down
 
 	logins throttle
-	proxy  proxyState
+	media  *media.Library
+	proxy  *media.Proxy // nil: remote images are shown from their origin
 
-	uploads chan struct{} // one slot: images are processed one at a time (saveUpload)
 	hashing chan struct{} // one password hash at a time (see hashSlot)
 	// inboxBytes is the memory the inbox bodies being read and checked may take.
 	inboxBytes byteBudget
@@ -88,7 +90,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		cfg.Version = "dev"
 	}
 	if cfg.MaxUploadBytes <= 0 {
-		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+		cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
 	}
 	if cfg.MediaCacheBytes <= 0 {
 		cfg.MediaCacheBytes = 1 << 30
@@ -103,6 +105,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		Poll:            cfg.Poll,
 		DeliveryWorkers: cfg.DeliveryWorkers,
 		MediaDir:        cfg.MediaDir,
+		MaxUploadBytes:  cfg.MaxUploadBytes,
 	}, st, log)
 	if err != nil {
 		return nil, err
@@ -115,11 +118,15 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		assets:  static.New(),
 		started: time.Now(),
 		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
-		uploads: make(chan struct{}, 1),
 		hashing: make(chan struct{}, 1),
 	}
 	s.inboxBytes.limit = inboxBodyBudget
 	s.appRegistrations = rateLimit{n: appsPerAddress, window: appsWindow, maxKeys: 10_000}
+	s.media = core.Media
+	if cfg.MediaProxy {
+		s.proxy = media.NewProxy(media.ProxyConfig{Secret: core.Owner.InstanceKeyPEM, Dir: cfg.CacheDir,
+			MaxBytes: cfg.MediaCacheBytes, Remote: core.Remote, Now: st.Now, Log: log.With("sub", "media")})
+	}
 	return s, nil
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"roost/server/activitypub"
 	"roost/server/app"
+	"roost/server/media/mediatest"
 	"roost/store"
 )
 
@@ -624,7 +625,7 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 	}
 	post := func(vis, text string) (*store.Post, *store.Media) {
 		t.Helper()
-		m, err := ts.srv.saveUpload(ctx, bytes.NewReader(testJPEG(t, 1200, 800)), "photo")
+		m, err := ts.srv.media.Save(ctx, bytes.NewReader(mediatest.JPEG(t, 1200, 800)), "photo")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -655,7 +656,7 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 	}{{store.Private, fol}, {store.Direct, ment}} {
 		t.Run(tc.vis, func(t *testing.T) {
 			p, m := post(tc.vis, "a photo")
-			bare := ts.srv.mediaURL(m.Name)
+			bare := ts.srv.media.URL(m.Name)
 			created := deliveredURL(tc.audience, "Create", p)
 			if !strings.HasPrefix(created, bare+"?k=") {
 				t.Fatalf("delivered url %s, want %s with a token", created, bare)
@@ -685,7 +686,7 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 
 			other, om := post(tc.vis, "another photo")
 			for _, u := range []string{bare, bare + "?k=", bare + "?k=AAAA", created + "x",
-				bare + "?k=" + ts.srv.app.MediaToken(om.Name), ts.srv.mediaURL(m.ThumbName) + "?k=" + ts.srv.app.MediaToken(m.Name)} {
+				bare + "?k=" + ts.srv.app.MediaToken(om.Name), ts.srv.media.URL(m.ThumbName) + "?k=" + ts.srv.app.MediaToken(m.Name)} {
 				if code := anonGet(u).StatusCode; code != http.StatusNotFound {
 					t.Errorf("anonymous GET %s: %d, want 404", u, code)
 				}
@@ -707,8 +708,8 @@ func TestMediaURLsOfNonPublicPostsCarryACapability(t *testing.T) {
 		})
 	}
 	p, m := post(store.Public, "a public photo")
-	if got := deliveredURL(fol, "Create", p); got != ts.srv.mediaURL(m.Name) {
-		t.Errorf("a public post's delivered url %s, want the bare %s", got, ts.srv.mediaURL(m.Name))
+	if got := deliveredURL(fol, "Create", p); got != ts.srv.media.URL(m.Name) {
+		t.Errorf("a public post's delivered url %s, want the bare %s", got, ts.srv.media.URL(m.Name))
 	}
 }
 

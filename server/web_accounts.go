@@ -221,13 +221,13 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue // no file chosen
 		}
-		m, err := s.saveUpload(ctx, file, "")
+		m, err := s.media.Save(ctx, file, "")
 		file.Close()
 		if err != nil {
 			http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(field+": "+s.uploadMessage(err)), http.StatusSeeOther)
 			return
 		}
-		u := s.mediaURL(m.Name)
+		u := s.media.URL(m.Name)
 		*dst = &u
 	}
 	if _, err := s.app.UpdateProfile(ctx, in); err != nil {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"roost/server/app"
 	"roost/store"
 	"roost/templates"
 )
@@ -92,7 +93,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			limit := int64(1 << 20)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				limit = MaxAttachments*s.cfg.MaxUploadBytes + 1<<20 // four images, or avatar and header
+				limit = app.MaxAttachments*s.cfg.MaxUploadBytes + 1<<20 // four images, or avatar and header
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(se.CSRF)) != 1 {

@@ -178,7 +178,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 			if i < len(alts) {
 				alt = alts[i]
 			}
-			m, err := s.saveUpload(ctx, f, alt)
+			m, err := s.media.Save(ctx, f, alt)
 			f.Close()
 			if err != nil {
 				s.refusePost(w, r, mediaIDs, "Not posted: "+fh.Filename+": "+s.uploadMessage(err))

@@ -156,7 +156,7 @@ func (s *Store) UpsertAccount(ctx context.Context, a *Account) (*Account, error)
 	id := s.NewID()
 	var out *Account
 	err := s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		row := tx.QueryRowContext(ctx, `INSERT INTO accounts (id, iri, local, type, username, host, display_name,
 			summary, url, inbox, shared_inbox, outbox, followers_url, following_url, key_id, public_key_pem,
 			avatar_url, header_url, fields, also_known_as, moved_to, locked, discoverable, indexable, bot,
@@ -196,7 +196,7 @@ func (s *Store) UpsertAccount(ctx context.Context, a *Account) (*Account, error)
 // its posts, follow relations both ways, likes, boosts, mentions and notifications.
 func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ? AND local = 0`, id)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 // SetMoved records that an account moved to target.
 func (s *Store) SetMoved(ctx context.Context, id int64, target string) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.keyAccounts.reset)
+		tx.AfterCommit(s.keyAccounts.reset)
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET moved_to = ? WHERE id = ? AND local = 0`, target, id); err != nil {
 			return err
 		}

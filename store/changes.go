@@ -28,7 +28,7 @@ func (s *Store) OnCommit(fn func(Change)) { s.onChange.Store(&fn) }
 
 // changed reports c to the OnCommit function when tx commits.
 func (s *Store) changed(tx *wtx, c Change) {
-	tx.afterCommit(func() {
+	tx.AfterCommit(func() {
 		if fn := s.onChange.Load(); fn != nil {
 			(*fn)(c)
 		}

@@ -220,7 +220,7 @@ func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, r
 		if err != nil || !hostDown {
 			return err
 		}
-		tx.afterCommit(s.failingHosts.reset)
+		tx.AfterCommit(s.failingHosts.reset)
 		_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, failures, failing_since) VALUES (?, 1, ?)
 			ON CONFLICT (host) DO UPDATE SET failures = failures + 1,
 				failing_since = CASE WHEN failing_since = 0 THEN excluded.failing_since ELSE failing_since END`,
@@ -233,7 +233,7 @@ func (s *Store) DeliveryFailed(ctx context.Context, d Delivery, reason string, r
 func (s *Store) PauseHost(ctx context.Context, host string, until time.Time) error {
 	host = strings.ToLower(host)
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.failingHosts.reset)
+		tx.AfterCommit(s.failingHosts.reset)
 		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, paused_until) VALUES (?, ?)
 			ON CONFLICT (host) DO UPDATE SET paused_until = excluded.paused_until`, host, until.UnixMilli())
 		return err
@@ -286,7 +286,7 @@ func (s *Store) HostHeard(ctx context.Context, host string) error {
 
 func (s *Store) hostHeard(ctx context.Context, tx *wtx, host string, now int64) error {
 	if p := s.failingHosts.v.Load(); p == nil || (*p)[host] { // else the set stays as it is
-		tx.afterCommit(s.failingHosts.reset)
+		tx.AfterCommit(s.failingHosts.reset)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, last_success) VALUES (?, ?)
 		ON CONFLICT (host) DO UPDATE SET failures = 0, failing_since = 0, paused_until = 0,

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 )
@@ -146,67 +145,5 @@ func TestFollowerInboxes(t *testing.T) {
 	}
 	if len(list) != 3 || list[0].Account.Username != "c2" || list[0].Follow.ID <= list[1].Follow.ID {
 		t.Errorf("Followers page = %+v, want 3 newest first starting with c2", list)
-	}
-}
-
-func TestBlockEndsFollowsBothWays(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	owner := createOwner(t, s)
-	bob := addRemote(t, s, "bob", "b.example", false)
-	carol := addRemote(t, s, "carol", "c.example", false)
-	for _, a := range []*Account{bob, carol} {
-		if _, err := s.AddFollower(ctx, &Follow{IRI: a.IRI + "/follow", FollowerID: a.ID, FolloweeID: owner.ID,
-			State: Accepted}, nil); err != nil {
-			t.Fatal(err)
-		}
-		f := &Follow{IRI: owner.IRI + "/follows/" + a.Username, FollowerID: owner.ID, FolloweeID: a.ID}
-		if err := s.FollowAccount(ctx, f, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SetFollowState(ctx, f.ID, Accepted, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	for _, tc := range []struct {
-		name    string
-		who     *Account
-		byOwner bool
-	}{
-		{"owner blocks bob", bob, true},
-		{"carol blocks the owner", carol, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var out *Outgoing
-			if tc.byOwner {
-				out = &Outgoing{IRI: owner.IRI + "/blocks/1", Type: "Block", Body: []byte(`{}`), Inboxes: []string{tc.who.Inbox}}
-			}
-			if err := s.Block(ctx, tc.who.ID, tc.byOwner, tc.who.IRI+"/block", out); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.FollowBetween(ctx, tc.who.ID, owner.ID); !errors.Is(err, ErrNotFound) {
-				t.Errorf("their follow of the owner: err = %v, want ErrNotFound", err)
-			}
-			if _, err := s.FollowBetween(ctx, owner.ID, tc.who.ID); !errors.Is(err, ErrNotFound) {
-				t.Errorf("the owner's follow of them: err = %v, want ErrNotFound", err)
-			}
-			blocked, err := s.Blocked(ctx, tc.who.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if blocked != tc.byOwner {
-				t.Errorf("Blocked = %v, want %v", blocked, tc.byOwner)
-			}
-		})
-	}
-	if followers, following, err := s.CountFollows(ctx, owner.ID); err != nil || followers != 0 || following != 0 {
-		t.Errorf("CountFollows after blocks = %d, %d, %v", followers, following, err)
-	}
-	if err := s.Unblock(ctx, bob.ID, true, nil); err != nil {
-		t.Fatal(err)
-	}
-	if blocked, _ := s.Blocked(ctx, bob.ID); blocked {
-		t.Error("still blocked after Unblock")
 	}
 }

@@ -60,7 +60,7 @@ func TestAddInboxAfterClose(t *testing.T) {
 // one before it, instead of in a transaction and an fsync of its own.
 func TestAddInboxWaitsForComing(t *testing.T) {
 	s, clock := newTestStore(t)
-	s.linger = time.Minute // longer than the test: only the second POST ends the wait
+	s.inbox.Linger = time.Minute // longer than the test: only the second POST ends the wait
 	ctx := context.Background()
 	handed := s.InboxComing()
 	first := make(chan error, 1)
@@ -103,7 +103,7 @@ func TestAddInboxCloseWhileWaiting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.linger = time.Minute
+	s.inbox.Linger = time.Minute
 	s.InboxComing() // never handed over
 	type result struct {
 		added bool

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"time"
+
+	"roost/store/sqlite"
 )
 
 // InboxItem is a verified incoming activity waiting to be processed.
@@ -28,44 +28,22 @@ type InboxItem struct {
 // inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
 // commit), which shares one fsync among them.
 func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
-	req := inboxAdd{iri: activityIRI, actor: actorIRI, body: body, reply: make(chan inboxAdded, 1)}
-	select {
-	case s.adds <- req:
-	case <-s.quit:
-		return false, errClosed
-	case <-ctx.Done():
-		return false, ctx.Err()
+	added, err := s.inbox.Add(ctx, inboxAdd{iri: activityIRI, actor: actorIRI, body: body})
+	if err != nil && !errors.Is(err, sqlite.ErrClosed) {
+		return false, fmt.Errorf("store incoming activity: %w", err)
 	}
-	// Once sent, the committer always answers; wait for it even if ctx ends, so the caller never
-	// reports a failure for an activity that was in fact stored.
-	r := <-req.reply
-	if r.err != nil {
-		return false, fmt.Errorf("store incoming activity: %w", r.err)
-	}
-	return r.added, nil
+	return added, err
 }
-
-var errClosed = errors.New("store is closed")
 
 type inboxAdd struct {
 	iri, actor string
 	body       []byte
-	reply      chan inboxAdded
-}
-
-type inboxAdded struct {
-	added bool
-	err   error
 }
 
 // InboxComing tells the group committer that an inbox POST is on its way to AddInbox: being
 // read, decoded and verified. Call the returned function (more than once is harmless) when the
 // POST is handed to AddInbox or will not be.
-func (s *Store) InboxComing() (handed func()) {
-	s.coming.Add(1)
-	var once sync.Once
-	return func() { once.Do(func() { s.coming.Add(-1) }) }
-}
+func (s *Store) InboxComing() (handed func()) { return s.inbox.Coming() }
 
 const (
 	// maxGroup bounds how many incoming activities one transaction commits.
@@ -78,83 +56,33 @@ const (
 	groupLinger = time.Millisecond
 )
 
-// commitInbox is the group committer: it takes the waiting AddInbox calls, up to maxGroup, and
-// commits them in one transaction. With one caller it is a plain transaction; under load the
-// fsync of one commit is shared by every activity that arrived while the previous one ran.
-func (s *Store) commitInbox() {
-	defer close(s.committerDone)
-	for {
-		var first inboxAdd
-		select {
-		case first = <-s.adds:
-		case <-s.quit:
-			return
-		}
-		batch := s.collect(first)
-		now := s.nowMS()
-		added := make([]bool, len(batch))
-		err := s.tx(context.Background(), func(tx *wtx) error {
-			// The look-up in inbox_seen runs here, on the writer's connection, whose page cache
-			// no other connection's commit makes stale: on a reader it cost each POST a fresh
-			// read transaction and the index pages read again from the file.
-			stmt, err := tx.PrepareContext(context.Background(), `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
-				SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM inbox_seen WHERE activity_iri = ?1)`)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for i, a := range batch {
-				res, err := stmt.Exec(a.iri, a.actor, a.body, now)
-				if err != nil {
-					return err
-				}
-				n, err := res.RowsAffected()
-				if err != nil {
-					return err
-				}
-				added[i] = n > 0
-			}
-			return nil
-		})
-		for i, a := range batch {
-			a.reply <- inboxAdded{added[i] && err == nil, err}
-		}
+// commitInbox writes a group of incoming activities in the group committer's transaction (see
+// sqlite.Group: it carries the inbox's throughput target), reporting for each whether it was
+// stored.
+func (s *Store) commitInbox(ctx context.Context, tx *wtx, batch []inboxAdd) ([]bool, error) {
+	now := s.nowMS()
+	added := make([]bool, len(batch))
+	// The look-up in inbox_seen runs here, on the writer's connection, whose page cache no other
+	// connection's commit makes stale: on a reader it cost each POST a fresh read transaction
+	// and the index pages read again from the file.
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
+		SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM inbox_seen WHERE activity_iri = ?1)`)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// collect gathers the group to commit with first: every AddInbox call waiting now, and then,
-// while other POSTs are still coming, those that arrive within s.linger (groupLinger).
-func (s *Store) collect(first inboxAdd) []inboxAdd {
-	batch := []inboxAdd{first}
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
+	defer stmt.Close()
+	for i, a := range batch {
+		res, err := stmt.Exec(a.iri, a.actor, a.body, now)
+		if err != nil {
+			return nil, err
 		}
-	}()
-	for len(batch) < maxGroup {
-		select {
-		case a := <-s.adds:
-			batch = append(batch, a)
-			continue
-		default:
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
 		}
-		if s.coming.Load() == 0 {
-			return batch
-		}
-		if linger == nil {
-			linger = time.NewTimer(s.linger)
-		}
-		select {
-		case a := <-s.adds:
-			batch = append(batch, a)
-		case <-linger.C:
-			return batch
-		case <-s.quit:
-			return batch
-		}
+		added[i] = n > 0
 	}
-	return batch
+	return added, nil
 }
 
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose
@@ -279,111 +207,6 @@ func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
 	})
 }
 
-// Notification is something that happened to the owner.
-type Notification struct {
-	ID        int64
-	Type      string
-	AccountID int64
-	PostID    int64
-	Read      bool
-	CreatedAt time.Time
-}
-
-func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, postID int64) error {
-	var post any
-	if postID != 0 {
-		post = postID
-	}
-	id := s.NewID()
-	res, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, kind, accountID, post, s.nowMS())
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		s.changed(tx, Change{NotificationAdded, id})
-	}
-	return nil
-}
-
-// Notifications lists the owner's notifications, newest first; types filters when not empty.
-func (s *Store) Notifications(ctx context.Context, types []string, pg Page) ([]Notification, error) {
-	maxID, minID, limit, _ := pg.bounds()
-	q := `SELECT id, type, account_id, ifnull(post_id, 0), read, created_at FROM notifications WHERE id < ? AND id > ?`
-	args := []any{maxID, minID}
-	if len(types) > 0 {
-		q += ` AND type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
-		for _, t := range types {
-			args = append(args, t)
-		}
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var n Notification
-		var created int64
-		if err := rows.Scan(&n.ID, &n.Type, &n.AccountID, &n.PostID, &n.Read, &created); err != nil {
-			return nil, err
-		}
-		n.CreatedAt = msTime(created)
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// DomainBlocked reports whether host or any domain above it is blocked: blocking example.com
-// blocks a.example.com but not notexample.com.
-func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
-		host = host[:i]
-	}
-	candidates := []string{host}
-	for h := host; ; {
-		i := strings.IndexByte(h, '.')
-		if i < 0 {
-			break
-		}
-		h = h[i+1:]
-		candidates = append(candidates, h)
-	}
-	blocks, err := s.domainBlocks.get(ctx, func(ctx context.Context) (map[string]bool, error) {
-		return loadSet[string](ctx, s.r, `SELECT host FROM domain_blocks`)
-	})
-	if err != nil {
-		return false, err
-	}
-	for _, h := range candidates {
-		if blocks[h] {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// BlockDomain blocks a domain and its subdomains, and ends follow relations with accounts there.
-func (s *Store) BlockDomain(ctx context.Context, host string) error {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.domainBlocks.reset)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
-			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE follower_id IN
-			(SELECT id FROM accounts WHERE local = 0 AND (host = ? OR host LIKE ?))
-			OR followee_id IN (SELECT id FROM accounts WHERE local = 0 AND (host = ? OR host LIKE ?))`,
-			host, "%."+host, host, "%."+host)
-		return err
-	})
-}
-
 // InboxCount counts received activities, processed or not; with a non-empty activityIRI only the
 // copies of that activity (usually 0 or 1; a copy that arrived before the first was processed
 // is stored too). Looking up one activity reads the whole table: it is for tests.
@@ -412,31 +235,4 @@ func (s *Store) InboxCopies(ctx context.Context) (map[string]int, error) {
 		out[iri] = n
 	}
 	return out, rows.Err()
-}
-
-// DomainBlocks lists the blocked domains, alphabetically.
-func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT host FROM domain_blocks ORDER BY host`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// UnblockDomain lifts a domain block.
-func (s *Store) UnblockDomain(ctx context.Context, host string) error {
-	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.domainBlocks.reset)
-		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
-		return err
-	})
 }

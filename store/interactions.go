@@ -145,43 +145,29 @@ func (s *Store) removeReaction(ctx context.Context, table, kind string, id int64
 	})
 }
 
-// Block records a block. byOwner: the owner blocks the account (out is the Block activity);
-// otherwise the account blocked the owner. Either way the follow relations between them end.
-func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri string, out *Outgoing) error {
-	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.blocked.reset)
-		ownerID, err := ownerAccountID(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO blocks (account_id, by_owner, iri, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET iri = excluded.iri`, accountID, byOwner, iri, s.nowMS()); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE (follower_id = ? AND followee_id = ?)
-			OR (follower_id = ? AND followee_id = ?)`, accountID, ownerID, ownerID, accountID); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, tx, out)
-	})
+// Favourites lists the live posts accountID liked, most recently liked first, paged by like ID.
+func (s *Store) Favourites(ctx context.Context, accountID int64, pg Page) ([]PostItem, error) {
+	maxID, minID, limit, asc := pg.bounds()
+	return s.postItems(ctx, asc, `SELECT l.id, `+prefixed("p.", postCols)+` FROM likes l
+		JOIN posts p ON p.id = l.post_id
+		WHERE l.account_id = ? AND l.id < ? AND l.id > ? AND p.deleted_at = 0
+		ORDER BY l.id `+order(asc)+` LIMIT ?`, accountID, maxID, minID, limit)
 }
 
-// Unblock removes a block (byOwner as in Block) and queues out with it.
-func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out *Outgoing) error {
-	return s.tx(ctx, func(tx *wtx) error {
-		tx.afterCommit(s.blocked.reset)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE account_id = ? AND by_owner = ?`,
-			accountID, byOwner); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, tx, out)
-	})
+// Likers lists the accounts that liked a post, most recent first, paged by like ID.
+func (s *Store) Likers(ctx context.Context, postID int64, pg Page) ([]AccountItem, error) {
+	return s.reactors(ctx, "likes", postID, pg)
 }
 
-// Blocked reports whether the owner blocks the account.
-func (s *Store) Blocked(ctx context.Context, accountID int64) (bool, error) {
-	blocked, err := s.blocked.get(ctx, func(ctx context.Context) (map[int64]bool, error) {
-		return loadSet[int64](ctx, s.r, `SELECT account_id FROM blocks WHERE by_owner = 1`)
-	})
-	return blocked[accountID], err
+// Boosters lists the accounts that boosted a post, most recent first, paged by boost ID.
+func (s *Store) Boosters(ctx context.Context, postID int64, pg Page) ([]AccountItem, error) {
+	return s.reactors(ctx, "boosts", postID, pg)
+}
+
+func (s *Store) reactors(ctx context.Context, table string, postID int64, pg Page) ([]AccountItem, error) {
+	maxID, minID, limit, asc := pg.bounds()
+	return s.accountItems(ctx, asc, `SELECT r.id, `+prefixed("a.", accountCols)+` FROM `+table+` r
+		JOIN accounts a ON a.id = r.account_id
+		WHERE r.post_id = ? AND r.id < ? AND r.id > ?
+		ORDER BY r.id `+order(asc)+` LIMIT ?`, postID, maxID, minID, limit)
 }

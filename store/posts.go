@@ -533,3 +533,26 @@ func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool, out *Outgo
 		return s.enqueue(ctx, tx, out)
 	})
 }
+
+// IdempotentPost returns the post created under an Idempotency-Key (kept a day).
+func (s *Store) IdempotentPost(ctx context.Context, key string) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT post_id FROM idempotency WHERE key = ? AND created_at > ?`,
+		key, s.nowMS()-24*3600*1000).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
+}
+
+// SetIdempotentPost remembers the post created under an Idempotency-Key.
+func (s *Store) SetIdempotentPost(ctx context.Context, key string, postID int64) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE created_at < ?`, s.nowMS()-24*3600*1000); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, post_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, key, postID, s.nowMS())
+		return err
+	})
+}

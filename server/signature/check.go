@@ -30,7 +30,7 @@ const (
 // signature so the caller can fetch the key named by KeyID and then call [Verify]. body is the raw
 // body, already read under a size cap. wantHosts are the host[:port] values this server answers to.
 //
-// The rules (research/security.md §4.A):
+// The rules, each closing a way to replay or forge a request that the signature bytes alone allow:
 //   - exactly one signature: one Signature header or one "Authorization: Signature ..."; both, or
 //     several, is [ErrMalformed]. None is [ErrUnsigned], and so is a request whose only signature is
 //     RFC 9421 (Signature-Input present and a Signature value without keyId).

@@ -1,9 +1,11 @@
 // Package signature signs and verifies HTTP requests with draft-cavage HTTP Signatures as Mastodon does.
 //
 // The cryptography is go-fed/httpsig's; everything else is ours, because that library checks nothing but
-// the signature bytes (see research/security.md §1.1 and §4.A). An inbox handler calls [Check] first,
-// which needs no key and enforces every policy rule, then fetches the key named by [Params.KeyID] and
-// calls [Verify].
+// the signature bytes: it does not require (request-target), host or digest to be signed, does not check
+// the Date, never compares the Digest with the body and lets the sender pick the algorithm. Misskey's
+// CVE-2023-49079 was exactly that gap (anyone could impersonate any remote user). An inbox handler
+// calls [Check] first, which needs no key and enforces every policy rule, then fetches the key named by
+// [Params.KeyID] and calls [Verify].
 //
 // Spec: https://datatracker.ietf.org/doc/html/draft-cavage-http-signatures-12
 package signature

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -395,5 +395,37 @@ func TestDomainChangeIsExplicit(t *testing.T) {
 	}
 	if again, _ := st.Owner(ctx); again.Account.IRI != owner.Account.IRI {
 		t.Errorf("the refused change moved the owner to %s", again.Account.IRI)
+	}
+}
+
+// When the background work cannot start (releasing the leases of a previous run fails), nothing
+// would ever be processed or delivered while the inbox kept answering 202: serve stops with the
+// error instead of serving on.
+func TestServeStopsWhenBackgroundWorkFails(t *testing.T) {
+	addr := freeAddr(t)
+	dir := newDataFolder(t, "http", addr)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "roost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An activity received by a previous run, held back until later: the start releases it, and
+	// the trigger makes that release fail.
+	for _, q := range []string{
+		`INSERT INTO inbox (activity_iri, actor_iri, body, received_at, next_at)
+			VALUES ('https://peer.example/activities/1', 'https://peer.example/users/a', X'7B7D', 1, 9000000000000)`,
+		`CREATE TRIGGER refuse_release BEFORE UPDATE ON inbox BEGIN SELECT RAISE(ABORT, 'release refused'); END`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a serve that keeps serving stops here
+	defer cancel()
+	out := &syncBuffer{}
+	err = run(ctx, []string{"serve", "-data", dir, "-listen", addr}, func(string) string { return "" }, nil, out, out)
+	if err == nil || !strings.Contains(err.Error(), "release refused") {
+		t.Fatalf("serve whose background work failed: %v; want that failure as its error\n%s", err, out)
 	}
 }

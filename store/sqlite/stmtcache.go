@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -100,52 +100,57 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// readDB is the read pool with cached statements. Each query text must hold one statement.
-type readDB struct {
+// Reader is the read pool with cached statements. Each query text must hold one statement.
+type Reader struct {
 	*sql.DB
 	cache *stmtCache
 }
 
-func (r *readDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// QueryContext runs a query on a reader, with the statement cached.
+func (r *Reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := r.cache.get(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return r.DB.QueryContext(ctx, query, args...)
 }
 
-func (r *readDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+// QueryRowContext runs a one-row query on a reader, with the statement cached.
+func (r *Reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := r.cache.get(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return r.DB.QueryRowContext(ctx, query, args...)
 }
 
-// wtx is a write transaction whose queries use the writer's cached statements. Each query text
+// Tx is a write transaction whose queries use the writer's cached statements. Each query text
 // must hold one statement; the embedded *sql.Tx runs anything else (migrations) unprepared.
-type wtx struct {
+type Tx struct {
 	*sql.Tx
 	cache    *stmtCache
 	onCommit []func() // run once the transaction has committed
 }
 
-// afterCommit runs fn once the transaction has committed (not if it rolls back).
-func (t *wtx) afterCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
+// AfterCommit runs fn once the transaction has committed (not if it rolls back).
+func (t *Tx) AfterCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
 
-func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// ExecContext runs a statement in the transaction, with the statement cached.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := t.cache.get(ctx, query); st != nil {
 		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
-func (t *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// QueryContext runs a query in the transaction, with the statement cached.
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := t.cache.get(ctx, query); st != nil {
 		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
-func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+// QueryRowContext runs a one-row query in the transaction, with the statement cached.
+func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := t.cache.get(ctx, query); st != nil {
 		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -153,7 +158,7 @@ func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 }
 
 // PrepareContext returns the cached statement bound to the transaction.
-func (t *wtx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+func (t *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st := t.cache.get(ctx, query); st != nil {
 		return t.Tx.StmtContext(ctx, st), nil
 	}

@@ -1,4 +1,4 @@
-package server
+package media
 
 import (
 	"context"
@@ -8,25 +8,18 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"roost/server/app"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-)
 
-// The media proxy (Config.MediaProxy) shows remote images through Roost, so that readers' browsers
-// never contact other servers and images survive their origin going away for a while. Only URLs
-// that Roost itself put in a page are proxied: each carries an HMAC, so the proxy is not open.
-// Fetched images go through the guarded client, must sniff as an image, and are kept in
-// MediaDir/../cache within a storage budget, the least recently stored evicted first. Each URL is
-// fetched once however many readers ask for it at the same time, a few URLs at a time, streamed to
-// its cache file (never held in memory), and a failed fetch answers again for a while without
-// asking the origin.
+	"roost/server/remote"
+)
 
 const (
 	proxyMaxBytes = 16 << 20
@@ -37,72 +30,76 @@ const (
 	proxyFailureTTL = 2 * time.Minute
 )
 
-// proxyState is what proxy requests share: the fetches in flight, by URL; the failures remembered,
-// by URL; the slots of fetches at once; and the lock that serialises cache eviction. Its zero value
-// is ready: the maps and slots are made on first use.
-type proxyState struct {
-	mu       sync.Mutex // guards inflight, failed and slots
+// Proxy shows remote images through Roost, so that readers' browsers never contact other servers
+// and images survive their origin going away for a while. Only URLs that Roost itself put in a
+// page are proxied: each carries an HMAC (Src), so the proxy is not open. Fetched images go
+// through the guarded client, must sniff as an image, and are kept in a cache folder within a
+// storage budget, the least recently stored evicted first. Each URL is fetched once however many
+// readers ask for it at the same time, a few URLs at a time, streamed to its cache file (never
+// held in memory), and a failed fetch answers again for a while without asking the origin.
+type Proxy struct {
+	key    []byte
+	dir    string // the cache folder; empty: nothing is proxied
+	budget int64
+	remote *remote.Client
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu       sync.Mutex // guards inflight and failed
 	inflight map[string]*proxyFetch
 	failed   map[string]proxyFailure
-	slots    chan struct{}
+	slots    chan struct{} // one per fetch that may run at once
 
-	evict sync.Mutex
+	evict sync.Mutex // serialises cache eviction
 }
 
-// proxyFetch is one fetch in flight; err is set before done is closed.
-type proxyFetch struct {
-	done chan struct{}
-	err  error
+// ProxyConfig is what a Proxy is made of.
+type ProxyConfig struct {
+	// Secret is what the key of the proxy URLs' signatures is derived from (the instance
+	// actor's private key: the URLs stay valid across restarts).
+	Secret string
+	// Dir is the cache folder (empty: nothing is proxied); MaxBytes the storage it may take.
+	Dir      string
+	MaxBytes int64
+	// Remote fetches the images; Now tells the time failures are remembered by.
+	Remote *remote.Client
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
-// proxyFailure is a remembered failure, answered again until the time given.
-type proxyFailure struct {
-	err   error
-	until time.Time
+// NewProxy returns a Proxy with an empty memory of fetches.
+func NewProxy(c ProxyConfig) *Proxy {
+	sum := sha256.Sum256([]byte("roost media proxy\x00" + c.Secret))
+	return &Proxy{key: sum[:], dir: c.Dir, budget: c.MaxBytes, remote: c.Remote, now: c.Now, log: c.Log,
+		inflight: map[string]*proxyFetch{}, failed: map[string]proxyFailure{}, slots: make(chan struct{}, proxyFetches)}
 }
 
-func (s *Server) proxyKey() []byte {
-	sum := sha256.Sum256([]byte("roost media proxy\x00" + s.app.Owner.InstanceKeyPEM))
-	return sum[:]
-}
-
-func (s *Server) proxySig(u string) string {
-	m := hmac.New(sha256.New, s.proxyKey())
+func (p *Proxy) sig(u string) string {
+	m := hmac.New(sha256.New, p.key)
 	m.Write([]byte(u))
 	return hex.EncodeToString(m.Sum(nil))[:32]
 }
 
-// imageSrc is the URL a page uses to show a remote image: the proxy's, when it is on.
-func (s *Server) imageSrc(u string) string {
-	u = app.SafeURL(u)
-	if u == "" || !s.cfg.MediaProxy || s.app.IsLocal(u) {
-		return u
-	}
-	return "/proxy/" + s.proxySig(u) + "?url=" + url.QueryEscape(u)
+// Src is the path a page uses to show the remote image at u (an http or https URL) through the
+// proxy.
+func (p *Proxy) Src(u string) string {
+	return "/proxy/" + p.sig(u) + "?url=" + url.QueryEscape(u)
 }
 
-func (s *Server) cacheDir() string {
-	if s.cfg.MediaDir == "" {
-		return ""
-	}
-	return filepath.Join(filepath.Dir(s.cfg.MediaDir), "cache")
-}
-
-// showProxied serves a remote image from the cache, fetching it on first use.
-func (s *Server) showProxied(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves a remote image (GET /proxy/{sig}?url=) from the cache, fetching it on first use.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query().Get("url")
-	if !s.cfg.MediaProxy || s.cacheDir() == "" || app.SafeURL(u) == "" ||
-		!hmac.Equal([]byte(r.PathValue("sig")), []byte(s.proxySig(u))) {
+	if p.dir == "" || !webURL(u) || !hmac.Equal([]byte(r.PathValue("sig")), []byte(p.sig(u))) {
 		http.NotFound(w, r)
 		return
 	}
 	key := sha256.Sum256([]byte(u))
-	file := filepath.Join(s.cacheDir(), hex.EncodeToString(key[:]))
+	file := filepath.Join(p.dir, hex.EncodeToString(key[:]))
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := s.proxyFetch(r.Context(), u, file); err != nil {
+		if err := p.fetch(r.Context(), u, file); err != nil {
 			if r.Context().Err() == nil {
-				s.log.Info("media proxy fetch failed", "url", u, "err", err)
+				p.log.Info("media proxy fetch failed", "url", u, "err", err)
 				http.Error(w, "the image could not be fetched", http.StatusBadGateway)
 			}
 			return
@@ -110,7 +107,7 @@ func (s *Server) showProxied(w http.ResponseWriter, r *http.Request) {
 		f, err = os.Open(file)
 	}
 	if err != nil {
-		s.log.Warn("media proxy cache", "err", err)
+		p.log.Warn("media proxy cache", "err", err)
 		http.Error(w, "the image could not be fetched", http.StatusBadGateway)
 		return
 	}
@@ -128,17 +125,31 @@ func (s *Server) showProxied(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, f)
 }
 
-// proxyFetch brings u into the cache as file and waits for it (or for ctx). A fetch of u already
+// webURL reports whether u is an absolute http or https URL.
+func webURL(u string) bool {
+	pu, err := url.Parse(u)
+	return err == nil && (pu.Scheme == "https" || pu.Scheme == "http") && pu.Host != ""
+}
+
+// proxyFetch is one fetch in flight; err is set before done is closed.
+type proxyFetch struct {
+	done chan struct{}
+	err  error
+}
+
+// proxyFailure is a remembered failure, answered again until the time given.
+type proxyFailure struct {
+	err   error
+	until time.Time
+}
+
+// fetch brings u into the cache as file and waits for it (or for ctx). A fetch of u already
 // in flight is waited for rather than started again, and a failure less than proxyFailureTTL old
 // is answered without a fetch. The fetch itself runs apart from the request that started it, so
 // that the others waiting for it are not failed when that one reader goes away.
-func (s *Server) proxyFetch(ctx context.Context, u, file string) error {
-	p := &s.proxy
-	now := s.st.Now()
+func (p *Proxy) fetch(ctx context.Context, u, file string) error {
+	now := p.now()
 	p.mu.Lock()
-	if p.inflight == nil {
-		p.inflight, p.failed, p.slots = map[string]*proxyFetch{}, map[string]proxyFailure{}, make(chan struct{}, proxyFetches)
-	}
 	if f, ok := p.failed[u]; ok && now.Before(f.until) {
 		p.mu.Unlock()
 		return f.err
@@ -147,7 +158,7 @@ func (s *Server) proxyFetch(ctx context.Context, u, file string) error {
 	if !ok {
 		f = &proxyFetch{done: make(chan struct{})}
 		p.inflight[u] = f
-		go s.runProxyFetch(context.WithoutCancel(ctx), u, file, f)
+		go p.run(context.WithoutCancel(ctx), u, file, f)
 	}
 	p.mu.Unlock()
 	select {
@@ -158,14 +169,13 @@ func (s *Server) proxyFetch(ctx context.Context, u, file string) error {
 	}
 }
 
-// runProxyFetch fetches u into file in one of the fetch slots, and records how it went: on
+// run fetches u into file in one of the fetch slots, and records how it went: on
 // failure, for proxyFailureTTL. The remote client bounds its time.
-func (s *Server) runProxyFetch(ctx context.Context, u, file string, f *proxyFetch) {
-	p := &s.proxy
+func (p *Proxy) run(ctx context.Context, u, file string, f *proxyFetch) {
 	p.slots <- struct{}{}
-	f.err = s.fetchForProxy(ctx, u, file)
+	f.err = p.fetchToFile(ctx, u, file)
 	<-p.slots
-	now := s.st.Now()
+	now := p.now()
 	p.mu.Lock()
 	delete(p.inflight, u)
 	if f.err != nil {
@@ -180,9 +190,9 @@ func (s *Server) runProxyFetch(ctx context.Context, u, file string, f *proxyFetc
 	close(f.done)
 }
 
-// fetchForProxy streams the image at u to a temporary file beside file, checks that it is an
+// fetchToFile streams the image at u to a temporary file beside file, checks that it is an
 // image, renames it to file, and evicts older files beyond the cache's budget.
-func (s *Server) fetchForProxy(ctx context.Context, u, file string) error {
+func (p *Proxy) fetchToFile(ctx context.Context, u, file string) error {
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -193,7 +203,7 @@ func (s *Server) fetchForProxy(ctx context.Context, u, file string) error {
 	}
 	defer os.Remove(tmp.Name()) // after the rename, a name that no longer exists
 	defer tmp.Close()
-	resp, err := s.app.Remote.GetTo(ctx, u, "image/*", proxyMaxBytes, tmp)
+	resp, err := p.remote.GetTo(ctx, u, "image/*", proxyMaxBytes, tmp)
 	if err != nil {
 		return err
 	}
@@ -216,7 +226,7 @@ func (s *Server) fetchForProxy(ctx context.Context, u, file string) error {
 	if err := os.Rename(tmp.Name(), file); err != nil {
 		return err
 	}
-	return s.cacheEvict(file)
+	return p.evictBeyondBudget(file)
 }
 
 type httpStatusError struct{ code int }
@@ -225,10 +235,10 @@ func (e *httpStatusError) Error() string { return "remote answered " + http.Stat
 
 var errNotImage = &httpStatusError{http.StatusUnsupportedMediaType}
 
-// cacheEvict removes the oldest cached images beyond the budget, never keep, the one just stored.
-func (s *Server) cacheEvict(keep string) error {
-	s.proxy.evict.Lock()
-	defer s.proxy.evict.Unlock()
+// evictBeyondBudget removes the oldest cached images beyond the budget, never keep, the one just stored.
+func (p *Proxy) evictBeyondBudget(keep string) error {
+	p.evict.Lock()
+	defer p.evict.Unlock()
 	dir := filepath.Dir(keep)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -254,7 +264,7 @@ func (s *Server) cacheEvict(keep string) error {
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].mod.Before(files[j].mod) })
 	for _, f := range files {
-		if total <= s.cfg.MediaCacheBytes {
+		if total <= p.budget {
 			break
 		}
 		if f.path == keep {

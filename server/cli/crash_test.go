@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -27,14 +27,14 @@ import (
 // same data folder, and check that nothing acknowledged was lost: every queued delivery still
 // happens, every activity answered 202 is in the store, and the database is intact.
 
-// buildRoost compiles the program once per test binary run.
+// buildOnce compiles the program (the module's main package) once per test binary run.
 var buildOnce = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "roost-bin-")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "roost")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "roost").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
