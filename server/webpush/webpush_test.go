@@ -127,3 +127,32 @@ func TestEncryptRefusesBadKeysAndLargePlaintext(t *testing.T) {
 		t.Errorf("largest plaintext: %d bytes, %v; want %d", len(body), err, MaxBody)
 	}
 }
+
+// TestDecryptStripsPaddingAndRefusesMissingDelimiter: a sender may pad the record with zeros
+// after the 0x02 delimiter (RFC 8188 section 2); a record without the delimiter, or marked as not
+// the last (0x01), is refused.
+func TestDecryptStripsPaddingAndRefusesMissingDelimiter(t *testing.T) {
+	priv, auth, p256dh, authB64 := receiver(t)
+	body, err := Encrypt(p256dh, authB64, []byte("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := ecdh.P256().NewPublicKey(body[saltLen+5 : headerLen])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The receiver derives the same key and nonce as the sender: reseal other records under them.
+	gcm, nonce, err := keys(priv, as, as, priv.PublicKey(), auth, body[:saltLen])
+	if err != nil {
+		t.Fatal(err)
+	}
+	reseal := func(record string) []byte { return gcm.Seal(bytes.Clone(body[:headerLen]), nonce, []byte(record), nil) }
+	if plain, err := Decrypt(priv, auth, reseal("hi\x02\x00\x00\x00")); err != nil || string(plain) != "hi" {
+		t.Errorf("padded record: %q, %v; want \"hi\"", plain, err)
+	}
+	for _, record := range []string{"hi", "hi\x01", "hi\x00\x00", ""} {
+		if _, err := Decrypt(priv, auth, reseal(record)); !errors.Is(err, ErrBadBody) {
+			t.Errorf("record %q: err %v, want ErrBadBody", record, err)
+		}
+	}
+}
