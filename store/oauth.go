@@ -233,9 +233,15 @@ func (s *Store) TouchToken(ctx context.Context, id int64) error {
 
 // RotateToken replaces the token old with t in one transaction (a refresh): it reports
 // ErrNotFound, storing nothing, when old is gone already, so of two refreshes racing with the
-// same refresh token only one gets a new token.
+// same refresh token only one gets a new token. The old token's push subscription moves to t.
 func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		if err := s.insertToken(ctx, tx, t); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE push_subscriptions SET token_id = ? WHERE token_id = ?`, t.ID, old); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE id = ?`, old)
 		if err != nil {
 			return err
@@ -243,9 +249,9 @@ func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return ErrNotFound
+			return ErrNotFound // the transaction, and t's insertion, roll back
 		}
-		return s.insertToken(ctx, tx, t)
+		return nil
 	})
 }
 
