@@ -22,6 +22,7 @@ import (
 
 	"roost/server/activitypub"
 	"roost/server/app"
+	"roost/server/clientip"
 	"roost/server/media/mediatest"
 	"roost/server/remote"
 	"roost/server/signature"
@@ -1162,7 +1163,7 @@ func adversarialOwner(t *testing.T) {
 		resetLogins()
 		for _, a := range addrs {
 			for range total / len(addrs) {
-				ts.srv.logins.begin(loginKeys{addr: throttleKey(a), network: networkKey(a)}, time.Now())
+				ts.srv.logins.begin(loginKeys{addr: clientip.Key(a), network: clientip.Network(a)}, time.Now())
 			}
 		}
 	}
@@ -1171,7 +1172,7 @@ func adversarialOwner(t *testing.T) {
 		return anonymous(ts).login(ownerPassword, "/home", addr)
 	}
 	as := func(cookie string) *ownerClient {
-		return &ownerClient{ts: ts, h: c.h, cookie: &http.Cookie{Name: ts.srv.cookieName(), Value: cookie}}
+		return &ownerClient{ts: ts, h: c.h, cookie: &http.Cookie{Name: ts.srv.app.CookieName(), Value: cookie}}
 	}
 	authorize := func(redirect string) *httptest.ResponseRecorder {
 		q := url.Values{"response_type": {"code"}, "client_id": {oa.ClientID}, "redirect_uri": {redirect},
@@ -1188,10 +1189,10 @@ func adversarialOwner(t *testing.T) {
 	}
 	// Signed in more than a year ago, and kept in use since: not idle, but too old.
 	old := randomToken(32)
-	ts.advance(-sessionMax - time.Hour)
+	ts.advance(-app.SessionMax - time.Hour)
 	err = ts.st.CreateSession(ctx, &store.Session{ID: hashToken(old), CSRF: randomToken(24),
-		ExpiresAt: time.Now().Add(sessionIdle)})
-	ts.advance(sessionMax + time.Hour)
+		ExpiresAt: time.Now().Add(app.SessionIdle)})
+	ts.advance(app.SessionMax + time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1219,7 +1220,7 @@ func adversarialOwner(t *testing.T) {
 			return c.postForm("/settings/password", url.Values{"current": {ownerPassword}, "new": {"pwned pwned pwned"},
 				"confirm": {"pwned pwned pwned"}})
 		}, http.StatusForbidden, func(t *testing.T, _ *httptest.ResponseRecorder) {
-			if o, err := ts.st.Owner(ctx); err != nil || !CheckPassword(o.PasswordHash, ownerPassword) {
+			if o, err := ts.st.Owner(ctx); err != nil || !checkPassword(o.PasswordHash, ownerPassword) {
 				t.Errorf("the password changed (%v)", err)
 			}
 		}},
@@ -1315,7 +1316,7 @@ func adversarialOwner(t *testing.T) {
 				t.Errorf("redirected to %q", rec.Header().Get("Location"))
 			}
 			for _, ck := range rec.Result().Cookies() {
-				if ck.Name == ts.srv.cookieName() && ck.MaxAge >= 0 {
+				if ck.Name == ts.srv.app.CookieName() && ck.MaxAge >= 0 {
 					t.Errorf("a session cookie was set: %v", ck)
 				}
 			}

@@ -34,7 +34,7 @@ func (s *Server) ownPost(r *http.Request) (*store.Post, error) {
 // canSee reports whether the request may see p, by the rule of visibility.go. Who sent it (a
 // session, a signature to verify) is looked at only when the post is not for everyone.
 func (s *Server) canSee(r *http.Request, p *store.Post) bool {
-	return s.app.MaySee(r.Context(), app.Viewer{}, p) || s.app.MaySee(r.Context(), s.requestViewer(r), p)
+	return s.app.MaySee(r.Context(), app.Viewer{}, p) || s.app.MaySee(r.Context(), s.app.RequestViewer(r), p)
 }
 
 // showPost answers /users/{name}/statuses/{id}: the Note for ActivityPub clients, the page for
@@ -130,7 +130,7 @@ func (s *Server) addressedTo(r *http.Request, a *store.Activity) bool {
 	if slices.Contains(audience, activitypub.Public) {
 		return true
 	}
-	v := s.requestViewer(r)
+	v := s.app.RequestViewer(r)
 	if v.Owner {
 		return true
 	}

@@ -365,7 +365,7 @@ func BenchmarkHomeTimelinePage(b *testing.B) {
 		b.Fatal(err)
 	}
 	req := benchRequest("/home", htmlAccept)
-	req.AddCookie(&http.Cookie{Name: bs.srv.cookieName(), Value: token})
+	req.AddCookie(&http.Cookie{Name: bs.srv.app.CookieName(), Value: token})
 	// Both the owner's posts and followed accounts' posts must be on the page.
 	rec := httptest.NewRecorder()
 	bs.h.ServeHTTP(rec, req)

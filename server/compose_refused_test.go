@@ -5,10 +5,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"roost/server/app"
 	"slices"
 	"strings"
 	"testing"
+
+	"roost/server/app"
 
 	"golang.org/x/net/html"
 )

@@ -3,9 +3,10 @@ package server
 import (
 	"context"
 	"net/http"
-	"roost/server/app"
 	"testing"
 	"time"
+
+	"roost/server/app"
 )
 
 // A peer that fails with 500 gets the activity again once the backoff has passed.

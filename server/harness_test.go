@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/app"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -856,3 +857,9 @@ func ownerKey(t *testing.T, ts *testServer) *rsa.PrivateKey {
 	}
 	return k
 }
+
+// The core's credential helpers under short names, for tests whose locals are named app.
+func randomToken(n int) string                 { return app.RandomToken(n) }
+func hashToken(token string) string            { return app.HashToken(token) }
+func hashPassword(password string) string      { return app.HashPassword(password) }
+func checkPassword(hash, password string) bool { return app.CheckPassword(hash, password) }

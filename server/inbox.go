@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"roost/server/activitypub"
-	"roost/server/app"
 	"roost/server/remote"
 	"roost/server/signature"
-	"roost/store"
 )
 
 // postInbox receives an activity on the owner's inbox or the shared inbox. The order of checks:
@@ -214,17 +212,4 @@ func inboxError(w http.ResponseWriter, status int, msg string) {
 	w.WriteHeader(status)
 	b, _ := json.Marshal(map[string]string{"error": msg})
 	w.Write(b)
-}
-
-// verifyGet checks the HTTP Signature of a GET (authorized fetch of a non-public object) and
-// returns the signing actor.
-func (s *Server) verifyGet(r *http.Request) (*store.Account, error) {
-	params, err := signature.Check(r, nil, []string{s.cfg.Domain}, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	if blocked, err := s.app.HostBlocked(r.Context(), params.KeyID); err != nil || blocked {
-		return nil, app.ErrBlocked
-	}
-	return s.app.VerifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"roost/server/clientip"
 	"roost/store"
 )
 
@@ -71,7 +72,7 @@ func TestLoginKnownDeviceDuringLockout(t *testing.T) {
 
 	for i := range loginsPerOwner { // wrong guesses, as the handler counts them (without their hashes' cost)
 		a := fmt.Sprintf("203.0.%d.1", i+1)
-		if ok, _ := ts.srv.logins.begin(loginKeys{addr: throttleKey(a), network: networkKey(a)}, time.Now()); !ok {
+		if ok, _ := ts.srv.logins.begin(loginKeys{addr: clientip.Key(a), network: clientip.Network(a)}, time.Now()); !ok {
 			t.Fatalf("guess %d refused", i+1)
 		}
 	}
@@ -160,7 +161,7 @@ func TestSensitiveActionsAskForPassword(t *testing.T) {
 		if code := change(ownerPassword); code != http.StatusTooManyRequests {
 			t.Errorf("after %d wrong current passwords: status %d, want 429", loginsPerIP, code)
 		}
-		if o, _ := ts.st.Owner(ctx); !CheckPassword(o.PasswordHash, ownerPassword) {
+		if o, _ := ts.st.Owner(ctx); !checkPassword(o.PasswordHash, ownerPassword) {
 			t.Error("the password changed")
 		}
 	})

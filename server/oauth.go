@@ -16,9 +16,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"roost/server/app"
+	"roost/server/clientip"
 	"roost/store"
 	"roost/templates"
 )
@@ -219,7 +220,7 @@ func (s *Server) apiAuthFrom(scope string, fromQuery bool, h http.HandlerFunc) h
 			return
 		}
 		ctx := r.Context()
-		t, err := s.st.TokenByHash(ctx, hashToken(token))
+		t, err := s.st.TokenByHash(ctx, app.HashToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			unauthorized(w)
 			return
@@ -443,46 +444,6 @@ func newAppView(a *store.App) *appView {
 	return v
 }
 
-// rateLimit allows n events per key in any window. It keeps at most maxKeys keys; when that
-// many have had events within the window, a new key is refused until some go quiet.
-type rateLimit struct {
-	n       int
-	window  time.Duration
-	maxKeys int
-
-	mu   sync.Mutex
-	seen map[string][]time.Time // oldest first
-}
-
-// allow reports whether an event for key may happen now, and counts it if so.
-func (l *rateLimit) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen == nil {
-		l.seen = map[string][]time.Time{}
-	}
-	if _, ok := l.seen[key]; !ok && len(l.seen) >= l.maxKeys {
-		for k, ts := range l.seen {
-			if now.Sub(ts[len(ts)-1]) > l.window {
-				delete(l.seen, k)
-			}
-		}
-		if len(l.seen) >= l.maxKeys {
-			return false
-		}
-	}
-	ts := l.seen[key]
-	for len(ts) > 0 && now.Sub(ts[0]) > l.window {
-		ts = ts[1:]
-	}
-	if len(ts) >= l.n {
-		l.seen[key] = ts
-		return false
-	}
-	l.seen[key] = append(ts, now)
-	return true
-}
-
 // apiCreateApp registers a client app (POST /api/v1/apps).
 func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
@@ -539,27 +500,27 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !s.appRegistrations.allow(throttleKey(clientIP(r)), time.Now()) {
+	if !s.appRegistrations.Allow(clientip.Key(clientip.Of(r)), time.Now()) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(appsWindow.Seconds())))
 		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
 		return
 	}
-	secret := randomToken(tokenBytes)
-	app := &store.App{ClientID: randomToken(tokenBytes), SecretHash: hashToken(secret), Name: name,
+	secret := app.RandomToken(tokenBytes)
+	client := &store.App{ClientID: app.RandomToken(tokenBytes), SecretHash: app.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
-	if err := s.st.CreateApp(r.Context(), app); err != nil {
+	if err := s.st.CreateApp(r.Context(), client); err != nil {
 		s.apiServerError(w, r, fmt.Errorf("create app: %w", err))
 		return
 	}
-	v := newAppView(app)
+	v := newAppView(client)
 	zero := 0
-	v.ClientID, v.ClientSecret, v.ClientSecretExpiresAt = app.ClientID, secret, &zero
+	v.ClientID, v.ClientSecret, v.ClientSecretExpiresAt = client.ClientID, secret, &zero
 	oauthJSON(w, http.StatusOK, v)
 }
 
 // apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.
 func (s *Server) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
-	app, err := s.st.AppByID(r.Context(), apiToken(r).AppID)
+	client, err := s.st.AppByID(r.Context(), apiToken(r).AppID)
 	if errors.Is(err, store.ErrNotFound) {
 		unauthorized(w)
 		return
@@ -568,12 +529,12 @@ func (s *Server) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
 		s.apiServerError(w, r, err)
 		return
 	}
-	oauthJSON(w, http.StatusOK, newAppView(app))
+	oauthJSON(w, http.StatusOK, newAppView(client))
 }
 
 // authRequest is a validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
 type authRequest struct {
-	app         *store.App
+	client      *store.App
 	redirectURI string
 	scopes      []string
 	state       string
@@ -587,18 +548,18 @@ func (s *Server) parseAuthRequest(ctx context.Context, f url.Values) (*authReque
 	if clientID == "" {
 		return nil, "The request names no application (client_id is missing).", nil
 	}
-	app, err := s.st.AppByClientID(ctx, clientID)
+	client, err := s.st.AppByClientID(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "No application with this client_id is registered here.", nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	req := &authRequest{app: app, state: f.Get("state"), redirectURI: f.Get("redirect_uri")}
-	if req.redirectURI == "" && len(app.RedirectURIs) == 1 {
-		req.redirectURI = app.RedirectURIs[0]
+	req := &authRequest{client: client, state: f.Get("state"), redirectURI: f.Get("redirect_uri")}
+	if req.redirectURI == "" && len(client.RedirectURIs) == 1 {
+		req.redirectURI = client.RedirectURIs[0]
 	}
-	if !slices.Contains(app.RedirectURIs, req.redirectURI) {
+	if !slices.Contains(client.RedirectURIs, req.redirectURI) {
 		return nil, "The redirect URI is not one the application registered.", nil
 	}
 	if f.Get("response_type") != "code" {
@@ -611,7 +572,7 @@ func (s *Server) parseAuthRequest(ctx context.Context, f url.Values) (*authReque
 	if bad := unknownScope(req.scopes); bad != "" {
 		return nil, "The application asks for an unknown scope: " + bad + ".", nil
 	}
-	if !scopesWithin(req.scopes, app.Scopes) {
+	if !scopesWithin(req.scopes, client.Scopes) {
 		return nil, "The application asks for more access than it registered for.", nil
 	}
 	req.challenge = f.Get("code_challenge")
@@ -671,7 +632,7 @@ func scopeDescription(sc string) string {
 
 // consentView is the consent page's view of an authorization request.
 func consentView(req *authRequest) templates.OAuthConsent {
-	v := templates.OAuthConsent{AppName: req.app.Name, Website: req.app.Website, ClientID: req.app.ClientID,
+	v := templates.OAuthConsent{AppName: req.client.Name, Website: req.client.Website, ClientID: req.client.ClientID,
 		RedirectURI: req.redirectURI, Scope: strings.Join(req.scopes, " "), State: req.state,
 		CodeChallenge: req.challenge, OOB: req.redirectURI == oobRedirect}
 	if req.challenge != "" {
@@ -701,7 +662,7 @@ func (s *Server) showAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	allowFormRedirect(w, req.redirectURI)
-	s.render200(w, r, templates.OAuthConsentPage(s.ownerPage(r, "Authorize "+req.app.Name), consentView(req)))
+	s.render200(w, r, templates.OAuthConsentPage(s.ownerPage(r, "Authorize "+req.client.Name), consentView(req)))
 }
 
 // allowFormRedirect adds the redirect URI's origin to the page's CSP form-action: browsers apply
@@ -744,15 +705,15 @@ func (s *Server) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("decision") != "approve" {
 		if req.redirectURI == oobRedirect {
 			s.render200(w, r, templates.OAuthCodePage(s.ownerPage(r, "Authorization denied"),
-				templates.OAuthCode{AppName: req.app.Name, Denied: true}))
+				templates.OAuthCode{AppName: req.client.Name, Denied: true}))
 			return
 		}
 		redirectWith(w, r, req.redirectURI, url.Values{"error": {"access_denied"},
 			"error_description": {"The owner denied the request."}}, req.state)
 		return
 	}
-	code := randomToken(tokenBytes)
-	c := &store.AuthCode{CodeHash: hashToken(code), AppID: req.app.ID, RedirectURI: req.redirectURI,
+	code := app.RandomToken(tokenBytes)
+	c := &store.AuthCode{CodeHash: app.HashToken(code), AppID: req.client.ID, RedirectURI: req.redirectURI,
 		Scopes: req.scopes, Challenge: req.challenge, ExpiresAt: s.st.Now().Add(authCodeTTL)}
 	if err := s.st.CreateAuthCode(ctx, c); err != nil {
 		s.serverError(w, r, fmt.Errorf("create authorization code: %w", err))
@@ -760,7 +721,7 @@ func (s *Server) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.redirectURI == oobRedirect {
 		s.render200(w, r, templates.OAuthCodePage(s.ownerPage(r, "Authorization code"),
-			templates.OAuthCode{AppName: req.app.Name, Code: code}))
+			templates.OAuthCode{AppName: req.client.Name, Code: code}))
 		return
 	}
 	redirectWith(w, r, req.redirectURI, url.Values{"code": {code}}, req.state)
@@ -811,7 +772,7 @@ func (s *Server) clientApp(w http.ResponseWriter, r *http.Request, f url.Values)
 	if id == "" || secret == "" {
 		return fail()
 	}
-	app, err := s.st.AppByClientID(r.Context(), id)
+	client, err := s.st.AppByClientID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail()
 	}
@@ -819,10 +780,10 @@ func (s *Server) clientApp(w http.ResponseWriter, r *http.Request, f url.Values)
 		s.apiServerError(w, r, err)
 		return nil
 	}
-	if subtle.ConstantTimeCompare([]byte(hashToken(secret)), []byte(app.SecretHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(app.HashToken(secret)), []byte(client.SecretHash)) != 1 {
 		return fail()
 	}
-	return app
+	return client
 }
 
 // oauthToken is the token endpoint (POST /oauth/token): authorization_code (with PKCE when the
@@ -850,8 +811,8 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
 		return
 	}
-	app := s.clientApp(w, r, f)
-	if app == nil {
+	client := s.clientApp(w, r, f)
+	if client == nil {
 		return
 	}
 	ctx := r.Context()
@@ -868,7 +829,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Taken (deleted) first: a code is burnt by any attempt, failed ones included.
-		c, err := s.st.TakeAuthCode(ctx, hashToken(code))
+		c, err := s.st.TakeAuthCode(ctx, app.HashToken(code))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The authorization code is invalid, expired or already used.")
 			return
@@ -877,13 +838,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			s.apiServerError(w, r, err)
 			return
 		}
-		if c.AppID != app.ID {
+		if c.AppID != client.ID {
 			invalidGrant("The authorization code was issued to another client.")
 			return
 		}
 		redirect := f.Get("redirect_uri")
-		if redirect == "" && len(app.RedirectURIs) == 1 {
-			redirect = app.RedirectURIs[0]
+		if redirect == "" && len(client.RedirectURIs) == 1 {
+			redirect = client.RedirectURIs[0]
 		}
 		if redirect != c.RedirectURI {
 			invalidGrant("The redirect URI does not match the one of the authorization request.")
@@ -902,24 +863,24 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			invalidGrant("The authorization request carried no code challenge.")
 			return
 		}
-		t = &store.Token{AppID: app.ID, Scopes: c.Scopes, Owner: true}
+		t = &store.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
 	case "client_credentials":
 		scopes := parseScopes(f.Get("scope"))
 		if len(scopes) == 0 {
 			scopes = []string{"read"}
 		}
-		if unknownScope(scopes) != "" || !scopesWithin(scopes, app.Scopes) {
+		if unknownScope(scopes) != "" || !scopesWithin(scopes, client.Scopes) {
 			oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
 			return
 		}
-		t = &store.Token{AppID: app.ID, Scopes: scopes, Owner: false}
+		t = &store.Token{AppID: client.ID, Scopes: scopes, Owner: false}
 	case "refresh_token":
 		refresh := f.Get("refresh_token")
 		if refresh == "" {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "The refresh_token parameter is missing.")
 			return
 		}
-		old, err = s.st.TokenByRefreshHash(ctx, hashToken(refresh))
+		old, err = s.st.TokenByRefreshHash(ctx, app.HashToken(refresh))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
@@ -928,7 +889,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			s.apiServerError(w, r, err)
 			return
 		}
-		if old.AppID != app.ID {
+		if old.AppID != client.ID {
 			invalidGrant("The refresh token was issued to another client.")
 			return
 		}
@@ -943,14 +904,14 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			}
 			scopes = req
 		}
-		t = &store.Token{AppID: app.ID, Scopes: scopes, Owner: old.Owner}
+		t = &store.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
 	}
-	access := randomToken(tokenBytes)
-	t.TokenHash = hashToken(access)
+	access := app.RandomToken(tokenBytes)
+	t.TokenHash = app.HashToken(access)
 	var refresh string
 	if t.Owner {
-		refresh = randomToken(tokenBytes)
-		t.RefreshHash = hashToken(refresh)
+		refresh = app.RandomToken(tokenBytes)
+		t.RefreshHash = app.HashToken(refresh)
 	}
 	if old != nil {
 		// The old token goes in the transaction that stores the new one: of two refreshes with
@@ -984,8 +945,8 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 		return
 	}
-	app := s.clientApp(w, r, f)
-	if app == nil {
+	client := s.clientApp(w, r, f)
+	if client == nil {
 		return
 	}
 	token := f.Get("token")
@@ -994,16 +955,16 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	t, err := s.st.TokenByHash(ctx, hashToken(token))
+	t, err := s.st.TokenByHash(ctx, app.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		t, err = s.st.TokenByRefreshHash(ctx, hashToken(token))
+		t, err = s.st.TokenByRefreshHash(ctx, app.HashToken(token))
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		s.apiServerError(w, r, err)
 		return
-	case t.AppID != app.ID:
+	case t.AppID != client.ID:
 		oauthError(w, http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token.")
 		return
 	default:
@@ -1055,21 +1016,21 @@ func (s *Server) revokeApp(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseInt(r.PostFormValue("app"), 10, 64)
 	if err != nil {
-		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such app."), http.StatusSeeOther)
+		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such client."), http.StatusSeeOther)
 		return
 	}
-	app, err := s.st.AppByID(r.Context(), id)
+	client, err := s.st.AppByID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such app."), http.StatusSeeOther)
+		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such client."), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if err := s.st.RevokeApp(r.Context(), app.ID); err != nil {
+	if err := s.st.RevokeApp(r.Context(), client.ID); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/settings/apps?notice="+url.QueryEscape(app.Name+" no longer has access."), http.StatusSeeOther)
+	http.Redirect(w, r, "/settings/apps?notice="+url.QueryEscape(client.Name+" no longer has access."), http.StatusSeeOther)
 }

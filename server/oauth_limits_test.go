@@ -176,7 +176,7 @@ func TestRevokedAppCodeNoLongerWorks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.ts.st.SetPasswordHash(context.Background(), HashPassword(ownerPassword)); err != nil { // keeps the session
+	if err := o.ts.st.SetPasswordHash(context.Background(), hashPassword(ownerPassword)); err != nil { // keeps the session
 		t.Fatal(err)
 	}
 	rec := o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {fmt.Sprint(a.ID)}, "password": {ownerPassword}})

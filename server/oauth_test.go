@@ -40,7 +40,7 @@ func newOAuthHarness(t *testing.T) *oauthHarness {
 		t.Fatalf("create session: %v", err)
 	}
 	return &oauthHarness{ts: ts, h: ts.srv.Handler(), csrf: csrf,
-		cookie: &http.Cookie{Name: ts.srv.cookieName(), Value: token}}
+		cookie: &http.Cookie{Name: ts.srv.app.CookieName(), Value: token}}
 }
 
 // request sends a request; headers are pairs. A body's Content-Type goes in headers.
@@ -518,7 +518,7 @@ func TestOAuthAppsPage(t *testing.T) {
 	if rec := o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"app": {id}}); rec.Code != http.StatusForbidden {
 		t.Fatalf("revoke without CSRF: %d, want 403", rec.Code)
 	}
-	if err := o.ts.st.SetPasswordHash(context.Background(), HashPassword(ownerPassword)); err != nil { // keeps the session
+	if err := o.ts.st.SetPasswordHash(context.Background(), hashPassword(ownerPassword)); err != nil { // keeps the session
 		t.Fatal(err)
 	}
 	rec = o.browser(http.MethodPost, "/settings/apps/revoke", url.Values{"csrf": {o.csrf}, "app": {id}, "password": {ownerPassword}})

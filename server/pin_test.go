@@ -2,8 +2,9 @@ package server
 
 import (
 	"context"
-	"roost/server/app"
 	"testing"
+
+	"roost/server/app"
 )
 
 // Pinning features a post in the featured collection and tells followers with an Add that targets

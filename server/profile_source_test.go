@@ -2,10 +2,11 @@ package server
 
 import (
 	"net/url"
-	"roost/server/app"
 	"slices"
 	"strings"
 	"testing"
+
+	"roost/server/app"
 
 	"golang.org/x/net/html"
 )

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/clientip"
 	"roost/server/media"
 	"roost/static"
 	"roost/store"
@@ -72,7 +73,7 @@ type Server struct {
 	// inboxBytes is the memory the inbox bodies being read and checked may take.
 	inboxBytes byteBudget
 	// appRegistrations limits POST /api/v1/apps per client address.
-	appRegistrations rateLimit
+	appRegistrations clientip.Limiter
 }
 
 // New builds a Server on an open store. The owner account must exist (see Setup).
@@ -121,7 +122,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		hashing: make(chan struct{}, 1),
 	}
 	s.inboxBytes.limit = inboxBodyBudget
-	s.appRegistrations = rateLimit{n: appsPerAddress, window: appsWindow, maxKeys: 10_000}
+	s.appRegistrations = clientip.Limiter{N: appsPerAddress, Window: appsWindow, MaxKeys: 10_000}
 	s.media = core.Media
 	if cfg.MediaProxy {
 		s.proxy = media.NewProxy(media.ProxyConfig{Secret: core.Owner.InstanceKeyPEM, Dir: cfg.CacheDir,

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"roost/server/clientip"
+
 	"golang.org/x/crypto/acme"
 )
 
@@ -161,7 +163,7 @@ func TestTrustProxies(t *testing.T) {
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	var got string
 	h := TrustProxies(trusted, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		got = clientIP(r)
+		got = clientip.Of(r)
 	}))
 	for _, tc := range []struct {
 		name, peer string

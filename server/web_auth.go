@@ -6,11 +6,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,66 +16,27 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/clientip"
 	"roost/store"
 	"roost/templates"
-)
-
-// Session lifetimes: a session lasts 30 days from its last use, and is touched at most hourly;
-// however often it is used, it ends a year after sign-in (as Mastodon's remember-me does), so a
-// stolen cookie kept busy does not work for ever.
-const (
-	sessionIdle  = 30 * 24 * time.Hour
-	sessionTouch = time.Hour
-	sessionMax   = 365 * 24 * time.Hour
 )
 
 type ctxKey int
 
 const sessionKey ctxKey = iota
 
-// cookieName is __Host- prefixed on HTTPS, so the cookie is Secure, host-only and path-wide.
-func (s *Server) cookieName() string {
-	if s.cfg.Scheme == "https" {
-		return "__Host-roost"
-	}
-	return "roost_session"
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// session returns the signed-in session of the request, or nil.
+// signedIn wraps a handler of the owner's interface: it requires a session (GET requests are sent
+// to the login page, others refused) and, for state-changing methods, the session's CSRF token in
+// the form, on top of the cross-origin check that wraps every route.
+// session returns the signed-in session of the request, or nil: the one signedIn found, or the
+// one its cookie names.
 func (s *Server) session(r *http.Request) *store.Session {
 	if se, ok := r.Context().Value(sessionKey).(*store.Session); ok {
 		return se
 	}
-	c, err := r.Cookie(s.cookieName())
-	if err != nil || c.Value == "" {
-		return nil
-	}
-	se, err := s.st.SessionByID(r.Context(), hashToken(c.Value))
-	if err != nil {
-		return nil
-	}
-	end := se.CreatedAt.Add(sessionMax)
-	if time.Now().After(end) {
-		return nil
-	}
-	if time.Since(se.SeenAt) > sessionTouch {
-		expires := time.Now().Add(sessionIdle)
-		if expires.After(end) {
-			expires = end
-		}
-		_ = s.st.TouchSession(r.Context(), se.ID, expires)
-	}
-	return se
+	return s.app.Session(r)
 }
 
-// signedIn wraps a handler of the owner's interface: it requires a session (GET requests are sent
-// to the login page, others refused) and, for state-changing methods, the session's CSRF token in
-// the form, on top of the cross-origin check that wraps every route.
 func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := s.session(r)
@@ -192,39 +150,6 @@ func (t *throttle) forget(k loginKeys, now time.Time) {
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// throttleKey is the address the login throttle counts a client by: an IPv4 address, or the /64
-// an IPv6 address is in.
-func throttleKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() || a.Is4In6() {
-		return ip
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
-
-// networkKey is the network the login throttle counts a client's by: an IPv4 /24 or an IPv6 /48.
-func networkKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	bits := 48
-	if a = a.Unmap(); a.Is4() {
-		bits = 24
-	}
-	p, _ := a.Prefix(bits)
-	return p.String()
-}
-
 // Known devices: a successful sign-in leaves a signed cookie (an id and an expiry, with an HMAC
 // made with a key derived from the instance key) that lets that browser sign in again when the
 // owner-wide or network limits are reached.
@@ -246,7 +171,7 @@ func (s *Server) deviceMAC(payload string) string {
 
 // rememberDevice marks the browser of a successful sign-in as a known device.
 func (s *Server) rememberDevice(w http.ResponseWriter) {
-	payload := randomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
+	payload := app.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{Name: s.deviceCookieName(), Value: payload + "." + s.deviceMAC(payload),
 		Path: "/", HttpOnly: true, Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
 		MaxAge: int(deviceLifetime.Seconds())})
@@ -274,8 +199,8 @@ func (s *Server) deviceOf(r *http.Request) string {
 // actions, through the throttle: when the request may not try now it returns the wait. The
 // attempt is counted before the hash, and hashes run one at a time (argon2id takes 64 MiB each).
 func (s *Server) checkOwnerPassword(r *http.Request, password string) (ok bool, wait time.Duration, err error) {
-	ip := clientIP(r)
-	k, now := loginKeys{addr: throttleKey(ip), network: networkKey(ip), device: s.deviceOf(r)}, time.Now()
+	ip := clientip.Of(r)
+	k, now := loginKeys{addr: clientip.Key(ip), network: clientip.Network(ip), device: s.deviceOf(r)}, time.Now()
 	if ok, wait := s.logins.begin(k, now); !ok {
 		return false, wait, nil
 	}
@@ -288,7 +213,7 @@ func (s *Server) checkOwnerPassword(r *http.Request, password string) (ok bool, 
 	if err != nil {
 		return false, 0, err
 	}
-	if !CheckPassword(o.PasswordHash, password) {
+	if !app.CheckPassword(o.PasswordHash, password) {
 		return false, 0, nil
 	}
 	s.logins.forget(k, now)
@@ -356,14 +281,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request) error {
-	token := randomToken(32)
-	se := &store.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(sessionIdle),
-		UserAgent: r.UserAgent(), IP: clientIP(r)}
+	token := app.RandomToken(32)
+	se := &store.Session{ID: app.HashToken(token), CSRF: app.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
+		UserAgent: r.UserAgent(), IP: clientip.Of(r)}
 	if err := s.st.CreateSession(r.Context(), se); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/", HttpOnly: true,
-		Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: int(sessionIdle.Seconds())})
+	http.SetCookie(w, &http.Cookie{Name: s.app.CookieName(), Value: token, Path: "/", HttpOnly: true,
+		Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: int(app.SessionIdle.Seconds())})
 	return nil
 }
 
@@ -373,7 +298,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: s.app.CookieName(), Value: "", Path: "/", HttpOnly: true,
 		Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
@@ -394,7 +319,7 @@ func (s *Server) SetPassword(ctx context.Context, password, keep string) error {
 	if err != nil {
 		return err
 	}
-	hash := HashPassword(password)
+	hash := app.HashPassword(password)
 	release()
 	return s.st.ChangePassword(ctx, hash, keep)
 }

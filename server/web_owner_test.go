@@ -23,6 +23,7 @@ import (
 
 	"roost/server/activitypub"
 	"roost/server/app"
+	"roost/server/clientip"
 	"roost/store"
 )
 
@@ -57,7 +58,7 @@ func signIn(t *testing.T, ts *testServer) *ownerClient {
 		t.Fatalf("create session: %v", err)
 	}
 	c := anonymous(ts)
-	c.cookie = &http.Cookie{Name: ts.srv.cookieName(), Value: token}
+	c.cookie = &http.Cookie{Name: ts.srv.app.CookieName(), Value: token}
 	c.csrf = csrf
 	return c
 }
@@ -453,7 +454,7 @@ func TestLoginThrottle(t *testing.T) {
 func TestLoginThrottleOneAddressCannotLockOut(t *testing.T) {
 	var th throttle
 	start := time.Now()
-	guesser := loginKeys{addr: "198.51.100.7", network: networkKey("198.51.100.7")}
+	guesser := loginKeys{addr: "198.51.100.7", network: clientip.Network("198.51.100.7")}
 	recorded := 0
 	for m := range 60 { // an attempt a minute, every one wrong
 		if ok, _ := th.begin(guesser, start.Add(time.Duration(m)*time.Minute)); ok {
@@ -461,15 +462,15 @@ func TestLoginThrottleOneAddressCannotLockOut(t *testing.T) {
 		}
 	}
 	end := start.Add(time.Hour)
-	owner := loginKeys{addr: "192.0.2.1", network: networkKey("192.0.2.1")}
+	owner := loginKeys{addr: "192.0.2.1", network: clientip.Network("192.0.2.1")}
 	if ok, wait := th.begin(owner, end); !ok {
 		t.Errorf("after an hour of one address's guesses (%d recorded), the owner elsewhere must wait %v", recorded, wait)
 	}
 	for i := range loginsPerOwner {
 		a := "203.0." + strconv.Itoa(i+1) + ".1"
-		th.begin(loginKeys{addr: a, network: networkKey(a)}, end)
+		th.begin(loginKeys{addr: a, network: clientip.Network(a)}, end)
 	}
-	if ok, _ := th.begin(loginKeys{addr: "192.0.2.2", network: networkKey("192.0.2.2")}, end); ok {
+	if ok, _ := th.begin(loginKeys{addr: "192.0.2.2", network: clientip.Network("192.0.2.2")}, end); ok {
 		t.Error("the owner-wide limit did not hold against many addresses")
 	}
 }

@@ -49,7 +49,7 @@ func TestStatusPage(t *testing.T) {
 	if err := ts.st.CreateSession(ctx, se); err != nil {
 		t.Fatal(err)
 	}
-	rec = get(&http.Cookie{Name: ts.srv.cookieName(), Value: token})
+	rec = get(&http.Cookie{Name: ts.srv.app.CookieName(), Value: token})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /status signed in: %d\n%s", rec.Code, rec.Body)
 	}

@@ -5,8 +5,9 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
-	"roost/server/app"
 	"strings"
+
+	"roost/server/app"
 )
 
 // jrd is a JSON Resource Descriptor (RFC 7033).

@@ -89,7 +89,7 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		if err := need(0, "[-stdin]"); err != nil {
 			return err
 		}
-		password := server.NewPassword()
+		password := app.NewPassword()
 		if fromStdin {
 			line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {
