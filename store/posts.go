@@ -190,6 +190,9 @@ func (s *Store) insertPost(ctx context.Context, tx *wtx, p *Post, mentions []int
 	if err := writePostTags(ctx, tx, p); err != nil {
 		return err
 	}
+	if err := indexPost(ctx, tx, p); err != nil {
+		return err
+	}
 	for _, id := range mentions {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO post_mentions (post_id, account_id) VALUES (?, ?)
 			ON CONFLICT DO NOTHING`, p.ID, id); err != nil {
@@ -299,6 +302,9 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 		return ErrNotFound
 	}
 	if err := writePostTags(ctx, tx, p); err != nil {
+		return err
+	}
+	if err := indexPost(ctx, tx, p); err != nil {
 		return err
 	}
 	if !p.PollEnds.IsZero() {
