@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -475,4 +476,56 @@ func FuzzSearchQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkSearchPosts searches 50,000 posts of 30 words each, drawn from 5,000 words with a
+// Zipf distribution (as words are), for a common word, a rare one, a phrase, a word by one
+// author, an operator alone, and a common word with a negation.
+func BenchmarkSearchPosts(b *testing.B) {
+	s, _ := newTestStore(b)
+	ctx := context.Background()
+	createOwner(b, s)
+	var authors []*Account
+	for i := range 50 {
+		authors = append(authors, addRemote(b, s, fmt.Sprintf("user%d", i), fmt.Sprintf("h%d.example", i%7), true))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 1, 4999)
+	word := func() string { return fmt.Sprintf("w%d", zipf.Uint64()) }
+	const total = 50000
+	start := testEpoch.Add(-total * time.Minute)
+	for batch := 0; batch < total; batch += 5000 {
+		err := s.tx(ctx, func(tx *wtx) error {
+			for i := batch; i < batch+5000; i++ {
+				var text strings.Builder
+				for range 30 {
+					text.WriteString(word() + " ")
+				}
+				a := authors[i%len(authors)]
+				p := remotePost(a, fmt.Sprintf("https://%s/notes/%d", a.Host, i), start.Add(time.Duration(i)*time.Minute))
+				p.Content = `<p>` + text.String() + `<a href="https://x.example/tags/t" class="mention hashtag" rel="tag">#<span>t</span></a></p>`
+				if i%10 == 0 {
+					p.Attachments = []Attachment{{Type: "Image", URL: "https://x.example/i.png", Name: word()}}
+				}
+				if err := s.insertPost(ctx, tx, p, nil, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, q := range []string{"w1", "w4000", `"w1 w2"`, "w3 from:user7@h0.example", "has:media", "w1 -w2", "w1 is:reply"} {
+		b.Run(q, func(b *testing.B) {
+			query := ParseSearchQuery(q)
+			query.Limit = 20
+			for b.Loop() {
+				if _, err := s.SearchPosts(ctx, query); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
