@@ -200,12 +200,25 @@ func (q *SearchQuery) matchExpr() (pos, neg string, none bool) {
 // included. The caller shows each result only to whom may see it (as it does for a timeline),
 // and should ask for a few more than it shows when it drops some.
 func (s *Store) SearchPosts(ctx context.Context, q SearchQuery) ([]*Post, error) {
-	if q.empty() {
+	query, args, ok := q.sql()
+	if !ok {
 		return nil, nil
+	}
+	posts, err := scanPosts(s.r.QueryContext(ctx, query, args...))
+	if err != nil {
+		return nil, fmt.Errorf("search posts: %w", err)
+	}
+	return posts, nil
+}
+
+// sql returns the query of SearchPosts and its arguments; ok is false when q can find nothing.
+func (q *SearchQuery) sql() (query string, args []any, ok bool) {
+	if q.empty() {
+		return "", nil, false
 	}
 	pos, neg, none := q.matchExpr()
 	if none {
-		return nil, nil
+		return "", nil, false
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -215,7 +228,6 @@ func (s *Store) SearchPosts(ctx context.Context, q SearchQuery) ([]*Post, error)
 	offset := max(q.Offset, 0)
 
 	var where []string
-	var args []any
 	from := `posts p`
 	order := `p.id`
 	if pos != "" {
@@ -234,7 +246,8 @@ func (s *Store) SearchPosts(ctx context.Context, q SearchQuery) ([]*Post, error)
 	}
 	where = append(where, `p.deleted_at = 0`)
 	if q.From != "" {
-		where = append(where, `p.account_id IN (`+accountByHandleSQL+`)`)
+		// One account, compared by =: posts_account (account_id, id) then gives the order.
+		where = append(where, `p.account_id = (`+accountByHandleSQL+` LIMIT 1)`)
 		args = append(args, handleArgs(q.From)...)
 	}
 	for _, h := range q.NotFrom {
@@ -244,7 +257,7 @@ func (s *Store) SearchPosts(ctx context.Context, q SearchQuery) ([]*Post, error)
 	for _, h := range q.Has {
 		c, ok := hasSQL[h]
 		if !ok {
-			return nil, nil // nothing is known to have it
+			return "", nil, false // nothing is known to have it
 		}
 		if c != "" {
 			where = append(where, c)
@@ -258,7 +271,7 @@ func (s *Store) SearchPosts(ctx context.Context, q SearchQuery) ([]*Post, error)
 	for _, i := range q.Is {
 		c, ok := isSQL[i]
 		if !ok {
-			return nil, nil
+			return "", nil, false
 		}
 		where = append(where, c)
 	}
@@ -286,12 +299,8 @@ func (s *Store) SearchPosts(ctx context.Context, q SearchQuery) ([]*Post, error)
 			OR EXISTS (SELECT 1 FROM bookmarks WHERE post_id = p.id))`)
 	}
 	args = append(args, limit, offset)
-	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM `+from+`
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` DESC LIMIT ? OFFSET ?`, args...))
-	if err != nil {
-		return nil, fmt.Errorf("search posts: %w", err)
-	}
-	return posts, nil
+	return `SELECT ` + prefixed("p.", postCols) + ` FROM ` + from + `
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` DESC LIMIT ? OFFSET ?`, args, true
 }
 
 // accountByHandleSQL selects the account a from: operator names (the arguments of handleArgs):

@@ -315,15 +315,34 @@ func TestSearchMigrationIndexesStoredPosts(t *testing.T) {
 	}
 }
 
-// A search by words walks the index in post order and stops after its page: no sort of every match.
-func TestSearchPostsQueryPlan(t *testing.T) {
+// A search by words walks the index in post order and stops after its page, and one by operators
+// alone walks posts by id: neither sorts every match.
+func TestSearchPostsQueryPlans(t *testing.T) {
 	s, _ := newTestStore(t)
-	q := ParseSearchQuery("dessert")
-	pos, _, _ := q.matchExpr()
-	plan := queryPlan(t, s, `SELECT p.id FROM post_search f JOIN posts p ON p.id = f.rowid
-		WHERE post_search MATCH ? AND p.deleted_at = 0 ORDER BY f.rowid DESC LIMIT 20 OFFSET 0`, pos)
-	if strings.Contains(plan, "TEMP B-TREE") {
-		t.Errorf("search sorts its matches:\n%s", plan)
+	ctx := context.Background()
+	owner := createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", false)
+	for i := range 200 {
+		p := remotePost(bob, fmt.Sprintf("https://b.example/notes/%d", i), testEpoch.Add(-time.Duration(i)*time.Minute))
+		p.Content = fmt.Sprintf("<p>dessert %d</p>", i)
+		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		createOwnerPost(t, s, owner, Public)
+	}
+	if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{"dessert", "dessert -coffee from:bob@b.example has:media is:reply",
+		"from:me", "-coffee in:library", "has:link"} {
+		q := ParseSearchQuery(in)
+		query, args, ok := q.sql()
+		if !ok {
+			t.Fatalf("%q: no query", in)
+		}
+		if plan := queryPlan(t, s, query, args...); strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("search %q sorts its matches:\n%s", in, plan)
+		}
 	}
 }
 
