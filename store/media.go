@@ -21,17 +21,18 @@ type Media struct {
 	FocusX      float64 // -1..1, Mastodon's focal point
 	FocusY      float64
 	PostID      int64 // the post it is attached to, 0 while unattached
+	ScheduledID int64 // the scheduled status it is reserved for, 0 if none
 	CreatedAt   time.Time
 }
 
 const mediaCols = `id, name, thumb_name, media_type, size, width, height, description, blurhash, focus_x, focus_y,
-	ifnull(post_id, 0), created_at`
+	ifnull(post_id, 0), created_at, ifnull((SELECT scheduled_id FROM scheduled_media WHERE media_id = media.id), 0)`
 
 func scanMedia(row scanner) (*Media, error) {
 	var m Media
 	var created int64
 	err := row.Scan(&m.ID, &m.Name, &m.ThumbName, &m.MediaType, &m.Size, &m.Width, &m.Height, &m.Description,
-		&m.Blurhash, &m.FocusX, &m.FocusY, &m.PostID, &created)
+		&m.Blurhash, &m.FocusX, &m.FocusY, &m.PostID, &created, &m.ScheduledID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -40,6 +40,7 @@ type Post struct {
 	MediaIDs    []int64   // the owner's uploads to attach (CreatePost only)
 	PollEnds    time.Time // a poll's end: watched for the owner's poll (CreatePost, EditPost), moved if watched (UpdatePost)
 	PollReset   bool      // the owner's poll changed its options: the votes in it go (EditPost)
+	ScheduledID int64     // the scheduled status this post publishes, deleted with its creation (CreatePost only)
 	Extra       json.RawMessage
 	Published   time.Time
 	Updated     time.Time
@@ -223,9 +224,17 @@ func writePostTags(ctx context.Context, tx *wtx, p *Post) error {
 }
 
 // CreatePost writes one of the owner's posts, the mentions it makes, and its Create activity with
-// every delivery, in one transaction.
+// every delivery, in one transaction. With p.ScheduledID it publishes that scheduled status: the
+// scheduled one is deleted in the same transaction, so it is published once, and CreatePost fails
+// with ErrNotFound (wrapped), creating nothing, when it is gone (published or cancelled).
 func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
+		if p.ScheduledID != 0 {
+			// First, so that the uploads it reserved are free to attach below.
+			if err := deleteScheduled(ctx, tx, p.ScheduledID); err != nil {
+				return err
+			}
+		}
 		if err := s.insertPost(ctx, tx, p, mentions, false); err != nil {
 			return err
 		}
@@ -235,8 +244,10 @@ func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *
 			}
 		}
 		for _, id := range p.MediaIDs {
-			// Only the owner's unattached uploads can be attached, once.
-			res, err := tx.ExecContext(ctx, `UPDATE media SET post_id = ? WHERE id = ? AND post_id IS NULL`, p.ID, id)
+			// Only the owner's unattached uploads can be attached, once, and not those a scheduled
+			// status reserved.
+			res, err := tx.ExecContext(ctx, `UPDATE media SET post_id = ?1 WHERE id = ?2 AND post_id IS NULL
+				AND NOT EXISTS (SELECT 1 FROM scheduled_media WHERE media_id = ?2)`, p.ID, id)
 			if err != nil {
 				return err
 			}
