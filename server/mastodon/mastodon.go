@@ -1,5 +1,5 @@
 // Package mastodon holds the Mastodon client API's wire types (the JSON entities apps expect, as
-// documented at docs.joinmastodon.org/entities) and its pagination rules.
+// documented at docs.joinmastodon.org/entities), its pagination rules and how it reads booleans.
 package mastodon
 
 import (
