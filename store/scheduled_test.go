@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -380,5 +381,22 @@ func TestScheduledMigrationRerun(t *testing.T) {
 	s = openStore(t, file)
 	if got, err := s.ScheduledByID(ctx, sc.ID); err != nil || got.Params.Text != "kept" {
 		t.Errorf("after the migration ran again: %+v, %v", got, err)
+	}
+}
+
+// The publisher's queries read the due index in order instead of sorting every waiting status.
+func TestScheduledDueQueryPlan(t *testing.T) {
+	s, _ := newTestStore(t)
+	for i := range 20 {
+		schedule(t, s, testEpoch.Add(time.Duration(i+1)*time.Hour), ScheduledParams{Text: "x"})
+	}
+	for _, q := range []string{
+		`SELECT ` + scheduledCols + ` FROM scheduled_statuses WHERE due_at <= 1 ORDER BY due_at, id LIMIT 10`,
+		`SELECT due_at FROM scheduled_statuses ORDER BY due_at LIMIT 1`,
+	} {
+		plan := queryPlan(t, s, q)
+		if !strings.Contains(plan, "scheduled_statuses_due") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s:\n%s", q, plan)
+		}
 	}
 }
