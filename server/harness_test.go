@@ -863,3 +863,11 @@ func randomToken(n int) string                 { return app.RandomToken(n) }
 func hashToken(token string) string            { return app.HashToken(token) }
 func hashPassword(password string) string      { return app.HashPassword(password) }
 func checkPassword(hash, password string) bool { return app.CheckPassword(hash, password) }
+
+// The core's OAuth rules under short names, for tests whose locals are named app.
+const (
+	oobRedirect = app.OOBRedirect
+	authCodeTTL = app.AuthCodeTTL
+)
+
+func s256(verifier string) string { return app.S256(verifier) }

@@ -154,7 +154,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 	switch name {
 	case "user":
 		sub.kind = "user"
-		sub.notify = hasScope(t.Scopes, "read:notifications")
+		sub.notify = app.HasScope(t.Scopes, "read:notifications")
 	case "user:notification":
 		sub.kind, scope = "notification", "read:notifications"
 	case "public", "public:media", "public:local", "public:local:media", "public:remote", "public:remote:media":
@@ -168,7 +168,7 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 	default:
 		return nil, http.StatusBadRequest, "Unknown stream type"
 	}
-	if !hasScope(t.Scopes, scope) {
+	if !app.HasScope(t.Scopes, scope) {
 		return nil, http.StatusForbidden, msgOutsideScope
 	}
 	sub.local = strings.Contains(name, ":local")

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,12 +27,6 @@ import (
 // revocation, and the bearer-token middleware every /api/* handler goes through.
 
 const (
-	// oobRedirect is the out-of-band redirect URI: the code is shown to the owner to paste.
-	oobRedirect = "urn:ietf:wg:oauth:2.0:oob"
-	// authCodeTTL bounds an authorization code's life (RFC 6749 §4.1.2 recommends 10 minutes at most).
-	authCodeTTL = 5 * time.Minute
-	// tokenBytes is the entropy of client ids, secrets, codes and tokens.
-	tokenBytes = 32
 	// apiBodyLimit and apiMultipartLimit cap Mastodon API request bodies.
 	apiBodyLimit      = 1 << 20
 	apiMultipartLimit = 40 << 20
@@ -56,78 +48,6 @@ const (
 	msgOutsideScope = "This action is outside the authorized scopes"
 	msgNeedsUser    = "This method requires an authenticated user"
 )
-
-// mastodonScopes are the scopes Roost accepts, as Mastodon 4.3 lists them
-// (config/initializers/doorkeeper.rb). It is never written to.
-var mastodonScopes = []string{
-	"read", "write", "follow", "push", "profile",
-	"read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters", "read:follows",
-	"read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
-	"write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
-	"write:filters", "write:follows", "write:lists", "write:media", "write:mutes", "write:notifications",
-	"write:reports", "write:statuses",
-	"admin:read", "admin:read:accounts", "admin:read:reports", "admin:read:domain_allows",
-	"admin:read:domain_blocks", "admin:read:ip_blocks", "admin:read:email_domain_blocks",
-	"admin:read:canonical_email_blocks",
-	"admin:write", "admin:write:accounts", "admin:write:reports", "admin:write:domain_allows",
-	"admin:write:domain_blocks", "admin:write:ip_blocks", "admin:write:email_domain_blocks",
-	"admin:write:canonical_email_blocks",
-}
-
-// hasScope reports whether granted scopes cover want, with Mastodon's hierarchy: "read" covers
-// every "read:*", "write" every "write:*" (and "admin:read"/"admin:write" their sub-scopes);
-// "follow" covers read:follows write:follows read:blocks write:blocks read:mutes write:mutes;
-// "profile" and "push" cover only themselves.
-func hasScope(granted []string, want string) bool {
-	for _, g := range granted {
-		switch {
-		case g == want:
-			return true
-		case g == "follow":
-			switch want {
-			case "read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes":
-				return true
-			}
-		case g == "read" || g == "write" || g == "admin:read" || g == "admin:write":
-			if strings.HasPrefix(want, g+":") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// parseScopes splits a scope parameter: space-separated per RFC 6749 §3.3, also tolerating the
-// literal "+" and "," some clients send.
-func parseScopes(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '+' || r == ',' || r == '\t' || r == '\n' }) {
-		if !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// unknownScope returns the first scope Roost does not know, or "".
-func unknownScope(scopes []string) string {
-	for _, sc := range scopes {
-		if !slices.Contains(mastodonScopes, sc) {
-			return sc
-		}
-	}
-	return ""
-}
-
-// scopesWithin reports whether every requested scope is covered by the app's.
-func scopesWithin(requested, allowed []string) bool {
-	for _, sc := range requested {
-		if !hasScope(allowed, sc) {
-			return false
-		}
-	}
-	return true
-}
 
 // apiError writes {"error": msg} with status as JSON.
 func apiError(w http.ResponseWriter, status int, msg string) {
@@ -230,7 +150,7 @@ func (s *Server) apiAuthFrom(scope string, fromQuery bool, h http.HandlerFunc) h
 			return
 		}
 		if len(alternatives) > 0 {
-			if !slices.ContainsFunc(alternatives, func(a string) bool { return hasScope(t.Scopes, a) }) {
+			if !slices.ContainsFunc(alternatives, func(a string) bool { return app.HasScope(t.Scopes, a) }) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
 				apiError(w, http.StatusForbidden, msgOutsideScope)
 				return
@@ -404,7 +324,7 @@ func formList(f url.Values, k string) []string {
 // validRedirectURI reports whether u may be registered: the out-of-band URI, or an absolute URL
 // without a fragment (RFC 6749 §3.1.2) whose scheme cannot run code in a browser.
 func validRedirectURI(u string) bool {
-	if u == oobRedirect {
+	if u == app.OOBRedirect {
 		return true
 	}
 	p, err := url.Parse(u)
@@ -484,11 +404,11 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	scopes := parseScopes(strings.Join(formList(f, "scopes"), " "))
+	scopes := app.ParseScopes(strings.Join(formList(f, "scopes"), " "))
 	if len(scopes) == 0 {
 		scopes = []string{"read"}
 	}
-	if bad := unknownScope(scopes); bad != "" {
+	if bad := app.UnknownScope(scopes); bad != "" {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Scopes include an unknown scope: "+bad)
 		return
 	}
@@ -505,8 +425,8 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
 		return
 	}
-	secret := app.RandomToken(tokenBytes)
-	client := &store.App{ClientID: app.RandomToken(tokenBytes), SecretHash: app.HashToken(secret), Name: name,
+	secret := app.RandomToken(app.TokenBytes)
+	client := &store.App{ClientID: app.RandomToken(app.TokenBytes), SecretHash: app.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
 	if err := s.st.CreateApp(r.Context(), client); err != nil {
 		s.apiServerError(w, r, fmt.Errorf("create app: %w", err))
@@ -530,81 +450,6 @@ func (s *Server) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oauthJSON(w, http.StatusOK, newAppView(client))
-}
-
-// authRequest is a validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
-type authRequest struct {
-	client      *store.App
-	redirectURI string
-	scopes      []string
-	state       string
-	challenge   string
-}
-
-// parseAuthRequest checks an authorization request. Its error is a message for the owner's page:
-// nothing is sent to a redirect URI before the client and the URI are known to match.
-func (s *Server) parseAuthRequest(ctx context.Context, f url.Values) (*authRequest, string, error) {
-	clientID := f.Get("client_id")
-	if clientID == "" {
-		return nil, "The request names no application (client_id is missing).", nil
-	}
-	client, err := s.st.AppByClientID(ctx, clientID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, "No application with this client_id is registered here.", nil
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	req := &authRequest{client: client, state: f.Get("state"), redirectURI: f.Get("redirect_uri")}
-	if req.redirectURI == "" && len(client.RedirectURIs) == 1 {
-		req.redirectURI = client.RedirectURIs[0]
-	}
-	if !slices.Contains(client.RedirectURIs, req.redirectURI) {
-		return nil, "The redirect URI is not one the application registered.", nil
-	}
-	if f.Get("response_type") != "code" {
-		return nil, "Only the authorization code flow (response_type=code) is supported.", nil
-	}
-	req.scopes = parseScopes(f.Get("scope"))
-	if len(req.scopes) == 0 {
-		req.scopes = []string{"read"} // Mastodon's default scope
-	}
-	if bad := unknownScope(req.scopes); bad != "" {
-		return nil, "The application asks for an unknown scope: " + bad + ".", nil
-	}
-	if !scopesWithin(req.scopes, client.Scopes) {
-		return nil, "The application asks for more access than it registered for.", nil
-	}
-	req.challenge = f.Get("code_challenge")
-	method := f.Get("code_challenge_method")
-	if req.challenge != "" || method != "" {
-		if method != "S256" {
-			return nil, "Only the S256 code challenge method is supported.", nil
-		}
-		if !validPKCE(req.challenge) {
-			return nil, "The code challenge is malformed.", nil
-		}
-	}
-	return req, "", nil
-}
-
-// validPKCE reports whether s has the shape of a code verifier or S256 challenge (RFC 7636 §4.1).
-func validPKCE(s string) bool {
-	if len(s) < 43 || len(s) > 128 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// s256 is the S256 code challenge of a verifier.
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // scopeDescription says in words what a scope lets an app do.
@@ -631,20 +476,20 @@ func scopeDescription(sc string) string {
 }
 
 // consentView is the consent page's view of an authorization request.
-func consentView(req *authRequest) templates.OAuthConsent {
-	v := templates.OAuthConsent{AppName: req.client.Name, Website: req.client.Website, ClientID: req.client.ClientID,
-		RedirectURI: req.redirectURI, Scope: strings.Join(req.scopes, " "), State: req.state,
-		CodeChallenge: req.challenge, OOB: req.redirectURI == oobRedirect}
-	if req.challenge != "" {
+func consentView(req *app.AuthRequest) templates.OAuthConsent {
+	v := templates.OAuthConsent{AppName: req.Client.Name, Website: req.Client.Website, ClientID: req.Client.ClientID,
+		RedirectURI: req.RedirectURI, Scope: strings.Join(req.Scopes, " "), State: req.State,
+		CodeChallenge: req.Challenge, OOB: req.RedirectURI == app.OOBRedirect}
+	if req.Challenge != "" {
 		v.CodeChallengeMethod = "S256"
 	}
-	if u, err := url.Parse(req.redirectURI); err == nil && !v.OOB {
+	if u, err := url.Parse(req.RedirectURI); err == nil && !v.OOB {
 		v.RedirectHost = u.Host
 		if v.RedirectHost == "" {
 			v.RedirectHost = u.Scheme + ":"
 		}
 	}
-	for _, sc := range req.scopes {
+	for _, sc := range req.Scopes {
 		v.Scopes = append(v.Scopes, templates.OAuthScope{Name: sc, Description: scopeDescription(sc)})
 	}
 	return v
@@ -652,7 +497,7 @@ func consentView(req *authRequest) templates.OAuthConsent {
 
 // showAuthorize renders GET /oauth/authorize: the owner's consent page.
 func (s *Server) showAuthorize(w http.ResponseWriter, r *http.Request) {
-	req, msg, err := s.parseAuthRequest(r.Context(), r.URL.Query())
+	req, msg, err := s.app.ParseAuthRequest(r.Context(), r.URL.Query())
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -661,15 +506,15 @@ func (s *Server) showAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, templates.OAuthErrorPage(s.ownerPage(r, "Authorization failed"), msg))
 		return
 	}
-	allowFormRedirect(w, req.redirectURI)
-	s.render200(w, r, templates.OAuthConsentPage(s.ownerPage(r, "Authorize "+req.client.Name), consentView(req)))
+	allowFormRedirect(w, req.RedirectURI)
+	s.render200(w, r, templates.OAuthConsentPage(s.ownerPage(r, "Authorize "+req.Client.Name), consentView(req)))
 }
 
 // allowFormRedirect adds the redirect URI's origin to the page's CSP form-action: browsers apply
 // form-action to the redirect that follows a form submission too, so 'self' alone would block the
 // way back to the app.
 func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
-	if redirectURI == oobRedirect {
+	if redirectURI == app.OOBRedirect {
 		return
 	}
 	u, err := url.Parse(redirectURI)
@@ -693,7 +538,7 @@ func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
 // single-use code bound to the app, the redirect URI, the scopes and the PKCE challenge.
 func (s *Server) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req, msg, err := s.parseAuthRequest(ctx, r.PostForm)
+	req, msg, err := s.app.ParseAuthRequest(ctx, r.PostForm)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -703,28 +548,28 @@ func (s *Server) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("decision") != "approve" {
-		if req.redirectURI == oobRedirect {
+		if req.RedirectURI == app.OOBRedirect {
 			s.render200(w, r, templates.OAuthCodePage(s.ownerPage(r, "Authorization denied"),
-				templates.OAuthCode{AppName: req.client.Name, Denied: true}))
+				templates.OAuthCode{AppName: req.Client.Name, Denied: true}))
 			return
 		}
-		redirectWith(w, r, req.redirectURI, url.Values{"error": {"access_denied"},
-			"error_description": {"The owner denied the request."}}, req.state)
+		redirectWith(w, r, req.RedirectURI, url.Values{"error": {"access_denied"},
+			"error_description": {"The owner denied the request."}}, req.State)
 		return
 	}
-	code := app.RandomToken(tokenBytes)
-	c := &store.AuthCode{CodeHash: app.HashToken(code), AppID: req.client.ID, RedirectURI: req.redirectURI,
-		Scopes: req.scopes, Challenge: req.challenge, ExpiresAt: s.st.Now().Add(authCodeTTL)}
+	code := app.RandomToken(app.TokenBytes)
+	c := &store.AuthCode{CodeHash: app.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
+		Scopes: req.Scopes, Challenge: req.Challenge, ExpiresAt: s.st.Now().Add(app.AuthCodeTTL)}
 	if err := s.st.CreateAuthCode(ctx, c); err != nil {
 		s.serverError(w, r, fmt.Errorf("create authorization code: %w", err))
 		return
 	}
-	if req.redirectURI == oobRedirect {
+	if req.RedirectURI == app.OOBRedirect {
 		s.render200(w, r, templates.OAuthCodePage(s.ownerPage(r, "Authorization code"),
-			templates.OAuthCode{AppName: req.client.Name, Code: code}))
+			templates.OAuthCode{AppName: req.Client.Name, Code: code}))
 		return
 	}
-	redirectWith(w, r, req.redirectURI, url.Values{"code": {code}}, req.state)
+	redirectWith(w, r, req.RedirectURI, url.Values{"code": {code}}, req.State)
 }
 
 // redirectWith sends the browser back to a registered redirect URI with params (and state) added
@@ -853,7 +698,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		verifier := f.Get("code_verifier")
 		switch {
 		case c.Challenge != "":
-			if !validPKCE(verifier) || subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(c.Challenge)) != 1 {
+			if !app.ValidPKCE(verifier) || subtle.ConstantTimeCompare([]byte(app.S256(verifier)), []byte(c.Challenge)) != 1 {
 				invalidGrant("The code verifier does not match the code challenge.")
 				return
 			}
@@ -865,11 +710,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t = &store.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
 	case "client_credentials":
-		scopes := parseScopes(f.Get("scope"))
+		scopes := app.ParseScopes(f.Get("scope"))
 		if len(scopes) == 0 {
 			scopes = []string{"read"}
 		}
-		if unknownScope(scopes) != "" || !scopesWithin(scopes, client.Scopes) {
+		if app.UnknownScope(scopes) != "" || !app.ScopesWithin(scopes, client.Scopes) {
 			oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
 			return
 		}
@@ -894,7 +739,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		scopes := old.Scopes
-		if req := parseScopes(f.Get("scope")); len(req) > 0 {
+		if req := app.ParseScopes(f.Get("scope")); len(req) > 0 {
 			// RFC 6749 §6: a refresh may narrow the scopes, never widen them.
 			for _, sc := range req {
 				if !slices.Contains(old.Scopes, sc) {
@@ -906,11 +751,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t = &store.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
 	}
-	access := app.RandomToken(tokenBytes)
+	access := app.RandomToken(app.TokenBytes)
 	t.TokenHash = app.HashToken(access)
 	var refresh string
 	if t.Owner {
-		refresh = app.RandomToken(tokenBytes)
+		refresh = app.RandomToken(app.TokenBytes)
 		t.RefreshHash = app.HashToken(refresh)
 	}
 	if old != nil {
@@ -985,7 +830,7 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                        s.app.Base + "/oauth/token",
 		"revocation_endpoint":                   s.app.Base + "/oauth/revoke",
 		"app_registration_endpoint":             s.app.Base + "/api/v1/apps",
-		"scopes_supported":                      mastodonScopes,
+		"scopes_supported":                      app.Scopes(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token"},

@@ -594,36 +594,6 @@ func TestTokenScopes(t *testing.T) {
 	})
 }
 
-func TestScopeHierarchy(t *testing.T) {
-	for _, tc := range []struct {
-		granted string
-		want    string
-		ok      bool
-	}{
-		{"read", "read:statuses", true},
-		{"read", "read", true},
-		{"read", "write:statuses", false},
-		{"write", "write:media", true},
-		{"write", "read:statuses", false},
-		{"follow", "read:follows", true},
-		{"follow", "write:mutes", true},
-		{"follow", "read:statuses", false},
-		{"read write", "follow", false},
-		{"profile", "read:accounts", false},
-		{"read", "profile", false},
-		{"push", "push", true},
-		{"read", "push", false},
-		{"read:statuses", "read", false},
-		{"admin:read", "admin:read:accounts", true},
-		{"read", "readx", false},
-		{"", "read", false},
-	} {
-		if got := hasScope(strings.Fields(tc.granted), tc.want); got != tc.ok {
-			t.Errorf("hasScope(%q, %q) = %v, want %v", tc.granted, tc.want, got, tc.ok)
-		}
-	}
-}
-
 func TestAppsRegistration(t *testing.T) {
 	o := newOAuthHarness(t)
 	t.Run("JSON", func(t *testing.T) {
