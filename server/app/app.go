@@ -70,6 +70,8 @@ type App struct {
 	Media   *media.Library
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
+	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
+	scheduledCh chan struct{}
 
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
@@ -83,15 +85,16 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		return nil, errors.New("config: domain is required")
 	}
 	s := &App{
-		cfg:        cfg,
-		st:         st,
-		log:        log,
-		Base:       cfg.Scheme + "://" + cfg.Domain,
-		inboxCh:    make(chan struct{}, 1),
-		pollCh:     make(chan struct{}, 1),
-		keyRefetch: map[string]time.Time{},
-		parsedKeys: map[string]any{},
-		Hub:        newHub(),
+		cfg:         cfg,
+		st:          st,
+		log:         log,
+		Base:        cfg.Scheme + "://" + cfg.Domain,
+		inboxCh:     make(chan struct{}, 1),
+		pollCh:      make(chan struct{}, 1),
+		scheduledCh: make(chan struct{}, 1),
+		keyRefetch:  map[string]time.Time{},
+		parsedKeys:  map[string]any{},
+		Hub:         newHub(),
 	}
 	s.Media = media.NewLibrary(cfg.MediaDir, s.Base, st, media.NewProcessor(cfg.MaxUploadBytes), log.With("sub", "media"))
 	st.OnCommit(s.Hub.added)
@@ -183,16 +186,17 @@ func localDevelopment(base string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
+// Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts) until ctx ends.
 func (s *App) Run(ctx context.Context) error {
 	if err := s.st.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
+	go func() { defer wg.Done(); s.publishScheduled(ctx) }()
 	wg.Wait()
 	return nil
 }

@@ -40,54 +40,33 @@ type PostInput struct {
 	Language   string
 	MediaIDs   []int64 // the owner's unattached uploads, at most MaxAttachments
 	Poll       *PollInput
+	// ScheduledID is the scheduled post this publishes (the publisher's), deleted with its creation.
+	ScheduledID int64
 }
 
 // Post publishes a post: mentions are resolved by WebFinger and tagged, hashtags tagged, and the
 // Create is queued to followers, mentioned accounts and the parent's author, all in the same
 // transaction as the post.
 func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
-	text := strings.TrimSpace(in.Text)
-	if text == "" && len(in.MediaIDs) == 0 {
-		return nil, invalid("a post needs text or an image")
-	}
-	if len(in.MediaIDs) > MaxAttachments {
-		return nil, invalid("at most %d images per post", MaxAttachments)
-	}
-	if n := utf8.RuneCountInString(text); n > MaxPostChars {
-		return nil, invalid("the post has %d characters; the limit is %d", n, MaxPostChars)
-	}
-	vis := in.Visibility
-	if vis == "followers" {
-		vis = store.Private
-	}
-	if vis != "" && !slices.Contains([]string{store.Public, store.Unlisted, store.Private, store.Direct}, vis) {
-		return nil, invalid("visibility %q: use public, unlisted, followers or direct", in.Visibility)
-	}
-
-	var pl *poll
-	if in.Poll != nil {
-		if len(in.MediaIDs) > 0 {
-			return nil, invalid("a post has a poll or images, not both")
-		}
-		var err error
-		if pl, err = in.Poll.poll(time.Now()); err != nil {
-			return nil, err
-		}
+	text, vis, pl, err := in.check(time.Now())
+	if err != nil {
+		return nil, err
 	}
 
 	owner := s.Owner.Account
 	id := s.st.NewID()
 	p := &store.Post{
-		ID:        id,
-		IRI:       s.PostIRI(id),
-		AccountID: owner.ID,
-		URL:       s.PostURL(id),
-		Type:      "Note",
-		Summary:   strings.TrimSpace(in.Summary),
-		Sensitive: in.Sensitive || strings.TrimSpace(in.Summary) != "",
-		Source:    text,
-		Language:  in.Language,
-		Published: store.IDTime(id).UTC(),
+		ID:          id,
+		IRI:         s.PostIRI(id),
+		AccountID:   owner.ID,
+		URL:         s.PostURL(id),
+		Type:        "Note",
+		Summary:     strings.TrimSpace(in.Summary),
+		Sensitive:   in.Sensitive || strings.TrimSpace(in.Summary) != "",
+		Source:      text,
+		Language:    in.Language,
+		Published:   store.IDTime(id).UTC(),
+		ScheduledID: in.ScheduledID,
 	}
 	if pl != nil {
 		p.Type = "Question"
@@ -206,6 +185,38 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		s.WakePolls()
 	}
 	return p, nil
+}
+
+// check checks what the owner wrote, as Post and Schedule take it, and returns the text trimmed,
+// the visibility as stored ("" for the default) and the poll (ending ExpiresIn after now).
+func (in *PostInput) check(now time.Time) (text, vis string, pl *poll, err error) {
+	text = strings.TrimSpace(in.Text)
+	if text == "" && len(in.MediaIDs) == 0 {
+		return "", "", nil, invalid("a post needs text or an image")
+	}
+	if len(in.MediaIDs) > MaxAttachments {
+		return "", "", nil, invalid("at most %d images per post", MaxAttachments)
+	}
+	if n := utf8.RuneCountInString(text); n > MaxPostChars {
+		return "", "", nil, invalid("the post has %d characters; the limit is %d", n, MaxPostChars)
+	}
+	vis = in.Visibility
+	if vis == "followers" {
+		vis = store.Private
+	}
+	if vis != "" && !slices.Contains([]string{store.Public, store.Unlisted, store.Private, store.Direct}, vis) {
+		return "", "", nil, invalid("visibility %q: use public, unlisted, followers or direct", in.Visibility)
+	}
+
+	if in.Poll != nil {
+		if len(in.MediaIDs) > 0 {
+			return "", "", nil, invalid("a post has a poll or images, not both")
+		}
+		if pl, err = in.Poll.poll(now); err != nil {
+			return "", "", nil, err
+		}
+	}
+	return text, vis, pl, nil
 }
 
 // DefaultVisibility is the visibility of a post whose author did not choose one: a reply's is its
