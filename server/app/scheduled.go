@@ -95,7 +95,9 @@ func (s *App) publishScheduled(ctx context.Context) {
 // ScheduledRound publishes every scheduled post that is due and returns how long to wait for the
 // next one.
 func (s *App) ScheduledRound(ctx context.Context) time.Duration {
-	for {
+	// A bounded number of batches: a post published without its row going (which CreatePost
+	// rules out) must not make the publisher spin.
+	for range 50 {
 		due, err := s.st.DueScheduled(ctx, s.st.Now(), 20)
 		if err != nil {
 			if ctx.Err() == nil {
