@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"roost/server/signature"
 )
 
 // TestInboxSlowBodiesTakeOnlyWhatArrived sends 100 inbox POSTs that announce a 1 MiB body and
@@ -53,32 +50,6 @@ func TestInboxSlowBodiesTakeOnlyWhatArrived(t *testing.T) {
 		t.Errorf("%d one-byte bodies announced as 1 MiB allocated %d MiB, want under %d MiB",
 			n, got>>20, limit>>20)
 	}
-}
-
-// TestInboxRefusesBodiesOverMemoryBudget: when the bodies being read take all the memory set
-// aside for them, another POST is answered 503 with Retry-After instead of reading its body.
-func TestInboxRefusesBodiesOverMemoryBudget(t *testing.T) {
-	ts := newTestServer(t)
-	p := newPeer(t, "sender")
-	note := p.create(p.note("<p>hello</p>", []string{"https://www.w3.org/ns/activitystreams#Public"}, nil))
-	if !ts.srv.inboxBytes.take(inboxBodyBudget) {
-		t.Fatal("the budget was not free at start")
-	}
-	body, err := json.Marshal(note)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := inboxRequest(t, ts, body)
-	if err := signature.Sign(req, body, p.keyID, p.key); err != nil {
-		t.Fatal(err)
-	}
-	resp, _ := doNoRedirect(t, req)
-	ts.srv.inboxBytes.give(inboxBodyBudget)
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("POST with the body budget spent: status %d, Retry-After %q; want 503 with a Retry-After",
-			resp.StatusCode, resp.Header.Get("Retry-After"))
-	}
-	p.sendAccepted(t, ts, note) // and accepted once memory is free again
 }
 
 // BenchmarkLoadInboxSlowSockets is the slow-body attack on the inbox with `roost serve` as its own

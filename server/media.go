@@ -28,7 +28,7 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 	if m.PostID != 0 {
 		p, err := s.st.PostByID(r.Context(), m.PostID)
 		if err != nil || !p.DeletedAt.IsZero() ||
-			(!s.app.ValidMediaToken(name, r.URL.Query().Get("k")) && !s.canSee(r, p)) {
+			(!s.app.ValidMediaToken(name, r.URL.Query().Get("k")) && !s.app.RequestMaySee(r, p)) {
 			http.NotFound(w, r)
 			return
 		}

@@ -8,29 +8,8 @@ import (
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 
-	// Discovery.
-	mux.HandleFunc("GET /.well-known/webfinger", s.webfinger)
-	mux.HandleFunc("GET /.well-known/host-meta", s.hostMeta)
-	mux.HandleFunc("GET /.well-known/host-meta.json", s.hostMetaJSON)
-	mux.HandleFunc("GET /.well-known/nodeinfo", s.nodeinfoDiscovery)
-	mux.HandleFunc("GET /nodeinfo/{version}", s.nodeinfo)
-	mux.HandleFunc("GET /authorize_interaction", s.authorizeInteraction)
-
-	// ActivityPub.
-	mux.HandleFunc("GET /actor", s.showInstanceActor)
-	mux.HandleFunc("POST /actor/inbox", s.postInbox)
-	mux.HandleFunc("POST /inbox", s.postInbox)
-	mux.HandleFunc("GET /users/{name}", s.showActor)
-	mux.HandleFunc("POST /users/{name}/inbox", s.postInbox)
-	mux.HandleFunc("GET /users/{name}/outbox", s.showOutbox)
-	mux.HandleFunc("GET /users/{name}/followers", s.showFollowers)
-	mux.HandleFunc("GET /users/{name}/following", s.showFollowing)
-	mux.HandleFunc("GET /users/{name}/collections/featured", s.showFeatured)
-	mux.HandleFunc("GET /users/{name}/collections/tags", s.showFeaturedTags)
-	mux.HandleFunc("GET /users/{name}/statuses/{id}", s.showPost)
-	mux.HandleFunc("GET /users/{name}/statuses/{id}/activity", s.showCreate)
-	mux.HandleFunc("GET /users/{name}/statuses/{id}/replies", s.showReplies)
-	mux.HandleFunc("GET /users/{name}/activities/{id}", s.showActivity)
+	// Discovery and ActivityPub.
+	s.fed.Mount(mux)
 
 	// Mastodon client API.
 	s.mastodonRoutes(mux)

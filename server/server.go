@@ -12,6 +12,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/clientip"
+	"roost/server/federation"
 	"roost/server/media"
 	"roost/static"
 	"roost/store"
@@ -69,9 +70,9 @@ type Server struct {
 	media  *media.Library
 	proxy  *media.Proxy // nil: remote images are shown from their origin
 
+	fed *federation.Handler
+
 	hashing chan struct{} // one password hash at a time (see hashSlot)
-	// inboxBytes is the memory the inbox bodies being read and checked may take.
-	inboxBytes byteBudget
 	// appRegistrations limits POST /api/v1/apps per client address.
 	appRegistrations clientip.Limiter
 }
@@ -121,7 +122,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
 		hashing: make(chan struct{}, 1),
 	}
-	s.inboxBytes.limit = inboxBodyBudget
+	s.fed = federation.New(federation.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version},
+		core, st, log, s.notFound)
 	s.appRegistrations = clientip.Limiter{N: appsPerAddress, Window: appsWindow, MaxKeys: 10_000}
 	s.media = core.Media
 	if cfg.MediaProxy {

@@ -62,7 +62,7 @@ func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if activitypub.WantsJSON(r.Header.Get("Accept")) {
-		s.showActor(w, r)
+		s.fed.ShowActor(w, r)
 		return
 	}
 	ctx := r.Context()
@@ -168,16 +168,16 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	p, err := s.ownPost(r)
+	p, err := s.app.OwnPost(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
 		s.notFoundOr(w, r, err)
 		return
 	}
 	if activitypub.WantsJSON(r.Header.Get("Accept")) {
-		s.showPost(w, r)
+		s.fed.ShowPost(w, r)
 		return
 	}
-	if !s.canSee(r, p) {
+	if !s.app.RequestMaySee(r, p) {
 		s.notFound(w, r)
 		return
 	}

@@ -1,4 +1,4 @@
-package server
+package federation
 
 import (
 	"net/http"
@@ -24,7 +24,7 @@ func pageRequest(r *http.Request) (store.Page, bool) {
 
 // collection answers a paged OrderedCollection: the collection with totalItems and a link to the
 // first page, or the page asked for. items returns the page's items and the cursor of the last one.
-func (s *Server) collection(w http.ResponseWriter, r *http.Request, id string, total int,
+func (h *Handler) collection(w http.ResponseWriter, r *http.Request, id string, total int,
 	items func(pg store.Page) ([]any, int64, error)) {
 	pg, isPage := pageRequest(r)
 	if !isPage {
@@ -36,7 +36,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, id string, t
 	}
 	list, last, err := items(pg)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	page := &activitypub.OrderedCollectionPage{
@@ -52,57 +52,57 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, id string, t
 	writeAS(w, r, http.StatusOK, page)
 }
 
-func (s *Server) isOwnerPath(w http.ResponseWriter, r *http.Request) bool {
-	if r.PathValue("name") != s.app.Owner.Account.Username {
-		s.notFound(w, r)
+func (h *Handler) isOwnerPath(w http.ResponseWriter, r *http.Request) bool {
+	if r.PathValue("name") != h.app.Owner.Account.Username {
+		h.notFound(w, r)
 		return false
 	}
 	return true
 }
 
 // showOutbox serves the owner's public and unlisted posts as Create activities, newest first.
-func (s *Server) showOutbox(w http.ResponseWriter, r *http.Request) {
-	if !s.isOwnerPath(w, r) {
+func (h *Handler) showOutbox(w http.ResponseWriter, r *http.Request) {
+	if !h.isOwnerPath(w, r) {
 		return
 	}
 	ctx := r.Context()
-	total, err := s.st.CountPosts(ctx, s.app.Owner.Account.ID, true)
+	total, err := h.st.CountPosts(ctx, h.app.Owner.Account.ID, true)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
-	s.collection(w, r, s.app.Owner.Account.Outbox, total, func(pg store.Page) ([]any, int64, error) {
-		return s.app.OutboxItems(ctx, pg)
+	h.collection(w, r, h.app.Owner.Account.Outbox, total, func(pg store.Page) ([]any, int64, error) {
+		return h.app.OutboxItems(ctx, pg)
 	})
 }
 
 // showFollowers serves the IRIs of the owner's accepted followers.
-func (s *Server) showFollowers(w http.ResponseWriter, r *http.Request) {
-	s.showFollows(w, r, s.app.Owner.Account.FollowersURL, true)
+func (h *Handler) showFollowers(w http.ResponseWriter, r *http.Request) {
+	h.showFollows(w, r, h.app.Owner.Account.FollowersURL, true)
 }
 
 // showFollowing serves the IRIs of the accounts the owner follows.
-func (s *Server) showFollowing(w http.ResponseWriter, r *http.Request) {
-	s.showFollows(w, r, s.app.Owner.Account.FollowingURL, false)
+func (h *Handler) showFollowing(w http.ResponseWriter, r *http.Request) {
+	h.showFollows(w, r, h.app.Owner.Account.FollowingURL, false)
 }
 
-func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string, followers bool) {
-	if !s.isOwnerPath(w, r) {
+func (h *Handler) showFollows(w http.ResponseWriter, r *http.Request, id string, followers bool) {
+	if !h.isOwnerPath(w, r) {
 		return
 	}
 	ctx := r.Context()
-	nFollowers, nFollowing, err := s.st.CountFollows(ctx, s.app.Owner.Account.ID)
+	nFollowers, nFollowing, err := h.st.CountFollows(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	total := nFollowing
 	if followers {
 		total = nFollowers
 	}
-	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
+	o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	if o.HideNetwork {
@@ -113,46 +113,46 @@ func (s *Server) showFollows(w http.ResponseWriter, r *http.Request, id string, 
 			"type": "OrderedCollection"})
 		return
 	}
-	s.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {
-		return s.app.FollowItems(ctx, followers, pg)
+	h.collection(w, r, id, total, func(pg store.Page) ([]any, int64, error) {
+		return h.app.FollowItems(ctx, followers, pg)
 	})
 }
 
 // showFeatured serves the owner's pinned posts as an OrderedCollection of Notes.
-func (s *Server) showFeatured(w http.ResponseWriter, r *http.Request) {
-	if !s.isOwnerPath(w, r) {
+func (h *Handler) showFeatured(w http.ResponseWriter, r *http.Request) {
+	if !h.isOwnerPath(w, r) {
 		return
 	}
-	doc, err := s.app.FeaturedDoc(r.Context())
+	doc, err := h.app.FeaturedDoc(r.Context())
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeAS(w, r, http.StatusOK, doc)
 }
 
 // showFeaturedTags serves the owner's featured hashtags (none yet).
-func (s *Server) showFeaturedTags(w http.ResponseWriter, r *http.Request) {
-	if !s.isOwnerPath(w, r) {
+func (h *Handler) showFeaturedTags(w http.ResponseWriter, r *http.Request) {
+	if !h.isOwnerPath(w, r) {
 		return
 	}
 	writeAS(w, r, http.StatusOK, &activitypub.Collection{
-		Context: activitypub.Context(), ID: s.app.ActorIRI() + "/collections/tags", Type: "Collection",
+		Context: activitypub.Context(), ID: h.app.ActorIRI() + "/collections/tags", Type: "Collection",
 		TotalItems: 0, Items: []any{},
 	})
 }
 
 // showReplies serves the replies Roost knows to one of the owner's posts, to whoever may see the
 // post; the replies listed are the ones everyone may see.
-func (s *Server) showReplies(w http.ResponseWriter, r *http.Request) {
-	p, err := s.ownPost(r)
-	if err != nil || !s.canSee(r, p) {
-		s.notFound(w, r)
+func (h *Handler) showReplies(w http.ResponseWriter, r *http.Request) {
+	p, err := h.ownPost(r)
+	if err != nil || !h.app.RequestMaySee(r, p) {
+		h.notFound(w, r)
 		return
 	}
-	doc, err := s.app.RepliesDoc(r.Context(), p)
+	doc, err := h.app.RepliesDoc(r.Context(), p)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeAS(w, r, http.StatusOK, doc)

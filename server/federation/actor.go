@@ -1,4 +1,4 @@
-package server
+package federation
 
 import (
 	"encoding/json"
@@ -24,41 +24,41 @@ func writeAS(w http.ResponseWriter, r *http.Request, status int, doc any) {
 	}
 }
 
-// showActor answers /users/{name}: the Person for ActivityPub clients, the profile page for people.
-func (s *Server) showActor(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("name") != s.app.Owner.Account.Username {
-		s.notFound(w, r)
+// ShowActor answers /users/{name}: the Person for ActivityPub clients, the profile page for people.
+func (h *Handler) ShowActor(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("name") != h.app.Owner.Account.Username {
+		h.notFound(w, r)
 		return
 	}
 	if !activitypub.WantsJSON(r.Header.Get("Accept")) {
-		http.Redirect(w, r, s.app.Owner.Account.URL, http.StatusFound)
+		http.Redirect(w, r, h.app.Owner.Account.URL, http.StatusFound)
 		return
 	}
-	a, err := s.st.AccountByID(r.Context(), s.app.Owner.Account.ID)
+	a, err := h.st.AccountByID(r.Context(), h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
-	writeAS(w, r, http.StatusOK, s.app.ActorDoc(a))
+	writeAS(w, r, http.StatusOK, h.app.ActorDoc(a))
 }
 
 // showInstanceActor answers /actor: the Application actor whose key signs Roost's fetches. It is
 // served to anyone, unsigned, so peers that require signed fetches can verify us.
-func (s *Server) showInstanceActor(w http.ResponseWriter, r *http.Request) {
-	pub := s.app.InstPub
-	iri := s.app.InstanceActorIRI()
+func (h *Handler) showInstanceActor(w http.ResponseWriter, r *http.Request) {
+	pub := h.app.InstPub
+	iri := h.app.InstanceActorIRI()
 	writeAS(w, r, http.StatusOK, &activitypub.Actor{
 		Context:                   activitypub.Context(),
 		ID:                        iri,
 		Type:                      "Application",
-		PreferredUsername:         s.cfg.Domain,
-		Name:                      s.cfg.Domain,
-		URL:                       activitypub.URLs{s.app.Base + "/about"},
+		PreferredUsername:         h.cfg.Domain,
+		Name:                      h.cfg.Domain,
+		URL:                       activitypub.URLs{h.app.Base + "/about"},
 		Inbox:                     iri + "/inbox",
 		Outbox:                    iri + "/outbox",
-		Endpoints:                 &activitypub.Endpoints{SharedInbox: s.app.Base + "/inbox"},
+		Endpoints:                 &activitypub.Endpoints{SharedInbox: h.app.Base + "/inbox"},
 		PublicKey:                 activitypub.PublicKeys{{ID: iri + "#main-key", Owner: iri, PublicKeyPem: pub}},
 		ManuallyApprovesFollowers: true,
-		Published:                 app.AsTime(s.app.Owner.Account.CreatedAt),
+		Published:                 app.AsTime(h.app.Owner.Account.CreatedAt),
 	})
 }

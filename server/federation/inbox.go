@@ -1,4 +1,4 @@
-package server
+package federation
 
 import (
 	"crypto"
@@ -20,21 +20,21 @@ import (
 // content type, size, JSON shape, signature policy, domain blocks, the key (fetched and cached),
 // the signature itself, signer == actor. Then the raw activity is committed to the store and the
 // answer is 202; processing happens from the store, so nothing acknowledged is lost in a crash.
-func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
-	s.app.Posting.Add(1)
-	defer s.app.Posting.Add(-1)
-	handed := s.st.InboxComing() // the group committer may wait a moment for this one
+func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
+	h.app.Posting.Add(1)
+	defer h.app.Posting.Add(-1)
+	handed := h.st.InboxComing() // the group committer may wait a moment for this one
 	defer handed()
-	if name := r.PathValue("name"); name != "" && name != s.app.Owner.Account.Username {
-		s.notFound(w, r)
+	if name := r.PathValue("name"); name != "" && name != h.app.Owner.Account.Username {
+		h.notFound(w, r)
 		return
 	}
 	if !activitypub.IsContentType(r.Header.Get("Content-Type")) {
 		inboxError(w, http.StatusUnsupportedMediaType, "content type must be application/activity+json")
 		return
 	}
-	body, taken, err := readBody(w, r, activitypub.MaxBodyBytes, &s.inboxBytes)
-	defer s.inboxBytes.give(taken)
+	body, taken, err := readBody(w, r, activitypub.MaxBodyBytes, &h.inboxBytes)
+	defer h.inboxBytes.give(taken)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -54,27 +54,27 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	params, err := signature.Check(r, body, []string{s.cfg.Domain}, time.Now())
+	params, err := signature.Check(r, body, []string{h.cfg.Domain}, time.Now())
 	if err != nil {
-		s.log.Debug("inbox signature refused", slog.Any("err", err))
+		h.log.Debug("inbox signature refused", slog.Any("err", err))
 		inboxError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	ctx := r.Context()
 	for _, iri := range []string{params.KeyID, act.Actor.ID} {
-		if s.app.IsLocal(iri) {
+		if h.app.IsLocal(iri) {
 			inboxError(w, http.StatusForbidden, "activities from this server's own actors are not accepted")
 			return
 		}
-		if blocked, err := s.app.HostBlocked(ctx, iri); err != nil {
-			s.unavailable(w, err)
+		if blocked, err := h.app.HostBlocked(ctx, iri); err != nil {
+			h.unavailable(w, err)
 			return
 		} else if blocked {
 			inboxError(w, http.StatusForbidden, "domain blocked")
 			return
 		}
 	}
-	signer, err := s.app.VerifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+	signer, err := h.app.VerifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 	if err != nil {
 		if isGoneActorDelete(err, act) {
 			// The actor and its key are gone (410) and we never knew it: nothing to delete. Say
@@ -82,7 +82,7 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		s.log.Info("inbox signature not verified", slog.String("key_id", params.KeyID), slog.Any("err", err))
+		h.log.Info("inbox signature not verified", slog.String("key_id", params.KeyID), slog.Any("err", err))
 		inboxError(w, http.StatusUnauthorized, "signature not verified")
 		return
 	}
@@ -94,25 +94,25 @@ func (s *Server) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusUnauthorized, "the activity id is not on the actor's origin")
 		return
 	}
-	if blocked, _ := s.st.Blocked(ctx, signer.ID); blocked && act.Type != "Undo" && act.Type != "Delete" {
+	if blocked, _ := h.st.Blocked(ctx, signer.ID); blocked && act.Type != "Undo" && act.Type != "Delete" {
 		// Accept and drop, as Mastodon does: telling a blocked actor about the block helps nobody.
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
 	handed()
-	added, err := s.st.AddInbox(ctx, act.ID, signer.IRI, body)
+	added, err := h.st.AddInbox(ctx, act.ID, signer.IRI, body)
 	if err != nil {
-		s.unavailable(w, err)
+		h.unavailable(w, err)
 		return
 	}
 	if u, err := url.Parse(params.KeyID); err == nil {
-		if err := s.st.HostHeard(ctx, u.Host); err != nil {
-			s.log.Warn("record host heard", slog.Any("err", err))
+		if err := h.st.HostHeard(ctx, u.Host); err != nil {
+			h.log.Warn("record host heard", slog.Any("err", err))
 		}
 	}
 	w.WriteHeader(http.StatusAccepted)
 	if added {
-		s.app.WakeInbox()
+		h.app.WakeInbox()
 	}
 }
 
@@ -201,8 +201,8 @@ func isGoneActorDelete(err error, act *activitypub.Envelope) bool {
 
 // unavailable answers 503 when the store cannot take the write (disk full, read-only): the
 // sender will retry, and nothing half-written remains.
-func (s *Server) unavailable(w http.ResponseWriter, err error) {
-	s.log.Error("inbox store failed", slog.Any("err", err))
+func (h *Handler) unavailable(w http.ResponseWriter, err error) {
+	h.log.Error("inbox store failed", slog.Any("err", err))
 	w.Header().Set("Retry-After", "60")
 	inboxError(w, http.StatusServiceUnavailable, "temporarily unable to store the activity")
 }
