@@ -5,14 +5,12 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/a-h/templ"
-
 	"roost/server/activitypub"
-	"roost/templates"
+	"roost/server/app"
 )
 
-// notFound answers 404 in the form the client asked for: JSON for ActivityPub clients, a page for
-// people.
+// notFound answers 404 in the form the client asked for: JSON for the client API and ActivityPub
+// clients, the web's page for people.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		apiError(w, http.StatusNotFound, "Record not found") // the client API always answers JSON
@@ -22,7 +20,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, r, http.StatusNotFound, "not found")
 		return
 	}
-	s.render(w, r, http.StatusNotFound, templates.NotFoundPage(s.page("Not found")))
+	s.web.NotFoundPage(w, r)
 }
 
 // serverError logs err and answers 500 without revealing it.
@@ -31,18 +29,22 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-func (s *Server) render200(w http.ResponseWriter, r *http.Request, c templ.Component) {
-	s.render(w, r, http.StatusOK, c)
+// ownerMessage turns an error of an owner's action into text for the client API: the core's
+// message for the errors it types (app.ErrorOf); any other error is logged and becomes a generic
+// sentence.
+func (s *Server) ownerMessage(err error) string {
+	kind, msg := app.ErrorOf(err)
+	if kind == app.Internal {
+		s.log.Error("owner action", slog.Any("err", err))
+		return "something went wrong; see the server log"
+	}
+	return msg
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Vary", "Accept")
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
-		return
+// uploadMessage is ownerMessage for the errors of saving an upload (app.UploadErrorOf).
+func (s *Server) uploadMessage(err error) string {
+	if kind, msg := app.UploadErrorOf(err); kind != app.Internal {
+		return msg
 	}
-	if err := c.Render(r.Context(), w); err != nil {
-		s.log.Error("render page", slog.String("path", r.URL.Path), slog.Any("err", err))
-	}
+	return s.ownerMessage(err)
 }

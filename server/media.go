@@ -39,11 +39,7 @@ func (s *Server) showMedia(w http.ResponseWriter, r *http.Request) {
 
 // imageSrc is the URL a page uses to show a remote image: the media proxy's, when it is on.
 func (s *Server) imageSrc(u string) string {
-	u = app.SafeURL(u)
-	if u == "" || s.proxy == nil || s.app.IsLocal(u) {
-		return u
-	}
-	return s.proxy.Src(u)
+	return s.app.ImageSrc(s.proxy, u)
 }
 
 // showProxied serves a remote image through the media proxy, when it is on.

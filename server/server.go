@@ -14,6 +14,7 @@ import (
 	"roost/server/clientip"
 	"roost/server/federation"
 	"roost/server/media"
+	"roost/server/web"
 	"roost/static"
 	"roost/store"
 )
@@ -66,13 +67,12 @@ type Server struct {
 	started time.Time
 	streams streamShutdown // ends the streams when their http.Server shuts down
 
-	logins throttle
-	media  *media.Library
-	proxy  *media.Proxy // nil: remote images are shown from their origin
+	web   *web.Handler
+	media *media.Library
+	proxy *media.Proxy // nil: remote images are shown from their origin
 
 	fed *federation.Handler
 
-	hashing chan struct{} // one password hash at a time (see hashSlot)
 	// appRegistrations limits POST /api/v1/apps per client address.
 	appRegistrations clientip.Limiter
 }
@@ -120,7 +120,6 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		assets:  static.New(),
 		started: time.Now(),
 		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
-		hashing: make(chan struct{}, 1),
 	}
 	s.fed = federation.New(federation.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version},
 		core, st, log, s.notFound)
@@ -130,6 +129,10 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		s.proxy = media.NewProxy(media.ProxyConfig{Secret: core.Owner.InstanceKeyPEM, Dir: cfg.CacheDir,
 			MaxBytes: cfg.MediaCacheBytes, Remote: core.Remote, Now: st.Now, Log: log.With("sub", "media")})
 	}
+	s.web = web.New(web.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
+		AllowPrivate: cfg.AllowPrivate, Version: cfg.Version, MediaDir: cfg.MediaDir, MaxUploadBytes: cfg.MaxUploadBytes,
+		CertExpiry: cfg.CertExpiry, Started: s.started, ActorDoc: s.fed.ShowActor, PostDoc: s.fed.ShowPost, NotFound: s.notFound},
+		core, st, log, s.assets, s.proxy)
 	return s, nil
 }
 
@@ -142,6 +145,12 @@ func (s *Server) Run(ctx context.Context) error { return s.app.Run(ctx) }
 
 // Owner returns the owner's account as loaded at start.
 func (s *Server) Owner() *store.Account { return s.app.Owner.Account }
+
+// SetPassword replaces the owner's password, signs out every session except keep and revokes
+// every app's access (App.SetPassword), for `roost passwd`.
+func (s *Server) SetPassword(ctx context.Context, password, keep string) error {
+	return s.app.SetPassword(ctx, password, keep)
+}
 
 // App is the core the surfaces call: the owner's actions (Post, Follow, ...) are its methods.
 func (s *Server) App() *app.App { return s.app }

@@ -674,6 +674,9 @@ func TestPublicMicroformats(t *testing.T) {
 	}
 }
 
+// subscribeRel is the WebFinger link a remote follow looks for (OStatus's subscribe template).
+const subscribeRel = "http://ostatus.org/schema/1.0/subscribe"
+
 // TestPublicRemoteFollow checks the "follow from your server" form and its redirect to the
 // visitor's server, with WebFinger answers good and bad.
 func TestPublicRemoteFollow(t *testing.T) {

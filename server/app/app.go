@@ -76,6 +76,8 @@ type App struct {
 	keyMu      sync.Mutex
 	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
 	parsedKeys map[string]any       // public key PEM -> parsed key (guarded by keyMu)
+
+	hashing chan struct{} // one password hash at a time (password.go)
 }
 
 // New builds an App on an open store. The owner account must exist (see server.Setup); cfg comes
@@ -95,6 +97,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		keyRefetch:  map[string]time.Time{},
 		parsedKeys:  map[string]any{},
 		Hub:         newHub(),
+		hashing:     make(chan struct{}, 1),
 	}
 	s.Media = media.NewLibrary(cfg.MediaDir, s.Base, st, media.NewProcessor(cfg.MaxUploadBytes), log.With("sub", "media"))
 	st.OnCommit(s.Hub.added)

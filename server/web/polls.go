@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/http"
@@ -37,7 +37,7 @@ func pollView(p *store.Post) *templates.Poll {
 }
 
 // voteAction casts the owner's vote from a page's ballot: the post's ID and the chosen options.
-func (s *Server) voteAction(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) voteAction(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PostFormValue("post"), 10, 64)
 	var choices []int
 	for _, v := range r.PostForm["choice"] {
@@ -48,8 +48,8 @@ func (s *Server) voteAction(w http.ResponseWriter, r *http.Request) {
 		}
 		choices = append(choices, c)
 	}
-	if _, err := s.app.Vote(r.Context(), id, choices); err != nil {
-		backTo(w, r, "/home", "error", s.ownerMessage(err))
+	if _, err := h.app.Vote(r.Context(), id, choices); err != nil {
+		backTo(w, r, "/home", "error", h.ownerMessage(err))
 		return
 	}
 	backTo(w, r, "/home", "notice", "Voted.")

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"context"
@@ -30,16 +30,16 @@ const sessionKey ctxKey = iota
 // the form, on top of the cross-origin check that wraps every route.
 // session returns the signed-in session of the request, or nil: the one signedIn found, or the
 // one its cookie names.
-func (s *Server) session(r *http.Request) *store.Session {
+func (h *Handler) session(r *http.Request) *store.Session {
 	if se, ok := r.Context().Value(sessionKey).(*store.Session); ok {
 		return se
 	}
-	return s.app.Session(r)
+	return h.app.Session(r)
 }
 
-func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
+func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		se := s.session(r)
+		se := h.session(r)
 		if se == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -51,7 +51,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			limit := int64(1 << 20)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				limit = app.MaxAttachments*s.cfg.MaxUploadBytes + 1<<20 // four images, or avatar and header
+				limit = app.MaxAttachments*h.cfg.MaxUploadBytes + 1<<20 // four images, or avatar and header
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(se.CSRF)) != 1 {
@@ -60,7 +60,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		w.Header().Set("Cache-Control", "private, no-store")
-		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey, se)))
+		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey, se)))
 	}
 }
 
@@ -155,41 +155,41 @@ func (t *throttle) forget(k loginKeys, now time.Time) {
 // owner-wide or network limits are reached.
 const deviceLifetime = 365 * 24 * time.Hour
 
-func (s *Server) deviceCookieName() string {
-	if s.cfg.Scheme == "https" {
+func (h *Handler) deviceCookieName() string {
+	if h.cfg.Scheme == "https" {
 		return "__Host-roost-device"
 	}
 	return "roost_device"
 }
 
-func (s *Server) deviceMAC(payload string) string {
-	key := sha256.Sum256([]byte("roost known device\x00" + s.app.Owner.InstanceKeyPEM))
+func (h *Handler) deviceMAC(payload string) string {
+	key := sha256.Sum256([]byte("roost known device\x00" + h.app.Owner.InstanceKeyPEM))
 	m := hmac.New(sha256.New, key[:])
 	m.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // rememberDevice marks the browser of a successful sign-in as a known device.
-func (s *Server) rememberDevice(w http.ResponseWriter) {
+func (h *Handler) rememberDevice(w http.ResponseWriter) {
 	payload := app.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
-	http.SetCookie(w, &http.Cookie{Name: s.deviceCookieName(), Value: payload + "." + s.deviceMAC(payload),
-		Path: "/", HttpOnly: true, Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
+	http.SetCookie(w, &http.Cookie{Name: h.deviceCookieName(), Value: payload + "." + h.deviceMAC(payload),
+		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
 		MaxAge: int(deviceLifetime.Seconds())})
 }
 
 // deviceOf is the id of the request's known device: from its device cookie, or its session (a
 // session was made by a sign-in); "" for a browser that never signed in.
-func (s *Server) deviceOf(r *http.Request) string {
-	if c, err := r.Cookie(s.deviceCookieName()); err == nil {
+func (h *Handler) deviceOf(r *http.Request) string {
+	if c, err := r.Cookie(h.deviceCookieName()); err == nil {
 		id, rest, _ := strings.Cut(c.Value, ".")
 		exp, mac, _ := strings.Cut(rest, ".")
 		until, err := strconv.ParseInt(exp, 10, 64)
 		if err == nil && time.Now().Unix() < until &&
-			hmac.Equal([]byte(mac), []byte(s.deviceMAC(id+"."+exp))) {
+			hmac.Equal([]byte(mac), []byte(h.deviceMAC(id+"."+exp))) {
 			return id
 		}
 	}
-	if se := s.session(r); se != nil {
+	if se := h.session(r); se != nil {
 		return "session " + se.ID
 	}
 	return ""
@@ -197,37 +197,19 @@ func (s *Server) deviceOf(r *http.Request) string {
 
 // checkOwnerPassword checks password against the owner's, for sign-in and the owner's sensitive
 // actions, through the throttle: when the request may not try now it returns the wait. The
-// attempt is counted before the hash, and hashes run one at a time (argon2id takes 64 MiB each).
-func (s *Server) checkOwnerPassword(r *http.Request, password string) (ok bool, wait time.Duration, err error) {
+// attempt is counted before the hash, and hashes run one at a time (App.CheckOwnerPassword).
+func (h *Handler) checkOwnerPassword(r *http.Request, password string) (ok bool, wait time.Duration, err error) {
 	ip := clientip.Of(r)
-	k, now := loginKeys{addr: clientip.Key(ip), network: clientip.Network(ip), device: s.deviceOf(r)}, time.Now()
-	if ok, wait := s.logins.begin(k, now); !ok {
+	k, now := loginKeys{addr: clientip.Key(ip), network: clientip.Network(ip), device: h.deviceOf(r)}, time.Now()
+	if ok, wait := h.logins.begin(k, now); !ok {
 		return false, wait, nil
 	}
-	release, err := s.hashSlot(r.Context())
-	if err != nil {
+	ok, err = h.app.CheckOwnerPassword(r.Context(), password)
+	if err != nil || !ok {
 		return false, 0, err
 	}
-	defer release()
-	o, err := s.st.Owner(r.Context())
-	if err != nil {
-		return false, 0, err
-	}
-	if !app.CheckPassword(o.PasswordHash, password) {
-		return false, 0, nil
-	}
-	s.logins.forget(k, now)
+	h.logins.forget(k, now)
 	return true, 0, nil
-}
-
-// hashSlot waits for the one password hash that may run at a time.
-func (s *Server) hashSlot(ctx context.Context) (release func(), err error) {
-	select {
-	case s.hashing <- struct{}{}:
-		return func() { <-s.hashing }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // safeNext returns next when it is a path on this site, else "/home".
@@ -241,108 +223,87 @@ func safeNext(next string) string {
 	return next
 }
 
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
-	if s.session(r) != nil {
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	if h.session(r) != nil {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render200(w, r, templates.LoginPage(s.page("Sign in"), templates.Login{Next: safeNext(r.URL.Query().Get("next"))}))
+	h.render200(w, r, templates.LoginPage(h.page("Sign in"), templates.Login{Next: safeNext(r.URL.Query().Get("next"))}))
 }
 
 const tooManyAttempts = "Too many failed attempts. Wait a few minutes and try again."
 
 // login checks the owner's password and starts a new session (a fresh token every time, so a
 // token planted before login is worthless).
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	next := safeNext(r.PostFormValue("next"))
-	ok, wait, err := s.checkOwnerPassword(r, r.PostFormValue("password"))
+	ok, wait, err := h.checkOwnerPassword(r, r.PostFormValue("password"))
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		s.render(w, r, http.StatusTooManyRequests, templates.LoginPage(s.page("Sign in"),
+		h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(h.page("Sign in"),
 			templates.Login{Next: next, Error: tooManyAttempts}))
 		return
 	}
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	if !ok {
-		s.render(w, r, http.StatusUnauthorized, templates.LoginPage(s.page("Sign in"),
+		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(h.page("Sign in"),
 			templates.Login{Next: next, Error: "That password is not right."}))
 		return
 	}
-	if err := s.startSession(w, r); err != nil {
-		s.serverError(w, r, err)
+	if err := h.startSession(w, r); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
-	s.rememberDevice(w)
+	h.rememberDevice(w)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) error {
 	token := app.RandomToken(32)
 	se := &store.Session{ID: app.HashToken(token), CSRF: app.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
 		UserAgent: r.UserAgent(), IP: clientip.Of(r)}
-	if err := s.st.CreateSession(r.Context(), se); err != nil {
+	if err := h.st.CreateSession(r.Context(), se); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.app.CookieName(), Value: token, Path: "/", HttpOnly: true,
-		Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: int(app.SessionIdle.Seconds())})
+	http.SetCookie(w, &http.Cookie{Name: h.app.CookieName(), Value: token, Path: "/", HttpOnly: true,
+		Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: int(app.SessionIdle.Seconds())})
 	return nil
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	se := s.session(r)
-	if err := s.st.DeleteSession(r.Context(), se.ID); err != nil {
-		s.serverError(w, r, err)
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	se := h.session(r)
+	if err := h.st.DeleteSession(r.Context(), se.ID); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.app.CookieName(), Value: "", Path: "/", HttpOnly: true,
-		Secure: s.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: h.app.CookieName(), Value: "", Path: "/", HttpOnly: true,
+		Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// MinPasswordLength is the shortest password the owner may choose.
-const MinPasswordLength = 10
-
-// errWeakPassword is returned for a password shorter than MinPasswordLength.
-var errWeakPassword = errors.New("use at least 10 characters")
-
-// SetPassword replaces the owner's password, signs out every session except keep and revokes
-// every app's access.
-func (s *Server) SetPassword(ctx context.Context, password, keep string) error {
-	if len([]rune(password)) < MinPasswordLength {
-		return errWeakPassword
-	}
-	release, err := s.hashSlot(ctx)
-	if err != nil {
-		return err
-	}
-	hash := app.HashPassword(password)
-	release()
-	return s.st.ChangePassword(ctx, hash, keep)
+func (h *Handler) showPassword(w http.ResponseWriter, r *http.Request) {
+	h.render200(w, r, templates.PasswordPage(h.ownerPage(r, "Change password"), templates.PasswordForm{}))
 }
 
-func (s *Server) showPassword(w http.ResponseWriter, r *http.Request) {
-	s.render200(w, r, templates.PasswordPage(s.ownerPage(r, "Change password"), templates.PasswordForm{}))
-}
-
-func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
-	se := s.session(r)
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
+	se := h.session(r)
 	fail := func(msg string) {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.PasswordPage(s.ownerPage(r, "Change password"),
+		h.render(w, r, http.StatusUnprocessableEntity, templates.PasswordPage(h.ownerPage(r, "Change password"),
 			templates.PasswordForm{Error: msg}))
 	}
-	ok, wait, err := s.checkOwnerPassword(r, r.PostFormValue("current"))
+	ok, wait, err := h.checkOwnerPassword(r, r.PostFormValue("current"))
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		s.render(w, r, http.StatusTooManyRequests, templates.PasswordPage(s.ownerPage(r, "Change password"),
+		h.render(w, r, http.StatusTooManyRequests, templates.PasswordPage(h.ownerPage(r, "Change password"),
 			templates.PasswordForm{Error: tooManyAttempts}))
 		return
 	}
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	if !ok {
@@ -353,27 +314,27 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		fail("The new passwords do not match.")
 		return
 	}
-	if err := s.SetPassword(r.Context(), r.PostFormValue("new"), se.ID); errors.Is(err, errWeakPassword) {
+	if err := h.app.SetPassword(r.Context(), r.PostFormValue("new"), se.ID); errors.Is(err, app.ErrWeakPassword) {
 		fail("The new password is too short: " + err.Error() + ".")
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	s.render200(w, r, templates.PasswordPage(s.ownerPage(r, "Change password"),
+	h.render200(w, r, templates.PasswordPage(h.ownerPage(r, "Change password"),
 		templates.PasswordForm{Done: true}))
 }
 
 // reauthenticated checks the password the owner typed again (the form's "password") before a
 // sensitive action, through the same throttle as sign-in; when it is wrong it sends the owner back
 // to page with the reason and returns false.
-func (s *Server) reauthenticated(w http.ResponseWriter, r *http.Request, page string) bool {
-	ok, wait, err := s.checkOwnerPassword(r, r.PostFormValue("password"))
+func (h *Handler) reauthenticated(w http.ResponseWriter, r *http.Request, page string) bool {
+	ok, wait, err := h.checkOwnerPassword(r, r.PostFormValue("password"))
 	switch {
 	case wait > 0:
 		http.Redirect(w, r, page+"?error="+url.QueryEscape(tooManyAttempts), http.StatusSeeOther)
 	case err != nil:
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 	case !ok:
 		http.Redirect(w, r, page+"?error="+url.QueryEscape("Your password is not right; nothing was changed."), http.StatusSeeOther)
 	}

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"context"
@@ -38,97 +38,97 @@ const (
 )
 
 // page returns the layout values shared by every page.
-func (s *Server) page(title string) templates.Page {
-	return templates.Page{Title: title, CSS: s.assets.URL("style.css"), SiteName: s.cfg.Domain}
+func (h *Handler) page(title string) templates.Page {
+	return templates.Page{Title: title, CSS: h.assets.URL("style.css"), SiteName: h.cfg.Domain}
 }
 
 // publicPage is the layout of a page about the owner: with the feeds linked.
-func (s *Server) publicPage(title string) templates.Page {
-	pg := s.page(title)
-	pg.AtomURL, pg.RSSURL = s.atomURL(), s.rssURL()
+func (h *Handler) publicPage(title string) templates.Page {
+	pg := h.page(title)
+	pg.AtomURL, pg.RSSURL = h.atomURL(), h.rssURL()
 	return pg
 }
 
 // showProfile renders /@{name}: the owner's profile and public posts, newest first. ActivityPub
 // clients asking for JSON get the actor; /@{name}.atom and /@{name}.rss, as Mastodon has them,
 // are the feeds.
-func (s *Server) showProfile(w http.ResponseWriter, r *http.Request) {
-	if feed := s.profileFeed(r); feed != nil {
+func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
+	if feed := h.profileFeed(r); feed != nil {
 		feed(w, r)
 		return
 	}
-	if !s.atOwner(r) {
-		s.notFound(w, r)
+	if !h.atOwner(r) {
+		h.notFound(w, r)
 		return
 	}
 	if activitypub.WantsJSON(r.Header.Get("Accept")) {
-		s.fed.ShowActor(w, r)
+		h.cfg.ActorDoc(w, r)
 		return
 	}
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
+	o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
-	posts, next, err := s.publicPosts(ctx, maxID, pageSize)
+	posts, next, err := h.publicPosts(ctx, maxID, pageSize)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	followers, following, err := s.st.CountFollows(ctx, o.ID)
+	followers, following, err := h.st.CountFollows(ctx, o.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	count, err := s.st.CountPosts(ctx, o.ID, true)
+	count, err := h.st.CountPosts(ctx, o.ID, true)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	prof := templates.Profile{
-		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + s.cfg.HandleDomain, URL: o.URL,
+		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, URL: o.URL,
 		AvatarURL: o.AvatarURL, Summary: content.HTML(o.Summary),
 		Followers: followers, Following: following, PostCount: count, HideNetwork: o.HideNetwork,
-		AtomURL: s.atomURL(), RSSURL: s.rssURL(), MovedTo: o.MovedTo,
+		AtomURL: h.atomURL(), RSSURL: h.rssURL(), MovedTo: o.MovedTo,
 	}
 	for _, f := range o.Fields {
 		prof.Fields = append(prof.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
 	for _, p := range posts {
-		prof.Posts = append(prof.Posts, s.postView(ctx, o, p))
+		prof.Posts = append(prof.Posts, h.postView(ctx, o, p))
 	}
 	if r.URL.Query().Get("max_id") == "" {
-		pinned, err := s.st.PinnedPosts(ctx, o.ID)
+		pinned, err := h.st.PinnedPosts(ctx, o.ID)
 		if err != nil {
-			s.serverError(w, r, err)
+			h.serverError(w, r, err)
 			return
 		}
 		for _, p := range pinned {
-			if p.Visibility == store.Public && s.app.MaySee(ctx, app.Viewer{}, p) {
-				prof.Pinned = append(prof.Pinned, s.postView(ctx, o, p))
+			if p.Visibility == store.Public && h.app.MaySee(ctx, app.Viewer{}, p) {
+				prof.Pinned = append(prof.Pinned, h.postView(ctx, o, p))
 			}
 		}
 	}
 	if next != 0 {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
-	pg := s.publicPage(displayName(o) + " (" + prof.Handle + ")")
+	pg := h.publicPage(displayName(o) + " (" + prof.Handle + ")")
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
-	pg.Description = excerpt(s.app.Sanitize.Text(o.Summary), descriptionChars)
+	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
 		Image: app.SafeURL(o.AvatarURL)}
 	allowFormRedirects(w)
-	s.render200(w, r, templates.ProfilePage(pg, prof))
+	h.render200(w, r, templates.ProfilePage(pg, prof))
 }
 
 // allowFormRedirects lets the remote-follow form's answer redirect to the visitor's server:
 // browsers apply form-action to every redirect of a form submission
 // (https://www.w3.org/TR/CSP3/#directive-form-action), and secureHeaders allows only 'self'.
 func allowFormRedirects(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"),
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", strings.Replace(hdr.Get("Content-Security-Policy"),
 		"form-action 'self'", "form-action 'self' https: http:", 1))
 }
 
@@ -136,15 +136,15 @@ func allowFormRedirects(w http.ResponseWriter) {
 // and the max_id of the next page (0 when there is none). Unlisted posts are skipped, as on
 // Mastodon's profile; the batches are bounded so a long run of unlisted posts cannot make one
 // request scan the whole table.
-func (s *Server) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.Post, int64, error) {
+func (h *Handler) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.Post, int64, error) {
 	var out []*store.Post
 	for range 5 {
-		batch, err := s.st.AccountPosts(ctx, s.app.Owner.Account.ID, true, store.Page{MaxID: maxID, Limit: 2 * n})
+		batch, err := h.st.AccountPosts(ctx, h.app.Owner.Account.ID, true, store.Page{MaxID: maxID, Limit: 2 * n})
 		if err != nil {
 			return nil, 0, err
 		}
 		for _, p := range batch {
-			if p.Visibility != store.Public || !s.app.MaySee(ctx, app.Viewer{}, p) {
+			if p.Visibility != store.Public || !h.app.MaySee(ctx, app.Viewer{}, p) {
 				continue
 			}
 			out = append(out, p)
@@ -163,42 +163,42 @@ func (s *Server) publicPosts(ctx context.Context, maxID int64, n int) ([]*store.
 // showPostPage renders /@{name}/{id}: the post in its thread, to whoever may see it (the owner's
 // session, or a signed fetch of someone in its audience, for a followers-only or direct post).
 // The thread above and below shows only what everyone may see.
-func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
-	if !s.atOwner(r) {
-		s.notFound(w, r)
+func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
+	if !h.atOwner(r) {
+		h.notFound(w, r)
 		return
 	}
-	p, err := s.app.OwnPost(r.Context(), r.PathValue("name"), r.PathValue("id"))
+	p, err := h.app.OwnPost(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
-		s.notFoundOr(w, r, err)
+		h.notFoundOr(w, r, err)
 		return
 	}
 	if activitypub.WantsJSON(r.Header.Get("Accept")) {
-		s.fed.ShowPost(w, r)
+		h.cfg.PostDoc(w, r)
 		return
 	}
-	if !s.app.RequestMaySee(r, p) {
-		s.notFound(w, r)
+	if !h.app.RequestMaySee(r, p) {
+		h.notFound(w, r)
 		return
 	}
-	if !s.app.MaySee(r.Context(), app.Viewer{}, p) {
+	if !h.app.MaySee(r.Context(), app.Viewer{}, p) {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
+	o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	authors := authorCache{s: s, byID: map[int64]*store.Account{o.ID: o}}
-	t := templates.Thread{Post: s.postView(ctx, o, p), Ancestors: s.ancestors(ctx, &authors, p)}
-	replies, err := s.st.Replies(ctx, p.IRI, maxThreadReplies)
+	authors := authorCache{h: h, byID: map[int64]*store.Account{o.ID: o}}
+	t := templates.Thread{Post: h.postView(ctx, o, p), Ancestors: h.ancestors(ctx, &authors, p)}
+	replies, err := h.st.Replies(ctx, p.IRI, maxThreadReplies)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	for _, rp := range replies {
-		if v, ok := s.publicView(ctx, &authors, rp); ok {
+		if v, ok := h.publicView(ctx, &authors, rp); ok {
 			t.Replies = append(t.Replies, v)
 		}
 	}
@@ -208,32 +208,32 @@ func (s *Server) showPostPage(w http.ResponseWriter, r *http.Request) {
 		t.Post.Replies = len(t.Replies)
 	}
 
-	text := s.app.Sanitize.Text(p.Content)
+	text := h.app.Sanitize.Text(p.Content)
 	if p.Summary != "" {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
-	pg := s.publicPage(displayName(o) + ": " + excerpt(text, 80))
+	pg := h.publicPage(displayName(o) + ": " + excerpt(text, 80))
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
-		s.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: app.SafeURL(o.AvatarURL),
+		h.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: app.SafeURL(o.AvatarURL),
 		Published: p.Published}
-	s.render200(w, r, templates.PostPage(pg, t))
+	h.render200(w, r, templates.PostPage(pg, t))
 }
 
 // ancestors walks up the thread from p through the posts Roost has stored, and returns the ones
 // the public may see, oldest first. The walk stops at the first missing, deleted or non-public
 // post, so nothing above a hidden post is shown out of context.
-func (s *Server) ancestors(ctx context.Context, authors *authorCache, p *store.Post) []templates.Post {
+func (h *Handler) ancestors(ctx context.Context, authors *authorCache, p *store.Post) []templates.Post {
 	var chain []templates.Post
 	seen := map[string]bool{p.IRI: true}
 	for iri := p.InReplyTo; iri != "" && !seen[iri] && len(chain) < maxAncestors; {
 		seen[iri] = true
-		a, err := s.st.PostByIRI(ctx, iri)
+		a, err := h.st.PostByIRI(ctx, iri)
 		if err != nil {
 			break
 		}
-		v, ok := s.publicView(ctx, authors, a)
+		v, ok := h.publicView(ctx, authors, a)
 		if !ok {
 			break
 		}
@@ -246,12 +246,12 @@ func (s *Server) ancestors(ctx context.Context, authors *authorCache, p *store.P
 
 // publicView is p as the public sees it, or false when the public may not see it: deleted,
 // followers-only or direct, or by an account the owner blocked.
-func (s *Server) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
-	if !s.app.MaySee(ctx, app.Viewer{}, p) {
+func (h *Handler) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
+	if !h.app.MaySee(ctx, app.Viewer{}, p) {
 		return templates.Post{}, false
 	}
-	if p.AccountID != s.app.Owner.Account.ID {
-		if blocked, err := s.st.Blocked(ctx, p.AccountID); err != nil || blocked {
+	if p.AccountID != h.app.Owner.Account.ID {
+		if blocked, err := h.st.Blocked(ctx, p.AccountID); err != nil || blocked {
 			return templates.Post{}, false
 		}
 	}
@@ -259,12 +259,12 @@ func (s *Server) publicView(ctx context.Context, authors *authorCache, p *store.
 	if err != nil {
 		return templates.Post{}, false
 	}
-	return s.postView(ctx, a, p), true
+	return h.postView(ctx, a, p), true
 }
 
 // authorCache loads each author of a thread once.
 type authorCache struct {
-	s    *Server
+	h    *Handler
 	byID map[int64]*store.Account
 }
 
@@ -272,7 +272,7 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 	if a, ok := c.byID[id]; ok {
 		return a, nil
 	}
-	a, err := c.s.st.AccountByID(ctx, id)
+	a, err := c.h.st.AccountByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -280,38 +280,38 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 	return a, nil
 }
 
-func (s *Server) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
-	c, _ := s.st.Counts(ctx, p) // zero counts rather than no page
-	return s.countedPostView(author, p, c)
+func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
+	c, _ := h.st.Counts(ctx, p) // zero counts rather than no page
+	return h.countedPostView(author, p, c)
 }
 
 // countedPostView is postView with the counts already read.
-func (s *Server) countedPostView(author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
+func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
 		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
 		Quote: app.PostQuote(p),
 	}
-	if id, ok := s.app.LocalPostID(v.Quote); ok {
-		v.Quote = s.app.PostURL(id)
+	if id, ok := h.app.LocalPostID(v.Quote); ok {
+		v.Quote = h.app.PostURL(id)
 	}
 	if p.InReplyTo != "" {
-		if id, ok := s.app.LocalPostID(p.InReplyTo); ok {
-			v.InReplyTo = s.app.PostURL(id)
+		if id, ok := h.app.LocalPostID(p.InReplyTo); ok {
+			v.InReplyTo = h.app.PostURL(id)
 		} else {
 			v.InReplyTo = app.SafeURL(p.InReplyTo)
 		}
 	}
 	for _, a := range p.Attachments {
-		u := app.SafeURL(s.app.PostMediaURL(p, a.URL))
+		u := app.SafeURL(h.app.PostMediaURL(p, a.URL))
 		if u == "" {
 			continue
 		}
 		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
-		preview := app.SafeURL(s.app.PostMediaURL(p, a.PreviewURL))
-		if preview == "" && !s.app.IsLocal(u) {
-			preview = s.imageSrc(u) // the remote image itself, or through the media proxy
+		preview := app.SafeURL(h.app.PostMediaURL(p, a.PreviewURL))
+		if preview == "" && !h.app.IsLocal(u) {
+			preview = h.app.ImageSrc(h.proxy, u) // the remote image itself, or through the media proxy
 		}
 		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview,
 			MediaType: a.MediaType, Alt: a.Name, Image: image, Width: a.Width, Height: a.Height})
@@ -341,67 +341,67 @@ func excerpt(s string, n int) string {
 }
 
 // showTag renders /tags/{tag}: the owner's public posts with the hashtag, newest first.
-func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	tag := strings.ToLower(strings.TrimPrefix(r.PathValue("tag"), "#"))
 	if tag == "" || utf8.RuneCountInString(tag) > 100 {
-		s.notFound(w, r)
+		h.notFound(w, r)
 		return
 	}
 	ctx := r.Context()
 	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
-	posts, err := s.st.TagPosts(ctx, s.app.Owner.Account.ID, tag, store.Page{MaxID: maxID, Limit: pageSize})
+	posts, err := h.st.TagPosts(ctx, h.app.Owner.Account.ID, tag, store.Page{MaxID: maxID, Limit: pageSize})
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
+	o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	tp := templates.TagPosts{Tag: tag}
 	for _, p := range posts {
-		if s.app.MaySee(ctx, app.Viewer{}, p) {
-			tp.Posts = append(tp.Posts, s.postView(ctx, o, p))
+		if h.app.MaySee(ctx, app.Viewer{}, p) {
+			tp.Posts = append(tp.Posts, h.postView(ctx, o, p))
 		}
 	}
 	if len(posts) == pageSize {
-		tp.OlderURL = s.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
+		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := s.page("#" + tag + " – " + displayName(o))
-	pg.Canonical = s.app.TagURL(tag)
+	pg := h.page("#" + tag + " – " + displayName(o))
+	pg.Canonical = h.app.TagURL(tag)
 	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
-	s.render200(w, r, templates.TagPage(pg, tp))
+	h.render200(w, r, templates.TagPage(pg, tp))
 }
 
 // remoteFollow answers the profile's "follow from your server" form: it looks up the visitor's
 // server by WebFinger and sends them to its subscribe page (the OStatus subscribe template) for
 // the owner's actor, where their follow button is.
-func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) remoteFollow(w http.ResponseWriter, r *http.Request) {
 	handle := strings.TrimSpace(r.URL.Query().Get("acct"))
 	fail := func(status int, msg string) {
-		pg := s.page("Follow from your server")
+		pg := h.page("Follow from your server")
 		allowFormRedirects(w) // the page offers the form again
-		s.render(w, r, status, templates.RemoteFollowPage(pg, templates.RemoteFollow{Handle: handle, Error: msg,
-			ProfileURL: s.app.Owner.Account.URL, OwnerHandle: "@" + s.app.Owner.Account.Username + "@" + s.cfg.HandleDomain}))
+		h.render(w, r, status, templates.RemoteFollowPage(pg, templates.RemoteFollow{Handle: handle, Error: msg,
+			ProfileURL: h.app.Owner.Account.URL, OwnerHandle: "@" + h.app.Owner.Account.Username + "@" + h.cfg.HandleDomain}))
 	}
 	user, host, err := remote.SplitHandle(handle)
 	if err != nil {
 		fail(http.StatusBadRequest, "Enter your own handle as you@your.server, for example alice@mastodon.social.")
 		return
 	}
-	if s.app.OurHost(host) {
+	if h.app.OurHost(host) {
 		fail(http.StatusBadRequest, "That handle is on this server; enter the handle of your account on your own server.")
 		return
 	}
 	// A visitor is waiting on the page: give up sooner than the client's default.
 	ctx, cancel := context.WithTimeout(r.Context(), remoteFollowTimeout)
 	defer cancel()
-	target, err := s.subscribeURL(ctx, user, host)
+	target, err := h.subscribeURL(ctx, user, host)
 	if err != nil {
-		s.log.Info("remote follow failed", slog.String("host", host), slog.Any("err", err))
+		h.log.Info("remote follow failed", slog.String("host", host), slog.Any("err", err))
 		fail(http.StatusBadGateway, "Could not find where to follow from on "+host+
-			". Check the handle, or search for "+"@"+s.app.Owner.Account.Username+"@"+s.cfg.HandleDomain+
+			". Check the handle, or search for "+"@"+h.app.Owner.Account.Username+"@"+h.cfg.HandleDomain+
 			" on your server instead.")
 		return
 	}
@@ -409,13 +409,13 @@ func (s *Server) remoteFollow(w http.ResponseWriter, r *http.Request) {
 	// answer pointing elsewhere would make /remote-follow an open redirect for anyone who runs a
 	// server. Anything else is shown, and the visitor decides.
 	if t, err := url.Parse(target); err == nil && strings.EqualFold(t.Host, host) &&
-		(t.Scheme == "https" || s.cfg.Scheme == "http" || len(s.cfg.AllowPrivate) > 0) {
+		(t.Scheme == "https" || h.cfg.Scheme == "http" || len(h.cfg.AllowPrivate) > 0) {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
-	s.render200(w, r, templates.RemoteFollowPage(s.page("Follow from your server"), templates.RemoteFollow{
-		Handle: handle, Target: target, Host: host, ProfileURL: s.app.Owner.Account.URL,
-		OwnerHandle: "@" + s.app.Owner.Account.Username + "@" + s.cfg.HandleDomain}))
+	h.render200(w, r, templates.RemoteFollowPage(h.page("Follow from your server"), templates.RemoteFollow{
+		Handle: handle, Target: target, Host: host, ProfileURL: h.app.Owner.Account.URL,
+		OwnerHandle: "@" + h.app.Owner.Account.Username + "@" + h.cfg.HandleDomain}))
 }
 
 // errNoSubscribe means a WebFinger answer has no usable subscribe template.
@@ -423,14 +423,14 @@ var errNoSubscribe = errors.New("no subscribe template")
 
 // subscribeURL asks host's WebFinger about user@host and fills its subscribe template with the
 // owner's actor IRI. Only an absolute http(s) result is returned.
-func (s *Server) subscribeURL(ctx context.Context, user, host string) (string, error) {
+func (h *Handler) subscribeURL(ctx context.Context, user, host string) (string, error) {
 	u := url.URL{Scheme: "https", Host: host, Path: "/.well-known/webfinger",
 		RawQuery: url.Values{"resource": {"acct:" + user + "@" + host}}.Encode()}
-	resp, err := s.app.Remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
-	if err != nil && (s.cfg.Scheme == "http" || len(s.cfg.AllowPrivate) > 0) &&
+	resp, err := h.app.Remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
+	if err != nil && (h.cfg.Scheme == "http" || len(h.cfg.AllowPrivate) > 0) &&
 		!errors.Is(err, remote.ErrForbiddenAddress) {
 		u.Scheme = "http" // development and tests, as remote.WebFinger does
-		resp, err = s.app.Remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
+		resp, err = h.app.Remote.Get(ctx, u.String(), remote.JRDAccept, 64<<10)
 	}
 	if err != nil {
 		return "", err
@@ -446,7 +446,7 @@ func (s *Server) subscribeURL(ctx context.Context, user, host string) (string, e
 		if l.Rel != subscribeRel || !strings.Contains(l.Template, "{uri}") {
 			continue
 		}
-		target := strings.ReplaceAll(l.Template, "{uri}", url.QueryEscape(s.app.ActorIRI()))
+		target := strings.ReplaceAll(l.Template, "{uri}", url.QueryEscape(h.app.ActorIRI()))
 		t, err := url.Parse(target)
 		if err != nil || (t.Scheme != "https" && t.Scheme != "http") || t.Host == "" || t.User != nil ||
 			strings.ContainsAny(target, "\r\n\x00\\ ") {
@@ -458,23 +458,23 @@ func (s *Server) subscribeURL(ctx context.Context, user, host string) (string, e
 }
 
 // showHome redirects the site root to the owner's profile.
-func (s *Server) showHome(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
-		s.notFound(w, r)
+		h.notFound(w, r)
 		return
 	}
-	http.Redirect(w, r, s.app.Owner.Account.URL, http.StatusFound)
+	http.Redirect(w, r, h.app.Owner.Account.URL, http.StatusFound)
 }
 
 // atOwner checks that the {at} path segment is "@user" or "@user@host" naming the owner, and sets
 // the {name} path value for the shared handlers.
-func (s *Server) atOwner(r *http.Request) bool {
+func (h *Handler) atOwner(r *http.Request) bool {
 	at, ok := strings.CutPrefix(r.PathValue("at"), "@")
 	if !ok {
 		return false
 	}
 	user, host, hasHost := strings.Cut(at, "@")
-	if user != s.app.Owner.Account.Username || (hasHost && !s.app.OurHost(host)) {
+	if user != h.app.Owner.Account.Username || (hasHost && !h.app.OurHost(host)) {
 		return false
 	}
 	r.SetPathValue("name", user)

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"encoding/xml"
@@ -19,18 +19,18 @@ const (
 	rssContentType  = "application/rss+xml; charset=utf-8"
 )
 
-func (s *Server) atomURL() string { return s.app.ActorIRI() + "/feed.atom" }
+func (h *Handler) atomURL() string { return h.app.ActorIRI() + "/feed.atom" }
 
-func (s *Server) rssURL() string { return s.app.ActorIRI() + "/feed.rss" }
+func (h *Handler) rssURL() string { return h.app.ActorIRI() + "/feed.rss" }
 
 // profileFeed returns the feed handler for /@{name}.atom and /@{name}.rss (Mastodon's feed URLs),
 // or nil when the {at} segment is not one of them.
-func (s *Server) profileFeed(r *http.Request) http.HandlerFunc {
+func (h *Handler) profileFeed(r *http.Request) http.HandlerFunc {
 	at := r.PathValue("at")
-	for ext, h := range map[string]http.HandlerFunc{".atom": s.showAtom, ".rss": s.showRSS} {
-		if base, ok := strings.CutSuffix(at, ext); ok && base == "@"+s.app.Owner.Account.Username {
-			r.SetPathValue("name", s.app.Owner.Account.Username)
-			return h
+	for ext, feed := range map[string]http.HandlerFunc{".atom": h.showAtom, ".rss": h.showRSS} {
+		if base, ok := strings.CutSuffix(at, ext); ok && base == "@"+h.app.Owner.Account.Username {
+			r.SetPathValue("name", h.app.Owner.Account.Username)
+			return feed
 		}
 	}
 	return nil
@@ -45,35 +45,35 @@ type feedItem struct {
 
 // feedItems loads the owner's newest public posts for a feed, or answers the request itself (404
 // or 500) and returns false.
-func (s *Server) feedItems(w http.ResponseWriter, r *http.Request) (*store.Account, []feedItem, bool) {
-	if r.PathValue("name") != s.app.Owner.Account.Username {
-		s.notFound(w, r)
+func (h *Handler) feedItems(w http.ResponseWriter, r *http.Request) (*store.Account, []feedItem, bool) {
+	if r.PathValue("name") != h.app.Owner.Account.Username {
+		h.notFound(w, r)
 		return nil, nil, false
 	}
 	ctx := r.Context()
-	o, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
+	o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return nil, nil, false
 	}
-	posts, _, err := s.publicPosts(ctx, 0, feedSize)
+	posts, _, err := h.publicPosts(ctx, 0, feedSize)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return nil, nil, false
 	}
 	items := make([]feedItem, 0, len(posts))
 	for _, p := range posts {
-		items = append(items, feedItem{post: p, title: s.feedTitle(p), html: s.feedHTML(p)})
+		items = append(items, feedItem{post: p, title: h.feedTitle(p), html: h.feedHTML(p)})
 	}
 	return o, items, true
 }
 
 // feedTitle is a post's title in a feed: its content warning, or the start of its text.
-func (s *Server) feedTitle(p *store.Post) string {
+func (h *Handler) feedTitle(p *store.Post) string {
 	if p.Summary != "" {
 		return "CW: " + excerpt(p.Summary, 80)
 	}
-	if t := excerpt(s.app.Sanitize.Text(p.Content), 80); t != "" {
+	if t := excerpt(h.app.Sanitize.Text(p.Content), 80); t != "" {
 		return t
 	}
 	return "Post of " + p.Published.UTC().Format("2006-01-02 15:04")
@@ -81,7 +81,7 @@ func (s *Server) feedTitle(p *store.Post) string {
 
 // feedHTML is the post's HTML for a feed reader: the sanitized content, after the content
 // warning when there is one, and links to the attachments (readers show enclosures unevenly).
-func (s *Server) feedHTML(p *store.Post) string {
+func (h *Handler) feedHTML(p *store.Post) string {
 	var b strings.Builder
 	if p.Summary != "" {
 		b.WriteString("<p><strong>CW: " + app.HTMLEscape(p.Summary) + "</strong></p>")
@@ -160,16 +160,16 @@ type atomEntry struct {
 }
 
 // showAtom answers /users/{name}/feed.atom: the owner's newest public posts as an Atom feed.
-func (s *Server) showAtom(w http.ResponseWriter, r *http.Request) {
-	o, items, ok := s.feedItems(w, r)
+func (h *Handler) showAtom(w http.ResponseWriter, r *http.Request) {
+	o, items, ok := h.feedItems(w, r)
 	if !ok {
 		return
 	}
 	feed := atomFeed{
-		ID: o.URL, Title: displayName(o) + " (@" + o.Username + "@" + s.cfg.HandleDomain + ")",
-		Subtitle: excerpt(s.app.Sanitize.Text(o.Summary), descriptionChars),
+		ID: o.URL, Title: displayName(o) + " (@" + o.Username + "@" + h.cfg.HandleDomain + ")",
+		Subtitle: excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars),
 		Links: []atomLink{
-			{Rel: "self", Type: "application/atom+xml", Href: s.atomURL()},
+			{Rel: "self", Type: "application/atom+xml", Href: h.atomURL()},
 			{Rel: "alternate", Type: "text/html", Href: o.URL},
 		},
 		Author: atomPerson{Name: displayName(o), URI: o.URL},
@@ -198,7 +198,7 @@ func (s *Server) showAtom(w http.ResponseWriter, r *http.Request) {
 	}
 	feed.Updated = rfc3339(updated)
 	if err := writeFeed(w, r, atomContentType, feed); err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 	}
 }
 
@@ -253,18 +253,18 @@ type rssEnclosure struct {
 }
 
 // showRSS answers /users/{name}/feed.rss: the owner's newest public posts as an RSS 2.0 feed.
-func (s *Server) showRSS(w http.ResponseWriter, r *http.Request) {
-	o, items, ok := s.feedItems(w, r)
+func (h *Handler) showRSS(w http.ResponseWriter, r *http.Request) {
+	o, items, ok := h.feedItems(w, r)
 	if !ok {
 		return
 	}
-	title := displayName(o) + " (@" + o.Username + "@" + s.cfg.HandleDomain + ")"
+	title := displayName(o) + " (@" + o.Username + "@" + h.cfg.HandleDomain + ")"
 	ch := rssChannel{
 		Title: title, Link: o.URL,
 		Description: "Public posts of " + title,
-		Self:        atomSelf{Rel: "self", Type: "application/rss+xml", Href: s.rssURL()},
+		Self:        atomSelf{Rel: "self", Type: "application/rss+xml", Href: h.rssURL()},
 	}
-	if bio := excerpt(s.app.Sanitize.Text(o.Summary), descriptionChars); bio != "" {
+	if bio := excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars); bio != "" {
 		ch.Description = bio
 	}
 	if u := app.SafeURL(o.AvatarURL); u != "" {
@@ -294,7 +294,7 @@ func (s *Server) showRSS(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := writeFeed(w, r, rssContentType, rssFeed{Version: "2.0", AtomNS: "http://www.w3.org/2005/Atom",
 		Channel: ch}); err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"errors"
@@ -15,16 +15,16 @@ import (
 
 // showStatus renders /status for the owner: version, uptime, the disk the database and the
 // uploads take, the inbox backlog and the outgoing queue by host.
-func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := templates.Status{
-		Version:     s.cfg.Version,
-		Started:     s.started,
-		Uptime:      time.Since(s.started),
+		Version:     h.cfg.Version,
+		Started:     h.cfg.Started,
+		Uptime:      time.Since(h.cfg.Started),
 		Certificate: "not served by Roost (plain HTTP or behind a proxy)",
 	}
-	if s.cfg.CertExpiry != nil {
-		if exp := s.cfg.CertExpiry(); exp.IsZero() {
+	if h.cfg.CertExpiry != nil {
+		if exp := h.cfg.CertExpiry(); exp.IsZero() {
 			v.Certificate = "not obtained yet (it is requested on the first HTTPS connection)"
 		} else {
 			v.Certificate = "expires " + exp.UTC().Format("2006-01-02 15:04 UTC") + ", in " +
@@ -32,37 +32,37 @@ func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var err error
-	if v.DatabaseBytes, err = s.st.Size(ctx); err != nil {
-		s.serverError(w, r, err)
+	if v.DatabaseBytes, err = h.st.Size(ctx); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
-	if v.SchemaVersion, err = s.st.SchemaVersion(ctx); err != nil {
-		s.serverError(w, r, err)
+	if v.SchemaVersion, err = h.st.SchemaVersion(ctx); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
-	if v.MediaFiles, v.MediaBytes, err = folderSize(s.cfg.MediaDir); err != nil {
-		s.serverError(w, r, err)
+	if v.MediaFiles, v.MediaBytes, err = folderSize(h.cfg.MediaDir); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
-	if v.InboxPending, err = s.st.InboxPending(ctx); err != nil {
-		s.serverError(w, r, err)
+	if v.InboxPending, err = h.st.InboxPending(ctx); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
-	queue, err := s.st.DeliveryQueue(ctx)
+	queue, err := h.st.DeliveryQueue(ctx)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	for _, q := range queue {
-		h, err := s.st.Host(ctx, q.Host)
+		host, err := h.st.Host(ctx, q.Host)
 		if err != nil {
-			s.serverError(w, r, err)
+			h.serverError(w, r, err)
 			return
 		}
 		v.Queue = append(v.Queue, templates.QueueHost{Host: q.Host, Queued: q.Queued, Failing: q.Failing,
-			PausedUntil: h.PausedUntil})
+			PausedUntil: host.PausedUntil})
 	}
-	s.render200(w, r, templates.StatusPage(s.ownerPage(r, "Status"), v))
+	h.render200(w, r, templates.StatusPage(h.ownerPage(r, "Status"), v))
 }
 
 // folderSize counts the regular files under dir and their bytes, skipping the temporary files

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 // search resolves what the owner typed: @user@host or an actor URL opens the account, a post URL
 // opens the post.
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
 		http.Redirect(w, r, "/home", http.StatusSeeOther)
@@ -24,86 +24,86 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if !strings.HasPrefix(q, "http://") && !strings.HasPrefix(q, "https://") {
-		a, err := s.app.ResolveHandle(ctx, q)
+		a, err := h.app.ResolveHandle(ctx, q)
 		if err != nil {
-			backTo(w, r, "/home", "error", "Could not find "+q+": "+s.ownerMessage(err))
+			backTo(w, r, "/home", "error", "Could not find "+q+": "+h.ownerMessage(err))
 			return
 		}
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
 		return
 	}
-	if a, err := s.app.Account(ctx, q); err == nil {
+	if a, err := h.app.Account(ctx, q); err == nil {
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
 		return
 	}
-	p, err := s.app.FindPost(ctx, q)
+	p, err := h.app.FindPost(ctx, q)
 	if err != nil {
 		backTo(w, r, "/home", "error", "Could not find an account or post at "+q)
 		return
 	}
-	v, err := s.ownerPostView(ctx, p)
+	v, err := h.ownerPostView(ctx, p)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	s.render200(w, r, templates.PostListPage(s.ownerPage(r, "Search"), templates.PostList{Title: "Post", Posts: []templates.Post{v}}))
+	h.render200(w, r, templates.PostListPage(h.ownerPage(r, "Search"), templates.PostList{Title: "Post", Posts: []templates.Post{v}}))
 }
 
 func accountURL(iri string) string { return "/account?iri=" + url.QueryEscape(iri) }
 
 // showAccount is the owner's view of an account: profile, relationship, actions and recent posts
 // (fetched from its outbox the first time, when Roost has none stored).
-func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	iri := r.URL.Query().Get("iri")
-	a, err := s.st.AccountByIRI(ctx, iri)
+	a, err := h.st.AccountByIRI(ctx, iri)
 	if err != nil {
-		if a, err = s.app.Account(ctx, iri); err != nil {
-			s.notFound(w, r)
+		if a, err = h.app.Account(ctx, iri); err != nil {
+			h.notFound(w, r)
 			return
 		}
 	}
-	posts, err := s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
+	posts, err := h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	if len(posts) == 0 && !a.Local && a.Outbox != "" {
-		if err := s.app.Backfill(ctx, a); err != nil {
-			s.log.Info("outbox backfill failed", "account", a.IRI, "err", err)
+		if err := h.app.Backfill(ctx, a); err != nil {
+			h.log.Info("outbox backfill failed", "account", a.IRI, "err", err)
 		}
-		posts, _ = s.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
+		posts, _ = h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
 	}
 	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: app.ProfileURL(a),
-		AvatarURL: s.imageSrc(a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
+		AvatarURL: h.app.ImageSrc(h.proxy, a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
 	for _, f := range a.Fields {
 		v.Fields = append(v.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
-	if f, err := s.st.FollowBetween(ctx, s.app.Owner.Account.ID, a.ID); err == nil {
+	if f, err := h.st.FollowBetween(ctx, h.app.Owner.Account.ID, a.ID); err == nil {
 		v.Following, v.Requested = f.State == store.Accepted, f.State == store.Pending
 	}
-	v.FollowsYou, _ = s.st.IsFollowing(ctx, a.ID, s.app.Owner.Account.ID)
-	v.Blocked, _ = s.st.Blocked(ctx, a.ID)
-	v.Muted, _ = s.st.Muted(ctx, a.ID)
+	v.FollowsYou, _ = h.st.IsFollowing(ctx, a.ID, h.app.Owner.Account.ID)
+	v.Blocked, _ = h.st.Blocked(ctx, a.ID)
+	v.Muted, _ = h.st.Muted(ctx, a.ID)
 	for _, p := range posts {
 		if p.Visibility == store.Direct {
-			if ok, _ := s.st.Mentioned(ctx, p.ID, s.app.Owner.Account.ID); !ok && !a.Local {
+			if ok, _ := h.st.Mentioned(ctx, p.ID, h.app.Owner.Account.ID); !ok && !a.Local {
 				continue
 			}
 		}
-		if pv, err := s.ownerPostView(ctx, p); err == nil {
+		if pv, err := h.ownerPostView(ctx, p); err == nil {
 			v.Posts = append(v.Posts, pv)
 		}
 	}
-	s.render200(w, r, templates.AccountPage(s.ownerPage(r, displayName(a)), v))
+	h.render200(w, r, templates.AccountPage(h.ownerPage(r, displayName(a)), v))
 }
 
 // accountAction runs an action on the account in the form's "account" field.
-func (s *Server) accountAction(act func(context.Context, string) (*store.Account, error), done string) http.HandlerFunc {
+func (h *Handler) accountAction(act func(context.Context, string) (*store.Account, error), done string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		iri := r.PostFormValue("account")
 		if _, err := act(r.Context(), iri); err != nil {
-			backTo(w, r, accountURL(iri), "error", s.ownerMessage(err))
+			backTo(w, r, accountURL(iri), "error", h.ownerMessage(err))
 			return
 		}
 		backTo(w, r, accountURL(iri), "notice", done)
@@ -111,49 +111,49 @@ func (s *Server) accountAction(act func(context.Context, string) (*store.Account
 }
 
 // showBookmarks lists the owner's bookmarks.
-func (s *Server) showBookmarks(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showBookmarks(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	maxID, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	posts, err := s.st.Bookmarks(ctx, store.Page{MaxID: maxID, Limit: 20})
+	posts, err := h.st.Bookmarks(ctx, store.Page{MaxID: maxID, Limit: 20})
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	l := templates.PostList{Title: "Bookmarks", Empty: "No bookmarks yet."}
 	for _, p := range posts {
-		if v, err := s.ownerPostView(ctx, p); err == nil {
+		if v, err := h.ownerPostView(ctx, p); err == nil {
 			l.Posts = append(l.Posts, v)
 		}
 	}
-	s.render200(w, r, templates.PostListPage(s.ownerPage(r, "Bookmarks"), l))
+	h.render200(w, r, templates.PostListPage(h.ownerPage(r, "Bookmarks"), l))
 }
 
 // showEdit shows the edit form of one of the owner's posts, with its history.
-func (s *Server) showEdit(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showEdit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := s.app.FindPost(ctx, r.URL.Query().Get("post"))
-	if err != nil || p.AccountID != s.app.Owner.Account.ID {
-		s.notFound(w, r)
+	p, err := h.app.FindPost(ctx, r.URL.Query().Get("post"))
+	if err != nil || p.AccountID != h.app.Owner.Account.ID {
+		h.notFound(w, r)
 		return
 	}
-	v, err := s.ownerPostView(ctx, p)
+	v, err := h.ownerPostView(ctx, p)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	f := templates.EditForm{Post: v, Source: p.Source, Summary: p.Summary}
-	edits, err := s.st.Edits(ctx, p.ID)
+	edits, err := h.st.Edits(ctx, p.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	for _, e := range edits {
 		f.History = append(f.History, templates.Edit{Summary: e.Summary, Content: content.HTML(e.Content), When: e.CreatedAt})
 	}
-	s.render200(w, r, templates.EditPage(s.ownerPage(r, "Edit post"), f))
+	h.render200(w, r, templates.EditPage(h.ownerPage(r, "Edit post"), f))
 }
 
-func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) saveEdit(w http.ResponseWriter, r *http.Request) {
 	in := app.EditInput{Post: r.PostFormValue("post"), Text: r.PostFormValue("text"), Summary: r.PostFormValue("cw")}
 	switch {
 	case r.PostFormValue("poll_remove") == "true":
@@ -163,9 +163,9 @@ func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request) {
 			in.Poll = &app.PollInput{KeepEnd: true} // no options: refused, with the reason
 		}
 	}
-	_, err := s.app.EditPost(r.Context(), in)
+	_, err := h.app.EditPost(r.Context(), in)
 	if err != nil {
-		http.Redirect(w, r, editURL(r.PostFormValue("post"))+"&error="+url.QueryEscape(s.ownerMessage(err)), http.StatusSeeOther)
+		http.Redirect(w, r, editURL(r.PostFormValue("post"))+"&error="+url.QueryEscape(h.ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/home?notice="+url.QueryEscape("Post updated."), http.StatusSeeOther)
@@ -174,16 +174,16 @@ func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request) {
 func editURL(iri string) string { return "/edit?post=" + url.QueryEscape(iri) }
 
 // showProfileEdit is the profile editor.
-func (s *Server) showProfileEdit(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	a, err := s.st.AccountByID(ctx, s.app.Owner.Account.ID)
+	a, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	src, err := s.app.ProfileSource(ctx, a)
+	src, err := h.app.ProfileSource(ctx, a)
 	if err != nil {
-		s.serverError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
 	f := templates.ProfileForm{DisplayName: a.DisplayName, Bio: src.Bio, AvatarURL: a.AvatarURL,
@@ -195,14 +195,14 @@ func (s *Server) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 	for len(f.Fields) < 4 {
 		f.Fields = append(f.Fields, templates.FieldInput{})
 	}
-	f.DomainBlocks, _ = s.st.DomainBlocks(ctx)
-	s.render200(w, r, templates.ProfileEditPage(s.ownerPage(r, "Profile"), f))
+	f.DomainBlocks, _ = h.st.DomainBlocks(ctx)
+	h.render200(w, r, templates.ProfileEditPage(h.ownerPage(r, "Profile"), f))
 }
 
 // saveProfile saves the profile editor: text, fields, images and flags, federated as Update.
-func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseMultipartForm(s.cfg.MaxUploadBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	if err := r.ParseMultipartForm(h.cfg.MaxUploadBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("The upload is too large."), http.StatusSeeOther)
 		return
 	}
@@ -221,30 +221,30 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue // no file chosen
 		}
-		m, err := s.media.Save(ctx, file, "")
+		m, err := h.media.Save(ctx, file, "")
 		file.Close()
 		if err != nil {
-			http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(field+": "+s.uploadMessage(err)), http.StatusSeeOther)
+			http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(field+": "+h.uploadMessage(err)), http.StatusSeeOther)
 			return
 		}
-		u := s.media.URL(m.Name)
+		u := h.media.URL(m.Name)
 		*dst = &u
 	}
-	if _, err := s.app.UpdateProfile(ctx, in); err != nil {
-		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(s.ownerMessage(err)), http.StatusSeeOther)
+	if _, err := h.app.UpdateProfile(ctx, in); err != nil {
+		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape(h.ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Profile saved."), http.StatusSeeOther)
 }
 
-func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) blockDomain(w http.ResponseWriter, r *http.Request) {
 	d := strings.TrimSpace(strings.ToLower(r.PostFormValue("domain")))
-	if d == "" || strings.ContainsAny(d, "/@ ") || s.app.OurHost(d) {
+	if d == "" || strings.ContainsAny(d, "/@ ") || h.app.OurHost(d) {
 		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Enter a domain name such as spam.example."), http.StatusSeeOther)
 		return
 	}
-	if err := s.st.BlockDomain(r.Context(), d); err != nil {
-		s.serverError(w, r, err)
+	if err := h.st.BlockDomain(r.Context(), d); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape(d+" is blocked."), http.StatusSeeOther)
@@ -252,14 +252,14 @@ func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) {
 
 // moveAccount moves the owner's followers to the account in "to", or takes the redirect back
 // when it is empty (see MoveTo).
-func (s *Server) moveAccount(w http.ResponseWriter, r *http.Request) {
-	if !s.reauthenticated(w, r, "/settings/profile") {
+func (h *Handler) moveAccount(w http.ResponseWriter, r *http.Request) {
+	if !h.reauthenticated(w, r, "/settings/profile") {
 		return
 	}
 	to := strings.TrimSpace(r.PostFormValue("to"))
-	a, err := s.app.MoveTo(r.Context(), to)
+	a, err := h.app.MoveTo(r.Context(), to)
 	if err != nil {
-		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Not moved: "+s.ownerMessage(err)), http.StatusSeeOther)
+		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Not moved: "+h.ownerMessage(err)), http.StatusSeeOther)
 		return
 	}
 	notice := "This account no longer points to another."
@@ -269,9 +269,9 @@ func (s *Server) moveAccount(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape(notice), http.StatusSeeOther)
 }
 
-func (s *Server) unblockDomain(w http.ResponseWriter, r *http.Request) {
-	if err := s.st.UnblockDomain(r.Context(), r.PostFormValue("domain")); err != nil {
-		s.serverError(w, r, err)
+func (h *Handler) unblockDomain(w http.ResponseWriter, r *http.Request) {
+	if err := h.st.UnblockDomain(r.Context(), r.PostFormValue("domain")); err != nil {
+		h.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Domain unblocked."), http.StatusSeeOther)
