@@ -25,9 +25,6 @@ type ctxKey int
 
 const sessionKey ctxKey = iota
 
-// signedIn wraps a handler of the owner's interface: it requires a session (GET requests are sent
-// to the login page, others refused) and, for state-changing methods, the session's CSRF token in
-// the form, on top of the cross-origin check that wraps every route.
 // session returns the signed-in session of the request, or nil: the one signedIn found, or the
 // one its cookie names.
 func (h *Handler) session(r *http.Request) *store.Session {
@@ -37,6 +34,9 @@ func (h *Handler) session(r *http.Request) *store.Session {
 	return h.app.Session(r)
 }
 
+// signedIn wraps a handler of the owner's interface: it requires a session (GET requests are sent
+// to the login page, others refused) and, for state-changing methods, the session's CSRF token in
+// the form, on top of the cross-origin check that wraps every route.
 func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := h.session(r)
