@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -871,3 +872,6 @@ const (
 )
 
 func s256(verifier string) string { return app.S256(verifier) }
+
+// idString is an ID as the client API writes it.
+func idString(id int64) string { return strconv.FormatInt(id, 10) }

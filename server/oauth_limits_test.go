@@ -72,6 +72,9 @@ func TestAppRegistrationSizeLimited(t *testing.T) {
 		"client_name": "Narrow", "redirect_uris": uris[:10]}), http.StatusOK)
 }
 
+// appsPerAddress is how many apps one client address may register in an hour.
+const appsPerAddress = 10
+
 // TestAppRegistrationsLimitedPerAddress: one address registers at most appsPerAddress apps an
 // hour; the next is answered 429 with Retry-After, while another address still registers.
 func TestAppRegistrationsLimitedPerAddress(t *testing.T) {

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,12 +14,20 @@ import (
 
 	"golang.org/x/net/html"
 
+	"roost/server/mastoapi"
 	"roost/store"
 )
 
 // OAuth 2 for the Mastodon client API: app registration, the code flow with PKCE, client
 // credentials, refresh, revocation, scopes in apiAuth, CORS, and the owner's apps page. Requests
 // go straight to the Handler; the owner's browser is a session made in the store.
+
+// The API's authorization failures, as Mastodon (Doorkeeper) words them.
+const (
+	msgInvalidToken = "The access token is invalid"
+	msgOutsideScope = "This action is outside the authorized scopes"
+	msgNeedsUser    = "This method requires an authenticated user"
+)
 
 // oauthHarness is a Roost with a signed-in owner's browser.
 type oauthHarness struct {
@@ -170,9 +176,10 @@ func (o *oauthHarness) ownerToken(t *testing.T, app oauthApp, scope string) map[
 
 // probe calls a handler wrapped in apiAuth(scope) with a bearer token.
 func (o *oauthHarness) probe(scope, token string) *httptest.ResponseRecorder {
-	h := o.ts.srv.apiAuth(scope, func(w http.ResponseWriter, r *http.Request) {
-		t := apiToken(r)
-		oauthJSON(w, http.StatusOK, map[string]any{"scopes": t.Scopes, "owner": t.Owner})
+	h := o.ts.srv.api.Auth(scope, func(w http.ResponseWriter, r *http.Request) {
+		t := mastoapi.Token(r)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		json.NewEncoder(w).Encode(map[string]any{"scopes": t.Scopes, "owner": t.Owner})
 	})
 	req := httptest.NewRequest(http.MethodGet, o.ts.srv.app.Base+"/api/v1/probe", nil)
 	if token != "" {
@@ -570,7 +577,7 @@ func TestTokenScopes(t *testing.T) {
 		})
 	}
 	t.Run("Bearer scheme is case-insensitive", func(t *testing.T) {
-		h := o.ts.srv.apiAuth("read", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+		h := o.ts.srv.api.Auth("read", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/x", nil)
 		req.Header.Set("Authorization", "bearer "+read)
 		rec := httptest.NewRecorder()
@@ -584,7 +591,7 @@ func TestTokenScopes(t *testing.T) {
 		for _, tc := range []struct {
 			h    http.HandlerFunc
 			want int
-		}{{o.ts.srv.apiAuth("read", ok), 401}, {o.ts.srv.apiAuthQuery("read", ok), 204}} {
+		}{{o.ts.srv.api.Auth("read", ok), 401}, {o.ts.srv.api.AuthQuery("read", ok), 204}} {
 			rec := httptest.NewRecorder()
 			tc.h(rec, httptest.NewRequest(http.MethodGet, "/api/v1/streaming?access_token="+read, nil))
 			if rec.Code != tc.want {
@@ -753,76 +760,6 @@ func TestOAuthWellKnown(t *testing.T) {
 		!slices.Contains(list("token_endpoint_auth_methods_supported"), "client_secret_post") {
 		t.Errorf("metadata %v", m)
 	}
-}
-
-func TestOAuthReadForm(t *testing.T) {
-	read := func(t *testing.T, req *http.Request) url.Values {
-		t.Helper()
-		f, err := readForm(req)
-		if err != nil {
-			t.Fatalf("readForm: %v", err)
-		}
-		return f
-	}
-	t.Run("JSON", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/statuses?q=1", strings.NewReader(`{"status":"hi",
-			"media_ids":["1","2"],"sensitive":true,"n":3,"none":null,"poll":{"options":["a","b"],"expires_in":300},
-			"fields_attributes":[{"name":"k","value":"v"}]}`))
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-		f := read(t, req)
-		for k, want := range map[string][]string{"status": {"hi"}, "media_ids[]": {"1", "2"}, "sensitive": {"true"},
-			"n": {"3"}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"300"}, "fields_attributes[0][name]": {"k"},
-			"q": {"1"}} {
-			if !slices.Equal(f[k], want) {
-				t.Errorf("%s = %q, want %q", k, f[k], want)
-			}
-		}
-		if _, ok := f["none"]; ok {
-			t.Error("null became a value")
-		}
-	})
-	t.Run("empty JSON body", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(""))
-		req.Header.Set("Content-Type", "application/json")
-		if f := read(t, req); len(f) != 0 {
-			t.Errorf("%v", f)
-		}
-	})
-	t.Run("not an object", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(`["a"]`))
-		req.Header.Set("Content-Type", "application/json")
-		if _, err := readForm(req); err == nil {
-			t.Error("no error")
-		}
-	})
-	t.Run("too large", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("a="+strings.Repeat("x", apiBodyLimit)))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if _, err := readForm(req); err == nil {
-			t.Error("no error")
-		}
-	})
-	t.Run("multipart", func(t *testing.T) {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		mw.WriteField("description", "a cat")
-		fw, _ := mw.CreateFormFile("file", "cat.png")
-		fw.Write([]byte("png"))
-		mw.Close()
-		req := httptest.NewRequest(http.MethodPost, "/api/v2/media", &buf)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		f := read(t, req)
-		if f.Get("description") != "a cat" || len(req.MultipartForm.File["file"]) != 1 {
-			t.Errorf("%v", f)
-		}
-	})
-	t.Run("form body wins over query", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodPost, "/x?a=query", strings.NewReader("a=body"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if got := read(t, req).Get("a"); got != "body" {
-			t.Errorf("a = %q", got)
-		}
-	})
 }
 
 // oauthPageHeaders checks what the owner's pages must carry: HTML, and no framing (the consent

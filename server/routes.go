@@ -11,18 +11,8 @@ func (s *Server) Handler() http.Handler {
 	// Discovery and ActivityPub.
 	s.fed.Mount(mux)
 
-	// Mastodon client API.
-	s.mastodonRoutes(mux)
-
-	// OAuth 2 (Mastodon client API).
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.oauthMetadata)
-	mux.HandleFunc("OPTIONS /api/", s.apiPreflight)
-	mux.HandleFunc("OPTIONS /oauth/token", s.apiPreflight)
-	mux.HandleFunc("OPTIONS /oauth/revoke", s.apiPreflight)
-	mux.HandleFunc("POST /api/v1/apps", s.apiCreateApp)
-	mux.HandleFunc("GET /api/v1/apps/verify_credentials", s.apiAuth("", s.apiVerifyApp))
-	mux.HandleFunc("POST /oauth/token", s.oauthToken)
-	mux.HandleFunc("POST /oauth/revoke", s.oauthRevoke)
+	// Mastodon client API, with OAuth's JSON endpoints.
+	s.api.Mount(mux)
 
 	// Public pages, the owner's interface and the OAuth consent page.
 	s.web.Mount(mux)

@@ -6,13 +6,12 @@ package server
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"time"
 
 	"roost/server/app"
-	"roost/server/clientip"
 	"roost/server/federation"
+	"roost/server/mastoapi"
 	"roost/server/media"
 	"roost/server/web"
 	"roost/static"
@@ -65,16 +64,14 @@ type Server struct {
 	log     *slog.Logger
 	assets  *static.Assets
 	started time.Time
-	streams streamShutdown // ends the streams when their http.Server shuts down
 
-	web   *web.Handler
+	// The surfaces, each mounting its routes.
+	fed *federation.Handler
+	api *mastoapi.Handler
+	web *web.Handler
+
 	media *media.Library
 	proxy *media.Proxy // nil: remote images are shown from their origin
-
-	fed *federation.Handler
-
-	// appRegistrations limits POST /api/v1/apps per client address.
-	appRegistrations clientip.Limiter
 }
 
 // New builds a Server on an open store. The owner account must exist (see Setup).
@@ -119,11 +116,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		log:     log,
 		assets:  static.New(),
 		started: time.Now(),
-		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
 	}
 	s.fed = federation.New(federation.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version},
 		core, st, log, s.notFound)
-	s.appRegistrations = clientip.Limiter{N: appsPerAddress, Window: appsWindow, MaxKeys: 10_000}
 	s.media = core.Media
 	if cfg.MediaProxy {
 		s.proxy = media.NewProxy(media.ProxyConfig{Secret: core.Owner.InstanceKeyPEM, Dir: cfg.CacheDir,
@@ -133,6 +128,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		AllowPrivate: cfg.AllowPrivate, Version: cfg.Version, MediaDir: cfg.MediaDir, MaxUploadBytes: cfg.MaxUploadBytes,
 		CertExpiry: cfg.CertExpiry, Started: s.started, ActorDoc: s.fed.ShowActor, PostDoc: s.fed.ShowPost, NotFound: s.notFound},
 		core, st, log, s.assets, s.proxy)
+	s.api = mastoapi.New(mastoapi.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version,
+		MaxUploadBytes: cfg.MaxUploadBytes}, core, st, log, s.assets, s.proxy)
 	return s, nil
 }
 

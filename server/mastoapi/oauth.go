@@ -1,14 +1,9 @@
-package server
+package mastoapi
 
 import (
-	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,7 +18,7 @@ import (
 
 // OAuth 2 for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/): app
 // registration, the authorization code flow with optional PKCE S256, client credentials, refresh,
-// revocation, and the bearer-token middleware every /api/* handler goes through.
+// revocation (the consent page is the web UI's; the bearer-token middleware is in auth.go).
 
 const (
 	// apiBodyLimit and apiMultipartLimit cap Mastodon API request bodies.
@@ -41,283 +36,9 @@ const (
 	appsWindow     = time.Hour
 )
 
-// Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
-const (
-	msgInvalidToken = "The access token is invalid"
-	msgOutsideScope = "This action is outside the authorized scopes"
-	msgNeedsUser    = "This method requires an authenticated user"
-)
-
-// apiError writes {"error": msg} with status as JSON.
-func apiError(w http.ResponseWriter, status int, msg string) {
-	oauthJSON(w, status, map[string]string{"error": msg})
-}
-
-// oauthJSON writes v as JSON; every answer of the API and the OAuth endpoints is JSON, errors too
-// (masto refuses any other content type).
-func oauthJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
 // oauthError writes an RFC 6749 §5.2 error.
 func oauthError(w http.ResponseWriter, status int, code, description string) {
 	oauthJSON(w, status, map[string]string{"error": code, "error_description": description})
-}
-
-// apiCORS lets browser clients on other origins call the API with a bearer token. Credentials
-// (cookies) are never allowed, so a page elsewhere cannot act with the owner's session.
-func apiCORS(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")
-}
-
-// apiPreflight answers CORS preflight requests for /api/* and the OAuth token endpoints.
-func (s *Server) apiPreflight(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
-	h := w.Header()
-	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
-	h.Set("Access-Control-Max-Age", "86400")
-	w.WriteHeader(http.StatusNoContent)
-}
-
-type apiTokenKey struct{}
-
-// apiToken returns the request's token (nil outside apiAuth).
-func apiToken(r *http.Request) *store.Token {
-	t, _ := r.Context().Value(apiTokenKey{}).(*store.Token)
-	return t
-}
-
-// apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
-// cover scope, and puts the *store.Token in the request context (see apiToken).
-//
-// scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
-// Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
-// (client_credentials) tokens included; a non-empty one also requires a token the owner granted,
-// since anyone can register an app and get an app-only token with any scope.
-//
-// Failures: 401 for a missing, unknown or revoked token, 403 for a scope not granted, 422 (as
-// Mastodon) for an app-only token on an owner endpoint; always JSON. It also answers CORS
-// preflights and sets CORS and no-store headers.
-func (s *Server) apiAuth(scope string, h http.HandlerFunc) http.HandlerFunc {
-	return s.apiAuthFrom(scope, false, h)
-}
-
-// apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
-// WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
-// streaming server takes it, the Sec-WebSocket-Protocol header.
-func (s *Server) apiAuthQuery(scope string, h http.HandlerFunc) http.HandlerFunc {
-	return s.apiAuthFrom(scope, true, h)
-}
-
-func (s *Server) apiAuthFrom(scope string, fromQuery bool, h http.HandlerFunc) http.HandlerFunc {
-	alternatives := strings.Fields(scope)
-	return func(w http.ResponseWriter, r *http.Request) {
-		apiCORS(w)
-		w.Header().Set("Cache-Control", "private, no-store")
-		if r.Method == http.MethodOptions {
-			s.apiPreflight(w, r)
-			return
-		}
-		token := bearerToken(r)
-		if token == "" && fromQuery {
-			token = r.URL.Query().Get("access_token")
-			if token == "" {
-				token = strings.TrimSpace(r.Header.Get("Sec-WebSocket-Protocol"))
-			}
-		}
-		if token == "" {
-			unauthorized(w)
-			return
-		}
-		ctx := r.Context()
-		t, err := s.st.TokenByHash(ctx, app.HashToken(token))
-		if errors.Is(err, store.ErrNotFound) {
-			unauthorized(w)
-			return
-		}
-		if err != nil {
-			s.apiServerError(w, r, err)
-			return
-		}
-		if len(alternatives) > 0 {
-			if !slices.ContainsFunc(alternatives, func(a string) bool { return app.HasScope(t.Scopes, a) }) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
-				apiError(w, http.StatusForbidden, msgOutsideScope)
-				return
-			}
-			if !t.Owner {
-				apiError(w, http.StatusUnprocessableEntity, msgNeedsUser)
-				return
-			}
-		}
-		// The store keeps writes to one a minute; checking here spares the write transaction.
-		if s.st.Now().Sub(t.LastUsedAt) > time.Minute {
-			if err := s.st.TouchToken(ctx, t.ID); err != nil {
-				s.log.Warn("touch token", slog.Any("err", err))
-			}
-		}
-		h(w, r.WithContext(context.WithValue(ctx, apiTokenKey{}, t)))
-	}
-}
-
-// bearerToken returns the token of an `Authorization: Bearer` header (RFC 6750 §2.1), or "".
-func bearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}
-
-func unauthorized(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="invalid_token", error_description="`+msgInvalidToken+`"`)
-	apiError(w, http.StatusUnauthorized, msgInvalidToken)
-}
-
-// apiServerError logs err and answers 500 in JSON without revealing it.
-func (s *Server) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
-	apiError(w, http.StatusInternalServerError, "internal error")
-}
-
-// readForm parses a Mastodon API request body whatever its type: a JSON object (nested objects
-// and arrays flattened to Rails-style keys: "media_ids[]", "poll[options][]",
-// "fields_attributes[0][name]"), a URL-encoded or multipart form (its files stay in
-// r.MultipartForm), or an empty body; then the query string. Body values come first, so Get
-// prefers them. Bodies are capped at 1 MiB, multipart ones at 40 MiB.
-func readForm(r *http.Request) (url.Values, error) {
-	out := url.Values{}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case ct == "multipart/form-data":
-		if r.MultipartForm == nil {
-			r.Body = http.MaxBytesReader(nil, r.Body, apiMultipartLimit)
-			if err := r.ParseMultipartForm(8 << 20); err != nil {
-				return nil, fmt.Errorf("read multipart body: %w", err)
-			}
-		}
-		for k, vs := range r.MultipartForm.Value {
-			out[k] = append(out[k], vs...)
-		}
-	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
-		body, err := readLimited(r.Body, apiBodyLimit)
-		if err != nil {
-			return nil, err
-		}
-		if len(strings.TrimSpace(string(body))) > 0 {
-			dec := json.NewDecoder(strings.NewReader(string(body)))
-			dec.UseNumber()
-			var obj map[string]any
-			if err := dec.Decode(&obj); err != nil {
-				return nil, fmt.Errorf("decode json body: %w", err)
-			}
-			flattenJSON(out, "", obj)
-		}
-	case ct == "application/x-www-form-urlencoded" || ct == "":
-		if r.Body == nil {
-			break
-		}
-		body, err := readLimited(r.Body, apiBodyLimit)
-		if err != nil {
-			return nil, err
-		}
-		vs, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, fmt.Errorf("parse form body: %w", err)
-		}
-		for k, v := range vs {
-			out[k] = append(out[k], v...)
-		}
-	}
-	for k, vs := range r.URL.Query() {
-		out[k] = append(out[k], vs...)
-	}
-	return out, nil
-}
-
-// readSmallForm is readForm for a body of at most limit bytes; a longer one is an error that
-// isTooLarge recognises, found before the body is read when Content-Length announces it.
-func readSmallForm(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, error) {
-	if r.ContentLength > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
-	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-	}
-	return readForm(r)
-}
-
-// isTooLarge reports whether err is a body over its limit.
-func isTooLarge(err error) bool {
-	var tooBig *http.MaxBytesError
-	return errors.As(err, &tooBig)
-}
-
-func readLimited(body io.Reader, limit int64) ([]byte, error) {
-	if body == nil {
-		return nil, nil
-	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("body larger than %d bytes", limit)
-	}
-	return b, nil
-}
-
-// flattenJSON adds v to out under key, with the names Rails gives form parameters.
-func flattenJSON(out url.Values, key string, v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if key != "" {
-				k = key + "[" + k + "]"
-			}
-			flattenJSON(out, k, e)
-		}
-	case []any:
-		for i, e := range v {
-			switch e.(type) {
-			case map[string]any, []any:
-				flattenJSON(out, key+"["+strconv.Itoa(i)+"]", e)
-			default:
-				k := key
-				if !strings.HasSuffix(k, "[]") {
-					k += "[]"
-				}
-				flattenJSON(out, k, e)
-			}
-		}
-	case string:
-		out.Add(key, v)
-	case json.Number:
-		out.Add(key, v.String())
-	case bool:
-		out.Add(key, strconv.FormatBool(v))
-	case nil:
-		// null: as if absent.
-	}
-}
-
-// formList returns the values of a list parameter given as "k[]" (repeated), "k" (repeated) or
-// one "k" string separated by spaces or newlines.
-func formList(f url.Values, k string) []string {
-	var out []string
-	for _, v := range append(f[k+"[]"], f[k]...) {
-		out = append(out, strings.Fields(v)...)
-	}
-	return out
 }
 
 // validRedirectURI reports whether u may be registered: the out-of-band URI, or an absolute URL
@@ -364,7 +85,7 @@ func newAppView(a *store.App) *appView {
 }
 
 // apiCreateApp registers a client app (POST /api/v1/apps).
-func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
 	w.Header().Set("Cache-Control", "private, no-store")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
@@ -419,7 +140,7 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !s.appRegistrations.Allow(clientip.Key(clientip.Of(r)), time.Now()) {
+	if !h.appRegistrations.Allow(clientip.Key(clientip.Of(r)), time.Now()) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(appsWindow.Seconds())))
 		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
 		return
@@ -427,8 +148,8 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	secret := app.RandomToken(app.TokenBytes)
 	client := &store.App{ClientID: app.RandomToken(app.TokenBytes), SecretHash: app.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
-	if err := s.st.CreateApp(r.Context(), client); err != nil {
-		s.apiServerError(w, r, fmt.Errorf("create app: %w", err))
+	if err := h.st.CreateApp(r.Context(), client); err != nil {
+		h.apiServerError(w, r, fmt.Errorf("create app: %w", err))
 		return
 	}
 	v := newAppView(client)
@@ -438,14 +159,14 @@ func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.
-func (s *Server) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
-	client, err := s.st.AppByID(r.Context(), apiToken(r).AppID)
+func (h *Handler) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
+	client, err := h.st.AppByID(r.Context(), apiToken(r).AppID)
 	if errors.Is(err, store.ErrNotFound) {
 		unauthorized(w)
 		return
 	}
 	if err != nil {
-		s.apiServerError(w, r, err)
+		h.apiServerError(w, r, err)
 		return
 	}
 	oauthJSON(w, http.StatusOK, newAppView(client))
@@ -462,7 +183,7 @@ type tokenResponse struct {
 
 // clientApp authenticates the client of a token or revocation request: client_secret_basic or
 // client_secret_post (RFC 6749 §2.3.1). A nil app means the failure was answered.
-func (s *Server) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *store.App {
+func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *store.App {
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		id, _ = url.QueryUnescape(id)
@@ -480,12 +201,12 @@ func (s *Server) clientApp(w http.ResponseWriter, r *http.Request, f url.Values)
 	if id == "" || secret == "" {
 		return fail()
 	}
-	client, err := s.st.AppByClientID(r.Context(), id)
+	client, err := h.st.AppByClientID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail()
 	}
 	if err != nil {
-		s.apiServerError(w, r, err)
+		h.apiServerError(w, r, err)
 		return nil
 	}
 	if subtle.ConstantTimeCompare([]byte(app.HashToken(secret)), []byte(client.SecretHash)) != 1 {
@@ -496,7 +217,7 @@ func (s *Server) clientApp(w http.ResponseWriter, r *http.Request, f url.Values)
 
 // oauthToken is the token endpoint (POST /oauth/token): authorization_code (with PKCE when the
 // authorization request had a challenge), client_credentials and refresh_token grants.
-func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
@@ -519,7 +240,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
 		return
 	}
-	client := s.clientApp(w, r, f)
+	client := h.clientApp(w, r, f)
 	if client == nil {
 		return
 	}
@@ -537,13 +258,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Taken (deleted) first: a code is burnt by any attempt, failed ones included.
-		c, err := s.st.TakeAuthCode(ctx, app.HashToken(code))
+		c, err := h.st.TakeAuthCode(ctx, app.HashToken(code))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The authorization code is invalid, expired or already used.")
 			return
 		}
 		if err != nil {
-			s.apiServerError(w, r, err)
+			h.apiServerError(w, r, err)
 			return
 		}
 		if c.AppID != client.ID {
@@ -588,13 +309,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "The refresh_token parameter is missing.")
 			return
 		}
-		old, err = s.st.TokenByRefreshHash(ctx, app.HashToken(refresh))
+		old, err = h.st.TokenByRefreshHash(ctx, app.HashToken(refresh))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
 		}
 		if err != nil {
-			s.apiServerError(w, r, err)
+			h.apiServerError(w, r, err)
 			return
 		}
 		if old.AppID != client.ID {
@@ -624,24 +345,24 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	if old != nil {
 		// The old token goes in the transaction that stores the new one: of two refreshes with
 		// the same refresh token, the second finds it gone.
-		if err := s.st.RotateToken(ctx, old.ID, t); errors.Is(err, store.ErrNotFound) {
+		if err := h.st.RotateToken(ctx, old.ID, t); errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
 		} else if err != nil {
-			s.apiServerError(w, r, fmt.Errorf("refresh token: %w", err))
+			h.apiServerError(w, r, fmt.Errorf("refresh token: %w", err))
 			return
 		}
-	} else if err := s.st.CreateToken(ctx, t); err != nil {
-		s.apiServerError(w, r, fmt.Errorf("create token: %w", err))
+	} else if err := h.st.CreateToken(ctx, t); err != nil {
+		h.apiServerError(w, r, fmt.Errorf("create token: %w", err))
 		return
 	}
 	oauthJSON(w, http.StatusOK, tokenResponse{AccessToken: access, TokenType: "Bearer",
-		Scope: strings.Join(t.Scopes, " "), CreatedAt: s.st.Now().Unix(), RefreshToken: refresh})
+		Scope: strings.Join(t.Scopes, " "), CreatedAt: h.st.Now().Unix(), RefreshToken: refresh})
 }
 
 // oauthRevoke revokes an access or refresh token of the calling client (POST /oauth/revoke,
 // RFC 7009). An unknown or already revoked token is not an error.
-func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
@@ -653,7 +374,7 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 		return
 	}
-	client := s.clientApp(w, r, f)
+	client := h.clientApp(w, r, f)
 	if client == nil {
 		return
 	}
@@ -663,21 +384,21 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	t, err := s.st.TokenByHash(ctx, app.HashToken(token))
+	t, err := h.st.TokenByHash(ctx, app.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		t, err = s.st.TokenByRefreshHash(ctx, app.HashToken(token))
+		t, err = h.st.TokenByRefreshHash(ctx, app.HashToken(token))
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		s.apiServerError(w, r, err)
+		h.apiServerError(w, r, err)
 		return
 	case t.AppID != client.ID:
 		oauthError(w, http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token.")
 		return
 	default:
-		if err := s.st.RevokeToken(ctx, t.ID); err != nil {
-			s.apiServerError(w, r, fmt.Errorf("revoke token: %w", err))
+		if err := h.st.RevokeToken(ctx, t.ID); err != nil {
+			h.apiServerError(w, r, fmt.Errorf("revoke token: %w", err))
 			return
 		}
 	}
@@ -685,14 +406,15 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 // oauthMetadata answers /.well-known/oauth-authorization-server (RFC 8414), as Mastodon 4.3 does.
-func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, r, http.StatusOK, "application/json; charset=utf-8", map[string]any{
-		"issuer":                                s.app.Base + "/",
+func (h *Handler) oauthMetadata(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	oauthJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                h.app.Base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",
-		"authorization_endpoint":                s.app.Base + "/oauth/authorize",
-		"token_endpoint":                        s.app.Base + "/oauth/token",
-		"revocation_endpoint":                   s.app.Base + "/oauth/revoke",
-		"app_registration_endpoint":             s.app.Base + "/api/v1/apps",
+		"authorization_endpoint":                h.app.Base + "/oauth/authorize",
+		"token_endpoint":                        h.app.Base + "/oauth/token",
+		"revocation_endpoint":                   h.app.Base + "/oauth/revoke",
+		"app_registration_endpoint":             h.app.Base + "/api/v1/apps",
 		"scopes_supported":                      app.Scopes(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},

@@ -1,4 +1,4 @@
-package server
+package mastoapi
 
 import (
 	"context"
@@ -41,10 +41,10 @@ const (
 )
 
 // streamingRoutes registers the streaming API.
-func (s *Server) streamingRoutes(mux *http.ServeMux) {
+func (h *Handler) streamingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/streaming/health", apiPublic(streamingHealth))
 	sse := func(path, stream, scope string) {
-		mux.HandleFunc("GET "+path, s.apiAuthQuery(scope, s.apiStreamSSE(stream)))
+		mux.HandleFunc("GET "+path, h.apiAuthQuery(scope, h.apiStreamSSE(stream)))
 	}
 	sse("/api/v1/streaming/user", "user", "read:statuses")
 	sse("/api/v1/streaming/user/notification", "user:notification", "read:notifications")
@@ -54,7 +54,7 @@ func (s *Server) streamingRoutes(mux *http.ServeMux) {
 	sse("/api/v1/streaming/hashtag", "hashtag", "read:statuses")
 	sse("/api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
 	// Each stream checks its own scope; any read scope opens the socket.
-	ws := s.apiAuthQuery("read:statuses read:notifications", s.apiStreaming)
+	ws := h.apiAuthQuery("read:statuses read:notifications", h.apiStreaming)
 	mux.HandleFunc("GET /api/v1/streaming", ws)
 	mux.HandleFunc("GET /api/v1/streaming/{$}", ws)
 }
@@ -148,7 +148,7 @@ func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
 
 // newStreamSub checks a stream the token asks for and builds it. On failure it returns the HTTP
 // status and message, as the API answers them.
-func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int, string) {
+func (h *Handler) newStreamSub(t *store.Token, name, tag string) (*streamSub, int, string) {
 	sub := &streamSub{spec: streamSpec{name: name}}
 	scope := "read:statuses"
 	switch name {
@@ -174,35 +174,35 @@ func (s *Server) newStreamSub(t *store.Token, name, tag string) (*streamSub, int
 	sub.local = strings.Contains(name, ":local")
 	sub.remote = strings.Contains(name, ":remote")
 	sub.media = strings.HasSuffix(name, ":media")
-	owner := s.app.Owner.Account.ID
+	owner := h.app.Owner.Account.ID
 	if sub.kind == "user" {
 		sub.addSource([]store.ChangeKind{store.PostAdded, store.BoostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-			entries, err := s.st.HomeTimeline(ctx, owner, pg)
+			entries, err := h.st.HomeTimeline(ctx, owner, pg)
 			out := make([]streamItem, 0, len(entries))
 			for _, e := range entries {
-				out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return s.apiEntry(ctx, e) }})
+				out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return h.apiEntry(ctx, e) }})
 			}
 			return out, err
 		})
 	}
 	if sub.kind == "notification" || sub.notify {
 		sub.addSource([]store.ChangeKind{store.NotificationAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-			list, err := s.st.Notifications(ctx, notificationTypes, pg)
+			list, err := h.st.Notifications(ctx, notificationTypes, pg)
 			out := make([]streamItem, 0, len(list))
 			for _, n := range list {
-				out = append(out, streamItem{n.ID, "notification", func(ctx context.Context) (any, error) { return s.apiNotification(ctx, n) }})
+				out = append(out, streamItem{n.ID, "notification", func(ctx context.Context) (any, error) { return h.apiNotification(ctx, n) }})
 			}
 			return out, err
 		})
 	}
 	if sub.kind == "public" || sub.kind == "hashtag" {
 		sub.addSource([]store.ChangeKind{store.PostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-			posts, err := s.st.PublicTimeline(ctx, sub.local, owner, pg)
+			posts, err := h.st.PublicTimeline(ctx, sub.local, owner, pg)
 			out := make([]streamItem, 0, len(posts))
 			for _, p := range posts {
 				it := streamItem{id: p.ID} // kept when filtered out, so paging sees every row
 				if sub.showsPublic(app.EventPostOf(p), owner) {
-					it.event, it.render = "update", func(ctx context.Context) (any, error) { return s.apiStatus(ctx, p) }
+					it.event, it.render = "update", func(ctx context.Context) (any, error) { return h.apiStatus(ctx, p) }
 				}
 				out = append(out, it)
 			}
@@ -231,14 +231,14 @@ func (sub *streamSub) showsPublic(p app.EventPost, owner int64) bool {
 
 // streamShows reports whether sub shows news of p: the user stream for posts of the owner and
 // of accounts they follow (as Mastodon's home feeds), the public streams for public posts.
-func (s *Server) streamShows(ctx context.Context, sub *streamSub, p app.EventPost) bool {
-	owner := s.app.Owner.Account.ID
+func (h *Handler) streamShows(ctx context.Context, sub *streamSub, p app.EventPost) bool {
+	owner := h.app.Owner.Account.ID
 	switch sub.kind {
 	case "user":
 		if p.AccountID == owner {
 			return true
 		}
-		ok, _ := s.st.IsFollowing(ctx, owner, p.AccountID)
+		ok, _ := h.st.IsFollowing(ctx, owner, p.AccountID)
 		return ok
 	case "public", "hashtag":
 		return sub.showsPublic(p, owner)
@@ -248,8 +248,8 @@ func (s *Server) streamShows(ctx context.Context, sub *streamSub, p app.EventPos
 
 // addedEvent is the event the stream sends for a row a commit added, if one of its sources lists
 // it: the source is asked for that one row, so a stream shows what its list shows.
-func (s *Server) addedEvent(ctx context.Context, sub *streamSub, c store.Change) (streamEvent, bool) {
-	if c.ID <= idFloor(s.st.Now().Add(-streamLookback)) {
+func (h *Handler) addedEvent(ctx context.Context, sub *streamSub, c store.Change) (streamEvent, bool) {
+	if c.ID <= idFloor(h.st.Now().Add(-streamLookback)) {
 		return streamEvent{}, false
 	}
 	for _, src := range sub.sources {
@@ -258,7 +258,7 @@ func (s *Server) addedEvent(ctx context.Context, sub *streamSub, c store.Change)
 		}
 		items, err := src.list(ctx, store.Page{SinceID: c.ID - 1, MaxID: c.ID + 1, Limit: 1})
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("stream a new row", slog.String("stream", sub.spec.name), slog.Any("err", err))
+			h.log.Warn("stream a new row", slog.String("stream", sub.spec.name), slog.Any("err", err))
 		}
 		if err != nil || len(items) == 0 || items[0].id != c.ID || items[0].render == nil {
 			continue
@@ -277,20 +277,20 @@ func (s *Server) addedEvent(ctx context.Context, sub *streamSub, c store.Change)
 }
 
 // newsEvent is the event the stream sends for n, if it shows it.
-func (s *Server) newsEvent(ctx context.Context, sub *streamSub, n app.Event) (streamEvent, bool) {
+func (h *Handler) newsEvent(ctx context.Context, sub *streamSub, n app.Event) (streamEvent, bool) {
 	if n.Event == app.EventAdded {
-		return s.addedEvent(ctx, sub, n.Added)
+		return h.addedEvent(ctx, sub, n.Added)
 	}
-	if !s.streamShows(ctx, sub, n.Post) {
+	if !h.streamShows(ctx, sub, n.Post) {
 		return streamEvent{}, false
 	}
 	ev := streamEvent{Stream: sub.spec.label(), Event: n.Event, Payload: idString(n.Post.ID)}
 	if n.Event == "status.update" {
-		p, err := s.st.PostByID(ctx, n.Post.ID)
+		p, err := h.st.PostByID(ctx, n.Post.ID)
 		if err != nil || !p.DeletedAt.IsZero() {
 			return streamEvent{}, false
 		}
-		st, err := s.apiStatus(ctx, p)
+		st, err := h.apiStatus(ctx, p)
 		if err != nil {
 			return streamEvent{}, false
 		}
@@ -320,8 +320,8 @@ type streamOutput struct {
 
 // runStreams sends the events of subs, and of streams added through ctl, until ctx ends or a
 // write fails.
-func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan streamControl, out streamOutput) error {
-	news, leave := s.app.Hub.Subscribe()
+func (h *Handler) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan streamControl, out streamOutput) error {
+	news, leave := h.app.Hub.Subscribe()
 	defer leave()
 	if out.ready != nil {
 		if err := out.ready(); err != nil {
@@ -353,7 +353,7 @@ func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan s
 			subs = append(subs, c.add)
 		case n := <-news:
 			for _, sub := range subs {
-				if ev, ok := s.newsEvent(ctx, sub, n); ok {
+				if ev, ok := h.newsEvent(ctx, sub, n); ok {
 					if err := out.send(ev); err != nil {
 						return err
 					}
@@ -364,28 +364,28 @@ func (s *Server) runStreams(ctx context.Context, subs []*streamSub, ctl <-chan s
 }
 
 // apiStreamSSE serves one stream as server-sent events.
-func (s *Server) apiStreamSSE(stream string) http.HandlerFunc {
+func (h *Handler) apiStreamSSE(stream string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		name := stream
 		if strings.HasPrefix(name, "public") && q.Get("only_media") == "true" {
 			name += ":media"
 		}
-		sub, code, msg := s.newStreamSub(apiToken(r), name, q.Get("tag"))
+		sub, code, msg := h.newStreamSub(apiToken(r), name, q.Get("tag"))
 		if sub == nil {
 			apiError(w, code, msg)
 			return
 		}
-		s.serveSSE(w, r, sub)
+		h.serveSSE(w, r, sub)
 	}
 }
 
 // apiStreaming serves the WebSocket, or, to a plain GET naming a ?stream=, its server-sent events.
-func (s *Server) apiStreaming(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) apiStreaming(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var subs []*streamSub
 	if name := q.Get("stream"); name != "" {
-		sub, code, msg := s.newStreamSub(apiToken(r), name, q.Get("tag"))
+		sub, code, msg := h.newStreamSub(apiToken(r), name, q.Get("tag"))
 		if sub == nil {
 			apiError(w, code, msg)
 			return
@@ -397,15 +397,15 @@ func (s *Server) apiStreaming(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusBadRequest, "Unknown stream type")
 			return
 		}
-		s.serveSSE(w, r, subs[0])
+		h.serveSSE(w, r, subs[0])
 		return
 	}
-	s.serveWebSocket(w, r, subs)
+	h.serveWebSocket(w, r, subs)
 }
 
 // serveSSE writes sub's events as text/event-stream
 // (https://html.spec.whatwg.org/multipage/server-sent-events.html).
-func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSub) {
+func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSub) {
 	rc := http.NewResponseController(w)
 	// The server's read and write timeouts bound ordinary requests; a stream lives as long as its
 	// client reads it, each write bounded on its own.
@@ -424,9 +424,9 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSub
 	out := streamOutput{
 		ready: func() error {
 			started = true
-			h := w.Header()
-			h.Set("Content-Type", "text/event-stream")
-			h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
+			hdr := w.Header()
+			hdr.Set("Content-Type", "text/event-stream")
+			hdr.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 			w.WriteHeader(http.StatusOK)
 			return write(":)\n\n")
 		},
@@ -434,20 +434,20 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSub
 		beat:      func() error { return write(":thump\n\n") },
 		beatEvery: sseHeartbeat,
 	}
-	ctx, cancel := s.streams.context(r)
+	ctx, cancel := h.streams.context(r)
 	defer cancel()
-	if err := s.runStreams(ctx, []*streamSub{sub}, nil, out); err != nil {
+	if err := h.runStreams(ctx, []*streamSub{sub}, nil, out); err != nil {
 		if !started {
-			s.apiServerError(w, r, err)
+			h.apiServerError(w, r, err)
 			return
 		}
-		s.log.Debug("event stream ended", slog.String("stream", sub.spec.name), slog.Any("err", err))
+		h.log.Debug("event stream ended", slog.String("stream", sub.spec.name), slog.Any("err", err))
 	}
 }
 
 // serveWebSocket upgrades the request and multiplexes streams on it: subs from the query, and
 // those the client subscribes to with {"type":"subscribe","stream":...}.
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*streamSub) {
+func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*streamSub) {
 	t := apiToken(r)
 	// The token, not a cookie, authorizes, so any origin may connect: apps run on their own.
 	opts := &websocket.AcceptOptions{OriginPatterns: []string{"*"}}
@@ -462,7 +462,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*
 		return // Accept answered the request
 	}
 	c.SetReadLimit(wsReadLimit)
-	ctx, cancel := s.streams.context(r)
+	ctx, cancel := h.streams.context(r)
 	defer cancel()
 	send := func(v any) error {
 		b, err := json.Marshal(v)
@@ -477,7 +477,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer cancel()
-		s.readStreamMessages(ctx, c, t, subs, ctl, send)
+		h.readStreamMessages(ctx, c, t, subs, ctl, send)
 	})
 	wg.Go(func() {
 		defer cancel()
@@ -497,9 +497,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*
 			}
 		}
 	})
-	err = s.runStreams(ctx, subs, ctl, streamOutput{send: func(ev streamEvent) error { return send(ev) }})
+	err = h.runStreams(ctx, subs, ctl, streamOutput{send: func(ev streamEvent) error { return send(ev) }})
 	if err != nil {
-		s.log.Debug("websocket stream ended", slog.Any("err", err))
+		h.log.Debug("websocket stream ended", slog.Any("err", err))
 	}
 	cancel() // ends the reader and the pinger
 	c.CloseNow()
@@ -509,7 +509,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*
 // readStreamMessages reads the client's subscribe and unsubscribe messages until the socket
 // closes, answering a refused one with {"error": ..., "status": ...} as Mastodon does. subs are
 // the streams the connection began with.
-func (s *Server) readStreamMessages(ctx context.Context, c *websocket.Conn, t *store.Token, subs []*streamSub,
+func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *store.Token, subs []*streamSub,
 	ctl chan<- streamControl, send func(any) error) {
 	refuse := func(status int, msg string) error {
 		return send(map[string]any{"error": msg, "status": status})
@@ -537,7 +537,7 @@ func (s *Server) readStreamMessages(ctx context.Context, c *websocket.Conn, t *s
 		case json.Unmarshal(data, &m) != nil:
 			err = refuse(http.StatusBadRequest, "Invalid JSON")
 		case m.Type == "subscribe":
-			sub, code, msg := s.newStreamSub(t, m.Stream, m.Tag)
+			sub, code, msg := h.newStreamSub(t, m.Stream, m.Tag)
 			switch {
 			case sub == nil:
 				err = refuse(code, msg)

@@ -1,4 +1,4 @@
-package server
+package mastoapi
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 )
 
 // apiPoll is the Mastodon Poll entity of a post, or nil when it has no poll.
-func (s *Server) apiPoll(p *store.Post) *mastodon.Poll {
+func (h *Handler) apiPoll(p *store.Post) *mastodon.Poll {
 	pl, _ := app.PostPoll(p)
 	if pl == nil {
 		return nil
@@ -64,12 +64,12 @@ func hasPoll(f url.Values) bool {
 }
 
 // apiGetPoll answers GET /api/v1/polls/{id}; a poll's ID is its status's.
-func (s *Server) apiGetPoll(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.apiPostParam(w, r)
+func (h *Handler) apiGetPoll(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.apiPostParam(w, r)
 	if !ok {
 		return
 	}
-	pl := s.apiPoll(p)
+	pl := h.apiPoll(p)
 	if pl == nil {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
@@ -78,7 +78,7 @@ func (s *Server) apiGetPoll(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiVote answers POST /api/v1/polls/{id}/votes, whose choices[] are option indexes.
-func (s *Server) apiVote(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) apiVote(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		apiError(w, http.StatusNotFound, "Record not found")
@@ -98,14 +98,14 @@ func (s *Server) apiVote(w http.ResponseWriter, r *http.Request) {
 		}
 		choices = append(choices, c)
 	}
-	p, err := s.app.Vote(r.Context(), id, choices)
+	p, err := h.app.Vote(r.Context(), id, choices)
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, app.ErrSelf):
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	case err != nil:
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+s.ownerMessage(err))
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+h.userMessage(err))
 		return
 	}
-	writeAPI(w, http.StatusOK, s.apiPoll(p))
+	writeAPI(w, http.StatusOK, h.apiPoll(p))
 }

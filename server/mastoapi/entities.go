@@ -1,4 +1,4 @@
-package server
+package mastoapi
 
 import (
 	"context"
@@ -35,25 +35,25 @@ func writeAPI(w http.ResponseWriter, status int, v any) {
 }
 
 // apiAccount is an account as the Mastodon API shows it.
-func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Account {
+func (h *Handler) apiAccount(ctx context.Context, a *store.Account) *mastodon.Account {
 	acct := a.Handle()
 	if a.Local {
 		acct = a.Username
 	}
 	avatar := a.AvatarURL
 	if avatar == "" {
-		avatar = s.app.Base + s.assets.URL("avatar.svg")
+		avatar = h.app.Base + h.assets.URL("avatar.svg")
 	}
 	header := a.HeaderURL
 	if header == "" {
-		header = s.app.Base + s.assets.URL("header.svg")
+		header = h.app.Base + h.assets.URL("header.svg")
 	}
 	out := &mastodon.Account{
 		ID: idString(a.ID), Username: a.Username, Acct: acct, DisplayName: a.DisplayName, Locked: a.Locked,
 		Bot: a.Bot, Discoverable: a.Discoverable, Indexable: a.Indexable, Group: a.Type == "Group",
 		CreatedAt: apiTime(firstTime(a.Published, a.CreatedAt)), Note: a.Summary, URL: app.ProfileURL(a), URI: a.IRI,
-		Avatar: s.imageSrcAbs(avatar), AvatarStatic: s.imageSrcAbs(avatar), Header: s.imageSrcAbs(header),
-		HeaderStatic: s.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable,
+		Avatar: h.imageSrcAbs(avatar), AvatarStatic: h.imageSrcAbs(avatar), Header: h.imageSrcAbs(header),
+		HeaderStatic: h.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable,
 		Emojis: []mastodon.Emoji{}, Roles: []any{}, Fields: []mastodon.Field{},
 	}
 	for _, f := range a.Fields {
@@ -63,17 +63,17 @@ func (s *Server) apiAccount(ctx context.Context, a *store.Account) *mastodon.Acc
 	// the owner only; a remote account is counted as far as everyone may see it.
 	self := a.Local && apiViewer(ctx).Owner
 	if self || !a.HideNetwork {
-		out.FollowersCount, out.FollowingCount, _ = s.st.CountFollows(ctx, a.ID)
+		out.FollowersCount, out.FollowingCount, _ = h.st.CountFollows(ctx, a.ID)
 	}
-	out.StatusesCount, _ = s.st.CountPosts(ctx, a.ID, !self)
+	out.StatusesCount, _ = h.st.CountPosts(ctx, a.ID, !self)
 	return out
 }
 
 // imageSrcAbs is imageSrc as an absolute URL, as API clients need.
-func (s *Server) imageSrcAbs(u string) string {
-	src := s.imageSrc(u)
+func (h *Handler) imageSrcAbs(u string) string {
+	src := h.imageSrc(u)
 	if strings.HasPrefix(src, "/") {
-		return s.app.Base + src
+		return h.app.Base + src
 	}
 	return src
 }
@@ -94,22 +94,22 @@ var errNotVisible = errors.New("not visible to this viewer")
 // owner's flags (liked, bookmarked) and the Markdown source for the owner only, and
 // errNotVisible for a post the viewer may not see (visibility.go). Every route that returns a
 // status renders it here.
-func (s *Server) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status, error) {
-	return s.apiStatusAt(ctx, p, 0)
+func (h *Handler) apiStatus(ctx context.Context, p *store.Post) (*mastodon.Status, error) {
+	return h.apiStatusAt(ctx, p, 0)
 }
 
 // apiStatusAt is apiStatus for a status depth quotes down.
-func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*mastodon.Status, error) {
+func (h *Handler) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*mastodon.Status, error) {
 	v := apiViewer(ctx)
-	if !s.app.MaySee(ctx, v, p) {
+	if !h.app.MaySee(ctx, v, p) {
 		return nil, errNotVisible
 	}
-	author, err := s.st.AccountByID(ctx, p.AccountID)
+	author, err := h.st.AccountByID(ctx, p.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	st := &mastodon.Status{
-		ID: idString(p.ID), URI: p.IRI, CreatedAt: apiTime(p.Published), Account: s.apiAccount(ctx, author),
+		ID: idString(p.ID), URI: p.IRI, CreatedAt: apiTime(p.Published), Account: h.apiAccount(ctx, author),
 		Content: p.Content, Visibility: mastodon.Visibility(p.Visibility), Sensitive: p.Sensitive,
 		SpoilerText: p.Summary, MediaAttachments: []mastodon.MediaAttachment{}, Mentions: []mastodon.Mention{},
 		Tags: []mastodon.Tag{}, Emojis: []mastodon.Emoji{}, Filtered: []any{},
@@ -129,15 +129,15 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 	if p.ReplyToID != 0 {
 		id := idString(p.ReplyToID)
 		st.InReplyToID = &id
-		if parent, err := s.st.PostByID(ctx, p.ReplyToID); err == nil {
+		if parent, err := h.st.PostByID(ctx, p.ReplyToID); err == nil {
 			aid := idString(parent.AccountID)
 			st.InReplyToAccountID = &aid
 		}
 	}
 	// The owner's uploads keep their media IDs and meta, so an app sees the IDs it uploaded.
 	var uploads []*store.Media
-	if p.AccountID == s.app.Owner.Account.ID && len(p.Attachments) > 0 {
-		uploads, _ = s.st.PostMedia(ctx, p.ID)
+	if p.AccountID == h.app.Owner.Account.ID && len(p.Attachments) > 0 {
+		uploads, _ = h.st.PostMedia(ctx, p.ID)
 	}
 	for i, a := range p.Attachments {
 		kind := "unknown"
@@ -153,14 +153,14 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 		}
 		// A non-public post's own files carry their capability token: apps load images without
 		// the owner's token.
-		src := s.imageSrcAbs(s.app.PostMediaURL(p, a.URL))
-		preview := s.app.PostMediaURL(p, a.PreviewURL)
+		src := h.imageSrcAbs(h.app.PostMediaURL(p, a.URL))
+		preview := h.app.PostMediaURL(p, a.PreviewURL)
 		if preview == "" {
 			preview = src
 		}
 		m := mastodon.MediaAttachment{ID: idString(p.ID) + strconv.Itoa(i), Type: kind, URL: src,
 			PreviewURL: preview}
-		if !s.app.IsLocal(a.URL) {
+		if !h.app.IsLocal(a.URL) {
 			u := a.URL
 			m.RemoteURL = &u
 		}
@@ -182,7 +182,7 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 		}
 		m.Meta = meta
 		for _, u := range uploads {
-			if s.media.URL(u.Name) == a.URL {
+			if h.media.URL(u.Name) == a.URL {
 				m.ID, m.Meta = idString(u.ID), apiMediaMeta(u)
 			}
 		}
@@ -191,7 +191,7 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 	for _, t := range p.Tags {
 		switch t.Type {
 		case "Mention":
-			if a, err := s.st.AccountByIRI(ctx, t.Href); err == nil {
+			if a, err := h.st.AccountByIRI(ctx, t.Href); err == nil {
 				acct := a.Handle()
 				if a.Local {
 					acct = a.Username
@@ -201,25 +201,25 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 			}
 		case "Hashtag":
 			name := strings.TrimPrefix(t.Name, "#")
-			st.Tags = append(st.Tags, mastodon.Tag{Name: strings.ToLower(name), URL: s.app.TagURL(name)})
+			st.Tags = append(st.Tags, mastodon.Tag{Name: strings.ToLower(name), URL: h.app.TagURL(name)})
 		case "Emoji":
 			if t.Icon != "" {
 				code := strings.Trim(t.Name, ":")
-				st.Emojis = append(st.Emojis, mastodon.Emoji{Shortcode: code, URL: s.imageSrcAbs(t.Icon),
-					StaticURL: s.imageSrcAbs(t.Icon)})
+				st.Emojis = append(st.Emojis, mastodon.Emoji{Shortcode: code, URL: h.imageSrcAbs(t.Icon),
+					StaticURL: h.imageSrcAbs(t.Icon)})
 			}
 		}
 	}
-	if c, err := s.st.CountsFor(ctx, p, s.app.Owner.Account.ID); err == nil {
+	if c, err := h.st.CountsFor(ctx, p, h.app.Owner.Account.ID); err == nil {
 		st.RepliesCount, st.FavouritesCount, st.ReblogsCount = c.Replies, c.Likes, c.Boosts
 		if v.Owner {
 			st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 		}
 	}
 	st.Pinned = !p.PinnedAt.IsZero()
-	st.Poll = s.apiPoll(p)
-	st.Quote = s.apiQuote(ctx, p, depth)
-	if p.AccountID == s.app.Owner.Account.ID && v.Owner {
+	st.Poll = h.apiPoll(p)
+	st.Quote = h.apiQuote(ctx, p, depth)
+	if p.AccountID == h.app.Owner.Account.ID && v.Owner {
 		src := p.Source
 		st.Text = &src
 	}
@@ -227,21 +227,21 @@ func (s *Server) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*ma
 }
 
 // apiEntry is a timeline entry: a status, or a boost wrapping one.
-func (s *Server) apiEntry(ctx context.Context, e store.Entry) (*mastodon.Status, error) {
-	p, err := s.st.PostByID(ctx, e.PostID)
+func (h *Handler) apiEntry(ctx context.Context, e store.Entry) (*mastodon.Status, error) {
+	p, err := h.st.PostByID(ctx, e.PostID)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.apiStatus(ctx, p)
+	st, err := h.apiStatus(ctx, p)
 	if err != nil || e.BoosterID == 0 {
 		return st, err
 	}
-	booster, err := s.st.AccountByID(ctx, e.BoosterID)
+	booster, err := h.st.AccountByID(ctx, e.BoosterID)
 	if err != nil {
 		return nil, err
 	}
 	return &mastodon.Status{ID: idString(e.ID), URI: st.URI, CreatedAt: apiTime(store.IDTime(e.ID)),
-		Account: s.apiAccount(ctx, booster), Visibility: "public", Reblog: st, MediaAttachments: []mastodon.MediaAttachment{},
+		Account: h.apiAccount(ctx, booster), Visibility: "public", Reblog: st, MediaAttachments: []mastodon.MediaAttachment{},
 		Mentions: []mastodon.Mention{}, Tags: []mastodon.Tag{}, Emojis: []mastodon.Emoji{}, Filtered: []any{},
 		Favourited: st.Favourited, Reblogged: st.Reblogged, Bookmarked: st.Bookmarked}, nil
 }

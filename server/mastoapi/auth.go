@@ -1,0 +1,165 @@
+package mastoapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"roost/server/app"
+	"roost/store"
+)
+
+// Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
+const (
+	msgInvalidToken = "The access token is invalid"
+	msgOutsideScope = "This action is outside the authorized scopes"
+	msgNeedsUser    = "This method requires an authenticated user"
+)
+
+// apiError writes {"error": msg} with status as JSON.
+func apiError(w http.ResponseWriter, status int, msg string) {
+	oauthJSON(w, status, map[string]string{"error": msg})
+}
+
+// oauthJSON writes v as JSON; every answer of the API and the OAuth endpoints is JSON, errors too
+// (masto refuses any other content type).
+func oauthJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// apiCORS lets browser clients on other origins call the API with a bearer token. Credentials
+// (cookies) are never allowed, so a page elsewhere cannot act with the owner's session.
+func apiCORS(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")
+}
+
+// apiPreflight answers CORS preflight requests for /api/* and the OAuth token endpoints.
+func (h *Handler) apiPreflight(w http.ResponseWriter, r *http.Request) {
+	apiCORS(w)
+	hdr := w.Header()
+	hdr.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+	hdr.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type apiTokenKey struct{}
+
+// apiToken returns the request's token (nil outside apiAuth).
+func apiToken(r *http.Request) *store.Token {
+	t, _ := r.Context().Value(apiTokenKey{}).(*store.Token)
+	return t
+}
+
+// apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
+// cover scope, and puts the *store.Token in the request context (see apiToken).
+//
+// scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
+// Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
+// (client_credentials) tokens included; a non-empty one also requires a token the owner granted,
+// since anyone can register an app and get an app-only token with any scope.
+//
+// Failures: 401 for a missing, unknown or revoked token, 403 for a scope not granted, 422 (as
+// Mastodon) for an app-only token on an owner endpoint; always JSON. It also answers CORS
+// preflights and sets CORS and no-store headers.
+func (h *Handler) apiAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.apiAuthFrom(scope, false, next)
+}
+
+// Auth is apiAuth for a handler outside the client API's routes.
+func (h *Handler) Auth(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.apiAuth(scope, next)
+}
+
+// AuthQuery is apiAuthQuery for a handler outside the client API's routes.
+func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.apiAuthQuery(scope, next)
+}
+
+// Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
+func Token(r *http.Request) *store.Token { return apiToken(r) }
+
+// apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
+// WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
+// streaming server takes it, the Sec-WebSocket-Protocol header.
+func (h *Handler) apiAuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.apiAuthFrom(scope, true, next)
+}
+
+func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFunc) http.HandlerFunc {
+	alternatives := strings.Fields(scope)
+	return func(w http.ResponseWriter, r *http.Request) {
+		apiCORS(w)
+		w.Header().Set("Cache-Control", "private, no-store")
+		if r.Method == http.MethodOptions {
+			h.apiPreflight(w, r)
+			return
+		}
+		token := bearerToken(r)
+		if token == "" && fromQuery {
+			token = r.URL.Query().Get("access_token")
+			if token == "" {
+				token = strings.TrimSpace(r.Header.Get("Sec-WebSocket-Protocol"))
+			}
+		}
+		if token == "" {
+			unauthorized(w)
+			return
+		}
+		ctx := r.Context()
+		t, err := h.st.TokenByHash(ctx, app.HashToken(token))
+		if errors.Is(err, store.ErrNotFound) {
+			unauthorized(w)
+			return
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		if len(alternatives) > 0 {
+			if !slices.ContainsFunc(alternatives, func(a string) bool { return app.HasScope(t.Scopes, a) }) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
+				apiError(w, http.StatusForbidden, msgOutsideScope)
+				return
+			}
+			if !t.Owner {
+				apiError(w, http.StatusUnprocessableEntity, msgNeedsUser)
+				return
+			}
+		}
+		// The store keeps writes to one a minute; checking here spares the write transaction.
+		if h.st.Now().Sub(t.LastUsedAt) > time.Minute {
+			if err := h.st.TouchToken(ctx, t.ID); err != nil {
+				h.log.Warn("touch token", slog.Any("err", err))
+			}
+		}
+		next(w, r.WithContext(context.WithValue(ctx, apiTokenKey{}, t)))
+	}
+}
+
+// bearerToken returns the token of an `Authorization: Bearer` header (RFC 6750 §2.1), or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="invalid_token", error_description="`+msgInvalidToken+`"`)
+	apiError(w, http.StatusUnauthorized, msgInvalidToken)
+}

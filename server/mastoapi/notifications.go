@@ -1,0 +1,132 @@
+package mastoapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"roost/server/mastodon"
+	"roost/store"
+)
+
+// notificationTypes maps Roost's notification kinds to Mastodon's (they match).
+var notificationTypes = []string{"follow", "follow_request", "mention", "reblog", "favourite", "move", "poll"}
+
+func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	pg := mastodon.ParsePage(q, 15, 30)
+	types := append(q["types[]"], q["types"]...)
+	exclude := append(q["exclude_types[]"], q["exclude_types"]...)
+	if len(types) == 0 {
+		types = notificationTypes
+	}
+	var want []string
+	for _, t := range types {
+		if slices.Contains(notificationTypes, t) && !slices.Contains(exclude, t) {
+			want = append(want, t)
+		}
+	}
+	out := []*mastodon.Notification{}
+	if len(want) > 0 {
+		list, err := h.st.Notifications(ctx, want, storePage(pg))
+		if err != nil {
+			apiError(w, http.StatusInternalServerError, "internal error")
+			return
+		}
+		for _, n := range list {
+			if api, err := h.apiNotification(ctx, n); err == nil {
+				out = append(out, api)
+			}
+		}
+	}
+	if len(out) > 0 {
+		mastodon.SetLink(w, r, h.app.Base, out[0].ID, out[len(out)-1].ID, len(out))
+	}
+	writeAPI(w, http.StatusOK, h.filterNotifications(ctx, out))
+}
+
+func (h *Handler) apiNotification(ctx context.Context, n store.Notification) (*mastodon.Notification, error) {
+	a, err := h.st.AccountByID(ctx, n.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	out := &mastodon.Notification{ID: idString(n.ID), Type: n.Type, CreatedAt: apiTime(n.CreatedAt), Account: h.apiAccount(ctx, a)}
+	if n.PostID != 0 {
+		p, err := h.st.PostByID(ctx, n.PostID)
+		if err != nil {
+			return nil, err
+		}
+		if out.Status, err = h.apiStatus(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) apiGetNotification(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	n, err := h.st.NotificationByID(ctx, id)
+	if err != nil {
+		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	api, err := h.apiNotification(ctx, *n)
+	if err != nil {
+		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	writeAPI(w, http.StatusOK, api)
+}
+
+func (h *Handler) apiDismissNotification(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err := h.st.DismissNotifications(r.Context(), id); err != nil {
+		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	writeAPI(w, http.StatusOK, map[string]any{})
+}
+
+func (h *Handler) apiClearNotifications(w http.ResponseWriter, r *http.Request) {
+	if err := h.st.DismissNotifications(r.Context(), 0); err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	writeAPI(w, http.StatusOK, map[string]any{})
+}
+
+func (h *Handler) apiGetMarkers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	out := map[string]any{}
+	for _, tl := range append(q["timeline[]"], q["timeline"]...) {
+		if m, err := h.st.Marker(r.Context(), tl); err == nil {
+			out[tl] = map[string]any{"last_read_id": m.LastReadID, "version": m.Version, "updated_at": apiTime(m.UpdatedAt)}
+		}
+	}
+	writeAPI(w, http.StatusOK, out)
+}
+
+func (h *Handler) apiSetMarkers(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "the request body could not be read")
+		return
+	}
+	out := map[string]any{}
+	for _, tl := range []string{"home", "notifications"} {
+		id := f.Get(tl + "[last_read_id]")
+		if id == "" {
+			continue
+		}
+		m, err := h.st.SetMarker(r.Context(), tl, id)
+		if err != nil {
+			apiError(w, http.StatusInternalServerError, "internal error")
+			return
+		}
+		out[tl] = map[string]any{"last_read_id": m.LastReadID, "version": m.Version, "updated_at": apiTime(m.UpdatedAt)}
+	}
+	writeAPI(w, http.StatusOK, out)
+}

@@ -1,0 +1,165 @@
+package mastoapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"roost/server/mastodon"
+	"roost/store"
+)
+
+// writeStatuses writes a page of statuses with Mastodon's Link header.
+func (h *Handler) writeStatuses(w http.ResponseWriter, r *http.Request, list []*mastodon.Status) {
+	if list == nil {
+		list = []*mastodon.Status{}
+	}
+	if len(list) > 0 {
+		mastodon.SetLink(w, r, h.app.Base, list[0].ID, list[len(list)-1].ID, len(list))
+	}
+	writeAPI(w, http.StatusOK, list)
+}
+
+func storePage(p mastodon.Page) store.Page {
+	return store.Page{MaxID: p.MaxID, MinID: p.MinID, SinceID: p.SinceID, Limit: p.Limit}
+}
+
+func (h *Handler) apiHomeTimeline(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	pg := mastodon.ParsePage(r.URL.Query(), 20, 40)
+	entries, err := h.st.HomeTimeline(ctx, h.app.Owner.Account.ID, storePage(pg))
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	var out []*mastodon.Status
+	for _, e := range entries {
+		if st, err := h.apiEntry(ctx, e); err == nil {
+			out = append(out, st)
+		}
+	}
+	h.writeFilteredStatuses(w, r, "home", out)
+}
+
+func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	pg := mastodon.ParsePage(q, 20, 40)
+	posts, err := h.st.PublicTimeline(ctx, q.Get("local") == "true", h.app.Owner.Account.ID, storePage(pg))
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	var out []*mastodon.Status
+	for _, p := range posts {
+		if q.Get("only_media") == "true" && len(p.Attachments) == 0 {
+			continue
+		}
+		if st, err := h.apiStatus(ctx, p); err == nil {
+			out = append(out, st)
+		}
+	}
+	h.writeFilteredStatuses(w, r, "public", out)
+}
+
+// apiSearch resolves accounts and posts: @user@host and URLs, with resolve=true, over the network.
+func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	term := strings.TrimSpace(q.Get("q"))
+	resolve := q.Get("resolve") == "true"
+	out := map[string]any{"accounts": []*mastodon.Account{}, "statuses": []*mastodon.Status{}, "hashtags": []any{}}
+	typ := q.Get("type")
+	if term != "" && (typ == "" || typ == "accounts") {
+		var a *store.Account
+		var err error
+		if resolve {
+			a, err = h.app.ResolveHandle(ctx, term)
+		} else {
+			a, err = h.app.KnownAccount(ctx, term)
+		}
+		if err == nil {
+			out["accounts"] = []*mastodon.Account{h.apiAccount(ctx, a)}
+		}
+	}
+	if u, err := url.Parse(term); err == nil && (u.Scheme == "https" || u.Scheme == "http") && (typ == "" || typ == "statuses") {
+		var p *store.Post
+		if resolve {
+			p, err = h.app.FindPost(ctx, term)
+		} else {
+			p, err = h.st.PostByIRI(ctx, term)
+		}
+		if err == nil && p.DeletedAt.IsZero() {
+			if st, err := h.apiStatus(ctx, p); err == nil {
+				out["statuses"] = []*mastodon.Status{st}
+			}
+		}
+	}
+	writeAPI(w, http.StatusOK, out)
+}
+
+// writeFilteredStatuses is writeStatuses with the owner's filters of filterContext applied. The
+// Link header is set from the page before filtering, so a page of hidden statuses still leads on.
+func (h *Handler) writeFilteredStatuses(w http.ResponseWriter, r *http.Request, filterContext string, list []*mastodon.Status) {
+	if len(list) > 0 {
+		mastodon.SetLink(w, r, h.app.Base, list[0].ID, list[len(list)-1].ID, len(list))
+	}
+	list = h.filterStatuses(r.Context(), filterContext, list)
+	if list == nil {
+		list = []*mastodon.Status{}
+	}
+	writeAPI(w, http.StatusOK, list)
+}
+
+// apiPostList lists bookmarked or favourited statuses, paged by the bookmark or like.
+func (h *Handler) apiPostList(list func(context.Context, store.Page) ([]store.PostItem, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		items, err := list(ctx, storePage(mastodon.ParsePage(r.URL.Query(), 20, 40)))
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		out := []*mastodon.Status{}
+		for _, it := range items {
+			if st, err := h.apiStatus(ctx, it.Post); err == nil {
+				out = append(out, st)
+			}
+		}
+		if len(items) > 0 {
+			mastodon.SetLink(w, r, h.app.Base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
+		}
+		writeAPI(w, http.StatusOK, out)
+	}
+}
+
+// apiTagTimeline lists public statuses with a hashtag, by anyone Roost stored (local=true: the
+// owner's only).
+func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	var author int64
+	if q.Get("local") == "true" {
+		author = h.app.Owner.Account.ID
+	}
+	posts, err := h.st.HashtagTimeline(ctx, r.PathValue("hashtag"), author, storePage(mastodon.ParsePage(q, 20, 40)))
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	var out []*mastodon.Status
+	for _, p := range posts {
+		if q.Get("only_media") == "true" && len(p.Attachments) == 0 {
+			continue
+		}
+		if st, err := h.apiStatus(ctx, p); err == nil {
+			out = append(out, st)
+		}
+	}
+	if apiToken(r) == nil {
+		h.writeStatuses(w, r, out)
+		return
+	}
+	h.writeFilteredStatuses(w, r, "public", out)
+}
