@@ -1,18 +1,17 @@
 package app
 
-import "strings"
+import (
+	"errors"
 
-// UploadErrorOf is ErrorOf for the errors of media.Library.Save, which does not type its
-// refusals yet: they are written for the owner (Invalid, with their text), except what mentions
-// the database, which is Internal.
-// TODO(media): type the refusals and drop the look at the text.
+	"roost/server/media"
+)
+
+// UploadErrorOf is ErrorOf for the errors of media.Library.Save: its refusals of a file
+// (media.RefusedError) are Invalid, with their message for the owner; anything else is what
+// ErrorOf makes of it.
 func UploadErrorOf(err error) (Kind, string) {
-	if kind, msg := ErrorOf(err); kind != Internal {
-		return kind, msg
+	if r, ok := errors.AsType[*media.RefusedError](err); ok {
+		return Invalid, r.Msg
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "sql") || strings.Contains(msg, "database") {
-		return Internal, ""
-	}
-	return Invalid, msg
+	return ErrorOf(err)
 }

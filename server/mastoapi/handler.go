@@ -1,5 +1,5 @@
-// Package mastoapi serves the Mastodon client API and OAuth's JSON side (app registration, tokens,
-// revocation) to the apps the owner signs in with, over the core (server/app).
+// Package mastoapi serves the Mastodon client API, its streaming, and OAuth's JSON side (app
+// registration, tokens, revocation) to the apps the owner signs in with, over the core (server/app).
 package mastoapi
 
 import (

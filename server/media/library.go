@@ -18,7 +18,7 @@ import (
 )
 
 // ErrNotConfigured refuses an upload to a server without a media folder.
-var ErrNotConfigured = errors.New("uploads are not configured")
+var ErrNotConfigured = &RefusedError{Msg: "uploads are not configured"}
 
 var nameRE = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|gif)$`)
 

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"image"
 	"image/gif"
@@ -79,7 +78,7 @@ func (p *Processor) Process(ctx context.Context, r io.Reader) (*Image, error) {
 		return nil, err
 	}
 	if int64(len(data)) > p.maxBytes {
-		return nil, fmt.Errorf("the file is over %d MiB", p.maxBytes>>20)
+		return nil, refuse(nil, "the file is over %d MiB", p.maxBytes>>20)
 	}
 	return processImage(data)
 }
@@ -91,14 +90,14 @@ func (p *Processor) Process(ctx context.Context, r io.Reader) (*Image, error) {
 func processImage(data []byte) (*Image, error) {
 	mt := http.DetectContentType(data)
 	if !acceptedTypes[mt] {
-		return nil, fmt.Errorf("%s is not an image Roost accepts (PNG, JPEG, GIF or WebP)", mt)
+		return nil, refuse(nil, "%s is not an image Roost accepts (PNG, JPEG, GIF or WebP)", mt)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("the image could not be read: %w", err)
+		return nil, refuse(err, "the image could not be read")
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPixels {
-		return nil, fmt.Errorf("the image is %d×%d pixels; the limit is %d megapixels", cfg.Width, cfg.Height, MaxPixels/1_000_000)
+		return nil, refuse(nil, "the image is %d×%d pixels; the limit is %d megapixels", cfg.Width, cfg.Height, MaxPixels/1_000_000)
 	}
 	if mt == "image/gif" {
 		frames, err := gifFrames(data)
@@ -111,7 +110,7 @@ func processImage(data []byte) (*Image, error) {
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("the image could not be decoded: %w", err)
+		return nil, refuse(err, "the image could not be decoded")
 	}
 	o := 1
 	if mt == "image/jpeg" {
@@ -134,7 +133,7 @@ func processImage(data []byte) (*Image, error) {
 }
 
 // errAnimationTooLarge refuses a GIF whose frames would take too much memory to decode.
-var errAnimationTooLarge = fmt.Errorf("the animation has too many frames for its size (at most %d frames and %d megapixels in all)",
+var errAnimationTooLarge = refuse(nil, "the animation has too many frames for its size (at most %d frames and %d megapixels in all)",
 	maxGIFFrames, maxGIFPixels/1_000_000)
 
 // gifFrames walks a GIF's blocks without decoding any image data and returns how many frames it
@@ -143,7 +142,7 @@ var errAnimationTooLarge = fmt.Errorf("the animation has too many frames for its
 // screen descriptor, optional global color table, then extension (0x21) and image (0x2C) blocks,
 // each followed by sub-blocks, until the trailer (0x3B).
 func gifFrames(data []byte) (int, error) {
-	errBroken := errors.New("the GIF could not be decoded: its blocks are malformed")
+	errBroken := refuse(nil, "the GIF could not be decoded: its blocks are malformed")
 	if len(data) < 13 {
 		return 0, errBroken
 	}
@@ -212,7 +211,7 @@ func gifFrames(data []byte) (int, error) {
 func processGIF(data []byte, cfg image.Config) (*Image, error) {
 	g, err := gif.DecodeAll(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("the GIF could not be decoded: %w", err)
+		return nil, refuse(err, "the GIF could not be decoded")
 	}
 	var buf bytes.Buffer
 	if err := gif.EncodeAll(&buf, &gif.GIF{Image: g.Image, Delay: g.Delay, LoopCount: g.LoopCount,
@@ -374,4 +373,25 @@ func orient(img image.Image, o int) image.Image {
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
 	xdraw.NearestNeighbor.Transform(dst, m, img, b, xdraw.Src, nil)
 	return dst
+}
+
+// RefusedError is an upload refused for what the file is (too large, not an image, too many
+// pixels, broken): Msg is written for the owner. Any other error of Save is internal.
+type RefusedError struct {
+	Msg string
+	Err error // the decoder's error, for the log; nil for most
+}
+
+func (e *RefusedError) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// refuse is a RefusedError with a message for the owner and the cause, if any.
+func refuse(cause error, format string, args ...any) *RefusedError {
+	return &RefusedError{Msg: fmt.Sprintf(format, args...), Err: cause}
 }
