@@ -38,24 +38,6 @@ func oauthJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
-// apiCORS lets browser clients on other origins call the API with a bearer token. Credentials
-// (cookies) are never allowed, so a page elsewhere cannot act with the owner's session.
-func apiCORS(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")
-}
-
-// apiPreflight answers CORS preflight requests for /api/* and the OAuth token endpoints.
-func (h *Handler) apiPreflight(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
-	hdr := w.Header()
-	hdr.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-	hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
-	hdr.Set("Access-Control-Max-Age", "86400")
-	w.WriteHeader(http.StatusNoContent)
-}
-
 type apiTokenKey struct{}
 
 // apiToken returns the request's token (nil outside apiAuth).
@@ -102,12 +84,7 @@ func (h *Handler) apiAuthQuery(scope string, next http.HandlerFunc) http.Handler
 func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFunc) http.HandlerFunc {
 	alternatives := strings.Fields(scope)
 	return func(w http.ResponseWriter, r *http.Request) {
-		apiCORS(w)
 		w.Header().Set("Cache-Control", "private, no-store")
-		if r.Method == http.MethodOptions {
-			h.apiPreflight(w, r)
-			return
-		}
 		token := bearerToken(r)
 		if token == "" && fromQuery {
 			token = r.URL.Query().Get("access_token")

@@ -86,7 +86,6 @@ func newAppView(a *store.App) *appView {
 
 // apiCreateApp registers a client app (POST /api/v1/apps).
 func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
 	w.Header().Set("Cache-Control", "private, no-store")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
 	if isTooLarge(err) {
@@ -218,7 +217,6 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 // oauthToken is the token endpoint (POST /oauth/token): authorization_code (with PKCE when the
 // authorization request had a challenge), client_credentials and refresh_token grants.
 func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
@@ -363,7 +361,6 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 // oauthRevoke revokes an access or refresh token of the calling client (POST /oauth/revoke,
 // RFC 7009). An unknown or already revoked token is not an error.
 func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
 	if isTooLarge(err) {
@@ -407,7 +404,6 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 
 // oauthMetadata answers /.well-known/oauth-authorization-server (RFC 8414), as Mastodon 4.3 does.
 func (h *Handler) oauthMetadata(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	oauthJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                h.app.Base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",

@@ -7,17 +7,9 @@ import (
 	"roost/store"
 )
 
-// apiPublic wraps an API endpoint that needs no token: JSON answers with open CORS.
-func apiPublic(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		h(w, r)
-	}
-}
-
 // mastodonRoutes registers the Mastodon client API.
 func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
-	pub := func(pattern string, fn http.HandlerFunc) { mux.HandleFunc(pattern, apiPublic(fn)) }
+	pub := func(pattern string, fn http.HandlerFunc) { mux.HandleFunc(pattern, fn) }
 	auth := func(pattern, scope string, fn http.HandlerFunc) { mux.HandleFunc(pattern, h.apiAuth(scope, fn)) }
 
 	pub("GET /api/v1/instance", h.apiInstanceV1)
@@ -134,7 +126,7 @@ func (h *Handler) mastodonMoreRoutes(mux *http.ServeMux) {
 // apiOptionalAuth serves next without a token, or through apiAuth(scope) when the request carries
 // one; apiToken(r) tells the two apart.
 func (h *Handler) apiOptionalAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
-	authed, public := h.apiAuth(scope, next), apiPublic(next)
+	authed, public := h.apiAuth(scope, next), next
 	return func(w http.ResponseWriter, r *http.Request) {
 		if bearerToken(r) != "" {
 			authed(w, r)

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roost/server/app"
+	"roost/server/mastodon"
 	"roost/store"
 )
 
@@ -42,7 +43,7 @@ const (
 
 // streamingRoutes registers the streaming API.
 func (h *Handler) streamingRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/streaming/health", apiPublic(streamingHealth))
+	mux.HandleFunc("GET /api/v1/streaming/health", streamingHealth)
 	sse := func(path, stream, scope string) {
 		mux.HandleFunc("GET "+path, h.apiAuthQuery(scope, h.apiStreamSSE(stream)))
 	}
@@ -368,7 +369,7 @@ func (h *Handler) apiStreamSSE(stream string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		name := stream
-		if strings.HasPrefix(name, "public") && q.Get("only_media") == "true" {
+		if strings.HasPrefix(name, "public") && mastodon.Bool(q.Get("only_media")) {
 			name += ":media"
 		}
 		sub, code, msg := h.newStreamSub(apiToken(r), name, q.Get("tag"))

@@ -46,14 +46,14 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
-	posts, err := h.st.PublicTimeline(ctx, q.Get("local") == "true", h.app.Owner.Account.ID, storePage(pg))
+	posts, err := h.st.PublicTimeline(ctx, mastodon.Bool(q.Get("local")), h.app.Owner.Account.ID, storePage(pg))
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if q.Get("only_media") == "true" && len(p.Attachments) == 0 {
+		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
 			continue
 		}
 		if st, err := h.apiStatus(ctx, p); err == nil {
@@ -140,7 +140,7 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	var author int64
-	if q.Get("local") == "true" {
+	if mastodon.Bool(q.Get("local")) {
 		author = h.app.Owner.Account.ID
 	}
 	posts, err := h.st.HashtagTimeline(ctx, r.PathValue("hashtag"), author, storePage(mastodon.ParsePage(q, 20, 40)))
@@ -150,7 +150,7 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if q.Get("only_media") == "true" && len(p.Attachments) == 0 {
+		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
 			continue
 		}
 		if st, err := h.apiStatus(ctx, p); err == nil {
