@@ -26,12 +26,13 @@ type ScheduleInput struct {
 // Schedule keeps a post, checked as Post checks it, to be published at in.At (at least five
 // minutes ahead; at most 25 a day and 300 in all, as on Mastodon).
 func (s *App) Schedule(ctx context.Context, in ScheduleInput) (*store.Scheduled, error) {
-	if _, _, _, err := in.Post.check(time.Now()); err != nil {
+	_, vis, _, err := in.Post.check(time.Now())
+	if err != nil {
 		return nil, err
 	}
 	p := in.Post
 	sc := &store.Scheduled{ScheduledAt: in.At, Params: store.ScheduledParams{
-		Text: p.Text, SpoilerText: p.Summary, Visibility: p.Visibility, Sensitive: p.Sensitive,
+		Text: p.Text, SpoilerText: p.Summary, Visibility: vis, Sensitive: p.Sensitive,
 		Language: p.Language, InReplyToID: p.InReplyTo, MediaIDs: p.MediaIDs,
 		Idempotency: in.Idempotency, AppID: in.AppID, AppName: in.AppName,
 	}}
@@ -53,6 +54,11 @@ func (s *App) Reschedule(ctx context.Context, id int64, at time.Time) (*store.Sc
 	}
 	s.WakeScheduled()
 	return s.st.ScheduledByID(ctx, id)
+}
+
+// CancelScheduled deletes a waiting scheduled post; its uploads become unattached ones again.
+func (s *App) CancelScheduled(ctx context.Context, id int64) error {
+	return scheduleError(s.st.DeleteScheduled(ctx, id))
 }
 
 // scheduleError is the store's refusal of a schedule as the owner is told it.

@@ -67,6 +67,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	auth("GET /api/v2/search", "read:search", h.apiSearch)
 	h.streamingRoutes(mux)
 	h.mastodonMoreRoutes(mux)
+	h.scheduledRoutes(mux)
 }
 
 // More of the Mastodon client API: media uploads, profile editing, follower lists and requests,

@@ -87,6 +87,14 @@ func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		in.MediaIDs = append(in.MediaIDs, id)
 	}
+	at, ok := h.formScheduledAt(w, f)
+	if !ok {
+		return
+	}
+	if !at.IsZero() {
+		h.apiScheduleStatus(w, r, in, at, key)
+		return
+	}
 	p, err := h.app.Post(ctx, in)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
