@@ -259,6 +259,9 @@ func TestScheduledStatusTooSoonRefused(t *testing.T) {
 		t.Errorf("error %q", m["error"])
 	}
 	c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "too soon", "scheduled_at": "next tuesday"}, 422)
+	// A reply to a post that does not exist is refused now, not dropped at its time.
+	c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "too soon", "in_reply_to_id": "12345",
+		"scheduled_at": scheduleAt(ts, time.Hour)}, 404)
 	if n := len(ownerStatusesWith(t, c, "too soon")); n != 0 {
 		t.Errorf("a refused scheduled post was published %d times", n)
 	}

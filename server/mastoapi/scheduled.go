@@ -63,6 +63,14 @@ func (h *Handler) formScheduledAt(w http.ResponseWriter, f url.Values) (time.Tim
 // ScheduledStatus; a repeated Idempotency-Key answers the one already waiting.
 func (h *Handler) apiScheduleStatus(w http.ResponseWriter, r *http.Request, in app.PostInput, at time.Time, key string) {
 	ctx := r.Context()
+	if in.InReplyTo != "" {
+		// Mastodon looks the parent up before scheduling (StatusesController#set_thread).
+		id, _ := strconv.ParseInt(in.InReplyTo, 10, 64)
+		if p, err := h.st.PostByID(ctx, id); err != nil || !p.DeletedAt.IsZero() || !h.app.MaySee(ctx, apiViewer(ctx), p) {
+			apiError(w, http.StatusNotFound, "The post you are trying to reply to does not appear to exist.")
+			return
+		}
+	}
 	sin := app.ScheduleInput{Post: in, At: at, Idempotency: key}
 	if t := apiToken(r); t != nil {
 		sin.AppID = t.AppID
