@@ -65,6 +65,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	auth("POST /api/v1/notifications/{id}/dismiss", "write:notifications", h.apiDismissNotification)
 	auth("POST /api/v1/notifications/clear", "write:notifications", h.apiClearNotifications)
 	auth("GET /api/v2/search", "read:search", h.apiSearch)
+	h.notificationGroupRoutes(mux)
 	h.streamingRoutes(mux)
 	h.mastodonMoreRoutes(mux)
 	h.scheduledRoutes(mux)
