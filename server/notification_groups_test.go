@@ -118,6 +118,12 @@ func TestGroupedNotificationsGroupLikes(t *testing.T) {
 		t.Errorf("statuses %+v, want the liked post and the mention once each", g.Statuses)
 	}
 
+	// Apps that ask for partial accounts get every account in full and an empty partial list.
+	if m := f.c.json(t, "GET", "/api/v2/notifications?expand_accounts=partial_avatars", nil, 200); m["partial_accounts"] == nil || len(m["accounts"].([]any)) != 4 {
+		t.Errorf("partial_avatars: accounts %v, partial_accounts %v", m["accounts"], m["partial_accounts"])
+	}
+	f.c.json(t, "GET", "/api/v2/notifications?expand_accounts=some", nil, 400)
+
 	// One group, by its key; its accounts; then dismissing it dismisses all three likes.
 	one := f.c.json(t, "GET", "/api/v2/notifications/"+likes.GroupKey, nil, 200)
 	if gs, _ := one["notification_groups"].([]any); len(gs) != 1 || gs[0].(map[string]any)["notifications_count"] != float64(3) {

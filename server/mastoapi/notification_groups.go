@@ -227,6 +227,9 @@ func (h *Handler) apiNotificationGroups(w http.ResponseWriter, r *http.Request) 
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
+	if q.Get("expand_accounts") == "partial_avatars" {
+		out.PartialAccounts = &[]*mastodon.Account{}
+	}
 	if len(reps) > 0 {
 		mastodon.SetLink(w, r, h.app.Base, idString(reps[0].n.ID), idString(reps[len(reps)-1].n.ID), len(reps))
 	}

@@ -87,7 +87,10 @@ type NotificationGroup struct {
 // GroupedNotifications is Mastodon's GroupedNotificationsResults entity: the groups, and each
 // account and status they refer to once.
 type GroupedNotifications struct {
-	Accounts           []*Account          `json:"accounts"`
+	Accounts []*Account `json:"accounts"`
+	// PartialAccounts is sent, empty, when a client asks for expand_accounts=partial_avatars:
+	// Roost sends every account in full.
+	PartialAccounts    *[]*Account         `json:"partial_accounts,omitempty"`
 	Statuses           []*Status           `json:"statuses"`
 	NotificationGroups []NotificationGroup `json:"notification_groups"`
 }
