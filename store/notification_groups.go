@@ -90,13 +90,25 @@ func (s *Store) DismissNotificationGroup(ctx context.Context, g NotificationGrou
 // NotificationsAbove lists the notifications of the given types (all when empty) with IDs in
 // (above, below), oldest first when asc, else newest first; below 0 means no upper bound.
 func (s *Store) NotificationsAbove(ctx context.Context, types []string, above, below int64, asc bool, limit int) ([]Notification, error) {
+	q, args := notificationsAboveQuery(types, above, below, asc, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanNotifications(rows)
+}
+
+// notificationsAboveQuery is NotificationsAbove's query. The unary + keeps the planner on the
+// primary key: through the type index it would sort every notification of the types.
+func notificationsAboveQuery(types []string, above, below int64, asc bool, limit int) (string, []any) {
 	if below <= 0 {
 		below = 1<<63 - 1
 	}
 	q := `SELECT ` + notificationCols + ` FROM notifications WHERE id > ? AND id < ?`
 	args := []any{above, below}
 	if len(types) > 0 {
-		q += ` AND type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
+		q += ` AND +type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
 		for _, t := range types {
 			args = append(args, t)
 		}
@@ -106,10 +118,5 @@ func (s *Store) NotificationsAbove(ctx context.Context, types []string, above, b
 	} else {
 		q += ` ORDER BY id DESC LIMIT ?`
 	}
-	rows, err := s.r.QueryContext(ctx, q, append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return scanNotifications(rows)
+	return q, append(args, limit)
 }

@@ -57,3 +57,13 @@ func TestNotificationGroupSelectsItsHour(t *testing.T) {
 		t.Errorf("%d notifications left, want the boost, the other post's like and the later like", len(l))
 	}
 }
+
+// TestNotificationsAboveQueryPlan: a page of notifications of some types walks the primary key
+// in order instead of sorting every notification of those types.
+func TestNotificationsAboveQueryPlan(t *testing.T) {
+	s, _ := newTestStore(t)
+	q, args := notificationsAboveQuery([]string{"favourite", "reblog", "follow", "mention", "poll"}, 0, 1<<62, true, 40)
+	if plan := queryPlan(t, s, q, args...); strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "notifications_once") {
+		t.Errorf("notifications page plan:\n%s", plan)
+	}
+}
