@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"roost/server/auth"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -37,7 +38,7 @@ func (s *App) Session(r *http.Request) *store.Session {
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	se, err := s.st.SessionByID(r.Context(), HashToken(c.Value))
+	se, err := s.st.SessionByID(r.Context(), auth.HashToken(c.Value))
 	if err != nil {
 		return nil
 	}

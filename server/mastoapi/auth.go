@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"roost/server/app"
+	"roost/server/auth"
 	"roost/store"
 )
 
@@ -97,7 +97,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		ctx := r.Context()
-		t, err := h.st.TokenByHash(ctx, app.HashToken(token))
+		t, err := h.st.TokenByHash(ctx, auth.HashToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			unauthorized(w)
 			return
@@ -107,7 +107,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		if len(alternatives) > 0 {
-			if !slices.ContainsFunc(alternatives, func(a string) bool { return app.HasScope(t.Scopes, a) }) {
+			if !slices.ContainsFunc(alternatives, func(a string) bool { return auth.HasScope(t.Scopes, a) }) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
 				apiError(w, http.StatusForbidden, msgOutsideScope)
 				return

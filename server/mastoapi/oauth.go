@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/clientip"
 	"roost/store"
 )
@@ -44,7 +44,7 @@ func oauthError(w http.ResponseWriter, status int, code, description string) {
 // validRedirectURI reports whether u may be registered: the out-of-band URI, or an absolute URL
 // without a fragment (RFC 6749 §3.1.2) whose scheme cannot run code in a browser.
 func validRedirectURI(u string) bool {
-	if u == app.OOBRedirect {
+	if u == auth.OOBRedirect {
 		return true
 	}
 	p, err := url.Parse(u)
@@ -123,11 +123,11 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	scopes := app.ParseScopes(strings.Join(formList(f, "scopes"), " "))
+	scopes := auth.ParseScopes(strings.Join(formList(f, "scopes"), " "))
 	if len(scopes) == 0 {
 		scopes = []string{"read"}
 	}
-	if bad := app.UnknownScope(scopes); bad != "" {
+	if bad := auth.UnknownScope(scopes); bad != "" {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Scopes include an unknown scope: "+bad)
 		return
 	}
@@ -144,8 +144,8 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
 		return
 	}
-	secret := app.RandomToken(app.TokenBytes)
-	client := &store.App{ClientID: app.RandomToken(app.TokenBytes), SecretHash: app.HashToken(secret), Name: name,
+	secret := auth.RandomToken(auth.TokenBytes)
+	client := &store.App{ClientID: auth.RandomToken(auth.TokenBytes), SecretHash: auth.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
 	if err := h.st.CreateApp(r.Context(), client); err != nil {
 		h.apiServerError(w, r, fmt.Errorf("create app: %w", err))
@@ -208,7 +208,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 		h.apiServerError(w, r, err)
 		return nil
 	}
-	if subtle.ConstantTimeCompare([]byte(app.HashToken(secret)), []byte(client.SecretHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(auth.HashToken(secret)), []byte(client.SecretHash)) != 1 {
 		return fail()
 	}
 	return client
@@ -256,7 +256,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Taken (deleted) first: a code is burnt by any attempt, failed ones included.
-		c, err := h.st.TakeAuthCode(ctx, app.HashToken(code))
+		c, err := h.st.TakeAuthCode(ctx, auth.HashToken(code))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The authorization code is invalid, expired or already used.")
 			return
@@ -280,7 +280,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 		verifier := f.Get("code_verifier")
 		switch {
 		case c.Challenge != "":
-			if !app.ValidPKCE(verifier) || subtle.ConstantTimeCompare([]byte(app.S256(verifier)), []byte(c.Challenge)) != 1 {
+			if !auth.ValidPKCE(verifier) || subtle.ConstantTimeCompare([]byte(auth.S256(verifier)), []byte(c.Challenge)) != 1 {
 				invalidGrant("The code verifier does not match the code challenge.")
 				return
 			}
@@ -292,11 +292,11 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t = &store.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
 	case "client_credentials":
-		scopes := app.ParseScopes(f.Get("scope"))
+		scopes := auth.ParseScopes(f.Get("scope"))
 		if len(scopes) == 0 {
 			scopes = []string{"read"}
 		}
-		if app.UnknownScope(scopes) != "" || !app.ScopesWithin(scopes, client.Scopes) {
+		if auth.UnknownScope(scopes) != "" || !auth.ScopesWithin(scopes, client.Scopes) {
 			oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
 			return
 		}
@@ -307,7 +307,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "The refresh_token parameter is missing.")
 			return
 		}
-		old, err = h.st.TokenByRefreshHash(ctx, app.HashToken(refresh))
+		old, err = h.st.TokenByRefreshHash(ctx, auth.HashToken(refresh))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
@@ -321,7 +321,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		scopes := old.Scopes
-		if req := app.ParseScopes(f.Get("scope")); len(req) > 0 {
+		if req := auth.ParseScopes(f.Get("scope")); len(req) > 0 {
 			// RFC 6749 §6: a refresh may narrow the scopes, never widen them.
 			for _, sc := range req {
 				if !slices.Contains(old.Scopes, sc) {
@@ -333,12 +333,12 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t = &store.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
 	}
-	access := app.RandomToken(app.TokenBytes)
-	t.TokenHash = app.HashToken(access)
+	access := auth.RandomToken(auth.TokenBytes)
+	t.TokenHash = auth.HashToken(access)
 	var refresh string
 	if t.Owner {
-		refresh = app.RandomToken(app.TokenBytes)
-		t.RefreshHash = app.HashToken(refresh)
+		refresh = auth.RandomToken(auth.TokenBytes)
+		t.RefreshHash = auth.HashToken(refresh)
 	}
 	if old != nil {
 		// The old token goes in the transaction that stores the new one: of two refreshes with
@@ -381,9 +381,9 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	t, err := h.st.TokenByHash(ctx, app.HashToken(token))
+	t, err := h.st.TokenByHash(ctx, auth.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		t, err = h.st.TokenByRefreshHash(ctx, app.HashToken(token))
+		t, err = h.st.TokenByRefreshHash(ctx, auth.HashToken(token))
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -411,7 +411,7 @@ func (h *Handler) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                        h.app.Base + "/oauth/token",
 		"revocation_endpoint":                   h.app.Base + "/oauth/revoke",
 		"app_registration_endpoint":             h.app.Base + "/api/v1/apps",
-		"scopes_supported":                      app.Scopes(),
+		"scopes_supported":                      auth.Scopes(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token"},

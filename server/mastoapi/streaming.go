@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -155,7 +156,7 @@ func (h *Handler) newStreamSub(t *store.Token, name, tag string) (*streamSub, in
 	switch name {
 	case "user":
 		sub.kind = "user"
-		sub.notify = app.HasScope(t.Scopes, "read:notifications")
+		sub.notify = auth.HasScope(t.Scopes, "read:notifications")
 	case "user:notification":
 		sub.kind, scope = "notification", "read:notifications"
 	case "public", "public:media", "public:local", "public:local:media", "public:remote", "public:remote:media":
@@ -169,7 +170,7 @@ func (h *Handler) newStreamSub(t *store.Token, name, tag string) (*streamSub, in
 	default:
 		return nil, http.StatusBadRequest, "Unknown stream type"
 	}
-	if !app.HasScope(t.Scopes, scope) {
+	if !auth.HasScope(t.Scopes, scope) {
 		return nil, http.StatusForbidden, msgOutsideScope
 	}
 	sub.local = strings.Contains(name, ":local")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/clientip"
 	"roost/store"
 	"roost/templates"
@@ -171,7 +172,7 @@ func (h *Handler) deviceMAC(payload string) string {
 
 // rememberDevice marks the browser of a successful sign-in as a known device.
 func (h *Handler) rememberDevice(w http.ResponseWriter) {
-	payload := app.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
+	payload := auth.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{Name: h.deviceCookieName(), Value: payload + "." + h.deviceMAC(payload),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
 		MaxAge: int(deviceLifetime.Seconds())})
@@ -263,8 +264,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) error {
-	token := app.RandomToken(32)
-	se := &store.Session{ID: app.HashToken(token), CSRF: app.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
+	token := auth.RandomToken(32)
+	se := &store.Session{ID: auth.HashToken(token), CSRF: auth.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
 		UserAgent: r.UserAgent(), IP: clientip.Of(r)}
 	if err := h.st.CreateSession(r.Context(), se); err != nil {
 		return err
