@@ -21,6 +21,7 @@ import (
 	"roost/server/delivery"
 	"roost/server/media"
 	"roost/server/remote"
+	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -55,6 +56,8 @@ type App struct {
 	mediaKey []byte          // signs the media URLs of non-public posts (visibility.go)
 	// Remote makes every outgoing request.
 	Remote *remote.Client
+	// Resolve finds remote accounts and documents and the keys that sign requests.
+	Resolve *resolve.Resolver
 	// Sanitize cleans remote HTML; Markdown renders the owner's.
 	Sanitize *content.Sanitizer
 	Markdown *content.Renderer
@@ -73,10 +76,6 @@ type App struct {
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
 	scheduledCh chan struct{}
 
-	keyMu      sync.Mutex
-	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
-	parsedKeys map[string]any       // public key PEM -> parsed key (guarded by keyMu)
-
 	hashing chan struct{} // one password hash at a time (password.go)
 }
 
@@ -94,8 +93,6 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		inboxCh:     make(chan struct{}, 1),
 		pollCh:      make(chan struct{}, 1),
 		scheduledCh: make(chan struct{}, 1),
-		keyRefetch:  map[string]time.Time{},
-		parsedKeys:  map[string]any{},
 		Hub:         newHub(),
 		hashing:     make(chan struct{}, 1),
 	}
@@ -130,6 +127,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	}
 	s.Sanitize = content.NewSanitizer()
 	s.Markdown = content.NewRenderer(s.Sanitize)
+	s.Resolve = resolve.New(resolve.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
+		Owner: s.Owner.Account, Signer: s.instanceSigner()}, st, s.Remote, s.Sanitize, log)
 	s.Deliver = delivery.New(st, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
 	return s, nil
@@ -216,7 +215,4 @@ func (s *App) instanceSigner() remote.Signer {
 }
 
 // OurHost reports whether host (with or without port) is this server or its handle domain.
-func (s *App) OurHost(host string) bool {
-	host = strings.ToLower(host)
-	return host == strings.ToLower(s.cfg.Domain) || host == strings.ToLower(s.cfg.HandleDomain)
-}
+func (s *App) OurHost(host string) bool { return s.Resolve.OurHost(host) }

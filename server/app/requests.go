@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"roost/server/auth"
+	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -64,9 +65,9 @@ func (s *App) VerifyGet(r *http.Request) (*store.Account, error) {
 		return nil, err
 	}
 	if blocked, err := s.HostBlocked(r.Context(), params.KeyID); err != nil || blocked {
-		return nil, ErrBlocked
+		return nil, resolve.ErrBlocked
 	}
-	return s.VerifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+	return s.Resolve.VerifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 }
 
 // RequestViewer is who a web, ActivityPub or media request comes from: the owner when it carries

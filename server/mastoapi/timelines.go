@@ -75,7 +75,7 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 		var a *store.Account
 		var err error
 		if resolve {
-			a, err = h.app.ResolveHandle(ctx, term)
+			a, err = h.app.Resolve.Handle(ctx, term)
 		} else {
 			a, err = h.app.KnownAccount(ctx, term)
 		}
