@@ -207,21 +207,34 @@ func visibilityOf(to, cc []string, followers string) string {
 	return store.Direct
 }
 
-// FetchPost fetches a remote post from its origin, with its author, and stores it.
+// FetchPost fetches a remote post from its origin, with its author, and stores it. iri may also
+// be a post's shareable link (Mastodon's https://host/@user/123), whose document names another
+// id: that id, on the same origin, is fetched in turn and must name itself, as Mastodon's
+// FetchResourceService follows it once.
 func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
-	if p, err := s.st.PostByIRI(ctx, iri); err == nil {
-		return p, nil
-	}
-	body, err := s.Resolve.FetchAS(ctx, iri)
-	if err != nil {
-		return nil, err
-	}
-	o, err := activitypub.DecodeObject(body)
-	if err != nil {
-		return nil, err
-	}
-	if o.ID != iri || !activitypub.IsPostType(o.Type) {
-		return nil, reject("%s is not a post", iri)
+	var o *activitypub.Object
+	for link := iri; ; {
+		if p, err := s.st.PostByIRI(ctx, link); err == nil {
+			return p, nil
+		}
+		body, err := s.Resolve.FetchAS(ctx, link)
+		if err != nil {
+			return nil, err
+		}
+		if o, err = activitypub.DecodeObject(body); err != nil {
+			return nil, err
+		}
+		if !activitypub.IsPostType(o.Type) {
+			return nil, reject("%s is not a post", link)
+		}
+		if o.ID == link {
+			iri = link
+			break
+		}
+		if link != iri || o.ID == "" || !remote.SameOrigin(o.ID, iri) {
+			return nil, reject("%s is not a post", link)
+		}
+		link = o.ID
 	}
 	author := o.AttributedTo.ID
 	if author == "" || !remote.SameOrigin(author, o.ID) {

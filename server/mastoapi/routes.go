@@ -66,6 +66,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	auth("POST /api/v1/notifications/clear", "write:notifications", h.apiClearNotifications)
 	auth("GET /api/v2/search", "read:search", h.apiSearch)
 	h.notificationGroupRoutes(mux)
+	auth("GET /api/v1/accounts/search", "read:accounts", h.apiAccountSearch)
 	h.streamingRoutes(mux)
 	h.mastodonMoreRoutes(mux)
 	h.scheduledRoutes(mux)

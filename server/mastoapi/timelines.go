@@ -3,8 +3,6 @@ package mastoapi
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"roost/server/mastodon"
 	"roost/store"
@@ -61,42 +59,6 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.writeFilteredStatuses(w, r, "public", out)
-}
-
-// apiSearch resolves accounts and posts: @user@host and URLs, with resolve=true, over the network.
-func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	term := strings.TrimSpace(q.Get("q"))
-	resolve := q.Get("resolve") == "true"
-	out := map[string]any{"accounts": []*mastodon.Account{}, "statuses": []*mastodon.Status{}, "hashtags": []any{}}
-	typ := q.Get("type")
-	if term != "" && (typ == "" || typ == "accounts") {
-		var a *store.Account
-		var err error
-		if resolve {
-			a, err = h.app.Resolve.Handle(ctx, term)
-		} else {
-			a, err = h.app.KnownAccount(ctx, term)
-		}
-		if err == nil {
-			out["accounts"] = []*mastodon.Account{h.apiAccount(ctx, a)}
-		}
-	}
-	if u, err := url.Parse(term); err == nil && (u.Scheme == "https" || u.Scheme == "http") && (typ == "" || typ == "statuses") {
-		var p *store.Post
-		if resolve {
-			p, err = h.app.FindPost(ctx, term)
-		} else {
-			p, err = h.st.PostByIRI(ctx, term)
-		}
-		if err == nil && p.DeletedAt.IsZero() {
-			if st, err := h.apiStatus(ctx, p); err == nil {
-				out["statuses"] = []*mastodon.Status{st}
-			}
-		}
-	}
-	writeAPI(w, http.StatusOK, out)
 }
 
 // writeFilteredStatuses is writeStatuses with the owner's filters of filterContext applied. The
