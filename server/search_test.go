@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +183,28 @@ func TestSearchResolvesAShareableLink(t *testing.T) {
 	reply, err := f.ts.srv.app.Post(ctx, app.PostInput{Text: "hi carol", InReplyTo: carol.base + "/@carol/10"})
 	if err != nil || reply.InReplyTo != str(parent["id"]) {
 		t.Fatalf("reply to the shareable link: %v, %v", reply, err)
+	}
+}
+
+// The owner's search box finds what the API finds: accounts by name, hashtags, posts by words.
+func TestWebSearchFindsAccountsHashtagsAndPosts(t *testing.T) {
+	f := newSearchFixture(t)
+	c := signIn(t, f.ts)
+	text := textOf(c.page(t, "/search?q=wonder"))
+	if !strings.Contains(text, "Wonder Person") || !strings.Contains(text, "@"+f.alice.handle()) {
+		t.Errorf("search for wonder does not show alice: %.500s", text)
+	}
+	text = textOf(c.page(t, "/search?q="+url.QueryEscape("#wild")))
+	if !strings.Contains(text, "#wildlife") {
+		t.Errorf("search for #wild does not show #wildlife: %.500s", text)
+	}
+	text = textOf(c.page(t, "/search?q=zebra"))
+	for _, want := range []string{"a zebra in the", "zebra crossing", "zebra for followers"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("search for zebra does not show %q: %.800s", want, text)
+		}
+	}
+	if strings.Contains(text, "zebra between others") {
+		t.Errorf("search for zebra shows the direct post that does not name the owner")
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // search resolves what the owner typed: @user@host or an actor URL opens the account, a post URL
-// opens the post.
+// opens the post; anything else is searched for (searchResults).
 func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
@@ -23,6 +23,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if !strings.Contains(strings.TrimPrefix(q, "@"), "@") && !strings.Contains(q, "://") {
+		h.searchResults(w, r, q)
+		return
+	}
 	if !strings.HasPrefix(q, "http://") && !strings.HasPrefix(q, "https://") {
 		a, err := h.app.Resolve.Handle(ctx, q)
 		if err != nil {
