@@ -86,5 +86,6 @@ func (h *Handler) apiPreferences(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, map[string]any{
 		"posting:default:visibility": "public", "posting:default:sensitive": false, "posting:default:language": nil,
 		"reading:expand:media": "default", "reading:expand:spoilers": false,
+		"reading:autoplay:gifs": false,
 	})
 }

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestMastodonMissingEndpointsAnswer: endpoints Mastodon 4.3 has, which apps call and which
+// answered 404, answer with Mastodon's shapes.
+func TestMastodonMissingEndpointsAnswer(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write", "follow")
+	owner := ts.owner(t)
+	oid := idString(owner.ID)
+
+	for _, path := range []string{"/api/v1/instance/rules", "/api/v1/featured_tags", "/api/v1/featured_tags/suggestions",
+		"/api/v1/accounts/" + oid + "/featured_tags", "/api/v1/suggestions", "/api/v2/suggestions", "/api/v1/endorsements"} {
+		if l, _ := c.list(t, path); len(l) != 0 {
+			t.Errorf("GET %s = %v, want []", path, l)
+		}
+	}
+	if m := c.json(t, "GET", "/api/v1/instance/extended_description", nil, 200); m["updated_at"] == nil || m["content"] == nil {
+		t.Errorf("extended_description = %v", m)
+	}
+	if m := c.json(t, "GET", "/api/v1/tags/Roost", nil, 200); m["name"] != "roost" || m["following"] != false ||
+		!strings.HasSuffix(str(m["url"]), "/tags/roost") {
+		t.Errorf("tag = %v", m)
+	} else if h, ok := m["history"].([]any); !ok || len(h) != 0 {
+		t.Errorf("tag history = %v", m["history"])
+	}
+	if l, _ := c.list(t, "/api/v1/accounts?id[]="+oid+"&id[]=999"); len(l) != 1 || l[0]["id"] != oid {
+		t.Errorf("accounts?id[] = %v", l)
+	}
+	if l, _ := c.list(t, "/api/v1/accounts/familiar_followers?id[]="+oid); len(l) != 1 || l[0]["id"] != oid {
+		t.Errorf("familiar_followers = %v", l)
+	} else if a, ok := l[0]["accounts"].([]any); !ok || len(a) != 0 {
+		t.Errorf("familiar_followers accounts = %v", l[0])
+	}
+	if l, _ := c.list(t, "/api/v1/directory"); len(l) > 1 {
+		t.Errorf("directory = %v", l)
+	}
+	c.json(t, "POST", "/api/v1/featured_tags", map[string]any{"name": "roost"}, 422)
+
+	prefs := c.json(t, "GET", "/api/v1/preferences", nil, 200)
+	for _, k := range []string{"posting:default:visibility", "posting:default:sensitive", "posting:default:language",
+		"reading:expand:media", "reading:expand:spoilers", "reading:autoplay:gifs"} {
+		if _, ok := prefs[k]; !ok {
+			t.Errorf("preferences lack %s: %v", k, prefs)
+		}
+	}
+
+	info := c.json(t, "GET", "/oauth/userinfo", nil, 200)
+	if info["sub"] != owner.IRI || info["preferred_username"] != owner.Username || str(info["picture"]) == "" ||
+		!strings.HasPrefix(str(info["iss"]), ts.base) {
+		t.Errorf("userinfo = %v", info)
+	}
+	narrow := newAPIClient(t, ts, "write:statuses")
+	narrow.json(t, "GET", "/oauth/userinfo", nil, 403)
+
+	resp, err := http.Get(ts.base + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "OK" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("/health: %d %q %s", resp.StatusCode, b, resp.Header.Get("Content-Type"))
+	}
+
+	// An API path no route takes is a JSON 404, never an HTML page.
+	resp2, body := c.do(t, "GET", "/api/v1/no_such_thing", nil)
+	var e map[string]any
+	if resp2.StatusCode != 404 || json.Unmarshal(body, &e) != nil || str(e["error"]) == "" {
+		t.Errorf("unknown API path: %d %s", resp2.StatusCode, body)
+	}
+}
+
+// TestMastodonRemoveFromFollowers: the owner removes a follower through the API; the peer receives
+// a Reject of its Follow and the relationship no longer shows it following.
+func TestMastodonRemoveFromFollowers(t *testing.T) {
+	ts := newTestServer(t)
+	p := newPeer(t, "alice")
+	follow := followingPeer(t, ts, p)
+	c := newAPIClient(t, ts, "read", "write", "follow")
+	a := ts.account(t, p.actor)
+
+	rel := c.json(t, "POST", "/api/v1/accounts/"+idString(a.ID)+"/remove_from_followers", nil, 200)
+	if rel["followed_by"] != false {
+		t.Errorf("relationship = %v", rel)
+	}
+	p.waitPost(t, "Reject", func(r received) bool { return r.typ() == "Reject" && r.objectID() == follow })
+	// Again, when it no longer follows: the relationship, as Mastodon answers.
+	c.json(t, "POST", "/api/v1/accounts/"+idString(a.ID)+"/remove_from_followers", nil, 200)
+}
