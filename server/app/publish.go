@@ -148,9 +148,7 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	case store.Private:
 		p.To, p.CC = []string{followers}, mentionIRIs
 	case store.Direct:
-		if len(mentionIRIs) == 0 {
-			return nil, invalid("a direct post needs at least one @user@host mention")
-		}
+		// A direct post that names nobody is a note to self, as on Mastodon: kept, sent nowhere.
 		p.To = mentionIRIs
 	}
 

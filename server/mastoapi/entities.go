@@ -66,6 +66,11 @@ func (h *Handler) apiAccount(ctx context.Context, a *store.Account) *mastodon.Ac
 		out.FollowersCount, out.FollowingCount, _ = h.st.CountFollows(ctx, a.ID)
 	}
 	out.StatusesCount, _ = h.st.CountPosts(ctx, a.ID, !self)
+	// Mastodon gives the day only (Account#last_status_at is a date).
+	if t, err := h.st.LastPostAt(ctx, a.ID, !self); err == nil {
+		d := t.UTC().Format("2006-01-02")
+		out.LastStatusAt = &d
+	}
 	return out
 }
 
@@ -163,6 +168,10 @@ func (h *Handler) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*m
 		if !h.app.IsLocal(a.URL) {
 			u := a.URL
 			m.RemoteURL = &u
+			if a.PreviewURL != "" {
+				pu := a.PreviewURL
+				m.PreviewRemoteURL = &pu
+			}
 		}
 		if a.Name != "" {
 			d := a.Name
@@ -240,7 +249,12 @@ func (h *Handler) apiEntry(ctx context.Context, e store.Entry) (*mastodon.Status
 	if err != nil {
 		return nil, err
 	}
-	return &mastodon.Status{ID: idString(e.ID), URI: st.URI, CreatedAt: apiTime(store.IDTime(e.ID)),
+	// A boost's uri is its Announce's id, as Mastodon shows it.
+	uri := st.URI
+	if b, err := h.st.BoostOf(ctx, e.BoosterID, e.PostID); err == nil && b.IRI != "" {
+		uri = b.IRI
+	}
+	return &mastodon.Status{ID: idString(e.ID), URI: uri, CreatedAt: apiTime(store.IDTime(e.ID)),
 		Account: h.apiAccount(ctx, booster), Visibility: "public", Reblog: st, MediaAttachments: []mastodon.MediaAttachment{},
 		Mentions: []mastodon.Mention{}, Tags: []mastodon.Tag{}, Emojis: []mastodon.Emoji{}, Filtered: []any{},
 		Favourited: st.Favourited, Reblogged: st.Reblogged, Bookmarked: st.Bookmarked}, nil

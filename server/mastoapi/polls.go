@@ -100,8 +100,12 @@ func (h *Handler) apiVote(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.app.Vote(r.Context(), id, choices)
 	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, app.ErrSelf):
+	case errors.Is(err, store.ErrNotFound):
 		apiError(w, http.StatusNotFound, "Record not found")
+		return
+	case errors.Is(err, app.ErrSelf):
+		// Mastodon's VoteValidator: polls.errors.self_vote.
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: You cannot vote in your own polls")
 		return
 	case err != nil:
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+h.userMessage(err))

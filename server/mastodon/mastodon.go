@@ -133,14 +133,16 @@ type PollOption struct {
 
 // MediaAttachment is an attachment of a status.
 type MediaAttachment struct {
-	ID          string  `json:"id"`
-	Type        string  `json:"type"` // image, gifv, video, audio, unknown
-	URL         string  `json:"url"`
-	PreviewURL  string  `json:"preview_url"`
-	RemoteURL   *string `json:"remote_url"`
-	Description *string `json:"description"`
-	Blurhash    *string `json:"blurhash"`
-	Meta        any     `json:"meta"`
+	ID         string  `json:"id"`
+	Type       string  `json:"type"` // image, gifv, video, audio, unknown
+	URL        string  `json:"url"`
+	PreviewURL string  `json:"preview_url"`
+	RemoteURL  *string `json:"remote_url"`
+	// PreviewRemoteURL is the origin's thumbnail of a remote file; null for local media.
+	PreviewRemoteURL *string `json:"preview_remote_url"`
+	Description      *string `json:"description"`
+	Blurhash         *string `json:"blurhash"`
+	Meta             any     `json:"meta"`
 }
 
 // Mention is a mentioned account of a status.

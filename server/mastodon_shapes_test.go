@@ -1,0 +1,70 @@
+package server
+
+import (
+	"regexp"
+	"testing"
+
+	"roost/server/activitypub"
+)
+
+// TestMastodonAccountLastStatusAt: an account's last_status_at is the day of its latest post, as
+// Mastodon gives it, and null before it posts.
+func TestMastodonAccountLastStatusAt(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write")
+	if a := c.json(t, "GET", "/api/v1/accounts/verify_credentials", nil, 200); a["last_status_at"] != nil {
+		t.Errorf("last_status_at before any post = %v", a["last_status_at"])
+	}
+	c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "hello"}, 200)
+	a := c.json(t, "GET", "/api/v1/accounts/verify_credentials", nil, 200)
+	if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(str(a["last_status_at"])) {
+		t.Errorf("last_status_at = %v, want YYYY-MM-DD", a["last_status_at"])
+	}
+}
+
+// TestMastodonBoostURIIsAnnounce: a boost's uri is its Announce's id, not the boosted post's.
+func TestMastodonBoostURIIsAnnounce(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write")
+	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "boost me"}, 200)
+	boost := c.json(t, "POST", "/api/v1/statuses/"+str(st["id"])+"/reblog", nil, 200)
+	if str(boost["uri"]) == "" || boost["uri"] == st["uri"] {
+		t.Errorf("boost uri = %v, post uri = %v", boost["uri"], st["uri"])
+	}
+	home, _ := c.list(t, "/api/v1/timelines/home")
+	if len(home) == 0 || home[0]["reblog"] == nil || home[0]["uri"] != boost["uri"] {
+		t.Errorf("home's boost = %v, want uri %v", home, boost["uri"])
+	}
+}
+
+// TestMastodonMediaPreviewRemoteURL: media attachments carry preview_remote_url, null when the
+// origin gave no thumbnail.
+func TestMastodonMediaPreviewRemoteURL(t *testing.T) {
+	ts := newTestServer(t)
+	p := newPeer(t, "alice")
+	followedPeer(t, ts, p)
+	note := p.note("a picture", []string{activitypub.Public}, nil)
+	note["attachment"] = []any{map[string]any{"type": "Document", "mediaType": "image/png", "url": p.base + "/pic.png"}}
+	p.sendAccepted(t, ts, p.create(note))
+	post := ts.waitPost(t, note["id"].(string))
+	c := newAPIClient(t, ts, "read")
+	st := c.json(t, "GET", "/api/v1/statuses/"+idString(post.ID), nil, 200)
+	media, _ := st["media_attachments"].([]any)
+	if len(media) != 1 {
+		t.Fatalf("media_attachments = %v", st["media_attachments"])
+	}
+	m := media[0].(map[string]any)
+	checkShape(t, "remote media", m, map[string]string{"remote_url": "string", "preview_remote_url": "null|string"})
+}
+
+// TestMastodonDirectPostWithoutMention: a direct post naming nobody is accepted, as Mastodon does
+// (a note to self), and stays direct.
+func TestMastodonDirectPostWithoutMention(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write")
+	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "note to self", "visibility": "direct"}, 200)
+	if st["visibility"] != "direct" {
+		t.Errorf("visibility = %v", st["visibility"])
+	}
+	c.json(t, "GET", "/api/v1/statuses/"+str(st["id"]), nil, 200)
+}
