@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"regexp"
 	"testing"
 
@@ -67,4 +70,23 @@ func TestMastodonDirectPostWithoutMention(t *testing.T) {
 		t.Errorf("visibility = %v", st["visibility"])
 	}
 	c.json(t, "GET", "/api/v1/statuses/"+str(st["id"]), nil, 200)
+}
+
+// TestMastodonDefaultImagesArePNG: the default avatar and header the API gives are PNG files,
+// which every app can show (many cannot show SVG).
+func TestMastodonDefaultImagesArePNG(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read")
+	a := c.json(t, "GET", "/api/v1/accounts/verify_credentials", nil, 200)
+	for _, k := range []string{"avatar", "avatar_static", "header", "header_static"} {
+		resp, err := http.Get(str(a[k]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+			t.Errorf("%s %s: %d %s", k, a[k], resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
 }

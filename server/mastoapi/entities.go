@@ -42,11 +42,11 @@ func (h *Handler) apiAccount(ctx context.Context, a *store.Account) *mastodon.Ac
 	}
 	avatar := a.AvatarURL
 	if avatar == "" {
-		avatar = h.app.Base + h.assets.URL("avatar.svg")
+		avatar = h.app.Base + h.assets.URL("avatar.png")
 	}
 	header := a.HeaderURL
 	if header == "" {
-		header = h.app.Base + h.assets.URL("header.svg")
+		header = h.app.Base + h.assets.URL("header.png")
 	}
 	out := &mastodon.Account{
 		ID: idString(a.ID), Username: a.Username, Acct: acct, DisplayName: a.DisplayName, Locked: a.Locked,

@@ -68,7 +68,7 @@ func (h *Handler) apiInstanceV2(w http.ResponseWriter, r *http.Request) {
 		"domain": h.cfg.Domain, "title": h.cfg.Domain, "version": h.versionString(),
 		"source_url": "https://github.com/roost-social/roost", "description": h.app.Sanitize.Text(o.Summary),
 		"usage":         map[string]any{"users": map[string]int{"active_month": 1}},
-		"thumbnail":     map[string]any{"url": h.app.Base + h.assets.URL("header.svg")},
+		"thumbnail":     map[string]any{"url": h.app.Base + h.assets.URL("header.png")},
 		"languages":     []string{"en"},
 		"configuration": h.apiConfiguration(),
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil},
