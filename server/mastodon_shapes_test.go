@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"regexp"
@@ -88,5 +89,31 @@ func TestMastodonDefaultImagesArePNG(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
 			t.Errorf("%s %s: %d %s", k, a[k], resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
+	}
+}
+
+// TestMastodonVAPIDKey: /api/v2/instance gives configuration.vapid.public_key (an uncompressed
+// P-256 point, base64url), the same across restarts, and a registered app's vapid_key is it.
+func TestMastodonVAPIDKey(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read")
+	key := func() string {
+		inst := c.json(t, "GET", "/api/v2/instance", nil, 200)
+		conf, _ := inst["configuration"].(map[string]any)
+		vapid, _ := conf["vapid"].(map[string]any)
+		return str(vapid["public_key"])
+	}
+	k := key()
+	if raw, err := base64.RawURLEncoding.DecodeString(k); err != nil || len(raw) != 65 || raw[0] != 4 {
+		t.Fatalf("vapid public_key = %q", k)
+	}
+	ts.restart(t)
+	if k2 := key(); k2 != k {
+		t.Errorf("vapid key changed across a restart: %q, then %q", k, k2)
+	}
+	app := (&apiClient{ts: ts}).json(t, "POST", "/api/v1/apps", map[string]any{"client_name": "Tusky",
+		"redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read push"}, 200)
+	if app["vapid_key"] != k {
+		t.Errorf("app vapid_key = %v, want %s", app["vapid_key"], k)
 	}
 }

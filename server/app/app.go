@@ -23,6 +23,7 @@ import (
 	"roost/server/remote"
 	"roost/server/resolve"
 	"roost/server/signature"
+	"roost/server/webpush"
 	"roost/store"
 )
 
@@ -70,7 +71,9 @@ type App struct {
 	// Hub tells subscribers what changed.
 	Hub *Hub
 	// Media keeps the owner's uploaded files.
-	Media   *media.Library
+	Media *media.Library
+	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
+	VAPID   *webpush.Key
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
@@ -115,6 +118,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		return nil, fmt.Errorf("instance key: %w", err)
 	}
 	if s.mediaKey, err = st.Secret(ctx, mediaKeyName, 32); err != nil {
+		return nil, err
+	}
+	if s.VAPID, err = loadVAPID(ctx, st); err != nil {
 		return nil, err
 	}
 	s.Remote = remote.New(remote.Config{

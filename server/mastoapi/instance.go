@@ -57,6 +57,14 @@ func (h *Handler) apiConfiguration() map[string]any {
 	}
 }
 
+// apiConfigurationV2 is the configuration of /api/v2/instance: v1's and the VAPID key apps
+// subscribe to push with.
+func (h *Handler) apiConfigurationV2() map[string]any {
+	c := h.apiConfiguration()
+	c["vapid"] = map[string]string{"public_key": h.app.VAPID.PublicKey()}
+	return c
+}
+
 func (h *Handler) apiInstanceV2(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID)
@@ -70,7 +78,7 @@ func (h *Handler) apiInstanceV2(w http.ResponseWriter, r *http.Request) {
 		"usage":         map[string]any{"users": map[string]int{"active_month": 1}},
 		"thumbnail":     map[string]any{"url": h.app.Base + h.assets.URL("header.png")},
 		"languages":     []string{"en"},
-		"configuration": h.apiConfiguration(),
+		"configuration": h.apiConfigurationV2(),
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil},
 		"contact":       map[string]any{"email": "", "account": h.apiAccount(ctx, o)},
 		"rules":         []any{},

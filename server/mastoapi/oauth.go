@@ -75,9 +75,9 @@ type appView struct {
 	ClientSecretExpiresAt *int     `json:"client_secret_expires_at,omitempty"`
 }
 
-func newAppView(a *store.App) *appView {
+func (h *Handler) newAppView(a *store.App) *appView {
 	v := &appView{ID: strconv.FormatInt(a.ID, 10), Name: a.Name, Scopes: a.Scopes,
-		RedirectURI: strings.Join(a.RedirectURIs, "\n"), RedirectURIs: a.RedirectURIs}
+		RedirectURI: strings.Join(a.RedirectURIs, "\n"), RedirectURIs: a.RedirectURIs, VapidKey: h.app.VAPID.PublicKey()}
 	if a.Website != "" {
 		v.Website = &a.Website
 	}
@@ -151,7 +151,7 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, fmt.Errorf("create app: %w", err))
 		return
 	}
-	v := newAppView(client)
+	v := h.newAppView(client)
 	zero := 0
 	v.ClientID, v.ClientSecret, v.ClientSecretExpiresAt = client.ClientID, secret, &zero
 	oauthJSON(w, http.StatusOK, v)
@@ -168,7 +168,7 @@ func (h *Handler) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
-	oauthJSON(w, http.StatusOK, newAppView(client))
+	oauthJSON(w, http.StatusOK, h.newAppView(client))
 }
 
 // tokenResponse is RFC 6749 §5.1's answer, with Mastodon's created_at.
