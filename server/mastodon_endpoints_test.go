@@ -95,3 +95,26 @@ func TestMastodonRemoveFromFollowers(t *testing.T) {
 	// Again, when it no longer follows: the relationship, as Mastodon answers.
 	c.json(t, "POST", "/api/v1/accounts/"+idString(a.ID)+"/remove_from_followers", nil, 200)
 }
+
+// TestMastodonAccountNote: the owner's private note on an account is kept, shown in the
+// relationship, and removed by an empty comment.
+func TestMastodonAccountNote(t *testing.T) {
+	ts := newTestServer(t)
+	p := newPeer(t, "alice")
+	followedPeer(t, ts, p)
+	a := ts.account(t, p.actor)
+	id := idString(a.ID)
+	c := newAPIClient(t, ts, "read", "write", "follow")
+
+	if rel := c.json(t, "POST", "/api/v1/accounts/"+id+"/note", map[string]any{"comment": "met at the conference"}, 200); rel["note"] != "met at the conference" {
+		t.Errorf("note answer = %v", rel)
+	}
+	ts.restart(t)
+	if l, _ := c.list(t, "/api/v1/accounts/relationships?id[]="+id); len(l) != 1 || l[0]["note"] != "met at the conference" {
+		t.Errorf("relationships = %v", l)
+	}
+	c.json(t, "POST", "/api/v1/accounts/"+id+"/note", map[string]any{"comment": strings.Repeat("x", 2001)}, 422)
+	if rel := c.json(t, "POST", "/api/v1/accounts/"+id+"/note", map[string]any{"comment": ""}, 200); rel["note"] != "" {
+		t.Errorf("cleared note = %v", rel["note"])
+	}
+}

@@ -132,6 +132,7 @@ func (h *Handler) relationship(ctx context.Context, a *store.Account) mastodon.R
 	rel.Muting, _ = h.st.Muted(ctx, a.ID)
 	rel.MutingNotifications = rel.Muting
 	rel.DomainBlocking, _ = h.st.DomainBlocked(ctx, a.Host)
+	rel.Note, _ = h.st.AccountNote(ctx, a.ID)
 	return rel
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"roost/server/auth"
 	"roost/server/mastodon"
@@ -48,6 +49,7 @@ func (h *Handler) moreEndpointRoutes(mux *http.ServeMux) {
 	authed("GET /api/v1/endorsements", "read:accounts", apiEmpty)
 	authed("GET /api/v1/accounts/familiar_followers", "read:follows", apiFamiliarFollowers)
 	authed("POST /api/v1/accounts/{id}/remove_from_followers", "write:follows", h.apiRemoveFromFollowers)
+	authed("POST /api/v1/accounts/{id}/note", "write:accounts", h.apiSetAccountNote)
 	// Any token; the scope is checked inside, as profile (OpenID) or read:accounts both do.
 	authed("GET /oauth/userinfo", "", h.oauthUserinfo)
 }
@@ -148,6 +150,33 @@ func (h *Handler) apiRemoveFromFollowers(w http.ResponseWriter, r *http.Request)
 			h.apiActionError(w, err)
 			return
 		}
+	}
+	writeAPI(w, http.StatusOK, h.relationship(r.Context(), a))
+}
+
+// maxAccountNote is Mastodon's limit on a private note (AccountNote::COMMENT_SIZE_LIMIT).
+const maxAccountNote = 2000
+
+// apiSetAccountNote keeps the owner's private note on an account (comment; empty removes it) and
+// answers the relationship, whose note it is.
+func (h *Handler) apiSetAccountNote(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.apiAccountParam(w, r)
+	if !ok {
+		return
+	}
+	f, err := readForm(r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "the request body could not be read")
+		return
+	}
+	note := strings.TrimSpace(f.Get("comment"))
+	if utf8.RuneCountInString(note) > maxAccountNote {
+		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Comment is too long (maximum is 2000 characters)")
+		return
+	}
+	if err := h.st.SetAccountNote(r.Context(), a.ID, note); err != nil {
+		h.apiServerError(w, r, err)
+		return
 	}
 	writeAPI(w, http.StatusOK, h.relationship(r.Context(), a))
 }
