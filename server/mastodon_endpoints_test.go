@@ -118,3 +118,40 @@ func TestMastodonAccountNote(t *testing.T) {
 		t.Errorf("cleared note = %v", rel["note"])
 	}
 }
+
+// TestMastodonFilterKeywordsAndStatuses: a filter's keywords are listed, added, shown, changed and
+// deleted one by one; its statuses are an honest empty list.
+func TestMastodonFilterKeywordsAndStatuses(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write")
+	f := c.json(t, "POST", "/api/v2/filters", map[string]any{"title": "spoilers", "context": []string{"home"},
+		"keywords_attributes": []map[string]any{{"keyword": "finale"}}}, 200)
+	fid := str(f["id"])
+
+	if l, _ := c.list(t, "/api/v2/filters/"+fid+"/keywords"); len(l) != 1 || l[0]["keyword"] != "finale" {
+		t.Errorf("keywords = %v", l)
+	}
+	k := c.json(t, "POST", "/api/v2/filters/"+fid+"/keywords", map[string]any{"keyword": "season 3", "whole_word": "0"}, 200)
+	kid := str(k["id"])
+	if k["keyword"] != "season 3" || k["whole_word"] != false || kid == "" {
+		t.Errorf("added keyword = %v", k)
+	}
+	if got := c.json(t, "GET", "/api/v2/filters/keywords/"+kid, nil, 200); got["keyword"] != "season 3" {
+		t.Errorf("keyword = %v", got)
+	}
+	if got := c.json(t, "PUT", "/api/v2/filters/keywords/"+kid, map[string]any{"keyword": "season 4", "whole_word": true}, 200); got["keyword"] != "season 4" || got["whole_word"] != true {
+		t.Errorf("changed keyword = %v", got)
+	}
+	if got := c.json(t, "GET", "/api/v2/filters/"+fid, nil, 200); len(got["keywords"].([]any)) != 2 {
+		t.Errorf("filter keywords = %v", got["keywords"])
+	}
+	c.json(t, "DELETE", "/api/v2/filters/keywords/"+kid, nil, 200)
+	c.json(t, "GET", "/api/v2/filters/keywords/"+kid, nil, 404)
+	c.json(t, "POST", "/api/v2/filters/"+fid+"/keywords", map[string]any{"keyword": " "}, 422)
+
+	if l, _ := c.list(t, "/api/v2/filters/"+fid+"/statuses"); len(l) != 0 {
+		t.Errorf("filter statuses = %v", l)
+	}
+	c.json(t, "GET", "/api/v2/filters/statuses/1", nil, 404)
+	c.json(t, "GET", "/api/v2/filters/999/keywords", nil, 404)
+}

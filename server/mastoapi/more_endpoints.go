@@ -24,6 +24,7 @@ func (h *Handler) moreEndpointRoutes(mux *http.ServeMux) {
 		mux.HandleFunc(pattern, h.apiOptionalAuth(scope, fn))
 	}
 
+	h.filterPartRoutes(mux)
 	pub("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("OK"))
