@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"roost/server/activitypub"
 )
 
 // TestMastodonMissingEndpointsAnswer: endpoints Mastodon 4.3 has, which apps call and which
@@ -154,4 +156,48 @@ func TestMastodonFilterKeywordsAndStatuses(t *testing.T) {
 	}
 	c.json(t, "GET", "/api/v2/filters/statuses/1", nil, 404)
 	c.json(t, "GET", "/api/v2/filters/999/keywords", nil, 404)
+}
+
+// TestMastodonStatusMute: muting a status mutes its conversation: a reply deeper in the thread
+// no longer notifies the owner, the status shows muted, and unmuting lets notifications in again.
+func TestMastodonStatusMute(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write")
+	st := c.json(t, "POST", "/api/v1/statuses", map[string]any{"status": "a thread"}, 200)
+	p := newPeer(t, "alice")
+	reply := func(to string) string {
+		n := p.note("<p>@me yes</p>", []string{ts.actor, activitypub.Public}, nil)
+		n["inReplyTo"] = to
+		n["tag"] = []any{map[string]any{"type": "Mention", "href": ts.actor, "name": "@me@" + ts.cfg.Domain}}
+		p.sendAccepted(t, ts, p.create(n))
+		ts.waitPost(t, str(n["id"]))
+		return str(n["id"])
+	}
+	mentions := func() int {
+		l, _ := c.list(t, "/api/v1/notifications?types[]=mention")
+		return len(l)
+	}
+	first := reply(str(st["uri"]))
+	if n := mentions(); n != 1 {
+		t.Fatalf("%d mentions before the mute, want 1", n)
+	}
+
+	if m := c.json(t, "POST", "/api/v1/statuses/"+str(st["id"])+"/mute", nil, 200); m["muted"] != true {
+		t.Errorf("muted = %v after mute", m["muted"])
+	}
+	second := reply(first)
+	if n := mentions(); n != 1 {
+		t.Errorf("%d mentions after a reply in the muted thread, want 1", n)
+	}
+	if got := c.json(t, "GET", "/api/v1/statuses/"+idString(ts.waitPost(t, second).ID), nil, 200); got["muted"] != true {
+		t.Errorf("a reply in the muted thread: muted = %v", got["muted"])
+	}
+
+	if m := c.json(t, "POST", "/api/v1/statuses/"+str(st["id"])+"/unmute", nil, 200); m["muted"] != false {
+		t.Errorf("muted = %v after unmute", m["muted"])
+	}
+	reply(second)
+	if n := mentions(); n != 2 {
+		t.Errorf("%d mentions after unmuting, want 2", n)
+	}
 }

@@ -53,6 +53,10 @@ func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, pos
 	var post any
 	if postID != 0 {
 		post = postID
+		// The owner muted this conversation (a status's mute): nothing about it notifies.
+		if muted, err := threadMutedTx(ctx, tx, postID); err != nil || muted {
+			return err
+		}
 	}
 	id := s.NewID()
 	res, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)

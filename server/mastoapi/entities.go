@@ -225,6 +225,9 @@ func (h *Handler) apiStatusAt(ctx context.Context, p *store.Post, depth int) (*m
 			st.Favourited, st.Reblogged, st.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
 		}
 	}
+	if v.Owner {
+		st.Muted, _ = h.st.ThreadMuted(ctx, p.ID)
+	}
 	st.Pinned = !p.PinnedAt.IsZero()
 	st.Poll = h.apiPoll(p)
 	st.Quote = h.apiQuote(ctx, p, depth)

@@ -51,6 +51,8 @@ func (h *Handler) moreEndpointRoutes(mux *http.ServeMux) {
 	authed("GET /api/v1/accounts/familiar_followers", "read:follows", apiFamiliarFollowers)
 	authed("POST /api/v1/accounts/{id}/remove_from_followers", "write:follows", h.apiRemoveFromFollowers)
 	authed("POST /api/v1/accounts/{id}/note", "write:accounts", h.apiSetAccountNote)
+	authed("POST /api/v1/statuses/{id}/mute", "write:mutes", h.apiMuteThread(true))
+	authed("POST /api/v1/statuses/{id}/unmute", "write:mutes", h.apiMuteThread(false))
 	// Any token; the scope is checked inside, as profile (OpenID) or read:accounts both do.
 	authed("GET /oauth/userinfo", "", h.oauthUserinfo)
 }
@@ -180,4 +182,25 @@ func (h *Handler) apiSetAccountNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAPI(w, http.StatusOK, h.relationship(r.Context(), a))
+}
+
+// apiMuteThread mutes or unmutes the conversation of the {id} status: while muted, nothing about
+// its posts notifies the owner. It answers the status, whose muted tells.
+func (h *Handler) apiMuteThread(mute bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := h.apiPostParam(w, r)
+		if !ok {
+			return
+		}
+		if err := h.st.MuteThread(r.Context(), p.ID, mute); err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		st, err := h.apiStatus(r.Context(), p)
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		writeAPI(w, http.StatusOK, st)
+	}
 }
