@@ -117,3 +117,20 @@ func TestMastodonVAPIDKey(t *testing.T) {
 		t.Errorf("app vapid_key = %v, want %s", app["vapid_key"], k)
 	}
 }
+
+// TestMastodonRemoteAccountCounts: a remote account's counts are its own collections' totalItems,
+// as its server gives them, not Roost's tallies of the few of its posts and follows Roost has.
+func TestMastodonRemoteAccountCounts(t *testing.T) {
+	ts := newTestServer(t)
+	p := newPeer(t, "alice")
+	p.setDoc("/users/alice/followers", map[string]any{"id": p.actor + "/followers", "type": "OrderedCollection", "totalItems": 1234})
+	p.setDoc("/users/alice/following", map[string]any{"id": p.actor + "/following", "type": "OrderedCollection", "totalItems": 56})
+	p.setDoc("/users/alice/outbox", map[string]any{"id": p.actor + "/outbox", "type": "OrderedCollection", "totalItems": 789})
+	followedPeer(t, ts, p)
+	c := newAPIClient(t, ts, "read")
+	a := c.json(t, "GET", "/api/v1/accounts/"+idString(ts.account(t, p.actor).ID), nil, 200)
+	if a["followers_count"] != 1234.0 || a["following_count"] != 56.0 || a["statuses_count"] != 789.0 {
+		t.Errorf("counts = %v followers, %v following, %v statuses; want 1234, 56, 789",
+			a["followers_count"], a["following_count"], a["statuses_count"])
+	}
+}

@@ -66,6 +66,20 @@ func (h *Handler) apiAccount(ctx context.Context, a *store.Account) *mastodon.Ac
 		out.FollowersCount, out.FollowingCount, _ = h.st.CountFollows(ctx, a.ID)
 	}
 	out.StatusesCount, _ = h.st.CountPosts(ctx, a.ID, !self)
+	// A remote account's own counts, when its server gave them, not Roost's tallies of what it has.
+	if !a.Local {
+		if c, err := h.st.RemoteCountsOf(ctx, a.ID); err == nil {
+			if c.Followers >= 0 && !a.HideNetwork {
+				out.FollowersCount = c.Followers
+			}
+			if c.Following >= 0 && !a.HideNetwork {
+				out.FollowingCount = c.Following
+			}
+			if c.Statuses >= 0 {
+				out.StatusesCount = c.Statuses
+			}
+		}
+	}
 	// Mastodon gives the day only (Account#last_status_at is a date).
 	if t, err := h.st.LastPostAt(ctx, a.ID, !self); err == nil {
 		d := t.UTC().Format("2006-01-02")

@@ -194,7 +194,12 @@ func (s *Resolver) Account(ctx context.Context, iri string) (*store.Account, err
 		}
 		return nil, ferr
 	}
-	return s.SaveActor(ctx, doc, a)
+	acct, err := s.SaveActor(ctx, doc, a)
+	if err != nil {
+		return nil, err
+	}
+	s.saveCounts(ctx, doc, acct)
+	return acct, nil
 }
 
 // SaveActor stores a fetched actor. A key change is accepted only when the new document came
