@@ -26,6 +26,7 @@ import (
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/auth"
 )
 
 // TestAdversarial is the adversarial suite (issue 6; the attacks are those of
@@ -1167,14 +1168,14 @@ func adversarialOwner(t *testing.T) {
 		return oauthPostJSON(o, "/api/v1/apps", map[string]any{"client_name": "evil", "redirect_uris": redirect})
 	}
 	stale := randomToken(32)
-	if err := ts.st.CreateSession(ctx, &store.Session{ID: hashToken(stale), CSRF: randomToken(24),
+	if err := auth.New(ts.st).CreateSession(ctx, &auth.Session{ID: hashToken(stale), CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	// Signed in more than a year ago, and kept in use since: not idle, but too old.
 	old := randomToken(32)
 	ts.advance(-app.SessionMax - time.Hour)
-	err = ts.st.CreateSession(ctx, &store.Session{ID: hashToken(old), CSRF: randomToken(24),
+	err = auth.New(ts.st).CreateSession(ctx, &auth.Session{ID: hashToken(old), CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(app.SessionIdle)})
 	ts.advance(app.SessionMax + time.Hour)
 	if err != nil {

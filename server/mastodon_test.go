@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"roost/store/auth"
 	"strings"
 	"testing"
-
-	"roost/store"
 )
 
 // apiClient calls the Mastodon API of a test server with a bearer token of the given scopes.
@@ -21,13 +20,13 @@ type apiClient struct {
 func newAPIClient(t *testing.T, ts *testServer, scopes ...string) *apiClient {
 	t.Helper()
 	ctx := context.Background()
-	app := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "test app",
+	app := &auth.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "test app",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: scopes}
-	if err := ts.st.CreateApp(ctx, app); err != nil {
+	if err := auth.New(ts.st).CreateApp(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	tok := randomToken(32)
-	if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(tok), AppID: app.ID, Scopes: scopes, Owner: true}); err != nil {
+	if err := auth.New(ts.st).CreateToken(ctx, &auth.Token{TokenHash: hashToken(tok), AppID: app.ID, Scopes: scopes, Owner: true}); err != nil {
 		t.Fatal(err)
 	}
 	return &apiClient{ts: ts, token: tok}

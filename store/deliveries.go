@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"roost/store/sqlite"
 	"slices"
 	"strings"
 	"time"
@@ -320,12 +321,7 @@ func (s *Store) DeliveryQueue(ctx context.Context) ([]QueueStats, error) {
 	return out, rows.Err()
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return sqlite.Truncate(s, n) }
 
 // ReleaseLeases makes every leased delivery and incoming activity due again. The server calls it
 // when it starts: leases belong to the process that took them, and a new process means the old

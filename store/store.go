@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -117,6 +116,10 @@ func OpenReadOnly(ctx context.Context, file string) (*Store, error) {
 // closes the connections; closing the last one checkpoints what is left and removes the WAL.
 func (s *Store) Close() error { return s.db.Close() }
 
+// DB returns the database the store is open on, for the packages under store that keep tables
+// of their own on it (store/auth, store/queue).
+func (s *Store) DB() *sqlite.DB { return s.db }
+
 // Now returns the store's clock. Tests may replace it with SetClock.
 func (s *Store) Now() time.Time { return s.now() }
 
@@ -220,9 +223,7 @@ func IDAt(t time.Time, key string) int64 {
 // IDTime returns the time encoded in a time-ordered ID.
 func IDTime(id int64) time.Time { return time.UnixMilli(id >> 16) }
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+func isUnique(err error) bool { return sqlite.IsUnique(err) }
 
 func boolInt(b bool) int {
 	if b {

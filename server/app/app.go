@@ -23,6 +23,7 @@ import (
 	"roost/server/remote"
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/auth"
 )
 
 // Config is what the core needs to know about where it runs (server.Config explains each field).
@@ -67,7 +68,9 @@ type App struct {
 	// Hub tells subscribers what changed.
 	Hub *Hub
 	// Media keeps the owner's uploaded files.
-	Media   *media.Library
+	Media *media.Library
+	// Auth keeps the owner's credentials: sessions, OAuth apps and tokens, push subscriptions.
+	Auth    *auth.Store
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
@@ -89,6 +92,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	s := &App{
 		cfg:         cfg,
 		st:          st,
+		Auth:        auth.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),

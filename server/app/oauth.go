@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/auth"
 )
 
 // OAuth 2's rules for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/), which
@@ -101,7 +102,7 @@ func ScopesWithin(requested, allowed []string) bool {
 
 // AuthRequest is a validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
 type AuthRequest struct {
-	Client      *store.App
+	Client      *auth.App
 	RedirectURI string
 	Scopes      []string
 	State       string
@@ -115,7 +116,7 @@ func (s *App) ParseAuthRequest(ctx context.Context, f url.Values) (*AuthRequest,
 	if clientID == "" {
 		return nil, "The request names no application (client_id is missing).", nil
 	}
-	client, err := s.st.AppByClientID(ctx, clientID)
+	client, err := s.Auth.AppByClientID(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "No application with this client_id is registered here.", nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/auth"
 )
 
 // What a request proves about who sends it, as every surface reads it: the owner's session
@@ -32,12 +33,12 @@ func (s *App) CookieName() string {
 
 // Session returns the owner's session the request's cookie names, or nil, and keeps a session in
 // use alive (touched at most every sessionTouch).
-func (s *App) Session(r *http.Request) *store.Session {
+func (s *App) Session(r *http.Request) *auth.Session {
 	c, err := r.Cookie(s.CookieName())
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	se, err := s.st.SessionByID(r.Context(), HashToken(c.Value))
+	se, err := s.Auth.SessionByID(r.Context(), HashToken(c.Value))
 	if err != nil {
 		return nil
 	}
@@ -50,7 +51,7 @@ func (s *App) Session(r *http.Request) *store.Session {
 		if expires.After(end) {
 			expires = end
 		}
-		_ = s.st.TouchSession(r.Context(), se.ID, expires)
+		_ = s.Auth.TouchSession(r.Context(), se.ID, expires)
 	}
 	return se
 }

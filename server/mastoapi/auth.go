@@ -12,6 +12,7 @@ import (
 
 	"roost/server/app"
 	"roost/store"
+	"roost/store/auth"
 )
 
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
@@ -59,13 +60,13 @@ func (h *Handler) apiPreflight(w http.ResponseWriter, r *http.Request) {
 type apiTokenKey struct{}
 
 // apiToken returns the request's token (nil outside apiAuth).
-func apiToken(r *http.Request) *store.Token {
-	t, _ := r.Context().Value(apiTokenKey{}).(*store.Token)
+func apiToken(r *http.Request) *auth.Token {
+	t, _ := r.Context().Value(apiTokenKey{}).(*auth.Token)
 	return t
 }
 
 // apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
-// cover scope, and puts the *store.Token in the request context (see apiToken).
+// cover scope, and puts the *auth.Token in the request context (see apiToken).
 //
 // scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
 // Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
@@ -90,7 +91,7 @@ func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFun
 }
 
 // Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
-func Token(r *http.Request) *store.Token { return apiToken(r) }
+func Token(r *http.Request) *auth.Token { return apiToken(r) }
 
 // apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
 // WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
@@ -120,7 +121,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		ctx := r.Context()
-		t, err := h.st.TokenByHash(ctx, app.HashToken(token))
+		t, err := h.app.Auth.TokenByHash(ctx, app.HashToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			unauthorized(w)
 			return
@@ -142,7 +143,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 		}
 		// The store keeps writes to one a minute; checking here spares the write transaction.
 		if h.st.Now().Sub(t.LastUsedAt) > time.Minute {
-			if err := h.st.TouchToken(ctx, t.ID); err != nil {
+			if err := h.app.Auth.TouchToken(ctx, t.ID); err != nil {
 				h.log.Warn("touch token", slog.Any("err", err))
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"roost/server/app"
 	"roost/store"
+	"roost/store/auth"
 )
 
 // The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
@@ -148,7 +149,7 @@ func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
 
 // newStreamSub checks a stream the token asks for and builds it. On failure it returns the HTTP
 // status and message, as the API answers them.
-func (h *Handler) newStreamSub(t *store.Token, name, tag string) (*streamSub, int, string) {
+func (h *Handler) newStreamSub(t *auth.Token, name, tag string) (*streamSub, int, string) {
 	sub := &streamSub{spec: streamSpec{name: name}}
 	scope := "read:statuses"
 	switch name {
@@ -509,7 +510,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []
 // readStreamMessages reads the client's subscribe and unsubscribe messages until the socket
 // closes, answering a refused one with {"error": ..., "status": ...} as Mastodon does. subs are
 // the streams the connection began with.
-func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *store.Token, subs []*streamSub,
+func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *auth.Token, subs []*streamSub,
 	ctl chan<- streamControl, send func(any) error) {
 	refuse := func(status int, msg string) error {
 		return send(map[string]any{"error": msg, "status": status})

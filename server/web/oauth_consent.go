@@ -10,6 +10,7 @@ import (
 
 	"roost/server/app"
 	"roost/store"
+	"roost/store/auth"
 	"roost/templates"
 )
 
@@ -124,9 +125,9 @@ func (h *Handler) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := app.RandomToken(app.TokenBytes)
-	c := &store.AuthCode{CodeHash: app.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
+	c := &auth.AuthCode{CodeHash: app.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
 		Scopes: req.Scopes, Challenge: req.Challenge, ExpiresAt: h.st.Now().Add(app.AuthCodeTTL)}
-	if err := h.st.CreateAuthCode(ctx, c); err != nil {
+	if err := h.app.Auth.CreateAuthCode(ctx, c); err != nil {
 		h.serverError(w, r, fmt.Errorf("create authorization code: %w", err))
 		return
 	}
@@ -156,7 +157,7 @@ func redirectWith(w http.ResponseWriter, r *http.Request, redirectURI string, pa
 
 // showApps renders /settings/apps: the apps the owner let in.
 func (h *Handler) showApps(w http.ResponseWriter, r *http.Request) {
-	apps, err := h.st.AuthorizedApps(r.Context())
+	apps, err := h.app.Auth.AuthorizedApps(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -179,7 +180,7 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such client."), http.StatusSeeOther)
 		return
 	}
-	client, err := h.st.AppByID(r.Context(), id)
+	client, err := h.app.Auth.AppByID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such client."), http.StatusSeeOther)
 		return
@@ -188,7 +189,7 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	if err := h.st.RevokeApp(r.Context(), client.ID); err != nil {
+	if err := h.app.Auth.RevokeApp(r.Context(), client.ID); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
