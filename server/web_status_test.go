@@ -26,7 +26,7 @@ func TestStatusPage(t *testing.T) {
 	}
 
 	waitFor(t, "the delivery to fail once", func() bool {
-		q, err := ts.st.DeliveryQueue(ctx)
+		q, err := ts.srv.App().Queue.DeliveryQueue(ctx)
 		return err == nil && len(q) == 1 && q[0].Failing == 1
 	})
 

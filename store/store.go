@@ -1,6 +1,7 @@
 // Package store is Roost's only code that speaks SQL: the tables of one SQLite file (opened by
-// store/sqlite, with one writer connection and a read-only pool), its embedded migrations, and
-// the durable queues for incoming and outgoing activities.
+// store/sqlite, with one writer connection and a read-only pool) and its embedded migrations.
+// The packages under it keep jobs of their own on the same database: store/auth the owner's
+// credentials, store/queue the durable queues of incoming and outgoing activities.
 package store
 
 import (
@@ -32,17 +33,15 @@ var migrationFiles embed.FS
 
 // Store is an open Roost database.
 type Store struct {
-	db    *sqlite.DB
-	w     *sql.DB        // the writer's one connection, for pragmas outside a transaction
-	r     *sqlite.Reader // query_only readers
-	ids   idGen
-	now   func() time.Time
-	inbox *sqlite.Group[inboxAdd, bool] // AddInbox's group committer
+	db  *sqlite.DB
+	w   *sql.DB        // the writer's one connection, for pragmas outside a transaction
+	r   *sqlite.Reader // query_only readers
+	ids idGen
+	now func() time.Time
 
-	// What every inbox POST asks, kept in memory (see memo).
-	domainBlocks memo[map[string]bool]
-	blocked      memo[map[int64]bool] // accounts the owner blocks
-	failingHosts memo[map[string]bool]
+	// What every inbox POST asks, kept in memory (see sqlite.Memo and keyAccounts).
+	domainBlocks sqlite.Memo[map[string]bool]
+	blocked      sqlite.Memo[map[int64]bool] // accounts the owner blocks
 	keyAccounts  keyAccounts
 
 	onChange changeHook // see OnCommit
@@ -95,9 +94,7 @@ func open(ctx context.Context, file string, migrate bool) (*Store, error) {
 }
 
 func newStore(db *sqlite.DB) *Store {
-	s := &Store{db: db, w: db.Writer(), r: db.Reader(), now: time.Now}
-	s.inbox = sqlite.NewGroup(db, maxGroup, groupLinger, s.commitInbox)
-	return s
+	return &Store{db: db, w: db.Writer(), r: db.Reader(), now: time.Now}
 }
 
 // OpenReadOnly opens an existing database only to read it (a backup), without migrating it and

@@ -24,6 +24,7 @@ import (
 	"roost/server/signature"
 	"roost/store"
 	"roost/store/auth"
+	"roost/store/queue"
 )
 
 // Config is what the core needs to know about where it runs (server.Config explains each field).
@@ -70,7 +71,9 @@ type App struct {
 	// Media keeps the owner's uploaded files.
 	Media *media.Library
 	// Auth keeps the owner's credentials: sessions, OAuth apps and tokens, push subscriptions.
-	Auth    *auth.Store
+	Auth *auth.Store
+	// Queue holds the incoming activities to process and the deliveries to make.
+	Queue   *queue.Queue
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
@@ -93,6 +96,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		cfg:         cfg,
 		st:          st,
 		Auth:        auth.New(st),
+		Queue:       queue.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),
@@ -134,7 +138,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	}
 	s.Sanitize = content.NewSanitizer()
 	s.Markdown = content.NewRenderer(s.Sanitize)
-	s.Deliver = delivery.New(st, s.SendActivity, log.With("sub", "delivery"),
+	s.Deliver = delivery.New(s.Queue, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
 	return s, nil
 }
@@ -195,7 +199,7 @@ func localDevelopment(base string) bool {
 
 // Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts) until ctx ends.
 func (s *App) Run(ctx context.Context) error {
-	if err := s.st.ReleaseLeases(ctx); err != nil {
+	if err := s.Queue.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
