@@ -9,7 +9,7 @@ import (
 // BlockedAccounts lists the accounts the owner blocks, most recent first, paged by the block's
 // time in milliseconds.
 func (s *Store) BlockedAccounts(ctx context.Context, pg Page) ([]AccountItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.accountItems(ctx, asc, `SELECT b.created_at, `+prefixed("a.", accountCols)+` FROM blocks b
 		JOIN accounts a ON a.id = b.account_id
 		WHERE b.by_owner = 1 AND b.created_at < ? AND b.created_at > ?
@@ -19,7 +19,7 @@ func (s *Store) BlockedAccounts(ctx context.Context, pg Page) ([]AccountItem, er
 // MutedAccounts lists the accounts the owner mutes, most recent first, paged by the mute's time
 // in milliseconds.
 func (s *Store) MutedAccounts(ctx context.Context, pg Page) ([]AccountItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.accountItems(ctx, asc, `SELECT m.created_at, `+prefixed("a.", accountCols)+` FROM mutes m
 		JOIN accounts a ON a.id = m.account_id
 		WHERE m.created_at < ? AND m.created_at > ?

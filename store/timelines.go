@@ -20,7 +20,7 @@ type Entry struct {
 // those of everyone they follow, less muted accounts (and boosts of them). Direct posts appear only
 // when they mention the owner (or are the owner's).
 func (s *Store) HomeTimeline(ctx context.Context, ownerID int64, pg Page) ([]Entry, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	order := "DESC"
 	if asc {
 		order = "ASC"
@@ -107,7 +107,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, upTo int64) error {
 // PublicTimeline lists stored public posts, newest first: only the owner's with local, else
 // everyone's Roost knows.
 func (s *Store) PublicTimeline(ctx context.Context, local bool, ownerID int64, pg Page) ([]*Post, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	order := "DESC"
 	if asc {
 		order = "ASC"

@@ -25,6 +25,7 @@ import (
 	"roost/store"
 	"roost/store/auth"
 	"roost/store/queue"
+	"roost/store/scheduled"
 )
 
 // Config is what the core needs to know about where it runs (server.Config explains each field).
@@ -73,9 +74,11 @@ type App struct {
 	// Auth keeps the owner's credentials: sessions, OAuth apps and tokens, push subscriptions.
 	Auth *auth.Store
 	// Queue holds the incoming activities to process and the deliveries to make.
-	Queue   *queue.Queue
-	inboxCh chan struct{}
-	pollCh  chan struct{} // a poll end to watch was added
+	Queue *queue.Queue
+	// Scheduled keeps the owner's posts waiting to be published.
+	Scheduled *scheduled.Store
+	inboxCh   chan struct{}
+	pollCh    chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
 	scheduledCh chan struct{}
 
@@ -97,6 +100,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		st:          st,
 		Auth:        auth.New(st),
 		Queue:       queue.New(st),
+		Scheduled:   scheduled.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),
