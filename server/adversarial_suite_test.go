@@ -24,9 +24,10 @@ import (
 	"roost/server/app"
 	"roost/server/media/mediatest"
 	"roost/server/remote"
+	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // TestAdversarial is the adversarial suite (issue 6; the attacks are those of
@@ -500,7 +501,7 @@ func adversarialFetchSpoofing(t *testing.T) {
 	media := ts.srv.media.URL(upload.Name)
 
 	actor := func(iri string) func() error {
-		return func() error { _, err := ts.srv.app.Account(ctx, iri); return err }
+		return func() error { _, err := ts.srv.app.Resolve.Account(ctx, iri); return err }
 	}
 	post := func(iri string) func() error {
 		return func() error { _, err := ts.srv.app.FetchPost(ctx, iri); return err }
@@ -513,10 +514,10 @@ func adversarialFetchSpoofing(t *testing.T) {
 	tests := []fetchCase{
 		{"actor id on another origin", actor(mallory.base + "/users/alias"), remote.ErrIDMismatch},
 		{"actor claiming our own id", actor(mallory.base + "/users/ours"), remote.ErrIDMismatch},
-		{"our own actor", func() error { _, err := ts.srv.app.FetchActor(ctx, ts.actor); return err }, app.ErrLocal},
-		{"our own post", post(ts.actor + "/statuses/1"), app.ErrLocal},
-		{"our own upload as an actor", actor(media), app.ErrLocal},
-		{"our own upload as a post", post(media), app.ErrLocal},
+		{"our own actor", func() error { _, err := ts.srv.app.Resolve.FetchActor(ctx, ts.actor); return err }, resolve.ErrLocal},
+		{"our own post", post(ts.actor + "/statuses/1"), resolve.ErrLocal},
+		{"our own upload as an actor", actor(media), resolve.ErrLocal},
+		{"our own upload as a post", post(media), resolve.ErrLocal},
 		{"post attributed to another origin", post(mallory.base + "/notes/x"), app.ErrRejected},
 		{"redirect to another host, document with the first host's id",
 			actor(viaSpoof(url.Values{"to": {mallory.base + "/users/alias"}})), remote.ErrIDMismatch},
@@ -690,7 +691,7 @@ func adversarialSSRF(t *testing.T) {
 		host := strings.TrimPrefix(tg.base, "http://")
 		ops = append(ops,
 			ssrfOp{name: "actor on " + tg.name, call: func() error {
-				_, err := ts.srv.app.Account(ctx, tg.base+"/users/internal")
+				_, err := ts.srv.app.Resolve.Account(ctx, tg.base+"/users/internal")
 				return err
 			}},
 			ssrfOp{name: "object on " + tg.name, call: func() error {
@@ -698,7 +699,7 @@ func adversarialSSRF(t *testing.T) {
 				return err
 			}},
 			ssrfOp{name: "WebFinger on " + tg.name, call: func() error {
-				_, err := ts.srv.app.ResolveHandle(ctx, "internal@"+host)
+				_, err := ts.srv.app.Resolve.Handle(ctx, "internal@"+host)
 				return err
 			}},
 			ssrfOp{name: "delivery to " + tg.name, call: func() error {
@@ -715,23 +716,23 @@ func adversarialSSRF(t *testing.T) {
 	// Through the gateway on 127.0.0.2, which Roost may reach.
 	ops = append(ops,
 		ssrfOp{name: "actor redirected to 127.0.0.1", call: func() error {
-			_, err := ts.srv.app.Account(ctx, via(internal.actor))
+			_, err := ts.srv.app.Resolve.Account(ctx, via(internal.actor))
 			return err
 		}},
 		ssrfOp{name: "actor redirected to localhost", call: func() error {
-			_, err := ts.srv.app.Account(ctx, via("http://localhost:"+port+"/users/internal"))
+			_, err := ts.srv.app.Resolve.Account(ctx, via("http://localhost:"+port+"/users/internal"))
 			return err
 		}},
 		ssrfOp{name: "actor redirected to 169.254.169.254", call: func() error {
-			_, err := ts.srv.app.Account(ctx, via("http://169.254.169.254/latest/meta-data/"))
+			_, err := ts.srv.app.Resolve.Account(ctx, via("http://169.254.169.254/latest/meta-data/"))
 			return err
 		}},
 		ssrfOp{name: "WebFinger naming an actor on 127.0.0.1", call: func() error {
-			_, err := ts.srv.app.ResolveHandle(ctx, "point@"+gl.Addr().String())
+			_, err := ts.srv.app.Resolve.Handle(ctx, "point@"+gl.Addr().String())
 			return err
 		}},
 		ssrfOp{name: "WebFinger redirected to 127.0.0.1", call: func() error {
-			_, err := ts.srv.app.ResolveHandle(ctx, "hop@"+gl.Addr().String())
+			_, err := ts.srv.app.Resolve.Handle(ctx, "hop@"+gl.Addr().String())
 			return err
 		}},
 		ssrfOp{name: "key redirected to 127.0.0.1", req: keyRequest(via(internal.keyID)), status: http.StatusUnauthorized},
@@ -740,7 +741,7 @@ func adversarialSSRF(t *testing.T) {
 	)
 	if internal6 != nil {
 		ops = append(ops, ssrfOp{name: "actor redirected to [::1]", call: func() error {
-			_, err := ts.srv.app.Account(ctx, via(internal6.actor))
+			_, err := ts.srv.app.Resolve.Account(ctx, via(internal6.actor))
 			return err
 		}})
 	}
@@ -960,7 +961,7 @@ func adversarialExhaustion(t *testing.T) {
 	}{{"big", remote.ErrTooLarge}, {"deep", activitypub.ErrTooDeep}, {"long", activitypub.ErrTooLarge}} {
 		t.Run("fetched actor "+tc.name, func(t *testing.T) {
 			before := ts.rowCounts(t)
-			if _, err := ts.srv.app.Account(ctx, huge.base+"/users/"+tc.name); !errors.Is(err, tc.want) {
+			if _, err := ts.srv.app.Resolve.Account(ctx, huge.base+"/users/"+tc.name); !errors.Is(err, tc.want) {
 				t.Errorf("err %v, want %v", err, tc.want)
 			}
 			assertUnchanged(t, before, ts.rowCounts(t))
@@ -1168,14 +1169,14 @@ func adversarialOwner(t *testing.T) {
 		return oauthPostJSON(o, "/api/v1/apps", map[string]any{"client_name": "evil", "redirect_uris": redirect})
 	}
 	stale := randomToken(32)
-	if err := auth.New(ts.st).CreateSession(ctx, &auth.Session{ID: hashToken(stale), CSRF: randomToken(24),
+	if err := access.New(ts.st).CreateSession(ctx, &access.Session{ID: hashToken(stale), CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	// Signed in more than a year ago, and kept in use since: not idle, but too old.
 	old := randomToken(32)
 	ts.advance(-app.SessionMax - time.Hour)
-	err = auth.New(ts.st).CreateSession(ctx, &auth.Session{ID: hashToken(old), CSRF: randomToken(24),
+	err = access.New(ts.st).CreateSession(ctx, &access.Session{ID: hashToken(old), CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(app.SessionIdle)})
 	ts.advance(app.SessionMax + time.Hour)
 	if err != nil {

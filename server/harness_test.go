@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
-	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -860,18 +860,18 @@ func ownerKey(t *testing.T, ts *testServer) *rsa.PrivateKey {
 }
 
 // The core's credential helpers under short names, for tests whose locals are named app.
-func randomToken(n int) string                 { return app.RandomToken(n) }
-func hashToken(token string) string            { return app.HashToken(token) }
-func hashPassword(password string) string      { return app.HashPassword(password) }
-func checkPassword(hash, password string) bool { return app.CheckPassword(hash, password) }
+func randomToken(n int) string                 { return auth.RandomToken(n) }
+func hashToken(token string) string            { return auth.HashToken(token) }
+func hashPassword(password string) string      { return auth.HashPassword(password) }
+func checkPassword(hash, password string) bool { return auth.CheckPassword(hash, password) }
 
 // The core's OAuth rules under short names, for tests whose locals are named app.
 const (
-	oobRedirect = app.OOBRedirect
-	authCodeTTL = app.AuthCodeTTL
+	oobRedirect = auth.OOBRedirect
+	authCodeTTL = auth.AuthCodeTTL
 )
 
-func s256(verifier string) string { return app.S256(verifier) }
+func s256(verifier string) string { return auth.S256(verifier) }
 
 // idString is an ID as the client API writes it.
 func idString(id int64) string { return strconv.FormatInt(id, 10) }

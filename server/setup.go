@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"roost/server/app"
+	"roost/server/auth"
 
 	"roost/server/signature"
 	"roost/store"
@@ -52,12 +53,12 @@ func Setup(ctx context.Context, st *store.Store, cfg Config) (password string, c
 	if err != nil {
 		return "", false, err
 	}
-	password = app.NewPassword()
+	password = auth.NewPassword()
 	a := app.OwnerAccount(cfg.Scheme+"://"+cfg.Domain, cfg.HandleDomain, cfg.Username)
 	a.DisplayName = cfg.Username
 	a.PublicKeyPEM = pub
 	a.Discoverable, a.Indexable = true, true
-	if _, err := st.CreateOwner(ctx, a, privPEM, instPEM, app.HashPassword(password)); err != nil {
+	if _, err := st.CreateOwner(ctx, a, privPEM, instPEM, auth.HashPassword(password)); err != nil {
 		return "", false, fmt.Errorf("create owner: %w", err)
 	}
 	return password, true, nil

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // TestStatusPage: the owner's status page shows the version and a host with a delivery queued
@@ -46,8 +46,8 @@ func TestStatusPage(t *testing.T) {
 	}
 
 	token := randomToken(32)
-	se := &auth.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
-	if err := auth.New(ts.st).CreateSession(ctx, se); err != nil {
+	se := &access.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := access.New(ts.st).CreateSession(ctx, se); err != nil {
 		t.Fatal(err)
 	}
 	rec = get(&http.Cookie{Name: ts.srv.app.CookieName(), Value: token})

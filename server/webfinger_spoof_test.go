@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
-	"roost/server/app"
+	"roost/server/resolve"
 	"roost/store"
 )
 
@@ -100,7 +100,7 @@ func makeStale(t *testing.T, ts *testServer, iri string, host string) {
 	if host != "" {
 		a.Host = host
 	}
-	a.FetchedAt = time.Now().Add(-2 * app.AccountRefresh)
+	a.FetchedAt = time.Now().Add(-2 * resolve.AccountRefresh)
 	if _, err := ts.st.UpsertAccount(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestWebFingerSpoof(t *testing.T) {
 	spoofed := "bob@" + evil.host
 
 	// Before Roost knows alice: refused, and whatever was stored of her keeps her own host.
-	if a, err := ts.srv.app.ResolveHandle(ctx, spoofed); !errors.Is(err, app.ErrHandleUnconfirmed) {
+	if a, err := ts.srv.app.Resolve.Handle(ctx, spoofed); !errors.Is(err, resolve.ErrHandleUnconfirmed) {
 		t.Fatalf("resolveHandle(%s) = %+v, %v; want errHandleUnconfirmed", spoofed, a, err)
 	}
 	if a, err := ts.st.AccountByIRI(ctx, alice.actor); err == nil && a.Host != alice.host {
@@ -128,14 +128,14 @@ func TestWebFingerSpoof(t *testing.T) {
 	}
 
 	// Once Roost knows alice@A, the spoof neither resolves nor moves her to the spoofer's host.
-	a, err := ts.srv.app.ResolveHandle(ctx, alice.handle())
+	a, err := ts.srv.app.Resolve.Handle(ctx, alice.handle())
 	if err != nil {
 		t.Fatalf("resolveHandle(alice): %v", err)
 	}
 	if a.IRI != alice.actor || a.Host != alice.host {
 		t.Fatalf("alice = %s on %s", a.IRI, a.Host)
 	}
-	if _, err := ts.srv.app.ResolveHandle(ctx, "@"+spoofed); !errors.Is(err, app.ErrHandleUnconfirmed) {
+	if _, err := ts.srv.app.Resolve.Handle(ctx, "@"+spoofed); !errors.Is(err, resolve.ErrHandleUnconfirmed) {
 		t.Fatalf("resolveHandle(@%s) = %v, want errHandleUnconfirmed", spoofed, err)
 	}
 	if got := ts.account(t, alice.actor).Host; got != alice.host {
@@ -160,7 +160,7 @@ func TestWebFingerSpoof(t *testing.T) {
 	// A row spoofed before this check existed heals on the next refresh: alice's server does not
 	// confirm the spoofer's host.
 	makeStale(t, ts, alice.actor, evil.host)
-	if a, err := ts.srv.app.Account(ctx, alice.actor); err != nil || a.Host != alice.host {
+	if a, err := ts.srv.app.Resolve.Account(ctx, alice.actor); err != nil || a.Host != alice.host {
 		t.Fatalf("refreshed alice = %+v, %v; want host %q", a, err, alice.host)
 	}
 }
@@ -176,7 +176,7 @@ func TestWebFingerSplitDomain(t *testing.T) {
 	h.answer("alice", "acct:alice@"+h.host, actor)
 	web.answer("alice", "acct:alice@"+h.host, actor)
 
-	a, err := ts.srv.app.ResolveHandle(ctx, "alice@"+h.host)
+	a, err := ts.srv.app.Resolve.Handle(ctx, "alice@"+h.host)
 	if err != nil {
 		t.Fatalf("resolveHandle: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestWebFingerSplitDomain(t *testing.T) {
 	}
 
 	// The actor's own handle resolves to the same account without a second confirmation.
-	if a, err := ts.srv.app.ResolveHandle(ctx, "alice@"+web.host); err != nil || a.IRI != actor || a.Host != h.host {
+	if a, err := ts.srv.app.Resolve.Handle(ctx, "alice@"+web.host); err != nil || a.IRI != actor || a.Host != h.host {
 		t.Errorf("resolveHandle(alice@A) = %+v, %v", a, err)
 	}
 	if n := web.fingerCount("acct:alice@" + web.host); n != 2 {
@@ -200,14 +200,14 @@ func TestWebFingerSplitDomain(t *testing.T) {
 
 	// A refresh keeps the confirmed handle host.
 	makeStale(t, ts, actor, "")
-	if a, err := ts.srv.app.Account(ctx, actor); err != nil || a.Host != h.host {
+	if a, err := ts.srv.app.Resolve.Account(ctx, actor); err != nil || a.Host != h.host {
 		t.Fatalf("refreshed = %+v, %v; want host %q", a, err, h.host)
 	}
 
 	// Once the actor's server stops naming H, the next refresh drops it.
 	web.answer("alice", "acct:alice@"+web.host, actor)
 	makeStale(t, ts, actor, "")
-	if a, err := ts.srv.app.Account(ctx, actor); err != nil || a.Host != web.host {
+	if a, err := ts.srv.app.Resolve.Account(ctx, actor); err != nil || a.Host != web.host {
 		t.Fatalf("refreshed = %+v, %v; want host %q", a, err, web.host)
 	}
 }
@@ -245,11 +245,11 @@ func TestWebFingerSplitDomainUnconfirmed(t *testing.T) {
 			default:
 				web.answer("alice", tt.subject, tt.self)
 			}
-			a, err := ts.srv.app.ResolveHandle(ctx, "alice@"+h.host)
+			a, err := ts.srv.app.Resolve.Handle(ctx, "alice@"+h.host)
 			if err == nil {
 				t.Fatalf("resolveHandle = %s@%s, want an error", a.Username, a.Host)
 			}
-			if tt.subject != "" && !errors.Is(err, app.ErrHandleUnconfirmed) {
+			if tt.subject != "" && !errors.Is(err, resolve.ErrHandleUnconfirmed) {
 				t.Errorf("err = %v, want errHandleUnconfirmed", err)
 			}
 			if got := ts.account(t, actor).Host; got != web.host {

@@ -71,6 +71,7 @@ type Compose struct {
 	MediaIDs     []string // uploads kept from a submission that was refused
 	MaxChars     int
 	Visibilities []string
+	ScheduleAt   string // the "schedule for" time as the form sent it (ScheduleLayout, UTC)
 }
 
 // Notification is one line of the notifications page.

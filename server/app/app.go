@@ -21,9 +21,10 @@ import (
 	"roost/server/delivery"
 	"roost/server/media"
 	"roost/server/remote"
+	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 	"roost/store/queue"
 	"roost/store/scheduled"
 )
@@ -58,6 +59,8 @@ type App struct {
 	mediaKey []byte          // signs the media URLs of non-public posts (visibility.go)
 	// Remote makes every outgoing request.
 	Remote *remote.Client
+	// Resolve finds remote accounts and documents and the keys that sign requests.
+	Resolve *resolve.Resolver
 	// Sanitize cleans remote HTML; Markdown renders the owner's.
 	Sanitize *content.Sanitizer
 	Markdown *content.Renderer
@@ -72,7 +75,7 @@ type App struct {
 	// Media keeps the owner's uploaded files.
 	Media *media.Library
 	// Auth keeps the owner's credentials: sessions, OAuth apps and tokens, push subscriptions.
-	Auth *auth.Store
+	Auth *access.Store
 	// Queue holds the incoming activities to process and the deliveries to make.
 	Queue *queue.Queue
 	// Scheduled keeps the owner's posts waiting to be published.
@@ -81,10 +84,6 @@ type App struct {
 	pollCh    chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
 	scheduledCh chan struct{}
-
-	keyMu      sync.Mutex
-	keyRefetch map[string]time.Time // keyId -> last forced re-fetch, to bound re-fetches
-	parsedKeys map[string]any       // public key PEM -> parsed key (guarded by keyMu)
 
 	hashing chan struct{} // one password hash at a time (password.go)
 }
@@ -98,7 +97,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	s := &App{
 		cfg:         cfg,
 		st:          st,
-		Auth:        auth.New(st),
+		Auth:        access.New(st),
 		Queue:       queue.New(st),
 		Scheduled:   scheduled.New(st),
 		log:         log,
@@ -106,8 +105,6 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		inboxCh:     make(chan struct{}, 1),
 		pollCh:      make(chan struct{}, 1),
 		scheduledCh: make(chan struct{}, 1),
-		keyRefetch:  map[string]time.Time{},
-		parsedKeys:  map[string]any{},
 		Hub:         newHub(),
 		hashing:     make(chan struct{}, 1),
 	}
@@ -142,6 +139,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	}
 	s.Sanitize = content.NewSanitizer()
 	s.Markdown = content.NewRenderer(s.Sanitize)
+	s.Resolve = resolve.New(resolve.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
+		Owner: s.Owner.Account, Signer: s.instanceSigner()}, st, s.Remote, s.Sanitize, log)
 	s.Deliver = delivery.New(s.Queue, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
 	return s, nil
@@ -228,7 +227,4 @@ func (s *App) instanceSigner() remote.Signer {
 }
 
 // OurHost reports whether host (with or without port) is this server or its handle domain.
-func (s *App) OurHost(host string) bool {
-	host = strings.ToLower(host)
-	return host == strings.ToLower(s.cfg.Domain) || host == strings.ToLower(s.cfg.HandleDomain)
-}
+func (s *App) OurHost(host string) bool { return s.Resolve.OurHost(host) }

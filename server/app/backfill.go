@@ -15,7 +15,7 @@ const BackfillPosts = 20
 // Backfill stores an account's recent public posts from the first page of its outbox. Only
 // Creates of the account's own posts, embedded on its own origin, are taken.
 func (s *App) Backfill(ctx context.Context, a *store.Account) error {
-	body, err := s.FetchAS(ctx, a.Outbox)
+	body, err := s.Resolve.FetchAS(ctx, a.Outbox)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (s *App) Backfill(ctx context.Context, a *store.Account) error {
 			page, err = activitypub.DecodeCollection(col.First.Raw)
 		} else {
 			var pb []byte
-			if pb, err = s.FetchAS(ctx, col.First.ID); err == nil {
+			if pb, err = s.Resolve.FetchAS(ctx, col.First.ID); err == nil {
 				page, err = activitypub.DecodeCollection(pb)
 			}
 		}

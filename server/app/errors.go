@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"roost/server/resolve"
 	"roost/store"
 )
 
@@ -48,8 +49,8 @@ func forbidden(format string, args ...any) error {
 }
 
 // ErrorOf returns the kind of err and its message for the user. The store's sentinels count as
-// NotFound and Conflict, before any Error wrapping them; anything else is Internal, with no
-// message.
+// NotFound and Conflict, before any Error wrapping them; the resolver's refusals are Invalid and
+// what it could not fetch NotFound; anything else is Internal, with no message.
 func ErrorOf(err error) (Kind, string) {
 	var e *Error
 	switch {
@@ -60,14 +61,11 @@ func ErrorOf(err error) (Kind, string) {
 	case errors.As(err, &e):
 		return e.Kind, e.Msg
 	}
-	return Internal, ""
-}
-
-// unreachable is the NotFound error of a remote account or object that could not be fetched or
-// looked up (what, for the user), unless err says more already.
-func unreachable(what string, err error) error {
-	if k, _ := ErrorOf(err); k != Internal {
-		return err
+	if r, ok := errors.AsType[*resolve.RefusedError](err); ok {
+		return Invalid, r.Msg
 	}
-	return &Error{Kind: NotFound, Msg: what + " could not be fetched", Err: err}
+	if u, ok := errors.AsType[*resolve.UnreachableError](err); ok {
+		return NotFound, u.What + " could not be fetched"
+	}
+	return Internal, ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"roost/server/resolve"
 	"roost/store"
 )
 
@@ -23,7 +24,8 @@ func TestErrorOf(t *testing.T) {
 		{"not found in the store", fmt.Errorf("load: %w", store.ErrNotFound), NotFound, "not found"},
 		{"not liked, as the store found", fmt.Errorf("%w: %w", ErrNotLiked, store.ErrNotFound), NotFound, "not found"},
 		{"conflict in the store", store.ErrConflict, Conflict, "that was already done"},
-		{"unreachable", unreachable("bob@example.com", errors.New("dial tcp: refused")), NotFound, "bob@example.com could not be fetched"},
+		{"unreachable", &resolve.UnreachableError{What: "bob@example.com", Err: errors.New("dial tcp: refused")}, NotFound, "bob@example.com could not be fetched"},
+		{"refused by the resolver", fmt.Errorf("fetch https://blocked.example/: %w", resolve.ErrBlocked), Invalid, "domain is blocked"},
 		{"anything else", errors.New("the image is too large"), Internal, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

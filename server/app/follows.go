@@ -10,7 +10,7 @@ import (
 
 // Follow asks to follow an account given as @user@host or a URL.
 func (s *App) Follow(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.ResolveHandle(ctx, handle)
+	a, err := s.Resolve.Handle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (s *App) followAccount(ctx context.Context, a *store.Account) error {
 
 // Unfollow stops following an account (or withdraws a pending request).
 func (s *App) Unfollow(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.ResolveHandle(ctx, handle)
+	a, err := s.Resolve.Handle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}

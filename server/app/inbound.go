@@ -10,6 +10,7 @@ import (
 
 	"roost/server/activitypub"
 	"roost/server/remote"
+	"roost/server/resolve"
 	"roost/store"
 	"roost/store/queue"
 )
@@ -24,7 +25,7 @@ func permanent(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code < 500 && se.Code != 429 && se.Code != 408
 	}
-	for _, target := range []error{ErrRejected, ErrLocal, ErrBlocked, activitypub.ErrMalformed,
+	for _, target := range []error{ErrRejected, resolve.ErrLocal, resolve.ErrBlocked, activitypub.ErrMalformed,
 		activitypub.ErrTooDeep, activitypub.ErrTooLarge, remote.ErrNotFound, remote.ErrGone,
 		remote.ErrIDMismatch, remote.ErrContentType, remote.ErrForbiddenAddress, remote.ErrForbiddenURL,
 		remote.ErrTooLarge, remote.ErrTooManyRedirects, store.ErrNotFound} {

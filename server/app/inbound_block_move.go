@@ -25,14 +25,14 @@ func (h *handling) move(ctx context.Context) error {
 	if target == "" || target == h.signer.IRI {
 		return reject("move without a target")
 	}
-	doc, err := s.FetchActor(ctx, target)
+	doc, err := s.Resolve.FetchActor(ctx, target)
 	if err != nil {
 		return err
 	}
 	if !slices.Contains([]string(doc.AlsoKnownAs), h.signer.IRI) {
 		return reject("move target %s does not list %s in alsoKnownAs", target, h.signer.IRI)
 	}
-	newAcct, err := s.saveActor(ctx, doc, nil)
+	newAcct, err := s.Resolve.SaveActor(ctx, doc, nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"roost/server/activitypub"
+	"roost/server/content"
 	"roost/server/remote"
 	"roost/store"
 )
@@ -30,7 +31,7 @@ func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
 			return o, nil
 		}
 	}
-	body, err := h.s.FetchAS(ctx, id)
+	body, err := h.s.Resolve.FetchAS(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +114,11 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 		ID:         store.IDAt(published, o.ID),
 		IRI:        o.ID,
 		AccountID:  author.ID,
-		URL:        SafeURL(o.URL.First()),
+		URL:        content.SafeURL(o.URL.First()),
 		Type:       o.Type,
 		Visibility: visibilityOf(o.To, o.CC, author.FollowersURL),
 		InReplyTo:  o.InReplyTo.ID,
-		Summary:    TruncateRunes(s.Sanitize.Text(o.Summary), 1000),
+		Summary:    content.TruncateRunes(s.Sanitize.Text(o.Summary), 1000),
 		Sensitive:  o.Sensitive,
 		Content:    string(s.Sanitize.Remote(o.HTML())),
 		To:         o.To,
@@ -127,7 +128,7 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 	}
 	if len(p.Content) > activitypub.MaxContentBytes {
 		// 10,000 characters escape to at most 60 KB.
-		text := TruncateRunes(s.Sanitize.Text(o.HTML()), 10_000)
+		text := content.TruncateRunes(s.Sanitize.Text(o.HTML()), 10_000)
 		p.Content = "<p>" + strings.ReplaceAll(HTMLEscape(text), "\n", "<br>") + "…</p>"
 	}
 	if p.URL == "" {
@@ -139,20 +140,20 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 		}
 	}
 	for lang := range o.ContentMap {
-		p.Language = TruncateRunes(lang, 16)
+		p.Language = content.TruncateRunes(lang, 16)
 		break
 	}
 	for _, t := range o.Tag {
 		switch t.Type {
 		case "Mention":
-			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.Sanitize.Text(t.Name), Href: SafeURL(t.Href)})
+			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.Sanitize.Text(t.Name), Href: content.SafeURL(t.Href)})
 		case "Hashtag":
-			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.Sanitize.Text(t.Name), Href: SafeURL(t.Href)})
+			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.Sanitize.Text(t.Name), Href: content.SafeURL(t.Href)})
 		case "Emoji":
 			// As Mastodon: an emoji without an image, or whose shortcode is not one, is dropped.
 			code, icon := strings.Trim(t.Name, ":"), ""
 			if t.Icon != nil {
-				icon = SafeURL(t.Icon.URL)
+				icon = content.SafeURL(t.Icon.URL)
 			}
 			if icon != "" && emojiShortcodeRE.MatchString(code) {
 				p.Tags = append(p.Tags, store.Tag{Type: "Emoji", Name: ":" + code + ":", Icon: icon})
@@ -160,16 +161,16 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 		}
 	}
 	for _, a := range o.Attachment {
-		if u := SafeURL(a.URL); u != "" {
+		if u := content.SafeURL(a.URL); u != "" {
 			p.Attachments = append(p.Attachments, store.Attachment{Type: a.Type, MediaType: a.MediaType, URL: u,
-				Name: TruncateRunes(s.Sanitize.Text(a.Name), 1500), Blurhash: TruncateRunes(a.Blurhash, 100),
+				Name: content.TruncateRunes(s.Sanitize.Text(a.Name), 1500), Blurhash: content.TruncateRunes(a.Blurhash, 100),
 				Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 		}
 	}
 	if q, pl := o.QuoteIRI(), pollOf(o, s.Sanitize.Text); q != "" || pl != nil {
 		extra := map[string]any{}
 		if q != "" {
-			extra["quote"] = SafeURL(q)
+			extra["quote"] = content.SafeURL(q)
 		}
 		if pl != nil {
 			extra["poll"] = pl
@@ -206,27 +207,40 @@ func visibilityOf(to, cc []string, followers string) string {
 	return store.Direct
 }
 
-// FetchPost fetches a remote post from its origin, with its author, and stores it.
+// FetchPost fetches a remote post from its origin, with its author, and stores it. iri may also
+// be a post's shareable link (Mastodon's https://host/@user/123), whose document names another
+// id: that id, on the same origin, is fetched in turn and must name itself, as Mastodon's
+// FetchResourceService follows it once.
 func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
-	if p, err := s.st.PostByIRI(ctx, iri); err == nil {
-		return p, nil
-	}
-	body, err := s.FetchAS(ctx, iri)
-	if err != nil {
-		return nil, err
-	}
-	o, err := activitypub.DecodeObject(body)
-	if err != nil {
-		return nil, err
-	}
-	if o.ID != iri || !activitypub.IsPostType(o.Type) {
-		return nil, reject("%s is not a post", iri)
+	var o *activitypub.Object
+	for link := iri; ; {
+		if p, err := s.st.PostByIRI(ctx, link); err == nil {
+			return p, nil
+		}
+		body, err := s.Resolve.FetchAS(ctx, link)
+		if err != nil {
+			return nil, err
+		}
+		if o, err = activitypub.DecodeObject(body); err != nil {
+			return nil, err
+		}
+		if !activitypub.IsPostType(o.Type) {
+			return nil, reject("%s is not a post", link)
+		}
+		if o.ID == link {
+			iri = link
+			break
+		}
+		if link != iri || o.ID == "" || !remote.SameOrigin(o.ID, iri) {
+			return nil, reject("%s is not a post", link)
+		}
+		link = o.ID
 	}
 	author := o.AttributedTo.ID
 	if author == "" || !remote.SameOrigin(author, o.ID) {
 		return nil, reject("post %s: author %q on another origin", iri, author)
 	}
-	acct, err := s.Account(ctx, author)
+	acct, err := s.Resolve.Account(ctx, author)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"roost/server/content"
 	"roost/store"
 )
 
@@ -35,7 +36,7 @@ func (h *handling) like(ctx context.Context) error {
 		emoji = h.act.MisskeyReaction
 	}
 	err = s.st.AddLike(ctx, &store.Reaction{IRI: h.act.ID, AccountID: h.signer.ID, PostID: p.ID,
-		Content: TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil)
+		Content: content.TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}

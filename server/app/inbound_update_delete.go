@@ -13,11 +13,11 @@ func (h *handling) update(ctx context.Context) error {
 	id := h.act.Object.ID
 	if id == h.signer.IRI {
 		// Update of the actor: take the document from its origin rather than the inline copy.
-		doc, err := s.FetchActor(ctx, id)
+		doc, err := s.Resolve.FetchActor(ctx, id)
 		if err != nil {
 			return err
 		}
-		_, err = s.saveActor(ctx, doc, h.signer)
+		_, err = s.Resolve.SaveActor(ctx, doc, h.signer)
 		return err
 	}
 	existing, err := s.st.PostByIRI(ctx, id)

@@ -30,7 +30,7 @@ func (s *App) MoveTo(ctx context.Context, handle string) (*store.Account, error)
 		}
 		a.MovedTo = ""
 	} else {
-		target, err := s.ResolveHandle(ctx, handle)
+		target, err := s.Resolve.Handle(ctx, handle)
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +38,7 @@ func (s *App) MoveTo(ctx context.Context, handle string) (*store.Account, error)
 			return nil, ErrSelf
 		}
 		// Its aliases as they are now: one is most likely added just before the move.
-		doc, err := s.FetchActor(ctx, target.IRI)
+		doc, err := s.Resolve.FetchActor(ctx, target.IRI)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func (s *App) MoveTo(ctx context.Context, handle string) (*store.Account, error)
 			return nil, invalid("%s does not name this account as an alias: add @%s there first "+
 				"(on Mastodon: Preferences, Account, Moving from a different account)", handle, a.Handle())
 		}
-		if _, err := s.saveActor(ctx, doc, nil); err != nil {
+		if _, err := s.Resolve.SaveActor(ctx, doc, nil); err != nil {
 			return nil, err
 		}
 		a.MovedTo = target.IRI

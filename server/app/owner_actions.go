@@ -38,7 +38,7 @@ func (s *App) PinPost(on bool) func(context.Context, string) (*store.Post, error
 // BlockAccount blocks an account: follow relations both ways end and a Block is sent, so their
 // server stops showing the owner's posts to them.
 func (s *App) BlockAccount(ctx context.Context, handle string) (*store.Account, error) {
-	a, err := s.ResolveHandle(ctx, handle)
+	a, err := s.Resolve.Handle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+
+	"roost/server/auth"
 )
 
 // MinPasswordLength is the shortest password the owner may choose.
@@ -33,7 +35,7 @@ func (s *App) CheckOwnerPassword(ctx context.Context, password string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	return CheckPassword(o.PasswordHash, password), nil
+	return auth.CheckPassword(o.PasswordHash, password), nil
 }
 
 // SetPassword replaces the owner's password, signs out every session except keep (a session ID,
@@ -46,7 +48,7 @@ func (s *App) SetPassword(ctx context.Context, password, keep string) error {
 	if err != nil {
 		return err
 	}
-	hash := HashPassword(password)
+	hash := auth.HashPassword(password)
 	release()
 	return s.st.ChangePassword(ctx, hash, keep)
 }

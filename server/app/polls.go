@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"roost/server/activitypub"
+	"roost/server/content"
 	"roost/store"
 )
 
@@ -137,7 +138,7 @@ func pollOf(o *activitypub.Object, text func(string) string) *poll {
 	}
 	pl := &poll{Multiple: multiple, EndTime: o.EndTime, Closed: o.Closed, VotersCount: max(o.VotersCount, 0)}
 	for _, opt := range options {
-		pl.Options = append(pl.Options, TruncateRunes(text(opt.Name), 200))
+		pl.Options = append(pl.Options, content.TruncateRunes(text(opt.Name), 200))
 		pl.Votes = append(pl.Votes, max(opt.Replies.TotalItems(), 0))
 	}
 	return pl

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"roost/server/activitypub"
+	"roost/server/content"
 	"roost/store"
 )
 
@@ -63,7 +64,7 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 			if name == "" {
 				continue
 			}
-			name, value := TruncateRunes(name, 255), TruncateRunes(strings.TrimSpace(f.Value), 2000)
+			name, value := content.TruncateRunes(name, 255), content.TruncateRunes(strings.TrimSpace(f.Value), 2000)
 			a.Fields = append(a.Fields, store.Field{Name: name, Value: s.FieldValue(value)})
 			src.Fields = append(src.Fields, store.Field{Name: name, Value: value})
 		}
@@ -75,7 +76,7 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 		if img.in == nil {
 			continue
 		}
-		if *img.in != "" && SafeURL(*img.in) == "" {
+		if *img.in != "" && content.SafeURL(*img.in) == "" {
 			return nil, invalid("%q is not an http(s) URL", *img.in)
 		}
 		*img.out = *img.in
@@ -92,7 +93,7 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 	if in.SetAliases {
 		a.AlsoKnownAs = nil
 		for _, alias := range in.AlsoKnownAs {
-			other, err := s.ResolveHandle(ctx, alias)
+			other, err := s.Resolve.Handle(ctx, alias)
 			if err != nil {
 				return nil, fmt.Errorf("alias %s: %w", alias, err)
 			}
@@ -149,9 +150,9 @@ func LinkFieldURL(value string) (string, bool) {
 // FieldValue is a profile field's value as HTML: a link for a URL, escaped text otherwise.
 func (s *App) FieldValue(v string) string {
 	v = strings.TrimSpace(v)
-	if u := SafeURL(v); u != "" && !strings.ContainsAny(v, " <>\"") {
+	if u := content.SafeURL(v); u != "" && !strings.ContainsAny(v, " <>\"") {
 		return `<a href="` + HTMLEscape(u) + `" rel="me nofollow noopener noreferrer" target="_blank">` +
 			HTMLEscape(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")) + `</a>`
 	}
-	return HTMLEscape(TruncateRunes(v, 2000))
+	return HTMLEscape(content.TruncateRunes(v, 2000))
 }

@@ -109,7 +109,7 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 		if !strings.Contains(handle, "@") {
 			continue // a bare @name: not resolvable on a single-user server
 		}
-		a, err := s.ResolveHandle(ctx, handle)
+		a, err := s.Resolve.Handle(ctx, handle)
 		if err != nil {
 			s.log.Info("mention not resolved", "handle", handle, "err", err)
 			continue

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 
+	"roost/server/content"
 	"roost/store"
 )
 
@@ -15,7 +16,7 @@ func PostQuote(p *store.Post) string {
 	if !noExtra(p) {
 		json.Unmarshal(p.Extra, &extra)
 	}
-	return SafeURL(extra.Quote)
+	return content.SafeURL(extra.Quote)
 }
 
 // noExtra reports whether a post has no extra properties: most posts, stored with "{}", which

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"time"
 
+	"roost/server/auth"
+	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // What a request proves about who sends it, as every surface reads it: the owner's session
@@ -33,12 +35,12 @@ func (s *App) CookieName() string {
 
 // Session returns the owner's session the request's cookie names, or nil, and keeps a session in
 // use alive (touched at most every sessionTouch).
-func (s *App) Session(r *http.Request) *auth.Session {
+func (s *App) Session(r *http.Request) *access.Session {
 	c, err := r.Cookie(s.CookieName())
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	se, err := s.Auth.SessionByID(r.Context(), HashToken(c.Value))
+	se, err := s.Auth.SessionByID(r.Context(), auth.HashToken(c.Value))
 	if err != nil {
 		return nil
 	}
@@ -64,9 +66,9 @@ func (s *App) VerifyGet(r *http.Request) (*store.Account, error) {
 		return nil, err
 	}
 	if blocked, err := s.HostBlocked(r.Context(), params.KeyID); err != nil || blocked {
-		return nil, ErrBlocked
+		return nil, resolve.ErrBlocked
 	}
-	return s.VerifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+	return s.Resolve.VerifyKey(r.Context(), func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 }
 
 // RequestViewer is who a web, ActivityPub or media request comes from: the owner when it carries

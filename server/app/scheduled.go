@@ -27,12 +27,13 @@ type ScheduleInput struct {
 // Schedule keeps a post, checked as Post checks it, to be published at in.At (at least five
 // minutes ahead; at most 25 a day and 300 in all, as on Mastodon).
 func (s *App) Schedule(ctx context.Context, in ScheduleInput) (*scheduled.Scheduled, error) {
-	if _, _, _, err := in.Post.check(time.Now()); err != nil {
+	_, vis, _, err := in.Post.check(time.Now())
+	if err != nil {
 		return nil, err
 	}
 	p := in.Post
 	sc := &scheduled.Scheduled{ScheduledAt: in.At, Params: scheduled.ScheduledParams{
-		Text: p.Text, SpoilerText: p.Summary, Visibility: p.Visibility, Sensitive: p.Sensitive,
+		Text: p.Text, SpoilerText: p.Summary, Visibility: vis, Sensitive: p.Sensitive,
 		Language: p.Language, InReplyToID: p.InReplyTo, MediaIDs: p.MediaIDs,
 		Idempotency: in.Idempotency, AppID: in.AppID, AppName: in.AppName,
 	}}
@@ -54,6 +55,11 @@ func (s *App) Reschedule(ctx context.Context, id int64, at time.Time) (*schedule
 	}
 	s.WakeScheduled()
 	return s.Scheduled.ScheduledByID(ctx, id)
+}
+
+// CancelScheduled deletes a waiting scheduled post; its uploads become unattached ones again.
+func (s *App) CancelScheduled(ctx context.Context, id int64) error {
+	return scheduleError(s.Scheduled.DeleteScheduled(ctx, id))
 }
 
 // scheduleError is the store's refusal of a schedule as the owner is told it.

@@ -73,10 +73,7 @@ func (s *App) LocalPostID(iri string) (int64, bool) {
 }
 
 // IsLocal reports whether iri is on this server.
-func (s *App) IsLocal(iri string) bool {
-	u, err := url.Parse(iri)
-	return err == nil && s.OurHost(u.Host) && strings.EqualFold(u.Scheme, s.cfg.Scheme)
-}
+func (s *App) IsLocal(iri string) bool { return s.Resolve.IsLocal(iri) }
 
 // ProfileURL is the page to show for an account.
 func ProfileURL(a *store.Account) string {
@@ -84,4 +81,15 @@ func ProfileURL(a *store.Account) string {
 		return a.URL
 	}
 	return a.IRI
+}
+
+// ParseAcct splits "acct:user@host" (or "user@host", "@user@host") into user and host.
+func ParseAcct(resource string) (user, host string, ok bool) {
+	r := strings.TrimPrefix(resource, "acct:")
+	r = strings.TrimPrefix(r, "@")
+	user, host, ok = strings.Cut(r, "@")
+	if !ok || user == "" || host == "" || strings.Contains(host, "@") {
+		return "", "", false
+	}
+	return user, strings.ToLower(host), true
 }

@@ -15,6 +15,7 @@ import (
 
 	"roost/server"
 	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/datadir"
 	"roost/store"
 )
@@ -89,7 +90,7 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		if err := need(0, "[-stdin]"); err != nil {
 			return err
 		}
-		password := app.NewPassword()
+		password := auth.NewPassword()
 		if fromStdin {
 			line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {

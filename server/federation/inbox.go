@@ -74,7 +74,7 @@ func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	signer, err := h.app.VerifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
+	signer, err := h.app.Resolve.VerifyKey(ctx, func(pub any) error { return signature.Verify(r, crypto.PublicKey(pub)) }, params.KeyID)
 	if err != nil {
 		if isGoneActorDelete(err, act) {
 			// The actor and its key are gone (410) and we never knew it: nothing to delete. Say

@@ -79,7 +79,7 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	pg := mastodon.ParsePage(q, 20, 40)
 	var posts []*store.Post
 	var err error
-	if q.Get("pinned") == "true" {
+	if mastodon.Bool(q.Get("pinned")) {
 		posts, err = h.st.PinnedPosts(ctx, a.ID)
 	} else {
 		posts, err = h.st.AccountPosts(ctx, a.ID, !apiViewer(ctx).Owner, storePage(pg))
@@ -90,7 +90,7 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if (q.Get("exclude_replies") == "true" && p.InReplyTo != "") || (q.Get("only_media") == "true" && len(p.Attachments) == 0) {
+		if (mastodon.Bool(q.Get("exclude_replies")) && p.InReplyTo != "") || (mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0) {
 			continue
 		}
 		if st, err := h.apiStatus(ctx, p); err == nil { // errNotVisible leaves out what the viewer may not see

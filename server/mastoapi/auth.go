@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"roost/server/app"
+	"roost/server/auth"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
@@ -39,34 +39,16 @@ func oauthJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
-// apiCORS lets browser clients on other origins call the API with a bearer token. Credentials
-// (cookies) are never allowed, so a page elsewhere cannot act with the owner's session.
-func apiCORS(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")
-}
-
-// apiPreflight answers CORS preflight requests for /api/* and the OAuth token endpoints.
-func (h *Handler) apiPreflight(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
-	hdr := w.Header()
-	hdr.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-	hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
-	hdr.Set("Access-Control-Max-Age", "86400")
-	w.WriteHeader(http.StatusNoContent)
-}
-
 type apiTokenKey struct{}
 
 // apiToken returns the request's token (nil outside apiAuth).
-func apiToken(r *http.Request) *auth.Token {
-	t, _ := r.Context().Value(apiTokenKey{}).(*auth.Token)
+func apiToken(r *http.Request) *access.Token {
+	t, _ := r.Context().Value(apiTokenKey{}).(*access.Token)
 	return t
 }
 
 // apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
-// cover scope, and puts the *auth.Token in the request context (see apiToken).
+// cover scope, and puts the *access.Token in the request context (see apiToken).
 //
 // scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
 // Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
@@ -91,7 +73,7 @@ func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFun
 }
 
 // Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
-func Token(r *http.Request) *auth.Token { return apiToken(r) }
+func Token(r *http.Request) *access.Token { return apiToken(r) }
 
 // apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
 // WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
@@ -103,12 +85,7 @@ func (h *Handler) apiAuthQuery(scope string, next http.HandlerFunc) http.Handler
 func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFunc) http.HandlerFunc {
 	alternatives := strings.Fields(scope)
 	return func(w http.ResponseWriter, r *http.Request) {
-		apiCORS(w)
 		w.Header().Set("Cache-Control", "private, no-store")
-		if r.Method == http.MethodOptions {
-			h.apiPreflight(w, r)
-			return
-		}
 		token := bearerToken(r)
 		if token == "" && fromQuery {
 			token = r.URL.Query().Get("access_token")
@@ -121,7 +98,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		ctx := r.Context()
-		t, err := h.app.Auth.TokenByHash(ctx, app.HashToken(token))
+		t, err := h.app.Auth.TokenByHash(ctx, auth.HashToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			unauthorized(w)
 			return
@@ -131,7 +108,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		if len(alternatives) > 0 {
-			if !slices.ContainsFunc(alternatives, func(a string) bool { return app.HasScope(t.Scopes, a) }) {
+			if !slices.ContainsFunc(alternatives, func(a string) bool { return auth.HasScope(t.Scopes, a) }) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
 				apiError(w, http.StatusForbidden, msgOutsideScope)
 				return

@@ -1,8 +1,9 @@
 package mastoapi
 
 import (
-	"roost/store"
 	"testing"
+
+	"roost/store"
 )
 
 func TestKeywordIn(t *testing.T) {

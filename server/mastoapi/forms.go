@@ -8,24 +8,17 @@ import (
 	"strconv"
 	"strings"
 
+	"roost/server/mastodon"
+
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 )
 
-// formBool reads a Rails boolean parameter; ok is false when it is absent.
-func formBool(f url.Values, k string) (v, ok bool) {
-	vs, ok := f[k]
-	if !ok || len(vs) == 0 {
-		return false, false
-	}
-	switch strings.ToLower(strings.TrimSpace(vs[0])) {
-	case "1", "true", "t", "on", "yes":
-		return true, true
-	}
-	return false, true
-}
+// formBool reads a boolean parameter as Rails does (mastodon.BoolParam); ok is false when it is
+// absent or empty.
+func formBool(f url.Values, k string) (v, ok bool) { return mastodon.BoolParam(f.Get(k)) }
 
 // formObjects reads a list of objects sent Rails-style: "key[0][field]" (indexed forms, and JSON
 // arrays or objects as readForm flattens them), in index order, then "key[][field]" (repeated

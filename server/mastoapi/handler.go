@@ -57,9 +57,6 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	h.mastodonRoutes(mux)
 
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.oauthMetadata)
-	mux.HandleFunc("OPTIONS /api/", h.apiPreflight)
-	mux.HandleFunc("OPTIONS /oauth/token", h.apiPreflight)
-	mux.HandleFunc("OPTIONS /oauth/revoke", h.apiPreflight)
 	mux.HandleFunc("POST /api/v1/apps", h.apiCreateApp)
 	mux.HandleFunc("GET /api/v1/apps/verify_credentials", h.apiAuth("", h.apiVerifyApp))
 	mux.HandleFunc("POST /oauth/token", h.oauthToken)

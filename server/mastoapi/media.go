@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"roost/server/app"
+	"roost/server/content"
 	"roost/server/mastodon"
 	"roost/server/media"
 	"roost/store"
@@ -170,7 +170,7 @@ func (h *Handler) apiUpdateMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := f["description"]; ok {
-		m.Description = app.TruncateRunes(strings.TrimSpace(f.Get("description")), 1500)
+		m.Description = content.TruncateRunes(strings.TrimSpace(f.Get("description")), 1500)
 	}
 	if _, ok := f["focus"]; ok {
 		if m.FocusX, m.FocusY, ok = parseFocus(f.Get("focus")); !ok {

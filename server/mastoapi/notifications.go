@@ -3,6 +3,7 @@ package mastoapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -17,17 +18,7 @@ func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 15, 30)
-	types := append(q["types[]"], q["types"]...)
-	exclude := append(q["exclude_types[]"], q["exclude_types"]...)
-	if len(types) == 0 {
-		types = notificationTypes
-	}
-	var want []string
-	for _, t := range types {
-		if slices.Contains(notificationTypes, t) && !slices.Contains(exclude, t) {
-			want = append(want, t)
-		}
-	}
+	want := wantedTypes(q)
 	out := []*mastodon.Notification{}
 	if len(want) > 0 {
 		list, err := h.st.Notifications(ctx, want, storePage(pg))
@@ -47,12 +38,29 @@ func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, h.filterNotifications(ctx, out))
 }
 
+// wantedTypes reads types[] and exclude_types[]: the notification types a request asks for.
+func wantedTypes(q url.Values) []string {
+	types := append(q["types[]"], q["types"]...)
+	exclude := append(q["exclude_types[]"], q["exclude_types"]...)
+	if len(types) == 0 {
+		types = notificationTypes
+	}
+	var want []string
+	for _, t := range types {
+		if slices.Contains(notificationTypes, t) && !slices.Contains(exclude, t) {
+			want = append(want, t)
+		}
+	}
+	return want
+}
+
 func (h *Handler) apiNotification(ctx context.Context, n store.Notification) (*mastodon.Notification, error) {
 	a, err := h.st.AccountByID(ctx, n.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	out := &mastodon.Notification{ID: idString(n.ID), Type: n.Type, CreatedAt: apiTime(n.CreatedAt), Account: h.apiAccount(ctx, a)}
+	out := &mastodon.Notification{ID: idString(n.ID), Type: n.Type, CreatedAt: apiTime(n.CreatedAt),
+		GroupKey: mastodon.GroupKey(n.Type, n.PostID, n.ID, n.CreatedAt), Account: h.apiAccount(ctx, a)}
 	if n.PostID != 0 {
 		p, err := h.st.PostByID(ctx, n.PostID)
 		if err != nil {

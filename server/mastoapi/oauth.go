@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/clientip"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // OAuth 2 for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/): app
@@ -45,7 +45,7 @@ func oauthError(w http.ResponseWriter, status int, code, description string) {
 // validRedirectURI reports whether u may be registered: the out-of-band URI, or an absolute URL
 // without a fragment (RFC 6749 §3.1.2) whose scheme cannot run code in a browser.
 func validRedirectURI(u string) bool {
-	if u == app.OOBRedirect {
+	if u == auth.OOBRedirect {
 		return true
 	}
 	p, err := url.Parse(u)
@@ -76,7 +76,7 @@ type appView struct {
 	ClientSecretExpiresAt *int     `json:"client_secret_expires_at,omitempty"`
 }
 
-func newAppView(a *auth.App) *appView {
+func newAppView(a *access.App) *appView {
 	v := &appView{ID: strconv.FormatInt(a.ID, 10), Name: a.Name, Scopes: a.Scopes,
 		RedirectURI: strings.Join(a.RedirectURIs, "\n"), RedirectURIs: a.RedirectURIs}
 	if a.Website != "" {
@@ -87,7 +87,6 @@ func newAppView(a *auth.App) *appView {
 
 // apiCreateApp registers a client app (POST /api/v1/apps).
 func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
 	w.Header().Set("Cache-Control", "private, no-store")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
 	if isTooLarge(err) {
@@ -125,11 +124,11 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	scopes := app.ParseScopes(strings.Join(formList(f, "scopes"), " "))
+	scopes := auth.ParseScopes(strings.Join(formList(f, "scopes"), " "))
 	if len(scopes) == 0 {
 		scopes = []string{"read"}
 	}
-	if bad := app.UnknownScope(scopes); bad != "" {
+	if bad := auth.UnknownScope(scopes); bad != "" {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Scopes include an unknown scope: "+bad)
 		return
 	}
@@ -146,8 +145,8 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
 		return
 	}
-	secret := app.RandomToken(app.TokenBytes)
-	client := &auth.App{ClientID: app.RandomToken(app.TokenBytes), SecretHash: app.HashToken(secret), Name: name,
+	secret := auth.RandomToken(auth.TokenBytes)
+	client := &access.App{ClientID: auth.RandomToken(auth.TokenBytes), SecretHash: auth.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
 	if err := h.app.Auth.CreateApp(r.Context(), client); err != nil {
 		h.apiServerError(w, r, fmt.Errorf("create app: %w", err))
@@ -184,7 +183,7 @@ type tokenResponse struct {
 
 // clientApp authenticates the client of a token or revocation request: client_secret_basic or
 // client_secret_post (RFC 6749 §2.3.1). A nil app means the failure was answered.
-func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *auth.App {
+func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *access.App {
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		id, _ = url.QueryUnescape(id)
@@ -192,7 +191,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 	} else {
 		id, secret = f.Get("client_id"), f.Get("client_secret")
 	}
-	fail := func() *auth.App {
+	fail := func() *access.App {
 		if basic {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Roost"`)
 		}
@@ -210,7 +209,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 		h.apiServerError(w, r, err)
 		return nil
 	}
-	if subtle.ConstantTimeCompare([]byte(app.HashToken(secret)), []byte(client.SecretHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(auth.HashToken(secret)), []byte(client.SecretHash)) != 1 {
 		return fail()
 	}
 	return client
@@ -219,7 +218,6 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 // oauthToken is the token endpoint (POST /oauth/token): authorization_code (with PKCE when the
 // authorization request had a challenge), client_credentials and refresh_token grants.
 func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
@@ -249,8 +247,8 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	invalidGrant := func(why string) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", why)
 	}
-	var t *auth.Token
-	var old *auth.Token
+	var t *access.Token
+	var old *access.Token
 	switch grant {
 	case "authorization_code":
 		code := f.Get("code")
@@ -259,7 +257,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Taken (deleted) first: a code is burnt by any attempt, failed ones included.
-		c, err := h.app.Auth.TakeAuthCode(ctx, app.HashToken(code))
+		c, err := h.app.Auth.TakeAuthCode(ctx, auth.HashToken(code))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The authorization code is invalid, expired or already used.")
 			return
@@ -283,7 +281,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 		verifier := f.Get("code_verifier")
 		switch {
 		case c.Challenge != "":
-			if !app.ValidPKCE(verifier) || subtle.ConstantTimeCompare([]byte(app.S256(verifier)), []byte(c.Challenge)) != 1 {
+			if !auth.ValidPKCE(verifier) || subtle.ConstantTimeCompare([]byte(auth.S256(verifier)), []byte(c.Challenge)) != 1 {
 				invalidGrant("The code verifier does not match the code challenge.")
 				return
 			}
@@ -293,24 +291,24 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			invalidGrant("The authorization request carried no code challenge.")
 			return
 		}
-		t = &auth.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
+		t = &access.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
 	case "client_credentials":
-		scopes := app.ParseScopes(f.Get("scope"))
+		scopes := auth.ParseScopes(f.Get("scope"))
 		if len(scopes) == 0 {
 			scopes = []string{"read"}
 		}
-		if app.UnknownScope(scopes) != "" || !app.ScopesWithin(scopes, client.Scopes) {
+		if auth.UnknownScope(scopes) != "" || !auth.ScopesWithin(scopes, client.Scopes) {
 			oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
 			return
 		}
-		t = &auth.Token{AppID: client.ID, Scopes: scopes, Owner: false}
+		t = &access.Token{AppID: client.ID, Scopes: scopes, Owner: false}
 	case "refresh_token":
 		refresh := f.Get("refresh_token")
 		if refresh == "" {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "The refresh_token parameter is missing.")
 			return
 		}
-		old, err = h.app.Auth.TokenByRefreshHash(ctx, app.HashToken(refresh))
+		old, err = h.app.Auth.TokenByRefreshHash(ctx, auth.HashToken(refresh))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
@@ -324,7 +322,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		scopes := old.Scopes
-		if req := app.ParseScopes(f.Get("scope")); len(req) > 0 {
+		if req := auth.ParseScopes(f.Get("scope")); len(req) > 0 {
 			// RFC 6749 §6: a refresh may narrow the scopes, never widen them.
 			for _, sc := range req {
 				if !slices.Contains(old.Scopes, sc) {
@@ -334,14 +332,14 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			}
 			scopes = req
 		}
-		t = &auth.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
+		t = &access.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
 	}
-	access := app.RandomToken(app.TokenBytes)
-	t.TokenHash = app.HashToken(access)
+	access := auth.RandomToken(auth.TokenBytes)
+	t.TokenHash = auth.HashToken(access)
 	var refresh string
 	if t.Owner {
-		refresh = app.RandomToken(app.TokenBytes)
-		t.RefreshHash = app.HashToken(refresh)
+		refresh = auth.RandomToken(auth.TokenBytes)
+		t.RefreshHash = auth.HashToken(refresh)
 	}
 	if old != nil {
 		// The old token goes in the transaction that stores the new one: of two refreshes with
@@ -364,7 +362,6 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 // oauthRevoke revokes an access or refresh token of the calling client (POST /oauth/revoke,
 // RFC 7009). An unknown or already revoked token is not an error.
 func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
-	apiCORS(w)
 	w.Header().Set("Cache-Control", "no-store")
 	f, err := readSmallForm(w, r, oauthBodyLimit)
 	if isTooLarge(err) {
@@ -385,9 +382,9 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	t, err := h.app.Auth.TokenByHash(ctx, app.HashToken(token))
+	t, err := h.app.Auth.TokenByHash(ctx, auth.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		t, err = h.app.Auth.TokenByRefreshHash(ctx, app.HashToken(token))
+		t, err = h.app.Auth.TokenByRefreshHash(ctx, auth.HashToken(token))
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -408,7 +405,6 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 
 // oauthMetadata answers /.well-known/oauth-authorization-server (RFC 8414), as Mastodon 4.3 does.
 func (h *Handler) oauthMetadata(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	oauthJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                h.app.Base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",
@@ -416,7 +412,7 @@ func (h *Handler) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                        h.app.Base + "/oauth/token",
 		"revocation_endpoint":                   h.app.Base + "/oauth/revoke",
 		"app_registration_endpoint":             h.app.Base + "/api/v1/apps",
-		"scopes_supported":                      app.Scopes(),
+		"scopes_supported":                      auth.Scopes(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token"},

@@ -50,7 +50,7 @@ func apiPollInput(f url.Values) (*app.PollInput, error) {
 		return nil, errors.New("poll[expires_in] must be a number of seconds")
 	}
 	return &app.PollInput{Options: append(f["poll[options][]"], f["poll[options]"]...),
-		ExpiresIn: time.Duration(secs) * time.Second, Multiple: f.Get("poll[multiple]") == "true"}, nil
+		ExpiresIn: time.Duration(secs) * time.Second, Multiple: mastodon.Bool(f.Get("poll[multiple]"))}, nil
 }
 
 // hasPoll reports whether a status form asks for a poll (poll[options][], as JSON or a form).

@@ -7,17 +7,9 @@ import (
 	"roost/store"
 )
 
-// apiPublic wraps an API endpoint that needs no token: JSON answers with open CORS.
-func apiPublic(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		h(w, r)
-	}
-}
-
 // mastodonRoutes registers the Mastodon client API.
 func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
-	pub := func(pattern string, fn http.HandlerFunc) { mux.HandleFunc(pattern, apiPublic(fn)) }
+	pub := func(pattern string, fn http.HandlerFunc) { mux.HandleFunc(pattern, fn) }
 	auth := func(pattern, scope string, fn http.HandlerFunc) { mux.HandleFunc(pattern, h.apiAuth(scope, fn)) }
 
 	pub("GET /api/v1/instance", h.apiInstanceV1)
@@ -73,8 +65,11 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	auth("POST /api/v1/notifications/{id}/dismiss", "write:notifications", h.apiDismissNotification)
 	auth("POST /api/v1/notifications/clear", "write:notifications", h.apiClearNotifications)
 	auth("GET /api/v2/search", "read:search", h.apiSearch)
+	h.notificationGroupRoutes(mux)
+	auth("GET /api/v1/accounts/search", "read:accounts", h.apiAccountSearch)
 	h.streamingRoutes(mux)
 	h.mastodonMoreRoutes(mux)
+	h.scheduledRoutes(mux)
 }
 
 // More of the Mastodon client API: media uploads, profile editing, follower lists and requests,
@@ -134,7 +129,7 @@ func (h *Handler) mastodonMoreRoutes(mux *http.ServeMux) {
 // apiOptionalAuth serves next without a token, or through apiAuth(scope) when the request carries
 // one; apiToken(r) tells the two apart.
 func (h *Handler) apiOptionalAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
-	authed, public := h.apiAuth(scope, next), apiPublic(next)
+	authed, public := h.apiAuth(scope, next), next
 	return func(w http.ResponseWriter, r *http.Request) {
 		if bearerToken(r) != "" {
 			authed(w, r)

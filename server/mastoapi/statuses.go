@@ -64,7 +64,7 @@ func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	if f.Get("visibility") == "" {
 		vis = "" // a reply's default is its parent's (DefaultVisibility)
 	}
-	in := app.PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: f.Get("sensitive") == "true",
+	in := app.PostInput{Text: f.Get("status"), Summary: f.Get("spoiler_text"), Sensitive: mastodon.Bool(f.Get("sensitive")),
 		Visibility: vis, Language: f.Get("language")}
 	if hasPoll(f) {
 		if in.Poll, err = apiPollInput(f); err != nil {
@@ -86,6 +86,14 @@ func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.MediaIDs = append(in.MediaIDs, id)
+	}
+	at, ok := h.formScheduledAt(w, f)
+	if !ok {
+		return
+	}
+	if !at.IsZero() {
+		h.apiScheduleStatus(w, r, in, at, key)
+		return
 	}
 	p, err := h.app.Post(ctx, in)
 	if err != nil {

@@ -14,8 +14,10 @@ import (
 	"github.com/coder/websocket"
 
 	"roost/server/app"
+	"roost/server/auth"
+	"roost/server/mastodon"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
@@ -43,7 +45,7 @@ const (
 
 // streamingRoutes registers the streaming API.
 func (h *Handler) streamingRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/streaming/health", apiPublic(streamingHealth))
+	mux.HandleFunc("GET /api/v1/streaming/health", streamingHealth)
 	sse := func(path, stream, scope string) {
 		mux.HandleFunc("GET "+path, h.apiAuthQuery(scope, h.apiStreamSSE(stream)))
 	}
@@ -149,13 +151,13 @@ func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
 
 // newStreamSub checks a stream the token asks for and builds it. On failure it returns the HTTP
 // status and message, as the API answers them.
-func (h *Handler) newStreamSub(t *auth.Token, name, tag string) (*streamSub, int, string) {
+func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, int, string) {
 	sub := &streamSub{spec: streamSpec{name: name}}
 	scope := "read:statuses"
 	switch name {
 	case "user":
 		sub.kind = "user"
-		sub.notify = app.HasScope(t.Scopes, "read:notifications")
+		sub.notify = auth.HasScope(t.Scopes, "read:notifications")
 	case "user:notification":
 		sub.kind, scope = "notification", "read:notifications"
 	case "public", "public:media", "public:local", "public:local:media", "public:remote", "public:remote:media":
@@ -169,7 +171,7 @@ func (h *Handler) newStreamSub(t *auth.Token, name, tag string) (*streamSub, int
 	default:
 		return nil, http.StatusBadRequest, "Unknown stream type"
 	}
-	if !app.HasScope(t.Scopes, scope) {
+	if !auth.HasScope(t.Scopes, scope) {
 		return nil, http.StatusForbidden, msgOutsideScope
 	}
 	sub.local = strings.Contains(name, ":local")
@@ -369,7 +371,7 @@ func (h *Handler) apiStreamSSE(stream string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		name := stream
-		if strings.HasPrefix(name, "public") && q.Get("only_media") == "true" {
+		if strings.HasPrefix(name, "public") && mastodon.Bool(q.Get("only_media")) {
 			name += ":media"
 		}
 		sub, code, msg := h.newStreamSub(apiToken(r), name, q.Get("tag"))
@@ -510,7 +512,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []
 // readStreamMessages reads the client's subscribe and unsubscribe messages until the socket
 // closes, answering a refused one with {"error": ..., "status": ...} as Mastodon does. subs are
 // the streams the connection began with.
-func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *auth.Token, subs []*streamSub,
+func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *access.Token, subs []*streamSub,
 	ctl chan<- streamControl, send func(any) error) {
 	refuse := func(status int, msg string) error {
 		return send(map[string]any{"error": msg, "status": status})

@@ -3,8 +3,6 @@ package mastoapi
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"roost/server/mastodon"
 	"roost/store"
@@ -46,14 +44,14 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
-	posts, err := h.st.PublicTimeline(ctx, q.Get("local") == "true", h.app.Owner.Account.ID, storePage(pg))
+	posts, err := h.st.PublicTimeline(ctx, mastodon.Bool(q.Get("local")), h.app.Owner.Account.ID, storePage(pg))
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if q.Get("only_media") == "true" && len(p.Attachments) == 0 {
+		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
 			continue
 		}
 		if st, err := h.apiStatus(ctx, p); err == nil {
@@ -61,42 +59,6 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.writeFilteredStatuses(w, r, "public", out)
-}
-
-// apiSearch resolves accounts and posts: @user@host and URLs, with resolve=true, over the network.
-func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	term := strings.TrimSpace(q.Get("q"))
-	resolve := q.Get("resolve") == "true"
-	out := map[string]any{"accounts": []*mastodon.Account{}, "statuses": []*mastodon.Status{}, "hashtags": []any{}}
-	typ := q.Get("type")
-	if term != "" && (typ == "" || typ == "accounts") {
-		var a *store.Account
-		var err error
-		if resolve {
-			a, err = h.app.ResolveHandle(ctx, term)
-		} else {
-			a, err = h.app.KnownAccount(ctx, term)
-		}
-		if err == nil {
-			out["accounts"] = []*mastodon.Account{h.apiAccount(ctx, a)}
-		}
-	}
-	if u, err := url.Parse(term); err == nil && (u.Scheme == "https" || u.Scheme == "http") && (typ == "" || typ == "statuses") {
-		var p *store.Post
-		if resolve {
-			p, err = h.app.FindPost(ctx, term)
-		} else {
-			p, err = h.st.PostByIRI(ctx, term)
-		}
-		if err == nil && p.DeletedAt.IsZero() {
-			if st, err := h.apiStatus(ctx, p); err == nil {
-				out["statuses"] = []*mastodon.Status{st}
-			}
-		}
-	}
-	writeAPI(w, http.StatusOK, out)
 }
 
 // writeFilteredStatuses is writeStatuses with the owner's filters of filterContext applied. The
@@ -140,7 +102,7 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	var author int64
-	if q.Get("local") == "true" {
+	if mastodon.Bool(q.Get("local")) {
 		author = h.app.Owner.Account.ID
 	}
 	posts, err := h.st.HashtagTimeline(ctx, r.PathValue("hashtag"), author, storePage(mastodon.ParsePage(q, 20, 40)))
@@ -150,7 +112,7 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if q.Get("only_media") == "true" && len(p.Attachments) == 0 {
+		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
 			continue
 		}
 		if st, err := h.apiStatus(ctx, p); err == nil {

@@ -168,6 +168,7 @@ type Notification struct {
 	ID        string   `json:"id"`
 	Type      string   `json:"type"`
 	CreatedAt string   `json:"created_at"`
+	GroupKey  string   `json:"group_key"`
 	Account   *Account `json:"account"`
 	Status    *Status  `json:"status,omitempty"`
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // search resolves what the owner typed: @user@host or an actor URL opens the account, a post URL
-// opens the post.
+// opens the post; anything else is searched for (searchResults).
 func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
@@ -23,8 +23,12 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if !strings.Contains(strings.TrimPrefix(q, "@"), "@") && !strings.Contains(q, "://") {
+		h.searchResults(w, r, q)
+		return
+	}
 	if !strings.HasPrefix(q, "http://") && !strings.HasPrefix(q, "https://") {
-		a, err := h.app.ResolveHandle(ctx, q)
+		a, err := h.app.Resolve.Handle(ctx, q)
 		if err != nil {
 			backTo(w, r, "/home", "error", "Could not find "+q+": "+h.ownerMessage(err))
 			return
@@ -32,7 +36,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
 		return
 	}
-	if a, err := h.app.Account(ctx, q); err == nil {
+	if a, err := h.app.Resolve.Account(ctx, q); err == nil {
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
 		return
 	}
@@ -58,7 +62,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	iri := r.URL.Query().Get("iri")
 	a, err := h.st.AccountByIRI(ctx, iri)
 	if err != nil {
-		if a, err = h.app.Account(ctx, iri); err != nil {
+		if a, err = h.app.Resolve.Account(ctx, iri); err != nil {
 			h.notFound(w, r)
 			return
 		}

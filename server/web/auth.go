@@ -16,8 +16,9 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/clientip"
-	"roost/store/auth"
+	"roost/store/access"
 	"roost/templates"
 )
 
@@ -27,8 +28,8 @@ const sessionKey ctxKey = iota
 
 // session returns the signed-in session of the request, or nil: the one signedIn found, or the
 // one its cookie names.
-func (h *Handler) session(r *http.Request) *auth.Session {
-	if se, ok := r.Context().Value(sessionKey).(*auth.Session); ok {
+func (h *Handler) session(r *http.Request) *access.Session {
+	if se, ok := r.Context().Value(sessionKey).(*access.Session); ok {
 		return se
 	}
 	return h.app.Session(r)
@@ -171,7 +172,7 @@ func (h *Handler) deviceMAC(payload string) string {
 
 // rememberDevice marks the browser of a successful sign-in as a known device.
 func (h *Handler) rememberDevice(w http.ResponseWriter) {
-	payload := app.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
+	payload := auth.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{Name: h.deviceCookieName(), Value: payload + "." + h.deviceMAC(payload),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
 		MaxAge: int(deviceLifetime.Seconds())})
@@ -263,8 +264,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) error {
-	token := app.RandomToken(32)
-	se := &auth.Session{ID: app.HashToken(token), CSRF: app.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
+	token := auth.RandomToken(32)
+	se := &access.Session{ID: auth.HashToken(token), CSRF: auth.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
 		UserAgent: r.UserAgent(), IP: clientip.Of(r)}
 	if err := h.app.Auth.CreateSession(r.Context(), se); err != nil {
 		return err

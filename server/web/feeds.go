@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/content"
 	"roost/store"
 )
 
@@ -88,7 +89,7 @@ func (h *Handler) feedHTML(p *store.Post) string {
 	}
 	b.WriteString(p.Content)
 	for _, a := range p.Attachments {
-		u := app.SafeURL(a.URL)
+		u := content.SafeURL(a.URL)
 		if u == "" {
 			continue
 		}
@@ -173,7 +174,7 @@ func (h *Handler) showAtom(w http.ResponseWriter, r *http.Request) {
 			{Rel: "alternate", Type: "text/html", Href: o.URL},
 		},
 		Author: atomPerson{Name: displayName(o), URI: o.URL},
-		Icon:   app.SafeURL(o.AvatarURL),
+		Icon:   content.SafeURL(o.AvatarURL),
 	}
 	updated := o.CreatedAt
 	for _, it := range items {
@@ -187,7 +188,7 @@ func (h *Handler) showAtom(w http.ResponseWriter, r *http.Request) {
 			e.Summary = &atomText{Type: "text", Body: p.Summary}
 		}
 		for _, a := range p.Attachments {
-			if u := app.SafeURL(a.URL); u != "" {
+			if u := content.SafeURL(a.URL); u != "" {
 				e.Links = append(e.Links, atomLink{Rel: "enclosure", Type: a.MediaType, Href: u})
 			}
 		}
@@ -267,7 +268,7 @@ func (h *Handler) showRSS(w http.ResponseWriter, r *http.Request) {
 	if bio := excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars); bio != "" {
 		ch.Description = bio
 	}
-	if u := app.SafeURL(o.AvatarURL); u != "" {
+	if u := content.SafeURL(o.AvatarURL); u != "" {
 		ch.Image = &rssImage{URL: u, Title: title, Link: o.URL}
 	}
 	var updated time.Time
@@ -276,7 +277,7 @@ func (h *Handler) showRSS(w http.ResponseWriter, r *http.Request) {
 		item := rssItem{Title: it.title, Link: p.URL, GUID: rssGUID{IsPermaLink: true, ID: p.URL},
 			PubDate: p.Published.UTC().Format(time.RFC1123Z), Description: it.html}
 		for _, a := range p.Attachments {
-			if u := app.SafeURL(a.URL); u != "" {
+			if u := content.SafeURL(a.URL); u != "" {
 				typ := a.MediaType
 				if typ == "" {
 					typ = "application/octet-stream"

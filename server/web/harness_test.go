@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/auth"
 	"roost/server/signature"
 	"roost/static"
 	"roost/store"
@@ -55,7 +56,7 @@ func newTestWeb(t *testing.T) *testWeb {
 	}
 	a := app.OwnerAccount("http://roost.test", "roost.test", "me")
 	a.PublicKeyPEM = pub
-	if _, err := st.CreateOwner(ctx, a, pems[0], pems[1], app.HashPassword(testPassword)); err != nil {
+	if _, err := st.CreateOwner(ctx, a, pems[0], pems[1], auth.HashPassword(testPassword)); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)

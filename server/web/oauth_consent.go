@@ -8,15 +8,15 @@ import (
 	"strconv"
 	"strings"
 
-	"roost/server/app"
+	"roost/server/auth"
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 	"roost/templates"
 )
 
 // The OAuth consent page (GET and POST /oauth/authorize) and the owner's list of authorized apps
 // (/settings/apps) with its revoke: the owner's side of OAuth, in the owner's session. The rules
-// they apply (scopes, a valid authorization request) are the core's (app/oauth.go); the token
+// they apply (scopes, a valid authorization request) are package auth's; the token
 // endpoint is the client API's.
 
 // scopeDescription says in words what a scope lets an app do.
@@ -43,10 +43,10 @@ func scopeDescription(sc string) string {
 }
 
 // consentView is the consent page's view of an authorization request.
-func consentView(req *app.AuthRequest) templates.OAuthConsent {
+func consentView(req *auth.AuthRequest) templates.OAuthConsent {
 	v := templates.OAuthConsent{AppName: req.Client.Name, Website: req.Client.Website, ClientID: req.Client.ClientID,
 		RedirectURI: req.RedirectURI, Scope: strings.Join(req.Scopes, " "), State: req.State,
-		CodeChallenge: req.Challenge, OOB: req.RedirectURI == app.OOBRedirect}
+		CodeChallenge: req.Challenge, OOB: req.RedirectURI == auth.OOBRedirect}
 	if req.Challenge != "" {
 		v.CodeChallengeMethod = "S256"
 	}
@@ -64,7 +64,7 @@ func consentView(req *app.AuthRequest) templates.OAuthConsent {
 
 // showAuthorize renders GET /oauth/authorize: the owner's consent page.
 func (h *Handler) showAuthorize(w http.ResponseWriter, r *http.Request) {
-	req, msg, err := h.app.ParseAuthRequest(r.Context(), r.URL.Query())
+	req, msg, err := auth.ParseAuthRequest(r.Context(), r.URL.Query(), h.app.Auth.AppByClientID)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -81,7 +81,7 @@ func (h *Handler) showAuthorize(w http.ResponseWriter, r *http.Request) {
 // form-action to the redirect that follows a form submission too, so 'self' alone would block the
 // way back to the app.
 func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
-	if redirectURI == app.OOBRedirect {
+	if redirectURI == auth.OOBRedirect {
 		return
 	}
 	u, err := url.Parse(redirectURI)
@@ -105,7 +105,7 @@ func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
 // single-use code bound to the app, the redirect URI, the scopes and the PKCE challenge.
 func (h *Handler) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req, msg, err := h.app.ParseAuthRequest(ctx, r.PostForm)
+	req, msg, err := auth.ParseAuthRequest(ctx, r.PostForm, h.app.Auth.AppByClientID)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -115,7 +115,7 @@ func (h *Handler) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("decision") != "approve" {
-		if req.RedirectURI == app.OOBRedirect {
+		if req.RedirectURI == auth.OOBRedirect {
 			h.render200(w, r, templates.OAuthCodePage(h.ownerPage(r, "Authorization denied"),
 				templates.OAuthCode{AppName: req.Client.Name, Denied: true}))
 			return
@@ -124,14 +124,14 @@ func (h *Handler) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 			"error_description": {"The owner denied the request."}}, req.State)
 		return
 	}
-	code := app.RandomToken(app.TokenBytes)
-	c := &auth.AuthCode{CodeHash: app.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
-		Scopes: req.Scopes, Challenge: req.Challenge, ExpiresAt: h.st.Now().Add(app.AuthCodeTTL)}
+	code := auth.RandomToken(auth.TokenBytes)
+	c := &access.AuthCode{CodeHash: auth.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
+		Scopes: req.Scopes, Challenge: req.Challenge, ExpiresAt: h.st.Now().Add(auth.AuthCodeTTL)}
 	if err := h.app.Auth.CreateAuthCode(ctx, c); err != nil {
 		h.serverError(w, r, fmt.Errorf("create authorization code: %w", err))
 		return
 	}
-	if req.RedirectURI == app.OOBRedirect {
+	if req.RedirectURI == auth.OOBRedirect {
 		h.render200(w, r, templates.OAuthCodePage(h.ownerPage(r, "Authorization code"),
 			templates.OAuthCode{AppName: req.Client.Name, Code: code}))
 		return

@@ -194,6 +194,10 @@ func (h *Handler) savePost(w http.ResponseWriter, r *http.Request) {
 		InReplyTo:  r.PostFormValue("in_reply_to"),
 	}
 	in.Poll = formPoll(r)
+	if at := r.PostFormValue("schedule_at"); strings.TrimSpace(at) != "" {
+		h.schedulePost(w, r, in, at)
+		return
+	}
 	_, err := h.app.Post(ctx, in)
 	if err != nil {
 		h.log.Info("post refused", "err", err)
@@ -209,6 +213,7 @@ func (h *Handler) refusePost(w http.ResponseWriter, r *http.Request, mediaIDs []
 	c := h.composeDefaults()
 	c.Text, c.Summary, c.Visibility = r.PostFormValue("text"), r.PostFormValue("cw"), r.PostFormValue("visibility")
 	c.PollOptions, c.PollMultiple = r.PostForm["poll_option"], r.PostFormValue("poll_multiple") == "true"
+	c.ScheduleAt = r.PostFormValue("schedule_at")
 	if e := r.PostFormValue("poll_expires"); e != "" {
 		c.PollExpires = e
 	}

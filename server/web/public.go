@@ -118,7 +118,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
 	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
-		Image: app.SafeURL(o.AvatarURL)}
+		Image: content.SafeURL(o.AvatarURL)}
 	allowFormRedirects(w)
 	h.render200(w, r, templates.ProfilePage(pg, prof))
 }
@@ -216,7 +216,7 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
-		h.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: app.SafeURL(o.AvatarURL),
+		h.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: content.SafeURL(o.AvatarURL),
 		Published: p.Published}
 	h.render200(w, r, templates.PostPage(pg, t))
 }
@@ -300,16 +300,16 @@ func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.
 		if id, ok := h.app.LocalPostID(p.InReplyTo); ok {
 			v.InReplyTo = h.app.PostURL(id)
 		} else {
-			v.InReplyTo = app.SafeURL(p.InReplyTo)
+			v.InReplyTo = content.SafeURL(p.InReplyTo)
 		}
 	}
 	for _, a := range p.Attachments {
-		u := app.SafeURL(h.app.PostMediaURL(p, a.URL))
+		u := content.SafeURL(h.app.PostMediaURL(p, a.URL))
 		if u == "" {
 			continue
 		}
 		image := strings.HasPrefix(a.MediaType, "image/") || (a.MediaType == "" && a.Type == "Image")
-		preview := app.SafeURL(h.app.PostMediaURL(p, a.PreviewURL))
+		preview := content.SafeURL(h.app.PostMediaURL(p, a.PreviewURL))
 		if preview == "" && !h.app.IsLocal(u) {
 			preview = h.app.ImageSrc(h.proxy, u) // the remote image itself, or through the media proxy
 		}

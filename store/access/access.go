@@ -1,7 +1,7 @@
-// Package auth keeps the owner's credentials in the store's database: browser sessions, the
+// Package access keeps the owner's credentials in the store's database: browser sessions, the
 // OAuth apps with their authorization codes and access tokens, and the Web Push subscriptions
 // made with those tokens.
-package auth
+package access
 
 import (
 	"roost/store"

@@ -1,4 +1,8 @@
-package app
+// Package auth holds the owner's credentials and OAuth's rules: password hashing, the random
+// secrets handed out as cookies, tokens and codes and how they are stored, and what the Mastodon
+// client API's OAuth accepts (scopes, a valid authorization request, PKCE). It knows no HTTP and
+// keeps no state.
+package auth
 
 import (
 	"crypto/rand"

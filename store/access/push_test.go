@@ -1,12 +1,13 @@
-package auth
+package access
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"roost/store"
 	"slices"
 	"testing"
+
+	"roost/store"
 )
 
 // pushToken stores an app and an owner token of it, returning the token.

@@ -1,4 +1,4 @@
-package app
+package auth
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"roost/store"
-	"roost/store/auth"
+	"roost/store/access"
 )
 
 // OAuth 2's rules for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/), which
@@ -102,32 +102,34 @@ func ScopesWithin(requested, allowed []string) bool {
 
 // AuthRequest is a validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
 type AuthRequest struct {
-	Client      *auth.App
+	Client      *access.App
 	RedirectURI string
 	Scopes      []string
 	State       string
 	Challenge   string
 }
 
-// ParseAuthRequest checks an authorization request. Its error is a message for the owner's page:
-// nothing is sent to a redirect URI before the client and the URI are known to match.
-func (s *App) ParseAuthRequest(ctx context.Context, f url.Values) (*AuthRequest, string, error) {
+// ParseAuthRequest checks an authorization request, looking its client up with client (the store's
+// AppByClientID). Its error is a message for the owner's page: nothing is sent to a redirect URI
+// before the client and the URI are known to match.
+func ParseAuthRequest(ctx context.Context, f url.Values,
+	client func(ctx context.Context, clientID string) (*access.App, error)) (*AuthRequest, string, error) {
 	clientID := f.Get("client_id")
 	if clientID == "" {
 		return nil, "The request names no application (client_id is missing).", nil
 	}
-	client, err := s.Auth.AppByClientID(ctx, clientID)
+	c, err := client(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "No application with this client_id is registered here.", nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	req := &AuthRequest{Client: client, State: f.Get("state"), RedirectURI: f.Get("redirect_uri")}
-	if req.RedirectURI == "" && len(client.RedirectURIs) == 1 {
-		req.RedirectURI = client.RedirectURIs[0]
+	req := &AuthRequest{Client: c, State: f.Get("state"), RedirectURI: f.Get("redirect_uri")}
+	if req.RedirectURI == "" && len(c.RedirectURIs) == 1 {
+		req.RedirectURI = c.RedirectURIs[0]
 	}
-	if !slices.Contains(client.RedirectURIs, req.RedirectURI) {
+	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
 		return nil, "The redirect URI is not one the application registered.", nil
 	}
 	if f.Get("response_type") != "code" {
@@ -140,7 +142,7 @@ func (s *App) ParseAuthRequest(ctx context.Context, f url.Values) (*AuthRequest,
 	if bad := UnknownScope(req.Scopes); bad != "" {
 		return nil, "The application asks for an unknown scope: " + bad + ".", nil
 	}
-	if !ScopesWithin(req.Scopes, client.Scopes) {
+	if !ScopesWithin(req.Scopes, c.Scopes) {
 		return nil, "The application asks for more access than it registered for.", nil
 	}
 	req.Challenge = f.Get("code_challenge")
