@@ -182,34 +182,7 @@ func (s *Store) ListAccounts(ctx context.Context, listID int64, pg Page) ([]Acco
 // Direct posts appear only when they mention the owner.
 func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg Page) ([]Entry, error) {
 	maxID, minID, limit, asc := pg.Bounds()
-	member := func(x string) string {
-		return `EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = ?1 AND la.account_id = ` + x + `.account_id)
-			AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)`
-	}
-	// A reply is shown when it answers its own author, or as the policy says; a reply whose
-	// parent Roost does not have is not.
-	replies := `1`
-	parent := `(SELECT pp.account_id FROM posts pp WHERE pp.id = p.reply_to_id)`
-	switch l.RepliesPolicy {
-	case RepliesNone:
-		replies = `p.in_reply_to = '' OR ` + parent + ` = p.account_id`
-	case RepliesList:
-		replies = `p.in_reply_to = '' OR EXISTS (SELECT 1 FROM list_accounts lr WHERE lr.list_id = ?1 AND lr.account_id = ` + parent + `)
-			OR ` + parent + ` = p.account_id`
-	case RepliesFollowed:
-		replies = `p.in_reply_to = '' OR ` + parent + ` IN (?5, p.account_id)
-			OR EXISTS (SELECT 1 FROM follows fr WHERE fr.follower_id = ?5 AND fr.followee_id = ` + parent + ` AND fr.state = 'accepted')`
-	}
-	posts := `SELECT p.id, p.id, 0 FROM posts p
-		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + member("p") + `
-		  AND (p.visibility != 'direct'
-		       OR EXISTS (SELECT 1 FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = ?5))
-		  AND (` + replies + `)
-		ORDER BY p.id ` + order(asc) + ` LIMIT ?4`
-	boosts := `SELECT b.id, b.post_id, b.account_id FROM boosts b
-		WHERE b.id < ?2 AND b.id > ?3 AND ` + member("b") + `
-		  AND NOT EXISTS (SELECT 1 FROM posts p2 JOIN mutes m2 ON m2.account_id = p2.account_id WHERE p2.id = b.post_id)
-		ORDER BY b.id ` + order(asc) + ` LIMIT ?4`
+	posts, boosts := listPostsSQL(l.RepliesPolicy, order(asc)), listBoostsSQL(order(asc))
 	var out []Entry
 	for _, q := range []struct {
 		sql  string
@@ -242,4 +215,45 @@ func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg Pag
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// listMember is true when post or boost x is by a member of list ?1 who is not muted.
+func listMember(x string) string {
+	return `EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = ?1 AND la.account_id = ` + x + `.account_id)
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)`
+}
+
+// listPostsSQL walks posts by primary key in order, as homePostsSQL does, keeping members' posts
+// and the replies policy allows. Its parameters are the list's ID, the max and min IDs, the
+// limit and the owner's ID.
+func listPostsSQL(policy, order string) string {
+	// A reply is shown when it answers its own author, or as the policy says; a reply whose
+	// parent Roost does not have is not.
+	replies := `1`
+	parent := `(SELECT pp.account_id FROM posts pp WHERE pp.id = p.reply_to_id)`
+	switch policy {
+	case RepliesNone:
+		replies = `p.in_reply_to = '' OR ` + parent + ` = p.account_id`
+	case RepliesList:
+		replies = `p.in_reply_to = '' OR EXISTS (SELECT 1 FROM list_accounts lr WHERE lr.list_id = ?1 AND lr.account_id = ` + parent + `)
+			OR ` + parent + ` = p.account_id`
+	case RepliesFollowed:
+		replies = `p.in_reply_to = '' OR ` + parent + ` IN (?5, p.account_id)
+			OR EXISTS (SELECT 1 FROM follows fr WHERE fr.follower_id = ?5 AND fr.followee_id = ` + parent + ` AND fr.state = 'accepted')`
+	}
+	return `SELECT p.id, p.id, 0 FROM posts p
+		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + listMember("p") + `
+		  AND (p.visibility != 'direct'
+		       OR EXISTS (SELECT 1 FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = ?5))
+		  AND (` + replies + `)
+		ORDER BY p.id ` + order + ` LIMIT ?4`
+}
+
+// listBoostsSQL walks a list's boosts the same way, skipping boosts of muted accounts' posts.
+// Its parameters are the list's ID, the max and min IDs and the limit.
+func listBoostsSQL(order string) string {
+	return `SELECT b.id, b.post_id, b.account_id FROM boosts b
+		WHERE b.id < ?2 AND b.id > ?3 AND ` + listMember("b") + `
+		  AND NOT EXISTS (SELECT 1 FROM posts p2 JOIN mutes m2 ON m2.account_id = p2.account_id WHERE p2.id = b.post_id)
+		ORDER BY b.id ` + order + ` LIMIT ?4`
 }

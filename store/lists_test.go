@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -163,5 +164,59 @@ func TestExclusiveListKeepsMembersOutOfHome(t *testing.T) {
 	}
 	if home, _ := s.HomeTimeline(ctx, owner.ID, Page{}); !slices.Equal(entryPosts(home), []int64{p.ID}) {
 		t.Errorf("home without exclusive = %v, want bob's post", entryPosts(home))
+	}
+}
+
+// A list's timeline walks posts and boosts by primary key, as home does, never sorting them.
+func TestListTimelineQueryPlans(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	owner := createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", false)
+	followAccepted(t, s, owner, bob)
+	for i := range 200 {
+		p := remotePost(bob, fmt.Sprintf("https://b.example/notes/%d", i), time.Now().Add(-time.Duration(i)*time.Minute))
+		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &List{Title: "bob", RepliesPolicy: RepliesList}
+	if err := s.CreateList(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddListAccounts(ctx, l.ID, owner.ID, []int64{bob.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	max := int64(1<<63 - 1)
+	queries := map[string]struct {
+		query string
+		args  []any
+	}{
+		"boosts newest first":   {listBoostsSQL("DESC"), []any{l.ID, max, 0, 20}},
+		"home posts with lists": {homePostsSQL("DESC"), []any{owner.ID, max, 0, 20}},
+	}
+	for _, policy := range []string{RepliesFollowed, RepliesList, RepliesNone} {
+		for _, ord := range []string{"DESC", "ASC"} {
+			queries[policy+" "+ord] = struct {
+				query string
+				args  []any
+			}{listPostsSQL(policy, ord), []any{l.ID, max, 0, 20, owner.ID}}
+		}
+	}
+	for name, q := range queries {
+		t.Run(name, func(t *testing.T) {
+			plan := queryPlan(t, s, q.query, q.args...)
+			if strings.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
+			}
+			for _, line := range strings.Split(plan, "\n") {
+				if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING INTEGER PRIMARY KEY") {
+					t.Errorf("plan scans: %q\n%s", line, plan)
+				}
+			}
+		})
 	}
 }

@@ -233,11 +233,11 @@ func streamParam(name, tag, list string) string {
 
 // listStream makes sub the stream of list ID tag: its timeline's new posts and boosts. On
 // failure it returns the HTTP status and message.
-func (h *Handler) listStream(sub *streamSub, tag string) (int, string) {
+func (h *Handler) listStream(ctx context.Context, sub *streamSub, tag string) (int, string) {
 	sub.kind = "list"
 	id, err := strconv.ParseInt(tag, 10, 64)
 	if err == nil {
-		_, err = h.st.ListByID(context.Background(), id)
+		_, err = h.st.ListByID(ctx, id)
 	}
 	if err != nil {
 		return http.StatusNotFound, "Not authorized to stream this list"

@@ -154,7 +154,7 @@ func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
 // newStreamSub checks a stream the token asks for and builds it; tag is the hashtag of a hashtag
 // stream, or the list ID of a list stream. On failure it returns the HTTP status and message, as
 // the API answers them.
-func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, int, string) {
+func (h *Handler) newStreamSub(ctx context.Context, t *access.Token, name, tag string) (*streamSub, int, string) {
 	sub := &streamSub{spec: streamSpec{name: name}}
 	scope := "read:statuses"
 	switch name {
@@ -172,7 +172,7 @@ func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, i
 			return nil, http.StatusBadRequest, "Missing tag name parameter"
 		}
 	case "list":
-		if code, msg := h.listStream(sub, tag); code != 0 {
+		if code, msg := h.listStream(ctx, sub, tag); code != 0 {
 			return nil, code, msg
 		}
 	default:
@@ -384,7 +384,7 @@ func (h *Handler) apiStreamSSE(stream string) http.HandlerFunc {
 		if strings.HasPrefix(name, "public") && mastodon.Bool(q.Get("only_media")) {
 			name += ":media"
 		}
-		sub, code, msg := h.newStreamSub(apiToken(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
+		sub, code, msg := h.newStreamSub(r.Context(), apiToken(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
 		if sub == nil {
 			apiError(w, code, msg)
 			return
@@ -398,7 +398,7 @@ func (h *Handler) apiStreaming(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var subs []*streamSub
 	if name := q.Get("stream"); name != "" {
-		sub, code, msg := h.newStreamSub(apiToken(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
+		sub, code, msg := h.newStreamSub(r.Context(), apiToken(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
 		if sub == nil {
 			apiError(w, code, msg)
 			return
@@ -551,7 +551,7 @@ func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *
 		case json.Unmarshal(data, &m) != nil:
 			err = refuse(http.StatusBadRequest, "Invalid JSON")
 		case m.Type == "subscribe":
-			sub, code, msg := h.newStreamSub(t, m.Stream, streamParam(m.Stream, m.Tag, m.List))
+			sub, code, msg := h.newStreamSub(ctx, t, m.Stream, streamParam(m.Stream, m.Tag, m.List))
 			switch {
 			case sub == nil:
 				err = refuse(code, msg)
