@@ -220,3 +220,29 @@ func TestListTimelineQueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// Unfollowing a member takes it out of every list, as Mastodon does.
+func TestUnfollowLeavesLists(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	owner := createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", false)
+	followAccepted(t, s, owner, bob)
+	l := &List{Title: "bob", RepliesPolicy: RepliesList}
+	if err := s.CreateList(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddListAccounts(ctx, l.ID, owner.ID, []int64{bob.ID}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.FollowBetween(ctx, owner.ID, bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveFollow(ctx, f.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := s.ListAccounts(ctx, l.ID, Page{}); len(items) != 0 {
+		t.Errorf("an unfollowed account stays in the list: %d members", len(items))
+	}
+}

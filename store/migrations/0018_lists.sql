@@ -16,3 +16,11 @@ CREATE TABLE IF NOT EXISTS list_accounts (
 	PRIMARY KEY (list_id, account_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS list_accounts_account ON list_accounts(account_id, list_id);
+
+-- Unfollowing an account (or blocking it, or its move) takes it out of the owner's lists, as
+-- Mastodon does: only followed accounts are members.
+CREATE TRIGGER IF NOT EXISTS follows_leave_lists AFTER DELETE ON follows
+WHEN OLD.follower_id = (SELECT id FROM accounts WHERE local = 1)
+BEGIN
+	DELETE FROM list_accounts WHERE account_id = OLD.followee_id;
+END;
