@@ -24,6 +24,7 @@ import (
 	"roost/server"
 	"roost/server/datadir"
 	"roost/store"
+	"roost/store/queue"
 )
 
 // fedifyDir holds the Fedify peer: package.json pins @fedify/fedify 2.3.6 and Node 22
@@ -191,7 +192,7 @@ func TestFedifyInterop(t *testing.T) {
 	})
 	inboxRows := func(iri string) int {
 		t.Helper()
-		n, err := st.InboxCount(ctx, iri)
+		n, err := queue.New(st).InboxCount(ctx, iri)
 		if err != nil {
 			t.Fatal(err)
 		}

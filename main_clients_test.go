@@ -19,6 +19,7 @@ import (
 	"roost/server"
 	"roost/server/datadir"
 	"roost/store"
+	"roost/store/access"
 )
 
 // clientsWait bounds one phase of clients.mjs: it makes some forty API calls and, in phase 2,
@@ -117,7 +118,7 @@ func TestMastodonClients(t *testing.T) {
 	if post.Summary != "cw" || post.IRI != one.PostURI || post.AccountID != owner.ID {
 		t.Fatalf("stored post = %+v; want the owner's, summary cw, IRI %s", post, one.PostURI)
 	}
-	apps, err := st.AuthorizedApps(ctx)
+	apps, err := access.New(st).AuthorizedApps(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestMastodonClients(t *testing.T) {
 		phase2 = append(phase2, "STREAMING=skip")
 	}
 	clients(phase2...)
-	if apps, err := st.AuthorizedApps(ctx); err != nil || len(apps) != 0 {
+	if apps, err := access.New(st).AuthorizedApps(ctx); err != nil || len(apps) != 0 {
 		t.Errorf("authorized apps after the revocation = %+v, %v; want none", apps, err)
 	}
 	vote := peer.wait("the owner's vote in alice's poll", func(e peerEvent) bool {

@@ -27,6 +27,7 @@ import (
 	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/access"
 )
 
 // TestAdversarial is the adversarial suite (issue 6; the attacks are those of
@@ -1168,14 +1169,14 @@ func adversarialOwner(t *testing.T) {
 		return oauthPostJSON(o, "/api/v1/apps", map[string]any{"client_name": "evil", "redirect_uris": redirect})
 	}
 	stale := randomToken(32)
-	if err := ts.st.CreateSession(ctx, &store.Session{ID: hashToken(stale), CSRF: randomToken(24),
+	if err := access.New(ts.st).CreateSession(ctx, &access.Session{ID: hashToken(stale), CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	// Signed in more than a year ago, and kept in use since: not idle, but too old.
 	old := randomToken(32)
 	ts.advance(-app.SessionMax - time.Hour)
-	err = ts.st.CreateSession(ctx, &store.Session{ID: hashToken(old), CSRF: randomToken(24),
+	err = access.New(ts.st).CreateSession(ctx, &access.Session{ID: hashToken(old), CSRF: randomToken(24),
 		ExpiresAt: time.Now().Add(app.SessionIdle)})
 	ts.advance(app.SessionMax + time.Hour)
 	if err != nil {

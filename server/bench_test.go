@@ -21,6 +21,7 @@ import (
 	"roost/server/activitypub"
 	"roost/server/app"
 	"roost/store"
+	"roost/store/access"
 )
 
 // Benchmarks of the pages a busy Roost serves most, on a store of 1,000,000 posts (half the
@@ -360,8 +361,8 @@ func BenchmarkProfilePage(b *testing.B) {
 func BenchmarkHomeTimelinePage(b *testing.B) {
 	bs := newBenchServer(b)
 	token := randomToken(32)
-	se := &store.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
-	if err := bs.st.CreateSession(context.Background(), se); err != nil {
+	se := &access.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := access.New(bs.st).CreateSession(context.Background(), se); err != nil {
 		b.Fatal(err)
 	}
 	req := benchRequest("/home", htmlAccept)

@@ -18,6 +18,7 @@ import (
 	"roost/server/app"
 	"roost/server/delivery"
 	"roost/store"
+	"roost/store/queue"
 )
 
 // Peers that misbehave, as the delivery worker meets them: one that hangs, dribbles, fails,
@@ -232,9 +233,9 @@ func ownerPost(t *testing.T, ts *testServer, text string) *store.Post {
 }
 
 // hostQueue returns the queue's count for host (zero when it has no row).
-func hostQueue(t *testing.T, ts *testServer, host string) store.QueueStats {
+func hostQueue(t *testing.T, ts *testServer, host string) queue.QueueStats {
 	t.Helper()
-	q, err := ts.st.DeliveryQueue(context.Background())
+	q, err := ts.srv.App().Queue.DeliveryQueue(context.Background())
 	if err != nil {
 		t.Fatalf("delivery queue: %v", err)
 	}
@@ -243,12 +244,12 @@ func hostQueue(t *testing.T, ts *testServer, host string) store.QueueStats {
 			return h
 		}
 	}
-	return store.QueueStats{Host: host}
+	return queue.QueueStats{Host: host}
 }
 
 func hostFailures(t *testing.T, ts *testServer, host string) int {
 	t.Helper()
-	h, err := ts.st.Host(context.Background(), host)
+	h, err := ts.srv.App().Queue.Host(context.Background(), host)
 	if err != nil {
 		t.Fatalf("host %s: %v", host, err)
 	}
@@ -262,7 +263,7 @@ func hostFailures(t *testing.T, ts *testServer, host string) int {
 func nextDueIn(t *testing.T, ts *testServer, healthy *peer) time.Duration {
 	t.Helper()
 	waitFor(t, "the healthy host's deliveries recorded", func() bool { return hostQueue(t, ts, healthy.host).Queued == 0 })
-	next, err := ts.st.NextDeliveryAt(context.Background())
+	next, err := ts.srv.App().Queue.NextDeliveryAt(context.Background())
 	if err != nil || next.IsZero() {
 		t.Fatalf("next delivery: %v, %v; want a queued row", next, err)
 	}
@@ -275,7 +276,7 @@ func nextDueIn(t *testing.T, ts *testServer, healthy *peer) time.Duration {
 func attemptTimeout(t *testing.T, ts *testServer, d time.Duration) {
 	t.Helper()
 	ts.stopRun()
-	ts.srv.app.Deliver = delivery.New(ts.st, ts.srv.app.SendActivity, testLogger().With("sub", "delivery"),
+	ts.srv.app.Deliver = delivery.New(ts.srv.app.Queue, ts.srv.app.SendActivity, testLogger().With("sub", "delivery"),
 		delivery.Options{Workers: ts.cfg.DeliveryWorkers, Poll: ts.cfg.Poll, Timeout: d})
 	ts.run(t)
 }
@@ -601,7 +602,7 @@ func TestDeliveryFaultRetryAfter(t *testing.T) {
 	healthy.waitPost(t, "the post", ofTypeObject("Create", p.IRI))
 	waitFor(t, "the 429s recorded", failing(1))
 	if d := nextDueIn(t, ts, healthy); d < 58*time.Minute || d > 61*time.Minute {
-		q, _ := ts.st.DeliveryQueue(context.Background())
+		q, _ := ts.srv.App().Queue.DeliveryQueue(context.Background())
 		t.Errorf("retry due in %v, want after the hour Retry-After asks for; queue: %+v", d, q)
 	}
 

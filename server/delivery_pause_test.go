@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/queue"
 )
 
 // TestDeliveryPausesFailingHost: a peer whose inbox keeps answering 5xx is paused after five
@@ -34,10 +35,10 @@ func TestDeliveryPausesFailingHost(t *testing.T) {
 	for i := range 5 {
 		posts = append(posts, ownerPost(t, ts, "post "+string(rune('1'+i))))
 	}
-	var h store.HostState
+	var h queue.HostState
 	waitFor(t, "the failing host paused", func() bool {
 		var err error
-		h, err = ts.st.Host(ctx, fol.host)
+		h, err = ts.srv.App().Queue.Host(ctx, fol.host)
 		return err == nil && h.PausedUntil.After(time.Now())
 	})
 	if h.Failures < 5 {
@@ -60,7 +61,7 @@ func TestDeliveryPausesFailingHost(t *testing.T) {
 	// The peer is back: its next signed activity ends the pause, and the queue drains.
 	down.Store(false)
 	fol.sendAccepted(t, ts, fol.activity("Like", posts[0].IRI))
-	if h, err := ts.st.Host(ctx, fol.host); err != nil || !h.PausedUntil.IsZero() || h.Failures != 0 {
+	if h, err := ts.srv.App().Queue.Host(ctx, fol.host); err != nil || !h.PausedUntil.IsZero() || h.Failures != 0 {
 		t.Errorf("after hearing from the host: %+v, %v; want no pause, no failures", h, err)
 	}
 	ts.waitQueueEmpty(t)

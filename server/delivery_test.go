@@ -28,7 +28,7 @@ func TestDeliveryRetriesServerError(t *testing.T) {
 	}
 	fol.waitPost(t, "the first attempt", ofTypeObject("Create", p.IRI))
 	waitFor(t, "the failure recorded", func() bool {
-		h, err := ts.st.Host(ctx, fol.host)
+		h, err := ts.srv.App().Queue.Host(ctx, fol.host)
 		return err == nil && h.Failures == 1
 	})
 	if n := ts.queued(t); n != 1 {
@@ -43,7 +43,7 @@ func TestDeliveryRetriesServerError(t *testing.T) {
 			t.Errorf("%s not verified: %v", r.typ(), r.VerifyErr)
 		}
 	}
-	if h, _ := ts.st.Host(ctx, fol.host); h.Failures != 0 {
+	if h, _ := ts.srv.App().Queue.Host(ctx, fol.host); h.Failures != 0 {
 		t.Errorf("host failures %d after a success, want 0", h.Failures)
 	}
 	if n := fol.count(ofTypeObject("Create", p.IRI)); n != 2 {
@@ -82,7 +82,7 @@ func TestDeliveryGivesUpOnGone(t *testing.T) {
 			if n := fol.count(ofTypeObject("Create", p.IRI)); n != 1 {
 				t.Errorf("%d attempts after %d, want 1", n, code)
 			}
-			if h, _ := ts.st.Host(ctx, fol.host); h.Failures != 0 {
+			if h, _ := ts.srv.App().Queue.Host(ctx, fol.host); h.Failures != 0 {
 				t.Errorf("a %d counted against the host (%d failures)", code, h.Failures)
 			}
 		})
@@ -129,7 +129,7 @@ func TestInboxResumesAfterRestart(t *testing.T) {
 
 	follow := fol.activity("Follow", ts.actor)
 	fol.sendAccepted(t, ts, follow)
-	if n, err := ts.st.InboxPending(ctx); err != nil || n != 1 {
+	if n, err := ts.srv.App().Queue.InboxPending(ctx); err != nil || n != 1 {
 		t.Fatalf("inbox pending %d, %v; want 1", n, err)
 	}
 

@@ -16,7 +16,7 @@ func TestInboxDiskFull(t *testing.T) {
 	// Let the server learn alice's key first: the full-disk case is about storing the activity.
 	alice.sendAccepted(t, ts, alice.activity("Follow", ts.actor))
 	ts.waitInboxIdle(t)
-	before, err := ts.st.InboxCount(ctx, "")
+	before, err := ts.srv.App().Queue.InboxCount(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestInboxDiskFull(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("inbox on a full disk: %d %q %s, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
-	if n, _ := ts.st.InboxCount(ctx, ""); n != before {
+	if n, _ := ts.srv.App().Queue.InboxCount(ctx, ""); n != before {
 		t.Errorf("inbox rows %d -> %d on a full disk", before, n)
 	}
 	if err := ts.st.IntegrityCheck(ctx); err != nil {

@@ -55,7 +55,7 @@ func TestFollowIDReusedOnSameHostKeepsFollower(t *testing.T) {
 
 	// Processed activity ids are kept a week to recognise copies; the same id sent later is a
 	// new activity.
-	if err := ts.st.PruneInbox(ctx, time.Now().Add(time.Hour)); err != nil {
+	if err := ts.srv.App().Queue.PruneInbox(ctx, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	follow := alice.activity("Follow", ts.actor)

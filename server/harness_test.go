@@ -210,7 +210,7 @@ func waitWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
 func (ts *testServer) waitInboxIdle(t *testing.T) {
 	t.Helper()
 	waitFor(t, "inbox processed", func() bool {
-		n, err := ts.st.InboxPending(context.Background())
+		n, err := ts.srv.App().Queue.InboxPending(context.Background())
 		return err == nil && n == 0
 	})
 }
@@ -223,7 +223,7 @@ func (ts *testServer) waitQueueEmpty(t *testing.T) {
 
 func (ts *testServer) queued(t *testing.T) int {
 	t.Helper()
-	q, err := ts.st.DeliveryQueue(context.Background())
+	q, err := ts.srv.App().Queue.DeliveryQueue(context.Background())
 	if err != nil {
 		t.Fatalf("delivery queue: %v", err)
 	}

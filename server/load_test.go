@@ -526,7 +526,7 @@ func BenchmarkLoadInbox(b *testing.B) {
 	if res.failures > 0 {
 		b.Errorf("%d of %d POSTs failed; first: %s", res.failures, len(posts), res.firstErr)
 	}
-	pending, _ := ts.st.InboxPending(context.Background())
+	pending, _ := ts.srv.App().Queue.InboxPending(context.Background())
 	drain0 := time.Now()
 	ts.waitInboxIdleB(b)
 	drain := time.Since(drain0)
@@ -550,7 +550,7 @@ func (ts *testServer) waitInboxIdleB(b *testing.B) {
 	b.Helper()
 	deadline := time.Now().Add(loadInboxWaitFor)
 	for {
-		n, err := ts.st.InboxPending(context.Background())
+		n, err := ts.srv.App().Queue.InboxPending(context.Background())
 		if err == nil && n == 0 {
 			return
 		}
@@ -679,7 +679,7 @@ func benchFanout(b *testing.B, dead, workers int) {
 		}
 		// Recorded: the live rows are gone and each dead one has a failed attempt on record.
 		for {
-			q, err := ts.st.DeliveryQueue(ctx)
+			q, err := ts.srv.App().Queue.DeliveryQueue(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

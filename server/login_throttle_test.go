@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"roost/store"
+	"roost/store/access"
 )
 
 // The sign-in throttle's allowance per address and its window (server/web).
@@ -71,13 +71,13 @@ func TestSensitiveActionsAskForPassword(t *testing.T) {
 	})
 
 	t.Run("revoke app", func(t *testing.T) {
-		app := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "an app",
+		app := &access.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "an app",
 			RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read"}}
-		if err := ts.st.CreateApp(ctx, app); err != nil {
+		if err := access.New(ts.st).CreateApp(ctx, app); err != nil {
 			t.Fatal(err)
 		}
 		tok := randomToken(32)
-		if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(tok), AppID: app.ID, Scopes: app.Scopes, Owner: true}); err != nil {
+		if err := access.New(ts.st).CreateToken(ctx, &access.Token{TokenHash: hashToken(tok), AppID: app.ID, Scopes: app.Scopes, Owner: true}); err != nil {
 			t.Fatal(err)
 		}
 		api := &apiClient{ts: ts, token: tok}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"roost/store"
+	"roost/store/access"
 )
 
 // apiClient calls the Mastodon API of a test server with a bearer token of the given scopes.
@@ -21,13 +21,13 @@ type apiClient struct {
 func newAPIClient(t *testing.T, ts *testServer, scopes ...string) *apiClient {
 	t.Helper()
 	ctx := context.Background()
-	app := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "test app",
+	app := &access.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "test app",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: scopes}
-	if err := ts.st.CreateApp(ctx, app); err != nil {
+	if err := access.New(ts.st).CreateApp(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	tok := randomToken(32)
-	if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(tok), AppID: app.ID, Scopes: scopes, Owner: true}); err != nil {
+	if err := access.New(ts.st).CreateToken(ctx, &access.Token{TokenHash: hashToken(tok), AppID: app.ID, Scopes: scopes, Owner: true}); err != nil {
 		t.Fatal(err)
 	}
 	return &apiClient{ts: ts, token: tok}

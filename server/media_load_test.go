@@ -23,6 +23,7 @@ import (
 	"roost/server/media"
 	"roost/server/media/mediatest"
 	"roost/store"
+	"roost/store/access"
 )
 
 // Media load benchmarks: what an upload or a proxied image costs `roost serve`, run as its own
@@ -198,13 +199,13 @@ func startMediaServer(b *testing.B, bin string, extra ...string) *mediaServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app := &store.App{ClientID: rand.Text(), SecretHash: hashToken(rand.Text()), Name: "bench",
+	app := &access.App{ClientID: rand.Text(), SecretHash: hashToken(rand.Text()), Name: "bench",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read", "write"}}
-	if err := st.CreateApp(ctx, app); err != nil {
+	if err := access.New(st).CreateApp(ctx, app); err != nil {
 		b.Fatal(err)
 	}
 	token := rand.Text()
-	if err := st.CreateToken(ctx, &store.Token{TokenHash: hashToken(token), AppID: app.ID,
+	if err := access.New(st).CreateToken(ctx, &access.Token{TokenHash: hashToken(token), AppID: app.ID,
 		Scopes: []string{"read", "write"}, Owner: true}); err != nil {
 		b.Fatal(err)
 	}

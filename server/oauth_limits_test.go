@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/access"
 )
 
 // TestOAuthUnauthenticatedEndpointsRefuseLargeBodies: app registration, the token endpoint and
@@ -105,7 +106,7 @@ func TestAppRegistrationsLimitedPerAddress(t *testing.T) {
 }
 
 // TestClientCredentialsTokensCapped: asking for app-only tokens again and again keeps at most
-// store.AppTokensKept of them per app, the newest.
+// access.AppTokensKept of them per app, the newest.
 func TestClientCredentialsTokensCapped(t *testing.T) {
 	o := newOAuthHarness(t)
 	app := o.registerApp(t, oobRedirect, "read")
@@ -124,8 +125,8 @@ func TestClientCredentialsTokensCapped(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM oauth_tokens`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != store.AppTokensKept {
-		t.Errorf("%d tokens stored after 20 client_credentials grants, want %d", n, store.AppTokensKept)
+	if n != access.AppTokensKept {
+		t.Errorf("%d tokens stored after 20 client_credentials grants, want %d", n, access.AppTokensKept)
 	}
 	oauthDecode(t, "newest token", o.probe("", tokens[len(tokens)-1]), http.StatusOK)
 	oauthDecode(t, "first token", o.probe("", tokens[0]), http.StatusUnauthorized)
@@ -144,11 +145,11 @@ func TestUnauthorizedAppsExpire(t *testing.T) {
 		"grant_type": {"client_credentials"}, "client_id": {appOnly.ClientID}, "client_secret": {appOnly.Secret}}), http.StatusOK)
 	used := o.registerApp(t, "https://app.example/cb", "read")
 	o.ownerToken(t, used, "read")
-	usedApp, err := o.ts.st.AppByClientID(ctx, used.ClientID)
+	usedApp, err := access.New(o.ts.st).AppByClientID(ctx, used.ClientID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.ts.st.RevokeApp(ctx, usedApp.ID); err != nil {
+	if err := access.New(o.ts.st).RevokeApp(ctx, usedApp.ID); err != nil {
 		t.Fatal(err)
 	}
 	o.ts.advance(25 * time.Hour)
@@ -157,12 +158,12 @@ func TestUnauthorizedAppsExpire(t *testing.T) {
 	o.ts.restart(t) // maintenance runs when the workers start, then hourly
 	for _, id := range []string{unused.ClientID, appOnly.ClientID} {
 		waitFor(t, "an unauthorized app deleted", func() bool {
-			_, err := o.ts.st.AppByClientID(ctx, id)
+			_, err := access.New(o.ts.st).AppByClientID(ctx, id)
 			return errors.Is(err, store.ErrNotFound)
 		})
 	}
 	for _, id := range []string{used.ClientID, fresh.ClientID} {
-		if _, err := o.ts.st.AppByClientID(ctx, id); err != nil {
+		if _, err := access.New(o.ts.st).AppByClientID(ctx, id); err != nil {
 			t.Errorf("app %s: %v, want it kept", id, err)
 		}
 	}
@@ -175,7 +176,7 @@ func TestRevokedAppCodeNoLongerWorks(t *testing.T) {
 	app := o.registerApp(t, "https://app.example/cb", "read")
 	o.ownerToken(t, app, "read")
 	pending := o.approve(t, app, url.Values{"scope": {"read"}}).Get("code")
-	a, err := o.ts.st.AppByClientID(context.Background(), app.ClientID)
+	a, err := access.New(o.ts.st).AppByClientID(context.Background(), app.ClientID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,8 +205,8 @@ func TestPasswordChangeRevokesAppsAndSessions(t *testing.T) {
 	app := o.registerApp(t, "https://app.example/cb", "read")
 	tok := o.ownerToken(t, app, "read")
 	pending := o.approve(t, app, url.Values{"scope": {"read"}}).Get("code")
-	other := &store.Session{ID: hashToken(randomToken(32)), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
-	if err := o.ts.st.CreateSession(ctx, other); err != nil {
+	other := &access.Session{ID: hashToken(randomToken(32)), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := access.New(o.ts.st).CreateSession(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 
@@ -220,10 +221,10 @@ func TestPasswordChangeRevokesAppsAndSessions(t *testing.T) {
 		"grant_type": "refresh_token", "client_id": app.ClientID, "client_secret": app.Secret,
 		"refresh_token": tok["refresh_token"]}), http.StatusBadRequest, "invalid_grant")
 	wantOAuthError(t, "code issued before the change", o.exchange(app, pending, ""), http.StatusBadRequest, "invalid_grant")
-	if _, err := o.ts.st.SessionByID(ctx, other.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := access.New(o.ts.st).SessionByID(ctx, other.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another session after the change: %v, want it signed out", err)
 	}
-	if _, err := o.ts.st.SessionByID(ctx, hashToken(o.cookie.Value)); err != nil {
+	if _, err := access.New(o.ts.st).SessionByID(ctx, hashToken(o.cookie.Value)); err != nil {
 		t.Errorf("the session that changed the password: %v, want it kept", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"roost/server/mastoapi"
-	"roost/store"
+	"roost/store/access"
 )
 
 // OAuth 2 for the Mastodon client API: app registration, the code flow with PKCE, client
@@ -41,8 +41,8 @@ func newOAuthHarness(t *testing.T) *oauthHarness {
 	t.Helper()
 	ts := newTestServer(t)
 	token, csrf := randomToken(32), randomToken(24)
-	se := &store.Session{ID: hashToken(token), CSRF: csrf, ExpiresAt: time.Now().Add(time.Hour)}
-	if err := ts.st.CreateSession(context.Background(), se); err != nil {
+	se := &access.Session{ID: hashToken(token), CSRF: csrf, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := access.New(ts.st).CreateSession(context.Background(), se); err != nil {
 		t.Fatalf("create session: %v", err)
 	}
 	return &oauthHarness{ts: ts, h: ts.srv.Handler(), csrf: csrf,
@@ -267,7 +267,7 @@ func TestOAuthCodeFlowPKCE(t *testing.T) {
 			t.Errorf("created_at %d is not now in unix seconds", created)
 		}
 		wantOAuthError(t, "reused code", o.exchange(app, q.Get("code"), verifier), 400, "invalid_grant")
-		if tok, err := o.ts.st.TokenByHash(context.Background(), hashToken(access)); err != nil || !tok.Owner {
+		if tok, err := o.ts.srv.App().Auth.TokenByHash(context.Background(), hashToken(access)); err != nil || !tok.Owner {
 			t.Fatalf("stored token %+v, %v; want it stored hashed, owner", tok, err)
 		}
 	})
@@ -611,7 +611,7 @@ func TestAppsRegistration(t *testing.T) {
 			len(m["redirect_uris"].([]any)) != 2 || len(m["scopes"].([]any)) != 4 || m["id"] == "" {
 			t.Fatalf("app %v", m)
 		}
-		a, err := o.ts.st.AppByClientID(context.Background(), m["client_id"].(string))
+		a, err := access.New(o.ts.st).AppByClientID(context.Background(), m["client_id"].(string))
 		if err != nil || a.SecretHash != hashToken(m["client_secret"].(string)) {
 			t.Fatalf("stored app %+v, %v; want the secret hashed", a, err)
 		}

@@ -22,6 +22,7 @@ import (
 	"roost/server/app"
 	"roost/server/media/mediatest"
 	"roost/store"
+	"roost/store/access"
 )
 
 // The visibility matrix: each of the owner's posts, in each visibility, asked for by each kind of
@@ -168,12 +169,12 @@ func newMatrixFixture(t *testing.T) (*matrixFixture, []matrixViewer, []matrixPos
 
 	noRead := newAPIClient(t, ts, "write")
 	appOnly := randomToken(32) // a client_credentials token: read scope, but no user
-	oa := &store.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "app only",
+	oa := &access.App{ClientID: randomToken(16), SecretHash: hashToken("secret"), Name: "app only",
 		RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: []string{"read"}}
-	if err := ts.st.CreateApp(ctx, oa); err != nil {
+	if err := access.New(ts.st).CreateApp(ctx, oa); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.st.CreateToken(ctx, &store.Token{TokenHash: hashToken(appOnly), AppID: oa.ID,
+	if err := access.New(ts.st).CreateToken(ctx, &access.Token{TokenHash: hashToken(appOnly), AppID: oa.ID,
 		Scopes: []string{"read"}}); err != nil {
 		t.Fatal(err)
 	}

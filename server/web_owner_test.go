@@ -24,6 +24,7 @@ import (
 	"roost/server/activitypub"
 	"roost/server/app"
 	"roost/store"
+	"roost/store/access"
 )
 
 // What the signed-in owner sees and can do in the web interface: sign-in and its cookie, the
@@ -52,8 +53,8 @@ func anonymous(ts *testServer) *ownerClient {
 func signIn(t *testing.T, ts *testServer) *ownerClient {
 	t.Helper()
 	token, csrf := randomToken(32), randomToken(24)
-	se := &store.Session{ID: hashToken(token), CSRF: csrf, ExpiresAt: time.Now().Add(time.Hour)}
-	if err := ts.st.CreateSession(context.Background(), se); err != nil {
+	se := &access.Session{ID: hashToken(token), CSRF: csrf, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := access.New(ts.st).CreateSession(context.Background(), se); err != nil {
 		t.Fatalf("create session: %v", err)
 	}
 	c := anonymous(ts)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/access"
 )
 
 // TestStatusPage: the owner's status page shows the version and a host with a delivery queued
@@ -25,7 +26,7 @@ func TestStatusPage(t *testing.T) {
 	}
 
 	waitFor(t, "the delivery to fail once", func() bool {
-		q, err := ts.st.DeliveryQueue(ctx)
+		q, err := ts.srv.App().Queue.DeliveryQueue(ctx)
 		return err == nil && len(q) == 1 && q[0].Failing == 1
 	})
 
@@ -45,8 +46,8 @@ func TestStatusPage(t *testing.T) {
 	}
 
 	token := randomToken(32)
-	se := &store.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
-	if err := ts.st.CreateSession(ctx, se); err != nil {
+	se := &access.Session{ID: hashToken(token), CSRF: randomToken(24), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := access.New(ts.st).CreateSession(ctx, se); err != nil {
 		t.Fatal(err)
 	}
 	rec = get(&http.Cookie{Name: ts.srv.app.CookieName(), Value: token})

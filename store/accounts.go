@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"roost/store/sqlite"
 )
 
 // Account is an actor: the owner (Local) or a remote one.
@@ -64,7 +66,7 @@ const accountCols = `id, iri, local, type, username, host, display_name, summary
 	also_known_as, moved_to, locked, discoverable, indexable, bot, published, fetched_at, created_at,
 	hide_network`
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlite.Scanner
 
 func scanAccount(row scanner) (*Account, error) {
 	var a Account
@@ -88,19 +90,9 @@ func scanAccount(row scanner) (*Account, error) {
 	return &a, nil
 }
 
-func msTime(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
+func msTime(ms int64) time.Time { return sqlite.Time(ms) }
 
-func timeMS(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func timeMS(t time.Time) int64 { return sqlite.MS(t) }
 
 func jsonText(v any) string {
 	b, err := json.Marshal(v)

@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
+	"roost/store/sqlite"
 	"strings"
 )
 
 // BlockedAccounts lists the accounts the owner blocks, most recent first, paged by the block's
 // time in milliseconds.
 func (s *Store) BlockedAccounts(ctx context.Context, pg Page) ([]AccountItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.accountItems(ctx, asc, `SELECT b.created_at, `+prefixed("a.", accountCols)+` FROM blocks b
 		JOIN accounts a ON a.id = b.account_id
 		WHERE b.by_owner = 1 AND b.created_at < ? AND b.created_at > ?
@@ -18,7 +19,7 @@ func (s *Store) BlockedAccounts(ctx context.Context, pg Page) ([]AccountItem, er
 // MutedAccounts lists the accounts the owner mutes, most recent first, paged by the mute's time
 // in milliseconds.
 func (s *Store) MutedAccounts(ctx context.Context, pg Page) ([]AccountItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.accountItems(ctx, asc, `SELECT m.created_at, `+prefixed("a.", accountCols)+` FROM mutes m
 		JOIN accounts a ON a.id = m.account_id
 		WHERE m.created_at < ? AND m.created_at > ?
@@ -61,8 +62,8 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 		h = h[i+1:]
 		candidates = append(candidates, h)
 	}
-	blocks, err := s.domainBlocks.get(ctx, func(ctx context.Context) (map[string]bool, error) {
-		return loadSet[string](ctx, s.r, `SELECT host FROM domain_blocks`)
+	blocks, err := s.domainBlocks.Get(ctx, func(ctx context.Context) (map[string]bool, error) {
+		return sqlite.LoadSet[string](ctx, s.r, `SELECT host FROM domain_blocks`)
 	})
 	if err != nil {
 		return false, err
@@ -79,7 +80,7 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 func (s *Store) BlockDomain(ctx context.Context, host string) error {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.AfterCommit(s.domainBlocks.reset)
+		tx.AfterCommit(s.domainBlocks.Reset)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (host, created_at) VALUES (?, ?)
 			ON CONFLICT DO NOTHING`, host, s.nowMS()); err != nil {
 			return err
@@ -113,7 +114,7 @@ func (s *Store) DomainBlocks(ctx context.Context) ([]string, error) {
 // UnblockDomain lifts a domain block.
 func (s *Store) UnblockDomain(ctx context.Context, host string) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.AfterCommit(s.domainBlocks.reset)
+		tx.AfterCommit(s.domainBlocks.Reset)
 		_, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, strings.TrimSuffix(strings.ToLower(host), "."))
 		return err
 	})
@@ -123,7 +124,7 @@ func (s *Store) UnblockDomain(ctx context.Context, host string) error {
 // otherwise the account blocked the owner. Either way the follow relations between them end.
 func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri string, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.AfterCommit(s.blocked.reset)
+		tx.AfterCommit(s.blocked.Reset)
 		ownerID, err := ownerAccountID(ctx, tx)
 		if err != nil {
 			return err
@@ -142,8 +143,8 @@ func (s *Store) Block(ctx context.Context, accountID int64, byOwner bool, iri st
 
 // Blocked reports whether the owner blocks the account.
 func (s *Store) Blocked(ctx context.Context, accountID int64) (bool, error) {
-	blocked, err := s.blocked.get(ctx, func(ctx context.Context) (map[int64]bool, error) {
-		return loadSet[int64](ctx, s.r, `SELECT account_id FROM blocks WHERE by_owner = 1`)
+	blocked, err := s.blocked.Get(ctx, func(ctx context.Context) (map[int64]bool, error) {
+		return sqlite.LoadSet[int64](ctx, s.r, `SELECT account_id FROM blocks WHERE by_owner = 1`)
 	})
 	return blocked[accountID], err
 }
@@ -151,7 +152,7 @@ func (s *Store) Blocked(ctx context.Context, accountID int64) (bool, error) {
 // Unblock removes a block (byOwner as in Block) and queues out with it.
 func (s *Store) Unblock(ctx context.Context, accountID int64, byOwner bool, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		tx.AfterCommit(s.blocked.reset)
+		tx.AfterCommit(s.blocked.Reset)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE account_id = ? AND by_owner = ?`,
 			accountID, byOwner); err != nil {
 			return err

@@ -5,7 +5,7 @@ import "context"
 // BookmarkItems lists bookmarked live posts, most recently bookmarked first, paged by the
 // bookmark's time in milliseconds.
 func (s *Store) BookmarkItems(ctx context.Context, pg Page) ([]PostItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.postItems(ctx, asc, `SELECT b.created_at, `+prefixed("p.", postCols)+` FROM bookmarks b
 		JOIN posts p ON p.id = b.post_id
 		WHERE b.created_at < ? AND b.created_at > ? AND p.deleted_at = 0
@@ -35,7 +35,7 @@ func (s *Store) Bookmarked(ctx context.Context, postID int64) (bool, error) {
 // Bookmarks lists bookmarked posts, most recently bookmarked first; the page bounds apply to
 // the bookmark time in milliseconds.
 func (s *Store) Bookmarks(ctx context.Context, pg Page) ([]*Post, error) {
-	maxID, minID, limit, _ := pg.bounds()
+	maxID, minID, limit, _ := pg.Bounds()
 	return scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM bookmarks b
 		JOIN posts p ON p.id = b.post_id WHERE b.created_at < ? AND b.created_at > ? AND p.deleted_at = 0
 		ORDER BY b.created_at DESC LIMIT ?`, maxID, minID, limit))

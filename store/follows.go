@@ -171,7 +171,7 @@ func (s *Store) Following(ctx context.Context, accountID int64, state string, pg
 }
 
 func (s *Store) listFollows(ctx context.Context, self, other string, accountID int64, state string, pg Page) ([]FollowEntry, error) {
-	maxID, minID, limit, _ := pg.bounds()
+	maxID, minID, limit, _ := pg.Bounds()
 	rows, err := s.r.QueryContext(ctx, `SELECT f.id, f.iri, f.follower_id, f.followee_id, f.state, f.created_at, `+
 		prefixed("a.", accountCols)+` FROM follows f JOIN accounts a ON a.id = f.`+other+`
 		WHERE f.`+self+` = ? AND f.state = ? AND f.id < ? AND f.id > ? ORDER BY f.id DESC LIMIT ?`,

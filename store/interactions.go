@@ -147,7 +147,7 @@ func (s *Store) removeReaction(ctx context.Context, table, kind string, id int64
 
 // Favourites lists the live posts accountID liked, most recently liked first, paged by like ID.
 func (s *Store) Favourites(ctx context.Context, accountID int64, pg Page) ([]PostItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.postItems(ctx, asc, `SELECT l.id, `+prefixed("p.", postCols)+` FROM likes l
 		JOIN posts p ON p.id = l.post_id
 		WHERE l.account_id = ? AND l.id < ? AND l.id > ? AND p.deleted_at = 0
@@ -165,7 +165,7 @@ func (s *Store) Boosters(ctx context.Context, postID int64, pg Page) ([]AccountI
 }
 
 func (s *Store) reactors(ctx context.Context, table string, postID int64, pg Page) ([]AccountItem, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	return s.accountItems(ctx, asc, `SELECT r.id, `+prefixed("a.", accountCols)+` FROM `+table+` r
 		JOIN accounts a ON a.id = r.account_id
 		WHERE r.post_id = ? AND r.id < ? AND r.id > ?

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -97,3 +98,38 @@ func (s *Store) PostMedia(ctx context.Context, postID int64) ([]*Media, error) {
 	}
 	return out, rows.Err()
 }
+
+// ScheduledMedia returns the uploads reserved by each of the scheduled statuses ids, in the
+// order they will be attached.
+func (s *Store) ScheduledMedia(ctx context.Context, ids []int64) (map[int64][]*Media, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT sm.scheduled_id, `+mediaCols+` FROM scheduled_media sm
+		JOIN media ON media.id = sm.media_id
+		WHERE sm.scheduled_id IN (SELECT value FROM json_each(?)) ORDER BY sm.scheduled_id, sm.position`, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]*Media{}
+	for rows.Next() {
+		var sid int64
+		m, err := scanMedia(prefixScanner{rows, &sid})
+		if err != nil {
+			return nil, err
+		}
+		out[sid] = append(out[sid], m)
+	}
+	return out, rows.Err()
+}
+
+// prefixScanner scans one leading column into first and the rest with the wrapped scanner's
+// destinations.
+type prefixScanner struct {
+	row   scanner
+	first any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }

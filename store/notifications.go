@@ -72,7 +72,7 @@ func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, pos
 
 // Notifications lists the owner's notifications, newest first; types filters when not empty.
 func (s *Store) Notifications(ctx context.Context, types []string, pg Page) ([]Notification, error) {
-	maxID, minID, limit, _ := pg.bounds()
+	maxID, minID, limit, _ := pg.Bounds()
 	q := `SELECT id, type, account_id, ifnull(post_id, 0), read, created_at FROM notifications WHERE id < ? AND id > ?`
 	args := []any{maxID, minID}
 	if len(types) > 0 {

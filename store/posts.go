@@ -423,7 +423,9 @@ type Page struct {
 	Limit   int
 }
 
-func (p Page) bounds() (maxID, minID int64, limit int, asc bool) {
+// Bounds returns the page's limits for a query: IDs below maxID and above minID, at most limit
+// rows, in ascending order when asc (the caller reverses them: a page is newest first).
+func (p Page) Bounds() (maxID, minID int64, limit int, asc bool) {
 	maxID, minID, limit = p.MaxID, max(p.MinID, p.SinceID), p.Limit
 	if maxID <= 0 {
 		maxID = 1<<63 - 1
@@ -438,7 +440,7 @@ func (p Page) bounds() (maxID, minID int64, limit int, asc bool) {
 // AccountPosts lists an account's posts that are not deleted, newest first. With publicOnly only
 // public and unlisted posts are listed.
 func (s *Store) AccountPosts(ctx context.Context, accountID int64, publicOnly bool, pg Page) ([]*Post, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	vis := ""
 	if publicOnly {
 		vis = ` AND visibility IN ('public', 'unlisted')`
@@ -572,4 +574,17 @@ func (s *Store) SetIdempotentPost(ctx context.Context, key string, postID int64)
 			ON CONFLICT DO NOTHING`, key, postID, s.nowMS())
 		return err
 	})
+}
+
+// deleteScheduled deletes the scheduled status a post publishes, in the post's transaction
+// (store/scheduled keeps the rest of that table).
+func deleteScheduled(ctx context.Context, tx *wtx, id int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM scheduled_statuses WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete scheduled status %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("scheduled status %d: %w", id, ErrNotFound)
+	}
+	return nil
 }

@@ -96,17 +96,26 @@ func TestCreatePostWritesOutbox(t *testing.T) {
 		t.Errorf("activities = %d, want 1", n)
 	}
 
-	ds, err := s.ClaimDeliveries(ctx, 10, 10, nil, time.Minute)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, activity_id, inbox, host FROM deliveries`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var inboxes, hosts []string
-	for _, d := range ds {
-		if d.ActivityID != out.ID {
-			t.Errorf("delivery %d is for activity %d, want %d", d.ID, d.ActivityID, out.ID)
+	for rows.Next() {
+		var id, activity int64
+		var inbox, host string
+		if err := rows.Scan(&id, &activity, &inbox, &host); err != nil {
+			t.Fatal(err)
 		}
-		inboxes = append(inboxes, d.Inbox)
-		hosts = append(hosts, d.Host)
+		if activity != out.ID {
+			t.Errorf("delivery %d is for activity %d, want %d", id, activity, out.ID)
+		}
+		inboxes = append(inboxes, inbox)
+		hosts = append(hosts, host)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	slices.Sort(inboxes)
 	slices.Sort(hosts)

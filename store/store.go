@@ -1,6 +1,7 @@
 // Package store is Roost's only code that speaks SQL: the tables of one SQLite file (opened by
-// store/sqlite, with one writer connection and a read-only pool), its embedded migrations, and
-// the durable queues for incoming and outgoing activities.
+// store/sqlite, with one writer connection and a read-only pool) and its embedded migrations.
+// The packages under it keep jobs of their own on the same database: store/auth the owner's
+// credentials, store/queue the durable queues of incoming and outgoing activities.
 package store
 
 import (
@@ -11,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,17 +33,15 @@ var migrationFiles embed.FS
 
 // Store is an open Roost database.
 type Store struct {
-	db    *sqlite.DB
-	w     *sql.DB        // the writer's one connection, for pragmas outside a transaction
-	r     *sqlite.Reader // query_only readers
-	ids   idGen
-	now   func() time.Time
-	inbox *sqlite.Group[inboxAdd, bool] // AddInbox's group committer
+	db  *sqlite.DB
+	w   *sql.DB        // the writer's one connection, for pragmas outside a transaction
+	r   *sqlite.Reader // query_only readers
+	ids idGen
+	now func() time.Time
 
-	// What every inbox POST asks, kept in memory (see memo).
-	domainBlocks memo[map[string]bool]
-	blocked      memo[map[int64]bool] // accounts the owner blocks
-	failingHosts memo[map[string]bool]
+	// What every inbox POST asks, kept in memory (see sqlite.Memo and keyAccounts).
+	domainBlocks sqlite.Memo[map[string]bool]
+	blocked      sqlite.Memo[map[int64]bool] // accounts the owner blocks
 	keyAccounts  keyAccounts
 
 	onChange changeHook // see OnCommit
@@ -96,9 +94,7 @@ func open(ctx context.Context, file string, migrate bool) (*Store, error) {
 }
 
 func newStore(db *sqlite.DB) *Store {
-	s := &Store{db: db, w: db.Writer(), r: db.Reader(), now: time.Now}
-	s.inbox = sqlite.NewGroup(db, maxGroup, groupLinger, s.commitInbox)
-	return s
+	return &Store{db: db, w: db.Writer(), r: db.Reader(), now: time.Now}
 }
 
 // OpenReadOnly opens an existing database only to read it (a backup), without migrating it and
@@ -116,6 +112,10 @@ func OpenReadOnly(ctx context.Context, file string) (*Store, error) {
 // Close stops the group committer (after the batch it is committing) and the checkpointer, and
 // closes the connections; closing the last one checkpoints what is left and removes the WAL.
 func (s *Store) Close() error { return s.db.Close() }
+
+// DB returns the database the store is open on, for the packages under store that keep tables
+// of their own on it (store/auth, store/queue).
+func (s *Store) DB() *sqlite.DB { return s.db }
 
 // Now returns the store's clock. Tests may replace it with SetClock.
 func (s *Store) Now() time.Time { return s.now() }
@@ -220,9 +220,7 @@ func IDAt(t time.Time, key string) int64 {
 // IDTime returns the time encoded in a time-ordered ID.
 func IDTime(id int64) time.Time { return time.UnixMilli(id >> 16) }
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+func isUnique(err error) bool { return sqlite.IsUnique(err) }
 
 func boolInt(b bool) int {
 	if b {

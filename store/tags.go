@@ -8,7 +8,7 @@ import (
 // TagPosts lists an account's live public posts carrying hashtag tag (matched lower-cased, without
 // the #), newest first, paged by ID.
 func (s *Store) TagPosts(ctx context.Context, accountID int64, tag string, pg Page) ([]*Post, error) {
-	maxID, _, limit, _ := pg.bounds()
+	maxID, _, limit, _ := pg.Bounds()
 	tag = strings.ToLower(strings.TrimPrefix(tag, "#"))
 	return scanPosts(s.r.QueryContext(ctx, tagPostsSQL, tag, maxID, accountID, limit))
 }
@@ -22,7 +22,7 @@ var tagPostsSQL = `SELECT ` + prefixed("p.", postCols) + ` FROM post_tags t JOIN
 // HashtagTimeline lists live public posts by anyone carrying hashtag tag (lower-cased, without
 // the #), newest first, paged by post ID; with accountID not 0, only that account's.
 func (s *Store) HashtagTimeline(ctx context.Context, tag string, accountID int64, pg Page) ([]*Post, error) {
-	maxID, minID, limit, asc := pg.bounds()
+	maxID, minID, limit, asc := pg.Bounds()
 	tag = strings.ToLower(strings.TrimPrefix(tag, "#"))
 	// Driven by post_tags' primary key (tag, post_id), as tagPostsSQL is.
 	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM post_tags t

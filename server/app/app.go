@@ -25,6 +25,9 @@ import (
 	"roost/server/signature"
 	"roost/server/webpush"
 	"roost/store"
+	"roost/store/access"
+	"roost/store/queue"
+	"roost/store/scheduled"
 )
 
 // Config is what the core needs to know about where it runs (server.Config explains each field).
@@ -72,6 +75,12 @@ type App struct {
 	Hub *Hub
 	// Media keeps the owner's uploaded files.
 	Media *media.Library
+	// Auth keeps the owner's credentials: sessions, OAuth apps and tokens, push subscriptions.
+	Auth *access.Store
+	// Queue holds the incoming activities to process and the deliveries to make.
+	Queue *queue.Queue
+	// Scheduled keeps the owner's posts waiting to be published.
+	Scheduled *scheduled.Store
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID   *webpush.Key
 	inboxCh chan struct{}
@@ -91,6 +100,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	s := &App{
 		cfg:         cfg,
 		st:          st,
+		Auth:        access.New(st),
+		Queue:       queue.New(st),
+		Scheduled:   scheduled.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),
@@ -120,7 +132,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	if s.mediaKey, err = st.Secret(ctx, mediaKeyName, 32); err != nil {
 		return nil, err
 	}
-	if s.VAPID, err = loadVAPID(ctx, st); err != nil {
+	if s.VAPID, err = loadVAPID(ctx, s.Auth); err != nil {
 		return nil, err
 	}
 	s.Remote = remote.New(remote.Config{
@@ -135,7 +147,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	s.Markdown = content.NewRenderer(s.Sanitize)
 	s.Resolve = resolve.New(resolve.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
 		Owner: s.Owner.Account, Signer: s.instanceSigner()}, st, s.Remote, s.Sanitize, log)
-	s.Deliver = delivery.New(st, s.SendActivity, log.With("sub", "delivery"),
+	s.Deliver = delivery.New(s.Queue, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
 	return s, nil
 }
@@ -196,7 +208,7 @@ func localDevelopment(base string) bool {
 
 // Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts) until ctx ends.
 func (s *App) Run(ctx context.Context) error {
-	if err := s.st.ReleaseLeases(ctx); err != nil {
+	if err := s.Queue.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup

@@ -12,6 +12,7 @@ import (
 	"roost/server/remote"
 	"roost/server/resolve"
 	"roost/store"
+	"roost/store/queue"
 )
 
 // ErrRejected marks an activity Roost will never act on (an ownership check failed, it refers to
@@ -47,7 +48,7 @@ func (s *App) processInbox(ctx context.Context) {
 	for {
 		if time.Since(pruned) > time.Hour {
 			// Processed activities are kept a week, to recognise duplicates, then forgotten.
-			if err := s.st.PruneInbox(ctx, time.Now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+			if err := s.Queue.PruneInbox(ctx, time.Now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 				log.Warn("prune inbox", slog.Any("err", err))
 			}
 			if err := s.pruneApps(ctx); err != nil && ctx.Err() == nil {
@@ -65,11 +66,11 @@ func (s *App) processInbox(ctx context.Context) {
 		if busy {
 			batch = 32
 		}
-		items, err := s.st.ClaimInbox(ctx, batch, 5*time.Minute)
+		items, err := s.Queue.ClaimInbox(ctx, batch, 5*time.Minute)
 		if err != nil && ctx.Err() == nil {
 			log.Error("claim inbox", slog.Any("err", err))
 		}
-		var done []store.InboxResult
+		var done []queue.InboxResult
 		for _, it := range items {
 			if r, ok := s.processItem(ctx, log, it); ok {
 				done = append(done, r)
@@ -77,7 +78,7 @@ func (s *App) processInbox(ctx context.Context) {
 		}
 		// One transaction marks the batch processed: a crash before it only means the batch is
 		// processed again, which handling by activity and object id makes harmless.
-		if err := s.st.InboxDoneMany(context.WithoutCancel(ctx), done); err != nil {
+		if err := s.Queue.InboxDoneMany(context.WithoutCancel(ctx), done); err != nil {
 			log.Error("record inbox results", slog.Any("err", err))
 		}
 		if len(items) > 0 { // fewer than batch when copies were dropped: look again
@@ -104,28 +105,28 @@ func (s *App) processInbox(ctx context.Context) {
 
 // processItem handles one activity. It returns the result to record as done, or false when the
 // activity is to be retried later (already rescheduled) or processing was cut short by shutdown.
-func (s *App) processItem(ctx context.Context, log *slog.Logger, it store.InboxItem) (store.InboxResult, bool) {
+func (s *App) processItem(ctx context.Context, log *slog.Logger, it queue.InboxItem) (queue.InboxResult, bool) {
 	log = log.With(slog.String("activity", it.ActivityIRI))
 	err := s.handleActivity(ctx, it)
 	switch {
 	case err == nil:
 		log.Debug("processed")
-		return store.InboxResult{ID: it.ID}, true
+		return queue.InboxResult{ID: it.ID}, true
 	case ctx.Err() != nil:
-		return store.InboxResult{}, false // shutting down: processed again after the restart
+		return queue.InboxResult{}, false // shutting down: processed again after the restart
 	case permanent(err) || it.Attempts >= 6:
 		log.Info("activity not processed", slog.Any("err", err))
-		return store.InboxResult{ID: it.ID, Error: err.Error()}, true
+		return queue.InboxResult{ID: it.ID, Error: err.Error()}, true
 	}
 	wait := time.Duration(it.Attempts*it.Attempts) * time.Minute
 	log.Info("activity processing will be retried", slog.Any("err", err), slog.Duration("in", wait))
-	if err := s.st.InboxRetry(context.WithoutCancel(ctx), it.ID, time.Now().Add(wait), err.Error()); err != nil {
+	if err := s.Queue.InboxRetry(context.WithoutCancel(ctx), it.ID, time.Now().Add(wait), err.Error()); err != nil {
 		log.Error("record inbox retry", slog.Any("err", err))
 	}
-	return store.InboxResult{}, false
+	return queue.InboxResult{}, false
 }
 
-func (s *App) handleActivity(ctx context.Context, it store.InboxItem) error {
+func (s *App) handleActivity(ctx context.Context, it queue.InboxItem) error {
 	act, err := activitypub.DecodeActivity(it.Body)
 	if err != nil {
 		return err

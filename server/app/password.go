@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+
 	"roost/server/auth"
 )
 

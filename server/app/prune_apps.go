@@ -13,7 +13,7 @@ const unusedAppTTL = 24 * time.Hour
 // pruneApps deletes the apps registered more than unusedAppTTL ago that the owner never
 // authorized.
 func (s *App) pruneApps(ctx context.Context) error {
-	n, err := s.st.PruneApps(ctx, s.st.Now().Add(-unusedAppTTL))
+	n, err := s.Auth.PruneApps(ctx, s.st.Now().Add(-unusedAppTTL))
 	if n > 0 {
 		s.log.Info("unused apps deleted", slog.Int64("apps", n))
 	}

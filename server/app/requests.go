@@ -9,6 +9,7 @@ import (
 	"roost/server/resolve"
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/access"
 )
 
 // What a request proves about who sends it, as every surface reads it: the owner's session
@@ -34,12 +35,12 @@ func (s *App) CookieName() string {
 
 // Session returns the owner's session the request's cookie names, or nil, and keeps a session in
 // use alive (touched at most every sessionTouch).
-func (s *App) Session(r *http.Request) *store.Session {
+func (s *App) Session(r *http.Request) *access.Session {
 	c, err := r.Cookie(s.CookieName())
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	se, err := s.st.SessionByID(r.Context(), auth.HashToken(c.Value))
+	se, err := s.Auth.SessionByID(r.Context(), auth.HashToken(c.Value))
 	if err != nil {
 		return nil
 	}
@@ -52,7 +53,7 @@ func (s *App) Session(r *http.Request) *store.Session {
 		if expires.After(end) {
 			expires = end
 		}
-		_ = s.st.TouchSession(r.Context(), se.ID, expires)
+		_ = s.Auth.TouchSession(r.Context(), se.ID, expires)
 	}
 	return se
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/scheduled"
 )
 
 // Scheduled posts, as Mastodon's scheduled statuses: the owner writes a post now for later. It
@@ -25,22 +26,22 @@ type ScheduleInput struct {
 
 // Schedule keeps a post, checked as Post checks it, to be published at in.At (at least five
 // minutes ahead; at most 25 a day and 300 in all, as on Mastodon).
-func (s *App) Schedule(ctx context.Context, in ScheduleInput) (*store.Scheduled, error) {
+func (s *App) Schedule(ctx context.Context, in ScheduleInput) (*scheduled.Scheduled, error) {
 	_, vis, _, err := in.Post.check(time.Now())
 	if err != nil {
 		return nil, err
 	}
 	p := in.Post
-	sc := &store.Scheduled{ScheduledAt: in.At, Params: store.ScheduledParams{
+	sc := &scheduled.Scheduled{ScheduledAt: in.At, Params: scheduled.ScheduledParams{
 		Text: p.Text, SpoilerText: p.Summary, Visibility: vis, Sensitive: p.Sensitive,
 		Language: p.Language, InReplyToID: p.InReplyTo, MediaIDs: p.MediaIDs,
 		Idempotency: in.Idempotency, AppID: in.AppID, AppName: in.AppName,
 	}}
 	if p.Poll != nil {
-		sc.Params.Poll = &store.ScheduledPoll{Options: p.Poll.Options, ExpiresIn: int64(p.Poll.ExpiresIn / time.Second),
+		sc.Params.Poll = &scheduled.ScheduledPoll{Options: p.Poll.Options, ExpiresIn: int64(p.Poll.ExpiresIn / time.Second),
 			Multiple: p.Poll.Multiple}
 	}
-	if err := scheduleError(s.st.CreateScheduled(ctx, sc)); err != nil {
+	if err := scheduleError(s.Scheduled.CreateScheduled(ctx, sc)); err != nil {
 		return nil, err
 	}
 	s.WakeScheduled()
@@ -48,24 +49,24 @@ func (s *App) Schedule(ctx context.Context, in ScheduleInput) (*store.Scheduled,
 }
 
 // Reschedule moves a scheduled post to at, under the same rules as Schedule.
-func (s *App) Reschedule(ctx context.Context, id int64, at time.Time) (*store.Scheduled, error) {
-	if err := scheduleError(s.st.RescheduleScheduled(ctx, id, at)); err != nil {
+func (s *App) Reschedule(ctx context.Context, id int64, at time.Time) (*scheduled.Scheduled, error) {
+	if err := scheduleError(s.Scheduled.RescheduleScheduled(ctx, id, at)); err != nil {
 		return nil, err
 	}
 	s.WakeScheduled()
-	return s.st.ScheduledByID(ctx, id)
+	return s.Scheduled.ScheduledByID(ctx, id)
 }
 
 // CancelScheduled deletes a waiting scheduled post; its uploads become unattached ones again.
 func (s *App) CancelScheduled(ctx context.Context, id int64) error {
-	return scheduleError(s.st.DeleteScheduled(ctx, id))
+	return scheduleError(s.Scheduled.DeleteScheduled(ctx, id))
 }
 
 // scheduleError is the store's refusal of a schedule as the owner is told it.
 func scheduleError(err error) error {
 	switch {
-	case errors.Is(err, store.ErrScheduleTooSoon), errors.Is(err, store.ErrScheduledDailyLimit),
-		errors.Is(err, store.ErrScheduledTotalLimit):
+	case errors.Is(err, scheduled.ErrScheduleTooSoon), errors.Is(err, scheduled.ErrScheduledDailyLimit),
+		errors.Is(err, scheduled.ErrScheduledTotalLimit):
 		return &Error{Kind: Invalid, Msg: err.Error(), Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Kind: NotFound, Msg: "not found, or an image is not an unattached upload of yours", Err: err}
@@ -104,7 +105,7 @@ func (s *App) ScheduledRound(ctx context.Context) time.Duration {
 	// A bounded number of batches: a post published without its row going (which CreatePost
 	// rules out) must not make the publisher spin.
 	for range 50 {
-		due, err := s.st.DueScheduled(ctx, s.st.Now(), 20)
+		due, err := s.Scheduled.DueScheduled(ctx, s.st.Now(), 20)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("scheduled posts", "err", err)
@@ -118,7 +119,7 @@ func (s *App) ScheduledRound(ctx context.Context) time.Duration {
 			break
 		}
 	}
-	next, err := s.st.NextScheduledAt(ctx)
+	next, err := s.Scheduled.NextScheduledAt(ctx)
 	switch {
 	case err != nil:
 		return s.cfg.Poll
@@ -130,7 +131,7 @@ func (s *App) ScheduledRound(ctx context.Context) time.Duration {
 
 // publishOne publishes one scheduled post. A refusal that will not change (the post it answers
 // was deleted, an image is gone) drops it, as Mastodon does; another failure tries again later.
-func (s *App) publishOne(ctx context.Context, sc *store.Scheduled) {
+func (s *App) publishOne(ctx context.Context, sc *scheduled.Scheduled) {
 	p := sc.Params
 	in := PostInput{Text: p.Text, Summary: p.SpoilerText, Sensitive: p.Sensitive, Visibility: p.Visibility,
 		InReplyTo: p.InReplyToID, Language: p.Language, MediaIDs: p.MediaIDs, ScheduledID: sc.ID}
@@ -145,13 +146,13 @@ func (s *App) publishOne(ctx context.Context, sc *store.Scheduled) {
 	}
 	if kind, _ := ErrorOf(err); kind == Invalid || kind == NotFound {
 		s.log.Warn("scheduled post dropped", "scheduled", sc.ID, "err", err)
-		if err := s.st.DeleteScheduled(ctx, sc.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.Scheduled.DeleteScheduled(ctx, sc.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("drop scheduled post", "scheduled", sc.ID, "err", err)
 		}
 		return
 	}
 	s.log.Warn("scheduled post not published yet", "scheduled", sc.ID, "err", err)
-	if err := s.st.DeferScheduled(ctx, sc.ID, s.st.Now().Add(time.Minute)); err != nil {
+	if err := s.Scheduled.DeferScheduled(ctx, sc.ID, s.st.Now().Add(time.Minute)); err != nil {
 		s.log.Error("defer scheduled post", "scheduled", sc.ID, "err", fmt.Errorf("defer: %w", err))
 	}
 }

@@ -59,7 +59,7 @@ func TestScheduledPostPublishedOnceAtItsTime(t *testing.T) {
 	if p := list[0]; p.Source != "later, with #tags" || p.Visibility != store.Unlisted {
 		t.Errorf("published %q as %s, want the scheduled text, unlisted", p.Source, p.Visibility)
 	}
-	if _, err := s.st.ScheduledByID(ctx, sc.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Scheduled.ScheduledByID(ctx, sc.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the scheduled row after publishing: %v, want it gone", err)
 	}
 	s.ScheduledRound(ctx)
@@ -85,7 +85,7 @@ func TestScheduledPostPublishedOnceAtItsTime(t *testing.T) {
 	if n := posts(); n != before {
 		t.Errorf("a reply to a deleted post was published (%d posts, want %d)", n, before)
 	}
-	if _, err := s.st.ScheduledByID(ctx, reply.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Scheduled.ScheduledByID(ctx, reply.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the reply to a deleted post: %v, want it dropped", err)
 	}
 }

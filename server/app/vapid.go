@@ -5,17 +5,17 @@ import (
 	"fmt"
 
 	"roost/server/webpush"
-	"roost/store"
+	"roost/store/access"
 )
 
 // loadVAPID returns the server's VAPID key pair (RFC 8292), made at first start and kept in the
 // store: apps subscribe to push with its public half, so it must not change.
-func loadVAPID(ctx context.Context, st *store.Store) (*webpush.Key, error) {
+func loadVAPID(ctx context.Context, keys *access.Store) (*webpush.Key, error) {
 	fresh, err := webpush.GenerateKey()
 	if err != nil {
 		return nil, err
 	}
-	raw, err := st.PushKey(ctx, fresh.Bytes())
+	raw, err := keys.PushKey(ctx, fresh.Bytes())
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/access"
 )
 
 // OAuth 2's rules for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/), which
@@ -101,7 +102,7 @@ func ScopesWithin(requested, allowed []string) bool {
 
 // AuthRequest is a validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
 type AuthRequest struct {
-	Client      *store.App
+	Client      *access.App
 	RedirectURI string
 	Scopes      []string
 	State       string
@@ -112,7 +113,7 @@ type AuthRequest struct {
 // AppByClientID). Its error is a message for the owner's page: nothing is sent to a redirect URI
 // before the client and the URI are known to match.
 func ParseAuthRequest(ctx context.Context, f url.Values,
-	client func(ctx context.Context, clientID string) (*store.App, error)) (*AuthRequest, string, error) {
+	client func(ctx context.Context, clientID string) (*access.App, error)) (*AuthRequest, string, error) {
 	clientID := f.Get("client_id")
 	if clientID == "" {
 		return nil, "The request names no application (client_id is missing).", nil

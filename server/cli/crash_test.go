@@ -21,6 +21,7 @@ import (
 	"roost/server"
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/queue"
 )
 
 // These tests kill -9 the real server process in the middle of its work, start it again on the
@@ -271,7 +272,7 @@ func TestCrashDuringInboxFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	copies, err := st.InboxCopies(ctx)
+	copies, err := queue.New(st).InboxCopies(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"roost/server/signature"
 	"roost/store"
+	"roost/store/queue"
 )
 
 // mountTmpfs mounts a small tmpfs at dir and unmounts it when the test ends. It needs root (as
@@ -238,7 +239,7 @@ func TestDataFolderFullWhileServing(t *testing.T) {
 	if err := st.IntegrityCheck(ctx); err != nil {
 		t.Error(err)
 	}
-	copies, err := st.InboxCopies(ctx)
+	copies, err := queue.New(st).InboxCopies(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"roost/server/remote"
 	"roost/store"
+	"roost/store/queue"
 )
 
 // Send POSTs one activity body to one inbox. It returns nil on a 2xx answer.
@@ -44,7 +45,7 @@ const hostBacklog = 4
 
 // Worker delivers queued activities. Create one with New and run it with Run.
 type Worker struct {
-	st      *store.Store
+	q       *queue.Queue
 	send    Send
 	log     *slog.Logger
 	workers int           // deliveries in flight at once
@@ -68,8 +69,8 @@ type Options struct {
 	Timeout time.Duration // default 30 s
 }
 
-// New returns a worker that delivers the store's queue through send.
-func New(st *store.Store, send Send, log *slog.Logger, o Options) *Worker {
+// New returns a worker that delivers q's outgoing queue through send.
+func New(q *queue.Queue, send Send, log *slog.Logger, o Options) *Worker {
 	if o.Workers <= 0 {
 		// Deliveries mostly wait on the network: with peers answering in 200 ms, 256 in flight
 		// reach 2,000 servers in about 2.6 s where 64 took 6.8 s (BENCHMARKS.md).
@@ -84,7 +85,7 @@ func New(st *store.Store, send Send, log *slog.Logger, o Options) *Worker {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
-	return &Worker{st: st, send: send, log: log, workers: o.Workers, perHost: o.PerHost, poll: o.Poll,
+	return &Worker{q: q, send: send, log: log, workers: o.Workers, perHost: o.PerHost, poll: o.Poll,
 		timeout: o.Timeout, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, started: map[string]int{},
 		hosts: map[string]int{}}
 }
@@ -107,10 +108,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	done := make(chan struct{}, w.workers)
 	for {
 		free := w.workers - len(slots)
-		var claimed []store.Delivery
+		var claimed []queue.Delivery
 		if free > 0 {
 			var err error
-			claimed, err = w.st.ClaimDeliveries(ctx, free, w.perHost*hostBacklog, w.fullHosts(), w.timeout*hostBacklog)
+			claimed, err = w.q.ClaimDeliveries(ctx, free, w.perHost*hostBacklog, w.fullHosts(), w.timeout*hostBacklog)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claim deliveries", slog.Any("err", err))
 			}
@@ -140,7 +141,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		if len(over) > 0 {
 			// Due again at once; its host is left out of claims until it has room.
-			if err := w.st.ReleaseDeliveries(ctx, over); err != nil && ctx.Err() == nil {
+			if err := w.q.ReleaseDeliveries(ctx, over); err != nil && ctx.Err() == nil {
 				w.log.Error("release deliveries", slog.Any("err", err))
 			}
 		}
@@ -148,7 +149,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue // there may be more due right now
 		}
 		wait := w.poll
-		if next, err := w.st.NextDeliveryAt(ctx); err == nil && !next.IsZero() {
+		if next, err := w.q.NextDeliveryAt(ctx); err == nil && !next.IsZero() {
 			if d := time.Until(next); d < wait {
 				wait = max(d, 10*time.Millisecond)
 			}
@@ -174,7 +175,7 @@ const (
 	inFlight               // the row is being delivered already
 )
 
-func (w *Worker) start(d store.Delivery) startResult {
+func (w *Worker) start(d queue.Delivery) startResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -201,7 +202,7 @@ func (w *Worker) fullHosts() []string {
 	return out
 }
 
-func (w *Worker) finish(d store.Delivery) {
+func (w *Worker) finish(d queue.Delivery) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.inFlight, d.ID)
@@ -236,16 +237,16 @@ func (w *Worker) releaseHost(host string) {
 	}
 }
 
-func (w *Worker) deliver(ctx context.Context, d store.Delivery) {
+func (w *Worker) deliver(ctx context.Context, d queue.Delivery) {
 	if !w.acquireHost(ctx, d.Host) {
 		return
 	}
 	defer w.releaseHost(d.Host)
 	log := w.log.With(slog.String("inbox", d.Inbox), slog.Int64("delivery", d.ID))
-	body, err := w.st.ActivityBody(ctx, d.ActivityID)
+	body, err := w.q.ActivityBody(ctx, d.ActivityID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			_ = w.st.DeliveryFailed(context.WithoutCancel(ctx), d, "activity gone", time.Time{}, false)
+			_ = w.q.DeliveryFailed(context.WithoutCancel(ctx), d, "activity gone", time.Time{}, false)
 		}
 		return
 	}
@@ -255,7 +256,7 @@ func (w *Worker) deliver(ctx context.Context, d store.Delivery) {
 	// Record the outcome even when shutting down: the attempt happened.
 	rctx := context.WithoutCancel(ctx)
 	if err == nil {
-		if err := w.st.DeliverySucceeded(rctx, d); err != nil {
+		if err := w.q.DeliverySucceeded(rctx, d); err != nil {
 			log.Error("record delivery", slog.Any("err", err))
 		}
 		log.Debug("delivered")
@@ -273,21 +274,21 @@ func (w *Worker) deliver(ctx context.Context, d store.Delivery) {
 	} else {
 		log.Info("delivery failed, will retry", slog.Any("err", err), slog.Time("retry_at", retryAt))
 	}
-	if err := w.st.DeliveryFailed(rctx, d, err.Error(), retryAt, hostDown); err != nil {
+	if err := w.q.DeliveryFailed(rctx, d, err.Error(), retryAt, hostDown); err != nil {
 		log.Error("record delivery failure", slog.Any("err", err))
 		return
 	}
 	if hostDown {
-		if h, err := w.st.Host(rctx, d.Host); err == nil && h.Failures >= pauseAfter {
+		if h, err := w.q.Host(rctx, d.Host); err == nil && h.Failures >= pauseAfter {
 			pause := min(10*time.Minute<<(h.Failures-pauseAfter), 12*time.Hour)
-			_ = w.st.PauseHost(rctx, d.Host, time.Now().Add(pause))
+			_ = w.q.PauseHost(rctx, d.Host, time.Now().Add(pause))
 			log.Warn("host keeps failing, pausing deliveries", slog.String("host", d.Host), slog.Duration("for", pause))
 		}
 	}
 }
 
 // plan decides when to retry after err (zero: never) and whether the failure says the host is down.
-func (w *Worker) plan(d store.Delivery, err error) (retryAt time.Time, hostDown bool) {
+func (w *Worker) plan(d queue.Delivery, err error) (retryAt time.Time, hostDown bool) {
 	var se *remote.StatusError
 	wait := time.Duration(0)
 	switch {

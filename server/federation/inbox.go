@@ -23,7 +23,7 @@ import (
 func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 	h.app.Posting.Add(1)
 	defer h.app.Posting.Add(-1)
-	handed := h.st.InboxComing() // the group committer may wait a moment for this one
+	handed := h.app.Queue.InboxComing() // the group committer may wait a moment for this one
 	defer handed()
 	if name := r.PathValue("name"); name != "" && name != h.app.Owner.Account.Username {
 		h.notFound(w, r)
@@ -100,13 +100,13 @@ func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handed()
-	added, err := h.st.AddInbox(ctx, act.ID, signer.IRI, body)
+	added, err := h.app.Queue.AddInbox(ctx, act.ID, signer.IRI, body)
 	if err != nil {
 		h.unavailable(w, err)
 		return
 	}
 	if u, err := url.Parse(params.KeyID); err == nil {
-		if err := h.st.HostHeard(ctx, u.Host); err != nil {
+		if err := h.app.Queue.HostHeard(ctx, u.Host); err != nil {
 			h.log.Warn("record host heard", slog.Any("err", err))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"roost/server/auth"
 	"roost/store"
+	"roost/store/access"
 )
 
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
@@ -41,13 +42,13 @@ func oauthJSON(w http.ResponseWriter, status int, v any) {
 type apiTokenKey struct{}
 
 // apiToken returns the request's token (nil outside apiAuth).
-func apiToken(r *http.Request) *store.Token {
-	t, _ := r.Context().Value(apiTokenKey{}).(*store.Token)
+func apiToken(r *http.Request) *access.Token {
+	t, _ := r.Context().Value(apiTokenKey{}).(*access.Token)
 	return t
 }
 
 // apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
-// cover scope, and puts the *store.Token in the request context (see apiToken).
+// cover scope, and puts the *access.Token in the request context (see apiToken).
 //
 // scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
 // Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
@@ -72,7 +73,7 @@ func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFun
 }
 
 // Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
-func Token(r *http.Request) *store.Token { return apiToken(r) }
+func Token(r *http.Request) *access.Token { return apiToken(r) }
 
 // apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
 // WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
@@ -97,7 +98,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		ctx := r.Context()
-		t, err := h.st.TokenByHash(ctx, auth.HashToken(token))
+		t, err := h.app.Auth.TokenByHash(ctx, auth.HashToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			unauthorized(w)
 			return
@@ -119,7 +120,7 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 		}
 		// The store keeps writes to one a minute; checking here spares the write transaction.
 		if h.st.Now().Sub(t.LastUsedAt) > time.Minute {
-			if err := h.st.TouchToken(ctx, t.ID); err != nil {
+			if err := h.app.Auth.TouchToken(ctx, t.ID); err != nil {
 				h.log.Warn("touch token", slog.Any("err", err))
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"roost/server/auth"
 	"roost/server/clientip"
 	"roost/store"
+	"roost/store/access"
 )
 
 // OAuth 2 for the Mastodon client API (https://docs.joinmastodon.org/spec/oauth/): app
@@ -75,7 +76,7 @@ type appView struct {
 	ClientSecretExpiresAt *int     `json:"client_secret_expires_at,omitempty"`
 }
 
-func (h *Handler) newAppView(a *store.App) *appView {
+func (h *Handler) newAppView(a *access.App) *appView {
 	v := &appView{ID: strconv.FormatInt(a.ID, 10), Name: a.Name, Scopes: a.Scopes,
 		RedirectURI: strings.Join(a.RedirectURIs, "\n"), RedirectURIs: a.RedirectURIs, VapidKey: h.app.VAPID.PublicKey()}
 	if a.Website != "" {
@@ -145,9 +146,9 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret := auth.RandomToken(auth.TokenBytes)
-	client := &store.App{ClientID: auth.RandomToken(auth.TokenBytes), SecretHash: auth.HashToken(secret), Name: name,
+	client := &access.App{ClientID: auth.RandomToken(auth.TokenBytes), SecretHash: auth.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
-	if err := h.st.CreateApp(r.Context(), client); err != nil {
+	if err := h.app.Auth.CreateApp(r.Context(), client); err != nil {
 		h.apiServerError(w, r, fmt.Errorf("create app: %w", err))
 		return
 	}
@@ -159,7 +160,7 @@ func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 
 // apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.
 func (h *Handler) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
-	client, err := h.st.AppByID(r.Context(), apiToken(r).AppID)
+	client, err := h.app.Auth.AppByID(r.Context(), apiToken(r).AppID)
 	if errors.Is(err, store.ErrNotFound) {
 		unauthorized(w)
 		return
@@ -182,7 +183,7 @@ type tokenResponse struct {
 
 // clientApp authenticates the client of a token or revocation request: client_secret_basic or
 // client_secret_post (RFC 6749 §2.3.1). A nil app means the failure was answered.
-func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *store.App {
+func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values) *access.App {
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		id, _ = url.QueryUnescape(id)
@@ -190,7 +191,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 	} else {
 		id, secret = f.Get("client_id"), f.Get("client_secret")
 	}
-	fail := func() *store.App {
+	fail := func() *access.App {
 		if basic {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Roost"`)
 		}
@@ -200,7 +201,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 	if id == "" || secret == "" {
 		return fail()
 	}
-	client, err := h.st.AppByClientID(r.Context(), id)
+	client, err := h.app.Auth.AppByClientID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail()
 	}
@@ -246,8 +247,8 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	invalidGrant := func(why string) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", why)
 	}
-	var t *store.Token
-	var old *store.Token
+	var t *access.Token
+	var old *access.Token
 	switch grant {
 	case "authorization_code":
 		code := f.Get("code")
@@ -256,7 +257,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Taken (deleted) first: a code is burnt by any attempt, failed ones included.
-		c, err := h.st.TakeAuthCode(ctx, auth.HashToken(code))
+		c, err := h.app.Auth.TakeAuthCode(ctx, auth.HashToken(code))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The authorization code is invalid, expired or already used.")
 			return
@@ -290,7 +291,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			invalidGrant("The authorization request carried no code challenge.")
 			return
 		}
-		t = &store.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
+		t = &access.Token{AppID: client.ID, Scopes: c.Scopes, Owner: true}
 	case "client_credentials":
 		scopes := auth.ParseScopes(f.Get("scope"))
 		if len(scopes) == 0 {
@@ -300,14 +301,14 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
 			return
 		}
-		t = &store.Token{AppID: client.ID, Scopes: scopes, Owner: false}
+		t = &access.Token{AppID: client.ID, Scopes: scopes, Owner: false}
 	case "refresh_token":
 		refresh := f.Get("refresh_token")
 		if refresh == "" {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "The refresh_token parameter is missing.")
 			return
 		}
-		old, err = h.st.TokenByRefreshHash(ctx, auth.HashToken(refresh))
+		old, err = h.app.Auth.TokenByRefreshHash(ctx, auth.HashToken(refresh))
 		if errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
@@ -331,7 +332,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			}
 			scopes = req
 		}
-		t = &store.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
+		t = &access.Token{AppID: client.ID, Scopes: scopes, Owner: old.Owner}
 	}
 	access := auth.RandomToken(auth.TokenBytes)
 	t.TokenHash = auth.HashToken(access)
@@ -343,14 +344,14 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	if old != nil {
 		// The old token goes in the transaction that stores the new one: of two refreshes with
 		// the same refresh token, the second finds it gone.
-		if err := h.st.RotateToken(ctx, old.ID, t); errors.Is(err, store.ErrNotFound) {
+		if err := h.app.Auth.RotateToken(ctx, old.ID, t); errors.Is(err, store.ErrNotFound) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
 		} else if err != nil {
 			h.apiServerError(w, r, fmt.Errorf("refresh token: %w", err))
 			return
 		}
-	} else if err := h.st.CreateToken(ctx, t); err != nil {
+	} else if err := h.app.Auth.CreateToken(ctx, t); err != nil {
 		h.apiServerError(w, r, fmt.Errorf("create token: %w", err))
 		return
 	}
@@ -381,9 +382,9 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	t, err := h.st.TokenByHash(ctx, auth.HashToken(token))
+	t, err := h.app.Auth.TokenByHash(ctx, auth.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		t, err = h.st.TokenByRefreshHash(ctx, auth.HashToken(token))
+		t, err = h.app.Auth.TokenByRefreshHash(ctx, auth.HashToken(token))
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -394,7 +395,7 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token.")
 		return
 	default:
-		if err := h.st.RevokeToken(ctx, t.ID); err != nil {
+		if err := h.app.Auth.RevokeToken(ctx, t.ID); err != nil {
 			h.apiServerError(w, r, fmt.Errorf("revoke token: %w", err))
 			return
 		}

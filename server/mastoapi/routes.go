@@ -71,6 +71,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	h.mastodonMoreRoutes(mux)
 	h.scheduledRoutes(mux)
 	h.moreEndpointRoutes(mux)
+	h.listsRoutes(mux)
 }
 
 // More of the Mastodon client API: media uploads, profile editing, follower lists and requests,

@@ -12,6 +12,7 @@ import (
 	"roost/server/app"
 	"roost/server/mastodon"
 	"roost/store"
+	"roost/store/scheduled"
 )
 
 // Scheduled statuses (docs.joinmastodon.org/methods/scheduled_statuses): POST /api/v1/statuses
@@ -74,7 +75,7 @@ func (h *Handler) apiScheduleStatus(w http.ResponseWriter, r *http.Request, in a
 	sin := app.ScheduleInput{Post: in, At: at, Idempotency: key}
 	if t := apiToken(r); t != nil {
 		sin.AppID = t.AppID
-		if a, err := h.st.AppByID(ctx, t.AppID); err == nil {
+		if a, err := h.app.Auth.AppByID(ctx, t.AppID); err == nil {
 			sin.AppName = a.Name
 		}
 	}
@@ -92,7 +93,7 @@ func (h *Handler) apiScheduleError(w http.ResponseWriter, err error) {
 	switch {
 	case kind != app.Invalid:
 		h.apiActionError(w, err)
-	case errors.Is(err, store.ErrScheduleTooSoon):
+	case errors.Is(err, scheduled.ErrScheduleTooSoon):
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Scheduled at "+msg)
 	default:
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+msg)
@@ -101,7 +102,7 @@ func (h *Handler) apiScheduleError(w http.ResponseWriter, err error) {
 
 // apiScheduled is a scheduled post as Mastodon's ScheduledStatus entity, with its reserved
 // uploads.
-func (h *Handler) apiScheduled(sc *store.Scheduled, media []*store.Media) mastodon.ScheduledStatus {
+func (h *Handler) apiScheduled(sc *scheduled.Scheduled, media []*store.Media) mastodon.ScheduledStatus {
 	p := sc.Params
 	out := mastodon.ScheduledStatus{ID: idString(sc.ID), ScheduledAt: apiTime(sc.ScheduledAt),
 		Params: mastodon.StatusParams{Text: p.Text}, MediaAttachments: []mastodon.MediaAttachment{}}
@@ -136,7 +137,7 @@ func (h *Handler) apiScheduled(sc *store.Scheduled, media []*store.Media) mastod
 
 // scheduledEntities converts scheduled posts to ScheduledStatus entities, their uploads looked
 // up at once.
-func (h *Handler) scheduledEntities(ctx context.Context, list []*store.Scheduled) ([]mastodon.ScheduledStatus, error) {
+func (h *Handler) scheduledEntities(ctx context.Context, list []*scheduled.Scheduled) ([]mastodon.ScheduledStatus, error) {
 	ids := make([]int64, len(list))
 	for i, sc := range list {
 		ids[i] = sc.ID
@@ -153,8 +154,8 @@ func (h *Handler) scheduledEntities(ctx context.Context, list []*store.Scheduled
 }
 
 // writeScheduled answers one scheduled post.
-func (h *Handler) writeScheduled(w http.ResponseWriter, r *http.Request, sc *store.Scheduled) {
-	out, err := h.scheduledEntities(r.Context(), []*store.Scheduled{sc})
+func (h *Handler) writeScheduled(w http.ResponseWriter, r *http.Request, sc *scheduled.Scheduled) {
+	out, err := h.scheduledEntities(r.Context(), []*scheduled.Scheduled{sc})
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -166,7 +167,7 @@ func (h *Handler) writeScheduled(w http.ResponseWriter, r *http.Request, sc *sto
 // first, paged by ID with Link headers.
 func (h *Handler) apiScheduledStatuses(w http.ResponseWriter, r *http.Request) {
 	pg := mastodon.ParsePage(r.URL.Query(), 20, 40)
-	list, err := h.st.ListScheduled(r.Context(), storePage(pg))
+	list, err := h.app.Scheduled.ListScheduled(r.Context(), storePage(pg))
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -183,10 +184,10 @@ func (h *Handler) apiScheduledStatuses(w http.ResponseWriter, r *http.Request) {
 }
 
 // scheduledParam loads the {id} scheduled post, answering 404 when there is none.
-func (h *Handler) scheduledParam(w http.ResponseWriter, r *http.Request) (*store.Scheduled, bool) {
+func (h *Handler) scheduledParam(w http.ResponseWriter, r *http.Request) (*scheduled.Scheduled, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		sc, err := h.st.ScheduledByID(r.Context(), id)
+		sc, err := h.app.Scheduled.ScheduledByID(r.Context(), id)
 		if err == nil {
 			return sc, true
 		}

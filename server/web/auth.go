@@ -18,7 +18,7 @@ import (
 	"roost/server/app"
 	"roost/server/auth"
 	"roost/server/clientip"
-	"roost/store"
+	"roost/store/access"
 	"roost/templates"
 )
 
@@ -28,8 +28,8 @@ const sessionKey ctxKey = iota
 
 // session returns the signed-in session of the request, or nil: the one signedIn found, or the
 // one its cookie names.
-func (h *Handler) session(r *http.Request) *store.Session {
-	if se, ok := r.Context().Value(sessionKey).(*store.Session); ok {
+func (h *Handler) session(r *http.Request) *access.Session {
+	if se, ok := r.Context().Value(sessionKey).(*access.Session); ok {
 		return se
 	}
 	return h.app.Session(r)
@@ -265,9 +265,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) error {
 	token := auth.RandomToken(32)
-	se := &store.Session{ID: auth.HashToken(token), CSRF: auth.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
+	se := &access.Session{ID: auth.HashToken(token), CSRF: auth.RandomToken(24), ExpiresAt: time.Now().Add(app.SessionIdle),
 		UserAgent: r.UserAgent(), IP: clientip.Of(r)}
-	if err := h.st.CreateSession(r.Context(), se); err != nil {
+	if err := h.app.Auth.CreateSession(r.Context(), se); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: h.app.CookieName(), Value: token, Path: "/", HttpOnly: true,
@@ -277,7 +277,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	se := h.session(r)
-	if err := h.st.DeleteSession(r.Context(), se.ID); err != nil {
+	if err := h.app.Auth.DeleteSession(r.Context(), se.ID); err != nil {
 		h.serverError(w, r, err)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"roost/server/auth"
 	"roost/store"
+	"roost/store/access"
 	"roost/templates"
 )
 
@@ -63,7 +64,7 @@ func consentView(req *auth.AuthRequest) templates.OAuthConsent {
 
 // showAuthorize renders GET /oauth/authorize: the owner's consent page.
 func (h *Handler) showAuthorize(w http.ResponseWriter, r *http.Request) {
-	req, msg, err := auth.ParseAuthRequest(r.Context(), r.URL.Query(), h.st.AppByClientID)
+	req, msg, err := auth.ParseAuthRequest(r.Context(), r.URL.Query(), h.app.Auth.AppByClientID)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -104,7 +105,7 @@ func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
 // single-use code bound to the app, the redirect URI, the scopes and the PKCE challenge.
 func (h *Handler) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req, msg, err := auth.ParseAuthRequest(ctx, r.PostForm, h.st.AppByClientID)
+	req, msg, err := auth.ParseAuthRequest(ctx, r.PostForm, h.app.Auth.AppByClientID)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -124,9 +125,9 @@ func (h *Handler) answerAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := auth.RandomToken(auth.TokenBytes)
-	c := &store.AuthCode{CodeHash: auth.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
+	c := &access.AuthCode{CodeHash: auth.HashToken(code), AppID: req.Client.ID, RedirectURI: req.RedirectURI,
 		Scopes: req.Scopes, Challenge: req.Challenge, ExpiresAt: h.st.Now().Add(auth.AuthCodeTTL)}
-	if err := h.st.CreateAuthCode(ctx, c); err != nil {
+	if err := h.app.Auth.CreateAuthCode(ctx, c); err != nil {
 		h.serverError(w, r, fmt.Errorf("create authorization code: %w", err))
 		return
 	}
@@ -156,7 +157,7 @@ func redirectWith(w http.ResponseWriter, r *http.Request, redirectURI string, pa
 
 // showApps renders /settings/apps: the apps the owner let in.
 func (h *Handler) showApps(w http.ResponseWriter, r *http.Request) {
-	apps, err := h.st.AuthorizedApps(r.Context())
+	apps, err := h.app.Auth.AuthorizedApps(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -179,7 +180,7 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such client."), http.StatusSeeOther)
 		return
 	}
-	client, err := h.st.AppByID(r.Context(), id)
+	client, err := h.app.Auth.AppByID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		http.Redirect(w, r, "/settings/apps?error="+url.QueryEscape("No such client."), http.StatusSeeOther)
 		return
@@ -188,7 +189,7 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	if err := h.st.RevokeApp(r.Context(), client.ID); err != nil {
+	if err := h.app.Auth.RevokeApp(r.Context(), client.ID); err != nil {
 		h.serverError(w, r, err)
 		return
 	}

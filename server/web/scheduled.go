@@ -10,6 +10,7 @@ import (
 
 	"roost/server/app"
 	"roost/store"
+	"roost/store/scheduled"
 	"roost/templates"
 )
 
@@ -30,7 +31,7 @@ func parseScheduleField(v string) (time.Time, bool) {
 
 // scheduleMessage is a refused schedule as the owner is told it.
 func (h *Handler) scheduleMessage(err error) string {
-	if errors.Is(err, store.ErrScheduleTooSoon) {
+	if errors.Is(err, scheduled.ErrScheduleTooSoon) {
 		return "the time " + h.ownerMessage(err)
 	}
 	return h.ownerMessage(err)
@@ -58,7 +59,7 @@ func (h *Handler) showScheduled(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	maxID, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
 	const pageSize = 40
-	list, err := h.st.ListScheduled(ctx, store.Page{MaxID: maxID, Limit: pageSize})
+	list, err := h.app.Scheduled.ListScheduled(ctx, store.Page{MaxID: maxID, Limit: pageSize})
 	if err != nil {
 		h.serverError(w, r, err)
 		return

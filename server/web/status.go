@@ -44,17 +44,17 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	if v.InboxPending, err = h.st.InboxPending(ctx); err != nil {
+	if v.InboxPending, err = h.app.Queue.InboxPending(ctx); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	queue, err := h.st.DeliveryQueue(ctx)
+	queue, err := h.app.Queue.DeliveryQueue(ctx)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
 	for _, q := range queue {
-		host, err := h.st.Host(ctx, q.Host)
+		host, err := h.app.Queue.Host(ctx, q.Host)
 		if err != nil {
 			h.serverError(w, r, err)
 			return

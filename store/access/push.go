@@ -1,4 +1,4 @@
-package store
+package access
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"roost/store"
+	"roost/store/sqlite"
 )
 
 // Push alert types, as Mastodon names them in a push subscription's alerts.
@@ -36,13 +39,13 @@ type PushSubscription struct {
 
 const pushCols = `id, token_id, endpoint, p256dh, auth, alerts, policy, standard, created_at`
 
-func scanPush(row scanner) (*PushSubscription, error) {
+func scanPush(row sqlite.Scanner) (*PushSubscription, error) {
 	var p PushSubscription
 	var alerts string
 	var created int64
 	err := row.Scan(&p.ID, &p.TokenID, &p.Endpoint, &p.P256dh, &p.Auth, &alerts, &p.Policy, &p.Standard, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
@@ -50,7 +53,7 @@ func scanPush(row scanner) (*PushSubscription, error) {
 	if err := json.Unmarshal([]byte(alerts), &p.Alerts); err != nil {
 		return nil, fmt.Errorf("push subscription %d alerts: %w", p.ID, err)
 	}
-	p.CreatedAt = msTime(created)
+	p.CreatedAt = sqlite.Time(created)
 	return &p, nil
 }
 
@@ -64,7 +67,7 @@ func alertsJSON(alerts []string) (string, error) {
 
 // PutPushSubscription stores p as the subscription of its token, replacing the one the token had
 // (Mastodon: creating a subscription replaces the current one). It fills in p's ID and CreatedAt;
-// an empty Policy is PushAll. A token that does not exist is ErrNotFound.
+// an empty Policy is PushAll. A token that does not exist is store.ErrNotFound.
 func (s *Store) PutPushSubscription(ctx context.Context, p *PushSubscription) error {
 	if p.Policy == "" {
 		p.Policy = PushAll
@@ -73,14 +76,14 @@ func (s *Store) PutPushSubscription(ctx context.Context, p *PushSubscription) er
 	if err != nil {
 		return err
 	}
-	p.ID, p.CreatedAt = s.NewID(), msTime(s.nowMS())
-	err = s.tx(ctx, func(tx *wtx) error {
+	p.ID, p.CreatedAt = s.st.NewID(), sqlite.Time(s.nowMS())
+	err = s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE id = ?)`, p.TokenID).Scan(&exists); err != nil {
 			return err
 		}
 		if !exists {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO push_subscriptions (`+pushCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (token_id) DO UPDATE SET id = excluded.id, endpoint = excluded.endpoint,
@@ -95,13 +98,13 @@ func (s *Store) PutPushSubscription(ctx context.Context, p *PushSubscription) er
 	return nil
 }
 
-// PushSubscriptionByToken returns the subscription of an access token, or ErrNotFound.
+// PushSubscriptionByToken returns the subscription of an access token, or store.ErrNotFound.
 func (s *Store) PushSubscriptionByToken(ctx context.Context, tokenID int64) (*PushSubscription, error) {
 	return scanPush(s.r.QueryRowContext(ctx, `SELECT `+pushCols+` FROM push_subscriptions WHERE token_id = ?`, tokenID))
 }
 
 // UpdatePushAlerts replaces the alerts and policy of a token's subscription (PUT
-// /api/v1/push/subscription) and returns it; ErrNotFound when the token has none.
+// /api/v1/push/subscription) and returns it; store.ErrNotFound when the token has none.
 func (s *Store) UpdatePushAlerts(ctx context.Context, tokenID int64, alerts []string, policy string) (*PushSubscription, error) {
 	if policy == "" {
 		policy = PushAll
@@ -111,7 +114,7 @@ func (s *Store) UpdatePushAlerts(ctx context.Context, tokenID int64, alerts []st
 		return nil, err
 	}
 	var p *PushSubscription
-	err = s.tx(ctx, func(tx *wtx) error {
+	err = s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		var err error
 		p, err = scanPush(tx.QueryRowContext(ctx, `UPDATE push_subscriptions SET alerts = ?, policy = ?
 			WHERE token_id = ? RETURNING `+pushCols, js, policy, tokenID))
@@ -126,7 +129,7 @@ func (s *Store) UpdatePushAlerts(ctx context.Context, tokenID int64, alerts []st
 // DeletePushSubscription removes a token's subscription; none is not an error (Mastodon answers
 // DELETE with {} either way).
 func (s *Store) DeletePushSubscription(ctx context.Context, tokenID int64) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE token_id = ?`, tokenID)
 		return err
 	})
@@ -135,7 +138,7 @@ func (s *Store) DeletePushSubscription(ctx context.Context, tokenID int64) error
 // DeletePushSubscriptionByEndpoint removes the subscriptions of an endpoint the push service
 // called gone (404 or 410: the app was uninstalled or the subscription expired).
 func (s *Store) DeletePushSubscriptionByEndpoint(ctx context.Context, endpoint string) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ?`, endpoint)
 		return err
 	})
@@ -170,7 +173,7 @@ const pushKeySecret = "vapid_key"
 // with its public half).
 func (s *Store) PushKey(ctx context.Context, fresh []byte) ([]byte, error) {
 	var key []byte
-	err := s.tx(ctx, func(tx *wtx) error {
+	err := s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
 			pushKeySecret, fresh); err != nil {
 			return err

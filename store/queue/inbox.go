@@ -1,4 +1,4 @@
-package store
+package queue
 
 import (
 	"cmp"
@@ -27,8 +27,8 @@ type InboxItem struct {
 // page of a growing index into every commit. It returns once the activity is committed, so an
 // inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
 // commit), which shares one fsync among them.
-func (s *Store) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
-	added, err := s.inbox.Add(ctx, inboxAdd{iri: activityIRI, actor: actorIRI, body: body})
+func (q *Queue) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
+	added, err := q.inbox.Add(ctx, inboxAdd{iri: activityIRI, actor: actorIRI, body: body})
 	if err != nil && !errors.Is(err, sqlite.ErrClosed) {
 		return false, fmt.Errorf("store incoming activity: %w", err)
 	}
@@ -43,7 +43,7 @@ type inboxAdd struct {
 // InboxComing tells the group committer that an inbox POST is on its way to AddInbox: being
 // read, decoded and verified. Call the returned function (more than once is harmless) when the
 // POST is handed to AddInbox or will not be.
-func (s *Store) InboxComing() (handed func()) { return s.inbox.Coming() }
+func (q *Queue) InboxComing() (handed func()) { return q.inbox.Coming() }
 
 const (
 	// maxGroup bounds how many incoming activities one transaction commits.
@@ -59,8 +59,8 @@ const (
 // commitInbox writes a group of incoming activities in the group committer's transaction (see
 // sqlite.Group: it carries the inbox's throughput target), reporting for each whether it was
 // stored.
-func (s *Store) commitInbox(ctx context.Context, tx *wtx, batch []inboxAdd) ([]bool, error) {
-	now := s.nowMS()
+func (q *Queue) commitInbox(ctx context.Context, tx *sqlite.Tx, batch []inboxAdd) ([]bool, error) {
+	now := q.nowMS()
 	added := make([]bool, len(batch))
 	// The look-up in inbox_seen runs here, on the writer's connection, whose page cache no other
 	// connection's commit makes stale: on a reader it cost each POST a fresh read transaction
@@ -88,10 +88,10 @@ func (s *Store) commitInbox(ctx context.Context, tx *wtx, batch []inboxAdd) ([]b
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose
 // processing was cut short (a crash) become due again when their lease runs out. A copy of an
 // activity already claimed under another row is marked done as a duplicate instead of returned.
-func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error) {
-	now := s.nowMS()
+func (q *Queue) ClaimInbox(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error) {
+	now := q.nowMS()
 	var out []InboxItem
-	err := s.tx(ctx, func(tx *wtx) error {
+	err := q.db.Write(ctx, func(tx *sqlite.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET next_at = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?)
@@ -106,7 +106,7 @@ func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) 
 				rows.Close()
 				return err
 			}
-			it.ReceivedAt = msTime(received)
+			it.ReceivedAt = sqlite.Time(received)
 			out = append(out, it)
 		}
 		rows.Close()
@@ -145,10 +145,10 @@ func (s *Store) ClaimInbox(ctx context.Context, limit int, lease time.Duration) 
 // InboxDone marks an activity processed; the body is dropped. inbox_seen keeps its id to
 // recognise copies, as long as PruneInbox keeps the row.
 // A non-empty errText records why processing gave up.
-func (s *Store) InboxDone(ctx context.Context, id int64, errText string) error {
-	return s.tx(ctx, func(tx *wtx) error {
+func (q *Queue) InboxDone(ctx context.Context, id int64, errText string) error {
+	return q.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`,
-			s.nowMS(), truncate(errText, 500), id)
+			q.nowMS(), sqlite.Truncate(errText, 500), id)
 		return err
 	})
 }
@@ -160,19 +160,19 @@ type InboxResult struct {
 }
 
 // InboxDoneMany marks several activities processed in one transaction (see InboxDone).
-func (s *Store) InboxDoneMany(ctx context.Context, results []InboxResult) error {
+func (q *Queue) InboxDoneMany(ctx context.Context, results []InboxResult) error {
 	if len(results) == 0 {
 		return nil
 	}
-	now := s.nowMS()
-	return s.tx(ctx, func(tx *wtx) error {
+	now := q.nowMS()
+	return q.db.Write(ctx, func(tx *sqlite.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE inbox SET done_at = ?, body = x'', error = ? WHERE id = ?`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, r := range results {
-			if _, err := stmt.ExecContext(ctx, now, truncate(r.Error, 500), r.ID); err != nil {
+			if _, err := stmt.ExecContext(ctx, now, sqlite.Truncate(r.Error, 500), r.ID); err != nil {
 				return err
 			}
 		}
@@ -181,24 +181,24 @@ func (s *Store) InboxDoneMany(ctx context.Context, results []InboxResult) error 
 }
 
 // InboxRetry makes an activity due again at at (processing hit a temporary failure).
-func (s *Store) InboxRetry(ctx context.Context, id int64, at time.Time, errText string) error {
-	return s.tx(ctx, func(tx *wtx) error {
+func (q *Queue) InboxRetry(ctx context.Context, id int64, at time.Time, errText string) error {
+	return q.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET next_at = ?, error = ? WHERE id = ?`,
-			at.UnixMilli(), truncate(errText, 500), id)
+			at.UnixMilli(), sqlite.Truncate(errText, 500), id)
 		return err
 	})
 }
 
 // InboxPending counts activities not yet processed.
-func (s *Store) InboxPending(ctx context.Context) (int, error) {
+func (q *Queue) InboxPending(ctx context.Context) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE done_at = 0`).Scan(&n)
+	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE done_at = 0`).Scan(&n)
 	return n, err
 }
 
 // PruneInbox forgets processed activities older than before.
-func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
-	return s.tx(ctx, func(tx *wtx) error {
+func (q *Queue) PruneInbox(ctx context.Context, before time.Time) error {
+	return q.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at > 0 AND done_at < ?`, before.UnixMilli()); err != nil {
 			return err
 		}
@@ -210,17 +210,17 @@ func (s *Store) PruneInbox(ctx context.Context, before time.Time) error {
 // InboxCount counts received activities, processed or not; with a non-empty activityIRI only the
 // copies of that activity (usually 0 or 1; a copy that arrived before the first was processed
 // is stored too). Looking up one activity reads the whole table: it is for tests.
-func (s *Store) InboxCount(ctx context.Context, activityIRI string) (int, error) {
+func (q *Queue) InboxCount(ctx context.Context, activityIRI string) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE ? = '' OR activity_iri = ?`,
+	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE ? = '' OR activity_iri = ?`,
 		activityIRI, activityIRI).Scan(&n)
 	return n, err
 }
 
 // InboxCopies counts the stored copies of every activity received, by activity id, in one read
 // of the table: for tests that check many.
-func (s *Store) InboxCopies(ctx context.Context) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT activity_iri, count(*) FROM inbox GROUP BY activity_iri`)
+func (q *Queue) InboxCopies(ctx context.Context) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT activity_iri, count(*) FROM inbox GROUP BY activity_iri`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package store
+package queue
 
 import (
 	"context"
@@ -99,7 +99,7 @@ func TestAddInboxWaitsForComing(t *testing.T) {
 // it holds: the caller learns its activity was stored, and it is there after a restart.
 func TestAddInboxCloseWhileWaiting(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "roost.db")
-	s, err := Open(context.Background(), file)
+	s, err := open(context.Background(), file)
 	if err != nil {
 		t.Fatal(err)
 	}

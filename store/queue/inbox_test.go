@@ -1,16 +1,17 @@
-package store
+package queue
 
 import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 )
 
-func addInbox(tb testing.TB, s *Store, iri string) bool {
+func addInbox(tb testing.TB, s *testDB, iri string) bool {
 	tb.Helper()
 	added, err := s.AddInbox(context.Background(), iri, "https://b.example/users/bob", []byte(`{"id":"`+iri+`"}`))
 	if err != nil {
@@ -19,7 +20,7 @@ func addInbox(tb testing.TB, s *Store, iri string) bool {
 	return added
 }
 
-func claimInbox(tb testing.TB, s *Store, limit int) []string {
+func claimInbox(tb testing.TB, s *testDB, limit int) []string {
 	tb.Helper()
 	items, err := s.ClaimInbox(context.Background(), limit, time.Minute)
 	if err != nil {
@@ -179,10 +180,11 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 // processed, so copies of those are still refused and what was waiting is still processed.
 func TestInboxSeenMigration(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "roost.db")
+	migrationFiles := os.DirFS("..") // store/migrations
 	db := rawDB(t, file, false)
 	for v := 1; v <= 8; v++ {
 		names, _ := fs.Glob(migrationFiles, fmt.Sprintf("migrations/%04d_*.sql", v))
-		body, err := migrationFiles.ReadFile(names[0])
+		body, err := fs.ReadFile(migrationFiles, names[0])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,24 +1,24 @@
-package store
+package queue
 
 import (
 	"context"
-	"errors"
+	"roost/store"
 	"slices"
 	"testing"
 	"time"
 )
 
 // queueActivity enqueues one activity of the owner's to inboxes and returns it.
-func queueActivity(tb testing.TB, s *Store, iri string, inboxes ...string) *Outgoing {
+func queueActivity(tb testing.TB, s *testDB, iri string, inboxes ...string) *store.Outgoing {
 	tb.Helper()
-	out := &Outgoing{IRI: iri, Type: "Update", Body: []byte(`{"id":"` + iri + `"}`), Inboxes: inboxes}
+	out := &store.Outgoing{IRI: iri, Type: "Update", Body: []byte(`{"id":"` + iri + `"}`), Inboxes: inboxes}
 	if err := s.Enqueue(context.Background(), out); err != nil {
 		tb.Fatalf("Enqueue(%s): %v", iri, err)
 	}
 	return out
 }
 
-func claim(tb testing.TB, s *Store, limit int, lease time.Duration) []Delivery {
+func claim(tb testing.TB, s *testDB, limit int, lease time.Duration) []Delivery {
 	tb.Helper()
 	ds, err := s.ClaimDeliveries(context.Background(), limit, limit, nil, lease)
 	if err != nil {
@@ -297,23 +297,6 @@ func TestDeliverySucceeded(t *testing.T) {
 	}
 	if n := count(t, s, `SELECT count(*) FROM deliveries`); n != 1 {
 		t.Errorf("deliveries = %d, want the failed one left", n)
-	}
-}
-
-func TestEnqueueDuplicateActivity(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	createOwner(t, s)
-	queueActivity(t, s, "https://roost.example/activities/1", inboxB1)
-	dup := &Outgoing{IRI: "https://roost.example/activities/1", Type: "Update", Body: []byte(`{}`), Inboxes: []string{inboxC}}
-	if err := s.Enqueue(ctx, dup); !errors.Is(err, ErrConflict) {
-		t.Errorf("Enqueue of a duplicate IRI: err = %v, want ErrConflict", err)
-	}
-	if n := count(t, s, `SELECT count(*) FROM deliveries`); n != 1 {
-		t.Errorf("deliveries = %d, want 1", n)
-	}
-	if err := s.Enqueue(ctx, nil); err != nil {
-		t.Errorf("Enqueue(nil) = %v, want a no-op", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package store
+package access
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"roost/store"
+	"roost/store/sqlite"
 )
 
 // App is a client application registered through POST /api/v1/apps.
@@ -22,32 +25,32 @@ type App struct {
 
 // CreateApp registers an app.
 func (s *Store) CreateApp(ctx context.Context, a *App) error {
-	a.ID = s.NewID()
-	return s.tx(ctx, func(tx *wtx) error {
+	a.ID = s.st.NewID()
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_apps (id, client_id, secret_hash, name, website,
 			redirect_uris, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.ClientID, a.SecretHash,
 			a.Name, a.Website, strings.Join(a.RedirectURIs, "\n"), strings.Join(a.Scopes, " "), s.nowMS())
-		if isUnique(err) {
-			return ErrConflict
+		if sqlite.IsUnique(err) {
+			return store.ErrConflict
 		}
 		return err
 	})
 }
 
-func scanApp(row scanner) (*App, error) {
+func scanApp(row sqlite.Scanner) (*App, error) {
 	var a App
 	var uris, scopes string
 	var created int64
 	err := row.Scan(&a.ID, &a.ClientID, &a.SecretHash, &a.Name, &a.Website, &uris, &scopes, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	a.RedirectURIs = strings.Split(uris, "\n")
 	a.Scopes = strings.Fields(scopes)
-	a.CreatedAt = msTime(created)
+	a.CreatedAt = sqlite.Time(created)
 	return &a, nil
 }
 
@@ -87,9 +90,9 @@ func (s *Store) AuthorizedApps(ctx context.Context) ([]*App, error) {
 // nobody signed in with, and their app-only tokens. It returns how many went.
 func (s *Store) PruneApps(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *wtx) error {
+	err := s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_apps WHERE created_at < ? AND authorized = 0
-			AND id NOT IN (SELECT app_id FROM oauth_codes WHERE expires_at >= ?)`, timeMS(before), s.nowMS())
+			AND id NOT IN (SELECT app_id FROM oauth_codes WHERE expires_at >= ?)`, sqlite.MS(before), s.nowMS())
 		if err != nil {
 			return err
 		}
@@ -111,40 +114,40 @@ type AuthCode struct {
 
 // CreateAuthCode stores an authorization code.
 func (s *Store) CreateAuthCode(ctx context.Context, c *AuthCode) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_codes (code_hash, app_id, redirect_uri, scopes, challenge, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, c.CodeHash, c.AppID, c.RedirectURI, strings.Join(c.Scopes, " "), c.Challenge,
-			timeMS(c.ExpiresAt))
+			sqlite.MS(c.ExpiresAt))
 		return err
 	})
 }
 
 // TakeAuthCode returns a code and deletes it in the same transaction: a code works once, even
-// when two requests race for it. Expired codes are ErrNotFound.
+// when two requests race for it. Expired codes are store.ErrNotFound.
 func (s *Store) TakeAuthCode(ctx context.Context, codeHash string) (*AuthCode, error) {
 	var c AuthCode
-	err := s.tx(ctx, func(tx *wtx) error {
+	err := s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		var scopes string
 		var expires int64
 		err := tx.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE code_hash = ?
 			RETURNING code_hash, app_id, redirect_uri, scopes, challenge, expires_at`, codeHash).
 			Scan(&c.CodeHash, &c.AppID, &c.RedirectURI, &scopes, &c.Challenge, &expires)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
 		c.Scopes = strings.Fields(scopes)
-		c.ExpiresAt = msTime(expires)
+		c.ExpiresAt = sqlite.Time(expires)
 		_, err = tx.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < ?`, s.nowMS())
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if s.now().After(c.ExpiresAt) {
-		return nil, ErrNotFound
+	if s.st.Now().After(c.ExpiresAt) {
+		return nil, store.ErrNotFound
 	}
 	return &c, nil
 }
@@ -167,7 +170,7 @@ const AppTokensKept = 5
 
 // CreateToken stores a token.
 func (s *Store) CreateToken(ctx context.Context, t *Token) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if err := s.insertToken(ctx, tx, t); err != nil || t.Owner {
 			return err
 		}
@@ -178,8 +181,8 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	})
 }
 
-func (s *Store) insertToken(ctx context.Context, tx *wtx, t *Token) error {
-	t.ID = s.NewID()
+func (s *Store) insertToken(ctx context.Context, tx *sqlite.Tx, t *Token) error {
+	t.ID = s.st.NewID()
 	var refresh any
 	if t.RefreshHash != "" {
 		refresh = t.RefreshHash
@@ -195,19 +198,19 @@ func (s *Store) insertToken(ctx context.Context, tx *wtx, t *Token) error {
 
 const tokenCols = `id, token_hash, ifnull(refresh_hash, ''), app_id, scopes, owner, created_at, last_used_at`
 
-func scanToken(row scanner) (*Token, error) {
+func scanToken(row sqlite.Scanner) (*Token, error) {
 	var t Token
 	var scopes string
 	var created, used int64
 	err := row.Scan(&t.ID, &t.TokenHash, &t.RefreshHash, &t.AppID, &scopes, &t.Owner, &created, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	t.Scopes = strings.Fields(scopes)
-	t.CreatedAt, t.LastUsedAt = msTime(created), msTime(used)
+	t.CreatedAt, t.LastUsedAt = sqlite.Time(created), sqlite.Time(used)
 	return &t, nil
 }
 
@@ -224,7 +227,7 @@ func (s *Store) TokenByRefreshHash(ctx context.Context, hash string) (*Token, er
 // TouchToken records that a token was used (at most once a minute, to keep reads cheap).
 func (s *Store) TouchToken(ctx context.Context, id int64) error {
 	now := s.nowMS()
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
 			now, id, now-60_000)
 		return err
@@ -232,10 +235,10 @@ func (s *Store) TouchToken(ctx context.Context, id int64) error {
 }
 
 // RotateToken replaces the token old with t in one transaction (a refresh): it reports
-// ErrNotFound, storing nothing, when old is gone already, so of two refreshes racing with the
+// store.ErrNotFound, storing nothing, when old is gone already, so of two refreshes racing with the
 // same refresh token only one gets a new token. The old token's push subscription moves to t.
 func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if err := s.insertToken(ctx, tx, t); err != nil {
 			return err
 		}
@@ -249,7 +252,7 @@ func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return ErrNotFound // the transaction, and t's insertion, roll back
+			return store.ErrNotFound // the transaction, and t's insertion, roll back
 		}
 		return nil
 	})
@@ -257,7 +260,7 @@ func (s *Store) RotateToken(ctx context.Context, old int64, t *Token) error {
 
 // RevokeToken deletes a token.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE id = ?`, id)
 		return err
 	})
@@ -266,7 +269,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 // RevokeApp deletes every token of an app and its authorization codes not yet exchanged (the
 // owner took its access away: a code issued before must not bring it back).
 func (s *Store) RevokeApp(ctx context.Context, appID int64) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_codes WHERE app_id = ?`, appID); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package store
+package access
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"roost/store"
 )
 
 // pushToken stores an app and an owner token of it, returning the token.
@@ -37,7 +39,7 @@ func subscribe(t *testing.T, s *Store, tok *Token, endpoint string, policy strin
 // it keeps the subscription on the new token; a token that does not exist gets none.
 func TestPushSubscriptionIsOnePerTokenAndGoesWithIt(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
+	s := newTestAuth(t)
 	tok := pushToken(t, s, "ivory")
 	subscribe(t, s, tok, "https://push.example/1", "", "mention")
 	second := subscribe(t, s, tok, "https://push.example/2", PushFollowed, "mention", "follow")
@@ -66,14 +68,14 @@ func TestPushSubscriptionIsOnePerTokenAndGoesWithIt(t *testing.T) {
 	if err := s.RevokeToken(ctx, fresh.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PushSubscriptionByToken(ctx, fresh.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("after revoking the token: %v, want ErrNotFound", err)
+	if _, err := s.PushSubscriptionByToken(ctx, fresh.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after revoking the token: %v, want store.ErrNotFound", err)
 	}
-	if _, err := s.UpdatePushAlerts(ctx, fresh.ID, nil, ""); !errors.Is(err, ErrNotFound) {
-		t.Errorf("updating a removed subscription: %v, want ErrNotFound", err)
+	if _, err := s.UpdatePushAlerts(ctx, fresh.ID, nil, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a removed subscription: %v, want store.ErrNotFound", err)
 	}
-	if err := s.PutPushSubscription(ctx, &PushSubscription{TokenID: fresh.ID, Endpoint: "https://push.example/3"}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("subscribing with a revoked token: %v, want ErrNotFound", err)
+	if err := s.PutPushSubscription(ctx, &PushSubscription{TokenID: fresh.ID, Endpoint: "https://push.example/3"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("subscribing with a revoked token: %v, want store.ErrNotFound", err)
 	}
 }
 
@@ -81,7 +83,7 @@ func TestPushSubscriptionIsOnePerTokenAndGoesWithIt(t *testing.T) {
 // policy other than none are listed; deleting by token or by a gone endpoint removes them.
 func TestPushSubscriptionsForListsThoseThatWantTheType(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
+	s := newTestAuth(t)
 	a := subscribe(t, s, pushToken(t, s, "a"), "https://push.example/a", PushAll, "mention", "admin.sign_up")
 	b := subscribe(t, s, pushToken(t, s, "b"), "https://push.example/b", PushFollower, "mention")
 	subscribe(t, s, pushToken(t, s, "c"), "https://push.example/c", PushNone, "mention")
@@ -129,7 +131,7 @@ func TestPushSubscriptionsForListsThoseThatWantTheType(t *testing.T) {
 // TestPushKeyIsStoredOnce: the first key offered is kept; later ones are ignored.
 func TestPushKeyIsStoredOnce(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
+	s := newTestAuth(t)
 	first, err := s.PushKey(ctx, []byte("first key"))
 	if err != nil || !bytes.Equal(first, []byte("first key")) {
 		t.Fatalf("PushKey = %q, %v", first, err)

@@ -1,4 +1,4 @@
-package store
+package scheduled
 
 import (
 	"context"
@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"roost/store"
+	"roost/store/sqlite"
 	"strings"
 	"testing"
 	"time"
 )
 
 // schedule stores a scheduled status at at and fails the test on an error.
-func schedule(tb testing.TB, s *Store, at time.Time, params ScheduledParams) *Scheduled {
+func schedule(tb testing.TB, s *testDB, at time.Time, params ScheduledParams) *Scheduled {
 	tb.Helper()
 	sc := &Scheduled{ScheduledAt: at, Params: params}
 	if err := s.CreateScheduled(context.Background(), sc); err != nil {
@@ -22,9 +24,9 @@ func schedule(tb testing.TB, s *Store, at time.Time, params ScheduledParams) *Sc
 }
 
 // upload records an unattached upload of the owner's.
-func upload(tb testing.TB, s *Store, name string) *Media {
+func upload(tb testing.TB, s *testDB, name string) *store.Media {
 	tb.Helper()
-	m := &Media{Name: name, MediaType: "image/png", Size: 10}
+	m := &store.Media{Name: name, MediaType: "image/png", Size: 10}
 	if err := s.AddMedia(context.Background(), m); err != nil {
 		tb.Fatal(err)
 	}
@@ -32,10 +34,10 @@ func upload(tb testing.TB, s *Store, name string) *Media {
 }
 
 // scheduledPost is the post that publishes sc.
-func scheduledPost(s *Store, owner *Account, sc *Scheduled) *Post {
+func scheduledPost(s *testDB, owner *store.Account, sc *Scheduled) *store.Post {
 	id := s.NewID()
-	return &Post{ID: id, IRI: fmt.Sprintf("%s/statuses/%d", owner.IRI, id), AccountID: owner.ID, Type: "Note",
-		Visibility: Public, Content: "<p>" + sc.Params.Text + "</p>", Source: sc.Params.Text, Published: s.Now(),
+	return &store.Post{ID: id, IRI: fmt.Sprintf("%s/statuses/%d", owner.IRI, id), AccountID: owner.ID, Type: "Note",
+		Visibility: store.Public, Content: "<p>" + sc.Params.Text + "</p>", Source: sc.Params.Text, Published: s.Now(),
 		MediaIDs: sc.Params.MediaIDs, ScheduledID: sc.ID}
 }
 
@@ -53,7 +55,7 @@ func TestScheduledStoreAndList(t *testing.T) {
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	m := upload(t, s, "a.png")
-	params := ScheduledParams{Text: "hello @bob@b.example", SpoilerText: "cw", Visibility: Unlisted, Sensitive: true,
+	params := ScheduledParams{Text: "hello @bob@b.example", SpoilerText: "cw", Visibility: store.Unlisted, Sensitive: true,
 		Language: "en", InReplyToID: "12345", MediaIDs: []int64{m.ID}, Idempotency: "key", AppID: 7, AppName: "toot"}
 	first := schedule(t, s, testEpoch.Add(time.Hour), params)
 	got, err := s.ScheduledByID(ctx, first.ID)
@@ -81,15 +83,15 @@ func TestScheduledStoreAndList(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		pg   Page
+		pg   store.Page
 		want []int64
 	}{
-		{"all", Page{}, []int64{ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}},
-		{"limit", Page{Limit: 2}, []int64{ids[5], ids[4]}},
-		{"max_id", Page{MaxID: ids[4], Limit: 2}, []int64{ids[3], ids[2]}},
-		{"since_id: the newest above", Page{SinceID: ids[1], Limit: 2}, []int64{ids[5], ids[4]}},
-		{"min_id: just above", Page{MinID: ids[1], Limit: 2}, []int64{ids[3], ids[2]}},
-		{"max_id and min_id", Page{MaxID: ids[4], MinID: ids[1]}, []int64{ids[3], ids[2]}},
+		{"all", store.Page{}, []int64{ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{"limit", store.Page{Limit: 2}, []int64{ids[5], ids[4]}},
+		{"max_id", store.Page{MaxID: ids[4], Limit: 2}, []int64{ids[3], ids[2]}},
+		{"since_id: the newest above", store.Page{SinceID: ids[1], Limit: 2}, []int64{ids[5], ids[4]}},
+		{"min_id: just above", store.Page{MinID: ids[1], Limit: 2}, []int64{ids[3], ids[2]}},
+		{"max_id and min_id", store.Page{MaxID: ids[4], MinID: ids[1]}, []int64{ids[3], ids[2]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			list, err := s.ListScheduled(ctx, tc.pg)
@@ -147,8 +149,8 @@ func TestScheduledRules(t *testing.T) {
 	if err := s.RescheduleScheduled(ctx, other.ID, day.Add(time.Hour)); !errors.Is(err, ErrScheduledDailyLimit) {
 		t.Errorf("reschedule onto a full day: err = %v, want ErrScheduledDailyLimit", err)
 	}
-	if err := s.RescheduleScheduled(ctx, other.ID+1<<20, day.Add(200*time.Hour)); !errors.Is(err, ErrNotFound) {
-		t.Errorf("reschedule an unknown one: err = %v, want ErrNotFound", err)
+	if err := s.RescheduleScheduled(ctx, other.ID+1<<20, day.Add(200*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reschedule an unknown one: err = %v, want store.ErrNotFound", err)
 	}
 	got, _ := s.ScheduledByID(ctx, last.ID)
 	if want := day.Add(23 * time.Hour); !got.ScheduledAt.Equal(want) || !got.DueAt.Equal(want) {
@@ -157,7 +159,7 @@ func TestScheduledRules(t *testing.T) {
 
 	// Fill up to 300 in all, a few a day, then one more is refused even on an empty day.
 	n := count(t, s, `SELECT count(*) FROM scheduled_statuses`)
-	err := s.tx(ctx, func(tx *wtx) error {
+	err := s.DB().Write(ctx, func(tx *sqlite.Tx) error {
 		for i := n; i < ScheduledTotalLimit; i++ {
 			at := day.Add(time.Duration(10+i) * 24 * time.Hour).UnixMilli()
 			if _, err := tx.ExecContext(ctx, `INSERT INTO scheduled_statuses (id, scheduled_at, due_at, params, created_at)
@@ -216,38 +218,38 @@ func TestScheduledReservesMedia(t *testing.T) {
 		t.Errorf("ScheduledMedia = %v, want b then a", got)
 	}
 
-	p := createOwnerPost(t, s, owner, Public)
+	p := createOwnerPost(t, s, owner, store.Public)
 	p2 := scheduledPost(s, owner, sc)
 	p2.ScheduledID = 0
-	if err := s.CreatePost(ctx, p2, nil, nil); !errors.Is(err, ErrNotFound) {
-		t.Errorf("a post with a reserved upload: err = %v, want ErrNotFound", err)
+	if err := s.CreatePost(ctx, p2, nil, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a post with a reserved upload: err = %v, want store.ErrNotFound", err)
 	}
 	err = s.CreateScheduled(ctx, &Scheduled{ScheduledAt: testEpoch.Add(time.Hour), Params: ScheduledParams{MediaIDs: []int64{a.ID}}})
-	if !errors.Is(err, ErrNotFound) {
-		t.Errorf("another scheduled status with a reserved upload: err = %v, want ErrNotFound", err)
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another scheduled status with a reserved upload: err = %v, want store.ErrNotFound", err)
 	}
-	if err := s.tx(ctx, func(tx *wtx) error {
+	if err := s.DB().Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM media WHERE post_id IS NULL`)
 		return err
 	}); err == nil {
 		t.Error("deleting the unattached uploads deleted reserved ones")
 	}
-	if err := s.tx(ctx, func(tx *wtx) error {
+	if err := s.DB().Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE media SET post_id = ? WHERE id = ?`, p.ID, a.ID)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	err = s.CreateScheduled(ctx, &Scheduled{ScheduledAt: testEpoch.Add(time.Hour), Params: ScheduledParams{MediaIDs: []int64{a.ID}}})
-	if !errors.Is(err, ErrNotFound) {
-		t.Errorf("scheduling an attached upload: err = %v, want ErrNotFound", err)
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("scheduling an attached upload: err = %v, want store.ErrNotFound", err)
 	}
 
 	if err := s.DeleteScheduled(ctx, sc.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteScheduled(ctx, sc.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("second cancel: err = %v, want ErrNotFound", err)
+	if err := s.DeleteScheduled(ctx, sc.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second cancel: err = %v, want store.ErrNotFound", err)
 	}
 	if m, _ := s.MediaByID(ctx, b.ID); m.ScheduledID != 0 {
 		t.Errorf("cancelled status still reserves b: %d", m.ScheduledID)
@@ -268,14 +270,14 @@ func TestPublishScheduledOnce(t *testing.T) {
 	owner := createOwner(t, s)
 	m := upload(t, s, "a.png")
 	sc := schedule(t, s, testEpoch.Add(time.Hour), ScheduledParams{Text: "later", MediaIDs: []int64{m.ID}})
-	taken := createOwnerPost(t, s, owner, Public)
+	taken := createOwnerPost(t, s, owner, store.Public)
 	clock.Add(time.Hour)
 
 	// The post's insert fails (its IRI is taken): nothing changes.
 	failing := scheduledPost(s, owner, sc)
 	failing.IRI = taken.IRI
-	if err := s.CreatePost(ctx, failing, nil, createOutgoing(failing, "https://b.example/inbox")); !errors.Is(err, ErrConflict) {
-		t.Fatalf("CreatePost with a taken IRI: err = %v, want ErrConflict", err)
+	if err := s.CreatePost(ctx, failing, nil, createOutgoing(failing, "https://b.example/inbox")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("CreatePost with a taken IRI: err = %v, want store.ErrConflict", err)
 	}
 	if due, err := s.DueScheduled(ctx, s.Now(), 10); err != nil || len(due) != 1 || due[0].ID != sc.ID {
 		t.Fatalf("due after a failed publication: %v, %v; want the scheduled status", scheduledIDs(due), err)
@@ -288,8 +290,8 @@ func TestPublishScheduledOnce(t *testing.T) {
 	if err := s.CreatePost(ctx, p, nil, createOutgoing(p, "https://b.example/inbox")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ScheduledByID(ctx, sc.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("scheduled status after publication: err = %v, want ErrNotFound", err)
+	if _, err := s.ScheduledByID(ctx, sc.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("scheduled status after publication: err = %v, want store.ErrNotFound", err)
 	}
 	if got, _ := s.MediaByID(ctx, m.ID); got.PostID != p.ID || got.ScheduledID != 0 {
 		t.Errorf("upload attached to %d, reserved for %d; want attached to %d", got.PostID, got.ScheduledID, p.ID)
@@ -298,8 +300,8 @@ func TestPublishScheduledOnce(t *testing.T) {
 	// A second publisher (or one that crashed after the commit and runs again) creates nothing.
 	again := scheduledPost(s, owner, sc)
 	again.MediaIDs = nil
-	if err := s.CreatePost(ctx, again, nil, createOutgoing(again, "https://b.example/inbox")); !errors.Is(err, ErrNotFound) {
-		t.Errorf("publishing twice: err = %v, want ErrNotFound", err)
+	if err := s.CreatePost(ctx, again, nil, createOutgoing(again, "https://b.example/inbox")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("publishing twice: err = %v, want store.ErrNotFound", err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM posts`); n != 2 {
 		t.Errorf("%d posts, want 2 (the taken one and the published one)", n)
@@ -340,8 +342,8 @@ func TestScheduledDue(t *testing.T) {
 	if err := s.DeferScheduled(ctx, early.ID, retry); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeferScheduled(ctx, early.ID+1<<20, retry); !errors.Is(err, ErrNotFound) {
-		t.Errorf("defer an unknown one: err = %v, want ErrNotFound", err)
+	if err := s.DeferScheduled(ctx, early.ID+1<<20, retry); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("defer an unknown one: err = %v, want store.ErrNotFound", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

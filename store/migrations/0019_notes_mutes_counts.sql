@@ -1,4 +1,4 @@
--- 0018: the owner's private notes on accounts (Mastodon's account notes, relationship.note): seen
+-- 0019: the owner's private notes on accounts (Mastodon's account notes, relationship.note): seen
 -- by the owner only, never federated. And the conversations the owner muted (a status's mute):
 -- a thread is named by its root, the topmost post Roost has of it. And remote accounts' own counts.
 CREATE TABLE IF NOT EXISTS account_notes (

@@ -1,4 +1,8 @@
-package store
+// Package scheduled keeps the owner's scheduled statuses in the store's database: Mastodon's
+// rules for when and how many, the uploads each reserves, and what falls due for the publisher.
+// Publishing one is the store's CreatePost with Post.ScheduledID, which deletes it in the post's
+// transaction, so it is published once.
+package scheduled
 
 import (
 	"context"
@@ -6,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"roost/store"
+	"roost/store/sqlite"
 	"time"
 )
 
@@ -60,15 +66,28 @@ type ScheduledPoll struct {
 	HideTotals bool     `json:"hide_totals,omitempty"`
 }
 
+// Store reads and writes the scheduled statuses of a store's database. It holds no state of its
+// own beyond the store it was made from, so any number may be made from one store.
+type Store struct {
+	st *store.Store
+	db *sqlite.DB
+	r  *sqlite.Reader
+}
+
+// New returns the scheduled statuses kept in st's database, on st's clock.
+func New(st *store.Store) *Store {
+	return &Store{st: st, db: st.DB(), r: st.DB().Reader()}
+}
+
 const scheduledCols = `id, scheduled_at, due_at, params, created_at`
 
-func scanScheduled(row scanner) (*Scheduled, error) {
+func scanScheduled(row sqlite.Scanner) (*Scheduled, error) {
 	var sc Scheduled
 	var at, due, created int64
 	var params string
 	err := row.Scan(&sc.ID, &at, &due, &params, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
@@ -76,14 +95,14 @@ func scanScheduled(row scanner) (*Scheduled, error) {
 	if err := json.Unmarshal([]byte(params), &sc.Params); err != nil {
 		return nil, fmt.Errorf("scheduled status %d: params: %w", sc.ID, err)
 	}
-	sc.ScheduledAt, sc.DueAt, sc.CreatedAt = msTime(at), msTime(due), msTime(created)
+	sc.ScheduledAt, sc.DueAt, sc.CreatedAt = sqlite.Time(at), sqlite.Time(due), sqlite.Time(created)
 	return &sc, nil
 }
 
 // checkSchedule applies Mastodon's rules to a status scheduled at at, leaving out the scheduled
 // status self (0 for a new one) from the counts.
-func (s *Store) checkSchedule(ctx context.Context, tx *wtx, self int64, at time.Time) error {
-	if !at.After(s.now().Add(ScheduleMinOffset)) {
+func (s *Store) checkSchedule(ctx context.Context, tx *sqlite.Tx, self int64, at time.Time) error {
+	if !at.After(s.st.Now().Add(ScheduleMinOffset)) {
 		return ErrScheduleTooSoon
 	}
 	day := at.UTC().Truncate(24 * time.Hour) // Unix days are UTC days
@@ -103,7 +122,7 @@ func (s *Store) checkSchedule(ctx context.Context, tx *wtx, self int64, at time.
 
 // CreateScheduled stores a status to publish at sc.ScheduledAt and reserves its uploads for it. It
 // fails with ErrScheduleTooSoon, ErrScheduledTotalLimit or ErrScheduledDailyLimit when Mastodon's
-// rules refuse it, and with ErrNotFound (wrapped) when an upload is not an unattached,
+// rules refuse it, and with store.ErrNotFound (wrapped) when an upload is not an unattached,
 // unreserved one. When a waiting status was scheduled with the same Params.Idempotency, nothing
 // is stored and sc is filled with that one, as Mastodon answers a repeated request.
 func (s *Store) CreateScheduled(ctx context.Context, sc *Scheduled) error {
@@ -111,7 +130,7 @@ func (s *Store) CreateScheduled(ctx context.Context, sc *Scheduled) error {
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if key := sc.Params.Idempotency; key != "" {
 			prev, err := scanScheduled(tx.QueryRowContext(ctx, `SELECT `+scheduledCols+` FROM scheduled_statuses
 				WHERE params ->> '$.idempotency' = ?`, key))
@@ -119,7 +138,7 @@ func (s *Store) CreateScheduled(ctx context.Context, sc *Scheduled) error {
 				*sc = *prev
 				return nil
 			}
-			if !errors.Is(err, ErrNotFound) {
+			if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
@@ -127,13 +146,13 @@ func (s *Store) CreateScheduled(ctx context.Context, sc *Scheduled) error {
 			return err
 		}
 		if sc.ID == 0 {
-			sc.ID = s.NewID()
+			sc.ID = s.st.NewID()
 		}
-		now := s.nowMS()
+		now := s.st.Now().UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO scheduled_statuses (`+scheduledCols+`) VALUES (?, ?, ?, ?, ?)`,
-			sc.ID, timeMS(sc.ScheduledAt), timeMS(sc.ScheduledAt), string(params), now); err != nil {
-			if isUnique(err) {
-				return ErrConflict
+			sc.ID, sqlite.MS(sc.ScheduledAt), sqlite.MS(sc.ScheduledAt), string(params), now); err != nil {
+			if sqlite.IsUnique(err) {
+				return store.ErrConflict
 			}
 			return fmt.Errorf("insert scheduled status: %w", err)
 		}
@@ -144,10 +163,10 @@ func (s *Store) CreateScheduled(ctx context.Context, sc *Scheduled) error {
 				return fmt.Errorf("reserve media %d: %w", id, err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				return fmt.Errorf("media %d: %w", id, ErrNotFound)
+				return fmt.Errorf("media %d: %w", id, store.ErrNotFound)
 			}
 		}
-		sc.DueAt, sc.CreatedAt = sc.ScheduledAt, msTime(now)
+		sc.DueAt, sc.CreatedAt = sc.ScheduledAt, sqlite.Time(now)
 		return nil
 	})
 }
@@ -159,8 +178,8 @@ func (s *Store) ScheduledByID(ctx context.Context, id int64) (*Scheduled, error)
 
 // ListScheduled lists the waiting scheduled statuses by ID (their creation), newest first, a page
 // at a time as Mastodon's GET /api/v1/scheduled_statuses does.
-func (s *Store) ListScheduled(ctx context.Context, pg Page) ([]*Scheduled, error) {
-	maxID, minID, limit, asc := pg.bounds()
+func (s *Store) ListScheduled(ctx context.Context, pg store.Page) ([]*Scheduled, error) {
+	maxID, minID, limit, asc := pg.Bounds()
 	order := "DESC"
 	if asc {
 		order = "ASC"
@@ -192,75 +211,38 @@ func (s *Store) queryScheduled(ctx context.Context, query string, args ...any) (
 	return out, rows.Err()
 }
 
-// ScheduledMedia returns the uploads reserved by each of the scheduled statuses ids, in the
-// order they will be attached.
-func (s *Store) ScheduledMedia(ctx context.Context, ids []int64) (map[int64][]*Media, error) {
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT sm.scheduled_id, `+mediaCols+` FROM scheduled_media sm
-		JOIN media ON media.id = sm.media_id
-		WHERE sm.scheduled_id IN (SELECT value FROM json_each(?)) ORDER BY sm.scheduled_id, sm.position`, string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64][]*Media{}
-	for rows.Next() {
-		var sid int64
-		m, err := scanMedia(prefixScanner{rows, &sid})
-		if err != nil {
-			return nil, err
-		}
-		out[sid] = append(out[sid], m)
-	}
-	return out, rows.Err()
-}
-
-// prefixScanner scans one leading column into first and the rest with the wrapped scanner's
-// destinations.
-type prefixScanner struct {
-	row   scanner
-	first any
-}
-
-func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
-
 // RescheduleScheduled moves a waiting scheduled status to at, under the rules of
 // CreateScheduled (the status itself left out of the limits).
 func (s *Store) RescheduleScheduled(ctx context.Context, id int64, at time.Time) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM scheduled_statuses WHERE id = ?`, id).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		if err := s.checkSchedule(ctx, tx, id, at); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE scheduled_statuses SET scheduled_at = ?, due_at = ? WHERE id = ?`,
-			timeMS(at), timeMS(at), id)
+			sqlite.MS(at), sqlite.MS(at), id)
 		return err
 	})
 }
 
 // DeleteScheduled cancels a waiting scheduled status; its uploads become unattached ones again.
 func (s *Store) DeleteScheduled(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *wtx) error { return deleteScheduled(ctx, tx, id) })
-}
-
-func deleteScheduled(ctx context.Context, tx *wtx, id int64) error {
-	res, err := tx.ExecContext(ctx, `DELETE FROM scheduled_statuses WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("delete scheduled status %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("scheduled status %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM scheduled_statuses WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete scheduled status %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("scheduled status %d: %w", id, store.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // DueScheduled returns up to limit scheduled statuses due by now, earliest first, for the
@@ -269,19 +251,19 @@ func deleteScheduled(ctx context.Context, tx *wtx, id int64) error {
 // is published once.
 func (s *Store) DueScheduled(ctx context.Context, now time.Time, limit int) ([]*Scheduled, error) {
 	return s.queryScheduled(ctx, `SELECT `+scheduledCols+` FROM scheduled_statuses WHERE due_at <= ?
-		ORDER BY due_at, id LIMIT ?`, timeMS(now), limit)
+		ORDER BY due_at, id LIMIT ?`, sqlite.MS(now), limit)
 }
 
 // DeferScheduled makes a due scheduled status due again at (after an attempt to publish it failed
 // for a reason that may pass), leaving the time the owner sees unchanged.
 func (s *Store) DeferScheduled(ctx context.Context, id int64, at time.Time) error {
-	return s.tx(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE scheduled_statuses SET due_at = ? WHERE id = ?`, timeMS(at), id)
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE scheduled_statuses SET due_at = ? WHERE id = ?`, sqlite.MS(at), id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		return nil
 	})
