@@ -25,6 +25,7 @@ import (
 	"roost/server/signature"
 	"roost/store"
 	"roost/store/access"
+	"roost/store/lists"
 	"roost/store/queue"
 	"roost/store/scheduled"
 )
@@ -80,8 +81,10 @@ type App struct {
 	Queue *queue.Queue
 	// Scheduled keeps the owner's posts waiting to be published.
 	Scheduled *scheduled.Store
-	inboxCh   chan struct{}
-	pollCh    chan struct{} // a poll end to watch was added
+	// Lists keeps the owner's lists of followed accounts.
+	Lists   *lists.Store
+	inboxCh chan struct{}
+	pollCh  chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
 	scheduledCh chan struct{}
 
@@ -100,6 +103,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Auth:        access.New(st),
 		Queue:       queue.New(st),
 		Scheduled:   scheduled.New(st),
+		Lists:       lists.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),

@@ -9,6 +9,7 @@ import (
 
 	"roost/server/mastodon"
 	"roost/store"
+	"roost/store/lists"
 )
 
 // Lists (docs.joinmastodon.org/methods/lists): the owner's lists of followed accounts, their
@@ -30,11 +31,11 @@ func (h *Handler) listsRoutes(mux *http.ServeMux) {
 }
 
 // apiList is a list as Mastodon's List entity.
-func apiList(l *store.List) map[string]any {
+func apiList(l *lists.List) map[string]any {
 	return map[string]any{"id": idString(l.ID), "title": l.Title, "replies_policy": l.RepliesPolicy, "exclusive": l.Exclusive}
 }
 
-func writeLists(w http.ResponseWriter, lists []*store.List) {
+func writeLists(w http.ResponseWriter, lists []*lists.List) {
 	out := []map[string]any{}
 	for _, l := range lists {
 		out = append(out, apiList(l))
@@ -43,10 +44,10 @@ func writeLists(w http.ResponseWriter, lists []*store.List) {
 }
 
 // apiListParam loads the list named by the {id} path value.
-func (h *Handler) apiListParam(w http.ResponseWriter, r *http.Request) (*store.List, bool) {
+func (h *Handler) apiListParam(w http.ResponseWriter, r *http.Request) (*lists.List, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		if l, err := h.st.ListByID(r.Context(), id); err == nil {
+		if l, err := h.app.Lists.ListByID(r.Context(), id); err == nil {
 			return l, true
 		}
 	}
@@ -55,7 +56,7 @@ func (h *Handler) apiListParam(w http.ResponseWriter, r *http.Request) (*store.L
 }
 
 func (h *Handler) apiLists(w http.ResponseWriter, r *http.Request) {
-	lists, err := h.st.Lists(r.Context())
+	lists, err := h.app.Lists.Lists(r.Context())
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -72,7 +73,7 @@ func (h *Handler) apiGetList(w http.ResponseWriter, r *http.Request) {
 // apiSaveList creates a list (POST) or changes the {id} one (PUT): title, replies_policy
 // (followed, list or none; list when new) and exclusive.
 func (h *Handler) apiSaveList(w http.ResponseWriter, r *http.Request) {
-	l := &store.List{RepliesPolicy: store.RepliesList}
+	l := &lists.List{RepliesPolicy: lists.RepliesList}
 	if r.PathValue("id") != "" {
 		var ok bool
 		if l, ok = h.apiListParam(w, r); !ok {
@@ -97,14 +98,14 @@ func (h *Handler) apiSaveList(w http.ResponseWriter, r *http.Request) {
 	case l.Title == "":
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Title can't be blank")
 		return
-	case l.RepliesPolicy != store.RepliesFollowed && l.RepliesPolicy != store.RepliesList && l.RepliesPolicy != store.RepliesNone:
+	case l.RepliesPolicy != lists.RepliesFollowed && l.RepliesPolicy != lists.RepliesList && l.RepliesPolicy != lists.RepliesNone:
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Replies policy is not included in the list")
 		return
 	}
 	if l.ID == 0 {
-		err = h.st.CreateList(r.Context(), l)
+		err = h.app.Lists.CreateList(r.Context(), l)
 	} else {
-		err = h.st.UpdateList(r.Context(), l)
+		err = h.app.Lists.UpdateList(r.Context(), l)
 	}
 	if err != nil {
 		h.apiServerError(w, r, err)
@@ -118,7 +119,7 @@ func (h *Handler) apiDeleteList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.st.DeleteList(r.Context(), l.ID); err != nil {
+	if err := h.app.Lists.DeleteList(r.Context(), l.ID); err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
@@ -136,7 +137,7 @@ func (h *Handler) apiListAccounts(w http.ResponseWriter, r *http.Request) {
 	if q.Get("limit") == "0" {
 		pg.Limit = 200
 	}
-	items, err := h.st.ListAccounts(r.Context(), l.ID, pg)
+	items, err := h.app.Lists.ListAccounts(r.Context(), l.ID, pg)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -171,12 +172,12 @@ func (h *Handler) apiListMembers(add bool) http.HandlerFunc {
 			ids = append(ids, id)
 		}
 		if add {
-			err = h.st.AddListAccounts(r.Context(), l.ID, h.app.Owner.Account.ID, ids)
+			err = h.app.Lists.AddListAccounts(r.Context(), l.ID, h.app.Owner.Account.ID, ids)
 		} else {
-			err = h.st.RemoveListAccounts(r.Context(), l.ID, ids)
+			err = h.app.Lists.RemoveListAccounts(r.Context(), l.ID, ids)
 		}
 		switch {
-		case errors.Is(err, store.ErrNotFollowed):
+		case errors.Is(err, lists.ErrNotFollowed):
 			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Account has not been followed")
 		case errors.Is(err, store.ErrNotFound):
 			apiError(w, http.StatusNotFound, "Record not found")
@@ -194,7 +195,7 @@ func (h *Handler) apiAccountLists(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lists, err := h.st.ListsWithAccount(r.Context(), a.ID)
+	lists, err := h.app.Lists.ListsWithAccount(r.Context(), a.ID)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -209,7 +210,7 @@ func (h *Handler) apiListTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	entries, err := h.st.ListTimeline(ctx, l, h.app.Owner.Account.ID, storePage(mastodon.ParsePage(r.URL.Query(), 20, 40)))
+	entries, err := h.app.Lists.ListTimeline(ctx, l, h.app.Owner.Account.ID, storePage(mastodon.ParsePage(r.URL.Query(), 20, 40)))
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -237,18 +238,18 @@ func (h *Handler) listStream(ctx context.Context, sub *streamSub, tag string) (i
 	sub.kind = "list"
 	id, err := strconv.ParseInt(tag, 10, 64)
 	if err == nil {
-		_, err = h.st.ListByID(ctx, id)
+		_, err = h.app.Lists.ListByID(ctx, id)
 	}
 	if err != nil {
 		return http.StatusNotFound, "Not authorized to stream this list"
 	}
 	sub.spec.tag = idString(id)
 	sub.addSource([]store.ChangeKind{store.PostAdded, store.BoostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-		l, err := h.st.ListByID(ctx, id)
+		l, err := h.app.Lists.ListByID(ctx, id)
 		if err != nil {
 			return nil, nil // deleted since: nothing more to show
 		}
-		entries, err := h.st.ListTimeline(ctx, l, h.app.Owner.Account.ID, pg)
+		entries, err := h.app.Lists.ListTimeline(ctx, l, h.app.Owner.Account.ID, pg)
 		out := make([]streamItem, 0, len(entries))
 		for _, e := range entries {
 			out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return h.apiEntry(ctx, e) }})

@@ -18,6 +18,7 @@ import (
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/access"
+	"roost/store/lists"
 )
 
 // The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
@@ -253,8 +254,8 @@ func (h *Handler) streamShows(ctx context.Context, sub *streamSub, p app.EventPo
 	case "public", "hashtag":
 		return sub.showsPublic(p, owner)
 	case "list":
-		lists, _ := h.st.ListsWithAccount(ctx, p.AccountID)
-		return slices.ContainsFunc(lists, func(l *store.List) bool { return idString(l.ID) == sub.spec.tag })
+		in, _ := h.app.Lists.ListsWithAccount(ctx, p.AccountID)
+		return slices.ContainsFunc(in, func(l *lists.List) bool { return idString(l.ID) == sub.spec.tag })
 	}
 	return false
 }
