@@ -133,7 +133,7 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	form, err := readForm(r)
+	form, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -150,7 +150,7 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if ctxs := formList(form, "context"); len(ctxs) > 0 || f.ID == 0 {
+	if ctxs := mastodon.FormList(form, "context"); len(ctxs) > 0 || f.ID == 0 {
 		if len(ctxs) == 0 {
 			invalid("Context can't be blank")
 			return
@@ -184,9 +184,9 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 			f.ExpiresAt = h.st.Now().Add(time.Duration(secs) * time.Second)
 		}
 	}
-	for _, o := range formObjects(form, "keywords_attributes") {
-		destroy, _ := formBool(url.Values{"d": {o["_destroy"]}}, "d")
-		wholeWord, hasWholeWord := formBool(url.Values{"w": {o["whole_word"]}}, "w")
+	for _, o := range mastodon.FormObjects(form, "keywords_attributes") {
+		destroy, _ := mastodon.FormBool(url.Values{"d": {o["_destroy"]}}, "d")
+		wholeWord, hasWholeWord := mastodon.FormBool(url.Values{"w": {o["whole_word"]}}, "w")
 		hasWholeWord = hasWholeWord && o["whole_word"] != ""
 		keyword := strings.TrimSpace(o["keyword"])
 		if id := o["id"]; id != "" {

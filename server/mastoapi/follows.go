@@ -121,7 +121,7 @@ func (h *Handler) apiDomainBlocks(w http.ResponseWriter, r *http.Request) {
 // apiBlockDomain blocks or unblocks the domain parameter.
 func (h *Handler) apiBlockDomain(block bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := readForm(r)
+		f, err := mastodon.ReadForm(r)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "the request body could not be read")
 			return

@@ -7,10 +7,11 @@ import (
 	"net/http"
 
 	"roost/server/app"
-	"roost/server/clientip"
+	"roost/server/mastoapi/oauth"
 	"roost/server/media"
 	"roost/static"
 	"roost/store"
+	"roost/store/access"
 )
 
 // Config is what the client API needs to know about where it runs.
@@ -33,35 +34,58 @@ type Handler struct {
 	media   *media.Library
 	proxy   *media.Proxy   // nil: remote images are shown from their origin
 	streams streamShutdown // ends the streams when their http.Server shuts down
-	// appRegistrations limits POST /api/v1/apps per client address.
-	appRegistrations clientip.Limiter
+	oauth   *oauth.Handler // OAuth's JSON endpoints and the bearer-token middleware
 }
 
 // New builds the client API's Handler over the core. proxy may be nil (the media proxy is off).
 func New(cfg Config, core *app.App, st *store.Store, log *slog.Logger, assets *static.Assets, proxy *media.Proxy) *Handler {
 	return &Handler{
-		cfg:              cfg,
-		app:              core,
-		st:               st,
-		log:              log,
-		assets:           assets,
-		media:            core.Media,
-		proxy:            proxy,
-		streams:          streamShutdown{done: map[*http.Server]chan struct{}{}},
-		appRegistrations: clientip.Limiter{N: appsPerAddress, Window: appsWindow, MaxKeys: 10_000},
+		cfg:     cfg,
+		app:     core,
+		st:      st,
+		log:     log,
+		assets:  assets,
+		media:   core.Media,
+		proxy:   proxy,
+		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
+		oauth:   oauth.New(core, st, log),
 	}
 }
 
 // Mount registers the client API's routes and OAuth's JSON endpoints on mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	h.mastodonRoutes(mux)
-
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.oauthMetadata)
-	mux.HandleFunc("POST /api/v1/apps", h.apiCreateApp)
-	mux.HandleFunc("GET /api/v1/apps/verify_credentials", h.apiAuth("", h.apiVerifyApp))
-	mux.HandleFunc("POST /oauth/token", h.oauthToken)
-	mux.HandleFunc("POST /oauth/revoke", h.oauthRevoke)
+	h.oauth.Mount(mux)
 }
+
+// apiAuth wraps a handler of the API in the bearer-token check (see oauth.Handler.Auth).
+func (h *Handler) apiAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.oauth.Auth(scope, next)
+}
+
+// apiAuthQuery is apiAuth for the streaming endpoints (see oauth.Handler.AuthQuery).
+func (h *Handler) apiAuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.oauth.AuthQuery(scope, next)
+}
+
+// Auth is apiAuth for a handler outside the client API's routes.
+func (h *Handler) Auth(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.oauth.Auth(scope, next)
+}
+
+// AuthQuery is apiAuthQuery for a handler outside the client API's routes.
+func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.oauth.AuthQuery(scope, next)
+}
+
+// Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
+func Token(r *http.Request) *access.Token { return oauth.Token(r) }
+
+// apiToken returns the request's token (nil outside apiAuth).
+func apiToken(r *http.Request) *access.Token { return oauth.Token(r) }
+
+// apiError writes {"error": msg} with status as JSON.
+func apiError(w http.ResponseWriter, status int, msg string) { oauth.Error(w, status, msg) }
 
 // NotFound answers a request under /api/ that no route takes, in JSON as the client API always does.
 func NotFound(w http.ResponseWriter, r *http.Request) {

@@ -93,7 +93,7 @@ func (h *Handler) uploadError(w http.ResponseWriter, r *http.Request, err error)
 // synchronous, so v2 answers 200 with the finished attachment rather than 202.
 func (h *Handler) apiUploadMedia(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -164,7 +164,7 @@ func (h *Handler) apiUpdateMedia(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

@@ -118,7 +118,7 @@ func (h *Handler) apiGetMarkers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiSetMarkers(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

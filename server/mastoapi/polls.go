@@ -84,7 +84,7 @@ func (h *Handler) apiVote(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

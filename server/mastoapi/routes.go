@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"roost/server/mastoapi/oauth"
 	"roost/store"
 )
 
@@ -131,7 +132,7 @@ func (h *Handler) mastodonMoreRoutes(mux *http.ServeMux) {
 func (h *Handler) apiOptionalAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
 	authed, public := h.apiAuth(scope, next), next
 	return func(w http.ResponseWriter, r *http.Request) {
-		if bearerToken(r) != "" {
+		if oauth.BearerToken(r) != "" {
 			authed(w, r)
 			return
 		}

@@ -209,7 +209,7 @@ func (h *Handler) apiGetScheduledStatus(w http.ResponseWriter, r *http.Request) 
 // apiRescheduleStatus answers PUT /api/v1/scheduled_statuses/{id}, which moves the post to its
 // scheduled_at (the only parameter Mastodon takes).
 func (h *Handler) apiRescheduleStatus(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

@@ -33,7 +33,7 @@ func (h *Handler) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

@@ -41,7 +41,7 @@ func (h *Handler) apiGetStatus(w http.ResponseWriter, r *http.Request) {
 // post instead of posting twice.
 func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

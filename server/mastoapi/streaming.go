@@ -15,6 +15,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/auth"
+	"roost/server/mastoapi/oauth"
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/access"
@@ -172,7 +173,7 @@ func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, i
 		return nil, http.StatusBadRequest, "Unknown stream type"
 	}
 	if !auth.HasScope(t.Scopes, scope) {
-		return nil, http.StatusForbidden, msgOutsideScope
+		return nil, http.StatusForbidden, oauth.MsgOutsideScope
 	}
 	sub.local = strings.Contains(name, ":local")
 	sub.remote = strings.Contains(name, ":remote")
@@ -454,7 +455,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []
 	t := apiToken(r)
 	// The token, not a cookie, authorizes, so any origin may connect: apps run on their own.
 	opts := &websocket.AcceptOptions{OriginPatterns: []string{"*"}}
-	if bearerToken(r) == "" && r.URL.Query().Get("access_token") == "" {
+	if oauth.BearerToken(r) == "" && r.URL.Query().Get("access_token") == "" {
 		// The token came as the subprotocol; browsers drop the socket unless it is echoed.
 		if proto := strings.TrimSpace(r.Header.Get("Sec-WebSocket-Protocol")); proto != "" {
 			opts.Subprotocols = []string{proto}

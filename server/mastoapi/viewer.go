@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"roost/server/app"
-	"roost/store/access"
+	"roost/server/mastoapi/oauth"
 )
 
 // apiViewer is who a client API request comes from: the owner when apiAuth admitted a token of
@@ -13,6 +13,6 @@ import (
 // without a read scope never reaches a route that reads posts. Routes that take no token have
 // none in their context, and answer everyone as anonymous.
 func apiViewer(ctx context.Context) app.Viewer {
-	t, _ := ctx.Value(apiTokenKey{}).(*access.Token)
+	t := oauth.ContextToken(ctx)
 	return app.Viewer{Owner: t != nil && t.Owner}
 }
