@@ -1,5 +1,6 @@
-// Package mastoapi serves the Mastodon client API, its streaming, and OAuth's JSON side (app
-// registration, tokens, revocation) to the apps the owner signs in with, over the core (server/app).
+// Package mastoapi serves the Mastodon client API to the apps the owner signs in with, over the
+// core (server/app); its streaming (mastoapi/streaming) and OAuth's JSON side with the bearer-token
+// middleware (mastoapi/oauth) are sub-packages that its Mount mounts.
 package mastoapi
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/streaming"
 	"roost/server/media"
 	"roost/static"
 	"roost/store"
@@ -24,7 +26,7 @@ type Config struct {
 	MaxUploadBytes int64
 }
 
-// Handler serves the Mastodon client API and OAuth's JSON endpoints.
+// Handler serves the Mastodon client API, its streaming and OAuth's JSON endpoints.
 type Handler struct {
 	cfg     Config
 	app     *app.App
@@ -32,24 +34,30 @@ type Handler struct {
 	log     *slog.Logger
 	assets  *static.Assets
 	media   *media.Library
-	proxy   *media.Proxy   // nil: remote images are shown from their origin
-	streams streamShutdown // ends the streams when their http.Server shuts down
-	oauth   *oauth.Handler // OAuth's JSON endpoints and the bearer-token middleware
+	proxy   *media.Proxy       // nil: remote images are shown from their origin
+	oauth   *oauth.Handler     // OAuth's JSON endpoints and the bearer-token middleware
+	streams *streaming.Handler // the streaming API
 }
 
 // New builds the client API's Handler over the core. proxy may be nil (the media proxy is off).
 func New(cfg Config, core *app.App, st *store.Store, log *slog.Logger, assets *static.Assets, proxy *media.Proxy) *Handler {
-	return &Handler{
-		cfg:     cfg,
-		app:     core,
-		st:      st,
-		log:     log,
-		assets:  assets,
-		media:   core.Media,
-		proxy:   proxy,
-		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
-		oauth:   oauth.New(core, st, log),
+	h := &Handler{
+		cfg:    cfg,
+		app:    core,
+		st:     st,
+		log:    log,
+		assets: assets,
+		media:  core.Media,
+		proxy:  proxy,
+		oauth:  oauth.New(core, st, log),
 	}
+	h.streams = streaming.New(core, st, log, h.oauth, streaming.Renderer{
+		Status:            h.apiStatus,
+		Entry:             h.apiEntry,
+		Notification:      h.apiNotification,
+		NotificationTypes: notificationTypes,
+	})
+	return h
 }
 
 // Mount registers the client API's routes and OAuth's JSON endpoints on mux.

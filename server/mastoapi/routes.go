@@ -68,7 +68,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	auth("GET /api/v2/search", "read:search", h.apiSearch)
 	h.notificationGroupRoutes(mux)
 	auth("GET /api/v1/accounts/search", "read:accounts", h.apiAccountSearch)
-	h.streamingRoutes(mux)
+	h.streams.Mount(mux)
 	h.mastodonMoreRoutes(mux)
 	h.scheduledRoutes(mux)
 }
