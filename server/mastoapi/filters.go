@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -47,17 +48,17 @@ type apiFilterResult struct {
 }
 
 func apiFilterOf(f *store.Filter) *apiFilter {
-	out := &apiFilter{ID: idString(f.ID), Title: f.Title, Context: f.Context, FilterAction: f.Action,
+	out := &apiFilter{ID: render.ID(f.ID), Title: f.Title, Context: f.Context, FilterAction: f.Action,
 		Keywords: []apiFilterKeyword{}, Statuses: []any{}}
 	if out.Context == nil {
 		out.Context = []string{}
 	}
 	if !f.ExpiresAt.IsZero() {
-		e := apiTime(f.ExpiresAt)
+		e := render.Time(f.ExpiresAt)
 		out.ExpiresAt = &e
 	}
 	for _, k := range f.Keywords {
-		out.Keywords = append(out.Keywords, apiFilterKeyword{ID: idString(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord})
+		out.Keywords = append(out.Keywords, apiFilterKeyword{ID: render.ID(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord})
 	}
 	return out
 }
@@ -86,7 +87,7 @@ func (h *Handler) apiFiltersV1(w http.ResponseWriter, r *http.Request) {
 	for _, f := range l {
 		api := apiFilterOf(f)
 		for _, k := range f.Keywords {
-			out = append(out, map[string]any{"id": idString(k.ID), "phrase": k.Keyword, "context": api.Context,
+			out = append(out, map[string]any{"id": render.ID(k.ID), "phrase": k.Keyword, "context": api.Context,
 				"whole_word": k.WholeWord, "expires_at": api.ExpiresAt, "irreversible": f.Action == "hide"})
 		}
 	}
@@ -190,7 +191,7 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 		hasWholeWord = hasWholeWord && o["whole_word"] != ""
 		keyword := strings.TrimSpace(o["keyword"])
 		if id := o["id"]; id != "" {
-			i := slices.IndexFunc(f.Keywords, func(k store.FilterKeyword) bool { return idString(k.ID) == id })
+			i := slices.IndexFunc(f.Keywords, func(k store.FilterKeyword) bool { return render.ID(k.ID) == id })
 			if i < 0 {
 				apiError(w, http.StatusNotFound, "Record not found")
 				return

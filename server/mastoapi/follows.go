@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"roost/server/mastoapi/oauth"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -21,7 +22,7 @@ func (h *Handler) apiAccountFollows(followers bool) http.HandlerFunc {
 			return
 		}
 		ctx := r.Context()
-		self := apiViewer(ctx).Owner
+		self := oauth.Viewer(ctx).Owner
 		if a.HideNetwork && !(a.Local && self) {
 			h.writeAccountItems(w, r, nil)
 			return

@@ -9,6 +9,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/render"
 	"roost/server/mastoapi/streaming"
 	"roost/server/media"
 	"roost/static"
@@ -34,9 +35,9 @@ type Handler struct {
 	log     *slog.Logger
 	assets  *static.Assets
 	media   *media.Library
-	proxy   *media.Proxy       // nil: remote images are shown from their origin
 	oauth   *oauth.Handler     // OAuth's JSON endpoints and the bearer-token middleware
 	streams *streaming.Handler // the streaming API
+	render  *render.Renderer   // rows as the API's entities
 }
 
 // New builds the client API's Handler over the core. proxy may be nil (the media proxy is off).
@@ -48,15 +49,10 @@ func New(cfg Config, core *app.App, st *store.Store, log *slog.Logger, assets *s
 		log:    log,
 		assets: assets,
 		media:  core.Media,
-		proxy:  proxy,
 		oauth:  oauth.New(core, st, log),
+		render: render.New(core, st, assets, proxy),
 	}
-	h.streams = streaming.New(core, st, log, h.oauth, streaming.Renderer{
-		Status:            h.apiStatus,
-		Entry:             h.apiEntry,
-		Notification:      h.apiNotification,
-		NotificationTypes: notificationTypes,
-	})
+	h.streams = streaming.New(core, st, log, h.oauth, h.render, notificationTypes)
 	return h
 }
 
@@ -99,6 +95,3 @@ func apiError(w http.ResponseWriter, status int, msg string) { oauth.Error(w, st
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	apiError(w, http.StatusNotFound, "Record not found")
 }
-
-// imageSrc is the URL a client uses to show a remote image: the media proxy's, when it is on.
-func (h *Handler) imageSrc(u string) string { return h.app.ImageSrc(h.proxy, u) }

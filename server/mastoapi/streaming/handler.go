@@ -3,25 +3,14 @@
 package streaming
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 
 	"roost/server/app"
 	"roost/server/mastoapi/oauth"
-	"roost/server/mastodon"
+	"roost/server/mastoapi/render"
 	"roost/store"
 )
-
-// Renderer is how the client API renders what a stream sends: its statuses and notifications.
-type Renderer struct {
-	// Status renders a post for the owner; Entry a row of the home timeline (a post or a boost).
-	Status func(context.Context, *store.Post) (*mastodon.Status, error)
-	Entry  func(context.Context, store.Entry) (*mastodon.Status, error)
-	// Notification renders a notification; NotificationTypes are the types the API shows.
-	Notification      func(context.Context, store.Notification) (*mastodon.Notification, error)
-	NotificationTypes []string
-}
 
 // Handler serves the streaming API.
 type Handler struct {
@@ -29,19 +18,21 @@ type Handler struct {
 	st      *store.Store
 	log     *slog.Logger
 	auth    *oauth.Handler // admits a stream's token
-	render  Renderer
+	render  *render.Renderer
+	types   []string       // the types of notifications the API shows
 	streams streamShutdown // ends the streams when their http.Server shuts down
 }
 
-// New builds the streaming API's Handler over the core; auth checks the streams' tokens and
-// render renders what they send.
-func New(core *app.App, st *store.Store, log *slog.Logger, auth *oauth.Handler, render Renderer) *Handler {
+// New builds the streaming API's Handler over the core; auth checks the streams' tokens, render
+// renders what they send, and types are the notifications' types the API shows.
+func New(core *app.App, st *store.Store, log *slog.Logger, auth *oauth.Handler, render *render.Renderer, types []string) *Handler {
 	return &Handler{
 		app:     core,
 		st:      st,
 		log:     log,
 		auth:    auth,
 		render:  render,
+		types:   types,
 		streams: streamShutdown{done: map[*http.Server]chan struct{}{}},
 	}
 }

@@ -192,7 +192,7 @@ func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, i
 	}
 	if sub.kind == "notification" || sub.notify {
 		sub.addSource([]store.ChangeKind{store.NotificationAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-			list, err := h.st.Notifications(ctx, h.render.NotificationTypes, pg)
+			list, err := h.st.Notifications(ctx, h.types, pg)
 			out := make([]streamItem, 0, len(list))
 			for _, n := range list {
 				out = append(out, streamItem{n.ID, "notification", func(ctx context.Context) (any, error) { return h.render.Notification(ctx, n) }})
