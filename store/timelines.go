@@ -63,11 +63,14 @@ func (s *Store) HomeTimeline(ctx context.Context, ownerID int64, pg Page) ([]Ent
 
 // homeAuthor is true when post or boost x is by the owner (?1) or someone they follow, and
 // not by a muted account. It is tested row by row with two primary-key lookups: a list of all
-// followed accounts would be built for every page, 10,000 rows for a busy owner.
+// followed accounts would be built for every page, 10,000 rows for a busy owner. Members of an
+// exclusive list are read in that list instead.
 func homeAuthor(x string) string {
 	return `(` + x + `.account_id = ?1 OR EXISTS (SELECT 1 FROM follows f
 		WHERE f.follower_id = ?1 AND f.followee_id = ` + x + `.account_id AND f.state = 'accepted'))
-		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)`
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)
+		AND NOT EXISTS (SELECT 1 FROM list_accounts la JOIN lists l ON l.id = la.list_id
+			WHERE la.account_id = ` + x + `.account_id AND l.exclusive = 1)`
 }
 
 // homePostsSQL walks posts by primary key in order and stops after limit rows: driving it by

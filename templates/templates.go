@@ -216,6 +216,7 @@ type AccountView struct {
 	Posts      []Post
 	Local      bool
 	MovedTo    string
+	Lists      []ListChoice // the owner's lists, when the owner follows the account
 }
 
 // PostList is a page of posts with a title (bookmarks, a search result).

@@ -71,6 +71,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	h.streams.Mount(mux)
 	h.mastodonMoreRoutes(mux)
 	h.scheduledRoutes(mux)
+	h.listsRoutes(mux)
 }
 
 // More of the Mastodon client API: media uploads, profile editing, follower lists and requests,

@@ -86,6 +86,9 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	if f, err := h.st.FollowBetween(ctx, h.app.Owner.Account.ID, a.ID); err == nil {
 		v.Following, v.Requested = f.State == store.Accepted, f.State == store.Pending
 	}
+	if v.Following {
+		v.Lists = h.accountListChoices(r, a.ID)
+	}
 	v.FollowsYou, _ = h.st.IsFollowing(ctx, a.ID, h.app.Owner.Account.ID)
 	v.Blocked, _ = h.st.Blocked(ctx, a.ID)
 	v.Muted, _ = h.st.Muted(ctx, a.ID)

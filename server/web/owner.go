@@ -74,6 +74,21 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	home := templates.Home{Compose: h.composeDefaults()}
+	if home.Entries, err = h.entryViews(ctx, entries); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if len(entries) == pageSize {
+		home.OlderURL = "/home?max_id=" + strconv.FormatInt(entries[len(entries)-1].ID, 10)
+	}
+	if (maxID > 0 || minID > 0) && len(entries) > 0 {
+		home.NewerURL = "/home?min_id=" + strconv.FormatInt(entries[0].ID, 10)
+	}
+	h.render200(w, r, templates.HomePage(h.ownerPage(r, "Home"), home))
+}
+
+// entryViews renders timeline entries (posts, and boosts with their booster) for the owner.
+func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]templates.Post, error) {
 	authors := &authorCache{h: h, byID: map[int64]*store.Account{}}
 	ids := make([]int64, len(entries))
 	for i, e := range entries {
@@ -81,9 +96,9 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 	}
 	posts, err := h.st.PostsByID(ctx, ids)
 	if err != nil {
-		h.serverError(w, r, err)
-		return
+		return nil, err
 	}
+	var out []templates.Post
 	for _, e := range entries {
 		p, ok := posts[e.PostID]
 		if !ok {
@@ -98,15 +113,9 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 				v.BoostedBy = displayName(b)
 			}
 		}
-		home.Entries = append(home.Entries, v)
+		out = append(out, v)
 	}
-	if len(entries) == pageSize {
-		home.OlderURL = "/home?max_id=" + strconv.FormatInt(entries[len(entries)-1].ID, 10)
-	}
-	if (maxID > 0 || minID > 0) && len(entries) > 0 {
-		home.NewerURL = "/home?min_id=" + strconv.FormatInt(entries[0].ID, 10)
-	}
-	h.render200(w, r, templates.HomePage(h.ownerPage(r, "Home"), home))
+	return out, nil
 }
 
 // backTo redirects to where the form was (a same-site Referer) or to fallback, with a notice.

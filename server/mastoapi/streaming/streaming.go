@@ -17,6 +17,7 @@ import (
 	"roost/server/app"
 	"roost/server/auth"
 	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/access"
@@ -58,6 +59,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	sse("/api/v1/streaming/public/remote", "public:remote", "read:statuses")
 	sse("/api/v1/streaming/hashtag", "hashtag", "read:statuses")
 	sse("/api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
+	sse("/api/v1/streaming/list", "list", "read:statuses")
 	// Each stream checks its own scope; any read scope opens the socket.
 	ws := h.auth.AuthQuery("read:statuses read:notifications", h.apiStreaming)
 	mux.HandleFunc("GET /api/v1/streaming", ws)
@@ -111,7 +113,8 @@ func (h *streamShutdown) context(r *http.Request) (context.Context, context.Canc
 	return ctx, cancel
 }
 
-// streamSpec is a stream as Mastodon names it: "user", "public:local", "hashtag" and its tag.
+// streamSpec is a stream as Mastodon names it: "user", "public:local", "hashtag" and its tag,
+// "list" and its ID (kept in tag).
 type streamSpec struct {
 	name, tag string
 }
@@ -126,7 +129,7 @@ func (sp streamSpec) label() []string {
 // streamSub is one stream a connection follows and what it has sent.
 type streamSub struct {
 	spec    streamSpec
-	kind    string // "user", "notification", "public" or "hashtag"
+	kind    string // "user", "notification", "public", "hashtag" or "list"
 	local   bool   // only the owner's posts
 	remote  bool   // only others' posts
 	media   bool   // only posts with attachments
@@ -151,9 +154,10 @@ type streamItem struct {
 // idFloor is the lowest ID at time t: store IDs are milliseconds << 16 | sequence.
 func idFloor(t time.Time) int64 { return t.UnixMilli() << 16 }
 
-// newStreamSub checks a stream the token asks for and builds it. On failure it returns the HTTP
-// status and message, as the API answers them.
-func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, int, string) {
+// newStreamSub checks a stream the token asks for and builds it; tag is the hashtag of a hashtag
+// stream, or the list ID of a list stream. On failure it returns the HTTP status and message, as
+// the API answers them.
+func (h *Handler) newStreamSub(ctx context.Context, t *access.Token, name, tag string) (*streamSub, int, string) {
 	sub := &streamSub{spec: streamSpec{name: name}}
 	scope := "read:statuses"
 	switch name {
@@ -169,6 +173,10 @@ func (h *Handler) newStreamSub(t *access.Token, name, tag string) (*streamSub, i
 		sub.spec.tag = app.NormalTag(tag)
 		if sub.spec.tag == "" {
 			return nil, http.StatusBadRequest, "Missing tag name parameter"
+		}
+	case "list":
+		if code, msg := h.listStream(ctx, sub, tag); code != 0 {
+			return nil, code, msg
 		}
 	default:
 		return nil, http.StatusBadRequest, "Unknown stream type"
@@ -247,6 +255,9 @@ func (h *Handler) streamShows(ctx context.Context, sub *streamSub, p app.EventPo
 		return ok
 	case "public", "hashtag":
 		return sub.showsPublic(p, owner)
+	case "list":
+		lists, _ := h.st.ListsWithAccount(ctx, p.AccountID)
+		return slices.ContainsFunc(lists, func(l *store.List) bool { return render.ID(l.ID) == sub.spec.tag })
 	}
 	return false
 }
@@ -376,7 +387,7 @@ func (h *Handler) apiStreamSSE(stream string) http.HandlerFunc {
 		if strings.HasPrefix(name, "public") && mastodon.Bool(q.Get("only_media")) {
 			name += ":media"
 		}
-		sub, code, msg := h.newStreamSub(oauth.Token(r), name, q.Get("tag"))
+		sub, code, msg := h.newStreamSub(r.Context(), oauth.Token(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
 		if sub == nil {
 			oauth.Error(w, code, msg)
 			return
@@ -390,7 +401,7 @@ func (h *Handler) apiStreaming(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var subs []*streamSub
 	if name := q.Get("stream"); name != "" {
-		sub, code, msg := h.newStreamSub(oauth.Token(r), name, q.Get("tag"))
+		sub, code, msg := h.newStreamSub(r.Context(), oauth.Token(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
 		if sub == nil {
 			oauth.Error(w, code, msg)
 			return
@@ -536,13 +547,14 @@ func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *
 			Type   string `json:"type"`
 			Stream string `json:"stream"`
 			Tag    string `json:"tag"`
+			List   string `json:"list"`
 		}
 		var cmd streamControl
 		switch {
 		case json.Unmarshal(data, &m) != nil:
 			err = refuse(http.StatusBadRequest, "Invalid JSON")
 		case m.Type == "subscribe":
-			sub, code, msg := h.newStreamSub(t, m.Stream, m.Tag)
+			sub, code, msg := h.newStreamSub(ctx, t, m.Stream, streamParam(m.Stream, m.Tag, m.List))
 			switch {
 			case sub == nil:
 				err = refuse(code, msg)
@@ -557,6 +569,9 @@ func (h *Handler) readStreamMessages(ctx context.Context, c *websocket.Conn, t *
 			spec := streamSpec{name: m.Stream}
 			if strings.HasPrefix(m.Stream, "hashtag") {
 				spec.tag = app.NormalTag(m.Tag)
+			}
+			if m.Stream == "list" {
+				spec.tag = m.List
 			}
 			if current[spec] {
 				delete(current, spec)
