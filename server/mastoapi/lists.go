@@ -1,12 +1,12 @@
 package mastoapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/lists"
@@ -32,7 +32,7 @@ func (h *Handler) listsRoutes(mux *http.ServeMux) {
 
 // apiList is a list as Mastodon's List entity.
 func apiList(l *lists.List) map[string]any {
-	return map[string]any{"id": idString(l.ID), "title": l.Title, "replies_policy": l.RepliesPolicy, "exclusive": l.Exclusive}
+	return map[string]any{"id": render.ID(l.ID), "title": l.Title, "replies_policy": l.RepliesPolicy, "exclusive": l.Exclusive}
 }
 
 func writeLists(w http.ResponseWriter, lists []*lists.List) {
@@ -80,7 +80,7 @@ func (h *Handler) apiSaveList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, err := readSmallForm(w, r, 64<<10)
+	f, err := mastodon.ReadSmallForm(w, r, 64<<10)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "Invalid form")
 		return
@@ -91,7 +91,7 @@ func (h *Handler) apiSaveList(w http.ResponseWriter, r *http.Request) {
 	if v := f.Get("replies_policy"); v != "" {
 		l.RepliesPolicy = v
 	}
-	if v, ok := formBool(f, "exclusive"); ok {
+	if v, ok := mastodon.FormBool(f, "exclusive"); ok {
 		l.Exclusive = v
 	}
 	switch {
@@ -153,13 +153,13 @@ func (h *Handler) apiListMembers(add bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		f, err := readSmallForm(w, r, 64<<10)
+		f, err := mastodon.ReadSmallForm(w, r, 64<<10)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "Invalid form")
 			return
 		}
 		var ids []int64
-		for _, v := range formList(f, "account_ids") {
+		for _, v := range mastodon.FormList(f, "account_ids") {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				apiError(w, http.StatusNotFound, "Record not found")
@@ -217,44 +217,9 @@ func (h *Handler) apiListTimeline(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []*mastodon.Status
 	for _, e := range entries {
-		if st, err := h.apiEntry(ctx, e); err == nil {
+		if st, err := h.render.Entry(ctx, e); err == nil {
 			out = append(out, st)
 		}
 	}
 	h.writeFilteredStatuses(w, r, "home", out)
-}
-
-// streamParam is the parameter a stream takes: the list ID of a list stream, else the tag.
-func streamParam(name, tag, list string) string {
-	if name == "list" {
-		return list
-	}
-	return tag
-}
-
-// listStream makes sub the stream of list ID tag: its timeline's new posts and boosts. On
-// failure it returns the HTTP status and message.
-func (h *Handler) listStream(ctx context.Context, sub *streamSub, tag string) (int, string) {
-	sub.kind = "list"
-	id, err := strconv.ParseInt(tag, 10, 64)
-	if err == nil {
-		_, err = h.app.Lists.ListByID(ctx, id)
-	}
-	if err != nil {
-		return http.StatusNotFound, "Not authorized to stream this list"
-	}
-	sub.spec.tag = idString(id)
-	sub.addSource([]store.ChangeKind{store.PostAdded, store.BoostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-		l, err := h.app.Lists.ListByID(ctx, id)
-		if err != nil {
-			return nil, nil // deleted since: nothing more to show
-		}
-		entries, err := h.app.Lists.ListTimeline(ctx, l, h.app.Owner.Account.ID, pg)
-		out := make([]streamItem, 0, len(entries))
-		for _, e := range entries {
-			out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return h.apiEntry(ctx, e) }})
-		}
-		return out, err
-	})
-	return 0, ""
 }
