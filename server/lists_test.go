@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"roost/server/activitypub"
 )
@@ -52,11 +53,19 @@ func TestListsAPI(t *testing.T) {
 		t.Errorf("bob's lists = %v", ls)
 	}
 
+	// Published a second apart: the posts' IDs, and so the timeline's order, come from these
+	// times, and two notes of the same second would be ordered by their addresses.
+	at := func(ago int) string {
+		return time.Now().Add(-time.Duration(ago) * time.Second).UTC().Format(time.RFC3339)
+	}
 	bobNote := bob.note("bob on the list", []string{activitypub.Public}, nil)
+	bobNote["published"] = at(3)
 	bob.sendAccepted(t, ts, bob.create(bobNote))
 	daveNote := dave.note("dave is not", []string{activitypub.Public}, nil)
+	daveNote["published"] = at(2)
 	dave.sendAccepted(t, ts, dave.create(daveNote))
 	daveReply := bob.note("bob answers dave", []string{activitypub.Public}, nil)
+	daveReply["published"] = at(1)
 	daveReply["inReplyTo"] = daveNote["id"]
 	bob.sendAccepted(t, ts, bob.create(daveReply))
 	ts.waitPost(t, str(daveReply["id"]))

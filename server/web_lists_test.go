@@ -24,13 +24,13 @@ func TestWebLists(t *testing.T) {
 	})
 
 	o.submit(t, "/lists/create", url.Values{"title": {"Pals"}, "replies_policy": {"list"}})
-	lists, err := ts.st.Lists(t.Context())
+	lists, err := ts.srv.App().Lists.Lists(t.Context())
 	if err != nil || len(lists) != 1 || lists[0].Title != "Pals" {
 		t.Fatalf("lists after create = %v, %v", lists, err)
 	}
 	id := idString(lists[0].ID)
 	o.submit(t, "/lists/update", url.Values{"id": {id}, "title": {"Friends"}, "replies_policy": {"none"}})
-	if l, _ := ts.st.ListByID(t.Context(), lists[0].ID); l.Title != "Friends" || l.RepliesPolicy != "none" {
+	if l, _ := ts.srv.App().Lists.ListByID(t.Context(), lists[0].ID); l.Title != "Friends" || l.RepliesPolicy != "none" {
 		t.Errorf("list after rename = %+v", l)
 	}
 
@@ -57,7 +57,7 @@ func TestWebLists(t *testing.T) {
 		t.Error("bob is still listed after removal")
 	}
 	o.submit(t, "/lists/delete", url.Values{"id": {id}})
-	if lists, _ := ts.st.Lists(t.Context()); len(lists) != 0 {
+	if lists, _ := ts.srv.App().Lists.Lists(t.Context()); len(lists) != 0 {
 		t.Errorf("lists after delete = %v", lists)
 	}
 	if rec := o.get("/lists/" + id); rec.Code != 404 {

@@ -78,6 +78,46 @@ func TestTimelineQueryPlans(t *testing.T) {
 	}
 }
 
+// Home's exclusive-list check (members of an exclusive list kept out) still walks posts by
+// primary key when the owner has lists (the lists themselves are in store/lists).
+func TestHomeQueryPlanWithLists(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	owner := createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", false)
+	f := &Follow{IRI: owner.IRI + "/follows/bob", FollowerID: owner.ID, FolloweeID: bob.ID}
+	if err := s.FollowAccount(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFollowState(ctx, f.ID, Accepted, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		p := remotePost(bob, fmt.Sprintf("https://b.example/notes/%d", i), time.Now().Add(-time.Duration(i)*time.Minute))
+		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO lists (id, title, replies_policy, exclusive, created_at) VALUES (1, 'bob', 'list', 0, 0)`,
+		fmt.Sprintf(`INSERT INTO list_accounts (list_id, account_id, created_at) VALUES (1, %d, 0)`, bob.ID),
+		`ANALYZE`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := queryPlan(t, s, homePostsSQL("DESC"), owner.ID, int64(1<<63-1), 0, 20)
+	if strings.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
+		t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
+	}
+	for _, line := range strings.Split(plan, "\n") {
+		if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING INTEGER PRIMARY KEY") {
+			t.Errorf("plan scans: %q\n%s", line, plan)
+		}
+	}
+}
+
 // Looking up a post's replies must use the partial index on in_reply_to: a scan of every post
 // per post card made pages take seconds at 100,000 posts.
 func TestReplyLookupPlans(t *testing.T) {

@@ -226,3 +226,12 @@ func (s *Store) accountItems(ctx context.Context, asc bool, query string, args .
 	}
 	return out, rows.Err()
 }
+
+// AccountItems runs query, whose columns are a cursor then AccountColumns, and returns its
+// accounts; with asc (the query walked up) they are reversed to come newest first.
+func (s *Store) AccountItems(ctx context.Context, asc bool, query string, args ...any) ([]AccountItem, error) {
+	return s.accountItems(ctx, asc, query, args...)
+}
+
+// AccountColumns is the account columns AccountItems scans, each with prefix ("a.").
+func AccountColumns(prefix string) string { return prefixed(prefix, accountCols) }

@@ -26,6 +26,7 @@ import (
 	"roost/server/webpush"
 	"roost/store"
 	"roost/store/access"
+	"roost/store/lists"
 	"roost/store/queue"
 	"roost/store/scheduled"
 )
@@ -81,6 +82,8 @@ type App struct {
 	Queue *queue.Queue
 	// Scheduled keeps the owner's posts waiting to be published.
 	Scheduled *scheduled.Store
+	// Lists keeps the owner's lists of followed accounts.
+	Lists *lists.Store
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID   *webpush.Key
 	inboxCh chan struct{}
@@ -103,6 +106,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Auth:        access.New(st),
 		Queue:       queue.New(st),
 		Scheduled:   scheduled.New(st),
+		Lists:       lists.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),

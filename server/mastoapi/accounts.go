@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"roost/server/app"
+	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -19,7 +21,7 @@ func (h *Handler) apiVerifyCredentials(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
-	a := h.apiAccount(ctx, o)
+	a := h.render.Account(ctx, o)
 	reqs, _ := h.app.FollowRequests(ctx)
 	typed, err := h.app.ProfileSource(ctx, o)
 	if err != nil {
@@ -49,7 +51,7 @@ func (h *Handler) apiAccountParam(w http.ResponseWriter, r *http.Request) (*stor
 
 func (h *Handler) apiGetAccount(w http.ResponseWriter, r *http.Request) {
 	if a, ok := h.apiAccountParam(w, r); ok {
-		writeAPI(w, http.StatusOK, h.apiAccount(r.Context(), a))
+		writeAPI(w, http.StatusOK, h.render.Account(r.Context(), a))
 	}
 }
 
@@ -63,7 +65,7 @@ func (h *Handler) apiLookup(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	writeAPI(w, http.StatusOK, h.apiAccount(r.Context(), a))
+	writeAPI(w, http.StatusOK, h.render.Account(r.Context(), a))
 }
 
 // apiAccountStatuses lists an account's statuses as the request may see them: everyone sees the
@@ -82,7 +84,7 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	if mastodon.Bool(q.Get("pinned")) {
 		posts, err = h.st.PinnedPosts(ctx, a.ID)
 	} else {
-		posts, err = h.st.AccountPosts(ctx, a.ID, !apiViewer(ctx).Owner, storePage(pg))
+		posts, err = h.st.AccountPosts(ctx, a.ID, !oauth.Viewer(ctx).Owner, storePage(pg))
 	}
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
@@ -93,7 +95,7 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 		if (mastodon.Bool(q.Get("exclude_replies")) && p.InReplyTo != "") || (mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0) {
 			continue
 		}
-		if st, err := h.apiStatus(ctx, p); err == nil { // errNotVisible leaves out what the viewer may not see
+		if st, err := h.render.Status(ctx, p); err == nil { // an error leaves out what the viewer may not see
 			out = append(out, st)
 		}
 	}
@@ -120,7 +122,7 @@ func (h *Handler) apiRelationships(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) relationship(ctx context.Context, a *store.Account) mastodon.Relationship {
-	rel := mastodon.Relationship{ID: idString(a.ID), Languages: []string{}, ShowingReblogs: true}
+	rel := mastodon.Relationship{ID: render.ID(a.ID), Languages: []string{}, ShowingReblogs: true}
 	owner := h.app.Owner.Account.ID
 	if f, err := h.st.FollowBetween(ctx, owner, a.ID); err == nil {
 		rel.Following, rel.Requested = f.State == store.Accepted, f.State == store.Pending
@@ -156,10 +158,10 @@ func (h *Handler) apiAccountAction(act func(context.Context, string) (*store.Acc
 func (h *Handler) writeAccountItems(w http.ResponseWriter, r *http.Request, items []store.AccountItem) {
 	out := []*mastodon.Account{}
 	for _, it := range items {
-		out = append(out, h.apiAccount(r.Context(), it.Account))
+		out = append(out, h.render.Account(r.Context(), it.Account))
 	}
 	if len(items) > 0 {
-		mastodon.SetLink(w, r, h.app.Base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
+		mastodon.SetLink(w, r, h.app.Base, render.ID(items[0].Cursor), render.ID(items[len(items)-1].Cursor), len(items))
 	}
 	writeAPI(w, http.StatusOK, out)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -74,16 +75,16 @@ func (h *Handler) conversations(ctx context.Context) ([]conversation, error) {
 }
 
 func (h *Handler) apiConversationOf(ctx context.Context, c conversation) (*apiConversation, error) {
-	last, err := h.apiStatus(ctx, c.posts[0])
+	last, err := h.render.Status(ctx, c.posts[0])
 	if err != nil {
 		return nil, err
 	}
-	out := &apiConversation{ID: idString(c.root), Accounts: []*mastodon.Account{}, LastStatus: last}
+	out := &apiConversation{ID: render.ID(c.root), Accounts: []*mastodon.Account{}, LastStatus: last}
 	seen := map[int64]bool{h.app.Owner.Account.ID: true}
 	add := func(a *store.Account) {
 		if !seen[a.ID] {
 			seen[a.ID] = true
-			out.Accounts = append(out.Accounts, h.apiAccount(ctx, a))
+			out.Accounts = append(out.Accounts, h.render.Account(ctx, a))
 		}
 	}
 	for _, p := range c.posts {
@@ -126,7 +127,7 @@ func (h *Handler) apiConversations(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(convs) > 0 {
-		mastodon.SetLink(w, r, h.app.Base, idString(convs[0].posts[0].ID), idString(convs[len(convs)-1].posts[0].ID), len(convs))
+		mastodon.SetLink(w, r, h.app.Base, render.ID(convs[0].posts[0].ID), render.ID(convs[len(convs)-1].posts[0].ID), len(convs))
 	}
 	writeAPI(w, http.StatusOK, out)
 }
@@ -138,7 +139,7 @@ func (h *Handler) apiConversationParam(w http.ResponseWriter, r *http.Request) (
 		return nil, false
 	}
 	for _, c := range convs {
-		if idString(c.root) == r.PathValue("id") {
+		if render.ID(c.root) == r.PathValue("id") {
 			return &c, true
 		}
 	}

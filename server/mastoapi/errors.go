@@ -1,6 +1,7 @@
 package mastoapi
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -51,4 +52,15 @@ func (h *Handler) uploadMessage(err error) string {
 		return msg
 	}
 	return h.userMessage(err)
+}
+
+func writeAPI(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
 }

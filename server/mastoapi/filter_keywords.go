@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"roost/server/mastoapi/render"
+	"roost/server/mastodon"
 	"roost/store"
 )
 
@@ -63,7 +65,7 @@ func (h *Handler) apiAddFilterPart(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: filtering single statuses is not supported by this server")
 		return
 	}
-	form, err := readForm(r)
+	form, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -73,7 +75,7 @@ func (h *Handler) apiAddFilterPart(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Keyword can't be blank")
 		return
 	}
-	if v, ok := formBool(form, "whole_word"); ok && form.Get("whole_word") != "" {
+	if v, ok := mastodon.FormBool(form, "whole_word"); ok && form.Get("whole_word") != "" {
 		k.WholeWord = v
 	}
 	f.Keywords = append(f.Keywords, k)
@@ -82,7 +84,7 @@ func (h *Handler) apiAddFilterPart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	added := f.Keywords[len(f.Keywords)-1]
-	writeAPI(w, http.StatusOK, apiFilterKeyword{ID: idString(added.ID), Keyword: added.Keyword, WholeWord: added.WholeWord})
+	writeAPI(w, http.StatusOK, apiFilterKeyword{ID: render.ID(added.ID), Keyword: added.Keyword, WholeWord: added.WholeWord})
 }
 
 // apiFilterKeyword shows (GET), changes (PUT: keyword, whole_word) or deletes (DELETE) one keyword.
@@ -113,7 +115,7 @@ func (h *Handler) apiFilterKeyword(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		f.Keywords = slices.Delete(f.Keywords, i, i+1)
 	case http.MethodPut:
-		form, err := readForm(r)
+		form, err := mastodon.ReadForm(r)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "the request body could not be read")
 			return
@@ -126,7 +128,7 @@ func (h *Handler) apiFilterKeyword(w http.ResponseWriter, r *http.Request) {
 			}
 			f.Keywords[i].Keyword = kw
 		}
-		if v, ok := formBool(form, "whole_word"); ok && form.Get("whole_word") != "" {
+		if v, ok := mastodon.FormBool(form, "whole_word"); ok && form.Get("whole_word") != "" {
 			f.Keywords[i].WholeWord = v
 		}
 	}
@@ -141,5 +143,5 @@ func (h *Handler) apiFilterKeyword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k := f.Keywords[i]
-	writeAPI(w, http.StatusOK, apiFilterKeyword{ID: idString(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord})
+	writeAPI(w, http.StatusOK, apiFilterKeyword{ID: render.ID(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord})
 }

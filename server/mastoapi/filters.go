@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -47,17 +48,17 @@ type apiFilterResult struct {
 }
 
 func apiFilterOf(f *store.Filter) *apiFilter {
-	out := &apiFilter{ID: idString(f.ID), Title: f.Title, Context: f.Context, FilterAction: f.Action,
+	out := &apiFilter{ID: render.ID(f.ID), Title: f.Title, Context: f.Context, FilterAction: f.Action,
 		Keywords: []apiFilterKeyword{}, Statuses: []any{}}
 	if out.Context == nil {
 		out.Context = []string{}
 	}
 	if !f.ExpiresAt.IsZero() {
-		e := apiTime(f.ExpiresAt)
+		e := render.Time(f.ExpiresAt)
 		out.ExpiresAt = &e
 	}
 	for _, k := range f.Keywords {
-		out.Keywords = append(out.Keywords, apiFilterKeyword{ID: idString(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord})
+		out.Keywords = append(out.Keywords, apiFilterKeyword{ID: render.ID(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord})
 	}
 	return out
 }
@@ -86,7 +87,7 @@ func (h *Handler) apiFiltersV1(w http.ResponseWriter, r *http.Request) {
 	for _, f := range l {
 		api := apiFilterOf(f)
 		for _, k := range f.Keywords {
-			out = append(out, map[string]any{"id": idString(k.ID), "phrase": k.Keyword, "context": api.Context,
+			out = append(out, map[string]any{"id": render.ID(k.ID), "phrase": k.Keyword, "context": api.Context,
 				"whole_word": k.WholeWord, "expires_at": api.ExpiresAt, "irreversible": f.Action == "hide"})
 		}
 	}
@@ -133,7 +134,7 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	form, err := readForm(r)
+	form, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -150,7 +151,7 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if ctxs := formList(form, "context"); len(ctxs) > 0 || f.ID == 0 {
+	if ctxs := mastodon.FormList(form, "context"); len(ctxs) > 0 || f.ID == 0 {
 		if len(ctxs) == 0 {
 			invalid("Context can't be blank")
 			return
@@ -184,13 +185,13 @@ func (h *Handler) apiSaveFilter(w http.ResponseWriter, r *http.Request) {
 			f.ExpiresAt = h.st.Now().Add(time.Duration(secs) * time.Second)
 		}
 	}
-	for _, o := range formObjects(form, "keywords_attributes") {
-		destroy, _ := formBool(url.Values{"d": {o["_destroy"]}}, "d")
-		wholeWord, hasWholeWord := formBool(url.Values{"w": {o["whole_word"]}}, "w")
+	for _, o := range mastodon.FormObjects(form, "keywords_attributes") {
+		destroy, _ := mastodon.FormBool(url.Values{"d": {o["_destroy"]}}, "d")
+		wholeWord, hasWholeWord := mastodon.FormBool(url.Values{"w": {o["whole_word"]}}, "w")
 		hasWholeWord = hasWholeWord && o["whole_word"] != ""
 		keyword := strings.TrimSpace(o["keyword"])
 		if id := o["id"]; id != "" {
-			i := slices.IndexFunc(f.Keywords, func(k store.FilterKeyword) bool { return idString(k.ID) == id })
+			i := slices.IndexFunc(f.Keywords, func(k store.FilterKeyword) bool { return render.ID(k.ID) == id })
 			if i < 0 {
 				apiError(w, http.StatusNotFound, "Record not found")
 				return

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"roost/server/mastoapi/oauth"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -21,7 +22,7 @@ func (h *Handler) apiAccountFollows(followers bool) http.HandlerFunc {
 			return
 		}
 		ctx := r.Context()
-		self := apiViewer(ctx).Owner
+		self := oauth.Viewer(ctx).Owner
 		if a.HideNetwork && !(a.Local && self) {
 			h.writeAccountItems(w, r, nil)
 			return
@@ -121,7 +122,7 @@ func (h *Handler) apiDomainBlocks(w http.ResponseWriter, r *http.Request) {
 // apiBlockDomain blocks or unblocks the domain parameter.
 func (h *Handler) apiBlockDomain(block bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := readForm(r)
+		f, err := mastodon.ReadForm(r)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "the request body could not be read")
 			return

@@ -32,7 +32,7 @@ func (h *Handler) apiInstanceV1(w http.ResponseWriter, r *http.Request) {
 		"urls":      map[string]string{"streaming_api": "ws" + strings.TrimPrefix(h.app.Base, "http")},
 		"stats":     map[string]int{"user_count": 1, "status_count": posts, "domain_count": 0},
 		"thumbnail": nil, "languages": []string{"en"}, "registrations": false, "approval_required": false,
-		"invites_enabled": false, "configuration": h.apiConfiguration(), "contact_account": h.apiAccount(ctx, o),
+		"invites_enabled": false, "configuration": h.apiConfiguration(), "contact_account": h.render.Account(ctx, o),
 		"rules": []any{},
 	})
 }
@@ -80,7 +80,7 @@ func (h *Handler) apiInstanceV2(w http.ResponseWriter, r *http.Request) {
 		"languages":     []string{"en"},
 		"configuration": h.apiConfigurationV2(),
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil},
-		"contact":       map[string]any{"email": "", "account": h.apiAccount(ctx, o)},
+		"contact":       map[string]any{"email": "", "account": h.render.Account(ctx, o)},
 		"rules":         []any{},
 		"api_versions":  map[string]int{"mastodon": 2},
 	})

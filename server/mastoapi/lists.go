@@ -1,14 +1,15 @@
 package mastoapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
+	"roost/store/lists"
 )
 
 // Lists (docs.joinmastodon.org/methods/lists): the owner's lists of followed accounts, their
@@ -30,11 +31,11 @@ func (h *Handler) listsRoutes(mux *http.ServeMux) {
 }
 
 // apiList is a list as Mastodon's List entity.
-func apiList(l *store.List) map[string]any {
-	return map[string]any{"id": idString(l.ID), "title": l.Title, "replies_policy": l.RepliesPolicy, "exclusive": l.Exclusive}
+func apiList(l *lists.List) map[string]any {
+	return map[string]any{"id": render.ID(l.ID), "title": l.Title, "replies_policy": l.RepliesPolicy, "exclusive": l.Exclusive}
 }
 
-func writeLists(w http.ResponseWriter, lists []*store.List) {
+func writeLists(w http.ResponseWriter, lists []*lists.List) {
 	out := []map[string]any{}
 	for _, l := range lists {
 		out = append(out, apiList(l))
@@ -43,10 +44,10 @@ func writeLists(w http.ResponseWriter, lists []*store.List) {
 }
 
 // apiListParam loads the list named by the {id} path value.
-func (h *Handler) apiListParam(w http.ResponseWriter, r *http.Request) (*store.List, bool) {
+func (h *Handler) apiListParam(w http.ResponseWriter, r *http.Request) (*lists.List, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		if l, err := h.st.ListByID(r.Context(), id); err == nil {
+		if l, err := h.app.Lists.ListByID(r.Context(), id); err == nil {
 			return l, true
 		}
 	}
@@ -55,7 +56,7 @@ func (h *Handler) apiListParam(w http.ResponseWriter, r *http.Request) (*store.L
 }
 
 func (h *Handler) apiLists(w http.ResponseWriter, r *http.Request) {
-	lists, err := h.st.Lists(r.Context())
+	lists, err := h.app.Lists.Lists(r.Context())
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -72,14 +73,14 @@ func (h *Handler) apiGetList(w http.ResponseWriter, r *http.Request) {
 // apiSaveList creates a list (POST) or changes the {id} one (PUT): title, replies_policy
 // (followed, list or none; list when new) and exclusive.
 func (h *Handler) apiSaveList(w http.ResponseWriter, r *http.Request) {
-	l := &store.List{RepliesPolicy: store.RepliesList}
+	l := &lists.List{RepliesPolicy: lists.RepliesList}
 	if r.PathValue("id") != "" {
 		var ok bool
 		if l, ok = h.apiListParam(w, r); !ok {
 			return
 		}
 	}
-	f, err := readSmallForm(w, r, 64<<10)
+	f, err := mastodon.ReadSmallForm(w, r, 64<<10)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "Invalid form")
 		return
@@ -90,21 +91,21 @@ func (h *Handler) apiSaveList(w http.ResponseWriter, r *http.Request) {
 	if v := f.Get("replies_policy"); v != "" {
 		l.RepliesPolicy = v
 	}
-	if v, ok := formBool(f, "exclusive"); ok {
+	if v, ok := mastodon.FormBool(f, "exclusive"); ok {
 		l.Exclusive = v
 	}
 	switch {
 	case l.Title == "":
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Title can't be blank")
 		return
-	case l.RepliesPolicy != store.RepliesFollowed && l.RepliesPolicy != store.RepliesList && l.RepliesPolicy != store.RepliesNone:
+	case l.RepliesPolicy != lists.RepliesFollowed && l.RepliesPolicy != lists.RepliesList && l.RepliesPolicy != lists.RepliesNone:
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Replies policy is not included in the list")
 		return
 	}
 	if l.ID == 0 {
-		err = h.st.CreateList(r.Context(), l)
+		err = h.app.Lists.CreateList(r.Context(), l)
 	} else {
-		err = h.st.UpdateList(r.Context(), l)
+		err = h.app.Lists.UpdateList(r.Context(), l)
 	}
 	if err != nil {
 		h.apiServerError(w, r, err)
@@ -118,7 +119,7 @@ func (h *Handler) apiDeleteList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.st.DeleteList(r.Context(), l.ID); err != nil {
+	if err := h.app.Lists.DeleteList(r.Context(), l.ID); err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
@@ -136,7 +137,7 @@ func (h *Handler) apiListAccounts(w http.ResponseWriter, r *http.Request) {
 	if q.Get("limit") == "0" {
 		pg.Limit = 200
 	}
-	items, err := h.st.ListAccounts(r.Context(), l.ID, pg)
+	items, err := h.app.Lists.ListAccounts(r.Context(), l.ID, pg)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -152,13 +153,13 @@ func (h *Handler) apiListMembers(add bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		f, err := readSmallForm(w, r, 64<<10)
+		f, err := mastodon.ReadSmallForm(w, r, 64<<10)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "Invalid form")
 			return
 		}
 		var ids []int64
-		for _, v := range formList(f, "account_ids") {
+		for _, v := range mastodon.FormList(f, "account_ids") {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				apiError(w, http.StatusNotFound, "Record not found")
@@ -171,12 +172,12 @@ func (h *Handler) apiListMembers(add bool) http.HandlerFunc {
 			ids = append(ids, id)
 		}
 		if add {
-			err = h.st.AddListAccounts(r.Context(), l.ID, h.app.Owner.Account.ID, ids)
+			err = h.app.Lists.AddListAccounts(r.Context(), l.ID, h.app.Owner.Account.ID, ids)
 		} else {
-			err = h.st.RemoveListAccounts(r.Context(), l.ID, ids)
+			err = h.app.Lists.RemoveListAccounts(r.Context(), l.ID, ids)
 		}
 		switch {
-		case errors.Is(err, store.ErrNotFollowed):
+		case errors.Is(err, lists.ErrNotFollowed):
 			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Account has not been followed")
 		case errors.Is(err, store.ErrNotFound):
 			apiError(w, http.StatusNotFound, "Record not found")
@@ -194,7 +195,7 @@ func (h *Handler) apiAccountLists(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lists, err := h.st.ListsWithAccount(r.Context(), a.ID)
+	lists, err := h.app.Lists.ListsWithAccount(r.Context(), a.ID)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -209,51 +210,16 @@ func (h *Handler) apiListTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	entries, err := h.st.ListTimeline(ctx, l, h.app.Owner.Account.ID, storePage(mastodon.ParsePage(r.URL.Query(), 20, 40)))
+	entries, err := h.app.Lists.ListTimeline(ctx, l, h.app.Owner.Account.ID, storePage(mastodon.ParsePage(r.URL.Query(), 20, 40)))
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
 	var out []*mastodon.Status
 	for _, e := range entries {
-		if st, err := h.apiEntry(ctx, e); err == nil {
+		if st, err := h.render.Entry(ctx, e); err == nil {
 			out = append(out, st)
 		}
 	}
 	h.writeFilteredStatuses(w, r, "home", out)
-}
-
-// streamParam is the parameter a stream takes: the list ID of a list stream, else the tag.
-func streamParam(name, tag, list string) string {
-	if name == "list" {
-		return list
-	}
-	return tag
-}
-
-// listStream makes sub the stream of list ID tag: its timeline's new posts and boosts. On
-// failure it returns the HTTP status and message.
-func (h *Handler) listStream(ctx context.Context, sub *streamSub, tag string) (int, string) {
-	sub.kind = "list"
-	id, err := strconv.ParseInt(tag, 10, 64)
-	if err == nil {
-		_, err = h.st.ListByID(ctx, id)
-	}
-	if err != nil {
-		return http.StatusNotFound, "Not authorized to stream this list"
-	}
-	sub.spec.tag = idString(id)
-	sub.addSource([]store.ChangeKind{store.PostAdded, store.BoostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-		l, err := h.st.ListByID(ctx, id)
-		if err != nil {
-			return nil, nil // deleted since: nothing more to show
-		}
-		entries, err := h.st.ListTimeline(ctx, l, h.app.Owner.Account.ID, pg)
-		out := make([]streamItem, 0, len(entries))
-		for _, e := range entries {
-			out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return h.apiEntry(ctx, e) }})
-		}
-		return out, err
-	})
-	return 0, ""
 }

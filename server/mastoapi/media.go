@@ -16,46 +16,6 @@ import (
 
 // Media
 
-// apiMediaMeta is the meta of an upload: original and small sizes, and the focal point.
-func apiMediaMeta(m *store.Media) map[string]any {
-	size := func(w, h int) map[string]any {
-		aspect := 0.0
-		if h > 0 {
-			aspect = float64(w) / float64(h)
-		}
-		return map[string]any{"width": w, "height": h, "size": strconv.Itoa(w) + "x" + strconv.Itoa(h), "aspect": aspect}
-	}
-	sw, sh := m.Width, m.Height
-	if m.ThumbName != "" && (sw > media.ThumbSide || sh > media.ThumbSide) {
-		// The thumbnail's size, as fit made it.
-		if sw >= sh {
-			sw, sh = media.ThumbSide, max(1, sh*media.ThumbSide/sw)
-		} else {
-			sw, sh = max(1, sw*media.ThumbSide/sh), media.ThumbSide
-		}
-	}
-	return map[string]any{"original": size(m.Width, m.Height), "small": size(sw, sh),
-		"focus": map[string]float64{"x": m.FocusX, "y": m.FocusY}}
-}
-
-// apiMedia is an upload as Mastodon's MediaAttachment entity.
-func (h *Handler) apiMedia(m *store.Media) mastodon.MediaAttachment {
-	out := mastodon.MediaAttachment{ID: idString(m.ID), Type: "image", URL: h.media.URL(m.Name),
-		PreviewURL: h.media.URL(m.ThumbName), Meta: apiMediaMeta(m)}
-	if out.PreviewURL == "" {
-		out.PreviewURL = out.URL
-	}
-	if m.Description != "" {
-		d := m.Description
-		out.Description = &d
-	}
-	if m.Blurhash != "" {
-		b := m.Blurhash
-		out.Blurhash = &b
-	}
-	return out
-}
-
 // parseFocus reads a focal point "x,y" with both in -1..1; "" is the centre.
 func parseFocus(v string) (x, y float64, ok bool) {
 	v = strings.TrimSpace(v)
@@ -93,7 +53,7 @@ func (h *Handler) uploadError(w http.ResponseWriter, r *http.Request, err error)
 // synchronous, so v2 answers 200 with the finished attachment rather than 202.
 func (h *Handler) apiUploadMedia(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -125,7 +85,7 @@ func (h *Handler) apiUploadMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		m.FocusX, m.FocusY = fx, fy
 	}
-	writeAPI(w, http.StatusOK, h.apiMedia(m))
+	writeAPI(w, http.StatusOK, h.render.Media(m))
 }
 
 func (h *Handler) apiMediaParam(w http.ResponseWriter, r *http.Request) (*store.Media, bool) {
@@ -144,7 +104,7 @@ func (h *Handler) apiGetMedia(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := h.apiMedia(m)
+	out := h.render.Media(m)
 	if m.PostID != 0 { // the URLs of a non-public post's file carry its capability token
 		if p, err := h.st.PostByID(r.Context(), m.PostID); err == nil {
 			out.URL, out.PreviewURL = h.app.PostMediaURL(p, out.URL), h.app.PostMediaURL(p, out.PreviewURL)
@@ -164,7 +124,7 @@ func (h *Handler) apiUpdateMedia(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -182,5 +142,5 @@ func (h *Handler) apiUpdateMedia(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
-	writeAPI(w, http.StatusOK, h.apiMedia(m))
+	writeAPI(w, http.StatusOK, h.render.Media(m))
 }

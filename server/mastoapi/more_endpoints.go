@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"roost/server/auth"
+	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 )
 
@@ -63,7 +65,7 @@ func (h *Handler) apiExtendedDescription(w http.ResponseWriter, r *http.Request)
 		h.apiServerError(w, r, err)
 		return
 	}
-	writeAPI(w, http.StatusOK, map[string]any{"updated_at": apiTime(firstTime(o.FetchedAt, o.CreatedAt)), "content": o.Summary})
+	writeAPI(w, http.StatusOK, map[string]any{"updated_at": render.Time(render.FirstTime(o.FetchedAt, o.CreatedAt)), "content": o.Summary})
 }
 
 // apiDirectory lists the owner when their profile is discoverable: the only local account.
@@ -76,7 +78,7 @@ func (h *Handler) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	}
 	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 	if o.Discoverable && offset <= 0 {
-		out = append(out, h.apiAccount(r.Context(), o))
+		out = append(out, h.render.Account(r.Context(), o))
 	}
 	writeAPI(w, http.StatusOK, out)
 }
@@ -104,7 +106,7 @@ func (h *Handler) apiAccounts(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if a, err := h.st.AccountByID(r.Context(), id); err == nil {
-			out = append(out, h.apiAccount(r.Context(), a))
+			out = append(out, h.render.Account(r.Context(), a))
 		}
 	}
 	writeAPI(w, http.StatusOK, out)
@@ -126,7 +128,7 @@ func (h *Handler) oauthUserinfo(w http.ResponseWriter, r *http.Request) {
 	t := apiToken(r)
 	if !t.Owner || !(slices.Contains(t.Scopes, "profile") || auth.HasScope(t.Scopes, "read:accounts")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="profile"`)
-		apiError(w, http.StatusForbidden, msgOutsideScope)
+		apiError(w, http.StatusForbidden, oauth.MsgOutsideScope)
 		return
 	}
 	o, err := h.st.AccountByID(r.Context(), h.app.Owner.Account.ID)
@@ -134,7 +136,7 @@ func (h *Handler) oauthUserinfo(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
-	a := h.apiAccount(r.Context(), o)
+	a := h.render.Account(r.Context(), o)
 	writeAPI(w, http.StatusOK, map[string]any{
 		"iss": h.app.Base + "/", "sub": o.IRI, "name": o.DisplayName, "preferred_username": o.Username,
 		"profile": a.URL, "picture": a.Avatar,
@@ -167,7 +169,7 @@ func (h *Handler) apiSetAccountNote(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -196,7 +198,7 @@ func (h *Handler) apiMuteThread(mute bool) http.HandlerFunc {
 			h.apiServerError(w, r, err)
 			return
 		}
-		st, err := h.apiStatus(r.Context(), p)
+		st, err := h.render.Status(r.Context(), p)
 		if err != nil {
 			h.apiServerError(w, r, err)
 			return

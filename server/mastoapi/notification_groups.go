@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -106,7 +107,7 @@ func (h *Handler) groupPage(ctx context.Context, types, grouped []string, pg mas
 			if seen[key] {
 				continue
 			}
-			api, err := h.apiNotification(ctx, n)
+			api, err := h.render.Notification(ctx, n)
 			if err != nil {
 				continue // its status is not to be seen, or is gone
 			}
@@ -153,16 +154,16 @@ func (h *Handler) groupResults(ctx context.Context, reps []groupRep, lo, hi int6
 			newest = members[0]
 		}
 		group := mastodon.NotificationGroup{GroupKey: rep.key, NotificationsCount: max(count, 1), Type: rep.n.Type,
-			MostRecentNotificationID: idString(newest.ID), SampleAccountIDs: []string{}}
+			MostRecentNotificationID: render.ID(newest.ID), SampleAccountIDs: []string{}}
 		if paged {
 			if oldest == 0 {
 				oldest = rep.n.ID
 			}
-			group.PageMinID, group.PageMaxID = idString(oldest), idString(newest.ID)
-			group.LatestPageNotificationAt = apiTime(newest.CreatedAt)
+			group.PageMinID, group.PageMaxID = render.ID(oldest), render.ID(newest.ID)
+			group.LatestPageNotificationAt = render.Time(newest.CreatedAt)
 		}
 		for _, m := range members {
-			group.SampleAccountIDs = append(group.SampleAccountIDs, idString(m.AccountID))
+			group.SampleAccountIDs = append(group.SampleAccountIDs, render.ID(m.AccountID))
 			if accounts[m.AccountID] {
 				continue
 			}
@@ -174,7 +175,7 @@ func (h *Handler) groupResults(ctx context.Context, reps []groupRep, lo, hi int6
 				return nil, err
 			}
 			accounts[m.AccountID] = true
-			out.Accounts = append(out.Accounts, h.apiAccount(ctx, a))
+			out.Accounts = append(out.Accounts, h.render.Account(ctx, a))
 		}
 		if st := rep.api.Status; st != nil {
 			id := st.ID
@@ -231,7 +232,7 @@ func (h *Handler) apiNotificationGroups(w http.ResponseWriter, r *http.Request) 
 		out.PartialAccounts = &[]*mastodon.Account{}
 	}
 	if len(reps) > 0 {
-		mastodon.SetLink(w, r, h.app.Base, idString(reps[0].n.ID), idString(reps[len(reps)-1].n.ID), len(reps))
+		mastodon.SetLink(w, r, h.app.Base, render.ID(reps[0].n.ID), render.ID(reps[len(reps)-1].n.ID), len(reps))
 	}
 	writeAPI(w, http.StatusOK, out)
 }
@@ -257,7 +258,7 @@ func (h *Handler) groupNewest(ctx context.Context, key string) (rep groupRep, ok
 	if err != nil || n == nil {
 		return rep, false, err
 	}
-	api, err := h.apiNotification(ctx, *n)
+	api, err := h.render.Notification(ctx, *n)
 	if err != nil {
 		return rep, false, nil
 	}
@@ -329,11 +330,11 @@ func (h *Handler) apiNotificationGroupAccounts(w http.ResponseWriter, r *http.Re
 	out := []*mastodon.Account{}
 	for _, m := range members {
 		if a, err := h.st.AccountByID(ctx, m.AccountID); err == nil {
-			out = append(out, h.apiAccount(ctx, a))
+			out = append(out, h.render.Account(ctx, a))
 		}
 	}
 	if len(members) > 0 {
-		mastodon.SetLink(w, r, h.app.Base, idString(members[0].ID), idString(members[len(members)-1].ID), len(members))
+		mastodon.SetLink(w, r, h.app.Base, render.ID(members[0].ID), render.ID(members[len(members)-1].ID), len(members))
 	}
 	writeAPI(w, http.StatusOK, out)
 }

@@ -1,14 +1,13 @@
 package mastoapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
-	"roost/store"
 )
 
 // notificationTypes maps Roost's notification kinds to Mastodon's (they match).
@@ -27,7 +26,7 @@ func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, n := range list {
-			if api, err := h.apiNotification(ctx, n); err == nil {
+			if api, err := h.render.Notification(ctx, n); err == nil {
 				out = append(out, api)
 			}
 		}
@@ -54,25 +53,6 @@ func wantedTypes(q url.Values) []string {
 	return want
 }
 
-func (h *Handler) apiNotification(ctx context.Context, n store.Notification) (*mastodon.Notification, error) {
-	a, err := h.st.AccountByID(ctx, n.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	out := &mastodon.Notification{ID: idString(n.ID), Type: n.Type, CreatedAt: apiTime(n.CreatedAt),
-		GroupKey: mastodon.GroupKey(n.Type, n.PostID, n.ID, n.CreatedAt), Account: h.apiAccount(ctx, a)}
-	if n.PostID != 0 {
-		p, err := h.st.PostByID(ctx, n.PostID)
-		if err != nil {
-			return nil, err
-		}
-		if out.Status, err = h.apiStatus(ctx, p); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 func (h *Handler) apiGetNotification(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -81,7 +61,7 @@ func (h *Handler) apiGetNotification(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	api, err := h.apiNotification(ctx, *n)
+	api, err := h.render.Notification(ctx, *n)
 	if err != nil {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
@@ -111,14 +91,14 @@ func (h *Handler) apiGetMarkers(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{}
 	for _, tl := range append(q["timeline[]"], q["timeline"]...) {
 		if m, err := h.st.Marker(r.Context(), tl); err == nil {
-			out[tl] = map[string]any{"last_read_id": m.LastReadID, "version": m.Version, "updated_at": apiTime(m.UpdatedAt)}
+			out[tl] = map[string]any{"last_read_id": m.LastReadID, "version": m.Version, "updated_at": render.Time(m.UpdatedAt)}
 		}
 	}
 	writeAPI(w, http.StatusOK, out)
 }
 
 func (h *Handler) apiSetMarkers(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -134,7 +114,7 @@ func (h *Handler) apiSetMarkers(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusInternalServerError, "internal error")
 			return
 		}
-		out[tl] = map[string]any{"last_read_id": m.LastReadID, "version": m.Version, "updated_at": apiTime(m.UpdatedAt)}
+		out[tl] = map[string]any{"last_read_id": m.LastReadID, "version": m.Version, "updated_at": render.Time(m.UpdatedAt)}
 	}
 	writeAPI(w, http.StatusOK, out)
 }

@@ -13,36 +13,6 @@ import (
 	"roost/store"
 )
 
-// apiPoll is the Mastodon Poll entity of a post, or nil when it has no poll.
-func (h *Handler) apiPoll(p *store.Post) *mastodon.Poll {
-	pl, _ := app.PostPoll(p)
-	if pl == nil {
-		return nil
-	}
-	out := &mastodon.Poll{ID: idString(p.ID), Expired: pl.Expired(time.Now()), Multiple: pl.Multiple,
-		Voted: len(pl.OwnVotes) > 0, OwnVotes: pl.OwnVotes, Emojis: []mastodon.Emoji{}}
-	if out.OwnVotes == nil {
-		out.OwnVotes = []int{}
-	}
-	if end := pl.Ends(); !end.IsZero() {
-		e := apiTime(end)
-		out.ExpiresAt = &e
-	}
-	for i, name := range pl.Options {
-		out.Options = append(out.Options, mastodon.PollOption{Title: name, VotesCount: pl.Votes[i]})
-		out.VotesCount += pl.Votes[i]
-	}
-	// A single-choice poll has as many voters as votes; a multiple-choice one only knows its
-	// voters when its server says (Mastodon's votersCount).
-	switch {
-	case pl.VotersCount > 0:
-		out.VotersCount = &pl.VotersCount
-	case !pl.Multiple:
-		out.VotersCount = &out.VotesCount
-	}
-	return out
-}
-
 // apiPollInput reads a poll from a status form of the client API.
 func apiPollInput(f url.Values) (*app.PollInput, error) {
 	secs, err := strconv.Atoi(f.Get("poll[expires_in]"))
@@ -69,7 +39,7 @@ func (h *Handler) apiGetPoll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pl := h.apiPoll(p)
+	pl := h.render.Poll(p)
 	if pl == nil {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
@@ -84,7 +54,7 @@ func (h *Handler) apiVote(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -111,5 +81,5 @@ func (h *Handler) apiVote(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: "+h.userMessage(err))
 		return
 	}
-	writeAPI(w, http.StatusOK, h.apiPoll(p))
+	writeAPI(w, http.StatusOK, h.render.Poll(p))
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"roost/server/app"
+	"roost/server/mastodon"
 	"roost/store"
 )
 
@@ -13,7 +14,7 @@ import (
 // verify_credentials does.
 func (h *Handler) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -32,13 +33,13 @@ func (h *Handler) apiUpdateCredentials(w http.ResponseWriter, r *http.Request) {
 		out **bool
 	}{{"locked", &in.Locked}, {"bot", &in.Bot}, {"discoverable", &in.Discoverable}, {"indexable", &in.Indexable},
 		{"hide_collections", &in.HideNetwork}} {
-		if v, ok := formBool(f, b.key); ok {
+		if v, ok := mastodon.FormBool(f, b.key); ok {
 			*b.out = &v
 		}
 	}
-	if hasFormPrefix(f, "fields_attributes[") {
+	if mastodon.HasFormPrefix(f, "fields_attributes[") {
 		in.SetFields = true
-		for _, o := range formObjects(f, "fields_attributes") {
+		for _, o := range mastodon.FormObjects(f, "fields_attributes") {
 			in.Fields = append(in.Fields, store.Field{Name: o["name"], Value: o["value"]})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"roost/server/mastoapi/oauth"
 	"roost/store"
 )
 
@@ -67,7 +68,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	auth("GET /api/v2/search", "read:search", h.apiSearch)
 	h.notificationGroupRoutes(mux)
 	auth("GET /api/v1/accounts/search", "read:accounts", h.apiAccountSearch)
-	h.streamingRoutes(mux)
+	h.streams.Mount(mux)
 	h.mastodonMoreRoutes(mux)
 	h.scheduledRoutes(mux)
 	h.moreEndpointRoutes(mux)
@@ -133,7 +134,7 @@ func (h *Handler) mastodonMoreRoutes(mux *http.ServeMux) {
 func (h *Handler) apiOptionalAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
 	authed, public := h.apiAuth(scope, next), next
 	return func(w http.ResponseWriter, r *http.Request) {
-		if bearerToken(r) != "" {
+		if oauth.BearerToken(r) != "" {
 			authed(w, r)
 			return
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/scheduled"
@@ -67,7 +69,7 @@ func (h *Handler) apiScheduleStatus(w http.ResponseWriter, r *http.Request, in a
 	if in.InReplyTo != "" {
 		// Mastodon looks the parent up before scheduling (StatusesController#set_thread).
 		id, _ := strconv.ParseInt(in.InReplyTo, 10, 64)
-		if p, err := h.st.PostByID(ctx, id); err != nil || !p.DeletedAt.IsZero() || !h.app.MaySee(ctx, apiViewer(ctx), p) {
+		if p, err := h.st.PostByID(ctx, id); err != nil || !p.DeletedAt.IsZero() || !h.app.MaySee(ctx, oauth.Viewer(ctx), p) {
 			apiError(w, http.StatusNotFound, "The post you are trying to reply to does not appear to exist.")
 			return
 		}
@@ -104,7 +106,7 @@ func (h *Handler) apiScheduleError(w http.ResponseWriter, err error) {
 // uploads.
 func (h *Handler) apiScheduled(sc *scheduled.Scheduled, media []*store.Media) mastodon.ScheduledStatus {
 	p := sc.Params
-	out := mastodon.ScheduledStatus{ID: idString(sc.ID), ScheduledAt: apiTime(sc.ScheduledAt),
+	out := mastodon.ScheduledStatus{ID: render.ID(sc.ID), ScheduledAt: render.Time(sc.ScheduledAt),
 		Params: mastodon.StatusParams{Text: p.Text}, MediaAttachments: []mastodon.MediaAttachment{}}
 	opt := func(s string) *string {
 		if s == "" {
@@ -123,14 +125,14 @@ func (h *Handler) apiScheduled(sc *scheduled.Scheduled, media []*store.Media) ma
 		out.Params.ApplicationID = &p.AppID
 	}
 	for _, id := range p.MediaIDs {
-		out.Params.MediaIDs = append(out.Params.MediaIDs, idString(id))
+		out.Params.MediaIDs = append(out.Params.MediaIDs, render.ID(id))
 	}
 	if p.Poll != nil {
 		out.Params.Poll = &mastodon.PollParams{Options: p.Poll.Options, ExpiresIn: strconv.FormatInt(p.Poll.ExpiresIn, 10),
 			Multiple: p.Poll.Multiple, HideTotals: p.Poll.HideTotals}
 	}
 	for _, m := range media {
-		out.MediaAttachments = append(out.MediaAttachments, h.apiMedia(m))
+		out.MediaAttachments = append(out.MediaAttachments, h.render.Media(m))
 	}
 	return out
 }
@@ -209,7 +211,7 @@ func (h *Handler) apiGetScheduledStatus(w http.ResponseWriter, r *http.Request) 
 // apiRescheduleStatus answers PUT /api/v1/scheduled_statuses/{id}, which moves the post to its
 // scheduled_at (the only parameter Mastodon takes).
 func (h *Handler) apiRescheduleStatus(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return

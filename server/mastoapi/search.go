@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"roost/server/app"
+	"roost/server/mastoapi/oauth"
 	"roost/server/mastodon"
 )
 
@@ -44,7 +45,7 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 	default:
 		in.Type = "none"
 	}
-	res, err := h.app.Search(ctx, apiViewer(ctx), in)
+	res, err := h.app.Search(ctx, oauth.Viewer(ctx), in)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -55,13 +56,13 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 		Hashtags []searchTag         `json:"hashtags"`
 	}{[]*mastodon.Account{}, []*mastodon.Status{}, []searchTag{}}
 	for _, a := range res.Accounts {
-		out.Accounts = append(out.Accounts, h.apiAccount(ctx, a.Account))
+		out.Accounts = append(out.Accounts, h.render.Account(ctx, a.Account))
 	}
 	for _, t := range res.Tags {
 		out.Hashtags = append(out.Hashtags, searchTag{Name: t.Name, URL: h.app.TagURL(t.Name), History: []any{}})
 	}
 	for _, p := range res.Posts {
-		if st, err := h.apiStatus(ctx, p); err == nil {
+		if st, err := h.render.Status(ctx, p); err == nil {
 			out.Statuses = append(out.Statuses, st)
 		}
 	}
@@ -82,13 +83,13 @@ func (h *Handler) apiAccountSearch(w http.ResponseWriter, r *http.Request) {
 		writeAPI(w, http.StatusOK, out)
 		return
 	}
-	res, err := h.app.Search(ctx, apiViewer(ctx), in)
+	res, err := h.app.Search(ctx, oauth.Viewer(ctx), in)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
 	for _, a := range res.Accounts {
-		out = append(out, h.apiAccount(ctx, a.Account))
+		out = append(out, h.render.Account(ctx, a.Account))
 	}
 	writeAPI(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"roost/server/app"
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -33,7 +34,7 @@ func (h *Handler) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -46,7 +47,7 @@ func (h *Handler) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if ids := append(f["media_ids[]"], f["media_ids"]...); len(ids) > 0 {
-		current, err := h.apiStatus(ctx, p)
+		current, err := h.render.Status(ctx, p)
 		if err != nil {
 			h.apiServerError(w, r, err)
 			return
@@ -60,7 +61,7 @@ func (h *Handler) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	edited, err := h.app.EditPost(ctx, app.EditInput{Post: idString(p.ID), Text: f.Get("status"),
+	edited, err := h.app.EditPost(ctx, app.EditInput{Post: render.ID(p.ID), Text: f.Get("status"),
 		Summary: f.Get("spoiler_text"), Poll: poll, RemovePoll: poll == nil})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -73,7 +74,7 @@ func (h *Handler) apiEditStatus(w http.ResponseWriter, r *http.Request) {
 	if fresh, err := h.st.PostByID(ctx, edited.ID); err == nil {
 		edited = fresh
 	}
-	st, err := h.apiStatus(ctx, edited)
+	st, err := h.render.Status(ctx, edited)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -101,7 +102,7 @@ func (h *Handler) apiStatusHistory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cur, err := h.apiStatus(ctx, p)
+	cur, err := h.render.Status(ctx, p)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
@@ -112,20 +113,20 @@ func (h *Handler) apiStatusHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version := func(content, summary string, at time.Time) apiStatusEdit {
-		return apiStatusEdit{Content: content, SpoilerText: summary, Sensitive: p.Sensitive, CreatedAt: apiTime(at),
+		return apiStatusEdit{Content: content, SpoilerText: summary, Sensitive: p.Sensitive, CreatedAt: render.Time(at),
 			Account: cur.Account, MediaAttachments: cur.MediaAttachments, Emojis: cur.Emojis}
 	}
 	out := []apiStatusEdit{}
 	for _, e := range edits {
 		out = append(out, version(e.Content, e.Summary, e.CreatedAt))
 	}
-	out = append(out, version(p.Content, p.Summary, firstTime(p.Updated, p.Published)))
+	out = append(out, version(p.Content, p.Summary, render.FirstTime(p.Updated, p.Published)))
 	writeAPI(w, http.StatusOK, out)
 }
 
 func (h *Handler) apiStatusSource(w http.ResponseWriter, r *http.Request) {
 	if p, ok := h.apiOwnPost(w, r); ok {
-		writeAPI(w, http.StatusOK, map[string]string{"id": idString(p.ID), "text": p.Source, "spoiler_text": p.Summary})
+		writeAPI(w, http.StatusOK, map[string]string{"id": render.ID(p.ID), "text": p.Source, "spoiler_text": p.Summary})
 	}
 }
 

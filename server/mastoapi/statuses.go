@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"roost/server/app"
+	"roost/server/mastoapi/oauth"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -16,7 +17,7 @@ import (
 func (h *Handler) apiPostParam(w http.ResponseWriter, r *http.Request) (*store.Post, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		if p, err := h.st.PostByID(r.Context(), id); err == nil && h.app.MaySee(r.Context(), apiViewer(r.Context()), p) {
+		if p, err := h.st.PostByID(r.Context(), id); err == nil && h.app.MaySee(r.Context(), oauth.Viewer(r.Context()), p) {
 			return p, true
 		}
 	}
@@ -29,7 +30,7 @@ func (h *Handler) apiGetStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, err := h.apiStatus(r.Context(), p)
+	st, err := h.render.Status(r.Context(), p)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -41,7 +42,7 @@ func (h *Handler) apiGetStatus(w http.ResponseWriter, r *http.Request) {
 // post instead of posting twice.
 func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f, err := readForm(r)
+	f, err := mastodon.ReadForm(r)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "the request body could not be read")
 		return
@@ -50,7 +51,7 @@ func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		if id, err := h.st.IdempotentPost(ctx, key); err == nil {
 			if p, err := h.st.PostByID(ctx, id); err == nil {
-				st, _ := h.apiStatus(ctx, p)
+				st, _ := h.render.Status(ctx, p)
 				writeAPI(w, http.StatusOK, st)
 				return
 			}
@@ -107,7 +108,7 @@ func (h *Handler) apiCreateStatus(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		_ = h.st.SetIdempotentPost(ctx, key, p.ID)
 	}
-	st, err := h.apiStatus(ctx, p)
+	st, err := h.render.Status(ctx, p)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -124,7 +125,7 @@ func (h *Handler) apiDeleteStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	st, _ := h.apiStatus(r.Context(), p)
+	st, _ := h.render.Status(r.Context(), p)
 	if err := h.app.DeletePost(r.Context(), p.IRI); err != nil {
 		h.apiActionError(w, err)
 		return
@@ -146,7 +147,7 @@ func (h *Handler) apiStatusAction(act func(context.Context, string) (*store.Post
 			return
 		}
 		p, _ = h.st.PostByID(ctx, p.ID)
-		st, err := h.apiStatus(ctx, p)
+		st, err := h.render.Status(ctx, p)
 		if err != nil {
 			apiError(w, http.StatusInternalServerError, "internal error")
 			return
@@ -154,7 +155,7 @@ func (h *Handler) apiStatusAction(act func(context.Context, string) (*store.Post
 		if wrapBoost {
 			// POST /reblog answers the new boost, wrapping the original.
 			if b, err := h.st.BoostOf(ctx, h.app.Owner.Account.ID, p.ID); err == nil {
-				if wrapped, err := h.apiEntry(ctx, store.Entry{ID: b.ID, PostID: p.ID, BoosterID: b.AccountID}); err == nil {
+				if wrapped, err := h.render.Entry(ctx, store.Entry{ID: b.ID, PostID: p.ID, BoosterID: b.AccountID}); err == nil {
 					st = wrapped
 				}
 			}
@@ -175,7 +176,7 @@ func (h *Handler) apiContext(w http.ResponseWriter, r *http.Request) {
 		if err != nil || !pp.DeletedAt.IsZero() {
 			break
 		}
-		if st, err := h.apiStatus(ctx, pp); err == nil {
+		if st, err := h.render.Status(ctx, pp); err == nil {
 			out.Ancestors = append([]*mastodon.Status{st}, out.Ancestors...)
 		}
 		parent = pp
@@ -186,7 +187,7 @@ func (h *Handler) apiContext(w http.ResponseWriter, r *http.Request) {
 		queue = queue[1:]
 		replies, _ := h.st.Replies(ctx, iri, 60)
 		for _, rp := range replies {
-			if st, err := h.apiStatus(ctx, rp); err == nil {
+			if st, err := h.render.Status(ctx, rp); err == nil {
 				out.Descendants = append(out.Descendants, st)
 				queue = append(queue, rp.IRI)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 )
@@ -33,7 +34,7 @@ func (h *Handler) apiHomeTimeline(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []*mastodon.Status
 	for _, e := range entries {
-		if st, err := h.apiEntry(ctx, e); err == nil {
+		if st, err := h.render.Entry(ctx, e); err == nil {
 			out = append(out, st)
 		}
 	}
@@ -54,7 +55,7 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
 			continue
 		}
-		if st, err := h.apiStatus(ctx, p); err == nil {
+		if st, err := h.render.Status(ctx, p); err == nil {
 			out = append(out, st)
 		}
 	}
@@ -85,12 +86,12 @@ func (h *Handler) apiPostList(list func(context.Context, store.Page) ([]store.Po
 		}
 		out := []*mastodon.Status{}
 		for _, it := range items {
-			if st, err := h.apiStatus(ctx, it.Post); err == nil {
+			if st, err := h.render.Status(ctx, it.Post); err == nil {
 				out = append(out, st)
 			}
 		}
 		if len(items) > 0 {
-			mastodon.SetLink(w, r, h.app.Base, idString(items[0].Cursor), idString(items[len(items)-1].Cursor), len(items))
+			mastodon.SetLink(w, r, h.app.Base, render.ID(items[0].Cursor), render.ID(items[len(items)-1].Cursor), len(items))
 		}
 		writeAPI(w, http.StatusOK, out)
 	}
@@ -115,7 +116,7 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
 			continue
 		}
-		if st, err := h.apiStatus(ctx, p); err == nil {
+		if st, err := h.render.Status(ctx, p); err == nil {
 			out = append(out, st)
 		}
 	}

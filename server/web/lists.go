@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"roost/store"
+	"roost/store/lists"
 	"roost/templates"
 )
 
@@ -32,7 +33,7 @@ func formID(r *http.Request, key string) int64 {
 // showLists renders /lists: every list with its members.
 func (h *Handler) showLists(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	lists, err := h.st.Lists(ctx)
+	lists, err := h.app.Lists.Lists(ctx)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -40,7 +41,7 @@ func (h *Handler) showLists(w http.ResponseWriter, r *http.Request) {
 	var v templates.ListsView
 	for _, l := range lists {
 		lv := templates.ListView{ID: strconv.FormatInt(l.ID, 10), Title: l.Title, RepliesPolicy: l.RepliesPolicy, Exclusive: l.Exclusive}
-		members, err := h.st.ListAccounts(ctx, l.ID, store.Page{Limit: 200})
+		members, err := h.app.Lists.ListAccounts(ctx, l.ID, store.Page{Limit: 200})
 		if err != nil {
 			h.serverError(w, r, err)
 			return
@@ -58,10 +59,10 @@ func (h *Handler) showLists(w http.ResponseWriter, r *http.Request) {
 // saveList creates a list, or changes the one of the form's id: title, replies_policy, exclusive.
 func (h *Handler) saveList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	l := &store.List{}
+	l := &lists.List{}
 	if id := formID(r, "id"); id != 0 {
 		var err error
-		if l, err = h.st.ListByID(ctx, id); err != nil {
+		if l, err = h.app.Lists.ListByID(ctx, id); err != nil {
 			backTo(w, r, "/lists", "error", "That list is gone.")
 			return
 		}
@@ -70,9 +71,9 @@ func (h *Handler) saveList(w http.ResponseWriter, r *http.Request) {
 	l.RepliesPolicy = r.PostFormValue("replies_policy")
 	l.Exclusive = r.PostFormValue("exclusive") == "true"
 	switch l.RepliesPolicy {
-	case store.RepliesFollowed, store.RepliesList, store.RepliesNone:
+	case lists.RepliesFollowed, lists.RepliesList, lists.RepliesNone:
 	default:
-		l.RepliesPolicy = store.RepliesList
+		l.RepliesPolicy = lists.RepliesList
 	}
 	if l.Title == "" {
 		backTo(w, r, "/lists", "error", "Give the list a title.")
@@ -80,9 +81,9 @@ func (h *Handler) saveList(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if l.ID == 0 {
-		err = h.st.CreateList(ctx, l)
+		err = h.app.Lists.CreateList(ctx, l)
 	} else {
-		err = h.st.UpdateList(ctx, l)
+		err = h.app.Lists.UpdateList(ctx, l)
 	}
 	if err != nil {
 		h.serverError(w, r, err)
@@ -92,7 +93,7 @@ func (h *Handler) saveList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteList(w http.ResponseWriter, r *http.Request) {
-	if err := h.st.DeleteList(r.Context(), formID(r, "id")); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := h.app.Lists.DeleteList(r.Context(), formID(r, "id")); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.serverError(w, r, err)
 		return
 	}
@@ -115,12 +116,12 @@ func (h *Handler) listMember(add bool) http.HandlerFunc {
 		}
 		var err error
 		if add {
-			err = h.st.AddListAccounts(ctx, listID, h.app.Owner.Account.ID, []int64{accountID})
+			err = h.app.Lists.AddListAccounts(ctx, listID, h.app.Owner.Account.ID, []int64{accountID})
 		} else {
-			err = h.st.RemoveListAccounts(ctx, listID, []int64{accountID})
+			err = h.app.Lists.RemoveListAccounts(ctx, listID, []int64{accountID})
 		}
 		switch {
-		case errors.Is(err, store.ErrNotFollowed):
+		case errors.Is(err, lists.ErrNotFollowed):
 			backTo(w, r, "/lists", "error", "Only accounts you follow can be in a list.")
 		case errors.Is(err, store.ErrNotFound):
 			backTo(w, r, "/lists", "error", "That list is gone.")
@@ -136,11 +137,11 @@ func (h *Handler) listMember(add bool) http.HandlerFunc {
 
 // accountListChoices is the owner's lists, each saying whether accountID is in it.
 func (h *Handler) accountListChoices(r *http.Request, accountID int64) []templates.ListChoice {
-	lists, err := h.st.Lists(r.Context())
+	lists, err := h.app.Lists.Lists(r.Context())
 	if err != nil {
 		return nil
 	}
-	in, _ := h.st.ListsWithAccount(r.Context(), accountID)
+	in, _ := h.app.Lists.ListsWithAccount(r.Context(), accountID)
 	member := map[int64]bool{}
 	for _, l := range in {
 		member[l.ID] = true
@@ -156,7 +157,7 @@ func (h *Handler) accountListChoices(r *http.Request, accountID int64) []templat
 func (h *Handler) showListTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	l, err := h.st.ListByID(ctx, id)
+	l, err := h.app.Lists.ListByID(ctx, id)
 	if err != nil {
 		h.notFound(w, r)
 		return
@@ -165,7 +166,7 @@ func (h *Handler) showListTimeline(w http.ResponseWriter, r *http.Request) {
 	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
 	minID, _ := strconv.ParseInt(q.Get("min_id"), 10, 64)
 	const pageSize = 20
-	entries, err := h.st.ListTimeline(ctx, l, h.app.Owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
+	entries, err := h.app.Lists.ListTimeline(ctx, l, h.app.Owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
 	if err != nil {
 		h.serverError(w, r, err)
 		return

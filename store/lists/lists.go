@@ -1,4 +1,6 @@
-package store
+// Package lists keeps the owner's lists of followed accounts (Mastodon's List) in the store's
+// database: the lists, their members and each list's timeline.
+package lists
 
 import (
 	"cmp"
@@ -6,11 +8,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"roost/store"
+	"roost/store/sqlite"
 	"slices"
 	"time"
 )
-
-// Lists: the owner's lists of followed accounts (Mastodon's List), each with its own timeline.
 
 // ErrNotFollowed refuses to add to a list an account the owner does not follow, as Mastodon does.
 var ErrNotFollowed = errors.New("account not followed")
@@ -31,18 +33,31 @@ type List struct {
 	CreatedAt     time.Time
 }
 
+// Store reads and writes the lists of a store's database. It holds no state of its own beyond
+// the store it was made from, so any number may be made from one store.
+type Store struct {
+	st *store.Store
+	db *sqlite.DB
+	r  *sqlite.Reader
+}
+
+// New returns the lists kept in st's database, on st's clock.
+func New(st *store.Store) *Store {
+	return &Store{st: st, db: st.DB(), r: st.DB().Reader()}
+}
+
 const listCols = `id, title, replies_policy, exclusive, created_at`
 
-func scanList(row interface{ Scan(...any) error }) (*List, error) {
+func scanList(row sqlite.Scanner) (*List, error) {
 	var l List
 	var created int64
 	if err := row.Scan(&l.ID, &l.Title, &l.RepliesPolicy, &l.Exclusive, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ErrNotFound
+			return nil, store.ErrNotFound
 		}
 		return nil, err
 	}
-	l.CreatedAt = msTime(created)
+	l.CreatedAt = sqlite.Time(created)
 	return &l, nil
 }
 
@@ -65,11 +80,11 @@ func (s *Store) scanLists(ctx context.Context, query string, args ...any) ([]*Li
 
 // CreateList stores a new list; l.ID and l.CreatedAt are set.
 func (s *Store) CreateList(ctx context.Context, l *List) error {
-	l.ID = s.NewID()
-	l.CreatedAt = msTime(s.nowMS())
-	return s.tx(ctx, func(tx *wtx) error {
+	l.ID = s.st.NewID()
+	l.CreatedAt = sqlite.Time(s.st.Now().UnixMilli())
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO lists (`+listCols+`) VALUES (?, ?, ?, ?, ?)`,
-			l.ID, l.Title, l.RepliesPolicy, l.Exclusive, timeMS(l.CreatedAt))
+			l.ID, l.Title, l.RepliesPolicy, l.Exclusive, sqlite.MS(l.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("insert list: %w", err)
 		}
@@ -79,14 +94,14 @@ func (s *Store) CreateList(ctx context.Context, l *List) error {
 
 // UpdateList saves a list's title, replies policy and exclusive flag.
 func (s *Store) UpdateList(ctx context.Context, l *List) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE lists SET title = ?, replies_policy = ?, exclusive = ? WHERE id = ?`,
 			l.Title, l.RepliesPolicy, l.Exclusive, l.ID)
 		if err != nil {
 			return fmt.Errorf("update list: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		return nil
 	})
@@ -94,7 +109,7 @@ func (s *Store) UpdateList(ctx context.Context, l *List) error {
 
 // DeleteList deletes a list and its memberships.
 func (s *Store) DeleteList(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM list_accounts WHERE list_id = ?`, id); err != nil {
 			return fmt.Errorf("delete list members: %w", err)
 		}
@@ -103,7 +118,7 @@ func (s *Store) DeleteList(ctx context.Context, id int64) error {
 			return fmt.Errorf("delete list: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		return nil
 	})
@@ -121,22 +136,22 @@ func (s *Store) Lists(ctx context.Context) ([]*List, error) {
 
 // ListsWithAccount returns the lists accountID is a member of, by title.
 func (s *Store) ListsWithAccount(ctx context.Context, accountID int64) ([]*List, error) {
-	return s.scanLists(ctx, `SELECT `+prefixed("l.", listCols)+` FROM list_accounts la JOIN lists l ON l.id = la.list_id
+	return s.scanLists(ctx, `SELECT l.id, l.title, l.replies_policy, l.exclusive, l.created_at FROM list_accounts la JOIN lists l ON l.id = la.list_id
 		WHERE la.account_id = ? ORDER BY l.title COLLATE NOCASE, l.id`, accountID)
 }
 
 // AddListAccounts adds accounts to a list, all or none: each must be followed by ownerID
-// (ErrNotFollowed), and the list must exist (ErrNotFound). Present members stay.
+// (ErrNotFollowed), and the list must exist (store.ErrNotFound). Present members stay.
 func (s *Store) AddListAccounts(ctx context.Context, listID, ownerID int64, accountIDs []int64) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM lists WHERE id = ?`, listID).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
+				return store.ErrNotFound
 			}
 			return fmt.Errorf("find list: %w", err)
 		}
-		now := s.nowMS()
+		now := s.st.Now().UnixMilli()
 		for _, id := range accountIDs {
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM follows WHERE follower_id = ? AND followee_id = ? AND state = 'accepted'`,
 				ownerID, id).Scan(&one)
@@ -157,7 +172,7 @@ func (s *Store) AddListAccounts(ctx context.Context, listID, ownerID int64, acco
 
 // RemoveListAccounts removes accounts from a list; absent ones are ignored.
 func (s *Store) RemoveListAccounts(ctx context.Context, listID int64, accountIDs []int64) error {
-	return s.tx(ctx, func(tx *wtx) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		for _, id := range accountIDs {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM list_accounts WHERE list_id = ? AND account_id = ?`, listID, id); err != nil {
 				return fmt.Errorf("remove list member: %w", err)
@@ -168,9 +183,9 @@ func (s *Store) RemoveListAccounts(ctx context.Context, listID int64, accountIDs
 }
 
 // ListAccounts lists a list's members, paged by account ID (the Cursor), highest first.
-func (s *Store) ListAccounts(ctx context.Context, listID int64, pg Page) ([]AccountItem, error) {
+func (s *Store) ListAccounts(ctx context.Context, listID int64, pg store.Page) ([]store.AccountItem, error) {
 	maxID, minID, limit, asc := pg.Bounds()
-	return s.accountItems(ctx, asc, `SELECT a.id, `+prefixed("a.", accountCols)+` FROM list_accounts la
+	return s.st.AccountItems(ctx, asc, `SELECT a.id, `+store.AccountColumns("a.")+` FROM list_accounts la
 		JOIN accounts a ON a.id = la.account_id
 		WHERE la.list_id = ? AND a.id < ? AND a.id > ? ORDER BY a.id `+order(asc)+` LIMIT ?`,
 		listID, maxID, minID, limit)
@@ -180,10 +195,10 @@ func (s *Store) ListAccounts(ctx context.Context, listID int64, pg Page) ([]Acco
 // boosts of its members, less muted accounts; a member's reply to someone else only as the
 // list's replies policy allows (to the owner or anyone they follow, to a member, or none).
 // Direct posts appear only when they mention the owner.
-func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg Page) ([]Entry, error) {
+func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg store.Page) ([]store.Entry, error) {
 	maxID, minID, limit, asc := pg.Bounds()
 	posts, boosts := listPostsSQL(l.RepliesPolicy, order(asc)), listBoostsSQL(order(asc))
-	var out []Entry
+	var out []store.Entry
 	for _, q := range []struct {
 		sql  string
 		args []any
@@ -196,7 +211,7 @@ func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg Pag
 			return nil, fmt.Errorf("list timeline: %w", err)
 		}
 		for rows.Next() {
-			var e Entry
+			var e store.Entry
 			if err := rows.Scan(&e.ID, &e.PostID, &e.BoosterID); err != nil {
 				rows.Close()
 				return nil, err
@@ -208,7 +223,7 @@ func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg Pag
 			return nil, err
 		}
 	}
-	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(b.ID, a.ID) })
+	slices.SortFunc(out, func(a, b store.Entry) int { return cmp.Compare(b.ID, a.ID) })
 	if asc {
 		out = out[max(0, len(out)-limit):]
 	} else if len(out) > limit {
@@ -217,13 +232,20 @@ func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg Pag
 	return out, nil
 }
 
+func order(asc bool) string {
+	if asc {
+		return "ASC"
+	}
+	return "DESC"
+}
+
 // listMember is true when post or boost x is by a member of list ?1 who is not muted.
 func listMember(x string) string {
 	return `EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = ?1 AND la.account_id = ` + x + `.account_id)
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)`
 }
 
-// listPostsSQL walks posts by primary key in order, as homePostsSQL does, keeping members' posts
+// listPostsSQL walks posts by primary key in order, as the store's home timeline does, keeping members' posts
 // and the replies policy allows. Its parameters are the list's ID, the max and min IDs, the
 // limit and the owner's ID.
 func listPostsSQL(policy, order string) string {

@@ -1,4 +1,4 @@
-package mastoapi
+package mastodon
 
 import (
 	"errors"
@@ -8,22 +8,26 @@ import (
 	"strconv"
 	"strings"
 
-	"roost/server/mastodon"
-
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 )
 
-// formBool reads a boolean parameter as Rails does (mastodon.BoolParam); ok is false when it is
-// absent or empty.
-func formBool(f url.Values, k string) (v, ok bool) { return mastodon.BoolParam(f.Get(k)) }
+// BodyLimit and MultipartLimit cap Mastodon API request bodies.
+const (
+	BodyLimit      = 1 << 20
+	MultipartLimit = 40 << 20
+)
 
-// formObjects reads a list of objects sent Rails-style: "key[0][field]" (indexed forms, and JSON
-// arrays or objects as readForm flattens them), in index order, then "key[][field]" (repeated
+// FormBool reads a boolean parameter as Rails does (BoolParam); ok is false when it is
+// absent or empty.
+func FormBool(f url.Values, k string) (v, ok bool) { return BoolParam(f.Get(k)) }
+
+// FormObjects reads a list of objects sent Rails-style: "key[0][field]" (indexed forms, and JSON
+// arrays or objects as ReadForm flattens them), in index order, then "key[][field]" (repeated
 // fields, zipped by position).
-func formObjects(f url.Values, key string) []map[string]string {
+func FormObjects(f url.Values, key string) []map[string]string {
 	indexed := map[string]map[string]string{}
 	var zipped []map[string]string
 	for k, vs := range f {
@@ -69,7 +73,7 @@ func formObjects(f url.Values, key string) []map[string]string {
 	return append(out, zipped...)
 }
 
-func hasFormPrefix(f url.Values, prefix string) bool {
+func HasFormPrefix(f url.Values, prefix string) bool {
 	for k := range f {
 		if strings.HasPrefix(k, prefix) {
 			return true
@@ -78,18 +82,18 @@ func hasFormPrefix(f url.Values, prefix string) bool {
 	return false
 }
 
-// readForm parses a Mastodon API request body whatever its type: a JSON object (nested objects
+// ReadForm parses a Mastodon API request body whatever its type: a JSON object (nested objects
 // and arrays flattened to Rails-style keys: "media_ids[]", "poll[options][]",
 // "fields_attributes[0][name]"), a URL-encoded or multipart form (its files stay in
 // r.MultipartForm), or an empty body; then the query string. Body values come first, so Get
 // prefers them. Bodies are capped at 1 MiB, multipart ones at 40 MiB.
-func readForm(r *http.Request) (url.Values, error) {
+func ReadForm(r *http.Request) (url.Values, error) {
 	out := url.Values{}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case ct == "multipart/form-data":
 		if r.MultipartForm == nil {
-			r.Body = http.MaxBytesReader(nil, r.Body, apiMultipartLimit)
+			r.Body = http.MaxBytesReader(nil, r.Body, MultipartLimit)
 			if err := r.ParseMultipartForm(8 << 20); err != nil {
 				return nil, fmt.Errorf("read multipart body: %w", err)
 			}
@@ -98,7 +102,7 @@ func readForm(r *http.Request) (url.Values, error) {
 			out[k] = append(out[k], vs...)
 		}
 	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
-		body, err := readLimited(r.Body, apiBodyLimit)
+		body, err := readLimited(r.Body, BodyLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +119,7 @@ func readForm(r *http.Request) (url.Values, error) {
 		if r.Body == nil {
 			break
 		}
-		body, err := readLimited(r.Body, apiBodyLimit)
+		body, err := readLimited(r.Body, BodyLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -133,20 +137,20 @@ func readForm(r *http.Request) (url.Values, error) {
 	return out, nil
 }
 
-// readSmallForm is readForm for a body of at most limit bytes; a longer one is an error that
-// isTooLarge recognises, found before the body is read when Content-Length announces it.
-func readSmallForm(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, error) {
+// ReadSmallForm is ReadForm for a body of at most limit bytes; a longer one is an error that
+// IsTooLarge recognises, found before the body is read when Content-Length announces it.
+func ReadSmallForm(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, error) {
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
-	return readForm(r)
+	return ReadForm(r)
 }
 
-// isTooLarge reports whether err is a body over its limit.
-func isTooLarge(err error) bool {
+// IsTooLarge reports whether err is a body over its limit.
+func IsTooLarge(err error) bool {
 	var tooBig *http.MaxBytesError
 	return errors.As(err, &tooBig)
 }
@@ -199,9 +203,9 @@ func flattenJSON(out url.Values, key string, v any) {
 	}
 }
 
-// formList returns the values of a list parameter given as "k[]" (repeated), "k" (repeated) or
+// FormList returns the values of a list parameter given as "k[]" (repeated), "k" (repeated) or
 // one "k" string separated by spaces or newlines.
-func formList(f url.Values, k string) []string {
+func FormList(f url.Values, k string) []string {
 	var out []string
 	for _, v := range append(f[k+"[]"], f[k]...) {
 		out = append(out, strings.Fields(v)...)

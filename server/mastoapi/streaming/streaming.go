@@ -1,4 +1,4 @@
-package mastoapi
+package streaming
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,9 +16,12 @@ import (
 
 	"roost/server/app"
 	"roost/server/auth"
+	"roost/server/mastoapi/oauth"
+	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/access"
+	"roost/store/lists"
 )
 
 // The Mastodon streaming API (https://docs.joinmastodon.org/methods/streaming/): server-sent
@@ -43,11 +47,11 @@ const (
 	wsReadLimit = 4096
 )
 
-// streamingRoutes registers the streaming API.
-func (h *Handler) streamingRoutes(mux *http.ServeMux) {
+// Mount registers the streaming API on mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/streaming/health", streamingHealth)
 	sse := func(path, stream, scope string) {
-		mux.HandleFunc("GET "+path, h.apiAuthQuery(scope, h.apiStreamSSE(stream)))
+		mux.HandleFunc("GET "+path, h.auth.AuthQuery(scope, h.apiStreamSSE(stream)))
 	}
 	sse("/api/v1/streaming/user", "user", "read:statuses")
 	sse("/api/v1/streaming/user/notification", "user:notification", "read:notifications")
@@ -58,7 +62,7 @@ func (h *Handler) streamingRoutes(mux *http.ServeMux) {
 	sse("/api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
 	sse("/api/v1/streaming/list", "list", "read:statuses")
 	// Each stream checks its own scope; any read scope opens the socket.
-	ws := h.apiAuthQuery("read:statuses read:notifications", h.apiStreaming)
+	ws := h.auth.AuthQuery("read:statuses read:notifications", h.apiStreaming)
 	mux.HandleFunc("GET /api/v1/streaming", ws)
 	mux.HandleFunc("GET /api/v1/streaming/{$}", ws)
 }
@@ -179,7 +183,7 @@ func (h *Handler) newStreamSub(ctx context.Context, t *access.Token, name, tag s
 		return nil, http.StatusBadRequest, "Unknown stream type"
 	}
 	if !auth.HasScope(t.Scopes, scope) {
-		return nil, http.StatusForbidden, msgOutsideScope
+		return nil, http.StatusForbidden, oauth.MsgOutsideScope
 	}
 	sub.local = strings.Contains(name, ":local")
 	sub.remote = strings.Contains(name, ":remote")
@@ -190,17 +194,17 @@ func (h *Handler) newStreamSub(ctx context.Context, t *access.Token, name, tag s
 			entries, err := h.st.HomeTimeline(ctx, owner, pg)
 			out := make([]streamItem, 0, len(entries))
 			for _, e := range entries {
-				out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return h.apiEntry(ctx, e) }})
+				out = append(out, streamItem{e.ID, "update", func(ctx context.Context) (any, error) { return h.render.Entry(ctx, e) }})
 			}
 			return out, err
 		})
 	}
 	if sub.kind == "notification" || sub.notify {
 		sub.addSource([]store.ChangeKind{store.NotificationAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-			list, err := h.st.Notifications(ctx, notificationTypes, pg)
+			list, err := h.st.Notifications(ctx, h.types, pg)
 			out := make([]streamItem, 0, len(list))
 			for _, n := range list {
-				out = append(out, streamItem{n.ID, "notification", func(ctx context.Context) (any, error) { return h.apiNotification(ctx, n) }})
+				out = append(out, streamItem{n.ID, "notification", func(ctx context.Context) (any, error) { return h.render.Notification(ctx, n) }})
 			}
 			return out, err
 		})
@@ -212,7 +216,7 @@ func (h *Handler) newStreamSub(ctx context.Context, t *access.Token, name, tag s
 			for _, p := range posts {
 				it := streamItem{id: p.ID} // kept when filtered out, so paging sees every row
 				if sub.showsPublic(app.EventPostOf(p), owner) {
-					it.event, it.render = "update", func(ctx context.Context) (any, error) { return h.apiStatus(ctx, p) }
+					it.event, it.render = "update", func(ctx context.Context) (any, error) { return h.render.Status(ctx, p) }
 				}
 				out = append(out, it)
 			}
@@ -253,8 +257,8 @@ func (h *Handler) streamShows(ctx context.Context, sub *streamSub, p app.EventPo
 	case "public", "hashtag":
 		return sub.showsPublic(p, owner)
 	case "list":
-		lists, _ := h.st.ListsWithAccount(ctx, p.AccountID)
-		return slices.ContainsFunc(lists, func(l *store.List) bool { return idString(l.ID) == sub.spec.tag })
+		in, _ := h.app.Lists.ListsWithAccount(ctx, p.AccountID)
+		return slices.ContainsFunc(in, func(l *lists.List) bool { return render.ID(l.ID) == sub.spec.tag })
 	}
 	return false
 }
@@ -297,13 +301,13 @@ func (h *Handler) newsEvent(ctx context.Context, sub *streamSub, n app.Event) (s
 	if !h.streamShows(ctx, sub, n.Post) {
 		return streamEvent{}, false
 	}
-	ev := streamEvent{Stream: sub.spec.label(), Event: n.Event, Payload: idString(n.Post.ID)}
+	ev := streamEvent{Stream: sub.spec.label(), Event: n.Event, Payload: strconv.FormatInt(n.Post.ID, 10)}
 	if n.Event == "status.update" {
 		p, err := h.st.PostByID(ctx, n.Post.ID)
 		if err != nil || !p.DeletedAt.IsZero() {
 			return streamEvent{}, false
 		}
-		st, err := h.apiStatus(ctx, p)
+		st, err := h.render.Status(ctx, p)
 		if err != nil {
 			return streamEvent{}, false
 		}
@@ -384,9 +388,9 @@ func (h *Handler) apiStreamSSE(stream string) http.HandlerFunc {
 		if strings.HasPrefix(name, "public") && mastodon.Bool(q.Get("only_media")) {
 			name += ":media"
 		}
-		sub, code, msg := h.newStreamSub(r.Context(), apiToken(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
+		sub, code, msg := h.newStreamSub(r.Context(), oauth.Token(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
 		if sub == nil {
-			apiError(w, code, msg)
+			oauth.Error(w, code, msg)
 			return
 		}
 		h.serveSSE(w, r, sub)
@@ -398,16 +402,16 @@ func (h *Handler) apiStreaming(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var subs []*streamSub
 	if name := q.Get("stream"); name != "" {
-		sub, code, msg := h.newStreamSub(r.Context(), apiToken(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
+		sub, code, msg := h.newStreamSub(r.Context(), oauth.Token(r), name, streamParam(name, q.Get("tag"), q.Get("list")))
 		if sub == nil {
-			apiError(w, code, msg)
+			oauth.Error(w, code, msg)
 			return
 		}
 		subs = append(subs, sub)
 	}
 	if !strings.Contains(strings.ToLower(r.Header.Get("Upgrade")), "websocket") {
 		if len(subs) == 0 {
-			apiError(w, http.StatusBadRequest, "Unknown stream type")
+			oauth.Error(w, http.StatusBadRequest, "Unknown stream type")
 			return
 		}
 		h.serveSSE(w, r, subs[0])
@@ -451,7 +455,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSu
 	defer cancel()
 	if err := h.runStreams(ctx, []*streamSub{sub}, nil, out); err != nil {
 		if !started {
-			h.apiServerError(w, r, err)
+			h.serverError(w, r, err)
 			return
 		}
 		h.log.Debug("event stream ended", slog.String("stream", sub.spec.name), slog.Any("err", err))
@@ -461,10 +465,10 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSu
 // serveWebSocket upgrades the request and multiplexes streams on it: subs from the query, and
 // those the client subscribes to with {"type":"subscribe","stream":...}.
 func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, subs []*streamSub) {
-	t := apiToken(r)
+	t := oauth.Token(r)
 	// The token, not a cookie, authorizes, so any origin may connect: apps run on their own.
 	opts := &websocket.AcceptOptions{OriginPatterns: []string{"*"}}
-	if bearerToken(r) == "" && r.URL.Query().Get("access_token") == "" {
+	if oauth.BearerToken(r) == "" && r.URL.Query().Get("access_token") == "" {
 		// The token came as the subprotocol; browsers drop the socket unless it is echoed.
 		if proto := strings.TrimSpace(r.Header.Get("Sec-WebSocket-Protocol")); proto != "" {
 			opts.Subprotocols = []string{proto}

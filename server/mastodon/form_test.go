@@ -1,4 +1,4 @@
-package mastoapi
+package mastodon
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 func TestOAuthReadForm(t *testing.T) {
 	read := func(t *testing.T, req *http.Request) url.Values {
 		t.Helper()
-		f, err := readForm(req)
+		f, err := ReadForm(req)
 		if err != nil {
-			t.Fatalf("readForm: %v", err)
+			t.Fatalf("ReadForm: %v", err)
 		}
 		return f
 	}
@@ -47,14 +47,14 @@ func TestOAuthReadForm(t *testing.T) {
 	t.Run("not an object", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(`["a"]`))
 		req.Header.Set("Content-Type", "application/json")
-		if _, err := readForm(req); err == nil {
+		if _, err := ReadForm(req); err == nil {
 			t.Error("no error")
 		}
 	})
 	t.Run("too large", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("a="+strings.Repeat("x", apiBodyLimit)))
+		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("a="+strings.Repeat("x", BodyLimit)))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if _, err := readForm(req); err == nil {
+		if _, err := ReadForm(req); err == nil {
 			t.Error("no error")
 		}
 	})

@@ -1,4 +1,4 @@
-package mastoapi
+package oauth
 
 import (
 	"context"
@@ -18,18 +18,18 @@ import (
 // Messages of the API's authorization failures, as Mastodon (Doorkeeper) words them.
 const (
 	msgInvalidToken = "The access token is invalid"
-	msgOutsideScope = "This action is outside the authorized scopes"
+	MsgOutsideScope = "This action is outside the authorized scopes"
 	msgNeedsUser    = "This method requires an authenticated user"
 )
 
-// apiError writes {"error": msg} with status as JSON.
-func apiError(w http.ResponseWriter, status int, msg string) {
-	oauthJSON(w, status, map[string]string{"error": msg})
+// Error writes {"error": msg} with status as JSON.
+func Error(w http.ResponseWriter, status int, msg string) {
+	JSON(w, status, map[string]string{"error": msg})
 }
 
-// oauthJSON writes v as JSON; every answer of the API and the OAuth endpoints is JSON, errors too
+// JSON writes v as JSON; every answer of the API and the OAuth endpoints is JSON, errors too
 // (masto refuses any other content type).
-func oauthJSON(w http.ResponseWriter, status int, v any) {
+func JSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
@@ -41,14 +41,17 @@ func oauthJSON(w http.ResponseWriter, status int, v any) {
 
 type apiTokenKey struct{}
 
-// apiToken returns the request's token (nil outside apiAuth).
-func apiToken(r *http.Request) *access.Token {
-	t, _ := r.Context().Value(apiTokenKey{}).(*access.Token)
+// Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
+func Token(r *http.Request) *access.Token { return ContextToken(r.Context()) }
+
+// ContextToken returns the token Auth or AuthQuery put in ctx (nil otherwise).
+func ContextToken(ctx context.Context) *access.Token {
+	t, _ := ctx.Value(apiTokenKey{}).(*access.Token)
 	return t
 }
 
-// apiAuth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
-// cover scope, and puts the *access.Token in the request context (see apiToken).
+// Auth wraps a Mastodon API handler: it requires `Authorization: Bearer TOKEN` whose scopes
+// cover scope, and puts the *access.Token in the request context (see Token).
 //
 // scope may name alternatives separated by spaces ("read:accounts profile": either will do, as
 // Mastodon's verify_credentials takes). An empty scope accepts any valid token, app-only
@@ -58,35 +61,22 @@ func apiToken(r *http.Request) *access.Token {
 // Failures: 401 for a missing, unknown or revoked token, 403 for a scope not granted, 422 (as
 // Mastodon) for an app-only token on an owner endpoint; always JSON. It also answers CORS
 // preflights and sets CORS and no-store headers.
-func (h *Handler) apiAuth(scope string, next http.HandlerFunc) http.HandlerFunc {
-	return h.apiAuthFrom(scope, false, next)
-}
-
-// Auth is apiAuth for a handler outside the client API's routes.
 func (h *Handler) Auth(scope string, next http.HandlerFunc) http.HandlerFunc {
-	return h.apiAuth(scope, next)
+	return h.authFrom(scope, false, next)
 }
 
-// AuthQuery is apiAuthQuery for a handler outside the client API's routes.
-func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
-	return h.apiAuthQuery(scope, next)
-}
-
-// Token returns the token of a request that Auth or AuthQuery let through (nil otherwise).
-func Token(r *http.Request) *access.Token { return apiToken(r) }
-
-// apiAuthQuery is apiAuth for the streaming endpoints, where browsers cannot set headers on a
+// AuthQuery is Auth for the streaming endpoints, where browsers cannot set headers on a
 // WebSocket: the token may also come in the access_token query parameter or, as Mastodon's
 // streaming server takes it, the Sec-WebSocket-Protocol header.
-func (h *Handler) apiAuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
-	return h.apiAuthFrom(scope, true, next)
+func (h *Handler) AuthQuery(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return h.authFrom(scope, true, next)
 }
 
-func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFunc) http.HandlerFunc {
+func (h *Handler) authFrom(scope string, fromQuery bool, next http.HandlerFunc) http.HandlerFunc {
 	alternatives := strings.Fields(scope)
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private, no-store")
-		token := bearerToken(r)
+		token := BearerToken(r)
 		if token == "" && fromQuery {
 			token = r.URL.Query().Get("access_token")
 			if token == "" {
@@ -104,17 +94,17 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 			return
 		}
 		if err != nil {
-			h.apiServerError(w, r, err)
+			h.serverError(w, r, err)
 			return
 		}
 		if len(alternatives) > 0 {
 			if !slices.ContainsFunc(alternatives, func(a string) bool { return auth.HasScope(t.Scopes, a) }) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="insufficient_scope", scope="`+scope+`"`)
-				apiError(w, http.StatusForbidden, msgOutsideScope)
+				Error(w, http.StatusForbidden, MsgOutsideScope)
 				return
 			}
 			if !t.Owner {
-				apiError(w, http.StatusUnprocessableEntity, msgNeedsUser)
+				Error(w, http.StatusUnprocessableEntity, msgNeedsUser)
 				return
 			}
 		}
@@ -128,8 +118,8 @@ func (h *Handler) apiAuthFrom(scope string, fromQuery bool, next http.HandlerFun
 	}
 }
 
-// bearerToken returns the token of an `Authorization: Bearer` header (RFC 6750 §2.1), or "".
-func bearerToken(r *http.Request) string {
+// BearerToken returns the token of an `Authorization: Bearer` header (RFC 6750 §2.1), or "".
+func BearerToken(r *http.Request) string {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""
@@ -139,5 +129,5 @@ func bearerToken(r *http.Request) string {
 
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="Roost", error="invalid_token", error_description="`+msgInvalidToken+`"`)
-	apiError(w, http.StatusUnauthorized, msgInvalidToken)
+	Error(w, http.StatusUnauthorized, msgInvalidToken)
 }

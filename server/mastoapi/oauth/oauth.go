@@ -1,4 +1,4 @@
-package mastoapi
+package oauth
 
 import (
 	"crypto/subtle"
@@ -13,6 +13,7 @@ import (
 
 	"roost/server/auth"
 	"roost/server/clientip"
+	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/access"
 )
@@ -22,9 +23,6 @@ import (
 // revocation (the consent page is the web UI's; the bearer-token middleware is in auth.go).
 
 const (
-	// apiBodyLimit and apiMultipartLimit cap Mastodon API request bodies.
-	apiBodyLimit      = 1 << 20
-	apiMultipartLimit = 40 << 20
 	// oauthBodyLimit caps the bodies of the endpoints anyone may call without a token (app
 	// registration, token, revocation): their forms take a few hundred bytes.
 	oauthBodyLimit = 64 << 10
@@ -39,7 +37,7 @@ const (
 
 // oauthError writes an RFC 6749 §5.2 error.
 func oauthError(w http.ResponseWriter, status int, code, description string) {
-	oauthJSON(w, status, map[string]string{"error": code, "error_description": description})
+	JSON(w, status, map[string]string{"error": code, "error_description": description})
 }
 
 // validRedirectURI reports whether u may be registered: the out-of-band URI, or an absolute URL
@@ -88,88 +86,88 @@ func (h *Handler) newAppView(a *access.App) *appView {
 // apiCreateApp registers a client app (POST /api/v1/apps).
 func (h *Handler) apiCreateApp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-store")
-	f, err := readSmallForm(w, r, oauthBodyLimit)
-	if isTooLarge(err) {
-		apiError(w, http.StatusRequestEntityTooLarge, "The request body is too large")
+	f, err := mastodon.ReadSmallForm(w, r, oauthBodyLimit)
+	if mastodon.IsTooLarge(err) {
+		Error(w, http.StatusRequestEntityTooLarge, "The request body is too large")
 		return
 	}
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "The request body could not be read")
+		Error(w, http.StatusBadRequest, "The request body could not be read")
 		return
 	}
 	name := strings.TrimSpace(f.Get("client_name"))
 	if name == "" {
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Application name can't be blank")
+		Error(w, http.StatusUnprocessableEntity, "Validation failed: Application name can't be blank")
 		return
 	}
 	if len([]rune(name)) > 60 {
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Application name is too long (maximum is 60 characters)")
+		Error(w, http.StatusUnprocessableEntity, "Validation failed: Application name is too long (maximum is 60 characters)")
 		return
 	}
-	uris := formList(f, "redirect_uris")
+	uris := mastodon.FormList(f, "redirect_uris")
 	if len(uris) == 0 {
-		uris = formList(f, "redirect_uri")
+		uris = mastodon.FormList(f, "redirect_uri")
 	}
 	if len(uris) == 0 {
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI can't be blank")
+		Error(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI can't be blank")
 		return
 	}
 	if len(strings.Join(uris, "\n")) > redirectURIsLimit {
-		apiError(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Redirect URI is too long (maximum is %d characters)", redirectURIsLimit))
+		Error(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Redirect URI is too long (maximum is %d characters)", redirectURIsLimit))
 		return
 	}
 	for _, u := range uris {
 		if !validRedirectURI(u) {
-			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI must be an absolute URI without a fragment")
+			Error(w, http.StatusUnprocessableEntity, "Validation failed: Redirect URI must be an absolute URI without a fragment")
 			return
 		}
 	}
-	scopes := auth.ParseScopes(strings.Join(formList(f, "scopes"), " "))
+	scopes := auth.ParseScopes(strings.Join(mastodon.FormList(f, "scopes"), " "))
 	if len(scopes) == 0 {
 		scopes = []string{"read"}
 	}
 	if bad := auth.UnknownScope(scopes); bad != "" {
-		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Scopes include an unknown scope: "+bad)
+		Error(w, http.StatusUnprocessableEntity, "Validation failed: Scopes include an unknown scope: "+bad)
 		return
 	}
 	website := strings.TrimSpace(f.Get("website"))
 	if website != "" {
 		u, err := url.Parse(website)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(website) > 2000 {
-			apiError(w, http.StatusUnprocessableEntity, "Validation failed: Website is not a valid URL")
+			Error(w, http.StatusUnprocessableEntity, "Validation failed: Website is not a valid URL")
 			return
 		}
 	}
 	if !h.appRegistrations.Allow(clientip.Key(clientip.Of(r)), time.Now()) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(appsWindow.Seconds())))
-		apiError(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
+		Error(w, http.StatusTooManyRequests, "Too many apps registered from this address; try again later")
 		return
 	}
 	secret := auth.RandomToken(auth.TokenBytes)
 	client := &access.App{ClientID: auth.RandomToken(auth.TokenBytes), SecretHash: auth.HashToken(secret), Name: name,
 		Website: website, RedirectURIs: uris, Scopes: scopes}
 	if err := h.app.Auth.CreateApp(r.Context(), client); err != nil {
-		h.apiServerError(w, r, fmt.Errorf("create app: %w", err))
+		h.serverError(w, r, fmt.Errorf("create app: %w", err))
 		return
 	}
 	v := h.newAppView(client)
 	zero := 0
 	v.ClientID, v.ClientSecret, v.ClientSecretExpiresAt = client.ClientID, secret, &zero
-	oauthJSON(w, http.StatusOK, v)
+	JSON(w, http.StatusOK, v)
 }
 
 // apiVerifyApp answers GET /api/v1/apps/verify_credentials: the app the token belongs to.
 func (h *Handler) apiVerifyApp(w http.ResponseWriter, r *http.Request) {
-	client, err := h.app.Auth.AppByID(r.Context(), apiToken(r).AppID)
+	client, err := h.app.Auth.AppByID(r.Context(), Token(r).AppID)
 	if errors.Is(err, store.ErrNotFound) {
 		unauthorized(w)
 		return
 	}
 	if err != nil {
-		h.apiServerError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	}
-	oauthJSON(w, http.StatusOK, h.newAppView(client))
+	JSON(w, http.StatusOK, h.newAppView(client))
 }
 
 // tokenResponse is RFC 6749 §5.1's answer, with Mastodon's created_at.
@@ -206,7 +204,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 		return fail()
 	}
 	if err != nil {
-		h.apiServerError(w, r, err)
+		h.serverError(w, r, err)
 		return nil
 	}
 	if subtle.ConstantTimeCompare([]byte(auth.HashToken(secret)), []byte(client.SecretHash)) != 1 {
@@ -220,8 +218,8 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request, f url.Values
 func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	f, err := readSmallForm(w, r, oauthBodyLimit)
-	if isTooLarge(err) {
+	f, err := mastodon.ReadSmallForm(w, r, oauthBodyLimit)
+	if mastodon.IsTooLarge(err) {
 		oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
 		return
 	}
@@ -263,7 +261,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			h.apiServerError(w, r, err)
+			h.serverError(w, r, err)
 			return
 		}
 		if c.AppID != client.ID {
@@ -314,7 +312,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			h.apiServerError(w, r, err)
+			h.serverError(w, r, err)
 			return
 		}
 		if old.AppID != client.ID {
@@ -348,14 +346,14 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			invalidGrant("The refresh token is invalid or revoked.")
 			return
 		} else if err != nil {
-			h.apiServerError(w, r, fmt.Errorf("refresh token: %w", err))
+			h.serverError(w, r, fmt.Errorf("refresh token: %w", err))
 			return
 		}
 	} else if err := h.app.Auth.CreateToken(ctx, t); err != nil {
-		h.apiServerError(w, r, fmt.Errorf("create token: %w", err))
+		h.serverError(w, r, fmt.Errorf("create token: %w", err))
 		return
 	}
-	oauthJSON(w, http.StatusOK, tokenResponse{AccessToken: access, TokenType: "Bearer",
+	JSON(w, http.StatusOK, tokenResponse{AccessToken: access, TokenType: "Bearer",
 		Scope: strings.Join(t.Scopes, " "), CreatedAt: h.st.Now().Unix(), RefreshToken: refresh})
 }
 
@@ -363,8 +361,8 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 // RFC 7009). An unknown or already revoked token is not an error.
 func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	f, err := readSmallForm(w, r, oauthBodyLimit)
-	if isTooLarge(err) {
+	f, err := mastodon.ReadSmallForm(w, r, oauthBodyLimit)
+	if mastodon.IsTooLarge(err) {
 		oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
 		return
 	}
@@ -389,23 +387,23 @@ func (h *Handler) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		h.apiServerError(w, r, err)
+		h.serverError(w, r, err)
 		return
 	case t.AppID != client.ID:
 		oauthError(w, http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token.")
 		return
 	default:
 		if err := h.app.Auth.RevokeToken(ctx, t.ID); err != nil {
-			h.apiServerError(w, r, fmt.Errorf("revoke token: %w", err))
+			h.serverError(w, r, fmt.Errorf("revoke token: %w", err))
 			return
 		}
 	}
-	oauthJSON(w, http.StatusOK, struct{}{})
+	JSON(w, http.StatusOK, struct{}{})
 }
 
 // oauthMetadata answers /.well-known/oauth-authorization-server (RFC 8414), as Mastodon 4.3 does.
 func (h *Handler) oauthMetadata(w http.ResponseWriter, r *http.Request) {
-	oauthJSON(w, http.StatusOK, map[string]any{
+	JSON(w, http.StatusOK, map[string]any{
 		"issuer":                                h.app.Base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",
 		"authorization_endpoint":                h.app.Base + "/oauth/authorize",
