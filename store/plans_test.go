@@ -6,29 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"roost/store/storetest"
 )
 
 // queryPlan returns SQLite's EXPLAIN QUERY PLAN for query, one detail line each.
 func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
 	t.Helper()
-	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(plan, "\n")
+	return storetest.QueryPlan(t, s.r, query, args...)
 }
 
 // The timeline queries must page without sorting whole tables: a plan with a temporary b-tree

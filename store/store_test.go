@@ -11,82 +11,32 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"roost/store/storetest"
 )
 
 // testEpoch is where every test clock starts: far from the zero time, in UTC.
-var testEpoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+var testEpoch = storetest.Epoch
 
 // fakeClock is a settable clock for Store.SetClock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type fakeClock = storetest.Clock
 
 // openStore opens the database file and closes it when the test ends.
-func openStore(tb testing.TB, file string) *Store {
-	tb.Helper()
-	s, err := Open(context.Background(), file)
-	if err != nil {
-		tb.Fatalf("Open(%s): %v", file, err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("Close: %v", err)
-		}
-	})
-	return s
-}
+func openStore(tb testing.TB, file string) *Store { tb.Helper(); return storetest.Open(tb, Open, file) }
 
 // newTestStore opens a fresh database in a temporary directory with a fake clock at testEpoch.
-func newTestStore(tb testing.TB) (*Store, *fakeClock) {
-	tb.Helper()
-	s := openStore(tb, filepath.Join(tb.TempDir(), "roost.db"))
-	c := &fakeClock{now: testEpoch}
-	s.SetClock(c.Now)
-	return s, c
-}
+func newTestStore(tb testing.TB) (*Store, *fakeClock) { tb.Helper(); return storetest.Fresh(tb, Open) }
 
 // rawDB opens the file with database/sql and the "sqlite" driver, bypassing the store.
 func rawDB(tb testing.TB, file string, readOnly bool) *sql.DB {
 	tb.Helper()
-	dsn := "file:" + file
-	if readOnly {
-		dsn += "?mode=ro"
-	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		tb.Fatalf("open raw %s: %v", file, err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
+	return storetest.RawDB(tb, file, readOnly)
 }
 
 // count runs a count(*) query through the read pool.
 func count(tb testing.TB, s *Store, query string, args ...any) int {
 	tb.Helper()
-	var n int
-	if err := s.r.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		tb.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return storetest.Count(tb, s.r, query, args...)
 }
 
 func migrationCount(tb testing.TB) int {

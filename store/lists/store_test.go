@@ -2,13 +2,11 @@ package lists
 
 import (
 	"context"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"roost/store"
+	"roost/store/storetest"
 )
 
 // lst names this package's Store where testDB embeds it beside the store's.
@@ -20,65 +18,17 @@ type testDB struct {
 	*lst
 }
 
-// testEpoch is where every test clock starts: far from the zero time, in UTC.
-var testEpoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// fakeClock is a settable clock for Store.SetClock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// newTestStore opens a fresh database in a temporary directory with a fake clock at testEpoch.
-func newTestStore(tb testing.TB) (*testDB, *fakeClock) {
+// newTestStore opens a fresh database in a temporary directory with a fake clock at storetest.Epoch.
+func newTestStore(tb testing.TB) (*testDB, *storetest.Clock) {
 	tb.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "roost.db"))
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			tb.Errorf("Close: %v", err)
-		}
-	})
-	c := &fakeClock{now: testEpoch}
-	st.SetClock(c.Now)
+	st, c := storetest.Fresh(tb, store.Open)
 	return &testDB{st, New(st)}, c
 }
 
 // queryPlan returns SQLite's plan for query, one step a line.
 func queryPlan(t *testing.T, s *testDB, query string, args ...any) string {
 	t.Helper()
-	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(plan, "\n")
+	return storetest.QueryPlan(t, s.r, query, args...)
 }
 
 const ownerIRI = "https://roost.example/users/me"

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"roost/store"
 	"roost/store/sqlite"
+	"roost/store/storetest"
 	"strings"
 	"testing"
 	"time"
@@ -316,7 +317,7 @@ func TestPublishScheduledOnce(t *testing.T) {
 func TestScheduledDue(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "roost.db")
 	s := openStore(t, file)
-	clock := &fakeClock{now: testEpoch}
+	clock := storetest.NewClock(testEpoch)
 	s.SetClock(clock.Now)
 	ctx := context.Background()
 	if next, err := s.NextScheduledAt(ctx); err != nil || !next.IsZero() {
@@ -370,7 +371,7 @@ func TestScheduledMigrationRerun(t *testing.T) {
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "roost.db")
 	s := openStore(t, file)
-	s.SetClock((&fakeClock{now: testEpoch}).Now)
+	s.SetClock(storetest.NewClock(testEpoch).Now)
 	sc := schedule(t, s, testEpoch.Add(time.Hour), ScheduledParams{Text: "kept"})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
