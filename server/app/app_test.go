@@ -3,11 +3,10 @@ package app
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"roost/server/signature"
+	"roost/server/app/apptest"
 	"roost/store"
 )
 
@@ -16,32 +15,7 @@ import (
 func newTestApp(t *testing.T) *App {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "roost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var pems [2]string
-	var pub string
-	for i := range pems {
-		k, err := signature.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pems[i], err = signature.EncodePrivateKeyPEM(k); err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			if pub, err = signature.EncodePublicKeyPEM(&k.PublicKey); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	a := OwnerAccount("http://roost.test", "roost.test", "me")
-	a.PublicKeyPEM = pub
-	if _, err := st.CreateOwner(ctx, a, pems[0], pems[1], ""); err != nil {
-		t.Fatal(err)
-	}
+	st := apptest.Store(t, OwnerAccount("http://roost.test", "roost.test", "me"), "")
 	core, err := New(ctx, Config{Domain: "roost.test", HandleDomain: "roost.test", Scheme: "http", Poll: time.Second},
 		st, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"roost/server/activitypub"
 	"roost/server/app"
+	"roost/server/app/apptest"
 	"roost/server/signature"
 	"roost/store"
 )
@@ -30,32 +30,7 @@ type testHandler struct {
 func newTestHandler(t *testing.T) *testHandler {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "roost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var pems [2]string
-	var pub string
-	for i := range pems {
-		k, err := signature.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pems[i], err = signature.EncodePrivateKeyPEM(k); err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			if pub, err = signature.EncodePublicKeyPEM(&k.PublicKey); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	a := app.OwnerAccount("http://roost.test", "roost.test", "me")
-	a.PublicKeyPEM = pub
-	if _, err := st.CreateOwner(ctx, a, pems[0], pems[1], ""); err != nil {
-		t.Fatal(err)
-	}
+	st := apptest.Store(t, app.OwnerAccount("http://roost.test", "roost.test", "me"), "")
 	log := slog.New(slog.DiscardHandler)
 	cfg := app.Config{Domain: "roost.test", HandleDomain: "roost.test", Scheme: "http", Poll: time.Second}
 	core, err := app.New(ctx, cfg, st, log)

@@ -6,14 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"roost/server/app"
+	"roost/server/app/apptest"
 	"roost/server/auth"
-	"roost/server/signature"
 	"roost/static"
 	"roost/store"
 )
@@ -33,32 +32,7 @@ type testWeb struct {
 func newTestWeb(t *testing.T) *testWeb {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "roost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var pems [2]string
-	var pub string
-	for i := range pems {
-		k, err := signature.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pems[i], err = signature.EncodePrivateKeyPEM(k); err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			if pub, err = signature.EncodePublicKeyPEM(&k.PublicKey); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	a := app.OwnerAccount("http://roost.test", "roost.test", "me")
-	a.PublicKeyPEM = pub
-	if _, err := st.CreateOwner(ctx, a, pems[0], pems[1], auth.HashPassword(testPassword)); err != nil {
-		t.Fatal(err)
-	}
+	st := apptest.Store(t, app.OwnerAccount("http://roost.test", "roost.test", "me"), auth.HashPassword(testPassword))
 	log := slog.New(slog.DiscardHandler)
 	cfg := Config{Domain: "roost.test", HandleDomain: "roost.test", Scheme: "http", Started: time.Now()}
 	core, err := app.New(ctx, app.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
