@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"roost/store/storetest"
 	"slices"
 	"strings"
 	"testing"
@@ -552,24 +553,7 @@ func TestAccountPostsQueryPlan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []any{owner.ID, int64(1<<63 - 1), 0, 20}[:strings.Count(tc.query, "?")]
-			rows, err := db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			joined := strings.Join(plan, "\n")
+			joined := storetest.QueryPlan(t, db, tc.query, args...)
 			if !strings.Contains(joined, "posts_account") {
 				t.Errorf("plan does not use posts_account:\n%s", joined)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"roost/store"
 	"roost/store/storetest"
+	"roost/store/storetest/ownertest"
 )
 
 // lst names this package's Store where testDB embeds it beside the store's.
@@ -31,21 +32,12 @@ func queryPlan(t *testing.T, s *testDB, query string, args ...any) string {
 	return storetest.QueryPlan(t, s.r, query, args...)
 }
 
-const ownerIRI = "https://roost.example/users/me"
+const ownerIRI = ownertest.IRI
 
 // createOwner sets up the local account.
 func createOwner(tb testing.TB, s *testDB) *store.Account {
 	tb.Helper()
-	o, err := s.CreateOwner(context.Background(), &store.Account{
-		IRI: ownerIRI, Username: "me", Host: "roost.example", Inbox: ownerIRI + "/inbox",
-		SharedInbox: "https://roost.example/inbox", Outbox: ownerIRI + "/outbox",
-		FollowersURL: ownerIRI + "/followers", FollowingURL: ownerIRI + "/following",
-		KeyID: ownerIRI + "#main-key", PublicKeyPEM: "PUBLIC",
-	}, "PRIVATE", "INSTANCE", "HASH")
-	if err != nil {
-		tb.Fatalf("CreateOwner: %v", err)
-	}
-	return o.Account
+	return ownertest.Create(tb, s.Store)
 }
 
 // addRemote stores a remote Person name@host.

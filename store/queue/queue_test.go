@@ -7,6 +7,7 @@ import (
 
 	"roost/store"
 	"roost/store/storetest"
+	"roost/store/storetest/ownertest"
 )
 
 // testDB is a store and its queues on one database, so that a test reads as the store's did.
@@ -56,19 +57,10 @@ func count(tb testing.TB, s *testDB, query string, args ...any) int {
 	return storetest.Count(tb, s.r, query, args...)
 }
 
-const ownerIRI = "https://roost.example/users/me"
+const ownerIRI = ownertest.IRI
 
 // createOwner sets up the local account.
 func createOwner(tb testing.TB, s *testDB) *store.Account {
 	tb.Helper()
-	o, err := s.CreateOwner(context.Background(), &store.Account{
-		IRI: ownerIRI, Username: "me", Host: "roost.example", Inbox: ownerIRI + "/inbox",
-		SharedInbox: "https://roost.example/inbox", Outbox: ownerIRI + "/outbox",
-		FollowersURL: ownerIRI + "/followers", FollowingURL: ownerIRI + "/following",
-		KeyID: ownerIRI + "#main-key", PublicKeyPEM: "PUBLIC",
-	}, "PRIVATE", "INSTANCE", "HASH")
-	if err != nil {
-		tb.Fatalf("CreateOwner: %v", err)
-	}
-	return o.Account
+	return ownertest.Create(tb, s.Store)
 }

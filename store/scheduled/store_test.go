@@ -8,6 +8,7 @@ import (
 
 	"roost/store"
 	"roost/store/storetest"
+	"roost/store/storetest/ownertest"
 )
 
 // sched names this package's Store where testDB embeds it beside the store's.
@@ -58,21 +59,12 @@ func queryPlan(t *testing.T, s *testDB, query string, args ...any) string {
 	return storetest.QueryPlan(t, s.r, query, args...)
 }
 
-const ownerIRI = "https://roost.example/users/me"
+const ownerIRI = ownertest.IRI
 
 // createOwner sets up the local account.
 func createOwner(tb testing.TB, s *testDB) *store.Account {
 	tb.Helper()
-	o, err := s.CreateOwner(context.Background(), &store.Account{
-		IRI: ownerIRI, Username: "me", Host: "roost.example", Inbox: ownerIRI + "/inbox",
-		SharedInbox: "https://roost.example/inbox", Outbox: ownerIRI + "/outbox",
-		FollowersURL: ownerIRI + "/followers", FollowingURL: ownerIRI + "/following",
-		KeyID: ownerIRI + "#main-key", PublicKeyPEM: "PUBLIC",
-	}, "PRIVATE", "INSTANCE", "HASH")
-	if err != nil {
-		tb.Fatalf("CreateOwner: %v", err)
-	}
-	return o.Account
+	return ownertest.Create(tb, s.Store)
 }
 
 // createOwnerPost stores a post of the owner's.
