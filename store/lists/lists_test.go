@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"roost/store"
+	"roost/store/storetest"
 )
 
 // follow makes the owner follow a, accepted.
@@ -209,7 +210,7 @@ func TestListTimelineQueryPlans(t *testing.T) {
 	}
 	for name, q := range queries {
 		t.Run(name, func(t *testing.T) {
-			plan := queryPlan(t, s, q.query, q.args...)
+			plan := storetest.QueryPlan(t, s.r, q.query, q.args...)
 			if strings.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
 				t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
 			}

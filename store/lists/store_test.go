@@ -26,14 +26,6 @@ func newTestStore(tb testing.TB) (*testDB, *storetest.Clock) {
 	return &testDB{st, New(st)}, c
 }
 
-// queryPlan returns SQLite's plan for query, one step a line.
-func queryPlan(t *testing.T, s *testDB, query string, args ...any) string {
-	t.Helper()
-	return storetest.QueryPlan(t, s.r, query, args...)
-}
-
-const ownerIRI = ownertest.IRI
-
 // createOwner sets up the local account.
 func createOwner(tb testing.TB, s *testDB) *store.Account {
 	tb.Helper()

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"roost/store"
+	"roost/store/storetest"
 	"slices"
 	"testing"
 	"time"
@@ -177,7 +178,7 @@ func TestDeliveryFailedFinalDropsRow(t *testing.T) {
 	if err := s.DeliveryFailed(ctx, ds[0], "404", time.Time{}, true); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM deliveries`); n != 0 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM deliveries`); n != 0 {
 		t.Errorf("deliveries after a final failure = %d, want 0", n)
 	}
 	if h, _ := s.Host(ctx, "b.example"); h.Failures != 1 {
@@ -284,7 +285,7 @@ func TestDeliverySucceeded(t *testing.T) {
 	if err := s.DeliverySucceeded(ctx, ds[1]); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM deliveries WHERE id = ?`, ds[1].ID); n != 0 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM deliveries WHERE id = ?`, ds[1].ID); n != 0 {
 		t.Errorf("delivered row still queued")
 	}
 	h, err := s.Host(ctx, "b.example")
@@ -295,7 +296,7 @@ func TestDeliverySucceeded(t *testing.T) {
 	if h.Failures != 0 || !h.FailingSince.IsZero() || !h.PausedUntil.IsZero() || !h.LastSuccess.Equal(want.LastSuccess) {
 		t.Errorf("Host after success = %+v, want %+v", h, want)
 	}
-	if n := count(t, s, `SELECT count(*) FROM deliveries`); n != 1 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM deliveries`); n != 1 {
 		t.Errorf("deliveries = %d, want the failed one left", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"roost/store/storetest"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func TestInbox(t *testing.T) {
 	if got := claimInbox(t, s, 10); len(got) != 1 || got[0] != c {
 		t.Errorf("second claim = %q, want only c (the copy of a is a duplicate)", got)
 	}
-	if n := count(t, s, `SELECT count(*) FROM inbox WHERE activity_iri = ? AND done_at > 0 AND error = 'duplicate'`, a); n != 1 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM inbox WHERE activity_iri = ? AND done_at > 0 AND error = 'duplicate'`, a); n != 1 {
 		t.Errorf("%d copies of a marked done as duplicates, want 1", n)
 	}
 	if got := claimInbox(t, s, 10); len(got) != 0 {
@@ -80,7 +81,7 @@ func TestInbox(t *testing.T) {
 	if err := s.InboxDone(ctx, first.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT length(body) FROM inbox WHERE id = ?`, first.ID); n != 0 {
+	if n := storetest.Count(t, s.r, `SELECT length(body) FROM inbox WHERE id = ?`, first.ID); n != 0 {
 		t.Errorf("body of a processed activity has %d bytes, want 0", n)
 	}
 	if addInbox(t, s, a) {
@@ -124,7 +125,7 @@ func TestInbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Processed a and c are forgotten; b is still pending.
-		if n := count(t, s, `SELECT count(*) FROM inbox`); n != 1 {
+		if n := storetest.Count(t, s.r, `SELECT count(*) FROM inbox`); n != 1 {
 			t.Errorf("inbox rows after prune = %d, want 1", n)
 		}
 		if !addInbox(t, s, a) {
@@ -181,7 +182,7 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 func TestInboxSeenMigration(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "roost.db")
 	migrationFiles := os.DirFS("..") // store/migrations
-	db := rawDB(t, file, false)
+	db := storetest.RawDB(t, file, false)
 	for v := 1; v <= 8; v++ {
 		names, _ := fs.Glob(migrationFiles, fmt.Sprintf("migrations/%04d_*.sql", v))
 		body, err := fs.ReadFile(migrationFiles, names[0])
@@ -210,7 +211,7 @@ func TestInboxSeenMigration(t *testing.T) {
 	if got := claimInbox(t, s, 10); len(got) != 1 || got[0] != "https://b.example/waiting" {
 		t.Errorf("claim after the migration = %q, want the waiting activity", got)
 	}
-	if n := count(t, s, `SELECT count(*) FROM inbox`); n != 2 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM inbox`); n != 2 {
 		t.Errorf("%d inbox rows after the migration, want 2", n)
 	}
 }

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"roost/store"
@@ -28,36 +27,17 @@ func open(ctx context.Context, file string) (*testDB, error) {
 // testEpoch is where every test clock starts: far from the zero time, in UTC.
 var testEpoch = storetest.Epoch
 
-// fakeClock is a settable clock for Store.SetClock.
-type fakeClock = storetest.Clock
-
 // openStore opens the database file and closes it when the test ends.
 func openStore(tb testing.TB, file string) *testDB {
 	tb.Helper()
-	st := storetest.Open(tb, store.Open, file)
-	return &testDB{st, New(st)}
-}
-
-// rawDB opens the file with database/sql and the "sqlite" driver, bypassing the store.
-func rawDB(tb testing.TB, file string, readOnly bool) *sql.DB {
-	tb.Helper()
-	return storetest.RawDB(tb, file, readOnly)
+	return storetest.Open(tb, open, file)
 }
 
 // newTestStore opens a fresh database in a temporary directory with a fake clock at testEpoch.
-func newTestStore(tb testing.TB) (*testDB, *fakeClock) {
+func newTestStore(tb testing.TB) (*testDB, *storetest.Clock) {
 	tb.Helper()
-	st, c := storetest.Fresh(tb, store.Open)
-	return &testDB{st, New(st)}, c
+	return storetest.Fresh(tb, open)
 }
-
-// count runs a count(*) query through the read pool.
-func count(tb testing.TB, s *testDB, query string, args ...any) int {
-	tb.Helper()
-	return storetest.Count(tb, s.r, query, args...)
-}
-
-const ownerIRI = ownertest.IRI
 
 // createOwner sets up the local account.
 func createOwner(tb testing.TB, s *testDB) *store.Account {

@@ -9,6 +9,7 @@ import (
 	"roost/store"
 	"roost/store/sqlite"
 	"roost/store/storetest"
+	"roost/store/storetest/ownertest"
 	"strings"
 	"testing"
 	"time"
@@ -159,7 +160,7 @@ func TestScheduledRules(t *testing.T) {
 	}
 
 	// Fill up to 300 in all, a few a day, then one more is refused even on an empty day.
-	n := count(t, s, `SELECT count(*) FROM scheduled_statuses`)
+	n := storetest.Count(t, s.r, `SELECT count(*) FROM scheduled_statuses`)
 	err := s.DB().Write(ctx, func(tx *sqlite.Tx) error {
 		for i := n; i < ScheduledTotalLimit; i++ {
 			at := day.Add(time.Duration(10+i) * 24 * time.Hour).UnixMilli()
@@ -194,7 +195,7 @@ func TestScheduledIdempotency(t *testing.T) {
 	if other.ID == first.ID {
 		t.Error("another key got the first status")
 	}
-	if n := count(t, s, `SELECT count(*) FROM scheduled_statuses`); n != 2 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM scheduled_statuses`); n != 2 {
 		t.Errorf("%d scheduled statuses, want 2", n)
 	}
 }
@@ -204,7 +205,7 @@ func TestScheduledIdempotency(t *testing.T) {
 func TestScheduledReservesMedia(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	owner := createOwner(t, s)
+	owner := ownertest.Create(t, s.Store)
 	a, b := upload(t, s, "a.png"), upload(t, s, "b.png")
 	sc := schedule(t, s, testEpoch.Add(time.Hour), ScheduledParams{Text: "pics", MediaIDs: []int64{b.ID, a.ID}})
 
@@ -268,7 +269,7 @@ func TestScheduledReservesMedia(t *testing.T) {
 func TestPublishScheduledOnce(t *testing.T) {
 	s, clock := newTestStore(t)
 	ctx := context.Background()
-	owner := createOwner(t, s)
+	owner := ownertest.Create(t, s.Store)
 	m := upload(t, s, "a.png")
 	sc := schedule(t, s, testEpoch.Add(time.Hour), ScheduledParams{Text: "later", MediaIDs: []int64{m.ID}})
 	taken := createOwnerPost(t, s, owner, store.Public)
@@ -304,10 +305,10 @@ func TestPublishScheduledOnce(t *testing.T) {
 	if err := s.CreatePost(ctx, again, nil, createOutgoing(again, "https://b.example/inbox")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("publishing twice: err = %v, want store.ErrNotFound", err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM posts`); n != 2 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM posts`); n != 2 {
 		t.Errorf("%d posts, want 2 (the taken one and the published one)", n)
 	}
-	if n := count(t, s, `SELECT count(*) FROM activities`); n != 1 {
+	if n := storetest.Count(t, s.r, `SELECT count(*) FROM activities`); n != 1 {
 		t.Errorf("%d activities, want 1", n)
 	}
 }
@@ -376,7 +377,7 @@ func TestScheduledMigrationRerun(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db := rawDB(t, file, false)
+	db := storetest.RawDB(t, file, false)
 	if _, err := db.Exec(`PRAGMA user_version = 16`); err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +398,7 @@ func TestScheduledDueQueryPlan(t *testing.T) {
 		`SELECT ` + scheduledCols + ` FROM scheduled_statuses WHERE due_at <= 1 ORDER BY due_at, id LIMIT 10`,
 		`SELECT due_at FROM scheduled_statuses ORDER BY due_at LIMIT 1`,
 	} {
-		plan := queryPlan(t, s, q)
+		plan := storetest.QueryPlan(t, s.r, q)
 		if !strings.Contains(plan, "scheduled_statuses_due") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%s:\n%s", q, plan)
 		}

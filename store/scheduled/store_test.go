@@ -2,13 +2,11 @@ package scheduled
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 
 	"roost/store"
 	"roost/store/storetest"
-	"roost/store/storetest/ownertest"
 )
 
 // sched names this package's Store where testDB embeds it beside the store's.
@@ -24,9 +22,6 @@ type testDB struct {
 // testEpoch is where every test clock starts: far from the zero time, in UTC.
 var testEpoch = storetest.Epoch
 
-// fakeClock is a settable clock for Store.SetClock.
-type fakeClock = storetest.Clock
-
 // openStore opens the database file and closes it when the test ends.
 func openStore(tb testing.TB, file string) *testDB {
 	tb.Helper()
@@ -35,36 +30,10 @@ func openStore(tb testing.TB, file string) *testDB {
 }
 
 // newTestStore opens a fresh database in a temporary directory with a fake clock at testEpoch.
-func newTestStore(tb testing.TB) (*testDB, *fakeClock) {
+func newTestStore(tb testing.TB) (*testDB, *storetest.Clock) {
 	tb.Helper()
 	st, c := storetest.Fresh(tb, store.Open)
 	return &testDB{st, New(st)}, c
-}
-
-// rawDB opens the file with database/sql and the "sqlite" driver, bypassing the store.
-func rawDB(tb testing.TB, file string, readOnly bool) *sql.DB {
-	tb.Helper()
-	return storetest.RawDB(tb, file, readOnly)
-}
-
-// count runs a count(*) query through the read pool.
-func count(tb testing.TB, s *testDB, query string, args ...any) int {
-	tb.Helper()
-	return storetest.Count(tb, s.r, query, args...)
-}
-
-// queryPlan returns SQLite's plan for query, one step a line.
-func queryPlan(t *testing.T, s *testDB, query string, args ...any) string {
-	t.Helper()
-	return storetest.QueryPlan(t, s.r, query, args...)
-}
-
-const ownerIRI = ownertest.IRI
-
-// createOwner sets up the local account.
-func createOwner(tb testing.TB, s *testDB) *store.Account {
-	tb.Helper()
-	return ownertest.Create(tb, s.Store)
 }
 
 // createOwnerPost stores a post of the owner's.
