@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,8 +163,8 @@ func TestMastodonClients(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(string(p.Extra), `"votes":[0,1]`) {
-			return fmt.Errorf("poll = %s", p.Extra)
+		if p.Poll == nil || !slices.Equal(p.Poll.Votes, []int{0, 1}) {
+			return fmt.Errorf("poll = %+v", p.Poll)
 		}
 		return nil
 	})

@@ -934,13 +934,10 @@ func adversarialExhaustion(t *testing.T) {
 			})},
 		{name: "a poll of a thousand options", status: 202, allow: []string{"inbox", "posts"}, req: pollReq,
 			check: stored(pollIRI, func(p *store.Post) error {
-				var extra struct {
-					Poll struct{ Options []string } `json:"poll"`
+				if p.Poll == nil {
+					return fmt.Errorf("no poll stored")
 				}
-				if err := json.Unmarshal(p.Extra, &extra); err != nil {
-					return err
-				}
-				if n := len(extra.Poll.Options); n == 0 || n > activitypub.MaxPollOptions {
+				if n := len(p.Poll.Options); n == 0 || n > activitypub.MaxPollOptions {
 					return fmt.Errorf("%d poll options stored, want 1 to %d", n, activitypub.MaxPollOptions)
 				}
 				return nil
@@ -1095,8 +1092,13 @@ func adversarialHostileHTML(t *testing.T) {
 	for _, p := range posts {
 		surfaces = append(surfaces, surface{"stored " + p.Type, func(t *testing.T) {
 			for what, v := range map[string]string{"content": p.Content, "summary": p.Summary, "url": p.URL,
-				"extra": string(p.Extra)} {
+				"quote": p.Quote} {
 				assertSafeHTML(t, what, v)
+			}
+			if p.Poll != nil {
+				for _, o := range p.Poll.Options {
+					assertSafeHTML(t, "poll option", o)
+				}
 			}
 			for _, tag := range p.Tags {
 				assertSafeHTML(t, "tag", tag.Name+" "+tag.Href+" "+tag.Icon)

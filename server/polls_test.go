@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -450,13 +449,8 @@ func TestPollEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Second).UTC().Truncate(time.Second)
-	var extra map[string]map[string]any
-	if err := json.Unmarshal(p.Extra, &extra); err != nil {
-		t.Fatal(err)
-	}
-	extra["poll"]["end_time"] = past.Format(time.RFC3339)
-	b, _ := json.Marshal(extra)
-	if err := ts.st.SetPostExtra(ctx, ownID, b); err != nil {
+	p.Poll.EndTime = past.Format(time.RFC3339)
+	if err := ts.st.SetPostExtra(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.st.MovePollEnd(ctx, ownID, past); err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"time"
 )
@@ -23,11 +22,11 @@ type PollTally struct {
 	Voters int
 }
 
-// AddPollVote records v and, in the same transaction, writes the post's extra properties that
-// tally returns from the new counts and queues out (the poll's Update). In a single-choice poll
+// AddPollVote records v and, in the same transaction, writes the extra properties of the post that
+// tally returns, updated with the new counts, and queues out (the poll's Update). In a single-choice poll
 // an account votes once: a second vote is ErrConflict, as is a choice the account already made.
 func (s *Store) AddPollVote(ctx context.Context, v PollVote, options int,
-	tally func(PollTally) (json.RawMessage, *Outgoing, error)) error {
+	tally func(PollTally) (*Post, *Outgoing, error)) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		if !v.Multiple {
 			var n int
@@ -74,11 +73,15 @@ func (s *Store) AddPollVote(ctx context.Context, v PollVote, options int,
 			v.PostID).Scan(&t.Voters); err != nil {
 			return err
 		}
-		extra, out, err := tally(t)
+		p, out, err := tally(t)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ?`, string(extra), v.PostID); err != nil {
+		extra, err := p.encodeExtra()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ?`, extra, v.PostID); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, tx, out)
@@ -87,12 +90,12 @@ func (s *Store) AddPollVote(ctx context.Context, v PollVote, options int,
 
 // SetPollExtra is SetPostExtra for a poll the owner voted in, whose end (ends) the owner is then
 // told of: the vote, its activities and the watch on the end are one transaction.
-func (s *Store) SetPollExtra(ctx context.Context, id int64, extra json.RawMessage, ends time.Time, outs ...*Outgoing) error {
+func (s *Store) SetPollExtra(ctx context.Context, p *Post, ends time.Time, outs ...*Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		if err := setPostExtra(ctx, tx, id, extra); err != nil {
+		if err := setPostExtra(ctx, tx, p); err != nil {
 			return err
 		}
-		if err := watchPollEnd(ctx, tx, id, ends); err != nil {
+		if err := watchPollEnd(ctx, tx, p.ID, ends); err != nil {
 			return err
 		}
 		for _, out := range outs {

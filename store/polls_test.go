@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,22 +16,22 @@ func TestPollEndsBackfill(t *testing.T) {
 	owner := createOwner(t, s)
 	bob := addRemote(t, s, "bob", "b.example", true)
 	soon, later := time.Now().Add(time.Hour).Truncate(time.Second), time.Now().Add(2*time.Hour).Truncate(time.Second)
-	poll := func(end time.Time, ownVotes ...int) json.RawMessage {
-		b, _ := json.Marshal(map[string]any{"poll": map[string]any{"options": []string{"a", "b"},
-			"end_time": end.UTC().Format(time.RFC3339), "own_votes": ownVotes}})
-		return b
+	poll := func(end time.Time, ownVotes ...int) *Poll {
+		return &Poll{Options: []string{"a", "b"}, EndTime: end.UTC().Format(time.RFC3339), OwnVotes: ownVotes}
 	}
 	own := createOwnerPost(t, s, owner, Public)
-	for i, extra := range []json.RawMessage{poll(later, 1), poll(soon), poll(time.Now().Add(-time.Hour), 0)} {
+	for i, pl := range []*Poll{poll(later, 1), poll(soon), poll(time.Now().Add(-time.Hour), 0)} {
 		p := remotePost(bob, bob.IRI+"/posts/"+string(rune('1'+i)), s.Now())
 		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetPostExtra(ctx, p.ID, extra); err != nil {
+		p.Poll = pl
+		if err := s.SetPostExtra(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetPostExtra(ctx, own.ID, poll(soon)); err != nil {
+	own.Poll = poll(soon)
+	if err := s.SetPostExtra(ctx, own); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

@@ -37,11 +37,13 @@ type Post struct {
 	CC          []string
 	Tags        []Tag
 	Attachments []Attachment
-	MediaIDs    []int64   // the owner's uploads to attach (CreatePost only)
-	PollEnds    time.Time // a poll's end: watched for the owner's poll (CreatePost, EditPost), moved if watched (UpdatePost)
-	PollReset   bool      // the owner's poll changed its options: the votes in it go (EditPost)
-	ScheduledID int64     // the scheduled status this post publishes, deleted with its creation (CreatePost only)
-	Extra       json.RawMessage
+	MediaIDs    []int64                    // the owner's uploads to attach (CreatePost only)
+	PollEnds    time.Time                  // a poll's end: watched for the owner's poll (CreatePost, EditPost), moved if watched (UpdatePost)
+	PollReset   bool                       // the owner's poll changed its options: the votes in it go (EditPost)
+	ScheduledID int64                      // the scheduled status this post publishes, deleted with its creation (CreatePost only)
+	Poll        *Poll                      // the post's poll, kept in the extra column
+	Quote       string                     // the IRI of the post it quotes, as received, kept in the extra column
+	extra       map[string]json.RawMessage // the extra column's other properties, kept as read
 	Published   time.Time
 	Updated     time.Time
 	PinnedAt    time.Time
@@ -99,7 +101,7 @@ func scanPost(row scanner) (*Post, error) {
 	p.To, p.CC = r.To, r.CC
 	_ = json.Unmarshal([]byte(tags), &p.Tags)
 	_ = json.Unmarshal([]byte(atts), &p.Attachments)
-	p.Extra = json.RawMessage(extra)
+	p.decodeExtra(extra)
 	p.Published, p.Updated, p.PinnedAt = msTime(published), msTime(updated), msTime(pinned)
 	p.DeletedAt, p.CreatedAt = msTime(deleted), msTime(created)
 	return &p, nil
@@ -162,9 +164,9 @@ func (s *Store) insertPost(ctx context.Context, tx *wtx, p *Post, mentions []int
 	if p.ReplyToID != 0 {
 		replyTo = p.ReplyToID
 	}
-	extra := string(p.Extra)
-	if extra == "" {
-		extra = "{}"
+	extra, err := p.encodeExtra()
+	if err != nil {
+		return err
 	}
 	rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
 	now := s.nowMS()
@@ -296,9 +298,9 @@ func (s *Store) UpdatePost(ctx context.Context, p *Post, out *Outgoing) error {
 
 func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing) error {
 	rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
-	extra := string(p.Extra)
-	if extra == "" {
-		extra = "{}"
+	extra, err := p.encodeExtra()
+	if err != nil {
+		return err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE posts SET summary = ?, sensitive = ?, content = ?, source = ?,
 		language = ?, recipients = ?, tags = ?, attachments = ?, extra = ?, updated = ?, url = ?,
@@ -327,11 +329,11 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 	return s.enqueue(ctx, tx, out)
 }
 
-// SetPostExtra replaces a post's extra properties (its poll, for instance) and queues outs, the
-// owner's activities about it, in the same transaction.
-func (s *Store) SetPostExtra(ctx context.Context, id int64, extra json.RawMessage, outs ...*Outgoing) error {
+// SetPostExtra writes p's extra properties (its poll and quote) and queues outs, the owner's
+// activities about it, in the same transaction.
+func (s *Store) SetPostExtra(ctx context.Context, p *Post, outs ...*Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		if err := setPostExtra(ctx, tx, id, extra); err != nil {
+		if err := setPostExtra(ctx, tx, p); err != nil {
 			return err
 		}
 		for _, out := range outs {
@@ -343,8 +345,12 @@ func (s *Store) SetPostExtra(ctx context.Context, id int64, extra json.RawMessag
 	})
 }
 
-func setPostExtra(ctx context.Context, tx *wtx, id int64, extra json.RawMessage) error {
-	res, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ? AND deleted_at = 0`, string(extra), id)
+func setPostExtra(ctx context.Context, tx *wtx, p *Post) error {
+	extra, err := p.encodeExtra()
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE posts SET extra = ? WHERE id = ? AND deleted_at = 0`, extra, p.ID)
 	if err != nil {
 		return err
 	}

@@ -343,13 +343,8 @@ func indexPost(ctx context.Context, tx *wtx, p *Post) error {
 	text, link := plainText(p.Content)
 	var b strings.Builder
 	b.WriteString(text)
-	var extra struct {
-		Poll struct {
-			Options []string `json:"options"`
-		} `json:"poll"`
-	}
-	if len(p.Extra) > 0 && json.Unmarshal(p.Extra, &extra) == nil {
-		for _, o := range extra.Poll.Options {
+	if p.Poll != nil {
+		for _, o := range p.Poll.Options {
 			b.WriteString("\n")
 			b.WriteString(o)
 		}

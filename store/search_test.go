@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -61,7 +60,7 @@ func newSearchFixture(t *testing.T) *searchFixture {
 	f := &searchFixture{s: s, clock: clock, owner: createOwner(t, s), posts: map[string]*Post{}}
 	f.bob = addRemote(t, s, "bob", "b.example", true)
 	f.carol = addRemote(t, s, "carol", "c.example", false)
-	poll, _ := json.Marshal(map[string]any{"poll": map[string]any{"options": []string{"tabs", "spaces"}}})
+	poll := &Poll{Options: []string{"tabs", "spaces"}}
 	for _, p := range []struct {
 		name    string
 		author  *Account
@@ -75,7 +74,7 @@ func newSearchFixture(t *testing.T) *searchFixture {
 		{"media", f.bob, `<p>a photo of dessert</p>`, func(p *Post) {
 			p.Attachments = []Attachment{{Type: "Image", MediaType: "image/jpeg", URL: "https://b.example/1.jpg", Name: "a chocolate cake"}}
 		}},
-		{"poll", f.carol, `<p>which is better?</p>`, func(p *Post) { p.Type = "Question"; p.Extra = poll }},
+		{"poll", f.carol, `<p>which is better?</p>`, func(p *Post) { p.Type = "Question"; p.Poll = poll }},
 		{"reply", f.carol, `<p>agreed, dessert &amp; coffee</p>`, func(p *Post) { p.InReplyTo = "https://b.example/notes/creme" }},
 		{"deleted", f.bob, `<p>dessert to be deleted</p>`, nil},
 		{"direct", f.bob, `<p>secret dessert</p>`, func(p *Post) { p.Visibility = Direct }},

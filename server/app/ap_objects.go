@@ -36,7 +36,7 @@ func (s *App) NoteDoc(p *store.Post) *activitypub.Object {
 		n.Attachment = append(n.Attachment, activitypub.Attachment{Type: a.Type, MediaType: a.MediaType, URL: s.PostMediaURL(p, a.URL),
 			Name: a.Name, Blurhash: a.Blurhash, Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 	}
-	if pl, _ := PostPoll(p); pl != nil {
+	if pl := p.Poll; pl != nil {
 		questionOf(n, pl, time.Now())
 	}
 	return n

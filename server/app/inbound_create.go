@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -68,7 +67,7 @@ func (h *handling) create(ctx context.Context) error {
 	if o.Name != "" && o.InReplyTo.ID != "" && o.HTML() == "" {
 		// A vote: a Note with a name and no content, in reply to a poll.
 		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
-			if pl, _ := PostPoll(parent); pl != nil {
+			if pl := parent.Poll; pl != nil {
 				return s.receiveVote(ctx, parent, pl, o, h.signer)
 			}
 		}
@@ -167,16 +166,7 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 				Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 		}
 	}
-	if q, pl := o.QuoteIRI(), pollOf(o, s.Sanitize.Text); q != "" || pl != nil {
-		extra := map[string]any{}
-		if q != "" {
-			extra["quote"] = content.SafeURL(q)
-		}
-		if pl != nil {
-			extra["poll"] = pl
-		}
-		p.Extra, _ = json.Marshal(extra)
-	}
+	p.Quote, p.Poll = content.SafeURL(o.QuoteIRI()), pollOf(o, s.Sanitize.Text)
 	return p, namesOwner(o, owner)
 }
 

@@ -46,8 +46,8 @@ func (h *handling) update(ctx context.Context) error {
 	keepOwnVotes(existing, p, edited)
 	// A poll the owner voted in may have moved its end (closed early, or extended): the watch
 	// on its end moves in the same transaction.
-	if pl, _ := PostPoll(p); pl != nil {
-		p.PollEnds = pl.Ends()
+	if pl := p.Poll; pl != nil {
+		p.PollEnds = PollEnds(pl)
 	}
 	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
 		return err

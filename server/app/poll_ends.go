@@ -90,11 +90,11 @@ func (s *App) endPoll(ctx context.Context, id int64, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	pl, _ := PostPoll(p)
+	pl := p.Poll
 	if pl == nil || !p.DeletedAt.IsZero() {
 		return s.st.EndPoll(ctx, id, 0, nil)
 	}
-	if end := pl.Ends(); end.After(now) {
+	if end := PollEnds(pl); end.After(now) {
 		// Its server moved the end (a remote poll's Update).
 		return s.st.MovePollEnd(ctx, id, end)
 	}

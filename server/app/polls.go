@@ -75,7 +75,7 @@ func questionOf(n *activitypub.Object, pl *poll, now time.Time) {
 		n.OneOf = options
 	}
 	n.EndTime, n.VotersCount = pl.EndTime, pl.VotersCount
-	if pl.Expired(now) {
+	if PollExpired(pl, now) {
 		n.Closed = pl.EndTime
 	}
 }
@@ -86,7 +86,7 @@ func questionOf(n *activitypub.Object, pl *poll, now time.Time) {
 // for (a followers-only poll and a stranger) is dropped.
 func (s *App) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *activitypub.Object, voter *store.Account) error {
 	c := slices.Index(pl.Options, strings.TrimSpace(o.Name))
-	if c < 0 || pl.Expired(time.Now()) || !s.canInteract(ctx, p, voter) {
+	if c < 0 || PollExpired(pl, time.Now()) || !s.canInteract(ctx, p, voter) {
 		return nil
 	}
 	inboxes, err := s.audienceInboxes(ctx, p)
@@ -94,15 +94,12 @@ func (s *App) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *activ
 		return err
 	}
 	inboxes = append(inboxes, voter.DeliveryInbox())
-	_, extra := PostPoll(p)
 	v := store.PollVote{PostID: p.ID, AccountID: voter.ID, Choices: []int{c}, IRI: o.ID, Multiple: pl.Multiple}
-	err = s.st.AddPollVote(ctx, v, len(pl.Options), func(t store.PollTally) (json.RawMessage, *store.Outgoing, error) {
+	err = s.st.AddPollVote(ctx, v, len(pl.Options), func(t store.PollTally) (*store.Post, *store.Outgoing, error) {
 		pl.Votes, pl.VotersCount = t.Votes, t.Voters
-		if err := setPoll(p, pl, extra); err != nil {
-			return nil, nil, err
-		}
+		p.Poll = pl
 		out, err := s.postUpdate(p, inboxes)
-		return p.Extra, out, err
+		return p, out, err
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return nil
@@ -111,19 +108,6 @@ func (s *App) receiveVote(ctx context.Context, p *store.Post, pl *poll, o *activ
 		s.Deliver.Wake()
 	}
 	return err
-}
-
-// poll is a post's poll as the post keeps it, under "poll" in its extra properties. For a remote
-// Question: the options and their counts as the poll's server last sent them, and the owner's own
-// votes, which only Roost knows. For the owner's poll: the counts of poll_votes.
-type poll struct {
-	Options     []string `json:"options"`
-	Votes       []int    `json:"votes,omitempty"`
-	VotersCount int      `json:"voters_count,omitempty"`
-	Multiple    bool     `json:"multiple"`
-	EndTime     string   `json:"end_time,omitempty"`
-	Closed      string   `json:"closed,omitempty"`
-	OwnVotes    []int    `json:"own_votes,omitempty"`
 }
 
 // pollOf returns the poll of a Question (nil for anything without options), with its options'
@@ -144,34 +128,11 @@ func pollOf(o *activitypub.Object, text func(string) string) *poll {
 	return pl
 }
 
-// PostPoll returns a post's poll, or nil, and its extra properties.
-func PostPoll(p *store.Post) (*poll, map[string]json.RawMessage) {
-	extra := map[string]json.RawMessage{}
-	if noExtra(p) || json.Unmarshal(p.Extra, &extra) != nil || extra["poll"] == nil {
-		return nil, extra
-	}
-	var pl poll
-	if json.Unmarshal(extra["poll"], &pl) != nil || len(pl.Options) == 0 {
-		return nil, extra
-	}
-	// Polls stored before counts were kept have none.
-	pl.Votes = append(pl.Votes, make([]int, max(len(pl.Options)-len(pl.Votes), 0))...)[:len(pl.Options)]
-	return &pl, extra
-}
+// poll is a post's poll, as store keeps it; its rules (voting, counting, ending) are here.
+type poll = store.Poll
 
-// setPoll writes pl into p's extra properties, the others of which are extra (from postPoll).
-func setPoll(p *store.Post, pl *poll, extra map[string]json.RawMessage) error {
-	b, err := json.Marshal(pl)
-	if err != nil {
-		return err
-	}
-	extra["poll"] = b
-	p.Extra, err = json.Marshal(extra)
-	return err
-}
-
-// Ends returns when the poll ends or ended, or the zero time when it has no end.
-func (pl *poll) Ends() time.Time {
+// PollEnds returns when the poll ends or ended, or the zero time when it has no end.
+func PollEnds(pl *poll) time.Time {
 	for _, v := range []string{pl.Closed, pl.EndTime} {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
 			return t
@@ -180,9 +141,9 @@ func (pl *poll) Ends() time.Time {
 	return time.Time{}
 }
 
-// Expired reports whether the poll takes no more votes: its server closed it, or its end passed.
-func (pl *poll) Expired(now time.Time) bool {
-	end := pl.Ends()
+// PollExpired reports whether the poll takes no more votes: its server closed it, or its end passed.
+func PollExpired(pl *poll, now time.Time) bool {
+	end := PollEnds(pl)
 	return pl.Closed != "" || (!end.IsZero() && !end.After(now))
 }
 
@@ -190,8 +151,7 @@ func (pl *poll) Expired(now time.Time) bool {
 // its server sends with new counts and without them. An update that changes nothing but the
 // counts is not an edit.
 func keepOwnVotes(old, updated *store.Post, edited bool) {
-	before, _ := PostPoll(old)
-	after, extra := PostPoll(updated)
+	before, after := old.Poll, updated.Poll
 	if before == nil || after == nil {
 		return
 	}
@@ -202,8 +162,6 @@ func keepOwnVotes(old, updated *store.Post, edited bool) {
 		return
 	}
 	after.OwnVotes = before.OwnVotes
-	extra["poll"], _ = json.Marshal(after)
-	updated.Extra, _ = json.Marshal(extra)
 }
 
 // Vote casts the owner's vote in the poll of post id: one Create of a Note per choice, named as
@@ -214,13 +172,13 @@ func (s *App) Vote(ctx context.Context, id int64, choices []int) (*store.Post, e
 	if err != nil {
 		return nil, err
 	}
-	pl, extra := PostPoll(p)
+	pl := p.Poll
 	switch {
 	case pl == nil:
 		return nil, store.ErrNotFound
 	case p.AccountID == s.Owner.Account.ID:
 		return nil, ErrSelf
-	case pl.Expired(time.Now()):
+	case PollExpired(pl, time.Now()):
 		return nil, errPollEnded
 	case len(pl.OwnVotes) > 0:
 		return nil, errAlreadyVoted
@@ -254,13 +212,10 @@ func (s *App) Vote(ctx context.Context, id int64, choices []int) (*store.Post, e
 	if pl.VotersCount > 0 {
 		pl.VotersCount++
 	}
-	if err := setPoll(p, pl, extra); err != nil {
-		return nil, err
-	}
-	if end := pl.Ends(); end.IsZero() {
-		err = s.st.SetPostExtra(ctx, p.ID, p.Extra, outs...)
+	if end := PollEnds(pl); end.IsZero() {
+		err = s.st.SetPostExtra(ctx, p, outs...)
 	} else {
-		err = s.st.SetPollExtra(ctx, p.ID, p.Extra, end, outs...)
+		err = s.st.SetPollExtra(ctx, p, end, outs...)
 	}
 	if err != nil {
 		return nil, err
@@ -274,7 +229,7 @@ func (s *App) Vote(ctx context.Context, id int64, choices []int) (*store.Post, e
 // ExpiresIn from now, and when its options or its kind (one choice or several) change, the votes
 // cast so far no longer count (reset).
 func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err error) {
-	old, extra := PostPoll(p)
+	old := p.Poll
 	if old == nil {
 		return false, invalid("a poll cannot be added to a post in an edit")
 	}
@@ -294,11 +249,9 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 	if !reset {
 		pl.Votes, pl.VotersCount = old.Votes, old.VotersCount
 	}
-	if err := setPoll(p, pl, extra); err != nil {
-		return false, err
-	}
-	if !pl.Expired(now) { // an ended poll is not watched again: its end was told and notified
-		p.PollEnds = pl.Ends()
+	p.Poll = pl
+	if !PollExpired(pl, now) { // an ended poll is not watched again: its end was told and notified
+		p.PollEnds = PollEnds(pl)
 	}
 	return reset, nil
 }
@@ -306,15 +259,10 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 // removePoll takes the poll off the owner's post p: it becomes a Note again, and the votes cast in
 // the poll go with the edit. Its end, if still watched, finds no poll and is forgotten.
 func removePoll(p *store.Post) error {
-	old, extra := PostPoll(p)
-	if old == nil {
+	if p.Poll == nil {
 		return nil
 	}
-	delete(extra, "poll")
-	var err error
-	if p.Extra, err = json.Marshal(extra); err != nil {
-		return err
-	}
+	p.Poll = nil
 	p.Type, p.PollReset, p.PollEnds = "Note", true, time.Time{}
 	return nil
 }

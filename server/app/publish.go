@@ -70,8 +70,8 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	}
 	if pl != nil {
 		p.Type = "Question"
-		p.Extra, _ = json.Marshal(map[string]any{"poll": pl})
-		p.PollEnds = pl.Ends()
+		p.Poll = pl
+		p.PollEnds = PollEnds(pl)
 	}
 
 	for _, mid := range in.MediaIDs {

@@ -14,11 +14,11 @@ import (
 
 // pollView is a post's poll as pages show it, or nil.
 func pollView(p *store.Post) *templates.Poll {
-	pl, _ := app.PostPoll(p)
+	pl := p.Poll
 	if pl == nil {
 		return nil
 	}
-	v := &templates.Poll{Multiple: pl.Multiple, Voters: pl.VotersCount, Ends: pl.Ends(), Expired: pl.Expired(time.Now()),
+	v := &templates.Poll{Multiple: pl.Multiple, Voters: pl.VotersCount, Ends: app.PollEnds(pl), Expired: app.PollExpired(pl, time.Now()),
 		Voted: len(pl.OwnVotes) > 0}
 	for _, n := range pl.Votes {
 		v.Votes += n

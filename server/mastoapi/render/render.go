@@ -308,16 +308,16 @@ func (r *Renderer) quote(ctx context.Context, p *store.Post, depth int) *mastodo
 
 // Poll is the Mastodon Poll entity of a post, or nil when it has no poll.
 func (r *Renderer) Poll(p *store.Post) *mastodon.Poll {
-	pl, _ := app.PostPoll(p)
+	pl := p.Poll
 	if pl == nil {
 		return nil
 	}
-	out := &mastodon.Poll{ID: ID(p.ID), Expired: pl.Expired(time.Now()), Multiple: pl.Multiple,
+	out := &mastodon.Poll{ID: ID(p.ID), Expired: app.PollExpired(pl, time.Now()), Multiple: pl.Multiple,
 		Voted: len(pl.OwnVotes) > 0, OwnVotes: pl.OwnVotes, Emojis: []mastodon.Emoji{}}
 	if out.OwnVotes == nil {
 		out.OwnVotes = []int{}
 	}
-	if end := pl.Ends(); !end.IsZero() {
+	if end := app.PollEnds(pl); !end.IsZero() {
 		e := Time(end)
 		out.ExpiresAt = &e
 	}
