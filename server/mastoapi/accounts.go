@@ -12,6 +12,7 @@ import (
 	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
+	"roost/store/about"
 )
 
 func (h *Handler) apiVerifyCredentials(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +135,7 @@ func (h *Handler) relationship(ctx context.Context, a *store.Account) mastodon.R
 	rel.Muting, _ = h.st.Muted(ctx, a.ID)
 	rel.MutingNotifications = rel.Muting
 	rel.DomainBlocking, _ = h.st.DomainBlocked(ctx, a.Host)
-	rel.Note, _ = h.st.AccountNote(ctx, a.ID)
+	rel.Note, _ = about.New(h.st).Note(ctx, a.ID)
 	return rel
 }
 

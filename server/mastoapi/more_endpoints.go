@@ -11,6 +11,7 @@ import (
 	"roost/server/mastoapi/oauth"
 	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
+	"roost/store/about"
 )
 
 // Endpoints Mastodon 4.3 has that a single-user server answers simply: honest empties where Roost
@@ -179,7 +180,7 @@ func (h *Handler) apiSetAccountNote(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Comment is too long (maximum is 2000 characters)")
 		return
 	}
-	if err := h.st.SetAccountNote(r.Context(), a.ID, note); err != nil {
+	if err := about.New(h.st).SetNote(r.Context(), a.ID, note); err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}

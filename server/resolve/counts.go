@@ -8,6 +8,7 @@ import (
 	"roost/server/activitypub"
 	"roost/server/remote"
 	"roost/store"
+	"roost/store/about"
 )
 
 // saveCounts keeps a remote actor's own counts: the totalItems of its followers, following and
@@ -30,11 +31,11 @@ func (s *Resolver) saveCounts(ctx context.Context, doc *activitypub.Actor, acct 
 		}
 		return *c.TotalItems
 	}
-	c := store.RemoteCounts{Followers: total(doc.Followers), Following: total(doc.Following), Statuses: total(doc.Outbox)}
-	if c == (store.RemoteCounts{Followers: -1, Following: -1, Statuses: -1}) {
+	c := about.Counts{Followers: total(doc.Followers), Following: total(doc.Following), Statuses: total(doc.Outbox)}
+	if c == (about.Counts{Followers: -1, Following: -1, Statuses: -1}) {
 		return
 	}
-	if err := s.st.SetRemoteCounts(ctx, acct.ID, c); err != nil {
+	if err := about.New(s.st).SetCounts(ctx, acct.ID, c); err != nil {
 		s.log.Warn("save remote counts", "actor", doc.ID, slog.Any("err", err))
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"roost/server/media"
 	"roost/static"
 	"roost/store"
+	"roost/store/about"
 )
 
 // Renderer renders rows as the API's entities, with the URLs of the server they are served from.
@@ -76,7 +77,7 @@ func (r *Renderer) Account(ctx context.Context, a *store.Account) *mastodon.Acco
 	out.StatusesCount, _ = r.st.CountPosts(ctx, a.ID, !self)
 	// A remote account's own counts, when its server gave them, not Roost's tallies of what it has.
 	if !a.Local {
-		if c, err := r.st.RemoteCountsOf(ctx, a.ID); err == nil {
+		if c, err := about.New(r.st).CountsOf(ctx, a.ID); err == nil {
 			if c.Followers >= 0 && !a.HideNetwork {
 				out.FollowersCount = c.Followers
 			}
