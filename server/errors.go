@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"roost/server/activitypub"
+	"roost/server/federation"
 	"roost/server/mastoapi"
 )
 
@@ -17,7 +18,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if activitypub.WantsJSON(r.Header.Get("Accept")) {
-		jsonError(w, r, http.StatusNotFound, "not found")
+		federation.JSONError(w, r, http.StatusNotFound, "not found")
 		return
 	}
 	s.web.NotFoundPage(w, r)

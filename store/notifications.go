@@ -88,15 +88,5 @@ func (s *Store) Notifications(ctx context.Context, types []string, pg Page) ([]N
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var n Notification
-		var created int64
-		if err := rows.Scan(&n.ID, &n.Type, &n.AccountID, &n.PostID, &n.Read, &created); err != nil {
-			return nil, err
-		}
-		n.CreatedAt = msTime(created)
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return scanNotifications(rows)
 }

@@ -38,7 +38,8 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, contentType s
 	}
 }
 
-func jsonError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+// JSONError answers {"error": msg} with status, as ActivityPub and discovery clients read errors.
+func JSONError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	writeJSON(w, r, status, "application/json; charset=utf-8", map[string]string{"error": msg})
 }
 
@@ -47,7 +48,7 @@ func jsonError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 func (h *Handler) webfinger(w http.ResponseWriter, r *http.Request) {
 	resource := r.URL.Query().Get("resource")
 	if resource == "" {
-		jsonError(w, r, http.StatusBadRequest, "the resource parameter is required")
+		JSONError(w, r, http.StatusBadRequest, "the resource parameter is required")
 		return
 	}
 	o, err := h.st.AccountByID(r.Context(), h.app.Owner.Account.ID)
@@ -81,7 +82,7 @@ func (h *Handler) webfinger(w http.ResponseWriter, r *http.Request) {
 			},
 		}
 	default:
-		jsonError(w, r, http.StatusNotFound, "no such account here")
+		JSONError(w, r, http.StatusNotFound, "no such account here")
 		return
 	}
 	writeJSON(w, r, http.StatusOK, "application/jrd+json; charset=utf-8", doc)

@@ -31,14 +31,21 @@ func recordNotFound(w http.ResponseWriter, r *http.Request) {
 	apiError(w, http.StatusNotFound, "Record not found")
 }
 
-// apiFilterParts lists a filter's keywords, or its statuses (none).
-func (h *Handler) apiFilterParts(w http.ResponseWriter, r *http.Request) {
+// apiFilterPartParams reads the {part} (keywords or statuses) and the filter of a
+// /api/v2/filters/{id}/{part} request, answering 404 for anything else.
+func (h *Handler) apiFilterPartParams(w http.ResponseWriter, r *http.Request) (string, *store.Filter, bool) {
 	part := r.PathValue("part")
 	if part != "keywords" && part != "statuses" {
 		recordNotFound(w, r)
-		return
+		return "", nil, false
 	}
 	f, ok := h.apiFilterParam(w, r)
+	return part, f, ok
+}
+
+// apiFilterParts lists a filter's keywords, or its statuses (none).
+func (h *Handler) apiFilterParts(w http.ResponseWriter, r *http.Request) {
+	part, f, ok := h.apiFilterPartParams(w, r)
 	if !ok {
 		return
 	}
@@ -52,12 +59,7 @@ func (h *Handler) apiFilterParts(w http.ResponseWriter, r *http.Request) {
 // apiAddFilterPart adds a keyword (keyword, whole_word) to a filter. Filtering single statuses is
 // not something Roost does: that is a 422.
 func (h *Handler) apiAddFilterPart(w http.ResponseWriter, r *http.Request) {
-	part := r.PathValue("part")
-	if part != "keywords" && part != "statuses" {
-		recordNotFound(w, r)
-		return
-	}
-	f, ok := h.apiFilterParam(w, r)
+	part, f, ok := h.apiFilterPartParams(w, r)
 	if !ok {
 		return
 	}

@@ -47,18 +47,10 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 	pg := mastodon.ParsePage(q, 20, 40)
 	posts, err := h.st.PublicTimeline(ctx, mastodon.Bool(q.Get("local")), h.app.Owner.Account.ID, storePage(pg))
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal error")
+		h.apiServerError(w, r, err)
 		return
 	}
-	var out []*mastodon.Status
-	for _, p := range posts {
-		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
-			continue
-		}
-		if st, err := h.render.Status(ctx, p); err == nil {
-			out = append(out, st)
-		}
-	}
+	out := h.renderPosts(ctx, posts, mastodon.Bool(q.Get("only_media")))
 	h.writeFilteredStatuses(w, r, "public", out)
 }
 
@@ -111,18 +103,25 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	out := h.renderPosts(ctx, posts, mastodon.Bool(q.Get("only_media")))
+	if apiToken(r) == nil {
+		h.writeStatuses(w, r, out)
+		return
+	}
+	h.writeFilteredStatuses(w, r, "public", out)
+}
+
+// renderPosts renders a timeline's posts, those with media only when onlyMedia; a post that
+// cannot be rendered (its author gone meanwhile) is left out.
+func (h *Handler) renderPosts(ctx context.Context, posts []*store.Post, onlyMedia bool) []*mastodon.Status {
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0 {
+		if onlyMedia && len(p.Attachments) == 0 {
 			continue
 		}
 		if st, err := h.render.Status(ctx, p); err == nil {
 			out = append(out, st)
 		}
 	}
-	if apiToken(r) == nil {
-		h.writeStatuses(w, r, out)
-		return
-	}
-	h.writeFilteredStatuses(w, r, "public", out)
+	return out
 }
