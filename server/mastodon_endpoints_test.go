@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -199,5 +200,23 @@ func TestMastodonStatusMute(t *testing.T) {
 	reply(second)
 	if n := mentions(); n != 2 {
 		t.Errorf("%d mentions after unmuting, want 2", n)
+	}
+}
+
+// TestAccountsByIDBounded: GET /api/v1/accounts answers at most 40 of the ids a request names, as
+// Mastodon does, so a stranger's long query cannot make Roost render thousands of accounts.
+func TestAccountsByIDBounded(t *testing.T) {
+	ts := newTestServer(t)
+	q := url.Values{}
+	for range 100 {
+		q.Add("id[]", idString(ts.srv.Owner().ID))
+	}
+	resp, body := ts.get(t, "/api/v1/accounts?"+q.Encode(), "")
+	var list []map[string]any
+	if err := json.Unmarshal(body, &list); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/v1/accounts: %d %v %s", resp.StatusCode, err, body)
+	}
+	if len(list) != 40 {
+		t.Errorf("100 ids answered with %d accounts, want 40", len(list))
 	}
 }

@@ -97,11 +97,21 @@ func (h *Handler) apiTag(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// maxAccountIDs is how many accounts one request may name, as Mastodon takes (40): a stranger's
+// request cannot make Roost look up and render thousands.
+const maxAccountIDs = 40
+
+// accountIDs returns the id[] (or id) parameters of a request, the first maxAccountIDs of them.
+func accountIDs(r *http.Request) []string {
+	q := r.URL.Query()
+	ids := append(q["id[]"], q["id"]...)
+	return ids[:min(len(ids), maxAccountIDs)]
+}
+
 // apiAccounts answers GET /api/v1/accounts?id[]=...: the known accounts among the ids, in order.
 func (h *Handler) apiAccounts(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
 	out := []*mastodon.Account{}
-	for _, v := range append(q["id[]"], q["id"]...) {
+	for _, v := range accountIDs(r) {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			continue
@@ -116,9 +126,8 @@ func (h *Handler) apiAccounts(w http.ResponseWriter, r *http.Request) {
 // apiFamiliarFollowers answers, for each id, which accounts the owner follows also follow it:
 // the owner is the only local account, and Roost does not know remote accounts' followers.
 func apiFamiliarFollowers(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
 	out := []map[string]any{}
-	for _, v := range append(q["id[]"], q["id"]...) {
+	for _, v := range accountIDs(r) {
 		out = append(out, map[string]any{"id": v, "accounts": []any{}})
 	}
 	writeAPI(w, http.StatusOK, out)
