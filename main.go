@@ -56,6 +56,8 @@ The owner's commands (they work while the server runs; deliveries go out from th
                              list follow requests, or answer one
   passwd                     set a new password for the web interface (prints a generated
                              one; -stdin reads it from standard input instead)
+  two-factor off             turn two-step sign-in off (when the authenticator app and the
+                             recovery codes are lost)
   profile [flags]            show or change your profile: -name, -bio, -field NAME=VALUE
                              (repeat; -field '' clears), -avatar URL, -header URL,
                              -locked, -discoverable, -indexable, -bot (true|false),

@@ -18,6 +18,7 @@ import (
 	"roost/server/auth"
 	"roost/server/datadir"
 	"roost/store"
+	"roost/store/access"
 )
 
 // ownerCommand runs one of the owner's commands against the database the server uses. The
@@ -106,6 +107,14 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		} else {
 			fmt.Fprintf(env.Stdout, "New password (shown only this once): %s\nEvery session and app was signed out (apps must be authorized again).\n", password)
 		}
+	case "two-factor":
+		if len(rest) != 1 || rest[0] != "off" {
+			return fmt.Errorf("%s: %w: roost two-factor off", cmd, ErrUsage)
+		}
+		if err := access.New(st).TurnOffSecondFactor(ctx); err != nil {
+			return fmt.Errorf("two-factor: %w", err)
+		}
+		fmt.Fprintln(env.Stdout, "Two-step sign-in is off: the password alone signs in. Turn it on again in Settings, Security.")
 	case "profile":
 		if err := need(0, "[flags]"); err != nil {
 			return err

@@ -79,6 +79,13 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	// The owner's interface.
 	mux.HandleFunc("GET /login", h.showLogin)
 	mux.HandleFunc("POST /login", h.login)
+	mux.HandleFunc("POST /login/code", h.loginCode)
+	mux.HandleFunc("GET /settings/security", h.signedIn(h.showSecurity))
+	mux.HandleFunc("POST /settings/security/totp", h.signedIn(h.beginTOTP))
+	mux.HandleFunc("GET /settings/security/totp.png", h.signedIn(h.totpQR))
+	mux.HandleFunc("POST /settings/security/totp/confirm", h.signedIn(h.confirmTOTP))
+	mux.HandleFunc("POST /settings/security/totp/off", h.signedIn(h.turnOffTOTP))
+	mux.HandleFunc("POST /settings/security/recovery-codes", h.signedIn(h.newRecoveryCodes))
 	mux.HandleFunc("POST /logout", h.signedIn(h.logout))
 	mux.HandleFunc("GET /home", h.signedIn(h.showHomeTimeline))
 	mux.HandleFunc("GET /compose", h.signedIn(h.showCompose))

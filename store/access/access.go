@@ -1,6 +1,6 @@
 // Package access keeps the owner's credentials in the store's database: browser sessions, the
-// OAuth apps with their authorization codes and access tokens, and the Web Push subscriptions
-// made with those tokens.
+// OAuth apps with their authorization codes and access tokens, the Web Push subscriptions
+// made with those tokens, and the second factor (a TOTP secret and recovery codes).
 package access
 
 import (
