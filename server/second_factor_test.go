@@ -143,7 +143,7 @@ func TestSecondFactorSignIn(t *testing.T) {
 		t.Fatalf("turning off with a wrong code went to %q", loc)
 	}
 	rec = c.postForm("/settings/security/totp/off", c.withCSRF(url.Values{"password": {ownerPassword}, "code": {recovery[0]}}))
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "is off") {
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "password alone signs you in") {
 		t.Fatalf("turn off: status %d to %q; body %.300s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
 	}
 	if rec := anonymous(ts).login(ownerPassword, "/home", "192.0.2.30:1"); rec.Code != http.StatusSeeOther {

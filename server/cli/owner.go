@@ -114,7 +114,7 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		if err := access.New(st).TurnOffSecondFactor(ctx); err != nil {
 			return fmt.Errorf("two-factor: %w", err)
 		}
-		fmt.Fprintln(env.Stdout, "Two-step sign-in is off: the password alone signs in. Turn it on again in Settings, Security.")
+		fmt.Fprintln(env.Stdout, "Two-step sign-in is off (authenticator app codes, passkeys and recovery codes): the password alone signs in. Turn it on again under Security.")
 	case "profile":
 		if err := need(0, "[flags]"); err != nil {
 			return err

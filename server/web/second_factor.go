@@ -15,6 +15,7 @@ import (
 	"roost/server/auth"
 	"roost/server/clientip"
 	"roost/store"
+	"roost/store/access"
 	"roost/templates"
 )
 
@@ -46,7 +47,19 @@ func (h *Handler) beginSecondStep(w http.ResponseWriter, r *http.Request, next s
 	http.SetCookie(w, &http.Cookie{Name: h.pendingCookieName(), Value: payload + "." + h.pendingMAC(payload),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteStrictMode,
 		MaxAge: int(pendingLifetime.Seconds())})
-	h.render200(w, r, templates.LoginCodePage(h.page("Sign in"), templates.LoginCode{Next: next}))
+	h.render200(w, r, templates.LoginCodePage(h.page("Sign in"), h.loginCodeView(r, next, "")))
+}
+
+// loginCodeView is the second step's page: which second factors the owner has.
+func (h *Handler) loginCodeView(r *http.Request, next, msg string) templates.LoginCode {
+	v := templates.LoginCode{Next: next, Error: msg, Script: h.assets.URL("passkey.js")}
+	if t, err := h.app.Auth.TOTP(r.Context()); err == nil {
+		v.TOTP = t.Confirmed
+	}
+	if keys, err := h.app.Auth.Passkeys(r.Context()); err == nil {
+		v.Passkey = len(keys) > 0
+	}
+	return v
 }
 
 // passwordWasRight reports whether the request carries a live cookie of beginSecondStep.
@@ -75,7 +88,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		h.render(w, r, http.StatusTooManyRequests, templates.LoginCodePage(h.page("Sign in"),
-			templates.LoginCode{Next: next, Error: tooManyAttempts}))
+			h.loginCodeView(r, next, tooManyAttempts)))
 		return
 	}
 	if err != nil {
@@ -84,17 +97,22 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		h.render(w, r, http.StatusUnauthorized, templates.LoginCodePage(h.page("Sign in"),
-			templates.LoginCode{Next: next, Error: "That code is not right, or was used already. Codes change every 30 seconds."}))
+			h.loginCodeView(r, next, "That code is not right, or was used already.")))
 		return
 	}
 	if err := h.startSession(w, r); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: h.pendingCookieName(), Value: "", Path: "/", HttpOnly: true,
-		Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	h.endSecondStep(w)
 	h.rememberDevice(w)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// endSecondStep forgets that the password was right, once signed in.
+func (h *Handler) endSecondStep(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: h.pendingCookieName(), Value: "", Path: "/", HttpOnly: true,
+		Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }
 
 // checkSecondFactor checks a code of the owner's authenticator app, or a recovery code, through
@@ -107,13 +125,13 @@ func (h *Handler) checkSecondFactor(r *http.Request, code string) (ok bool, wait
 		return false, wait, nil
 	}
 	t, err := h.app.Auth.TOTP(r.Context())
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Confirmed) {
-		return false, 0, nil
+	if errors.Is(err, store.ErrNotFound) {
+		t, err = &access.TOTP{}, nil
 	}
 	if err != nil {
 		return false, 0, err
 	}
-	if step, match := auth.CheckTOTP(t.Secret, code, now); match {
+	if step, match := auth.CheckTOTP(t.Secret, code, now); match && t.Confirmed {
 		ok, err = h.app.Auth.UseTOTPStep(r.Context(), step)
 	} else {
 		ok, err = h.app.Auth.UseRecoveryCode(r.Context(), auth.HashRecoveryCode(code))
@@ -128,7 +146,8 @@ func (h *Handler) checkSecondFactor(r *http.Request, code string) (ok bool, wait
 const recoveryCodeCount = 10
 
 func (h *Handler) showSecurity(w http.ResponseWriter, r *http.Request) {
-	h.renderSecurity(w, r, http.StatusOK, templates.Security{Error: r.URL.Query().Get("error")})
+	q := r.URL.Query()
+	h.renderSecurity(w, r, http.StatusOK, templates.Security{Error: q.Get("error"), Notice: q.Get("notice")})
 }
 
 // renderSecurity renders the security page with s, filled in with the second factor's state.
@@ -148,6 +167,19 @@ func (h *Handler) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 	case len(s.Codes) == 0 && s.Notice == "":
 		s.Secret = t.Secret
 	}
+	keys, err := h.app.Auth.Passkeys(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	for _, k := range keys {
+		row := templates.PasskeyRow{ID: k.ID, Name: k.Name, Added: k.CreatedAt.UTC().Format("2 January 2006")}
+		if !k.UsedAt.IsZero() {
+			row.Used = k.UsedAt.UTC().Format("2 January 2006 15:04 UTC")
+		}
+		s.Passkeys = append(s.Passkeys, row)
+	}
+	s.Script = h.assets.URL("passkey.js")
 	h.render(w, r, status, templates.SecurityPage(h.ownerPage(r, "Sign-in security"), s))
 }
 
@@ -262,11 +294,15 @@ func (h *Handler) turnOffTOTP(w http.ResponseWriter, r *http.Request) {
 	if !h.passwordAndCode(w, r) {
 		return
 	}
-	if err := h.app.Auth.TurnOffSecondFactor(r.Context()); err != nil {
+	if err := h.app.Auth.TurnOffTOTP(r.Context()); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	h.renderSecurity(w, r, http.StatusOK, templates.Security{Notice: "Two-step sign-in is off: your password alone signs you in."})
+	msg := "Codes from an authenticator app are off: your password alone signs you in."
+	if on, err := h.app.Auth.SecondFactorOn(r.Context()); err == nil && on {
+		msg = "Codes from an authenticator app are off; your passkeys still guard signing in."
+	}
+	h.renderSecurity(w, r, http.StatusOK, templates.Security{Notice: msg})
 }
 
 func (h *Handler) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {

@@ -47,6 +47,8 @@ type Handler struct {
 	media  *media.Library
 	proxy  *media.Proxy // nil: remote images are shown from their origin
 	logins throttle
+	// ceremonies are the passkey ceremonies under way.
+	ceremonies ceremonies
 }
 
 // New builds the web surface over the core. proxy is nil when the media proxy is off.
@@ -86,6 +88,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/security/totp/confirm", h.signedIn(h.confirmTOTP))
 	mux.HandleFunc("POST /settings/security/totp/off", h.signedIn(h.turnOffTOTP))
 	mux.HandleFunc("POST /settings/security/recovery-codes", h.signedIn(h.newRecoveryCodes))
+	mux.HandleFunc("POST /settings/security/passkeys/begin", h.signedIn(h.beginPasskey))
+	mux.HandleFunc("POST /settings/security/passkeys/finish", h.signedIn(h.finishPasskey))
+	mux.HandleFunc("POST /settings/security/passkeys/remove", h.signedIn(h.removePasskey))
+	mux.HandleFunc("POST /login/passkey/begin", h.beginPasskeyLogin)
+	mux.HandleFunc("POST /login/passkey/finish", h.finishPasskeyLogin)
 	mux.HandleFunc("POST /logout", h.signedIn(h.logout))
 	mux.HandleFunc("GET /home", h.signedIn(h.showHomeTimeline))
 	mux.HandleFunc("GET /compose", h.signedIn(h.showCompose))

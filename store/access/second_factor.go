@@ -28,13 +28,13 @@ func (s *Store) TOTP(ctx context.Context) (*TOTP, error) {
 	return &t, err
 }
 
-// SecondFactorOn reports whether signing in needs a second factor.
+// SecondFactorOn reports whether signing in needs a second factor: a confirmed TOTP secret or a
+// passkey.
 func (s *Store) SecondFactorOn(ctx context.Context) (bool, error) {
-	t, err := s.TOTP(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil && t.Confirmed, err
+	var on bool
+	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp WHERE confirmed = 1)
+		OR EXISTS (SELECT 1 FROM passkeys)`).Scan(&on)
+	return on, err
 }
 
 // BeginTOTP keeps secret as the one being set up, replacing one being set up before. It fails
@@ -128,13 +128,26 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// TurnOffSecondFactor removes the TOTP secret and the recovery codes.
-func (s *Store) TurnOffSecondFactor(ctx context.Context) error {
+// TurnOffTOTP removes the TOTP secret, and the recovery codes unless a passkey is left for
+// them to stand in for.
+func (s *Store) TurnOffTOTP(ctx context.Context) error {
 	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM totp`); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes`)
+		_, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE NOT EXISTS (SELECT 1 FROM passkeys)`)
 		return err
+	})
+}
+
+// TurnOffSecondFactor removes the TOTP secret, the recovery codes and the passkeys.
+func (s *Store) TurnOffSecondFactor(ctx context.Context) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
+		for _, table := range []string{"totp", "recovery_codes", "passkeys"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
