@@ -262,30 +262,18 @@ func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *
 }
 
 // InsertRemotePost stores a post that arrived from another server, with the local accounts it
-// mentions. It notifies the owner when the post mentions them or replies to them. It returns
-// ErrConflict when the post is already stored.
-func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64) error {
+// mentions, and the notices the core decided it gives the owner. Each notice is about p: its
+// PostID is set to p's ID once p is written (a remote post's ID moves when another post has the
+// same time). It returns ErrConflict when the post is already stored.
+func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64, notices ...Notice) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		if err := s.insertPost(ctx, tx, p, mentions, true); err != nil {
 			return err
 		}
-		ownerID, err := ownerAccountID(ctx, tx)
-		if err != nil {
-			return err
+		for i := range notices {
+			notices[i].PostID = p.ID
 		}
-		notify := false
-		for _, id := range mentions {
-			notify = notify || id == ownerID
-		}
-		if p.ReplyToID != 0 {
-			var parentAuthor int64
-			_ = tx.QueryRowContext(ctx, `SELECT account_id FROM posts WHERE id = ?`, p.ReplyToID).Scan(&parentAuthor)
-			notify = notify || parentAuthor == ownerID
-		}
-		if notify {
-			return s.notify(ctx, tx, "mention", p.AccountID, p.ID)
-		}
-		return nil
+		return s.record(ctx, tx, notices)
 	})
 }
 

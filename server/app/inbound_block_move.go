@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+
+	"roost/store"
 )
 
 func (h *handling) block(ctx context.Context) error {
@@ -36,10 +38,19 @@ func (h *handling) move(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.SetMoved(ctx, h.signer.ID, target); err != nil {
+	following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
+	if err != nil {
 		return err
 	}
-	if following, _ := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID); following {
+	var notices []store.Notice
+	if following {
+		// Mastodon's "move": its account is the one that moved; the API finds the target from it.
+		notices = append(notices, store.Notice{Type: "move", AccountID: h.signer.ID})
+	}
+	if err := s.st.SetMoved(ctx, h.signer.ID, target, notices...); err != nil {
+		return err
+	}
+	if following {
 		if err := s.followAccount(ctx, newAcct); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
 			return err
 		}
