@@ -41,7 +41,7 @@ func createOwnerPost(tb testing.TB, s *Store, owner *Account, visibility string)
 		Tags:       []Tag{{Type: "Hashtag", Name: "#Roost", Href: "https://roost.example/tags/roost"}},
 		Published:  s.Now(),
 	}
-	if err := s.CreatePost(context.Background(), p, nil, nil); err != nil {
+	if err := s.CreatePost(context.Background(), p, NewPost{}, nil); err != nil {
 		tb.Fatalf("CreatePost: %v", err)
 	}
 	return p
@@ -69,7 +69,7 @@ func TestCreatePostWritesOutbox(t *testing.T) {
 		Visibility: Public, Content: "<p>hi @bob</p>", Source: "hi @bob", Published: s.Now(),
 		Tags: []Tag{{Type: "Mention", Name: "@bob@b.example", Href: bob.IRI}, {Type: "Hashtag", Name: "#Go"}}}
 	out := createOutgoing(p, "https://b.example/inbox", "https://C.example/users/c/inbox", "https://b.example/inbox")
-	if err := s.CreatePost(ctx, p, []int64{bob.ID}, out); err != nil {
+	if err := s.CreatePost(ctx, p, NewPost{Mentions: []int64{bob.ID}}, out); err != nil {
 		t.Fatal(err)
 	}
 
@@ -147,7 +147,7 @@ func TestCreatePostRollsBackOnActivityConflict(t *testing.T) {
 		Tags: []Tag{{Type: "Hashtag", Name: "#lost"}}}
 	out := createOutgoing(p, "https://c.example/inbox", "https://d.example/inbox")
 	out.IRI = taken.IRI // duplicate activity id
-	err := s.CreatePost(ctx, p, nil, out)
+	err := s.CreatePost(ctx, p, NewPost{}, out)
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("CreatePost with a duplicate activity: err = %v, want ErrConflict", err)
 	}
@@ -170,7 +170,7 @@ func TestCreatePostRollsBackOnActivityConflict(t *testing.T) {
 	// The store stays usable after the rollback.
 	out.IRI = p.IRI + "/activity"
 	out.ID = 0
-	if err := s.CreatePost(ctx, p, nil, out); err != nil {
+	if err := s.CreatePost(ctx, p, NewPost{}, out); err != nil {
 		t.Errorf("CreatePost after rollback: %v", err)
 	}
 }
@@ -182,7 +182,7 @@ func TestCreatePostDuplicateIRI(t *testing.T) {
 	p := createOwnerPost(t, s, owner, Public)
 	dup := *p
 	dup.ID = s.NewID()
-	if err := s.CreatePost(ctx, &dup, nil, createOutgoing(&dup, "https://b.example/inbox")); !errors.Is(err, ErrConflict) {
+	if err := s.CreatePost(ctx, &dup, NewPost{}, createOutgoing(&dup, "https://b.example/inbox")); !errors.Is(err, ErrConflict) {
 		t.Fatalf("CreatePost with a taken IRI: err = %v, want ErrConflict", err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM activities`); n != 0 {
@@ -201,7 +201,7 @@ func TestCreatePostTakenIDIsRefused(t *testing.T) {
 	p := &Post{ID: first.ID, IRI: owner.IRI + "/statuses/other", AccountID: owner.ID,
 		Visibility: Public, Content: "<p>other</p>", Published: s.Now()}
 	out := createOutgoing(p, "https://b.example/inbox")
-	if err := s.CreatePost(ctx, p, nil, out); !errors.Is(err, ErrConflict) {
+	if err := s.CreatePost(ctx, p, NewPost{}, out); !errors.Is(err, ErrConflict) {
 		t.Fatalf("CreatePost with a taken ID: err = %v, want ErrConflict", err)
 	}
 	if p.ID != first.ID {
@@ -428,13 +428,13 @@ func TestDeletePostTombstones(t *testing.T) {
 	// The IRI stays taken: the post is never stored again.
 	again := *p
 	again.ID = s.NewID()
-	if err := s.CreatePost(ctx, &again, nil, nil); !errors.Is(err, ErrConflict) {
+	if err := s.CreatePost(ctx, &again, NewPost{}, nil); !errors.Is(err, ErrConflict) {
 		t.Errorf("re-creating a deleted post: err = %v, want ErrConflict", err)
 	}
 	if err := s.DeletePost(ctx, p.ID, nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second DeletePost: err = %v, want ErrNotFound", err)
 	}
-	if err := s.UpdatePost(ctx, got, nil); !errors.Is(err, ErrNotFound) {
+	if err := s.UpdatePost(ctx, got, PostChange{}, nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("UpdatePost of a tombstone: err = %v, want ErrNotFound", err)
 	}
 }
@@ -556,7 +556,7 @@ func BenchmarkCreatePost(b *testing.B) {
 		id := s.NewID()
 		p := &Post{ID: id, IRI: fmt.Sprintf("%s/statuses/%d", owner.IRI, id), AccountID: owner.ID,
 			Visibility: Public, Content: "<p>benchmark</p>", Source: "benchmark", Published: s.Now()}
-		if err := s.CreatePost(ctx, p, nil, createOutgoing(p, inboxes...)); err != nil {
+		if err := s.CreatePost(ctx, p, NewPost{}, createOutgoing(p, inboxes...)); err != nil {
 			b.Fatal(err)
 		}
 	}
