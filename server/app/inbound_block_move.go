@@ -38,14 +38,13 @@ func (h *handling) move(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Mastodon's "move" notification: from the account that moved; the API finds the target.
+	var notices []store.Notice
 	following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
 	if err != nil {
 		return err
-	}
-	var notices []store.Notice
-	if following {
-		// Mastodon's "move": its account is the one that moved; the API finds the target from it.
-		notices = append(notices, store.Notice{Type: "move", AccountID: h.signer.ID})
+	} else if following {
+		notices = []store.Notice{{Type: "move", AccountID: h.signer.ID}}
 	}
 	if err := s.st.SetMoved(ctx, h.signer.ID, target, notices...); err != nil {
 		return err

@@ -8,27 +8,18 @@ import (
 	"roost/store"
 )
 
-// The core decides whom a write notifies; the store records the notices it is handed in the
-// write's own transaction, so a post or a like never commits without its notification, nor a
-// notification without it.
+// The core decides whom a write notifies; the store records the notices in the write's own
+// transaction, so a post or a like never commits without its notification, nor the reverse.
 
-// unmuted returns notices without those about a post of a conversation the owner muted
+// unmuted returns n, or nothing when n is about a post of a conversation the owner muted
 // (Mastodon's status mute): nothing about such a post notifies.
-func (s *App) unmuted(ctx context.Context, notices ...store.Notice) ([]store.Notice, error) {
-	out := notices[:0:0]
-	for _, n := range notices {
-		if n.PostID != 0 {
-			muted, err := s.st.ThreadMuted(ctx, n.PostID)
-			if err != nil {
-				return nil, err
-			}
-			if muted {
-				continue
-			}
+func (s *App) unmuted(ctx context.Context, n store.Notice) ([]store.Notice, error) {
+	if n.PostID != 0 {
+		if muted, err := s.st.ThreadMuted(ctx, n.PostID); err != nil || muted {
+			return nil, err
 		}
-		out = append(out, n)
 	}
-	return out, nil
+	return []store.Notice{n}, nil
 }
 
 // reactionNotices are the notices a like ("favourite") or boost ("reblog") by account of p
@@ -70,16 +61,11 @@ func (s *App) postNotices(ctx context.Context, o *activitypub.Object, author *st
 			notices = append(notices, store.Notice{Type: "quote", AccountID: author.ID})
 		}
 	}
-	if len(notices) == 0 || parent == nil {
-		return notices, len(notices) > 0, nil
+	if len(notices) > 0 && parent != nil {
+		// A reply belongs to its parent's conversation.
+		if muted, err := s.st.ThreadMuted(ctx, parent.ID); err != nil || muted {
+			return nil, true, err
+		}
 	}
-	// A reply belongs to its parent's conversation.
-	muted, err := s.st.ThreadMuted(ctx, parent.ID)
-	if err != nil {
-		return nil, true, err
-	}
-	if muted {
-		return nil, true, nil
-	}
-	return notices, true, nil
+	return notices, len(notices) > 0, nil
 }
