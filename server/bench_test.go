@@ -179,7 +179,7 @@ func buildBenchData() (*benchData, error) {
 			Visibility: vis, Source: source, Published: store.IDTime(id).UTC(), To: to, CC: cc,
 			Content: string(srv.app.Markdown.Render(source, nil, srv.app.TagURL)),
 			Tags:    []store.Tag{{Type: "Hashtag", Name: "#roost", Href: srv.app.TagURL("roost")}}}
-		return st.CreatePost(ctx, p, nil, nil)
+		return st.CreatePost(ctx, p, store.NewPost{}, nil)
 	}
 
 	d := &benchData{file: file}

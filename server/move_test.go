@@ -74,3 +74,47 @@ func TestOwnerMove(t *testing.T) {
 		t.Errorf("the actor still says movedTo: %s", doc)
 	}
 }
+
+// A followed account's Move tells the owner, as Mastodon's "move" notification: from the old
+// account, with the new one as its target (client API), and on the notifications page; Roost
+// follows the new account. The Move of an account the owner does not follow notifies nothing.
+func TestInboundMoveNotifies(t *testing.T) {
+	ts := newTestServer(t)
+	frank, grace, stranger := newPeer(t, "frank"), newPeer(t, "grace"), newPeer(t, "stranger")
+	followedPeer(t, ts, frank)
+	grace.setActorField("alsoKnownAs", []string{frank.actor, stranger.actor})
+
+	for _, p := range []*peer{stranger, frank} {
+		mv := p.activity("Move", p.actor)
+		mv["target"] = grace.actor
+		p.sendAccepted(t, ts, mv)
+	}
+	grace.waitPost(t, "the owner's Follow of the new account", ofTypeObject("Follow", grace.actor))
+	ts.waitInboxIdle(t)
+	if a := ts.account(t, stranger.actor); a.MovedTo != grace.actor {
+		t.Fatalf("the stranger's Move was not applied: moved to %q", a.MovedTo)
+	}
+
+	c := newAPIClient(t, ts, "read")
+	ns, _ := c.list(t, "/api/v1/notifications")
+	if len(ns) != 1 {
+		t.Fatalf("notifications = %v, want one move", ns)
+	}
+	n := ns[0]
+	account, _ := n["account"].(map[string]any)
+	target, _ := n["target"].(map[string]any)
+	if n["type"] != "move" || account["acct"] != frank.handle() || target["acct"] != grace.handle() {
+		t.Errorf("notification = type %v, account %v, target %v; want a move from %s to %s",
+			n["type"], account["acct"], target["acct"], frank.handle(), grace.handle())
+	}
+	if moves, _ := c.list(t, "/api/v1/notifications?types[]=move"); len(moves) != 1 {
+		t.Errorf("types[]=move: %d notifications, want 1", len(moves))
+	}
+	var lines []string
+	for _, n := range elements(signIn(t, ts).page(t, "/notifications"), byClass("notification")) {
+		lines = append(lines, textOf(n))
+	}
+	if !anyContains(lines, "moved to a new account") {
+		t.Errorf("notifications page lacks the move: %q", lines)
+	}
+}

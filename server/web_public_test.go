@@ -327,7 +327,7 @@ func TestPublicPermalinkHidden(t *testing.T) {
 	id := ps.st.NewID()
 	direct := &store.Post{ID: id, IRI: ps.srv.app.PostIRI(id), URL: ps.srv.app.PostURL(id), AccountID: ps.srv.Owner().ID,
 		Type: "Note", Visibility: store.Direct, Content: "<p>a direct message</p>", Published: time.Now()}
-	if err := ps.st.CreatePost(ctx, direct, nil, nil); err != nil {
+	if err := ps.st.CreatePost(ctx, direct, store.NewPost{}, nil); err != nil {
 		t.Fatal(err)
 	}
 

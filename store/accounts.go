@@ -200,16 +200,19 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	})
 }
 
-// SetMoved records that an account moved to target.
-func (s *Store) SetMoved(ctx context.Context, id int64, target string) error {
+// SetMoved records that an account moved to target, with notices (the core's "move"
+// notification, when the owner follows it).
+func (s *Store) SetMoved(ctx context.Context, id int64, target string, notices ...Notice) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		tx.AfterCommit(s.keyAccounts.reset)
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET moved_to = ? WHERE id = ? AND local = 0`, target, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO moves (account_id, target, created_at) VALUES (?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO moves (account_id, target, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (account_id) DO UPDATE SET target = excluded.target, created_at = excluded.created_at`,
-			id, target, s.nowMS())
-		return err
+			id, target, s.nowMS()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, notices)
 	})
 }

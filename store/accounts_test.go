@@ -194,14 +194,14 @@ func TestDeleteAccountCascades(t *testing.T) {
 	carol := addRemote(t, s, "carol", "c.example", false)
 
 	bobPost := remotePost(bob, "https://b.example/notes/1", testEpoch)
-	if err := s.InsertRemotePost(ctx, bobPost, []int64{owner.ID}); err != nil {
+	if err := s.InsertRemotePost(ctx, bobPost, []int64{owner.ID}, Notice{Type: "mention", AccountID: bob.ID}); err != nil {
 		t.Fatal(err)
 	}
 	mine := createOwnerPost(t, s, owner, Public)
 	// Bob follows the owner, the owner follows Bob, Bob likes the owner's post, the owner and
 	// Carol like Bob's post.
 	if _, err := s.AddFollower(ctx, &Follow{IRI: "https://b.example/follows/1", FollowerID: bob.ID,
-		FolloweeID: owner.ID, State: Accepted}, nil); err != nil {
+		FolloweeID: owner.ID, State: Accepted}, nil, Notice{Type: "follow", AccountID: bob.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.FollowAccount(ctx, &Follow{IRI: "https://roost.example/follows/1", FollowerID: owner.ID,
@@ -213,11 +213,11 @@ func TestDeleteAccountCascades(t *testing.T) {
 		{IRI: "https://roost.example/likes/1", AccountID: owner.ID, PostID: bobPost.ID},
 		{IRI: "https://c.example/likes/1", AccountID: carol.ID, PostID: bobPost.ID},
 	} {
-		if err := s.AddLike(ctx, r, nil); err != nil {
+		if err := s.AddLike(ctx, r, nil, Notice{Type: "favourite", AccountID: r.AccountID, PostID: r.PostID}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetMoved(ctx, bob.ID, "https://z.example/users/bob"); err != nil {
+	if err := s.SetMoved(ctx, bob.ID, "https://z.example/users/bob", Notice{Type: "move", AccountID: bob.ID}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -23,7 +23,7 @@ func TestOnCommitReportsAddedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	boost := &Reaction{IRI: "https://b.example/boosts/1", AccountID: bob.ID, PostID: mine.ID}
-	if err := s.AddBoost(ctx, boost, nil); err != nil {
+	if err := s.AddBoost(ctx, boost, nil, Notice{Type: "reblog", AccountID: bob.ID, PostID: mine.ID}); err != nil {
 		t.Fatal(err)
 	}
 	ns, err := s.Notifications(ctx, []string{"reblog"}, Page{})
@@ -37,7 +37,7 @@ func TestOnCommitReportsAddedRows(t *testing.T) {
 
 	got = nil
 	again := &Reaction{IRI: "https://b.example/boosts/2", AccountID: bob.ID, PostID: mine.ID}
-	if err := s.AddBoost(ctx, again, nil); !errors.Is(err, ErrConflict) {
+	if err := s.AddBoost(ctx, again, nil, Notice{Type: "reblog", AccountID: bob.ID, PostID: theirs.ID}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second boost: %v, want ErrConflict", err)
 	}
 	if len(got) != 0 {

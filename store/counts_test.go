@@ -92,7 +92,7 @@ func TestAccountCountsFollowRows(t *testing.T) {
 	edited := *mine[1]
 	edited.Visibility = Private
 	edited.Content = "<p>edited</p>"
-	if err := s.UpdatePost(ctx, &edited, nil); err != nil {
+	if err := s.UpdatePost(ctx, &edited, PostChange{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkCounts(t, s, "after an edit")

@@ -16,8 +16,9 @@ type Edit struct {
 }
 
 // EditPost saves a new version of one of the owner's posts: the current version goes into the
-// history, the post takes p's content, and out (the Update) is queued, in one transaction.
-func (s *Store) EditPost(ctx context.Context, p *Post, out *Outgoing) error {
+// history, the post takes p's content, its poll changes as ch says, and out (the Update) is
+// queued, in one transaction.
+func (s *Store) EditPost(ctx context.Context, p *Post, ch PostChange, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		var summary, content, source string
 		var published, updated int64
@@ -37,17 +38,17 @@ func (s *Store) EditPost(ctx context.Context, p *Post, out *Outgoing) error {
 			VALUES (?, ?, ?, ?, ?, ?)`, s.NewID(), p.ID, summary, content, source, written); err != nil {
 			return err
 		}
-		if p.PollReset {
+		if ch.PollReset {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM poll_votes WHERE post_id = ?`, p.ID); err != nil {
 				return err
 			}
 		}
-		if !p.PollEnds.IsZero() {
-			if err := watchPollEnd(ctx, tx, p.ID, p.PollEnds); err != nil {
+		if !ch.PollEnds.IsZero() {
+			if err := watchPollEnd(ctx, tx, p.ID, ch.PollEnds); err != nil {
 				return err
 			}
 		}
-		return s.updatePost(ctx, tx, p, out)
+		return s.updatePost(ctx, tx, p, ch.PollEnds, out)
 	})
 }
 

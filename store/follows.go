@@ -52,12 +52,12 @@ func (s *Store) FollowByIRI(ctx context.Context, followerID int64, iri string) (
 }
 
 // AddFollower records a remote account's Follow of the owner, in state (Pending when the owner
-// approves followers by hand), notifies the owner, and queues out (the Accept, when accepted
-// automatically) in the same transaction. A follow is known by who follows whom: a repeated
+// approves followers by hand), and queues out (the Accept, when accepted automatically) in the
+// same transaction, with notices when the relation is new (a repeated Follow is not news). A follow is known by who follows whom: a repeated
 // Follow from the same account keeps one relation, the newest Follow id wins, and an accepted
 // relation stays accepted; another account's follow is never touched, whatever id the Follow
 // carries. It reports whether the relation is new.
-func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool, error) {
+func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing, notices ...Notice) (bool, error) {
 	created := false
 	err := s.tx(ctx, func(tx *wtx) error {
 		existing, err := scanFollow(tx.QueryRowContext(ctx, `SELECT `+followCols+` FROM follows
@@ -71,11 +71,7 @@ func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing) (bool
 			if err != nil {
 				return fmt.Errorf("insert follow: %w", err)
 			}
-			kind := "follow"
-			if f.State == Pending {
-				kind = "follow_request"
-			}
-			if err := s.notify(ctx, tx, kind, f.FollowerID, 0); err != nil {
+			if err := s.record(ctx, tx, notices); err != nil {
 				return err
 			}
 		case err != nil:

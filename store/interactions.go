@@ -19,19 +19,19 @@ type Reaction struct {
 	CreatedAt  time.Time
 }
 
-// AddLike records a Like and, when it likes one of the owner's posts, notifies the owner; out (the
+// AddLike records a Like with notices (the core's: a like of one of the owner's posts); out (the
 // owner's own Like activity) is queued in the same transaction. A second Like of the same post by
 // the same account is ErrConflict.
-func (s *Store) AddLike(ctx context.Context, l *Reaction, out *Outgoing) error {
-	return s.addReaction(ctx, "likes", "favourite", l, out)
+func (s *Store) AddLike(ctx context.Context, l *Reaction, out *Outgoing, notices ...Notice) error {
+	return s.addReaction(ctx, "likes", l, out, notices)
 }
 
-// AddBoost records an Announce of a post, notifying the owner when it is one of theirs.
-func (s *Store) AddBoost(ctx context.Context, b *Reaction, out *Outgoing) error {
-	return s.addReaction(ctx, "boosts", "reblog", b, out)
+// AddBoost records an Announce of a post with notices, and queues out, in one transaction.
+func (s *Store) AddBoost(ctx context.Context, b *Reaction, out *Outgoing, notices ...Notice) error {
+	return s.addReaction(ctx, "boosts", b, out, notices)
 }
 
-func (s *Store) addReaction(ctx context.Context, table, kind string, r *Reaction, out *Outgoing) error {
+func (s *Store) addReaction(ctx context.Context, table string, r *Reaction, out *Outgoing, notices []Notice) error {
 	if r.ID == 0 {
 		r.ID = s.NewID()
 	}
@@ -57,18 +57,8 @@ func (s *Store) addReaction(ctx context.Context, table, kind string, r *Reaction
 		if err != nil {
 			return fmt.Errorf("insert %s: %w", table, err)
 		}
-		var author int64
-		if err := tx.QueryRowContext(ctx, `SELECT account_id FROM posts WHERE id = ?`, r.PostID).Scan(&author); err != nil {
+		if err := s.record(ctx, tx, notices); err != nil {
 			return err
-		}
-		ownerID, err := ownerAccountID(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if author == ownerID && r.AccountID != ownerID {
-			if err := s.notify(ctx, tx, kind, r.AccountID, r.PostID); err != nil {
-				return err
-			}
 		}
 		return s.enqueue(ctx, tx, out)
 	})

@@ -19,7 +19,7 @@ func TestLikes(t *testing.T) {
 	}
 
 	like := &Reaction{IRI: "https://b.example/likes/1", AccountID: bob.ID, PostID: mine.ID}
-	if err := s.AddLike(ctx, like, nil); err != nil {
+	if err := s.AddLike(ctx, like, nil, Notice{Type: "favourite", AccountID: bob.ID, PostID: mine.ID}); err != nil {
 		t.Fatal(err)
 	}
 	ns, err := s.Notifications(ctx, []string{"favourite"}, Page{})
@@ -37,15 +37,18 @@ func TestLikes(t *testing.T) {
 	}
 
 	second := &Reaction{IRI: "https://b.example/likes/2", AccountID: bob.ID, PostID: mine.ID}
-	if err := s.AddLike(ctx, second, nil); !errors.Is(err, ErrConflict) {
+	if err := s.AddLike(ctx, second, nil, Notice{Type: "favourite", AccountID: bob.ID, PostID: theirs.ID}); !errors.Is(err, ErrConflict) {
 		t.Errorf("second like by the same account: err = %v, want ErrConflict", err)
+	}
+	if got := notificationTypes(t, s, bob.ID); len(got) != 1 {
+		t.Errorf("a refused like left its notice: %q", got)
 	}
 	sameIRI := &Reaction{IRI: like.IRI, AccountID: bob.ID, PostID: theirs.ID}
 	if err := s.AddLike(ctx, sameIRI, nil); !errors.Is(err, ErrConflict) {
 		t.Errorf("like with a taken IRI: err = %v, want ErrConflict", err)
 	}
 
-	// The owner's own like of a remote post is queued with its activity, and notifies nobody.
+	// The owner's own like of a remote post is queued with its activity, with no notice.
 	out := &Outgoing{IRI: owner.IRI + "/likes/1", Type: "Like", Body: []byte(`{}`), Inboxes: []string{bob.Inbox}}
 	ownLike := &Reaction{IRI: out.IRI, AccountID: owner.ID, PostID: theirs.ID}
 	if err := s.AddLike(ctx, ownLike, out); err != nil {
@@ -83,7 +86,7 @@ func TestBoostNotifiesReblog(t *testing.T) {
 	bob := addRemote(t, s, "bob", "b.example", false)
 	mine := createOwnerPost(t, s, owner, Public)
 	boost := &Reaction{IRI: "https://b.example/announces/1", AccountID: bob.ID, PostID: mine.ID}
-	if err := s.AddBoost(ctx, boost, nil); err != nil {
+	if err := s.AddBoost(ctx, boost, nil, Notice{Type: "reblog", AccountID: bob.ID, PostID: mine.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if got := notificationTypes(t, s, bob.ID); !slices.Equal(got, []string{"reblog"}) {

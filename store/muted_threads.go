@@ -44,10 +44,3 @@ func (s *Store) ThreadMuted(ctx context.Context, postID int64) (bool, error) {
 	}
 	return muted, nil
 }
-
-// threadMutedTx is ThreadMuted inside a write transaction.
-func threadMutedTx(ctx context.Context, tx *wtx, postID int64) (bool, error) {
-	var muted bool
-	err := tx.QueryRowContext(ctx, threadMutedSQL, postID).Scan(&muted)
-	return muted, err
-}

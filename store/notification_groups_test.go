@@ -36,7 +36,7 @@ func TestNotificationGroupSelectsItsHour(t *testing.T) {
 		t.Helper()
 		peers++
 		a := addRemote(t, s, fmt.Sprintf("peer%d", peers), "peers.example", false)
-		if err := s.tx(ctx, func(tx *wtx) error { return s.notify(ctx, tx, kind, a.ID, postID) }); err != nil {
+		if err := s.tx(ctx, func(tx *wtx) error { return s.record(ctx, tx, []Notice{{Type: kind, AccountID: a.ID, PostID: postID}}) }); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -49,23 +50,32 @@ type Notification struct {
 	CreatedAt time.Time
 }
 
-func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, postID int64) error {
-	var post any
-	if postID != 0 {
-		post = postID
-		// The owner muted this conversation (a status's mute): nothing about it notifies.
-		if muted, err := threadMutedTx(ctx, tx, postID); err != nil || muted {
-			return err
+// Notice is a notification a write adds for the owner, in the write's own transaction, so that
+// the write and its notification commit together. The core decides which notices a write makes
+// (and that a muted conversation makes none); the store only records them.
+type Notice struct {
+	Type      string // Mastodon's notification type: follow, mention, quote, favourite, move, ...
+	AccountID int64  // the account it is from
+	PostID    int64  // the post it is about, 0 for none
+}
+
+// record adds notices, each once (a repeat of the same type, account and post is ignored), and
+// reports each added one to the commit hook.
+func (s *Store) record(ctx context.Context, tx *wtx, notices []Notice) error {
+	for _, n := range notices {
+		var post any
+		if n.PostID != 0 {
+			post = n.PostID
 		}
-	}
-	id := s.NewID()
-	res, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, kind, accountID, post, s.nowMS())
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		s.changed(tx, Change{NotificationAdded, id})
+		id := s.NewID()
+		res, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, type, account_id, post_id, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, n.Type, n.AccountID, post, s.nowMS())
+		if err != nil {
+			return fmt.Errorf("insert %s notification: %w", n.Type, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			s.changed(tx, Change{NotificationAdded, id})
+		}
 	}
 	return nil
 }

@@ -153,13 +153,12 @@ func (s *Store) DuePollEnds(ctx context.Context, now time.Time, limit int) ([]in
 	return ids, rows.Err()
 }
 
-// EndPoll handles the end of a watched poll, once: it stops watching it, notifies the owner
-// ("poll", from account, the poll's author) and queues what final returns (for the owner's poll,
-// the Update with its final counts; final may be nil). final runs inside the transaction, which
-// holds the writer, so the counts it reads are the last: no vote commits in between. With
-// account 0 it only stops watching (the post is gone). Nothing happens, and no error, when the
-// poll is no longer watched.
-func (s *Store) EndPoll(ctx context.Context, id, account int64, final func() (*Outgoing, error)) error {
+// EndPoll handles the end of a watched poll, once: it stops watching it, records notices (the
+// core's "poll" notification) and queues what final returns (for the owner's poll, the Update
+// with its final counts; final may be nil). final runs inside the transaction, which holds the
+// writer, so the counts it reads are the last: no vote commits in between. Nothing happens, and
+// no error, when the poll is no longer watched.
+func (s *Store) EndPoll(ctx context.Context, id int64, final func() (*Outgoing, error), notices ...Notice) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM poll_ends WHERE post_id = ?`, id)
 		if err != nil {
@@ -168,10 +167,8 @@ func (s *Store) EndPoll(ctx context.Context, id, account int64, final func() (*O
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		if account != 0 {
-			if err := s.notify(ctx, tx, "poll", account, id); err != nil {
-				return err
-			}
+		if err := s.record(ctx, tx, notices); err != nil {
+			return err
 		}
 		if final == nil {
 			return nil

@@ -37,10 +37,6 @@ type Post struct {
 	CC          []string
 	Tags        []Tag
 	Attachments []Attachment
-	MediaIDs    []int64                    // the owner's uploads to attach (CreatePost only)
-	PollEnds    time.Time                  // a poll's end: watched for the owner's poll (CreatePost, EditPost), moved if watched (UpdatePost)
-	PollReset   bool                       // the owner's poll changed its options: the votes in it go (EditPost)
-	ScheduledID int64                      // the scheduled status this post publishes, deleted with its creation (CreatePost only)
 	Poll        *Poll                      // the post's poll, kept in the extra column
 	Quote       string                     // the IRI of the post it quotes, as received, kept in the extra column
 	extra       map[string]json.RawMessage // the extra column's other properties, kept as read
@@ -49,6 +45,24 @@ type Post struct {
 	PinnedAt    time.Time
 	DeletedAt   time.Time
 	CreatedAt   time.Time
+}
+
+// NewPost is what creating one of the owner's posts writes beside its row, in the same
+// transaction (CreatePost).
+type NewPost struct {
+	Mentions    []int64   // the accounts it mentions
+	MediaIDs    []int64   // the owner's unattached uploads it attaches
+	ScheduledID int64     // the scheduled status it publishes, deleted with its creation
+	PollEnds    time.Time // its poll's end, watched from now on
+}
+
+// PostChange is what an edit (EditPost) or a received update (UpdatePost) changes beside the row.
+type PostChange struct {
+	// PollEnds is the poll's end: watched from now on for the owner's poll (EditPost), moved if
+	// watched (UpdatePost).
+	PollEnds time.Time
+	// PollReset: the owner's poll changed its options, and the votes in it go (EditPost only).
+	PollReset bool
 }
 
 // Tag is a Mention, Hashtag or Emoji of a post.
@@ -225,27 +239,28 @@ func writePostTags(ctx context.Context, tx *wtx, p *Post) error {
 	return nil
 }
 
-// CreatePost writes one of the owner's posts, the mentions it makes, and its Create activity with
-// every delivery, in one transaction. With p.ScheduledID it publishes that scheduled status: the
-// scheduled one is deleted in the same transaction, so it is published once, and CreatePost fails
-// with ErrNotFound (wrapped), creating nothing, when it is gone (published or cancelled).
-func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *Outgoing) error {
+// CreatePost writes one of the owner's posts, what np adds (its mentions, uploads and poll end),
+// and its Create activity with every delivery, in one transaction. With np.ScheduledID it
+// publishes that scheduled status: the scheduled one is deleted in the same transaction, so it is
+// published once, and CreatePost fails with ErrNotFound (wrapped), creating nothing, when it is
+// gone (published or cancelled).
+func (s *Store) CreatePost(ctx context.Context, p *Post, np NewPost, out *Outgoing) error {
 	return s.tx(ctx, func(tx *wtx) error {
-		if p.ScheduledID != 0 {
+		if np.ScheduledID != 0 {
 			// First, so that the uploads it reserved are free to attach below.
-			if err := deleteScheduled(ctx, tx, p.ScheduledID); err != nil {
+			if err := deleteScheduled(ctx, tx, np.ScheduledID); err != nil {
 				return err
 			}
 		}
-		if err := s.insertPost(ctx, tx, p, mentions, false); err != nil {
+		if err := s.insertPost(ctx, tx, p, np.Mentions, false); err != nil {
 			return err
 		}
-		if !p.PollEnds.IsZero() {
-			if err := watchPollEnd(ctx, tx, p.ID, p.PollEnds); err != nil {
+		if !np.PollEnds.IsZero() {
+			if err := watchPollEnd(ctx, tx, p.ID, np.PollEnds); err != nil {
 				return err
 			}
 		}
-		for _, id := range p.MediaIDs {
+		for _, id := range np.MediaIDs {
 			// Only the owner's unattached uploads can be attached, once, and not those a scheduled
 			// status reserved.
 			res, err := tx.ExecContext(ctx, `UPDATE media SET post_id = ?1 WHERE id = ?2 AND post_id IS NULL
@@ -262,41 +277,30 @@ func (s *Store) CreatePost(ctx context.Context, p *Post, mentions []int64, out *
 }
 
 // InsertRemotePost stores a post that arrived from another server, with the local accounts it
-// mentions. It notifies the owner when the post mentions them or replies to them. It returns
-// ErrConflict when the post is already stored.
-func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64) error {
+// mentions, and the notices the core decided it gives the owner. Each notice is about p: its
+// PostID is set to p's ID once p is written (a remote post's ID moves when another post has the
+// same time). It returns ErrConflict when the post is already stored.
+func (s *Store) InsertRemotePost(ctx context.Context, p *Post, mentions []int64, notices ...Notice) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		if err := s.insertPost(ctx, tx, p, mentions, true); err != nil {
 			return err
 		}
-		ownerID, err := ownerAccountID(ctx, tx)
-		if err != nil {
-			return err
+		for i := range notices {
+			notices[i].PostID = p.ID
 		}
-		notify := false
-		for _, id := range mentions {
-			notify = notify || id == ownerID
-		}
-		if p.ReplyToID != 0 {
-			var parentAuthor int64
-			_ = tx.QueryRowContext(ctx, `SELECT account_id FROM posts WHERE id = ?`, p.ReplyToID).Scan(&parentAuthor)
-			notify = notify || parentAuthor == ownerID
-		}
-		if notify {
-			return s.notify(ctx, tx, "mention", p.AccountID, p.ID)
-		}
-		return nil
+		return s.record(ctx, tx, notices)
 	})
 }
 
 // UpdatePost replaces the editable parts of a stored post (content, summary, tags, attachments,
 // visibility, updated time, and its type when p has one: a poll taken off makes a Question a
-// Note) and, for the owner's posts, queues the Update activity.
-func (s *Store) UpdatePost(ctx context.Context, p *Post, out *Outgoing) error {
-	return s.tx(ctx, func(tx *wtx) error { return s.updatePost(ctx, tx, p, out) })
+// Note), moves the watched end of its poll to ch.PollEnds when it has one, and, for the owner's
+// posts, queues the Update activity.
+func (s *Store) UpdatePost(ctx context.Context, p *Post, ch PostChange, out *Outgoing) error {
+	return s.tx(ctx, func(tx *wtx) error { return s.updatePost(ctx, tx, p, ch.PollEnds, out) })
 }
 
-func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing) error {
+func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, pollEnds time.Time, out *Outgoing) error {
 	rcpt, _ := json.Marshal(recipients{To: p.To, CC: p.CC})
 	extra, err := p.encodeExtra()
 	if err != nil {
@@ -320,9 +324,9 @@ func (s *Store) updatePost(ctx context.Context, tx *wtx, p *Post, out *Outgoing)
 	if err := indexPost(ctx, tx, p); err != nil {
 		return err
 	}
-	if !p.PollEnds.IsZero() {
+	if !pollEnds.IsZero() {
 		if _, err := tx.ExecContext(ctx, `UPDATE poll_ends SET ends_at = ? WHERE post_id = ?`,
-			timeMS(p.PollEnds), p.ID); err != nil {
+			timeMS(pollEnds), p.ID); err != nil {
 			return err
 		}
 	}

@@ -48,10 +48,10 @@ func seedPosts(b testing.TB, file string, n, ownEvery int) {
 			Published: s.Now()}
 		if i%ownEvery == 0 {
 			p.IRI = fmt.Sprintf("%s/statuses/%d", owner.IRI, id)
-			err = s.CreatePost(ctx, p, nil, createOutgoing(p, inboxes...))
+			err = s.CreatePost(ctx, p, NewPost{}, createOutgoing(p, inboxes...))
 		} else {
 			p.IRI, p.AccountID = fmt.Sprintf("%s/statuses/%d", remote.IRI, id), remote.ID
-			err = s.CreatePost(ctx, p, nil, nil)
+			err = s.CreatePost(ctx, p, NewPost{}, nil)
 		}
 		if err != nil {
 			b.Fatal(err)

@@ -93,7 +93,7 @@ func newSearchFixture(t *testing.T) *searchFixture {
 	f.clock.Add(time.Hour)
 	own := createOwnerPost(t, s, f.owner, Public)
 	own.Content, own.Source = "<p>my own dessert</p>", "my own dessert"
-	if err := s.UpdatePost(context.Background(), own, nil); err != nil {
+	if err := s.UpdatePost(context.Background(), own, PostChange{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.posts["own"] = own
@@ -192,7 +192,7 @@ func TestSearchPostsFollowsEditsAndDeletes(t *testing.T) {
 	ctx := context.Background()
 	own := f.posts["own"]
 	own.Content, own.Source = "<p>rewritten entirely</p>", "rewritten entirely"
-	if err := f.s.UpdatePost(ctx, own, nil); err != nil {
+	if err := f.s.UpdatePost(ctx, own, PostChange{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.search(t, "dessert from:me"); got != nil {
@@ -477,7 +477,7 @@ func FuzzSearchQuery(f *testing.F) {
 	owner := createOwner(f, s)
 	p := createOwnerPost(f, s, owner, Public)
 	p.Content = "<p>a phrase and a word, NOT AND OR dessert</p>"
-	if err := s.UpdatePost(ctx, p, nil); err != nil {
+	if err := s.UpdatePost(ctx, p, PostChange{}, nil); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, in string) {

@@ -76,7 +76,7 @@ type Compose struct {
 
 // Notification is one line of the notifications page.
 type Notification struct {
-	Kind   string // follow, follow_request, mention, favourite, reblog, move, poll
+	Kind   string // follow, follow_request, mention, quote, favourite, reblog, move, poll
 	Who    string
 	WhoURL string
 	Handle string
@@ -185,6 +185,8 @@ func notificationText(kind string) string {
 		return "asked to follow you"
 	case "mention":
 		return "mentioned you"
+	case "quote":
+		return "quoted your post"
 	case "favourite":
 		return "liked your post"
 	case "reblog":

@@ -60,7 +60,11 @@ func (s *App) Backfill(ctx context.Context, a *store.Account) error {
 		if mentionsOwner {
 			mentions = []int64{s.Owner.Account.ID}
 		}
-		if err := s.st.InsertRemotePost(ctx, p, mentions); err == nil {
+		notices, _, err := s.postNotices(ctx, o, a)
+		if err != nil {
+			return err
+		}
+		if err := s.st.InsertRemotePost(ctx, p, mentions, notices...); err == nil {
 			stored++
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+
+	"roost/store"
 )
 
 func (h *handling) block(ctx context.Context) error {
@@ -36,10 +38,18 @@ func (h *handling) move(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.SetMoved(ctx, h.signer.ID, target); err != nil {
+	// Mastodon's "move" notification: from the account that moved; the API finds the target.
+	var notices []store.Notice
+	following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
+	if err != nil {
+		return err
+	} else if following {
+		notices = []store.Notice{{Type: "move", AccountID: h.signer.ID}}
+	}
+	if err := s.st.SetMoved(ctx, h.signer.ID, target, notices...); err != nil {
 		return err
 	}
-	if following, _ := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID); following {
+	if following {
 		if err := s.followAccount(ctx, newAcct); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
 			return err
 		}

@@ -72,14 +72,14 @@ func (h *handling) create(ctx context.Context) error {
 			}
 		}
 	}
-	// Relevance first: most of a busy inbox is posts nobody here reads, not worth sanitizing.
-	mentionsOwner := namesOwner(o, h.owner)
-	relevant := mentionsOwner
-	if !relevant && o.InReplyTo.ID != "" {
-		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
-			relevant = true
-		}
+	// Relevance first: most of a busy inbox is posts nobody here reads, not worth sanitizing. A
+	// post that mentions, replies to or quotes the owner is kept whoever wrote it.
+	notices, concerns, err := s.postNotices(ctx, o, h.signer)
+	if err != nil {
+		return err
 	}
+	mentionsOwner := namesOwner(o, h.owner)
+	relevant := mentionsOwner || concerns
 	if !relevant {
 		following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
 		if err != nil {
@@ -95,7 +95,7 @@ func (h *handling) create(ctx context.Context) error {
 	if mentionsOwner {
 		mentions = append(mentions, h.owner.ID)
 	}
-	err = s.st.InsertRemotePost(ctx, p, mentions)
+	err = s.st.InsertRemotePost(ctx, p, mentions, notices...)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
@@ -239,7 +239,11 @@ func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 	if mentionsOwner {
 		mentions = []int64{s.Owner.Account.ID}
 	}
-	if err := s.st.InsertRemotePost(ctx, p, mentions); err != nil && !errors.Is(err, store.ErrConflict) {
+	notices, _, err := s.postNotices(ctx, o, acct)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.InsertRemotePost(ctx, p, mentions, notices...); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, err
 	}
 	return s.st.PostByIRI(ctx, iri)

@@ -29,7 +29,12 @@ func (h *handling) follow(ctx context.Context) error {
 	if f.State == store.Accepted {
 		out = s.replyTo(h.signer, "Accept", h.followObject())
 	}
-	_, err := s.st.AddFollower(ctx, f, out)
+	// Recorded when the relation is new: a repeated Follow is not news.
+	notice := store.Notice{Type: "follow", AccountID: h.signer.ID}
+	if f.State == store.Pending {
+		notice.Type = "follow_request"
+	}
+	_, err := s.st.AddFollower(ctx, f, out, notice)
 	if err == nil && out != nil {
 		s.Deliver.Wake()
 	}

@@ -35,8 +35,12 @@ func (h *handling) like(ctx context.Context) error {
 	if h.act.MisskeyReaction != "" {
 		emoji = h.act.MisskeyReaction
 	}
+	notices, err := s.reactionNotices(ctx, "favourite", h.signer.ID, p)
+	if err != nil {
+		return err
+	}
 	err = s.st.AddLike(ctx, &store.Reaction{IRI: h.act.ID, AccountID: h.signer.ID, PostID: p.ID,
-		Content: content.TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil)
+		Content: content.TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil, notices...)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
@@ -70,8 +74,12 @@ func (h *handling) announce(ctx context.Context) error {
 		return nil // only public posts can be boosted
 	}
 	vis := visibilityOf(h.act.To, h.act.CC, h.signer.FollowersURL)
+	notices, err := s.reactionNotices(ctx, "reblog", h.signer.ID, p)
+	if err != nil {
+		return err
+	}
 	err = s.st.AddBoost(ctx, &store.Reaction{ID: store.IDAt(time.Now(), h.act.ID), IRI: h.act.ID,
-		AccountID: h.signer.ID, PostID: p.ID, Visibility: vis}, nil)
+		AccountID: h.signer.ID, PostID: p.ID, Visibility: vis}, nil, notices...)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}

@@ -46,14 +46,15 @@ func (h *handling) update(ctx context.Context) error {
 	keepOwnVotes(existing, p, edited)
 	// A poll the owner voted in may have moved its end (closed early, or extended): the watch
 	// on its end moves in the same transaction.
+	var ch store.PostChange
 	if pl := p.Poll; pl != nil {
-		p.PollEnds = PollEnds(pl)
+		ch.PollEnds = PollEnds(pl)
 	}
-	if err := s.st.UpdatePost(ctx, p, nil); err != nil {
+	if err := s.st.UpdatePost(ctx, p, ch, nil); err != nil {
 		return err
 	}
 	s.Hub.postEdited(p)
-	if !p.PollEnds.IsZero() {
+	if !ch.PollEnds.IsZero() {
 		s.WakePolls()
 	}
 	return nil

@@ -85,25 +85,30 @@ func (s *App) endDuePolls(ctx context.Context) error {
 func (s *App) endPoll(ctx context.Context, id int64, now time.Time) error {
 	p, err := s.st.PostByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.st.EndPoll(ctx, id, 0, nil) // gone: only stop watching
+		return s.st.EndPoll(ctx, id, nil) // gone: only stop watching
 	}
 	if err != nil {
 		return err
 	}
 	pl := p.Poll
 	if pl == nil || !p.DeletedAt.IsZero() {
-		return s.st.EndPoll(ctx, id, 0, nil)
+		return s.st.EndPoll(ctx, id, nil)
 	}
 	if end := PollEnds(pl); end.After(now) {
 		// Its server moved the end (a remote poll's Update).
 		return s.st.MovePollEnd(ctx, id, end)
 	}
+	// The owner hears of every poll they watch ending: their own and those they voted in.
+	notices, err := s.unmuted(ctx, store.Notice{Type: "poll", AccountID: p.AccountID, PostID: id})
+	if err != nil {
+		return err
+	}
 	if p.AccountID != s.Owner.Account.ID {
-		return s.st.EndPoll(ctx, id, p.AccountID, nil)
+		return s.st.EndPoll(ctx, id, nil, notices...)
 	}
 	// Its Question says closed now that its end has passed; the counts are read inside EndPoll's
 	// transaction, after any vote that committed before it.
-	return s.st.EndPoll(ctx, id, p.AccountID, func() (*store.Outgoing, error) {
+	return s.st.EndPoll(ctx, id, func() (*store.Outgoing, error) {
 		p, err := s.st.PostByID(ctx, id)
 		if err != nil {
 			return nil, err
@@ -122,5 +127,5 @@ func (s *App) endPoll(ctx context.Context, id int64, now time.Time) error {
 			}
 		}
 		return s.postUpdate(p, inboxes)
-	})
+	}, notices...)
 }

@@ -227,11 +227,11 @@ func (s *App) Vote(ctx context.Context, id int64, choices []int) (*store.Post, e
 
 // editPoll replaces the poll of the owner's post p with in, as Mastodon edits one: it ends
 // ExpiresIn from now, and when its options or its kind (one choice or several) change, the votes
-// cast so far no longer count (reset).
-func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err error) {
+// cast so far no longer count (PollReset).
+func editPoll(p *store.Post, in *PollInput, now time.Time) (ch store.PostChange, err error) {
 	old := p.Poll
 	if old == nil {
-		return false, invalid("a poll cannot be added to a post in an edit")
+		return ch, invalid("a poll cannot be added to a post in an edit")
 	}
 	if in.KeepEnd {
 		keep := *in
@@ -240,29 +240,28 @@ func editPoll(p *store.Post, in *PollInput, now time.Time) (reset bool, err erro
 	}
 	pl, err := in.poll(now)
 	if err != nil {
-		return false, err
+		return ch, err
 	}
 	if in.KeepEnd {
 		pl.EndTime, pl.Closed = old.EndTime, old.Closed
 	}
-	reset = !slices.Equal(pl.Options, old.Options) || pl.Multiple != old.Multiple
-	if !reset {
+	ch.PollReset = !slices.Equal(pl.Options, old.Options) || pl.Multiple != old.Multiple
+	if !ch.PollReset {
 		pl.Votes, pl.VotersCount = old.Votes, old.VotersCount
 	}
 	p.Poll = pl
 	if !PollExpired(pl, now) { // an ended poll is not watched again: its end was told and notified
-		p.PollEnds = PollEnds(pl)
+		ch.PollEnds = PollEnds(pl)
 	}
-	return reset, nil
+	return ch, nil
 }
 
 // removePoll takes the poll off the owner's post p: it becomes a Note again, and the votes cast in
 // the poll go with the edit. Its end, if still watched, finds no poll and is forgotten.
-func removePoll(p *store.Post) error {
+func removePoll(p *store.Post) store.PostChange {
 	if p.Poll == nil {
-		return nil
+		return store.PostChange{}
 	}
-	p.Poll = nil
-	p.Type, p.PollReset, p.PollEnds = "Note", true, time.Time{}
-	return nil
+	p.Poll, p.Type = nil, "Note"
+	return store.PostChange{PollReset: true}
 }

@@ -56,22 +56,22 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	owner := s.Owner.Account
 	id := s.st.NewID()
 	p := &store.Post{
-		ID:          id,
-		IRI:         s.PostIRI(id),
-		AccountID:   owner.ID,
-		URL:         s.PostURL(id),
-		Type:        "Note",
-		Summary:     strings.TrimSpace(in.Summary),
-		Sensitive:   in.Sensitive || strings.TrimSpace(in.Summary) != "",
-		Source:      text,
-		Language:    in.Language,
-		Published:   store.IDTime(id).UTC(),
-		ScheduledID: in.ScheduledID,
+		ID:        id,
+		IRI:       s.PostIRI(id),
+		AccountID: owner.ID,
+		URL:       s.PostURL(id),
+		Type:      "Note",
+		Summary:   strings.TrimSpace(in.Summary),
+		Sensitive: in.Sensitive || strings.TrimSpace(in.Summary) != "",
+		Source:    text,
+		Language:  in.Language,
+		Published: store.IDTime(id).UTC(),
 	}
+	np := store.NewPost{ScheduledID: in.ScheduledID}
 	if pl != nil {
 		p.Type = "Question"
 		p.Poll = pl
-		p.PollEnds = PollEnds(pl)
+		np.PollEnds = PollEnds(pl)
 	}
 
 	for _, mid := range in.MediaIDs {
@@ -80,7 +80,7 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 			return nil, invalid("image %d is not an unattached upload of yours", mid)
 		}
 		p.Attachments = append(p.Attachments, s.attachmentOf(m))
-		p.MediaIDs = append(p.MediaIDs, mid)
+		np.MediaIDs = append(np.MediaIDs, mid)
 	}
 
 	var parentAuthor *store.Account
@@ -175,7 +175,8 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 	}
 	out := &store.Outgoing{IRI: create.ID, Type: "Create", PostID: p.ID, Public: visibleToPublic(p),
 		Body: body, Inboxes: dedupe(inboxes)}
-	if err := s.st.CreatePost(ctx, p, mentionIDs, out); err != nil {
+	np.Mentions = mentionIDs
+	if err := s.st.CreatePost(ctx, p, np, out); err != nil {
 		return nil, fmt.Errorf("save post: %w", err)
 	}
 	s.Deliver.Wake()
@@ -410,15 +411,14 @@ func (s *App) EditPost(ctx context.Context, in EditInput) (*store.Post, error) {
 	p.Sensitive = p.Sensitive || p.Summary != ""
 	p.Content = string(s.Markdown.Render(text, mentions, s.TagURL))
 	p.Updated = time.Now().UTC()
+	var ch store.PostChange
 	switch {
 	case in.Poll != nil:
-		if p.PollReset, err = editPoll(p, in.Poll, p.Updated); err != nil {
+		if ch, err = editPoll(p, in.Poll, p.Updated); err != nil {
 			return nil, err
 		}
 	case in.RemovePoll:
-		if err := removePoll(p); err != nil {
-			return nil, err
-		}
+		ch = removePoll(p)
 	}
 	inboxes, err := s.audienceInboxes(ctx, p)
 	if err != nil {
@@ -428,7 +428,7 @@ func (s *App) EditPost(ctx context.Context, in EditInput) (*store.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.st.EditPost(ctx, p, out); err != nil {
+	if err := s.st.EditPost(ctx, p, ch, out); err != nil {
 		return nil, err
 	}
 	s.Deliver.Wake()

@@ -17,7 +17,7 @@ type reactionKind struct {
 	// only to the post's author.
 	public          bool
 	already, absent error // the owner's reaction exists already; there is none to withdraw
-	add             func(context.Context, *store.Reaction, *store.Outgoing) error
+	add             func(context.Context, *store.Reaction, *store.Outgoing, ...store.Notice) error
 	byIRI           func(context.Context, string) (*store.Reaction, error)
 	of              func(ctx context.Context, accountID, postID int64) (*store.Reaction, error)
 	remove          func(ctx context.Context, id int64, out *store.Outgoing) error

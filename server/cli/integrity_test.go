@@ -281,7 +281,7 @@ func TestServeRefusesDamagedDatabase(t *testing.T) {
 		id := st.NewID()
 		p := &store.Post{ID: id, IRI: fmt.Sprintf("%s/statuses/%d", owner.Account.IRI, id), AccountID: owner.Account.ID,
 			Visibility: store.Public, Content: text, Source: text, Published: time.Now()}
-		if err := st.CreatePost(ctx, p, nil, nil); err != nil {
+		if err := st.CreatePost(ctx, p, store.NewPost{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync/atomic"
-	"time"
 
 	"roost/server/activitypub"
 	"roost/server/remote"
@@ -54,7 +53,7 @@ func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	params, err := signature.Check(r, body, []string{h.cfg.Domain}, time.Now())
+	params, err := signature.Check(r, body, []string{h.cfg.Domain}, h.st.Now()) // the store's clock, which tests set
 	if err != nil {
 		h.log.Debug("inbox signature refused", slog.Any("err", err))
 		inboxError(w, http.StatusUnauthorized, err.Error())

@@ -11,7 +11,7 @@ import (
 )
 
 // notificationTypes maps Roost's notification kinds to Mastodon's (they match).
-var notificationTypes = []string{"follow", "follow_request", "mention", "reblog", "favourite", "move", "poll"}
+var notificationTypes = []string{"follow", "follow_request", "mention", "quote", "reblog", "favourite", "move", "poll"}
 
 func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()

@@ -173,6 +173,7 @@ type Notification struct {
 	GroupKey  string   `json:"group_key"`
 	Account   *Account `json:"account"`
 	Status    *Status  `json:"status,omitempty"`
+	Target    *Account `json:"target,omitempty"` // a move's new account
 }
 
 // Relationship is the owner's relationship with an account.

@@ -1,6 +1,6 @@
 // Package scheduled keeps the owner's scheduled statuses in the store's database: Mastodon's
 // rules for when and how many, the uploads each reserves, and what falls due for the publisher.
-// Publishing one is the store's CreatePost with Post.ScheduledID, which deletes it in the post's
+// Publishing one is the store's CreatePost with NewPost.ScheduledID, which deletes it in the post's
 // transaction, so it is published once.
 package scheduled
 
@@ -246,7 +246,7 @@ func (s *Store) DeleteScheduled(ctx context.Context, id int64) error {
 }
 
 // DueScheduled returns up to limit scheduled statuses due by now, earliest first, for the
-// publisher. Each is published by CreatePost with Post.ScheduledID set, which deletes it in the
+// publisher. Each is published by CreatePost with NewPost.ScheduledID set, which deletes it in the
 // post's transaction: a crash before that commit leaves it due, one after leaves it gone, so it
 // is published once.
 func (s *Store) DueScheduled(ctx context.Context, now time.Time, limit int) ([]*Scheduled, error) {

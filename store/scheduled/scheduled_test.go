@@ -35,12 +35,12 @@ func upload(tb testing.TB, s *testDB, name string) *store.Media {
 	return m
 }
 
-// scheduledPost is the post that publishes sc.
-func scheduledPost(s *testDB, owner *store.Account, sc *Scheduled) *store.Post {
+// scheduledPost is the post that publishes sc, and what its creation does beside.
+func scheduledPost(s *testDB, owner *store.Account, sc *Scheduled) (*store.Post, store.NewPost) {
 	id := s.NewID()
 	return &store.Post{ID: id, IRI: fmt.Sprintf("%s/statuses/%d", owner.IRI, id), AccountID: owner.ID, Type: "Note",
-		Visibility: store.Public, Content: "<p>" + sc.Params.Text + "</p>", Source: sc.Params.Text, Published: s.Now(),
-		MediaIDs: sc.Params.MediaIDs, ScheduledID: sc.ID}
+			Visibility: store.Public, Content: "<p>" + sc.Params.Text + "</p>", Source: sc.Params.Text, Published: s.Now()},
+		store.NewPost{MediaIDs: sc.Params.MediaIDs, ScheduledID: sc.ID}
 }
 
 func scheduledIDs(list []*Scheduled) []int64 {
@@ -221,9 +221,9 @@ func TestScheduledReservesMedia(t *testing.T) {
 	}
 
 	p := createOwnerPost(t, s, owner, store.Public)
-	p2 := scheduledPost(s, owner, sc)
-	p2.ScheduledID = 0
-	if err := s.CreatePost(ctx, p2, nil, nil); !errors.Is(err, store.ErrNotFound) {
+	p2, np2 := scheduledPost(s, owner, sc)
+	np2.ScheduledID = 0
+	if err := s.CreatePost(ctx, p2, np2, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a post with a reserved upload: err = %v, want store.ErrNotFound", err)
 	}
 	err = s.CreateScheduled(ctx, &Scheduled{ScheduledAt: testEpoch.Add(time.Hour), Params: ScheduledParams{MediaIDs: []int64{a.ID}}})
@@ -256,9 +256,8 @@ func TestScheduledReservesMedia(t *testing.T) {
 	if m, _ := s.MediaByID(ctx, b.ID); m.ScheduledID != 0 {
 		t.Errorf("cancelled status still reserves b: %d", m.ScheduledID)
 	}
-	p3 := scheduledPost(s, owner, sc)
-	p3.ScheduledID, p3.MediaIDs = 0, []int64{b.ID}
-	if err := s.CreatePost(ctx, p3, nil, nil); err != nil {
+	p3, _ := scheduledPost(s, owner, sc)
+	if err := s.CreatePost(ctx, p3, store.NewPost{MediaIDs: []int64{b.ID}}, nil); err != nil {
 		t.Errorf("a post with the freed upload: %v", err)
 	}
 }
@@ -276,9 +275,9 @@ func TestPublishScheduledOnce(t *testing.T) {
 	clock.Add(time.Hour)
 
 	// The post's insert fails (its IRI is taken): nothing changes.
-	failing := scheduledPost(s, owner, sc)
+	failing, np := scheduledPost(s, owner, sc)
 	failing.IRI = taken.IRI
-	if err := s.CreatePost(ctx, failing, nil, createOutgoing(failing, "https://b.example/inbox")); !errors.Is(err, store.ErrConflict) {
+	if err := s.CreatePost(ctx, failing, np, createOutgoing(failing, "https://b.example/inbox")); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("CreatePost with a taken IRI: err = %v, want store.ErrConflict", err)
 	}
 	if due, err := s.DueScheduled(ctx, s.Now(), 10); err != nil || len(due) != 1 || due[0].ID != sc.ID {
@@ -288,8 +287,8 @@ func TestPublishScheduledOnce(t *testing.T) {
 		t.Errorf("after a failed publication the upload is reserved for %d, attached to %d", got.ScheduledID, got.PostID)
 	}
 
-	p := scheduledPost(s, owner, sc)
-	if err := s.CreatePost(ctx, p, nil, createOutgoing(p, "https://b.example/inbox")); err != nil {
+	p, np := scheduledPost(s, owner, sc)
+	if err := s.CreatePost(ctx, p, np, createOutgoing(p, "https://b.example/inbox")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ScheduledByID(ctx, sc.ID); !errors.Is(err, store.ErrNotFound) {
@@ -300,9 +299,9 @@ func TestPublishScheduledOnce(t *testing.T) {
 	}
 
 	// A second publisher (or one that crashed after the commit and runs again) creates nothing.
-	again := scheduledPost(s, owner, sc)
-	again.MediaIDs = nil
-	if err := s.CreatePost(ctx, again, nil, createOutgoing(again, "https://b.example/inbox")); !errors.Is(err, store.ErrNotFound) {
+	again, np := scheduledPost(s, owner, sc)
+	np.MediaIDs = nil
+	if err := s.CreatePost(ctx, again, np, createOutgoing(again, "https://b.example/inbox")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("publishing twice: err = %v, want store.ErrNotFound", err)
 	}
 	if n := storetest.Count(t, s.r, `SELECT count(*) FROM posts`); n != 2 {

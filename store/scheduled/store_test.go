@@ -51,7 +51,7 @@ func createOwnerPost(tb testing.TB, s *testDB, owner *store.Account, visibility 
 		Tags:       []store.Tag{{Type: "Hashtag", Name: "#Roost", Href: "https://roost.example/tags/roost"}},
 		Published:  s.Now(),
 	}
-	if err := s.CreatePost(context.Background(), p, nil, nil); err != nil {
+	if err := s.CreatePost(context.Background(), p, store.NewPost{}, nil); err != nil {
 		tb.Fatalf("CreatePost: %v", err)
 	}
 	return p

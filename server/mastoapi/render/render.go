@@ -353,6 +353,12 @@ func (r *Renderer) Notification(ctx context.Context, n store.Notification) (*mas
 			return nil, err
 		}
 	}
+	if n.Type == "move" && a.MovedTo != "" {
+		// The account it moved to, when Roost knows it (the Move was checked against it).
+		if target, err := r.st.AccountByIRI(ctx, a.MovedTo); err == nil {
+			out.Target = r.Account(ctx, target)
+		}
+	}
 	return out, nil
 }
 
