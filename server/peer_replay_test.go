@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Activity ids are reused in the wild; what was sent (the id and the body's bytes) tells a replay
+// from a new activity (issue #24, item 8). Each case replays the peers' real requests.
+func TestPeerTrafficReusedActivityIDs(t *testing.T) {
+	c := newCapServer(t)
+	api := newAPIClient(t, c.testServer, "read", "write", "follow")
+	status := func(t *testing.T, iri string) map[string]any { t.Helper(); return c.capStatus(t, api, iri) }
+
+	t.Run("writefreely Update with its Create's id", func(t *testing.T) {
+		c.follows(t, "https://wf.test/api/collections/dave")
+		c.replayAccepted(t, "writefreely/14", "writefreely/19")
+		st := status(t, "https://wf.test/api/posts/kbgqimlwt1")
+		if text := str(st["content"]); !strings.Contains(text, "edited body") || !strings.Contains(text, "(edited)") {
+			t.Errorf("content after WriteFreely's edit = %q, want the edited title and body", text)
+		}
+		if st["edited_at"] == nil {
+			t.Error("edited_at is null after the edit")
+		}
+	})
+
+	edits := []struct{ name, actor, post, create, edit1, edit2, want string }{
+		{"gotosocial", "https://gts.test/users/carol", "https://gts.test/users/carol/statuses/01M96GPRMHDNXCF22QFDGX9DH4",
+			"gotosocial/29", "gotosocial/39", "gotosocial/58", "Plain public note from GoToSocial (edited twice)"},
+		{"honk", "https://honk.test/u/bob", "https://honk.test/u/bob/h/TKQvP6345fWbp7HBN5",
+			"honk/11", "honk/20", "honk/33", "Plain public honk from bob (edited twice)"},
+	}
+	for _, tt := range edits {
+		t.Run(tt.name+" one Update id for every edit", func(t *testing.T) {
+			c.follows(t, tt.actor)
+			c.replayAccepted(t, tt.create, tt.edit1, tt.edit2)
+			if text := str(status(t, tt.post)["content"]); !strings.Contains(text, tt.want) {
+				t.Errorf("content after the second edit = %q, want %q", text, tt.want)
+			}
+			// The first edit again, as a late copy: the newer text stays.
+			before := c.rowCounts(t)
+			c.replayAccepted(t, tt.edit1)
+			if text := str(status(t, tt.post)["content"]); !strings.Contains(text, tt.want) {
+				t.Errorf("content after the first edit came again = %q, want %q", text, tt.want)
+			}
+			assertUnchanged(t, before, c.rowCounts(t))
+		})
+	}
+
+	t.Run("snac like, undo, like again", func(t *testing.T) {
+		target := fmt.Sprintf("/api/v1/statuses/%d", capTarget)
+		count := func(what string) int {
+			t.Helper()
+			l, _ := api.list(t, target+"/"+what)
+			return len(l)
+		}
+		// Like, boost and emoji reaction; their Undos; then the reaction and the boost again,
+		// under the ids of the first ones (snac derives them from the target).
+		c.replayAccepted(t, "snac/30", "snac/31", "snac/32")
+		if count("favourited_by") != 1 || count("reblogged_by") != 1 {
+			t.Fatalf("after like and boost: %d favourites, %d boosts; want 1 and 1", count("favourited_by"), count("reblogged_by"))
+		}
+		c.replayAccepted(t, "snac/33", "snac/34", "snac/35")
+		if count("favourited_by") != 0 || count("reblogged_by") != 0 {
+			t.Fatalf("after the Undos: %d favourites, %d boosts; want none", count("favourited_by"), count("reblogged_by"))
+		}
+		c.replayAccepted(t, "snac/41", "snac/42")
+		if count("favourited_by") != 1 || count("reblogged_by") != 1 {
+			t.Errorf("after reacting and boosting again: %d favourites, %d boosts; want 1 and 1", count("favourited_by"), count("reblogged_by"))
+		}
+		// An Undo applied twice is harmless: the copy of the first Undo of the boost, sent
+		// again byte for byte, is dropped, and the new boost stays.
+		before := c.rowCounts(t)
+		c.replayAccepted(t, "snac/34", "snac/42")
+		if count("reblogged_by") != 1 {
+			t.Errorf("after copies of the Undo and the boost: %d boosts, want 1", count("reblogged_by"))
+		}
+		assertUnchanged(t, before, c.rowCounts(t))
+	})
+
+	t.Run("misskey follow, undo, follow again", func(t *testing.T) {
+		kate := c.account(t, "https://misskey.test/users/aufv39fqou7c001u")
+		ctx := context.Background()
+		followState := func() string {
+			f, err := c.st.FollowBetween(ctx, kate.ID, c.srv.Owner().ID)
+			if err != nil {
+				return "none"
+			}
+			return f.State
+		}
+		c.replayAccepted(t, "misskey/24")
+		if s := followState(); s != "accepted" {
+			t.Fatalf("after the Follow: %s, want accepted", s)
+		}
+		// Misskey's Undo names the Follow .../follows/A/B, not the id of the Follow it sent.
+		c.replayAccepted(t, "misskey/49")
+		if s := followState(); s != "none" {
+			t.Fatalf("after the Undo: %s, want none", s)
+		}
+		c.replayAccepted(t, "misskey/54")
+		if s := followState(); s != "accepted" {
+			t.Fatalf("after the second Follow: %s, want accepted", s)
+		}
+		// A byte-for-byte copy of the processed Undo is a replay, not a new unfollow; a second
+		// real Undo carries another published time (see TestInboxReusedIDs in store/queue).
+		c.replayAccepted(t, "misskey/49")
+		if s := followState(); s != "accepted" {
+			t.Errorf("after a copy of the old Undo: %s, want accepted", s)
+		}
+	})
+}
