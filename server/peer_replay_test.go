@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -108,6 +110,81 @@ func TestPeerTrafficReusedActivityIDs(t *testing.T) {
 		c.replayAccepted(t, "misskey/49")
 		if s := followState(); s != "accepted" {
 			t.Errorf("after a copy of the old Undo: %s, want accepted", s)
+		}
+	})
+}
+
+// What the peers' traffic showed besides reused ids (issue #24, items 10, 11 and the list after
+// them), each from the peer's real request.
+func TestPeerTrafficQuirks(t *testing.T) {
+	c := newCapServer(t)
+	api := newAPIClient(t, c.testServer, "read", "write", "follow")
+	c.follows(t, "https://honk.test/u/bob")
+
+	t.Run("honk alt text in summary", func(t *testing.T) {
+		c.replayAccepted(t, "honk/16")
+		media, _ := c.capStatus(t, api, "https://honk.test/u/bob/h/6vBpknCD1Gyc78Z5tz")["media_attachments"].([]any)
+		if len(media) != 1 {
+			t.Fatalf("media_attachments = %v, want one", media)
+		}
+		if d := str(media[0].(map[string]any)["description"]); d != "A plain blue square (alt text from honk)" {
+			t.Errorf("description = %q, want honk's summary, not its file name", d)
+		}
+	})
+
+	t.Run("instance actor outbox", func(t *testing.T) {
+		code, body := c.replayBody(t, "gotosocial/27")
+		if code != http.StatusOK {
+			t.Fatalf("GET /actor/outbox (GoToSocial's request): %d, want 200: %s", code, body)
+		}
+		doc := decodeJSON(t, body)
+		if doc["type"] != "OrderedCollection" || doc["totalItems"] != float64(0) || doc["id"] != "https://cap.test/actor/outbox" {
+			t.Errorf("instance outbox = %s, want an empty OrderedCollection", body)
+		}
+	})
+
+	t.Run("snac poll vote with content <br>", func(t *testing.T) {
+		notes := func() int { l, _ := api.list(t, "/api/v1/notifications"); return len(l) }
+		before := notes()
+		c.replayAccepted(t, "snac/43")
+		poll := api.json(t, "GET", "/api/v1/statuses/"+strconv.FormatInt(capPoll, 10), nil, http.StatusOK)["poll"].(map[string]any)
+		opts := poll["options"].([]any)
+		if yes := opts[0].(map[string]any); yes["title"] != "Yes" || yes["votes_count"] != float64(1) {
+			t.Errorf("poll options after snac's vote = %v, want Yes counted once", opts)
+		}
+		if _, err := c.st.PostByIRI(context.Background(), "https://snac.test/alice/p/1796589461.928021"); err == nil {
+			t.Error("snac's vote was stored as a post")
+		}
+		if n := notes(); n != before {
+			t.Errorf("%d notifications after the vote, want %d (a vote is no mention)", n, before)
+		}
+	})
+
+	t.Run("honk ChatMessage", func(t *testing.T) {
+		c.replayAccepted(t, "honk/19")
+		st := c.capStatus(t, api, "https://honk.test/u/bob/chonk/8D2sn63RPb61nmRsPj")
+		if st["visibility"] != "direct" || !strings.Contains(str(st["content"]), "A private chat message (chonk) from honk") {
+			t.Errorf("honk's ChatMessage = %v %q, want a direct message with its text", st["visibility"], st["content"])
+		}
+		convs, _ := api.list(t, "/api/v1/conversations")
+		found := false
+		for _, cv := range convs {
+			if last, ok := cv["last_status"].(map[string]any); ok && last["id"] == st["id"] {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("honk's ChatMessage is not among the direct conversations: %v", convs)
+		}
+	})
+
+	t.Run("honk repeated hashtag", func(t *testing.T) {
+		c.replayAccepted(t, "honk/31")
+		body := captureBody(t, "honk/31")
+		iri := decodeJSON(t, body)["object"].(map[string]any)["id"].(string)
+		tags, _ := c.capStatus(t, api, iri)["tags"].([]any)
+		if len(tags) != 1 {
+			t.Errorf("tags = %v, want roostcorpus once", tags)
 		}
 	})
 }

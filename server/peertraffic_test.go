@@ -3,7 +3,9 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -135,6 +137,13 @@ func (c *capServer) follows(t *testing.T, actor string) {
 // and returns the status of the answer once the inbox has processed what it stored.
 func (c *capServer) replay(t *testing.T, file string) int {
 	t.Helper()
+	code, _ := c.replayBody(t, file)
+	return code
+}
+
+// replayBody is replay that also returns the body of the answer (decompressed).
+func (c *capServer) replayBody(t *testing.T, file string) (int, []byte) {
+	t.Helper()
 	raw := readCapture(t, file)
 	conn, err := net.Dial("tcp", c.ts.Listener.Addr().String())
 	if err != nil {
@@ -148,9 +157,19 @@ func (c *capServer) replay(t *testing.T, file string) int {
 	if err != nil {
 		t.Fatalf("replay %s: %v", file, err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if body, err = gzip.NewReader(resp.Body); err != nil {
+			t.Fatalf("replay %s: %v", file, err)
+		}
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatalf("replay %s: %v", file, err)
+	}
 	c.waitInboxIdle(t)
-	return resp.StatusCode
+	return resp.StatusCode, b
 }
 
 // replayAccepted replays a captured inbox POST and fails unless Roost answered 202.
