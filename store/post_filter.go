@@ -1,0 +1,42 @@
+package store
+
+// PostFilter narrows a list of posts in its query, before paging, as Mastodon's only_media,
+// exclude_replies, tagged, local and remote do: filtering a page after it was read would leave
+// a media tab empty whenever the latest posts hold none.
+type PostFilter struct {
+	OnlyMedia bool // only posts with attachments
+	// ExcludeReplies leaves out replies, except an author's replies to their own posts (a thread),
+	// as Mastodon does.
+	ExcludeReplies bool
+	Tagged         string // only posts with this hashtag (lower case, without the #)
+	// Local keeps only the owner's posts (OwnerID), Remote only other accounts'.
+	Local, Remote bool
+	OwnerID       int64
+}
+
+// where returns the filter's conditions on the posts row p, each starting with AND, and their
+// arguments.
+func (f PostFilter) where(p string) (string, []any) {
+	var sql string
+	var args []any
+	if f.OnlyMedia {
+		sql += ` AND ` + p + `.attachments != '[]'`
+	}
+	if f.ExcludeReplies {
+		sql += ` AND (` + p + `.in_reply_to = '' OR EXISTS (SELECT 1 FROM posts rp
+			WHERE rp.id = ` + p + `.reply_to_id AND rp.account_id = ` + p + `.account_id))`
+	}
+	if f.Tagged != "" {
+		sql += ` AND EXISTS (SELECT 1 FROM post_tags ft WHERE ft.tag = ? AND ft.post_id = ` + p + `.id)`
+		args = append(args, f.Tagged)
+	}
+	if f.Local {
+		sql += ` AND +` + p + `.account_id = ?`
+		args = append(args, f.OwnerID)
+	}
+	if f.Remote {
+		sql += ` AND +` + p + `.account_id != ?`
+		args = append(args, f.OwnerID)
+	}
+	return sql, args
+}
