@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"roost/server/app"
 )
 
 // Activity ids are reused in the wild; what was sent (the id and the body's bytes) tells a replay
@@ -187,4 +189,73 @@ func TestPeerTrafficQuirks(t *testing.T) {
 			t.Errorf("tags = %v, want roostcorpus once", tags)
 		}
 	})
+}
+
+// robots.txt allows the public pages; the owner's opt-outs of search engines and of AI crawlers
+// reach robots.txt, the actor, the pages and the API (issue #24, item 12). The requests are
+// GoToSocial's fetch of /robots.txt and of the actor and Misskey's of the profile page.
+func TestPeerTrafficRobots(t *testing.T) {
+	c := newCapServer(t)
+	api := newAPIClient(t, c.testServer, "read", "write")
+	robots := func() string {
+		t.Helper()
+		code, body := c.replayBody(t, "gotosocial/23")
+		if code != http.StatusOK {
+			t.Fatalf("GET /robots.txt: %d, want 200", code)
+		}
+		return string(body)
+	}
+	page := func() string {
+		t.Helper()
+		code, body := c.replayBody(t, "misskey/22")
+		if code != http.StatusOK {
+			t.Fatalf("GET /@me: %d, want 200", code)
+		}
+		return string(body)
+	}
+	indexable := func() any {
+		t.Helper()
+		code, body := c.replayBody(t, "gotosocial/16")
+		if code != http.StatusOK {
+			t.Fatalf("GET /users/me: %d, want 200", code)
+		}
+		return decodeJSON(t, body)["indexable"]
+	}
+	noindexAPI := func() any {
+		return api.json(t, "GET", "/api/v1/accounts/verify_credentials", nil, http.StatusOK)["noindex"]
+	}
+
+	txt := robots()
+	for _, want := range []string{"User-agent: *", "Disallow: /api/", "Disallow: /settings/", "Allow: /"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("robots.txt lacks %q:\n%s", want, txt)
+		}
+	}
+	if strings.Contains(txt, "GPTBot") || strings.Contains(txt, "Disallow: /\n") {
+		t.Errorf("robots.txt keeps crawlers away before the owner asked:\n%s", txt)
+	}
+	if strings.Contains(page(), `name="robots"`) {
+		t.Error("the profile page has a robots meta tag before the owner asked")
+	}
+	if indexable() != true || noindexAPI() != false {
+		t.Errorf("before opting out: actor indexable %v, API noindex %v; want true and false", indexable(), noindexAPI())
+	}
+
+	yes := true
+	if _, err := c.srv.App().UpdateProfile(context.Background(), app.ProfileInput{NoIndex: &yes, NoAI: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	txt = robots()
+	for _, want := range []string{"User-agent: GPTBot", "User-agent: CCBot", "User-agent: ClaudeBot", "User-agent: Google-Extended",
+		"User-agent: *\n# The owner keeps search engines away.\nDisallow: /\n"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("robots.txt after opting out lacks %q:\n%s", want, txt)
+		}
+	}
+	if p := page(); !strings.Contains(p, `<meta name="robots" content="noindex, noai, noimageai">`) {
+		t.Errorf("the profile page after opting out has no robots meta tag:\n%s", truncate(p, 800))
+	}
+	if indexable() != false || noindexAPI() != true {
+		t.Errorf("after opting out: actor indexable %v, API noindex %v; want false and true", indexable(), noindexAPI())
+	}
 }

@@ -25,6 +25,9 @@ type Page struct {
 	AtomURL     string // rel=alternate application/atom+xml
 	RSSURL      string // rel=alternate application/rss+xml
 	OG          *OpenGraph
+	// Robots is the content of the robots meta tag ("" for none): "noindex" when the owner opted
+	// out of search engines.
+	Robots string
 	// Owner is set on the owner's own pages (signed in).
 	Owner *OwnerNav
 }
@@ -254,6 +257,8 @@ type ProfileForm struct {
 	Indexable    bool
 	HideNetwork  bool
 	Bot          bool
+	NoIndex      bool
+	NoAI         bool
 	DomainBlocks []string
 	MovedTo      string // the account the owner moved to, if they did
 	Handle       string // the owner's, @user@host

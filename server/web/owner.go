@@ -14,7 +14,7 @@ import (
 
 // ownerPage is the layout of a signed-in page: navigation, unread count, CSRF token.
 func (h *Handler) ownerPage(r *http.Request, title string) templates.Page {
-	p := h.page(title)
+	p := h.page(r.Context(), title)
 	se := h.session(r)
 	if se == nil {
 		return p

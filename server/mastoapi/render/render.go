@@ -62,7 +62,7 @@ func (r *Renderer) Account(ctx context.Context, a *store.Account) *mastodon.Acco
 		Bot: a.Bot, Discoverable: a.Discoverable, Indexable: a.Indexable, Group: a.Type == "Group",
 		CreatedAt: Time(FirstTime(a.Published, a.CreatedAt)), Note: a.Summary, URL: app.ProfileURL(a), URI: a.IRI,
 		Avatar: r.imageSrcAbs(avatar), AvatarStatic: r.imageSrcAbs(avatar), Header: r.imageSrcAbs(header),
-		HeaderStatic: r.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable,
+		HeaderStatic: r.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable || a.NoIndex,
 		Emojis: []mastodon.Emoji{}, Roles: []any{}, Fields: []mastodon.Field{},
 	}
 	for _, f := range a.Fields {
