@@ -41,9 +41,9 @@ type Account struct {
 	HideNetwork  bool // the owner's choice to hide follower and following counts and lists
 	// NoIndex and NoAI are the owner's opt-outs of search engines and of AI crawlers.
 	NoIndex, NoAI bool
-	Published    time.Time
-	FetchedAt    time.Time
-	CreatedAt    time.Time
+	Published     time.Time
+	FetchedAt     time.Time
+	CreatedAt     time.Time
 }
 
 // Field is one profile field (name and HTML value).

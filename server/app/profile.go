@@ -25,8 +25,8 @@ type ProfileInput struct {
 	Indexable    *bool
 	Bot          *bool
 	HideNetwork  *bool
-	NoIndex      *bool // opt out of search engines
-	NoAI         *bool // opt out of AI crawlers
+	NoIndex      *bool    // opt out of search engines
+	NoAI         *bool    // opt out of AI crawlers
 	AlsoKnownAs  []string // actor IRIs or @user@host handles of the owner's other accounts
 	SetAliases   bool
 }

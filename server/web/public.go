@@ -119,7 +119,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	if next != 0 {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
-	pg := h.publicPage(r.Context(), displayName(o) + " (" + prof.Handle + ")")
+	pg := h.publicPage(r.Context(), displayName(o)+" ("+prof.Handle+")")
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
 	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
@@ -217,7 +217,7 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 	if p.Summary != "" {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
-	pg := h.publicPage(r.Context(), displayName(o) + ": " + excerpt(text, 80))
+	pg := h.publicPage(r.Context(), displayName(o)+": "+excerpt(text, 80))
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
@@ -373,7 +373,7 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := h.page(r.Context(), "#" + tag + " – " + displayName(o))
+	pg := h.page(r.Context(), "#"+tag+" – "+displayName(o))
 	pg.Canonical = h.app.TagURL(tag)
 	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))
