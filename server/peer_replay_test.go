@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -257,5 +258,46 @@ func TestPeerTrafficRobots(t *testing.T) {
 	}
 	if indexable() != false || noindexAPI() != true {
 		t.Errorf("after opting out: actor indexable %v, API noindex %v; want false and true", indexable(), noindexAPI())
+	}
+}
+
+// Emoji reactions keep their emoji (issue #24, item 14): Misskey's custom :roostcheck:, snac's
+// EmojiReact, and Misskey's heart, which is its plain like. The API shows them as Pleroma's
+// emoji_reactions and pleroma:emoji_reaction notifications; the web page next to the post.
+func TestPeerTrafficEmojiReactions(t *testing.T) {
+	c := newCapServer(t)
+	api := newAPIClient(t, c.testServer, "read")
+	c.replayAccepted(t, "misskey/38", "misskey/61", "snac/32")
+	const icon = "https://misskey.test/files/129b75d3-a27c-4a5f-a443-c9400b91bacd"
+
+	reactions := func(id int64) []any {
+		t.Helper()
+		st := api.json(t, "GET", "/api/v1/statuses/"+strconv.FormatInt(id, 10), nil, http.StatusOK)
+		pl, _ := st["pleroma"].(map[string]any)
+		l, _ := pl["emoji_reactions"].([]any)
+		return l
+	}
+	if got := reactions(capTarget2); len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(map[string]any{
+		"name": "roostcheck", "count": float64(1), "me": false, "url": icon}) {
+		t.Errorf("emoji_reactions of the second target = %v, want :roostcheck: with its image", got)
+	}
+	if got := reactions(capTarget); len(got) != 1 || got[0].(map[string]any)["name"] != "😀" || got[0].(map[string]any)["url"] != nil {
+		t.Errorf("emoji_reactions of the first target = %v, want snac's 😀 only (Misskey's heart is a like)", got)
+	}
+
+	notes, _ := api.list(t, "/api/v1/notifications")
+	var kinds []string
+	for _, n := range notes {
+		kinds = append(kinds, fmt.Sprintf("%s %v %v", n["type"], n["emoji"], n["emoji_url"]))
+	}
+	slices.Sort(kinds)
+	want := []string{"favourite <nil> <nil>", "pleroma:emoji_reaction :roostcheck: " + icon, "pleroma:emoji_reaction 😀 <nil>"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("notifications = %q, want %q", kinds, want)
+	}
+
+	_, page := c.get(t, "/@me/"+strconv.FormatInt(capTarget2, 10), "text/html")
+	if !strings.Contains(string(page), `alt=":roostcheck:"`) || !strings.Contains(string(page), icon) {
+		t.Errorf("the post's page does not show the :roostcheck: reaction:\n%s", truncate(string(page), 2000))
 	}
 }

@@ -155,6 +155,14 @@ type Post struct {
 	Attachments  []Attachment
 	Poll         *Poll
 	Quote        string // URL of the post quoted, when there is one
+	Reactions    []Reaction
+}
+
+// Reaction is an emoji a post was reacted with, and by how many.
+type Reaction struct {
+	Emoji    string // a Unicode emoji, or a custom emoji's ":name:"
+	ImageURL string // a custom emoji's image
+	Count    int
 }
 
 // Poll is a post's poll: its options with their counts as its server last sent them.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 	"time"
 
 	"roost/server/content"
 	"roost/store"
+	"roost/store/emojis"
 )
 
 // emojiShortcodeRE is a custom emoji's shortcode, between its colons (Mastodon's
@@ -35,12 +37,34 @@ func (h *handling) like(ctx context.Context) error {
 	if h.act.MisskeyReaction != "" {
 		emoji = h.act.MisskeyReaction
 	}
+	emoji = content.TruncateRunes(s.Sanitize.Text(emoji), 64)
+	if err := h.saveEmoji(ctx, emoji); err != nil {
+		return err
+	}
 	err = s.st.AddLike(ctx, &store.Reaction{IRI: h.act.ID, AccountID: h.signer.ID, PostID: p.ID,
-		Content: content.TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil)
+		Content: emoji}, nil)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
 	return err
+}
+
+// saveEmoji keeps the image of the custom emoji a reaction names (":name:", with an Emoji tag
+// of that name, as Misskey and Akkoma send it), so the reaction can be shown as that emoji.
+func (h *handling) saveEmoji(ctx context.Context, emoji string) error {
+	code, pre := strings.CutPrefix(emoji, ":")
+	code, suf := strings.CutSuffix(code, ":")
+	if !pre || !suf || !emojiShortcodeRE.MatchString(code) {
+		return nil
+	}
+	for _, t := range h.act.Tag {
+		if t.Type == "Emoji" && t.Name == emoji && t.Icon != nil {
+			if u := content.SafeURL(t.Icon.URL); u != "" {
+				return emojis.New(h.s.st).Save(ctx, h.signer.Host, emoji, u)
+			}
+		}
+	}
+	return nil
 }
 
 func (h *handling) announce(ctx context.Context) error {

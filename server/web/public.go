@@ -18,6 +18,7 @@ import (
 	"roost/server/content"
 	"roost/server/remote"
 	"roost/store"
+	"roost/store/emojis"
 	"roost/templates"
 )
 
@@ -287,16 +288,26 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 
 func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
 	c, _ := h.st.Counts(ctx, p) // zero counts rather than no page
-	return h.countedPostView(author, p, c)
+	return h.countedPostView(ctx, author, p, c)
 }
 
 // countedPostView is postView with the counts already read.
-func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
+func (h *Handler) countedPostView(ctx context.Context, author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
 		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
 		Quote: app.PostQuote(p),
+	}
+	if c.Likes > 0 {
+		list, _ := emojis.New(h.st).Of(ctx, p.ID, h.app.Owner.Account.ID)
+		for _, e := range list {
+			r := templates.Reaction{Emoji: e.Emoji, Count: e.Count}
+			if e.URL != "" {
+				r.ImageURL = h.app.ImageSrc(h.proxy, e.URL)
+			}
+			v.Reactions = append(v.Reactions, r)
+		}
 	}
 	if id, ok := h.app.LocalPostID(v.Quote); ok {
 		v.Quote = h.app.PostURL(id)
