@@ -40,3 +40,22 @@ func (f PostFilter) where(p string) (string, []any) {
 	}
 	return sql, args
 }
+
+// accountPostsSQL lists an account's posts by the (account_id, id) index, with the conditions
+// where; its parameters are the account, the max and min IDs, where's, and the limit.
+func accountPostsSQL(publicOnly bool, where string, asc bool) string {
+	if publicOnly {
+		where = ` AND p.visibility IN ('public', 'unlisted')` + where
+	}
+	return `SELECT ` + prefixed("p.", postCols) + ` FROM posts p
+		WHERE p.account_id = ? AND p.id < ? AND p.id > ? AND p.deleted_at = 0` + where + `
+		ORDER BY p.id ` + order(asc) + ` LIMIT ?`
+}
+
+// publicPostsSQL walks public posts by primary key, with the conditions where; its parameters
+// are the max and min IDs, where's, and the limit.
+func publicPostsSQL(where string, asc bool) string {
+	return `SELECT ` + prefixed("p.", postCols) + ` FROM posts p
+		WHERE p.id < ? AND p.id > ? AND p.deleted_at = 0 AND p.visibility = 'public'` + where + `
+		ORDER BY p.id ` + order(asc) + ` LIMIT ?`
+}

@@ -452,14 +452,9 @@ func (s *Store) AccountPosts(ctx context.Context, accountID int64, publicOnly bo
 // FilteredAccountPosts is AccountPosts of the posts that pass f.
 func (s *Store) FilteredAccountPosts(ctx context.Context, accountID int64, publicOnly bool, f PostFilter, pg Page) ([]*Post, error) {
 	maxID, minID, limit, asc := pg.Bounds()
-	vis := ""
-	if publicOnly {
-		vis = ` AND visibility IN ('public', 'unlisted')`
-	}
 	where, args := f.where("p")
-	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM posts p
-		WHERE p.account_id = ? AND p.id < ? AND p.id > ? AND p.deleted_at = 0`+vis+where+`
-		ORDER BY p.id `+order(asc)+` LIMIT ?`, append(append([]any{accountID, maxID, minID}, args...), limit)...))
+	posts, err := scanPosts(s.r.QueryContext(ctx, accountPostsSQL(publicOnly, where, asc),
+		append(append([]any{accountID, maxID, minID}, args...), limit)...))
 	if asc {
 		reversePosts(posts)
 	}

@@ -117,9 +117,8 @@ func (s *Store) PublicTimeline(ctx context.Context, local bool, ownerID int64, p
 func (s *Store) FilteredPublicTimeline(ctx context.Context, f PostFilter, pg Page) ([]*Post, error) {
 	maxID, minID, limit, asc := pg.Bounds()
 	where, args := f.where("p")
-	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM posts p
-		WHERE p.id < ? AND p.id > ? AND p.deleted_at = 0 AND p.visibility = 'public'`+where+`
-		ORDER BY p.id `+order(asc)+` LIMIT ?`, append(append([]any{maxID, minID}, args...), limit)...))
+	posts, err := scanPosts(s.r.QueryContext(ctx, publicPostsSQL(where, asc),
+		append(append([]any{maxID, minID}, args...), limit)...))
 	if asc {
 		reversePosts(posts)
 	}
