@@ -55,14 +55,14 @@ func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
 func (h *handling) create(ctx context.Context) error {
 	s := h.s
 	if _, err := s.st.PostByIRI(ctx, h.act.Object.ID); err == nil {
-		return nil // already stored (Misskey and WriteFreely send some twice)
+		return h.drop("a Create of a post already stored") // Misskey and WriteFreely send some twice
 	}
 	o, err := h.object(ctx)
 	if err != nil {
 		return err
 	}
 	if !activitypub.IsPostType(o.Type) {
-		return nil
+		return h.drop("a Create of an object that is not a post: " + o.Type)
 	}
 	if o.Name != "" && o.InReplyTo.ID != "" && s.Sanitize.Text(o.HTML()) == "" {
 		// A vote: a Note with a name and no text, in reply to a poll. Its content may hold empty
@@ -89,7 +89,7 @@ func (h *handling) create(ctx context.Context) error {
 		relevant = following
 	}
 	if !relevant {
-		return nil // not from anyone the owner follows, nor about them
+		return h.drop("a post from no one the owner follows, nor about them")
 	}
 	p, _ := s.postFromObject(o, h.signer, h.owner)
 	var mentions []int64

@@ -25,13 +25,13 @@ func (h *handling) like(ctx context.Context) error {
 	s := h.s
 	p, err := s.st.PostByIRI(ctx, h.act.Object.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return h.drop("a like of a post Roost does not have")
 	}
 	if err != nil {
 		return err
 	}
 	if !p.DeletedAt.IsZero() || !s.canInteract(ctx, p, h.signer) {
-		return nil
+		return h.drop("a like of a deleted post, or of one its sender may not see")
 	}
 	emoji := h.act.Content
 	if h.act.MisskeyReaction != "" {
@@ -78,11 +78,14 @@ func (h *handling) announce(ctx context.Context) error {
 	case err == nil:
 	case errors.Is(err, store.ErrNotFound):
 		if s.IsLocal(id) {
-			return nil
+			return h.drop("a boost of a post of this server that does not exist")
 		}
 		following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
-		if err != nil || !following {
-			return err // boosts by strangers of posts Roost doesn't have: nothing to show
+		if err != nil {
+			return err
+		}
+		if !following {
+			return h.drop("a boost by a stranger of a post Roost does not have")
 		}
 		if p, err = s.FetchPost(ctx, id); err != nil {
 			return err
@@ -91,7 +94,7 @@ func (h *handling) announce(ctx context.Context) error {
 		return err
 	}
 	if !p.DeletedAt.IsZero() || !visibleToPublic(p) {
-		return nil // only public posts can be boosted
+		return h.drop("a boost of a deleted or non-public post")
 	}
 	vis := visibilityOf(h.act.To, h.act.CC, h.signer.FollowersURL)
 	err = s.st.AddBoost(ctx, &store.Reaction{ID: store.IDAt(time.Now(), h.act.ID), IRI: h.act.ID,

@@ -72,7 +72,7 @@ func (h *handling) delete(ctx context.Context) error {
 	}
 	p, err := s.st.PostByIRI(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return h.drop("a Delete of a post Roost does not have")
 	}
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func (h *handling) delete(ctx context.Context) error {
 		return reject("%s deleted %s, which is not theirs", h.signer.IRI, id)
 	}
 	if !p.DeletedAt.IsZero() {
-		return nil
+		return h.drop("a Delete of a post already deleted")
 	}
 	if err := s.st.DeletePost(ctx, p.ID, nil); err != nil {
 		return err
