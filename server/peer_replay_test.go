@@ -301,3 +301,27 @@ func TestPeerTrafficEmojiReactions(t *testing.T) {
 		t.Errorf("the post's page does not show the :roostcheck: reaction:\n%s", truncate(string(page), 2000))
 	}
 }
+
+// Pleroma's apps ask for emoji reactions by their type, and Mastodon's apps may leave them out.
+func TestEmojiReactionNotificationTypes(t *testing.T) {
+	c := newCapServer(t)
+	api := newAPIClient(t, c.testServer, "read")
+	c.replayAccepted(t, "misskey/38", "snac/32") // Misskey's heart (a favourite), snac's 😀
+	for _, tc := range []struct{ query, want string }{
+		{"types[]=pleroma:emoji_reaction", "pleroma:emoji_reaction"},
+		{"types[]=favourite", "favourite"},
+		{"exclude_types[]=pleroma:emoji_reaction", "favourite"},
+		{"exclude_types[]=favourite", "pleroma:emoji_reaction"},
+		{"", "favourite pleroma:emoji_reaction"},
+	} {
+		l, _ := api.list(t, "/api/v1/notifications?"+tc.query)
+		var got []string
+		for _, n := range l {
+			got = append(got, str(n["type"]))
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("?%s: %q, want %s", tc.query, got, tc.want)
+		}
+	}
+}
