@@ -325,3 +325,20 @@ func TestEmojiReactionNotificationTypes(t *testing.T) {
 		}
 	}
 }
+
+// Every activity Roost drops is logged at debug level with its reason: a true copy (Misskey
+// sends each activity to the shared and the personal inbox), and what has no effect.
+func TestPeerTrafficDropsLogged(t *testing.T) {
+	c := newCapServer(t)
+	c.replayAccepted(t, "misskey/26", "misskey/45", "misskey/46")
+	logs := c.logs.String()
+	for _, want := range []string{
+		`msg="activity dropped" sub=inbox activity=https://misskey.test/notes/aufv3pb2ou7c0022/activity reason="a post from no one the owner follows, nor about them"`,
+		`reason="an Undo of nothing the sender had done (or undone already)"`,
+		`reason="a copy of an activity already processed (the same id and body)"`,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
+		}
+	}
+}

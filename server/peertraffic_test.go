@@ -6,12 +6,14 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +52,33 @@ var capActors = []string{"snac/04-actor.json", "honk/03-actor.json", "gotosocial
 type capServer struct {
 	*testServer
 	pinned atomic.Int64 // unix ms the clock is held at; 0: the capture's time, running
+	logs   lockedBuffer // what the server logged, at debug level
+}
+
+// lockedBuffer is a bytes.Buffer that the server's goroutines may write while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// logSink is where a capServer's log goes besides its buffer: stderr with ROOST_TEST_LOG set.
+func logSink() io.Writer {
+	if os.Getenv("ROOST_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }
 
 // newCapServer starts a Roost owned by me@cap.test on loopback, its clock at the capture's time.
@@ -59,6 +88,7 @@ func newCapServer(t *testing.T) *capServer {
 		t.Fatalf("the captured peer traffic is missing: %v", err)
 	}
 	c := &capServer{testServer: &testServer{dbPath: filepath.Join(t.TempDir(), "roost.db")}}
+	c.log = slog.New(slog.NewTextHandler(io.MultiWriter(&c.logs, logSink()), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := c.testServer
 	ts.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := ts.handler.Load()
