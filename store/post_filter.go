@@ -1,24 +1,20 @@
 package store
 
-// PostFilter narrows a list of posts in its query, before paging, as Mastodon's only_media,
-// exclude_replies, tagged, local and remote do: filtering a page after it was read would leave
-// a media tab empty whenever the latest posts hold none.
+// PostFilter narrows a list of posts in its query, before paging (Mastodon's only_media, ...):
+// filtering a page once read would leave a media tab empty when the latest posts hold no media.
 type PostFilter struct {
-	OnlyMedia bool // only posts with attachments
-	// ExcludeReplies leaves out replies, except an author's replies to their own posts (a thread),
-	// as Mastodon does.
-	ExcludeReplies bool
+	OnlyMedia      bool   // only posts with attachments
+	ExcludeReplies bool   // no replies, except an author's to their own posts (a thread), as Mastodon
 	Tagged         string // only posts with this hashtag (lower case, without the #)
-	// Local keeps only the owner's posts (OwnerID), Remote only other accounts'.
-	Local, Remote bool
-	OwnerID       int64
+	Local, Remote  bool   // only the owner's posts (OwnerID), or only other accounts'
+	OwnerID        int64
 }
 
 // where returns the filter's conditions on the posts row p, each starting with AND, and their
 // arguments.
 func (f PostFilter) where(p string) (string, []any) {
 	var sql string
-	var args []any
+	var args []any // in the order of sql's parameters
 	if f.OnlyMedia {
 		sql += ` AND ` + p + `.attachments != '[]'`
 	}
