@@ -62,6 +62,7 @@ type testServer struct {
 	handler atomic.Pointer[http.Handler] // swapped on restart, so the listener and domain stay
 	offset  atomic.Int64                 // added to the store's clock, to make retries due
 	stopRun func()                       // stops the background workers and waits for them
+	log     *slog.Logger                 // the server's logger; nil: testLogger
 }
 
 type serverOption func(*Config)
@@ -110,7 +111,11 @@ func (ts *testServer) open(t *testing.T) {
 	if _, _, err := Setup(ctx, st, ts.cfg); err != nil {
 		t.Fatalf("setup: %v", err)
 	}
-	srv, err := New(ctx, ts.cfg, st, testLogger())
+	log := ts.log
+	if log == nil {
+		log = testLogger()
+	}
+	srv, err := New(ctx, ts.cfg, st, log)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}

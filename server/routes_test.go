@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"roost/server/activitypub"
 )
 
 // apiRoutes returns every GET pattern under /api/ that the surfaces register, read from their
@@ -149,7 +151,13 @@ func TestAPIBooleansReadAsRails(t *testing.T) {
 	if p, _ := poll["poll"].(map[string]any); p == nil || p["multiple"] != true {
 		t.Errorf("poll[multiple]=1 made %v, want a multiple-choice poll", poll["poll"])
 	}
-	reply := c.json(t, http.MethodPost, "/api/v1/statuses", map[string]any{"status": "a reply", "in_reply_to_id": poll["id"]}, http.StatusOK)
+	// A reply to someone else: Mastodon's exclude_replies keeps replies to oneself (threads).
+	other := newPeer(t, "other")
+	followedPeer(t, ts, other)
+	note := other.note("a post of someone else", []string{activitypub.Public}, nil)
+	other.sendAccepted(t, ts, other.create(note))
+	theirs := ts.waitPost(t, note["id"].(string))
+	reply := c.json(t, http.MethodPost, "/api/v1/statuses", map[string]any{"status": "a reply", "in_reply_to_id": idString(theirs.ID)}, http.StatusOK)
 	owner := ts.srv.Owner().ID
 	list, _ := c.list(t, "/api/v1/accounts/"+idString(owner)+"/statuses?exclude_replies=1&limit=40")
 	for _, st := range list {

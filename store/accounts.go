@@ -39,9 +39,11 @@ type Account struct {
 	Indexable    bool
 	Bot          bool
 	HideNetwork  bool // the owner's choice to hide follower and following counts and lists
-	Published    time.Time
-	FetchedAt    time.Time
-	CreatedAt    time.Time
+	// NoIndex and NoAI are the owner's opt-outs of search engines and of AI crawlers.
+	NoIndex, NoAI bool
+	Published     time.Time
+	FetchedAt     time.Time
+	CreatedAt     time.Time
 }
 
 // Field is one profile field (name and HTML value).
@@ -64,7 +66,7 @@ func (a *Account) DeliveryInbox() string {
 const accountCols = `id, iri, local, type, username, host, display_name, summary, url, inbox, shared_inbox,
 	outbox, followers_url, following_url, key_id, public_key_pem, avatar_url, header_url, fields,
 	also_known_as, moved_to, locked, discoverable, indexable, bot, published, fetched_at, created_at,
-	hide_network`
+	hide_network, noindex, noai`
 
 type scanner = sqlite.Scanner
 
@@ -75,7 +77,7 @@ func scanAccount(row scanner) (*Account, error) {
 	err := row.Scan(&a.ID, &a.IRI, &a.Local, &a.Type, &a.Username, &a.Host, &a.DisplayName, &a.Summary,
 		&a.URL, &a.Inbox, &a.SharedInbox, &a.Outbox, &a.FollowersURL, &a.FollowingURL, &a.KeyID,
 		&a.PublicKeyPEM, &a.AvatarURL, &a.HeaderURL, &fields, &aka, &a.MovedTo, &a.Locked,
-		&a.Discoverable, &a.Indexable, &a.Bot, &published, &fetched, &created, &a.HideNetwork)
+		&a.Discoverable, &a.Indexable, &a.Bot, &published, &fetched, &created, &a.HideNetwork, &a.NoIndex, &a.NoAI)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -114,10 +114,10 @@ func (s *Store) UpdateOwnerProfile(ctx context.Context, a *Account, src ProfileS
 	return s.tx(ctx, func(tx *wtx) error {
 		tx.AfterCommit(s.keyAccounts.reset)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = ?, summary = ?, fields = ?, avatar_url = ?,
-			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?, hide_network = ?
-			WHERE id = ? AND local = 1`,
+			header_url = ?, also_known_as = ?, locked = ?, discoverable = ?, indexable = ?, bot = ?, hide_network = ?,
+			noindex = ?, noai = ? WHERE id = ? AND local = 1`,
 			a.DisplayName, a.Summary, jsonText(a.Fields), a.AvatarURL, a.HeaderURL, jsonText(a.AlsoKnownAs),
-			a.Locked, a.Discoverable, a.Indexable, a.Bot, a.HideNetwork, a.ID)
+			a.Locked, a.Discoverable, a.Indexable, a.Bot, a.HideNetwork, a.NoIndex, a.NoAI, a.ID)
 		if err != nil {
 			return err
 		}

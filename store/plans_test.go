@@ -36,6 +36,9 @@ func TestTimelineQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	max := int64(1<<63 - 1)
+	media, _ := PostFilter{OnlyMedia: true}.where("p")
+	threads, threadArgs := PostFilter{ExcludeReplies: true, Tagged: "go"}.where("p")
+	remoteMedia, remoteArgs := PostFilter{OnlyMedia: true, Remote: true, OwnerID: owner.ID}.where("p")
 	for _, tc := range []struct {
 		name, query string
 		args        []any
@@ -45,6 +48,10 @@ func TestTimelineQueryPlans(t *testing.T) {
 		{"home boosts newest first", homeBoostsSQL("DESC"), []any{owner.ID, max, 0, 20}},
 		{"tag page", tagPostsSQL, []any{"go", max, owner.ID, 20}},
 		{"a page's posts by id", postsByIDSQL, []any{"[1,2,3]"}},
+		{"an account's media", accountPostsSQL(true, media, false), []any{bob.ID, max, 0, 20}},
+		{"an account's posts without replies, tagged", accountPostsSQL(false, threads, false),
+			append(append([]any{bob.ID, max, 0}, threadArgs...), 20)},
+		{"public remote media", publicPostsSQL(remoteMedia, false), append(append([]any{max, 0}, remoteArgs...), 20)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := queryPlan(t, s, tc.query, tc.args...)

@@ -450,18 +450,15 @@ func (p Page) Bounds() (maxID, minID int64, limit int, asc bool) {
 // AccountPosts lists an account's posts that are not deleted, newest first. With publicOnly only
 // public and unlisted posts are listed.
 func (s *Store) AccountPosts(ctx context.Context, accountID int64, publicOnly bool, pg Page) ([]*Post, error) {
+	return s.FilteredAccountPosts(ctx, accountID, publicOnly, PostFilter{}, pg)
+}
+
+// FilteredAccountPosts is AccountPosts of the posts that pass f.
+func (s *Store) FilteredAccountPosts(ctx context.Context, accountID int64, publicOnly bool, f PostFilter, pg Page) ([]*Post, error) {
 	maxID, minID, limit, asc := pg.Bounds()
-	vis := ""
-	if publicOnly {
-		vis = ` AND visibility IN ('public', 'unlisted')`
-	}
-	order := "DESC"
-	if asc {
-		order = "ASC"
-	}
-	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+postCols+` FROM posts
-		WHERE account_id = ? AND id < ? AND id > ? AND deleted_at = 0`+vis+`
-		ORDER BY id `+order+` LIMIT ?`, accountID, maxID, minID, limit))
+	where, args := f.where("p")
+	posts, err := scanPosts(s.r.QueryContext(ctx, accountPostsSQL(publicOnly, where, asc),
+		append(append([]any{accountID, maxID, minID}, args...), limit)...))
 	if asc {
 		reversePosts(posts)
 	}

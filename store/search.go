@@ -475,7 +475,7 @@ func (s *Store) SearchAccounts(ctx context.Context, q string, offset, limit int,
 			&a.URL, &a.Inbox, &a.SharedInbox, &a.Outbox, &a.FollowersURL, &a.FollowingURL, &a.KeyID,
 			&a.PublicKeyPEM, &a.AvatarURL, &a.HeaderURL, &fields, &aka, &a.MovedTo, &a.Locked,
 			&a.Discoverable, &a.Indexable, &a.Bot, &published, &fetched, &created, &a.HideNetwork,
-			&followed); err != nil {
+			&a.NoIndex, &a.NoAI, &followed); err != nil {
 			return nil, fmt.Errorf("search accounts: %w", err)
 		}
 		_ = json.Unmarshal([]byte(fields), &a.Fields)

@@ -22,14 +22,19 @@ var tagPostsSQL = `SELECT ` + prefixed("p.", postCols) + ` FROM post_tags t JOIN
 // HashtagTimeline lists live public posts by anyone carrying hashtag tag (lower-cased, without
 // the #), newest first, paged by post ID; with accountID not 0, only that account's.
 func (s *Store) HashtagTimeline(ctx context.Context, tag string, accountID int64, pg Page) ([]*Post, error) {
+	return s.FilteredHashtagTimeline(ctx, tag, PostFilter{Local: accountID != 0, OwnerID: accountID}, pg)
+}
+
+// FilteredHashtagTimeline is HashtagTimeline of the posts that pass f.
+func (s *Store) FilteredHashtagTimeline(ctx context.Context, tag string, f PostFilter, pg Page) ([]*Post, error) {
 	maxID, minID, limit, asc := pg.Bounds()
 	tag = strings.ToLower(strings.TrimPrefix(tag, "#"))
+	where, args := f.where("p")
 	// Driven by post_tags' primary key (tag, post_id), as tagPostsSQL is.
 	posts, err := scanPosts(s.r.QueryContext(ctx, `SELECT `+prefixed("p.", postCols)+` FROM post_tags t
 		JOIN posts p ON p.id = t.post_id
-		WHERE t.tag = ? AND t.post_id < ? AND t.post_id > ? AND (? = 0 OR p.account_id = ?)
-		  AND p.visibility = 'public' AND p.deleted_at = 0
-		ORDER BY t.post_id `+order(asc)+` LIMIT ?`, tag, maxID, minID, accountID, accountID, limit))
+		WHERE t.tag = ? AND t.post_id < ? AND t.post_id > ? AND p.visibility = 'public' AND p.deleted_at = 0`+where+`
+		ORDER BY t.post_id `+order(asc)+` LIMIT ?`, append(append([]any{tag, maxID, minID}, args...), limit)...))
 	if asc {
 		reversePosts(posts)
 	}

@@ -25,6 +25,9 @@ type Page struct {
 	AtomURL     string // rel=alternate application/atom+xml
 	RSSURL      string // rel=alternate application/rss+xml
 	OG          *OpenGraph
+	// Robots is the content of the robots meta tag ("" for none): "noindex" when the owner opted
+	// out of search engines.
+	Robots string
 	// Owner is set on the owner's own pages (signed in).
 	Owner *OwnerNav
 }
@@ -152,6 +155,14 @@ type Post struct {
 	Attachments  []Attachment
 	Poll         *Poll
 	Quote        string // URL of the post quoted, when there is one
+	Reactions    []Reaction
+}
+
+// Reaction is an emoji a post was reacted with, and by how many.
+type Reaction struct {
+	Emoji    string // a Unicode emoji, or a custom emoji's ":name:"
+	ImageURL string // a custom emoji's image
+	Count    int
 }
 
 // Poll is a post's poll: its options with their counts as its server last sent them.
@@ -256,6 +267,8 @@ type ProfileForm struct {
 	Indexable    bool
 	HideNetwork  bool
 	Bot          bool
+	NoIndex      bool
+	NoAI         bool
 	DomainBlocks []string
 	MovedTo      string // the account the owner moved to, if they did
 	Handle       string // the owner's, @user@host

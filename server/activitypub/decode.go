@@ -206,10 +206,10 @@ func IsActorType(t string) bool {
 
 // IsPostType reports whether t is an object type Roost shows as a post: Mastodon's Note,
 // Article, Question and Page, and the Image, Video, Audio and Event that Pixelfed, PeerTube,
-// Funkwhale and Mobilizon send.
+// Funkwhale and Mobilizon send, and the ChatMessage that honk and Pleroma send as a direct message.
 func IsPostType(t string) bool {
 	switch t {
-	case "Note", "Article", "Question", "Page", "Image", "Video", "Audio", "Event":
+	case "Note", "Article", "Question", "Page", "Image", "Video", "Audio", "Event", "ChatMessage":
 		return true
 	}
 	return false

@@ -35,7 +35,7 @@ func (s *App) ActorDoc(a *store.Account) *activitypub.Actor {
 		PublicKey:                 activitypub.PublicKeys{{ID: a.KeyID, Owner: a.IRI, PublicKeyPem: a.PublicKeyPEM}},
 		ManuallyApprovesFollowers: a.Locked,
 		Discoverable:              a.Discoverable,
-		Indexable:                 a.Indexable,
+		Indexable:                 a.Indexable && !a.NoIndex, // no search engine of any kind
 		Published:                 AsTime(a.CreatedAt),
 		AlsoKnownAs:               a.AlsoKnownAs,
 		MovedTo:                   a.MovedTo,

@@ -66,9 +66,13 @@ func (s *App) processInbox(ctx context.Context) {
 		if busy {
 			batch = 32
 		}
-		items, err := s.Queue.ClaimInbox(ctx, batch, 5*time.Minute)
+		items, dropped, err := s.Queue.ClaimInbox(ctx, batch, 5*time.Minute)
 		if err != nil && ctx.Err() == nil {
 			log.Error("claim inbox", slog.Any("err", err))
+		}
+		for _, it := range dropped {
+			log.Debug("activity dropped", slog.String("activity", it.ActivityIRI),
+				slog.String("reason", "a copy of an activity being processed (the same id and body)"))
 		}
 		var done []queue.InboxResult
 		for _, it := range items {
@@ -81,7 +85,7 @@ func (s *App) processInbox(ctx context.Context) {
 		if err := s.Queue.InboxDoneMany(context.WithoutCancel(ctx), done); err != nil {
 			log.Error("record inbox results", slog.Any("err", err))
 		}
-		if len(items) > 0 { // fewer than batch when copies were dropped: look again
+		if len(items)+len(dropped) > 0 { // look again: there may be more
 			if busy {
 				select {
 				case <-ctx.Done():
@@ -107,7 +111,7 @@ func (s *App) processInbox(ctx context.Context) {
 // activity is to be retried later (already rescheduled) or processing was cut short by shutdown.
 func (s *App) processItem(ctx context.Context, log *slog.Logger, it queue.InboxItem) (queue.InboxResult, bool) {
 	log = log.With(slog.String("activity", it.ActivityIRI))
-	err := s.handleActivity(ctx, it)
+	err := s.handleActivity(ctx, log, it)
 	switch {
 	case err == nil:
 		log.Debug("processed")
@@ -126,7 +130,7 @@ func (s *App) processItem(ctx context.Context, log *slog.Logger, it queue.InboxI
 	return queue.InboxResult{}, false
 }
 
-func (s *App) handleActivity(ctx context.Context, it queue.InboxItem) error {
+func (s *App) handleActivity(ctx context.Context, log *slog.Logger, it queue.InboxItem) error {
 	act, err := activitypub.DecodeActivity(it.Body)
 	if err != nil {
 		return err
@@ -142,7 +146,7 @@ func (s *App) handleActivity(ctx context.Context, it queue.InboxItem) error {
 	if err != nil {
 		return err
 	}
-	h := &handling{s: s, act: act, signer: signer, owner: owner, raw: it.Body}
+	h := &handling{s: s, act: act, signer: signer, owner: owner, raw: it.Body, log: log}
 	switch act.Type {
 	case "Follow":
 		return h.follow(ctx)
@@ -167,7 +171,7 @@ func (s *App) handleActivity(ctx context.Context, it queue.InboxItem) error {
 	case "Move":
 		return h.move(ctx)
 	}
-	return nil // an activity type Roost does not act on
+	return h.drop("an activity type Roost does not act on")
 }
 
 // handling is one incoming activity being processed.
@@ -177,6 +181,14 @@ type handling struct {
 	signer *store.Account
 	owner  *store.Account
 	raw    []byte
+	log    *slog.Logger // with the activity's id
+}
+
+// drop logs at debug level why the activity is processed without any effect, and reports
+// success: there is nothing to retry.
+func (h *handling) drop(reason string) error {
+	h.log.Debug("activity dropped", slog.String("reason", reason))
+	return nil
 }
 
 // inner returns the id and, when embedded, the type and actor of the activity's object.

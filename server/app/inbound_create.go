@@ -55,17 +55,18 @@ func (h *handling) object(ctx context.Context) (*activitypub.Object, error) {
 func (h *handling) create(ctx context.Context) error {
 	s := h.s
 	if _, err := s.st.PostByIRI(ctx, h.act.Object.ID); err == nil {
-		return nil // already stored (Misskey and WriteFreely send some twice)
+		return h.drop("a Create of a post already stored") // Misskey and WriteFreely send some twice
 	}
 	o, err := h.object(ctx)
 	if err != nil {
 		return err
 	}
 	if !activitypub.IsPostType(o.Type) {
-		return nil
+		return h.drop("a Create of an object that is not a post: " + o.Type)
 	}
-	if o.Name != "" && o.InReplyTo.ID != "" && o.HTML() == "" {
-		// A vote: a Note with a name and no content, in reply to a poll.
+	if o.Name != "" && o.InReplyTo.ID != "" && s.Sanitize.Text(o.HTML()) == "" {
+		// A vote: a Note with a name and no text, in reply to a poll. Its content may hold empty
+		// markup (snac sends "<br>").
 		if parent, err := s.st.PostByIRI(ctx, o.InReplyTo.ID); err == nil && parent.AccountID == h.owner.ID {
 			if pl := parent.Poll; pl != nil {
 				return s.receiveVote(ctx, parent, pl, o, h.signer)
@@ -88,7 +89,7 @@ func (h *handling) create(ctx context.Context) error {
 		relevant = following
 	}
 	if !relevant {
-		return nil // not from anyone the owner follows, nor about them
+		return h.drop("a post from no one the owner follows, nor about them")
 	}
 	p, _ := s.postFromObject(o, h.signer, h.owner)
 	var mentions []int64
@@ -133,6 +134,10 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 	if p.URL == "" {
 		p.URL = o.ID
 	}
+	if o.Type == "ChatMessage" {
+		// honk's and Pleroma's private messages: shown as what Mastodon calls a direct post.
+		p.Type, p.Visibility = "Note", store.Direct
+	}
 	if o.Type == "Article" || o.Type == "Page" {
 		if name := s.Sanitize.Text(o.Name); name != "" && !strings.Contains(p.Content, name) {
 			p.Content = "<p><strong>" + HTMLEscape(name) + "</strong></p>" + p.Content
@@ -147,7 +152,13 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 		case "Mention":
 			p.Tags = append(p.Tags, store.Tag{Type: "Mention", Name: s.Sanitize.Text(t.Name), Href: content.SafeURL(t.Href)})
 		case "Hashtag":
-			p.Tags = append(p.Tags, store.Tag{Type: "Hashtag", Name: s.Sanitize.Text(t.Name), Href: content.SafeURL(t.Href)})
+			// honk lists each hashtag twice: keep one.
+			tag := store.Tag{Type: "Hashtag", Name: s.Sanitize.Text(t.Name), Href: content.SafeURL(t.Href)}
+			if !slices.ContainsFunc(p.Tags, func(o store.Tag) bool {
+				return o.Type == "Hashtag" && strings.EqualFold(strings.TrimPrefix(o.Name, "#"), strings.TrimPrefix(tag.Name, "#"))
+			}) {
+				p.Tags = append(p.Tags, tag)
+			}
 		case "Emoji":
 			// As Mastodon: an emoji without an image, or whose shortcode is not one, is dropped.
 			code, icon := strings.Trim(t.Name, ":"), ""
@@ -161,8 +172,14 @@ func (s *App) postFromObject(o *activitypub.Object, author, owner *store.Account
 	}
 	for _, a := range o.Attachment {
 		if u := content.SafeURL(a.URL); u != "" {
+			// The description: summary first, then name, as Mastodon reads it (honk puts the
+			// file name in name and the description in summary).
+			alt := a.Summary
+			if strings.TrimSpace(alt) == "" {
+				alt = a.Name
+			}
 			p.Attachments = append(p.Attachments, store.Attachment{Type: a.Type, MediaType: a.MediaType, URL: u,
-				Name: content.TruncateRunes(s.Sanitize.Text(a.Name), 1500), Blurhash: content.TruncateRunes(a.Blurhash, 100),
+				Name: content.TruncateRunes(s.Sanitize.Text(alt), 1500), Blurhash: content.TruncateRunes(a.Blurhash, 100),
 				Width: a.Width, Height: a.Height, FocalPoint: a.FocalPoint})
 		}
 	}

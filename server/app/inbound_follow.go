@@ -10,7 +10,7 @@ import (
 
 func (h *handling) follow(ctx context.Context) error {
 	if h.act.Object.ID != h.owner.IRI {
-		return nil // a Follow of someone else, or a relay: not for us
+		return h.drop("a Follow of someone else") // or a relay's: not for us
 	}
 	s := h.s
 	if blocked, err := s.st.Blocked(ctx, h.signer.ID); err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 	"time"
 
 	"roost/server/content"
 	"roost/store"
+	"roost/store/emojis"
 )
 
 // emojiShortcodeRE is a custom emoji's shortcode, between its colons (Mastodon's
@@ -23,28 +25,50 @@ func (h *handling) like(ctx context.Context) error {
 	s := h.s
 	p, err := s.st.PostByIRI(ctx, h.act.Object.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return h.drop("a like of a post Roost does not have")
 	}
 	if err != nil {
 		return err
 	}
 	if !p.DeletedAt.IsZero() || !s.canInteract(ctx, p, h.signer) {
-		return nil
+		return h.drop("a like of a deleted post, or of one its sender may not see")
 	}
 	emoji := h.act.Content
 	if h.act.MisskeyReaction != "" {
 		emoji = h.act.MisskeyReaction
+	}
+	emoji = content.TruncateRunes(s.Sanitize.Text(emoji), 64)
+	if err := h.saveEmoji(ctx, emoji); err != nil {
+		return err
 	}
 	notices, err := s.reactionNotices(ctx, "favourite", h.signer.ID, p)
 	if err != nil {
 		return err
 	}
 	err = s.st.AddLike(ctx, &store.Reaction{IRI: h.act.ID, AccountID: h.signer.ID, PostID: p.ID,
-		Content: content.TruncateRunes(s.Sanitize.Text(emoji), 64)}, nil, notices...)
+		Content: emoji}, nil, notices...)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
 	return err
+}
+
+// saveEmoji keeps the image of the custom emoji a reaction names (":name:", with an Emoji tag
+// of that name, as Misskey and Akkoma send it), so the reaction can be shown as that emoji.
+func (h *handling) saveEmoji(ctx context.Context, emoji string) error {
+	code, pre := strings.CutPrefix(emoji, ":")
+	code, suf := strings.CutSuffix(code, ":")
+	if !pre || !suf || !emojiShortcodeRE.MatchString(code) {
+		return nil
+	}
+	for _, t := range h.act.Tag {
+		if t.Type == "Emoji" && t.Name == emoji && t.Icon != nil {
+			if u := content.SafeURL(t.Icon.URL); u != "" {
+				return emojis.New(h.s.st).Save(ctx, h.signer.Host, emoji, u)
+			}
+		}
+	}
+	return nil
 }
 
 func (h *handling) announce(ctx context.Context) error {
@@ -58,11 +82,14 @@ func (h *handling) announce(ctx context.Context) error {
 	case err == nil:
 	case errors.Is(err, store.ErrNotFound):
 		if s.IsLocal(id) {
-			return nil
+			return h.drop("a boost of a post of this server that does not exist")
 		}
 		following, err := s.st.IsFollowing(ctx, h.owner.ID, h.signer.ID)
-		if err != nil || !following {
-			return err // boosts by strangers of posts Roost doesn't have: nothing to show
+		if err != nil {
+			return err
+		}
+		if !following {
+			return h.drop("a boost by a stranger of a post Roost does not have")
 		}
 		if p, err = s.FetchPost(ctx, id); err != nil {
 			return err
@@ -71,7 +98,7 @@ func (h *handling) announce(ctx context.Context) error {
 		return err
 	}
 	if !p.DeletedAt.IsZero() || !visibleToPublic(p) {
-		return nil // only public posts can be boosted
+		return h.drop("a boost of a deleted or non-public post")
 	}
 	vis := visibilityOf(h.act.To, h.act.CC, h.signer.FollowersURL)
 	notices, err := s.reactionNotices(ctx, "reblog", h.signer.ID, p)

@@ -40,7 +40,7 @@ func (h *handling) undo(ctx context.Context) error {
 	if typ == "Block" {
 		return s.st.Unblock(ctx, h.signer.ID, false, nil)
 	}
-	return nil // nothing of theirs to undo
+	return h.drop("an Undo of nothing the sender had done (or undone already)")
 }
 
 // undoReaction withdraws the signer's reaction of kind k that an Undo of id (of object) names.

@@ -22,7 +22,7 @@ func (h *handling) update(ctx context.Context) error {
 	}
 	existing, err := s.st.PostByIRI(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // not something Roost kept
+		return h.drop("an Update of a post Roost did not keep")
 	}
 	if err != nil {
 		return err
@@ -31,7 +31,7 @@ func (h *handling) update(ctx context.Context) error {
 		return reject("%s updated %s, which is not theirs", h.signer.IRI, id)
 	}
 	if !existing.DeletedAt.IsZero() {
-		return nil
+		return h.drop("an Update of a deleted post")
 	}
 	o, err := h.object(ctx)
 	if err != nil {
@@ -40,6 +40,11 @@ func (h *handling) update(ctx context.Context) error {
 	p, _ := s.postFromObject(o, h.signer, h.owner)
 	p.ID = existing.ID
 	edited := !p.Updated.IsZero()
+	if edited && !existing.Updated.IsZero() && !p.Updated.After(existing.Updated) {
+		// An edit Roost already has, or an older one arriving late (peers reuse Update ids, so
+		// such a copy is no longer recognised by its id): the newer text stays, as in Mastodon.
+		return h.drop("an Update no newer than the post's last edit")
+	}
 	if !edited {
 		p.Updated = time.Now()
 	}
@@ -68,7 +73,7 @@ func (h *handling) delete(ctx context.Context) error {
 	}
 	p, err := s.st.PostByIRI(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return h.drop("a Delete of a post Roost does not have")
 	}
 	if err != nil {
 		return err
@@ -77,7 +82,7 @@ func (h *handling) delete(ctx context.Context) error {
 		return reject("%s deleted %s, which is not theirs", h.signer.IRI, id)
 	}
 	if !p.DeletedAt.IsZero() {
-		return nil
+		return h.drop("a Delete of a post already deleted")
 	}
 	if err := s.st.DeletePost(ctx, p.ID, nil); err != nil {
 		return err

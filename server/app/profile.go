@@ -25,6 +25,8 @@ type ProfileInput struct {
 	Indexable    *bool
 	Bot          *bool
 	HideNetwork  *bool
+	NoIndex      *bool    // opt out of search engines
+	NoAI         *bool    // opt out of AI crawlers
 	AlsoKnownAs  []string // actor IRIs or @user@host handles of the owner's other accounts
 	SetAliases   bool
 }
@@ -85,7 +87,7 @@ func (s *App) UpdateProfile(ctx context.Context, in ProfileInput) (*store.Accoun
 		in  *bool
 		out *bool
 	}{{in.Locked, &a.Locked}, {in.Discoverable, &a.Discoverable}, {in.Indexable, &a.Indexable}, {in.Bot, &a.Bot},
-		{in.HideNetwork, &a.HideNetwork}} {
+		{in.HideNetwork, &a.HideNetwork}, {in.NoIndex, &a.NoIndex}, {in.NoAI, &a.NoAI}} {
 		if b.in != nil {
 			*b.out = *b.in
 		}

@@ -54,6 +54,9 @@ func basePolicy() *bluemonday.Policy {
 		"p", "br", "span", "del", "s", "pre", "code", "blockquote",
 		"ol", "ul", "li", "strong", "b", "em", "i", "u", "sub", "sup",
 		"h1", "h2", "h3", "h4", "h5", "h6",
+		// Misskey's small text and ruby annotations (MFM $[small] and $[ruby]), which Mastodon
+		// 4.3 keeps too.
+		"small", "ruby", "rt", "rp",
 	)
 	p.AllowAttrs("class").Matching(classList("h-card", "mention", "hashtag", "ellipsis", "invisible")).OnElements("span")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[A-Za-z0-9_+#.-]{1,40}$`)).OnElements("code")

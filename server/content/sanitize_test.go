@@ -82,6 +82,7 @@ func assertSafe(t *testing.T, out string) {
 		"code": true, "blockquote": true, "ol": true, "ul": true, "li": true, "strong": true,
 		"b": true, "em": true, "i": true, "u": true, "sub": true, "sup": true,
 		"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
+		"small": true, "ruby": true, "rt": true, "rp": true,
 	}
 	for n := range doc.Descendants() {
 		if n.Type != html.ElementNode {
@@ -137,6 +138,12 @@ func TestRemoteKeepsMastodonMarkup(t *testing.T) {
 			name: "formatting",
 			in:   `<blockquote><p><strong>b</strong> <em>i</em> <del>d</del> <s>s</s> <u>u</u> x<sub>2</sub> y<sup>3</sup></p></blockquote><ul><li>a</li></ul><ol start="3"><li>c</li></ol><h2>head</h2><pre><code class="language-go">x := 1</code></pre>`,
 			want: []string{`<blockquote><p><strong>b</strong> <em>i</em> <del>d</del> <s>s</s> <u>u</u> x<sub>2</sub> y<sup>3</sup></p></blockquote>`, `<ul><li>a</li></ul>`, `<ol start="3"><li>c</li></ol>`, `<h2>head</h2>`, `<pre><code class="language-go">x := 1</code></pre>`},
+		},
+		{
+			// Misskey renders MFM's $[small] and $[ruby] as these (Misskey's MfmService.toHtml).
+			name: "misskey small and ruby",
+			in:   `<p><small>fine print</small> <ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby></p>`,
+			want: []string{`<small>fine print</small>`, `<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>`},
 		},
 		{
 			name: "mailto",

@@ -62,3 +62,11 @@ func (h *Handler) showInstanceActor(w http.ResponseWriter, r *http.Request) {
 		Published:                 app.AsTime(h.app.Owner.Account.CreatedAt),
 	})
 }
+
+// showInstanceOutbox answers the instance actor's outbox, which its document advertises: an empty
+// collection, since that actor never publishes anything (GoToSocial fetches it).
+func (h *Handler) showInstanceOutbox(w http.ResponseWriter, r *http.Request) {
+	writeAS(w, r, http.StatusOK, &activitypub.OrderedCollection{
+		Context: activitypub.Context(), ID: h.app.InstanceActorIRI() + "/outbox", Type: "OrderedCollection",
+	})
+}

@@ -55,6 +55,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 
 	// ActivityPub.
 	mux.HandleFunc("GET /actor", h.showInstanceActor)
+	mux.HandleFunc("GET /actor/outbox", h.showInstanceOutbox)
 	mux.HandleFunc("POST /actor/inbox", h.postInbox)
 	mux.HandleFunc("POST /inbox", h.postInbox)
 	mux.HandleFunc("GET /users/{name}", h.ShowActor)

@@ -95,6 +95,7 @@ func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	if blocked, _ := h.st.Blocked(ctx, signer.ID); blocked && act.Type != "Undo" && act.Type != "Delete" {
 		// Accept and drop, as Mastodon does: telling a blocked actor about the block helps nobody.
+		h.log.Debug("activity dropped", slog.String("activity", act.ID), slog.String("reason", "its actor is blocked"))
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -112,6 +113,9 @@ func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 	if added {
 		h.app.WakeInbox()
+	} else {
+		h.log.Debug("activity dropped", slog.String("activity", act.ID),
+			slog.String("reason", "a copy of an activity already processed (the same id and body)"))
 	}
 }
 

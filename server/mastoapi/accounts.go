@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,12 +81,22 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
+	// Filtered in the query, before paging (boosts are not among an account's statuses here, so
+	// exclude_reblogs has nothing to leave out).
+	f := h.postFilter(q)
+	f.Local, f.Remote = false, false
 	var posts []*store.Post
 	var err error
 	if mastodon.Bool(q.Get("pinned")) {
-		posts, err = h.st.PinnedPosts(ctx, a.ID)
+		posts, err = h.st.PinnedPosts(ctx, a.ID) // a handful: filtered here
+		posts = slices.DeleteFunc(posts, func(p *store.Post) bool {
+			return (f.OnlyMedia && len(p.Attachments) == 0) || (f.ExcludeReplies && p.InReplyTo != "") ||
+				(f.Tagged != "" && !slices.ContainsFunc(p.Tags, func(t store.Tag) bool {
+					return t.Type == "Hashtag" && strings.EqualFold(strings.TrimPrefix(t.Name, "#"), f.Tagged)
+				}))
+		})
 	} else {
-		posts, err = h.st.AccountPosts(ctx, a.ID, !oauth.Viewer(ctx).Owner, storePage(pg))
+		posts, err = h.st.FilteredAccountPosts(ctx, a.ID, !oauth.Viewer(ctx).Owner, f, storePage(pg))
 	}
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "internal error")
@@ -93,9 +104,6 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if (mastodon.Bool(q.Get("exclude_replies")) && p.InReplyTo != "") || (mastodon.Bool(q.Get("only_media")) && len(p.Attachments) == 0) {
-			continue
-		}
 		if st, err := h.render.Status(ctx, p); err == nil { // an error leaves out what the viewer may not see
 			out = append(out, st)
 		}

@@ -202,7 +202,7 @@ func (h *Handler) apiNotificationGroups(w http.ResponseWriter, r *http.Request) 
 	}
 	pg := mastodon.ParsePage(q, 40, 80)
 	var reps []groupRep
-	if types := wantedTypes(q); len(types) > 0 {
+	if types := wantedTypes(q, false); len(types) > 0 {
 		var err error
 		if reps, err = h.groupPage(ctx, types, groupedTypes(q), pg); err != nil {
 			h.log.Error("list notification groups", "err", err)
@@ -354,7 +354,7 @@ func (h *Handler) apiUnreadCount(grouped bool) http.HandlerFunc {
 		if m, err := h.st.Marker(ctx, "notifications"); err == nil {
 			after, _ = strconv.ParseInt(m.LastReadID, 10, 64)
 		}
-		types, kinds := wantedTypes(q), groupedTypes(q)
+		types, kinds := wantedTypes(q, false), groupedTypes(q)
 		if !grouped {
 			kinds = nil
 		}

@@ -13,11 +13,15 @@ import (
 // notificationTypes maps Roost's notification kinds to Mastodon's (they match).
 var notificationTypes = []string{"follow", "follow_request", "mention", "quote", "reblog", "favourite", "move", "poll"}
 
+// emojiReaction is Pleroma's and Akkoma's notification type of an emoji reaction, which Roost
+// keeps as a favourite with its emoji.
+const emojiReaction = "pleroma:emoji_reaction"
+
 func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 15, 30)
-	want := wantedTypes(q)
+	want := wantedTypes(q, true)
 	out := []*mastodon.Notification{}
 	if len(want) > 0 {
 		list, err := h.st.Notifications(ctx, want, storePage(pg))
@@ -25,10 +29,13 @@ func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusInternalServerError, "internal error")
 			return
 		}
+		asked, excluded := append(q["types[]"], q["types"]...), append(q["exclude_types[]"], q["exclude_types"]...)
 		for _, n := range list {
-			if api, err := h.render.Notification(ctx, n); err == nil {
-				out = append(out, api)
+			api, err := h.render.Notification(ctx, n)
+			if err != nil || len(asked) > 0 && !slices.Contains(asked, api.Type) || slices.Contains(excluded, api.Type) {
+				continue // an emoji reaction (stored as a favourite) not asked for, or a favourite
 			}
+			out = append(out, api)
 		}
 	}
 	if len(out) > 0 {
@@ -37,16 +44,27 @@ func (h *Handler) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, h.filterNotifications(ctx, out))
 }
 
-// wantedTypes reads types[] and exclude_types[]: the notification types a request asks for.
-func wantedTypes(q url.Values) []string {
+// wantedTypes reads types[] and exclude_types[]: the notification types a request asks for, as
+// the store keeps them. With emoji, Pleroma's emoji reaction is one of them (a favourite in the
+// store), asked for or left out on its own.
+func wantedTypes(q url.Values, emoji bool) []string {
 	types := append(q["types[]"], q["types"]...)
 	exclude := append(q["exclude_types[]"], q["exclude_types"]...)
 	if len(types) == 0 {
 		types = notificationTypes
+		if emoji {
+			types = append(types[:len(types):len(types)], emojiReaction)
+		}
 	}
 	var want []string
 	for _, t := range types {
-		if slices.Contains(notificationTypes, t) && !slices.Contains(exclude, t) {
+		if slices.Contains(exclude, t) {
+			continue
+		}
+		if t == emojiReaction && emoji {
+			t = "favourite" // stored as a favourite with its emoji (see render.Notification)
+		}
+		if slices.Contains(notificationTypes, t) && !slices.Contains(want, t) {
 			want = append(want, t)
 		}
 	}

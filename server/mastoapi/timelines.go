@@ -3,6 +3,8 @@ package mastoapi
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
@@ -45,12 +47,12 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
-	posts, err := h.st.PublicTimeline(ctx, mastodon.Bool(q.Get("local")), h.app.Owner.Account.ID, storePage(pg))
+	posts, err := h.st.FilteredPublicTimeline(ctx, h.postFilter(q), storePage(pg))
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
-	out := h.renderPosts(ctx, posts, mastodon.Bool(q.Get("only_media")))
+	out := h.renderPosts(ctx, posts)
 	h.writeFilteredStatuses(w, r, "public", out)
 }
 
@@ -94,16 +96,12 @@ func (h *Handler) apiPostList(list func(context.Context, store.Page) ([]store.Po
 func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	var author int64
-	if mastodon.Bool(q.Get("local")) {
-		author = h.app.Owner.Account.ID
-	}
-	posts, err := h.st.HashtagTimeline(ctx, r.PathValue("hashtag"), author, storePage(mastodon.ParsePage(q, 20, 40)))
+	posts, err := h.st.FilteredHashtagTimeline(ctx, r.PathValue("hashtag"), h.postFilter(q), storePage(mastodon.ParsePage(q, 20, 40)))
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
-	out := h.renderPosts(ctx, posts, mastodon.Bool(q.Get("only_media")))
+	out := h.renderPosts(ctx, posts)
 	if apiToken(r) == nil {
 		h.writeStatuses(w, r, out)
 		return
@@ -111,14 +109,24 @@ func (h *Handler) apiTagTimeline(w http.ResponseWriter, r *http.Request) {
 	h.writeFilteredStatuses(w, r, "public", out)
 }
 
-// renderPosts renders a timeline's posts, those with media only when onlyMedia; a post that
-// cannot be rendered (its author gone meanwhile) is left out.
-func (h *Handler) renderPosts(ctx context.Context, posts []*store.Post, onlyMedia bool) []*mastodon.Status {
+// postFilter reads the filters of a timeline request that the store applies before paging:
+// only_media, exclude_replies, tagged, and local or remote (the owner's posts, or others').
+func (h *Handler) postFilter(q url.Values) store.PostFilter {
+	return store.PostFilter{
+		OnlyMedia:      mastodon.Bool(q.Get("only_media")),
+		ExcludeReplies: mastodon.Bool(q.Get("exclude_replies")),
+		Tagged:         strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Get("tagged")), "#")),
+		Local:          mastodon.Bool(q.Get("local")),
+		Remote:         mastodon.Bool(q.Get("remote")) && !mastodon.Bool(q.Get("local")),
+		OwnerID:        h.app.Owner.Account.ID,
+	}
+}
+
+// renderPosts renders a timeline's posts; a post that cannot be rendered (its author gone
+// meanwhile) is left out.
+func (h *Handler) renderPosts(ctx context.Context, posts []*store.Post) []*mastodon.Status {
 	var out []*mastodon.Status
 	for _, p := range posts {
-		if onlyMedia && len(p.Attachments) == 0 {
-			continue
-		}
 		if st, err := h.render.Status(ctx, p); err == nil {
 			out = append(out, st)
 		}

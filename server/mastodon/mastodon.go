@@ -103,6 +103,23 @@ type Status struct {
 	Bookmarked         bool              `json:"bookmarked"`
 	Pinned             bool              `json:"pinned"`
 	Filtered           []any             `json:"filtered"`
+	// Pleroma is Pleroma's and Akkoma's extension: the emoji reactions, which their apps (and
+	// Mastodon apps that know them) show.
+	Pleroma *StatusPleroma `json:"pleroma,omitempty"`
+}
+
+// StatusPleroma is the pleroma object of a Status.
+type StatusPleroma struct {
+	EmojiReactions []EmojiReaction `json:"emoji_reactions"`
+}
+
+// EmojiReaction is one emoji a status was reacted with (Pleroma's API): a Unicode emoji, or a
+// custom emoji's shortcode with its image.
+type EmojiReaction struct {
+	Name  string  `json:"name"`
+	Count int     `json:"count"`
+	Me    bool    `json:"me"`
+	URL   *string `json:"url"`
 }
 
 // Quote is Mastodon's Quote entity: the status a status quotes, when Roost has it.
@@ -174,6 +191,10 @@ type Notification struct {
 	Account   *Account `json:"account"`
 	Status    *Status  `json:"status,omitempty"`
 	Target    *Account `json:"target,omitempty"` // a move's new account
+	// Emoji and EmojiURL are the emoji of a "pleroma:emoji_reaction" (Pleroma's and Akkoma's
+	// notification of an emoji reaction), and the image of a custom one.
+	Emoji    string `json:"emoji,omitempty"`
+	EmojiURL string `json:"emoji_url,omitempty"`
 }
 
 // Relationship is the owner's relationship with an account.

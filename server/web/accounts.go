@@ -195,7 +195,7 @@ func (h *Handler) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := templates.ProfileForm{DisplayName: a.DisplayName, Bio: src.Bio, AvatarURL: a.AvatarURL,
 		HeaderURL: a.HeaderURL, Locked: a.Locked, Discoverable: a.Discoverable, Indexable: a.Indexable,
-		HideNetwork: a.HideNetwork, Bot: a.Bot, MovedTo: a.MovedTo, Handle: "@" + a.Handle()}
+		HideNetwork: a.HideNetwork, Bot: a.Bot, NoIndex: a.NoIndex, NoAI: a.NoAI, MovedTo: a.MovedTo, Handle: "@" + a.Handle()}
 	for _, fl := range src.Fields {
 		f.Fields = append(f.Fields, templates.FieldInput{Name: fl.Name, Value: fl.Value})
 	}
@@ -216,7 +216,8 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) {
 	name, bio := r.PostFormValue("display_name"), r.PostFormValue("bio")
 	flag := func(k string) *bool { v := r.PostFormValue(k) == "on"; return &v }
 	in := app.ProfileInput{DisplayName: &name, Bio: &bio, SetFields: true, Locked: flag("locked"),
-		Discoverable: flag("discoverable"), Indexable: flag("indexable"), Bot: flag("bot"), HideNetwork: flag("hide_network")}
+		Discoverable: flag("discoverable"), Indexable: flag("indexable"), Bot: flag("bot"), HideNetwork: flag("hide_network"),
+		NoIndex: flag("noindex"), NoAI: flag("noai")}
 	names, values := r.PostForm["field_name"], r.PostForm["field_value"]
 	for i := range names {
 		if i < len(values) && strings.TrimSpace(names[i]) != "" {

@@ -229,7 +229,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	h.render200(w, r, templates.LoginPage(h.page("Sign in"), templates.Login{Next: safeNext(r.URL.Query().Get("next"))}))
+	h.render200(w, r, templates.LoginPage(h.page(r.Context(), "Sign in"), templates.Login{Next: safeNext(r.URL.Query().Get("next"))}))
 }
 
 const tooManyAttempts = "Too many failed attempts. Wait a few minutes and try again."
@@ -242,7 +242,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	ok, wait, err := h.checkOwnerPassword(r, r.PostFormValue("password"))
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(h.page("Sign in"),
+		h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(h.page(r.Context(), "Sign in"),
 			templates.Login{Next: next, Error: tooManyAttempts}))
 		return
 	}
@@ -251,7 +251,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(h.page("Sign in"),
+		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(h.page(r.Context(), "Sign in"),
 			templates.Login{Next: next, Error: "That password is not right."}))
 		return
 	}

@@ -14,7 +14,7 @@ import (
 
 // NotFoundPage answers 404 with the page for people.
 func (h *Handler) NotFoundPage(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusNotFound, templates.NotFoundPage(h.page("Not found")))
+	h.render(w, r, http.StatusNotFound, templates.NotFoundPage(h.page(r.Context(), "Not found")))
 }
 
 // notFound answers 404 as the whole site does (Config.NotFound).

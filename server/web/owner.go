@@ -14,7 +14,7 @@ import (
 
 // ownerPage is the layout of a signed-in page: navigation, unread count, CSRF token.
 func (h *Handler) ownerPage(r *http.Request, title string) templates.Page {
-	p := h.page(title)
+	p := h.page(r.Context(), title)
 	se := h.session(r)
 	if se == nil {
 		return p
@@ -41,7 +41,7 @@ func (h *Handler) ownerPostViewBy(ctx context.Context, authors *authorCache, p *
 		return templates.Post{}, err
 	}
 	c, _ := h.st.CountsFor(ctx, p, h.app.Owner.Account.ID) // zero counts rather than no page
-	v := h.countedPostView(author, p, c)
+	v := h.countedPostView(ctx, author, p, c)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
 	v.Own = p.AccountID == h.app.Owner.Account.ID
 	v.Pinned = !p.PinnedAt.IsZero()

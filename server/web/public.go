@@ -18,6 +18,7 @@ import (
 	"roost/server/content"
 	"roost/server/remote"
 	"roost/store"
+	"roost/store/emojis"
 	"roost/templates"
 )
 
@@ -37,14 +38,19 @@ const (
 	remoteFollowTimeout = 10 * time.Second
 )
 
-// page returns the layout values shared by every page.
-func (h *Handler) page(title string) templates.Page {
-	return templates.Page{Title: title, CSS: h.assets.URL("style.css"), SiteName: h.cfg.Domain}
+// page returns the layout values shared by every page, with the owner's choice about search
+// engines.
+func (h *Handler) page(ctx context.Context, title string) templates.Page {
+	pg := templates.Page{Title: title, CSS: h.assets.URL("style.css"), SiteName: h.cfg.Domain}
+	if o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID); err == nil {
+		pg.Robots = robotsMeta(o)
+	}
+	return pg
 }
 
 // publicPage is the layout of a page about the owner: with the feeds linked.
-func (h *Handler) publicPage(title string) templates.Page {
-	pg := h.page(title)
+func (h *Handler) publicPage(ctx context.Context, title string) templates.Page {
+	pg := h.page(ctx, title)
 	pg.AtomURL, pg.RSSURL = h.atomURL(), h.rssURL()
 	return pg
 }
@@ -114,7 +120,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	if next != 0 {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
-	pg := h.publicPage(displayName(o) + " (" + prof.Handle + ")")
+	pg := h.publicPage(r.Context(), displayName(o)+" ("+prof.Handle+")")
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
 	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
@@ -212,7 +218,7 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 	if p.Summary != "" {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
-	pg := h.publicPage(displayName(o) + ": " + excerpt(text, 80))
+	pg := h.publicPage(r.Context(), displayName(o)+": "+excerpt(text, 80))
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
@@ -282,16 +288,26 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 
 func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
 	c, _ := h.st.Counts(ctx, p) // zero counts rather than no page
-	return h.countedPostView(author, p, c)
+	return h.countedPostView(ctx, author, p, c)
 }
 
 // countedPostView is postView with the counts already read.
-func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
+func (h *Handler) countedPostView(ctx context.Context, author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
 		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
 		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
 		Quote: app.PostQuote(p),
+	}
+	if c.Likes > 0 {
+		list, _ := emojis.New(h.st).Of(ctx, p.ID, h.app.Owner.Account.ID)
+		for _, e := range list {
+			r := templates.Reaction{Emoji: e.Emoji, Count: e.Count}
+			if e.URL != "" {
+				r.ImageURL = h.app.ImageSrc(h.proxy, e.URL)
+			}
+			v.Reactions = append(v.Reactions, r)
+		}
 	}
 	if id, ok := h.app.LocalPostID(v.Quote); ok {
 		v.Quote = h.app.PostURL(id)
@@ -368,7 +384,7 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := h.page("#" + tag + " – " + displayName(o))
+	pg := h.page(r.Context(), "#"+tag+" – "+displayName(o))
 	pg.Canonical = h.app.TagURL(tag)
 	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))
@@ -380,7 +396,7 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) remoteFollow(w http.ResponseWriter, r *http.Request) {
 	handle := strings.TrimSpace(r.URL.Query().Get("acct"))
 	fail := func(status int, msg string) {
-		pg := h.page("Follow from your server")
+		pg := h.page(r.Context(), "Follow from your server")
 		allowFormRedirects(w) // the page offers the form again
 		h.render(w, r, status, templates.RemoteFollowPage(pg, templates.RemoteFollow{Handle: handle, Error: msg,
 			ProfileURL: h.app.Owner.Account.URL, OwnerHandle: "@" + h.app.Owner.Account.Username + "@" + h.cfg.HandleDomain}))
@@ -413,7 +429,7 @@ func (h *Handler) remoteFollow(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
-	h.render200(w, r, templates.RemoteFollowPage(h.page("Follow from your server"), templates.RemoteFollow{
+	h.render200(w, r, templates.RemoteFollowPage(h.page(r.Context(), "Follow from your server"), templates.RemoteFollow{
 		Handle: handle, Target: target, Host: host, ProfileURL: h.app.Owner.Account.URL,
 		OwnerHandle: "@" + h.app.Owner.Account.Username + "@" + h.cfg.HandleDomain}))
 }

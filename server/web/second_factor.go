@@ -47,7 +47,7 @@ func (h *Handler) beginSecondStep(w http.ResponseWriter, r *http.Request, next s
 	http.SetCookie(w, &http.Cookie{Name: h.pendingCookieName(), Value: payload + "." + h.pendingMAC(payload),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteStrictMode,
 		MaxAge: int(pendingLifetime.Seconds())})
-	h.render200(w, r, templates.LoginCodePage(h.page("Sign in"), h.loginCodeView(r, next, "")))
+	h.render200(w, r, templates.LoginCodePage(h.page(r.Context(), "Sign in"), h.loginCodeView(r, next, "")))
 }
 
 // loginCodeView is the second step's page: which second factors the owner has.
@@ -80,14 +80,14 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	next := safeNext(r.PostFormValue("next"))
 	if !h.passwordWasRight(r) {
-		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(h.page("Sign in"),
+		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(h.page(r.Context(), "Sign in"),
 			templates.Login{Next: next, Error: "That took too long. Type your password again."}))
 		return
 	}
 	ok, wait, err := h.checkSecondFactor(r, r.PostFormValue("code"))
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		h.render(w, r, http.StatusTooManyRequests, templates.LoginCodePage(h.page("Sign in"),
+		h.render(w, r, http.StatusTooManyRequests, templates.LoginCodePage(h.page(r.Context(), "Sign in"),
 			h.loginCodeView(r, next, tooManyAttempts)))
 		return
 	}
@@ -96,7 +96,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		h.render(w, r, http.StatusUnauthorized, templates.LoginCodePage(h.page("Sign in"),
+		h.render(w, r, http.StatusUnauthorized, templates.LoginCodePage(h.page(r.Context(), "Sign in"),
 			h.loginCodeView(r, next, "That code is not right, or was used already.")))
 		return
 	}

@@ -70,6 +70,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/apps/revoke", h.signedIn(h.revokeApp))
 
 	// Public pages.
+	mux.HandleFunc("GET /robots.txt", h.showRobots)
 	mux.HandleFunc("GET /{$}", h.showHome)
 	// ServeMux wildcards are whole segments, so /@name arrives as {at} and is checked there.
 	mux.HandleFunc("GET /{at}", h.showProfile)

@@ -83,7 +83,7 @@ func TestAddInboxWaitsForComing(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	items, err := s.ClaimInbox(ctx, 10, time.Minute)
+	items, _, err := s.ClaimInbox(ctx, 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

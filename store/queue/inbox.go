@@ -3,6 +3,8 @@ package queue
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,14 +23,15 @@ type InboxItem struct {
 	ReceivedAt  time.Time
 }
 
-// AddInbox stores a verified incoming activity. It reports false, storing nothing, when an
-// activity with the same id has already been processed. A copy that arrives while the first is
+// AddInbox stores a verified incoming activity. It reports false, storing nothing, when a copy
+// of it has already been processed: an activity with the same id and the same body, byte for byte
+// (see BodyHash; peers reuse ids for different activities). A copy that arrives while the first is
 // still waiting is stored too, and dropped by ClaimInbox: looking for it here would put a random
 // page of a growing index into every commit. It returns once the activity is committed, so an
 // inbox may answer 2xx then; concurrent calls are committed together in one transaction (group
 // commit), which shares one fsync among them.
 func (q *Queue) AddInbox(ctx context.Context, activityIRI, actorIRI string, body []byte) (bool, error) {
-	added, err := q.inbox.Add(ctx, inboxAdd{iri: activityIRI, actor: actorIRI, body: body})
+	added, err := q.inbox.Add(ctx, inboxAdd{iri: activityIRI, actor: actorIRI, body: body, hash: BodyHash(body)})
 	if err != nil && !errors.Is(err, sqlite.ErrClosed) {
 		return false, fmt.Errorf("store incoming activity: %w", err)
 	}
@@ -37,7 +40,18 @@ func (q *Queue) AddInbox(ctx context.Context, activityIRI, actorIRI string, body
 
 type inboxAdd struct {
 	iri, actor string
-	body       []byte
+	body, hash []byte
+}
+
+// BodyHash is what tells two activities with one id apart: the first 16 bytes of the SHA-256
+// of the body as received. Ids alone do not: WriteFreely's Update has its Create's id, GoToSocial
+// and honk send every edit of a post under one Update id, snac's and honk's Like and Announce ids
+// come back after an Undo, and Misskey names each Undo of a follow after the follow. Each of those
+// bodies differs (a published or updated time, the new text), while a true copy (the same
+// activity sent to the shared and the personal inbox, or sent again) is the same bytes.
+func BodyHash(body []byte) []byte {
+	sum := sha256.Sum256(body)
+	return sum[:16]
 }
 
 // InboxComing tells the group committer that an inbox POST is on its way to AddInbox: being
@@ -65,14 +79,16 @@ func (q *Queue) commitInbox(ctx context.Context, tx *sqlite.Tx, batch []inboxAdd
 	// The look-up in inbox_seen runs here, on the writer's connection, whose page cache no other
 	// connection's commit makes stale: on a reader it cost each POST a fresh read transaction
 	// and the index pages read again from the file.
+	// An empty body_hash is a row from before migration 0020, when only the id was kept: it
+	// stands for any body.
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO inbox (activity_iri, actor_iri, body, received_at)
-		SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM inbox_seen WHERE activity_iri = ?1)`)
+		SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM inbox_seen WHERE activity_iri = ?1 AND body_hash IN (?5, x''))`)
 	if err != nil {
 		return nil, err
 	}
 	defer stmt.Close()
 	for i, a := range batch {
-		res, err := stmt.Exec(a.iri, a.actor, a.body, now)
+		res, err := stmt.Exec(a.iri, a.actor, a.body, now, a.hash)
 		if err != nil {
 			return nil, err
 		}
@@ -87,12 +103,13 @@ func (q *Queue) commitInbox(ctx context.Context, tx *sqlite.Tx, batch []inboxAdd
 
 // ClaimInbox leases up to limit unprocessed activities for lease, oldest first. Activities whose
 // processing was cut short (a crash) become due again when their lease runs out. A copy of an
-// activity already claimed under another row is marked done as a duplicate instead of returned.
-func (q *Queue) ClaimInbox(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error) {
+// activity already claimed under another row (the same id and body, see BodyHash) is marked done
+// as a duplicate instead of returned; those are returned as dropped, without their bodies.
+func (q *Queue) ClaimInbox(ctx context.Context, limit int, lease time.Duration) (items, dropped []InboxItem, err error) {
 	now := q.nowMS()
 	var out []InboxItem
-	err := q.db.Write(ctx, func(tx *sqlite.Tx) error {
-		out = out[:0]
+	err = q.db.Write(ctx, func(tx *sqlite.Tx) error {
+		out, dropped = out[:0], dropped[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET next_at = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM inbox WHERE done_at = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?)
 			RETURNING id, activity_iri, actor_iri, body, attempts, received_at`, now+lease.Milliseconds(), now, limit)
@@ -118,9 +135,13 @@ func (q *Queue) ClaimInbox(ctx context.Context, limit int, lease time.Duration) 
 		kept := out[:0]
 		for _, it := range out {
 			var first int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO inbox_seen (activity_iri, inbox_id, seen_at) VALUES (?, ?, ?)
-				ON CONFLICT (activity_iri) DO UPDATE SET seen_at = seen_at RETURNING inbox_id`,
-				it.ActivityIRI, it.ID, now).Scan(&first)
+			err := tx.QueryRowContext(ctx, `SELECT inbox_id FROM inbox_seen WHERE activity_iri = ? AND body_hash = x''`,
+				it.ActivityIRI).Scan(&first)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = tx.QueryRowContext(ctx, `INSERT INTO inbox_seen (activity_iri, body_hash, inbox_id, seen_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT (activity_iri, body_hash) DO UPDATE SET seen_at = seen_at RETURNING inbox_id`,
+					it.ActivityIRI, BodyHash(it.Body), it.ID, now).Scan(&first)
+			}
 			if err != nil {
 				return err
 			}
@@ -132,14 +153,16 @@ func (q *Queue) ClaimInbox(ctx context.Context, limit int, lease time.Duration) 
 				now, it.ID); err != nil {
 				return err
 			}
+			it.Body = nil
+			dropped = append(dropped, it)
 		}
 		out = kept
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim inbox: %w", err)
+		return nil, nil, fmt.Errorf("claim inbox: %w", err)
 	}
-	return out, nil
+	return out, dropped, nil
 }
 
 // InboxDone marks an activity processed; the body is dropped. inbox_seen keeps its id to

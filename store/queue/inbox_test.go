@@ -23,7 +23,7 @@ func addInbox(tb testing.TB, s *testDB, iri string) bool {
 
 func claimInbox(tb testing.TB, s *testDB, limit int) []string {
 	tb.Helper()
-	items, err := s.ClaimInbox(context.Background(), limit, time.Minute)
+	items, _, err := s.ClaimInbox(context.Background(), limit, time.Minute)
 	if err != nil {
 		tb.Fatalf("ClaimInbox: %v", err)
 	}
@@ -56,7 +56,7 @@ func TestInbox(t *testing.T) {
 		t.Errorf("InboxPending = %d, %v; want 4", n, err)
 	}
 
-	items, err := s.ClaimInbox(ctx, 2, time.Minute)
+	items, _, err := s.ClaimInbox(ctx, 2, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestInbox(t *testing.T) {
 
 	// A crash while processing b and c: their leases run out and they come back, a does not.
 	clock.Add(time.Minute)
-	items, err = s.ClaimInbox(ctx, 10, time.Minute)
+	items, _, err = s.ClaimInbox(ctx, 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,5 +213,63 @@ func TestInboxSeenMigration(t *testing.T) {
 	}
 	if n := storetest.Count(t, s.r, `SELECT count(*) FROM inbox`); n != 2 {
 		t.Errorf("%d inbox rows after the migration, want 2", n)
+	}
+}
+
+// Peers reuse activity ids for different activities (a second edit under the first edit's Update
+// id, a like after an Undo under the first like's id): an activity is a copy only when its body is
+// the same too.
+func TestInboxReusedIDs(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	const id, actor = "https://gts.example/users/carol/statuses/1/activity#Update", "https://gts.example/users/carol"
+	first, second := []byte(`{"id":"`+id+`","content":"first edit"}`), []byte(`{"id":"`+id+`","content":"second edit"}`)
+	add := func(body []byte) bool {
+		t.Helper()
+		clock.Add(time.Millisecond)
+		added, err := s.AddInbox(ctx, id, actor, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return added
+	}
+	claim := func() (kept, dropped []InboxItem) {
+		t.Helper()
+		kept, dropped, err := s.ClaimInbox(ctx, 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range kept {
+			if err := s.InboxDone(ctx, it.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return kept, dropped
+	}
+	if !add(first) {
+		t.Fatal("the first edit was refused")
+	}
+	if kept, _ := claim(); len(kept) != 1 || string(kept[0].Body) != string(first) {
+		t.Fatalf("claimed %+v, want the first edit", kept)
+	}
+	if add(first) {
+		t.Error("a copy of the processed first edit (same id, same bytes) was stored")
+	}
+	if !add(second) {
+		t.Fatal("the second edit under the same id was refused as a copy of the first")
+	}
+	// Two copies of the second edit waiting at once: one is processed, the other dropped.
+	if !add(second) {
+		t.Fatal("a copy of a waiting activity was refused")
+	}
+	kept, dropped := claim()
+	if len(kept) != 1 || string(kept[0].Body) != string(second) {
+		t.Errorf("claimed %+v, want the second edit once", kept)
+	}
+	if len(dropped) != 1 || dropped[0].ActivityIRI != id {
+		t.Errorf("dropped %+v, want the copy of the second edit", dropped)
+	}
+	if add(second) {
+		t.Error("a copy of the processed second edit was stored")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"roost/static"
 	"roost/store"
 	"roost/store/about"
+	"roost/store/emojis"
 )
 
 // Renderer renders rows as the API's entities, with the URLs of the server they are served from.
@@ -62,7 +63,7 @@ func (r *Renderer) Account(ctx context.Context, a *store.Account) *mastodon.Acco
 		Bot: a.Bot, Discoverable: a.Discoverable, Indexable: a.Indexable, Group: a.Type == "Group",
 		CreatedAt: Time(FirstTime(a.Published, a.CreatedAt)), Note: a.Summary, URL: app.ProfileURL(a), URI: a.IRI,
 		Avatar: r.imageSrcAbs(avatar), AvatarStatic: r.imageSrcAbs(avatar), Header: r.imageSrcAbs(header),
-		HeaderStatic: r.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable,
+		HeaderStatic: r.imageSrcAbs(header), HideCollection: a.HideNetwork, Noindex: !a.Indexable || a.NoIndex,
 		Emojis: []mastodon.Emoji{}, Roles: []any{}, Fields: []mastodon.Field{},
 	}
 	for _, f := range a.Fields {
@@ -253,6 +254,19 @@ func (r *Renderer) statusAt(ctx context.Context, p *store.Post, depth int) (*mas
 	if v.Owner {
 		st.Muted, _ = r.st.ThreadMuted(ctx, p.ID)
 	}
+	if st.FavouritesCount > 0 {
+		if list, err := emojis.New(r.st).Of(ctx, p.ID, r.app.Owner.Account.ID); err == nil && len(list) > 0 {
+			st.Pleroma = &mastodon.StatusPleroma{}
+			for _, e := range list {
+				er := mastodon.EmojiReaction{Name: strings.Trim(e.Emoji, ":"), Count: e.Count, Me: e.Me && v.Owner}
+				if e.URL != "" {
+					u := r.imageSrcAbs(e.URL)
+					er.URL = &u
+				}
+				st.Pleroma.EmojiReactions = append(st.Pleroma.EmojiReactions, er)
+			}
+		}
+	}
 	st.Pinned = !p.PinnedAt.IsZero()
 	st.Poll = r.Poll(p)
 	st.Quote = r.quote(ctx, p, depth)
@@ -344,6 +358,15 @@ func (r *Renderer) Notification(ctx context.Context, n store.Notification) (*mas
 	}
 	out := &mastodon.Notification{ID: ID(n.ID), Type: n.Type, CreatedAt: Time(n.CreatedAt),
 		GroupKey: mastodon.GroupKey(n.Type, n.PostID, n.ID, n.CreatedAt), Account: r.Account(ctx, a)}
+	if n.Type == "favourite" {
+		// A like with an emoji is an emoji reaction, as Pleroma and Akkoma tell their apps.
+		if e, ok, err := emojis.New(r.st).ReactionOf(ctx, n.AccountID, n.PostID); err == nil && ok {
+			out.Type, out.Emoji = "pleroma:emoji_reaction", e.Emoji
+			if e.URL != "" {
+				out.EmojiURL = r.imageSrcAbs(e.URL)
+			}
+		}
+	}
 	if n.PostID != 0 {
 		p, err := r.st.PostByID(ctx, n.PostID)
 		if err != nil {
