@@ -47,15 +47,16 @@ type Reaction struct {
 // plainLikes are the reactions that are a plain favourite: Misskey's like button sends a heart.
 const plainLikes = `('❤', '❤️', '♥', '♥️')`
 
-// Of lists the emoji reactions to a post, the first given first. A custom emoji's image is the
-// one its reactor's server gave; reactions naming a custom emoji whose image is unknown are left
-// out. Plain likes (no emoji, or a heart) are favourites, not listed here.
+// Of lists the emoji reactions to a post, the first given first. A custom emoji is its
+// reactor's server's (two servers' :blob: are two emojis), shown with the image that server gave;
+// reactions naming a custom emoji whose image is unknown are left out. Plain likes (no emoji, or
+// a heart) are favourites, not listed here.
 func (s *Store) Of(ctx context.Context, postID, viewerID int64) ([]Reaction, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT l.content, count(*), max(l.account_id = ?), coalesce(max(e.url), '')
+	rows, err := s.r.QueryContext(ctx, `SELECT l.content, count(*), max(l.account_id = ?), coalesce(e.url, '') AS image
 		FROM likes l JOIN accounts a ON a.id = l.account_id
 		LEFT JOIN remote_emojis e ON e.host = a.host AND e.shortcode = l.content
 		WHERE l.post_id = ? AND l.content != '' AND l.content NOT IN `+plainLikes+`
-		GROUP BY l.content ORDER BY min(l.id)`, viewerID, postID)
+		GROUP BY l.content, image ORDER BY min(l.id)`, viewerID, postID)
 	if err != nil {
 		return nil, fmt.Errorf("reactions of %d: %w", postID, err)
 	}
