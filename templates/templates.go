@@ -318,6 +318,8 @@ type TagPosts struct {
 	Tag      string // lower-case, without #
 	Posts    []Post
 	OlderURL string
+	// Following is whether the owner (signed in) follows the tag.
+	Following bool
 }
 
 // RemoteFollow is the answer of a remote follow that could not go ahead, or that goes on at an

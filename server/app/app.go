@@ -26,6 +26,7 @@ import (
 	"roost/server/webpush"
 	"roost/store"
 	"roost/store/access"
+	"roost/store/followedtags"
 	"roost/store/lists"
 	"roost/store/queue"
 	"roost/store/scheduled"
@@ -84,6 +85,8 @@ type App struct {
 	Scheduled *scheduled.Store
 	// Lists keeps the owner's lists of followed accounts.
 	Lists *lists.Store
+	// Tags keeps the hashtags the owner follows.
+	Tags *followedtags.Store
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID   *webpush.Key
 	inboxCh chan struct{}
@@ -107,6 +110,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Queue:       queue.New(st),
 		Scheduled:   scheduled.New(st),
 		Lists:       lists.New(st),
+		Tags:        followedtags.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),

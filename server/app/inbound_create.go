@@ -87,8 +87,19 @@ func (h *handling) create(ctx context.Context) error {
 		}
 		relevant = following
 	}
+	if !relevant && visibilityOf(o.To, o.CC, h.signer.FollowersURL) == store.Public {
+		var tags []string
+		for _, t := range o.Tag {
+			if t.Type == "Hashtag" {
+				tags = append(tags, t.Name)
+			}
+		}
+		if relevant, err = s.Tags.AnyFollowed(ctx, tags); err != nil {
+			return err
+		}
+	}
 	if !relevant {
-		return nil // not from anyone the owner follows, nor about them
+		return nil // not from anyone the owner follows, nor about them, nor with a tag they follow
 	}
 	p, _ := s.postFromObject(o, h.signer, h.owner)
 	var mentions []int64

@@ -45,7 +45,14 @@ func (h *Handler) apiPublicTimeline(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
-	posts, err := h.st.PublicTimeline(ctx, mastodon.Bool(q.Get("local")), h.app.Owner.Account.ID, storePage(pg))
+	which := store.PublicAll
+	switch {
+	case mastodon.Bool(q.Get("local")):
+		which = store.PublicLocal
+	case mastodon.Bool(q.Get("remote")):
+		which = store.PublicRemote
+	}
+	posts, err := h.st.PublicTimeline(ctx, which, h.app.Owner.Account.ID, storePage(pg))
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return

@@ -368,7 +368,13 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := h.page("#" + tag + " – " + displayName(o))
+	pg := h.ownerPage(r, "#"+tag+" – "+displayName(o))
+	if pg.Owner != nil {
+		if tp.Following, err = h.app.Tags.Following(ctx, tag); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
 	pg.Canonical = h.app.TagURL(tag)
 	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))

@@ -211,7 +211,11 @@ func (h *Handler) newStreamSub(ctx context.Context, t *access.Token, name, tag s
 	}
 	if sub.kind == "public" || sub.kind == "hashtag" {
 		sub.addSource([]store.ChangeKind{store.PostAdded}, func(ctx context.Context, pg store.Page) ([]streamItem, error) {
-			posts, err := h.st.PublicTimeline(ctx, sub.local, owner, pg)
+			which := store.PublicAll
+			if sub.local {
+				which = store.PublicLocal
+			}
+			posts, err := h.st.PublicTimeline(ctx, which, owner, pg)
 			out := make([]streamItem, 0, len(posts))
 			for _, p := range posts {
 				it := streamItem{id: p.ID} // kept when filtered out, so paging sees every row
