@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"roost/server/app/backfill"
 	"roost/server/content"
 	"roost/server/delivery"
 	"roost/server/media"
@@ -45,6 +46,8 @@ type Config struct {
 	MediaDir        string
 	// MaxUploadBytes is the largest image the owner may upload (media.DefaultMaxUploadBytes if 0).
 	MaxUploadBytes int64
+	// Backfill bounds the fetches of threads and profiles (its defaults if zero).
+	Backfill backfill.Limits
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -87,6 +90,8 @@ type App struct {
 	Lists *lists.Store
 	// Tags keeps the hashtags the owner follows.
 	Tags *followedtags.Store
+	// Backfill fetches in the background what Roost lacks of threads and profiles.
+	Backfill *backfill.Fetcher
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID   *webpush.Key
 	inboxCh chan struct{}
@@ -157,6 +162,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Owner: s.Owner.Account, Signer: s.instanceSigner()}, st, s.Remote, s.Sanitize, log)
 	s.Deliver = delivery.New(s.Queue, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
+	s.Backfill = backfill.New(backfill.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, IsLocal: s.IsLocal,
+		Store: st, Log: log.With("sub", "backfill"), Limits: cfg.Backfill})
 	return s, nil
 }
 
@@ -220,8 +227,9 @@ func (s *App) Run(ctx context.Context) error {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
+	go func() { defer wg.Done(); s.Backfill.Run(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	go func() { defer wg.Done(); s.publishScheduled(ctx) }()

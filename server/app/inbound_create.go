@@ -110,6 +110,9 @@ func (h *handling) create(ctx context.Context) error {
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
+	if err == nil {
+		s.Backfill.Ancestors(p)
+	}
 	return err
 }
 
@@ -237,9 +240,19 @@ func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 		}
 		link = o.ID
 	}
+	p, err := s.saveFetched(ctx, o)
+	if err == nil {
+		s.Backfill.Ancestors(p)
+	}
+	return p, err
+}
+
+// saveFetched stores a post fetched from its origin (or embedded in a document from there), with
+// its author, who must be on the same origin; a post stored already is returned as stored.
+func (s *App) saveFetched(ctx context.Context, o *activitypub.Object) (*store.Post, error) {
 	author := o.AttributedTo.ID
 	if author == "" || !remote.SameOrigin(author, o.ID) {
-		return nil, reject("post %s: author %q on another origin", iri, author)
+		return nil, reject("post %s: author %q on another origin", o.ID, author)
 	}
 	acct, err := s.Resolve.Account(ctx, author)
 	if err != nil {
@@ -253,7 +266,7 @@ func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 	if err := s.st.InsertRemotePost(ctx, p, mentions); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, err
 	}
-	return s.st.PostByIRI(ctx, iri)
+	return s.st.PostByIRI(ctx, o.ID)
 }
 
 // HTMLEscape escapes s for HTML text.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"roost/server/app"
 	"roost/server/content"
@@ -53,6 +54,9 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	h.render200(w, r, templates.PostListPage(h.ownerPage(r, "Search"), templates.PostList{Title: "Post", Posts: []templates.Post{v}}))
 }
 
+// accountBackfillWait bounds how long an account's page waits for its outbox.
+const accountBackfillWait = 10 * time.Second
+
 func accountURL(iri string) string { return "/account?iri=" + url.QueryEscape(iri) }
 
 // showAccount is the owner's view of an account: profile, relationship, actions and recent posts
@@ -67,16 +71,24 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	posts, err := h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
+	const recent = 20
+	posts, err := h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: recent})
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	if len(posts) == 0 && !a.Local && a.Outbox != "" {
-		if err := h.app.Backfill(ctx, a); err != nil {
+	switch {
+	case len(posts) == 0 && !a.Local:
+		// Nothing to show: wait for the outbox (bounded), and show what it gave.
+		bctx, cancel := context.WithTimeout(ctx, accountBackfillWait)
+		_, err := h.app.Backfill.AccountNow(bctx, a)
+		cancel()
+		if err != nil {
 			h.log.Info("outbox backfill failed", "account", a.IRI, "err", err)
 		}
-		posts, _ = h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
+		posts, _ = h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: recent})
+	case !a.Local:
+		h.app.Backfill.Account(a) // the latest and pinned posts, on the next view
 	}
 	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: app.ProfileURL(a),
 		AvatarURL: h.app.ImageSrc(h.proxy, a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
