@@ -238,6 +238,9 @@ func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, max int, each 
 	}
 	seen, n := map[string]bool{}, 0
 	next := c.First
+	if next.IsZero() {
+		next = c.Next // a page served as the collection
+	}
 	for page := 0; ; page++ {
 		for _, it := range c.Items {
 			if n >= max {
