@@ -40,9 +40,9 @@ func threadPeer(b *testing.B) *httptest.Server {
 				parent = base + thread + "/r/" + strconv.Itoa((j-1)/2)
 			}
 			n := map[string]any{"id": id, "type": "Note", "attributedTo": base + "/users/u" + strconv.Itoa((j+1)%10),
-				"content": fmt.Sprintf("<p>reply %d in a long thread, with a few words to sanitize</p>", j),
+				"content":   fmt.Sprintf("<p>reply %d in a long thread, with a few words to sanitize</p>", j),
 				"published": time.Unix(1_700_000_000+int64(j), 0).UTC().Format(time.RFC3339),
-				"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "context": base + thread + "/context"}
+				"to":        []string{"https://www.w3.org/ns/activitystreams#Public"}, "context": base + thread + "/context"}
 			if j >= 0 {
 				n["inReplyTo"] = parent
 			}
