@@ -78,6 +78,9 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if oauth.Viewer(ctx).Owner && !a.Local {
+		h.app.Backfill.Account(a) // the owner opened the profile: its latest and pinned posts, for the next load
+	}
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
 	var posts []*store.Post
