@@ -221,12 +221,14 @@ func (f *Fetcher) itemObject(ctx context.Context, it activitypub.Ref, pageIRI st
 
 // pages reads a collection's items: its own, then its first page's and the pages after, up to
 // Pages pages and max items, calling each with the IRI of the document that carried it. An
-// embedded collection is read without a fetch.
-func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, max int, each func(it activitypub.Ref, from string) bool) error {
+// embedded collection is read without a fetch, as speaking for carrier, the IRI of the document
+// it came in.
+func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, carrier string, max int, each func(it activitypub.Ref, from string) bool) error {
 	var c *activitypub.RemoteCollection
 	var err error
 	from := col.ID
 	if col.IsEmbedded() {
+		from = carrier
 		c, err = activitypub.DecodeCollection(col.Raw)
 	} else if col.ID != "" {
 		c, err = f.fetchCollection(ctx, col.ID)
@@ -255,7 +257,8 @@ func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, max int, each 
 			return nil
 		}
 		seen[next.ID] = true
-		if next.IsEmbedded() && remote.SameOrigin(next.ID, from) {
+		if next.IsEmbedded() && (next.ID == "" || remote.SameOrigin(next.ID, from)) {
+			// Embedded in a document from `from`: it speaks for that origin.
 			c, err = activitypub.DecodeCollection(next.Raw)
 		} else {
 			from = next.ID

@@ -115,3 +115,58 @@ func TestHostRate(t *testing.T) {
 		t.Errorf("7 fetches took %s; at 10 a second after a burst of 2 they take at least 0.5 s", d)
 	}
 }
+
+// A replies collection embedding a post of another server is not taken at its word: that post is
+// fetched from its own server.
+func TestEmbeddedItemFromAnotherOrigin(t *testing.T) {
+	var otherBase, base string
+	doc := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(v)
+	}
+	public := []string{"https://www.w3.org/ns/activitystreams#Public"}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/users/v":
+			doc(w, map[string]any{"id": otherBase + "/users/v", "type": "Person", "preferredUsername": "v", "inbox": otherBase + "/inbox"})
+		case "/n/real":
+			doc(w, map[string]any{"id": otherBase + "/n/real", "type": "Note", "attributedTo": otherBase + "/users/v",
+				"content": "<p>what v wrote</p>", "inReplyTo": base + "/n/root", "to": public})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(other.Close)
+	otherBase = other.URL
+	forger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/users/a":
+			doc(w, map[string]any{"id": base + "/users/a", "type": "Person", "preferredUsername": "a", "inbox": base + "/inbox"})
+		case "/n/root":
+			doc(w, map[string]any{"id": base + "/n/root", "type": "Note", "attributedTo": base + "/users/a", "content": "<p>root</p>",
+				"to": public, "replies": map[string]any{"id": otherBase + "/n/root/replies", "type": "Collection",
+					"items": []any{map[string]any{"id": otherBase + "/n/real", "type": "Note", "attributedTo": otherBase + "/users/v",
+						"content": "<p>words put in v's mouth</p>", "inReplyTo": base + "/n/root", "to": public}}}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(forger.Close)
+	base = forger.URL
+
+	core, st := newCore(t, backfill.Limits{})
+	root, err := core.FetchPost(t.Context(), base+"/n/root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Backfill.ThreadNow(t.Context(), root); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.PostByIRI(t.Context(), otherBase+"/n/real")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Content, "what v wrote") {
+		t.Errorf("the reply was stored as %q; want what its own server serves", p.Content)
+	}
+}
