@@ -41,9 +41,14 @@ func TestFollowedTags(t *testing.T) {
 	tagged := stranger.note(`<p>Evening at the <a href="x" rel="tag">#Roosting</a> site</p>`, []string{activitypub.Public}, nil)
 	tagged["tag"] = []any{map[string]any{"type": "Hashtag", "name": "#Roosting", "href": "https://example.com/tags/roosting"}}
 	untagged := stranger.note("<p>Nothing to see</p>", []string{activitypub.Public}, nil)
+	events := openSSE(t, c, "/api/v1/streaming/user")
 	stranger.sendAccepted(t, ts, stranger.create(untagged))
 	stranger.sendAccepted(t, ts, stranger.create(tagged))
 	ts.waitPost(t, tagged["id"].(string))
+	ev := nextSSE(t, events, "the tagged post on the user stream", func(ev sseEvent) bool { return ev.event == "update" })
+	if st := decodeJSON(t, []byte(ev.data)); st["uri"] != tagged["id"] {
+		t.Errorf("the user stream's update is %v; want the tagged post", st["uri"])
+	}
 	ts.waitInboxIdle(t)
 	if _, err := ts.st.PostByIRI(t.Context(), untagged["id"].(string)); err == nil {
 		t.Error("a stranger's post without a followed tag was kept")
