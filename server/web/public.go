@@ -370,6 +370,7 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := h.ownerPage(r, "#"+tag+" – "+displayName(o))
 	if pg.Owner != nil {
+		w.Header().Set("Cache-Control", "private, no-store") // the owner's page: a CSRF token in its form
 		if tp.Following, err = h.app.Tags.Following(ctx, tag); err != nil {
 			h.serverError(w, r, err)
 			return
