@@ -47,7 +47,7 @@ func (f *Fetcher) outbox(ctx context.Context, a *store.Account) (int, error) {
 		return 0, nil
 	}
 	stored := 0
-	err := f.pages(ctx, activitypub.Ref{ID: a.Outbox}, "", 2*f.lim.AccountPosts, func(it activitypub.Ref, from string) bool {
+	err := f.pages(ctx, activitypub.Ref{ID: a.Outbox}, "", 2, 2*f.lim.AccountPosts, func(it activitypub.Ref, from string) bool {
 		if !it.IsEmbedded() || it.Type != "Create" {
 			return true // boosts and other activities are not the account's posts
 		}
@@ -79,7 +79,7 @@ func (f *Fetcher) featured(ctx context.Context, a *store.Account) {
 		return
 	}
 	iri := actor.Featured
-	err = f.pages(ctx, activitypub.Ref{ID: iri}, "", f.lim.AccountPosts, func(it activitypub.Ref, from string) bool {
+	err = f.pages(ctx, activitypub.Ref{ID: iri}, "", 2, f.lim.AccountPosts, func(it activitypub.Ref, from string) bool {
 		o, err := f.itemObject(ctx, it, from)
 		if err != nil || o == nil || o.AttributedTo.ID != a.IRI || !public(o) {
 			return ctx.Err() == nil

@@ -219,11 +219,11 @@ func (f *Fetcher) itemObject(ctx context.Context, it activitypub.Ref, pageIRI st
 	return o, nil
 }
 
-// pages reads a collection's items: its own, then its first page's and the pages after, up to
-// Pages pages and max items, calling each with the IRI of the document that carried it. An
+// pages reads a collection's items: its own, then those of up to maxPages pages (its first and
+// those after), at most max items, calling each with the IRI of the document that carried it. An
 // embedded collection is read without a fetch, as speaking for carrier, the IRI of the document
 // it came in.
-func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, carrier string, max int, each func(it activitypub.Ref, from string) bool) error {
+func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, carrier string, maxPages, max int, each func(it activitypub.Ref, from string) bool) error {
 	var c *activitypub.RemoteCollection
 	var err error
 	from := col.ID
@@ -253,7 +253,7 @@ func (f *Fetcher) pages(ctx context.Context, col activitypub.Ref, carrier string
 				return nil
 			}
 		}
-		if page >= f.lim.Pages || next.IsZero() || seen[next.ID] {
+		if page >= maxPages || next.IsZero() || seen[next.ID] {
 			return nil
 		}
 		seen[next.ID] = true

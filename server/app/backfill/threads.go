@@ -92,7 +92,7 @@ func (f *Fetcher) thread(ctx context.Context, root *store.Post) error {
 		budget--
 		if c := doc.ContextIRI; strings.HasPrefix(c, "https://") || strings.HasPrefix(c, "http://") {
 			got := 0
-			err := f.pages(ctx, activitypub.Ref{ID: c}, "", budget, func(it activitypub.Ref, from string) bool {
+			err := f.pages(ctx, activitypub.Ref{ID: c}, "", f.lim.Pages, budget, func(it activitypub.Ref, from string) bool {
 				got++
 				if o, err := f.itemObject(ctx, it, from); err == nil && o != nil {
 					f.save(ctx, o)
@@ -150,7 +150,7 @@ func (f *Fetcher) walkReplies(ctx context.Context, root *store.Post, doc *activi
 		if n.doc.Replies.IsZero() {
 			continue
 		}
-		err := f.pages(ctx, n.doc.Replies, n.doc.ID, budget, func(it activitypub.Ref, from string) bool {
+		err := f.pages(ctx, n.doc.Replies, n.doc.ID, f.lim.Pages, budget, func(it activitypub.Ref, from string) bool {
 			budget--
 			o, err := f.itemObject(ctx, it, from)
 			if err != nil || o == nil {
