@@ -282,10 +282,18 @@ func (f *Fetcher) fetchCollection(ctx context.Context, iri string) (*activitypub
 	return activitypub.DecodeCollection(body)
 }
 
-// save stores o unless a post with its IRI is stored already, and returns the row.
+// save stores o unless a post with its IRI is stored already, and returns the row. An author
+// Roost has not met is fetched in the course of it: that fetch waits its host's turn too.
 func (f *Fetcher) save(ctx context.Context, o *activitypub.Object) (*store.Post, error) {
 	if p, err := f.cfg.Store.PostByIRI(ctx, o.ID); err == nil {
 		return p, nil
+	}
+	if _, err := f.cfg.Store.AccountByIRI(ctx, o.AttributedTo.ID); err != nil {
+		if u, err := url.Parse(o.AttributedTo.ID); err == nil && u.Host != "" {
+			if err := f.hosts.wait(ctx, u.Host); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return f.cfg.Save(ctx, o)
 }

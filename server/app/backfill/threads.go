@@ -33,7 +33,7 @@ func (f *Fetcher) ancestors(ctx context.Context, parent string) error {
 		if !activitypub.IsPostType(o.Type) {
 			return nil
 		}
-		if _, err := f.cfg.Save(ctx, o); err != nil {
+		if _, err := f.save(ctx, o); err != nil {
 			return err
 		}
 		parent = o.InReplyTo.ID
