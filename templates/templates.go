@@ -217,6 +217,8 @@ type AccountView struct {
 	Local      bool
 	MovedTo    string
 	Lists      []ListChoice // the owner's lists, when the owner follows the account
+	// Counts is the account's own counts as its server gives them ("12 posts · 3 followers"), or "".
+	Counts string
 }
 
 // PostList is a page of posts with a title (bookmarks, a search result).

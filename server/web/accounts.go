@@ -12,6 +12,7 @@ import (
 	"roost/server/app"
 	"roost/server/content"
 	"roost/store"
+	"roost/store/about"
 	"roost/templates"
 )
 
@@ -52,6 +53,24 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render200(w, r, templates.PostListPage(h.ownerPage(r, "Search"), templates.PostList{Title: "Post", Posts: []templates.Post{v}}))
+}
+
+// countsLine is a remote account's own counts as the profile shows them, leaving out those its
+// server does not give.
+func countsLine(c about.Counts) string {
+	var parts []string
+	for _, n := range []struct {
+		v           int
+		one, plural string
+	}{{c.Statuses, "post", "posts"}, {c.Following, "following", "following"}, {c.Followers, "follower", "followers"}} {
+		switch {
+		case n.v == 1:
+			parts = append(parts, "1 "+n.one)
+		case n.v >= 0:
+			parts = append(parts, strconv.Itoa(n.v)+" "+n.plural)
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 // accountBackfillWait bounds how long an account's page waits for its outbox.
@@ -100,6 +119,9 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.Following {
 		v.Lists = h.accountListChoices(r, a.ID)
+	}
+	if c, err := about.New(h.st).CountsOf(ctx, a.ID); err == nil {
+		v.Counts = countsLine(c)
 	}
 	v.FollowsYou, _ = h.st.IsFollowing(ctx, a.ID, h.app.Owner.Account.ID)
 	v.Blocked, _ = h.st.Blocked(ctx, a.ID)
