@@ -25,7 +25,7 @@ func (f *Fetcher) AccountNow(ctx context.Context, a *store.Account) (int, error)
 		return 0, nil
 	}
 	f.mu.Lock()
-	f.busy["account "+a.IRI] = time.Now()
+	f.busy["account "+a.IRI] = time.Now().Add(144 * f.lim.Again)
 	f.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, f.lim.JobTime)
 	defer cancel()

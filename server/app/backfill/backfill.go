@@ -89,12 +89,13 @@ type Fetcher struct {
 	hosts *hostLimiter
 
 	mu   sync.Mutex
-	busy map[string]time.Time // a job's key: when it was queued or last finished
+	busy map[string]time.Time // a job's key: until when it is not queued again
 }
 
 type job struct {
-	key string
-	run func(ctx context.Context) error
+	key   string
+	again time.Duration
+	run   func(ctx context.Context) error
 }
 
 // queueLen bounds the jobs waiting; past it new ones are dropped (they come again on the next
@@ -127,7 +128,7 @@ func (f *Fetcher) Run(ctx context.Context) {
 					}
 					cancel()
 					f.mu.Lock()
-					f.busy[j.key] = time.Now()
+					f.busy[j.key] = time.Now().Add(j.again)
 					f.mu.Unlock()
 				}
 			}
@@ -140,21 +141,21 @@ func (f *Fetcher) Run(ctx context.Context) {
 func (f *Fetcher) enqueue(key string, again time.Duration, run func(ctx context.Context) error) bool {
 	f.mu.Lock()
 	now := time.Now()
-	if t, ok := f.busy[key]; ok && now.Sub(t) < again {
+	if until, ok := f.busy[key]; ok && now.Before(until) {
 		f.mu.Unlock()
 		return false
 	}
-	if len(f.busy) > 10_000 {
-		for k, t := range f.busy {
-			if now.Sub(t) > 24*time.Hour*7 {
+	if len(f.busy) > maxBusy {
+		for k, until := range f.busy {
+			if now.After(until) {
 				delete(f.busy, k)
 			}
 		}
 	}
-	f.busy[key] = now
+	f.busy[key] = now.Add(again)
 	f.mu.Unlock()
 	select {
-	case f.jobs <- job{key: key, run: run}:
+	case f.jobs <- job{key: key, again: again, run: run}:
 		return true
 	default:
 		f.mu.Lock()
@@ -163,6 +164,9 @@ func (f *Fetcher) enqueue(key string, again time.Duration, run func(ctx context.
 		return false
 	}
 }
+
+// maxBusy is how many keys are remembered before those whose time is up are forgotten.
+const maxBusy = 10_000
 
 // fetch GETs a document after waiting for its host's turn.
 func (f *Fetcher) fetch(ctx context.Context, iri string) ([]byte, error) {
