@@ -59,9 +59,21 @@ func TestInboxCreate(t *testing.T) {
 		if len(notes) != 1 || notes[0].PostID != p.ID {
 			t.Errorf("mention notifications %+v, want one for the reply", notes)
 		}
+		// As a peer reads it: the collection embeds its first page, whose next lists the replies.
 		coll := decodeJSON(t, mustBody(t, ts, strings.TrimPrefix(mine.IRI, ts.base)+"/replies"))
-		if items := strs(coll["items"]); len(items) != 1 || items[0] != p.IRI {
-			t.Errorf("replies collection %v", coll["items"])
+		first, _ := coll["first"].(map[string]any)
+		page := decodeJSON(t, mustBody(t, ts, strings.TrimPrefix(str(first["next"]), ts.base)))
+		if items := strs(page["items"]); len(items) != 1 || items[0] != p.IRI {
+			t.Errorf("replies collection %v, its next page %v", coll, page)
+		}
+		note := decodeJSON(t, mustBody(t, ts, strings.TrimPrefix(mine.IRI, ts.base)))
+		if replies, _ := note["replies"].(map[string]any); replies["first"] == nil {
+			t.Errorf("the note's replies = %v; want a collection with its first page", note["replies"])
+		}
+		conv := decodeJSON(t, mustBody(t, ts, strings.TrimPrefix(str(note["context"]), ts.base)))
+		first, _ = conv["first"].(map[string]any)
+		if items := strs(first["items"]); len(items) != 2 || items[0] != mine.IRI || items[1] != p.IRI {
+			t.Errorf("the note's context %v = %v; want the post and its reply", note["context"], conv)
 		}
 	})
 

@@ -333,7 +333,7 @@ func TestPeerTrafficDropsLogged(t *testing.T) {
 	c.replayAccepted(t, "misskey/26", "misskey/45", "misskey/46")
 	logs := c.logs.String()
 	for _, want := range []string{
-		`msg="activity dropped" sub=inbox activity=https://misskey.test/notes/aufv3pb2ou7c0022/activity reason="a post from no one the owner follows, nor about them"`,
+		`msg="activity dropped" sub=inbox activity=https://misskey.test/notes/aufv3pb2ou7c0022/activity reason="a post from no one the owner follows, nor about them, nor with a tag they follow"`,
 		`reason="an Undo of nothing the sender had done (or undone already)"`,
 		`reason="a copy of an activity already processed (the same id and body)"`,
 	} {

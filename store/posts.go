@@ -204,6 +204,11 @@ func (s *Store) insertPost(ctx context.Context, tx *wtx, p *Post, mentions []int
 	}
 	p.CreatedAt = msTime(now)
 	s.changed(tx, Change{PostAdded, p.ID})
+	// Replies stored before their parent (a thread fetched from its leaves up) are linked now.
+	if _, err := tx.ExecContext(ctx, `UPDATE posts SET reply_to_id = ? WHERE in_reply_to = ? AND reply_to_id IS NULL`,
+		p.ID, p.IRI); err != nil {
+		return fmt.Errorf("link replies: %w", err)
+	}
 	if err := writePostTags(ctx, tx, p); err != nil {
 		return err
 	}

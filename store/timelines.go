@@ -76,12 +76,36 @@ func homeAuthor(x string) string {
 // homePostsSQL walks posts by primary key in order and stops after limit rows: driving it by
 // the (account_id, id) index instead would sort every post of every followed account. Its
 // parameters are the owner's ID, the max and min IDs and the limit.
+//
+// A post shows when it is the owner's; or by someone they follow, and then a reply only when it
+// answers its own author, the owner or someone they follow (a reply whose parent Roost lacks is
+// left out), as Mastodon's FeedManager#filter_from_home; or public and carrying a hashtag the
+// owner follows.
 func homePostsSQL(order string) string {
 	return `SELECT p.id, p.id, 0 FROM posts p
-		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + homeAuthor("p") + `
-		  AND (p.visibility != 'direct' OR p.account_id = ?1
-		       OR EXISTS (SELECT 1 FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = ?1))
+		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + homeNotHidden("p") + `
+		  AND (p.account_id = ?1
+		    OR (` + homeFollowed("p") + `
+		      AND (p.visibility != 'direct'
+		        OR EXISTS (SELECT 1 FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = ?1))
+		      AND (p.in_reply_to = '' OR EXISTS (SELECT 1 FROM posts pp WHERE pp.id = p.reply_to_id
+		        AND (pp.account_id IN (p.account_id, ?1) OR ` + homeFollowed("pp") + `))))
+		    OR (p.visibility = 'public' AND EXISTS (SELECT 1 FROM post_tags t JOIN followed_tags ft ON ft.name = t.tag
+		      WHERE t.post_id = p.id)))
 		ORDER BY p.id ` + order + ` LIMIT ?4`
+}
+
+// homeFollowed is true when x's author is followed by the owner (?1), accepted.
+func homeFollowed(x string) string {
+	return `EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = ` + x + `.account_id
+		AND f.state = 'accepted')`
+}
+
+// homeNotHidden is true unless x's author is muted or in an exclusive list.
+func homeNotHidden(x string) string {
+	return `NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)
+		AND NOT EXISTS (SELECT 1 FROM list_accounts la JOIN lists l ON l.id = la.list_id
+			WHERE la.account_id = ` + x + `.account_id AND l.exclusive = 1)`
 }
 
 // homeBoostsSQL walks boosts the same way, skipping boosts of muted accounts' posts.

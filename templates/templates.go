@@ -230,6 +230,8 @@ type AccountView struct {
 	Local      bool
 	MovedTo    string
 	Lists      []ListChoice // the owner's lists, when the owner follows the account
+	// Counts is the account's own counts as its server gives them ("12 posts · 3 followers"), or "".
+	Counts string
 }
 
 // PostList is a page of posts with a title (bookmarks, a search result).
@@ -333,6 +335,8 @@ type TagPosts struct {
 	Tag      string // lower-case, without #
 	Posts    []Post
 	OlderURL string
+	// Following is whether the owner (signed in) follows the tag.
+	Following bool
 }
 
 // RemoteFollow is the answer of a remote follow that could not go ahead, or that goes on at an

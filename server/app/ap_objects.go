@@ -21,7 +21,13 @@ func (s *App) NoteDoc(p *store.Post) *activitypub.Object {
 		URL:          activitypub.URLs{p.URL},
 		To:           p.To,
 		CC:           p.CC,
-		Replies:      activitypub.Ref{ID: p.IRI + "/replies"},
+	}
+	// Replies embedded with a first page, as Mastodon serves them (GoToSocial refuses a bare IRI);
+	// the page itself lists them. A top-level post names its conversation (FEP-7888).
+	n.Replies, _ = activitypub.Embed(&activitypub.Collection{ID: p.IRI + "/replies", Type: "Collection",
+		First: repliesFirstPage(p)})
+	if p.InReplyTo == "" {
+		n.ContextIRI = p.IRI + "/context"
 	}
 	if p.Language != "" {
 		n.ContentMap = map[string]string{p.Language: p.Content}

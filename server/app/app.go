@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"roost/server/app/backfill"
 	"roost/server/content"
 	"roost/server/delivery"
 	"roost/server/media"
@@ -26,6 +27,7 @@ import (
 	"roost/server/webpush"
 	"roost/store"
 	"roost/store/access"
+	"roost/store/followedtags"
 	"roost/store/lists"
 	"roost/store/queue"
 	"roost/store/scheduled"
@@ -44,6 +46,8 @@ type Config struct {
 	MediaDir        string
 	// MaxUploadBytes is the largest image the owner may upload (media.DefaultMaxUploadBytes if 0).
 	MaxUploadBytes int64
+	// Backfill bounds the fetches of threads and profiles (its defaults if zero).
+	Backfill backfill.Limits
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -84,6 +88,10 @@ type App struct {
 	Scheduled *scheduled.Store
 	// Lists keeps the owner's lists of followed accounts.
 	Lists *lists.Store
+	// Tags keeps the hashtags the owner follows.
+	Tags *followedtags.Store
+	// Backfill fetches in the background what Roost lacks of threads and profiles.
+	Backfill *backfill.Fetcher
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID   *webpush.Key
 	inboxCh chan struct{}
@@ -107,6 +115,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Queue:       queue.New(st),
 		Scheduled:   scheduled.New(st),
 		Lists:       lists.New(st),
+		Tags:        followedtags.New(st),
 		log:         log,
 		Base:        cfg.Scheme + "://" + cfg.Domain,
 		inboxCh:     make(chan struct{}, 1),
@@ -153,6 +162,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Owner: s.Owner.Account, Signer: s.instanceSigner()}, st, s.Remote, s.Sanitize, log)
 	s.Deliver = delivery.New(s.Queue, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
+	s.Backfill = backfill.New(backfill.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, IsLocal: s.IsLocal,
+		Store: st, Log: log.With("sub", "backfill"), Limits: cfg.Backfill})
 	return s, nil
 }
 
@@ -216,8 +227,9 @@ func (s *App) Run(ctx context.Context) error {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
+	go func() { defer wg.Done(); s.Backfill.Run(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	go func() { defer wg.Done(); s.publishScheduled(ctx) }()

@@ -72,10 +72,23 @@ func (s *App) FeaturedDoc(ctx context.Context) (*activitypub.OrderedCollection, 
 	}, nil
 }
 
+// maxCollectionReplies bounds the replies and the conversation Roost lists for one post.
+const maxCollectionReplies = 500
+
 // RepliesDoc is the collection of the replies Roost knows to the owner's post p that everyone may
-// see.
-func (s *App) RepliesDoc(ctx context.Context, p *store.Post) (*activitypub.Collection, error) {
-	replies, err := s.st.Replies(ctx, p.IRI, 200)
+// see, shaped as Mastodon's: the collection embeds its first page, which lists none and leads to
+// the page that lists them all (page "all"); page "first" is that first page alone.
+func (s *App) RepliesDoc(ctx context.Context, p *store.Post, page string) (any, error) {
+	base := p.IRI + "/replies"
+	if page != "all" {
+		first := repliesFirstPage(p)
+		if page == "first" {
+			first.Context = activitypub.Context()
+			return first, nil
+		}
+		return &activitypub.Collection{Context: activitypub.Context(), ID: base, Type: "Collection", First: first}, nil
+	}
+	replies, err := s.st.Replies(ctx, p.IRI, maxCollectionReplies)
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +98,36 @@ func (s *App) RepliesDoc(ctx context.Context, p *store.Post) (*activitypub.Colle
 			items = append(items, rp.IRI)
 		}
 	}
-	return &activitypub.Collection{
-		Context: activitypub.Context(), ID: p.IRI + "/replies", Type: "Collection",
-		TotalItems: len(items), Items: items,
-	}, nil
+	return &activitypub.CollectionPage{Context: activitypub.Context(), ID: base + "?page=true&all=true",
+		Type: "CollectionPage", PartOf: base, Items: items}, nil
+}
+
+// repliesFirstPage is the first page of a post's replies as NoteDoc embeds it: empty (Mastodon
+// lists the author's own replies there) and leading to the page with all of them.
+func repliesFirstPage(p *store.Post) *activitypub.CollectionPage {
+	return &activitypub.CollectionPage{ID: p.IRI + "/replies?page=true", Type: "CollectionPage",
+		PartOf: p.IRI + "/replies", Next: p.IRI + "/replies?page=true&all=true", Items: []any{}}
+}
+
+// ContextDoc is the FEP-7888 conversation of the owner's post p: p and the replies below it that
+// everyone may see, oldest first, at most maxCollectionReplies.
+func (s *App) ContextDoc(ctx context.Context, p *store.Post) (*activitypub.Collection, error) {
+	items := []any{p.IRI}
+	queue := []string{p.IRI}
+	for len(queue) > 0 && len(items) < maxCollectionReplies {
+		replies, err := s.st.Replies(ctx, queue[0], maxCollectionReplies)
+		if err != nil {
+			return nil, err
+		}
+		queue = queue[1:]
+		for _, rp := range replies {
+			if len(items) < maxCollectionReplies && s.MaySee(ctx, Viewer{}, rp) {
+				items = append(items, rp.IRI)
+				queue = append(queue, rp.IRI)
+			}
+		}
+	}
+	return &activitypub.Collection{Context: activitypub.Context(), ID: p.IRI + "/context", Type: "Collection",
+		TotalItems: len(items), First: &activitypub.CollectionPage{ID: p.IRI + "/context?page=true",
+			Type: "CollectionPage", PartOf: p.IRI + "/context", Items: items}}, nil
 }

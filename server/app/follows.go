@@ -36,6 +36,7 @@ func (s *App) followAccount(ctx context.Context, a *store.Account) error {
 		return err
 	}
 	s.Deliver.Wake()
+	s.Backfill.Account(a) // their latest and pinned posts, so that the profile and home are not empty
 	return nil
 }
 

@@ -88,8 +88,19 @@ func (h *handling) create(ctx context.Context) error {
 		}
 		relevant = following
 	}
+	if !relevant && visibilityOf(o.To, o.CC, h.signer.FollowersURL) == store.Public {
+		var tags []string
+		for _, t := range o.Tag {
+			if t.Type == "Hashtag" {
+				tags = append(tags, t.Name)
+			}
+		}
+		if relevant, err = s.Tags.AnyFollowed(ctx, tags); err != nil {
+			return err
+		}
+	}
 	if !relevant {
-		return h.drop("a post from no one the owner follows, nor about them")
+		return h.drop("a post from no one the owner follows, nor about them, nor with a tag they follow")
 	}
 	p, _ := s.postFromObject(o, h.signer, h.owner)
 	var mentions []int64
@@ -99,6 +110,9 @@ func (h *handling) create(ctx context.Context) error {
 	err = s.st.InsertRemotePost(ctx, p, mentions, notices...)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
+	}
+	if err == nil {
+		s.Backfill.Ancestors(p)
 	}
 	return err
 }
@@ -243,9 +257,19 @@ func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 		}
 		link = o.ID
 	}
+	p, err := s.saveFetched(ctx, o)
+	if err == nil {
+		s.Backfill.Ancestors(p)
+	}
+	return p, err
+}
+
+// saveFetched stores a post fetched from its origin (or embedded in a document from there), with
+// its author, who must be on the same origin; a post stored already is returned as stored.
+func (s *App) saveFetched(ctx context.Context, o *activitypub.Object) (*store.Post, error) {
 	author := o.AttributedTo.ID
 	if author == "" || !remote.SameOrigin(author, o.ID) {
-		return nil, reject("post %s: author %q on another origin", iri, author)
+		return nil, reject("post %s: author %q on another origin", o.ID, author)
 	}
 	acct, err := s.Resolve.Account(ctx, author)
 	if err != nil {
@@ -263,7 +287,7 @@ func (s *App) FetchPost(ctx context.Context, iri string) (*store.Post, error) {
 	if err := s.st.InsertRemotePost(ctx, p, mentions, notices...); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, err
 	}
-	return s.st.PostByIRI(ctx, iri)
+	return s.st.PostByIRI(ctx, o.ID)
 }
 
 // HTMLEscape escapes s for HTML text.

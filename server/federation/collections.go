@@ -150,7 +150,29 @@ func (h *Handler) showReplies(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	doc, err := h.app.RepliesDoc(r.Context(), p)
+	page := ""
+	if q := r.URL.Query(); q.Get("all") == "true" {
+		page = "all"
+	} else if q.Get("page") != "" {
+		page = "first"
+	}
+	doc, err := h.app.RepliesDoc(r.Context(), p, page)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeAS(w, r, http.StatusOK, doc)
+}
+
+// showContext serves the conversation of one of the owner's posts (FEP-7888), to whoever may see
+// the post; the posts listed are the ones everyone may see.
+func (h *Handler) showContext(w http.ResponseWriter, r *http.Request) {
+	p, err := h.ownPost(r)
+	if err != nil || !h.app.RequestMaySee(r, p) {
+		h.notFound(w, r)
+		return
+	}
+	doc, err := h.app.ContextDoc(r.Context(), p)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -68,6 +68,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /users/{name}/statuses/{id}", h.ShowPost)
 	mux.HandleFunc("GET /users/{name}/statuses/{id}/activity", h.showCreate)
 	mux.HandleFunc("GET /users/{name}/statuses/{id}/replies", h.showReplies)
+	mux.HandleFunc("GET /users/{name}/statuses/{id}/context", h.showContext)
 	mux.HandleFunc("GET /users/{name}/activities/{id}", h.showActivity)
 }
 

@@ -79,6 +79,9 @@ func (h *Handler) apiAccountStatuses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if oauth.Viewer(ctx).Owner && !a.Local {
+		h.app.Backfill.Account(a) // the owner opened the profile: its latest and pinned posts, for the next load
+	}
 	q := r.URL.Query()
 	pg := mastodon.ParsePage(q, 20, 40)
 	// Filtered in the query, before paging (boosts are not among an account's statuses here, so

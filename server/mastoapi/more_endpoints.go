@@ -28,6 +28,7 @@ func (h *Handler) moreEndpointRoutes(mux *http.ServeMux) {
 	}
 
 	h.filterPartRoutes(mux)
+	h.followedTagRoutes(mux)
 	pub("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("OK"))
@@ -82,19 +83,6 @@ func (h *Handler) apiDirectory(w http.ResponseWriter, r *http.Request) {
 		out = append(out, h.render.Account(r.Context(), o))
 	}
 	writeAPI(w, http.StatusOK, out)
-}
-
-// apiTag is Mastodon's Tag entity for a hashtag; Roost follows no tags and keeps no history.
-func (h *Handler) apiTag(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.PathValue("name"), "#")
-	if name == "" || strings.ContainsFunc(name, func(c rune) bool { return !isWordRune(c) }) {
-		apiError(w, http.StatusNotFound, "Record not found")
-		return
-	}
-	writeAPI(w, http.StatusOK, map[string]any{
-		"id": strings.ToLower(name), "name": strings.ToLower(name), "url": h.app.TagURL(name),
-		"history": []any{}, "following": false, "featuring": false,
-	})
 }
 
 // maxAccountIDs is how many accounts one request may name, as Mastodon takes (40): a stranger's

@@ -170,6 +170,9 @@ func (h *Handler) apiContext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if t := apiToken(r); t != nil && t.Owner {
+		h.app.Backfill.Thread(ctx, p) // what Roost lacks of the thread, for the next load
+	}
 	out := mastodon.Context{Ancestors: []*mastodon.Status{}, Descendants: []*mastodon.Status{}}
 	for parent, n := p, 0; parent.ReplyToID != 0 && n < 40; n++ {
 		pp, err := h.st.PostByID(ctx, parent.ReplyToID)

@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"roost/server/app"
 	"roost/server/content"
 	"roost/store"
+	"roost/store/about"
 	"roost/templates"
 )
 
@@ -53,6 +55,27 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	h.render200(w, r, templates.PostListPage(h.ownerPage(r, "Search"), templates.PostList{Title: "Post", Posts: []templates.Post{v}}))
 }
 
+// countsLine is a remote account's own counts as the profile shows them, leaving out those its
+// server does not give.
+func countsLine(c about.Counts) string {
+	var parts []string
+	for _, n := range []struct {
+		v           int
+		one, plural string
+	}{{c.Statuses, "post", "posts"}, {c.Following, "following", "following"}, {c.Followers, "follower", "followers"}} {
+		switch {
+		case n.v == 1:
+			parts = append(parts, "1 "+n.one)
+		case n.v >= 0:
+			parts = append(parts, strconv.Itoa(n.v)+" "+n.plural)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// accountBackfillWait bounds how long an account's page waits for its outbox.
+const accountBackfillWait = 10 * time.Second
+
 func accountURL(iri string) string { return "/account?iri=" + url.QueryEscape(iri) }
 
 // showAccount is the owner's view of an account: profile, relationship, actions and recent posts
@@ -67,16 +90,24 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	posts, err := h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
+	const recent = 20
+	posts, err := h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: recent})
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	if len(posts) == 0 && !a.Local && a.Outbox != "" {
-		if err := h.app.Backfill(ctx, a); err != nil {
+	switch {
+	case len(posts) == 0 && !a.Local:
+		// Nothing to show: wait for the outbox (bounded), and show what it gave.
+		bctx, cancel := context.WithTimeout(ctx, accountBackfillWait)
+		_, err := h.app.Backfill.AccountNow(bctx, a)
+		cancel()
+		if err != nil {
 			h.log.Info("outbox backfill failed", "account", a.IRI, "err", err)
 		}
-		posts, _ = h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: app.BackfillPosts})
+		posts, _ = h.st.AccountPosts(ctx, a.ID, false, store.Page{Limit: recent})
+	case !a.Local:
+		h.app.Backfill.Account(a) // the latest and pinned posts, on the next view
 	}
 	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: app.ProfileURL(a),
 		AvatarURL: h.app.ImageSrc(h.proxy, a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
@@ -88,6 +119,9 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.Following {
 		v.Lists = h.accountListChoices(r, a.ID)
+	}
+	if c, err := about.New(h.st).CountsOf(ctx, a.ID); err == nil {
+		v.Counts = countsLine(c)
 	}
 	v.FollowsYou, _ = h.st.IsFollowing(ctx, a.ID, h.app.Owner.Account.ID)
 	v.Blocked, _ = h.st.Blocked(ctx, a.ID)

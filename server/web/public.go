@@ -384,7 +384,14 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := h.page(r.Context(), "#"+tag+" – "+displayName(o))
+	pg := h.ownerPage(r, "#"+tag+" – "+displayName(o))
+	if pg.Owner != nil {
+		w.Header().Set("Cache-Control", "private, no-store") // the owner's page: a CSRF token in its form
+		if tp.Following, err = h.app.Tags.Following(ctx, tag); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
 	pg.Canonical = h.app.TagURL(tag)
 	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))

@@ -1,4 +1,4 @@
--- 0020: the owner's second factor for signing in: a TOTP secret (RFC 6238), unconfirmed until the
+-- 0023: the owner's second factor for signing in: a TOTP secret (RFC 6238), unconfirmed until the
 -- owner has typed a code from it, with the last time step accepted so that no code is accepted
 -- twice; and the one-time recovery codes, stored as their hashes.
 -- IF NOT EXISTS: tests that rewind the schema run this again over the tables.

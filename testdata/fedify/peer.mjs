@@ -1,6 +1,8 @@
 // peer.mjs: a remote ActivityPub server built with Fedify 2.3.6, driven by interop_test.go.
 //
-// It serves one actor, alice, on http://127.0.0.1:$PORT and reads commands from stdin, one JSON
+// It serves actors (alice, bob, carol, dora) on http://127.0.0.1:$PORT, with their outboxes,
+// featured collections, notes (each with its replies collection embedded, listing the replies)
+// and conversations (FEP-7888 context collections), and reads commands from stdin, one JSON
 // object per line ({"seq":1,"cmd":"lookup","handle":"@me@127.0.0.1:8443"}). It writes events to
 // stdout, one JSON object per line: {"ev":"done","seq":1,...} or {"ev":"failed","seq":1,"error":...}
 // answer a command; "listening", "accept", "create" (with a note's name and inReplyTo, which
@@ -16,7 +18,7 @@
 import http from "node:http";
 import readline from "node:readline";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest, verifyRequest } from "@fedify/fedify";
-import { Accept, Create, Endpoints, Follow, Like, Note, Person, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
+import { Accept, Collection, Create, Endpoints, Follow, Like, Note, Person, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
 import { configure, getStreamSink } from "@logtape/logtape";
 import { Writable } from "node:stream";
 
@@ -43,17 +45,23 @@ const federation = createFederation({
   // firstKnock stays at its default, RFC 9421: Roost answers 401 and Fedify retries with
   // draft-cavage, which is what Fedify does with every Mastodon-style server.
 });
-const keys = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
+const ACTORS = ["alice", "bob", "carol", "dora"];
+const keys = {};
+for (const name of ACTORS) {
+  keys[name] = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
+}
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-    if (identifier !== "alice") return null;
+    if (!ACTORS.includes(identifier)) return null;
     const kp = await ctx.getActorKeyPairs(identifier);
     return new Person({
       id: ctx.getActorUri(identifier),
       preferredUsername: identifier,
-      name: "Alice (Fedify)",
+      name: `${identifier[0].toUpperCase()}${identifier.slice(1)} (Fedify)`,
       inbox: ctx.getInboxUri(identifier),
+      outbox: ctx.getOutboxUri(identifier),
+      featured: ctx.getFeaturedUri(identifier),
       endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
       followers: ctx.getFollowersUri(identifier),
       url: ctx.getActorUri(identifier),
@@ -61,8 +69,65 @@ federation
       assertionMethods: kp.map((k) => k.multikey),
     });
   })
-  .setKeyPairsDispatcher(async (ctx, identifier) => (identifier === "alice" ? keys : []));
+  .setKeyPairsDispatcher(async (ctx, identifier) => keys[identifier] ?? []);
 federation.setFollowersDispatcher("/users/{identifier}/followers", async () => ({ items: [] }));
+
+// notes holds the posts the "publish" command made, by uuid, as JSON-LD without their replies
+// (added when served, from the notes that answer them).
+const notes = new Map();
+const noteIRI = (uuid) => `${ORIGIN}/notes/${uuid}`;
+const docLoaders = () => ({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader });
+
+// noteJSON is a stored note as served: its replies collection embedded with a first page that
+// lists every reply, as Mastodon shapes it (unless the note was published with noReplies).
+function noteJSON(uuid) {
+  const n = notes.get(uuid);
+  if (!n) return null;
+  const json = { ...n.json };
+  if (!n.noReplies) {
+    const replies = [...notes.values()].filter((c) => c.json.inReplyTo === json.id).map((c) => c.json.id);
+    json.replies = {
+      id: `${json.id}/replies`,
+      type: "Collection",
+      first: { id: `${json.id}/replies?page=1`, type: "CollectionPage", partOf: `${json.id}/replies`, items: replies },
+    };
+  }
+  return json;
+}
+
+federation.setObjectDispatcher(Note, "/notes/{uuid}", async (ctx, { uuid }) => {
+  const json = noteJSON(uuid);
+  return json ? await Note.fromJsonLd(json, docLoaders()) : null;
+});
+
+// A conversation (FEP-7888): every note published with that context, oldest first.
+federation.setObjectDispatcher(Collection, "/contexts/{name}", async (ctx, { name }) => {
+  const id = `${ORIGIN}/contexts/${name}`;
+  const items = [...notes.values()].filter((n) => n.json.context === id).map((n) => new URL(n.json.id));
+  if (items.length === 0) return null;
+  return new Collection({ id: new URL(id), totalItems: items.length, items });
+});
+
+const createOf = async (n) =>
+  new Create({
+    id: new URL(`${n.json.id}/activity`),
+    actor: new URL(n.json.attributedTo),
+    object: await Note.fromJsonLd(noteJSON(n.uuid), docLoaders()),
+    tos: [PUBLIC_COLLECTION],
+  });
+
+// An actor's outbox: the Creates of its notes, newest first.
+federation.setOutboxDispatcher("/users/{identifier}/outbox", async (ctx, identifier) => {
+  const own = [...notes.values()].filter((n) => n.json.attributedTo === ctx.getActorUri(identifier).href);
+  own.sort((a, b) => b.json.published.localeCompare(a.json.published));
+  return { items: await Promise.all(own.map(createOf)) };
+});
+
+// An actor's pinned notes.
+federation.setFeaturedDispatcher("/users/{identifier}/featured", async (ctx, identifier) => {
+  const own = [...notes.values()].filter((n) => n.pinned && n.json.attributedTo === ctx.getActorUri(identifier).href);
+  return { items: await Promise.all(own.map((n) => Note.fromJsonLd(noteJSON(n.uuid), docLoaders()))) };
+});
 
 // verifiedBy maps an activity id to the key that signed the request carrying it, as found by
 // Fedify's verifyRequest in the HTTP adapter below.
@@ -93,6 +158,18 @@ federation
     });
   })
   .on(Like, async (ctx, like) => ev("like-received", { id: like.id?.href }))
+  .on(Follow, async (ctx, follow) => {
+    // Accept every follow, as an open account does.
+    const followee = ctx.parseUri(follow.objectId);
+    if (followee?.type !== "actor") return;
+    const follower = await follow.getActor();
+    await ctx.sendActivity(
+      { identifier: followee.identifier },
+      follower,
+      new Accept({ id: new URL(`${follow.objectId.href}#accepts/${crypto.randomUUID()}`), actor: follow.objectId, object: follow }),
+    );
+    ev("follow-received", { id: follow.id?.href, actor: follower?.id?.href, object: follow.objectId?.href });
+  })
   .onError((ctx, e) => ev("inbox-error", { error: String(e?.stack ?? e) }));
 
 // A minimal Node http <-> Fetch API adapter: Fedify 2.x only has federation.fetch(Request).
@@ -233,6 +310,47 @@ const commands = {
     const create = new Create({ id: new URL(`${id.href}/activity`), actor: ctx.getActorUri("alice"), object: note, tos: [roost.id] });
     await ctx.sendActivity({ identifier: "alice" }, roost, create);
     return { options, create: create.id.href, note: id.href };
+  },
+
+  // publish stores a public note by author (alice, bob, carol or dora) without sending it: peers
+  // fetch it from its IRI, the outbox, the replies of its parent or its context. inReplyTo,
+  // context (a name: /contexts/NAME), tags (hashtag names), pinned, noReplies (serve no replies
+  // collection) and age (seconds before now, for published) are optional.
+  async publish({ author, content, inReplyTo, context, tags, pinned, noReplies, age }) {
+    if (!ACTORS.includes(author)) throw new Error(`unknown author ${author}`);
+    const uuid = crypto.randomUUID();
+    const json = {
+      // Hashtag is not in the ActivityStreams context; without this JSON-LD drops the tags.
+      "@context": ["https://www.w3.org/ns/activitystreams", { Hashtag: "as:Hashtag" }],
+      id: noteIRI(uuid),
+      type: "Note",
+      attributedTo: ctx.getActorUri(author).href,
+      content: `<p>${content}</p>`,
+      published: new Date(Date.now() - (age ?? 0) * 1000).toISOString(),
+      to: [PUBLIC_COLLECTION.href],
+      cc: [`${ctx.getActorUri(author).href}/followers`],
+    };
+    if (inReplyTo) json.inReplyTo = inReplyTo;
+    if (context) json.context = `${ORIGIN}/contexts/${context}`;
+    if (tags?.length) json.tag = tags.map((t) => ({ type: "Hashtag", name: `#${t}`, href: `${ORIGIN}/tags/${t}` }));
+    notes.set(uuid, { uuid, json, pinned: !!pinned, noReplies: !!noReplies });
+    return { note: json.id };
+  },
+
+  // send delivers the Create of a published note to Roost's owner, as its author; mention adds
+  // the owner to its cc and tags.
+  async send({ note, mention }) {
+    const n = [...notes.values()].find((x) => x.json.id === note);
+    if (!n) throw new Error(`no note ${note}`);
+    if (mention) {
+      const handle = `@${roost.preferredUsername}@${roost.id.host}`;
+      n.json.cc = [...n.json.cc, roost.id.href];
+      n.json.tag = [...(n.json.tag ?? []), { type: "Mention", href: roost.id.href, name: handle }];
+    }
+    const author = ctx.parseUri(new URL(n.json.attributedTo)).identifier;
+    const create = await createOf(n);
+    await ctx.sendActivity({ identifier: author }, roost, create);
+    return { create: create.id.href, note };
   },
 
   async like({ object }) {
