@@ -66,6 +66,13 @@ func (s *Store) notify(ctx context.Context, tx *wtx, kind string, accountID, pos
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		s.changed(tx, Change{NotificationAdded, id})
+		// A push for each subscription that asked for the type, committed with the notification
+		// (see access.ClaimPushDeliveries); its policy is checked when it is sent.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO push_deliveries (subscription_id, notification_id, next_at, created_at)
+			SELECT id, ?1, ?2, ?2 FROM push_subscriptions WHERE policy != 'none'
+			AND EXISTS (SELECT 1 FROM json_each(alerts) WHERE value = ?3)`, id, s.nowMS(), kind); err != nil {
+			return err
+		}
 	}
 	return nil
 }

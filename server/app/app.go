@@ -44,6 +44,8 @@ type Config struct {
 	MediaDir        string
 	// MaxUploadBytes is the largest image the owner may upload (media.DefaultMaxUploadBytes if 0).
 	MaxUploadBytes int64
+	// DefaultAvatar is the path of the avatar shown for an account without one (a push's icon).
+	DefaultAvatar string
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -210,14 +212,16 @@ func localDevelopment(base string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts) until ctx ends.
+// Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts, web
+// pushes) until ctx ends.
 func (s *App) Run(ctx context.Context) error {
 	if err := s.Queue.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
+	go func() { defer wg.Done(); s.sendPushes(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	go func() { defer wg.Done(); s.publishScheduled(ctx) }()

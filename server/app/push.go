@@ -1,0 +1,291 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"roost/server/remote"
+	"roost/server/webpush"
+	"roost/store"
+	"roost/store/access"
+)
+
+// Web Push delivery: the store queues a push for each notification and subscription that asked
+// for its type (access.PushDelivery, committed with the notification); this worker sends them as
+// Mastodon does (app/workers/web/push_notification_worker.rb): the payload of
+// Web::NotificationSerializer, encrypted for the subscription (RFC 8291) and signed with the
+// server's VAPID key (RFC 8292), retried with backoff, and the subscription dropped when the push
+// service calls it gone. It runs beside the inbox worker and never holds it up.
+
+const (
+	// pushTTL is how long the push service keeps a message for a device that is away (Mastodon's
+	// TTL); a push not sent by then is given up.
+	pushTTL = 48 * time.Hour
+	// pushBatch is how many pushes one round sends at once.
+	pushBatch = 8
+	// pushLease is how long a claimed push is the worker's before another round may take it.
+	pushLease = 2 * time.Minute
+	// pushFirstRetry is the first wait after a failure; it doubles with each attempt.
+	pushFirstRetry = 30 * time.Second
+	// pushMaxRetry caps the wait between attempts.
+	pushMaxRetry = 4 * time.Hour
+)
+
+// pushTitles are the titles of Mastodon's push notifications (config/locales/en.yml,
+// notification_mailer.*.subject), by notification type; %s is the sender's name.
+var pushTitles = map[string]string{
+	"mention":        "You were mentioned by %s",
+	"status":         "%s just posted",
+	"reblog":         "%s boosted your post",
+	"follow":         "%s is now following you",
+	"follow_request": "Pending follower: %s",
+	"favourite":      "%s favorited your post",
+	"poll":           "A poll by %s has ended",
+	"update":         "%s edited a post",
+	"admin.sign_up":  "%s signed up",
+	"admin.report":   "%s submitted a report",
+}
+
+// PushPayload is the JSON a push carries, as Mastodon's Web::NotificationSerializer writes it:
+// apps show title and body at once and fetch the notification by its id when opened.
+type PushPayload struct {
+	AccessToken      string `json:"access_token"`
+	PreferredLocale  string `json:"preferred_locale"`
+	NotificationID   int64  `json:"notification_id"`
+	NotificationType string `json:"notification_type"`
+	Icon             string `json:"icon"`
+	Title            string `json:"title"`
+	Body             string `json:"body"`
+}
+
+// sendPushes sends queued pushes until ctx ends: at once when a notification is added, else when
+// the next retry falls due.
+func (s *App) sendPushes(ctx context.Context) {
+	events, stop := s.Hub.Subscribe()
+	defer stop()
+	for {
+		timer := time.NewTimer(min(s.PushRound(ctx), time.Hour))
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case ev := <-events:
+				waiting = ev.Event != EventAdded || ev.Added.Kind != store.NotificationAdded
+			case <-timer.C:
+				waiting = false
+			}
+		}
+		timer.Stop()
+	}
+}
+
+// PushRound sends every push that is due and returns how long to wait for the next one.
+func (s *App) PushRound(ctx context.Context) time.Duration {
+	log := s.log.With("sub", "push")
+	for range 50 { // bounded: a push whose row stays (a failing store) must not make the round spin
+		due, err := s.Auth.ClaimPushDeliveries(ctx, pushBatch, pushLease)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("claim pushes", slog.Any("err", err))
+			}
+			return s.cfg.Poll
+		}
+		if len(due) == 0 {
+			break
+		}
+		var wg sync.WaitGroup
+		for _, d := range due {
+			wg.Go(func() { s.pushOne(ctx, log, d) })
+		}
+		wg.Wait()
+	}
+	next, err := s.Auth.NextPushAt(ctx)
+	switch {
+	case err != nil:
+		return s.cfg.Poll
+	case next.IsZero():
+		return time.Hour
+	}
+	return max(next.Sub(s.st.Now()), 0)
+}
+
+// pushOne sends one queued push and records the outcome.
+func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelivery) {
+	done := func() {
+		if err := s.Auth.PushDone(ctx, d.ID); err != nil && ctx.Err() == nil {
+			log.Error("push done", slog.Any("err", err))
+		}
+	}
+	sub, err := s.Auth.PushSubscriptionByID(ctx, d.SubscriptionID)
+	if errors.Is(err, store.ErrNotFound) {
+		done()
+		return
+	}
+	var n *store.Notification
+	if err == nil {
+		n, err = s.st.NotificationByID(ctx, d.NotificationID)
+		if errors.Is(err, store.ErrNotFound) { // dismissed before it was pushed
+			done()
+			return
+		}
+	}
+	var body []byte
+	wanted := false
+	if err == nil {
+		wanted, err = s.pushWanted(ctx, sub, n)
+	}
+	if err == nil && wanted {
+		body, err = s.pushBody(ctx, sub, n)
+	}
+	if err == nil && !wanted {
+		done()
+		return
+	}
+	if err == nil {
+		var req *http.Request
+		req, err = webpush.Request(ctx, sub.Endpoint, body, pushTTL, webpush.Normal,
+			webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"})
+		if err == nil {
+			err = s.Remote.Send(req)
+		}
+	}
+	if err == nil {
+		done()
+		return
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the lease runs out and the push is tried after the restart
+	}
+	var status *remote.StatusError
+	isStatus := errors.As(err, &status)
+	switch {
+	case errors.Is(err, remote.ErrNotFound) || errors.Is(err, remote.ErrGone):
+		// The push service says the subscription is gone (the app was uninstalled, the browser
+		// unsubscribed): drop it, as Mastodon does, and with it what was queued for it.
+		log.Info("push subscription gone", "endpoint", sub.Endpoint, slog.Any("err", err))
+		if err := s.Auth.DeletePushSubscriptionByEndpoint(ctx, sub.Endpoint); err != nil {
+			log.Error("delete push subscription", slog.Any("err", err))
+		}
+	case errors.Is(err, webpush.ErrBadKeys) || errors.Is(err, webpush.ErrTooLarge) ||
+		errors.Is(err, remote.ErrForbiddenAddress) || errors.Is(err, remote.ErrForbiddenURL) ||
+		isStatus && status.Code >= 400 && status.Code < 500 && status.Code != 408 && status.Code != 429:
+		// Trying again would be refused again.
+		log.Warn("push refused", "endpoint", sub.Endpoint, slog.Any("err", err))
+		done()
+	default:
+		wait := min(pushFirstRetry<<min(d.Attempts, 20), pushMaxRetry)
+		if isStatus && status.RetryAfter > wait {
+			wait = status.RetryAfter
+		}
+		retry := s.st.Now().Add(wait)
+		if retry.Sub(n0(n, s.st.Now())) > pushTTL {
+			log.Warn("push given up", "endpoint", sub.Endpoint, "attempts", d.Attempts+1, slog.Any("err", err))
+			done()
+			return
+		}
+		log.Info("push failed, will retry", "endpoint", sub.Endpoint, "retry_at", retry, slog.Any("err", err))
+		if err := s.Auth.PushFailed(ctx, d.ID, err.Error(), retry); err != nil {
+			log.Error("push failed", slog.Any("err", err))
+		}
+	}
+}
+
+// n0 is when n was made, or now when it could not be read.
+func n0(n *store.Notification, now time.Time) time.Time {
+	if n == nil {
+		return now
+	}
+	return n.CreatedAt
+}
+
+// pushWanted reports whether sub still asks for n: its alerts (changed since the push was
+// queued?) and its policy (Web::PushSubscription#pushable?): "followed" pushes what comes from
+// accounts the owner follows, "follower" what comes from the owner's followers.
+func (s *App) pushWanted(ctx context.Context, sub *access.PushSubscription, n *store.Notification) (bool, error) {
+	if !slices.Contains(sub.Alerts, n.Type) {
+		return false, nil
+	}
+	owner := s.Owner.Account.ID
+	switch sub.Policy {
+	case access.PushAll:
+		return true, nil
+	case access.PushFollowed:
+		return s.st.IsFollowing(ctx, owner, n.AccountID)
+	case access.PushFollower:
+		return s.st.IsFollowing(ctx, n.AccountID, owner)
+	}
+	return false, nil
+}
+
+// pushBody is the encrypted body of n's push to sub.
+func (s *App) pushBody(ctx context.Context, sub *access.PushSubscription, n *store.Notification) ([]byte, error) {
+	p, err := s.PushPayloadOf(ctx, sub.AccessToken, n)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) > webpush.MaxPlaintext { // a remote avatar's URL can be long: the icon is optional
+		p.Icon = ""
+		if plain, err = json.Marshal(p); err != nil {
+			return nil, err
+		}
+	}
+	return webpush.Encrypt(sub.P256dh, sub.Auth, plain)
+}
+
+// PushPayloadOf is the payload of n's push to a subscription made with accessToken.
+func (s *App) PushPayloadOf(ctx context.Context, accessToken string, n *store.Notification) (*PushPayload, error) {
+	from, err := s.st.AccountByID(ctx, n.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("push of notification %d: sender: %w", n.ID, err)
+	}
+	name := from.DisplayName
+	if strings.TrimSpace(name) == "" {
+		name = from.Username
+	}
+	title, ok := pushTitles[n.Type]
+	if !ok {
+		title = "New notification from %s"
+	}
+	// The body: the post's content warning or its text, else the sender's bio (a follow).
+	text := s.Sanitize.Text(from.Summary)
+	if n.PostID != 0 {
+		if p, err := s.st.PostByID(ctx, n.PostID); err == nil {
+			text = s.Sanitize.Text(p.Content)
+			if strings.TrimSpace(p.Summary) != "" {
+				text = p.Summary // plain text, as spoiler_text
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("push of notification %d: post: %w", n.ID, err)
+		}
+	}
+	icon := from.AvatarURL
+	if icon == "" {
+		icon = s.Base + s.cfg.DefaultAvatar
+	}
+	return &PushPayload{AccessToken: accessToken, PreferredLocale: "en", NotificationID: n.ID,
+		NotificationType: n.Type, Icon: icon, Title: fmt.Sprintf(title, name),
+		Body: truncateText(strings.TrimSpace(text), 140)}, nil
+}
+
+// truncateText shortens s to at most n characters, ending in "..." when cut, as Rails' truncate.
+func truncateText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-3]) + "..."
+}
