@@ -26,14 +26,14 @@ const (
 
 // PushSubscription is a Web Push subscription an app made with one access token.
 type PushSubscription struct {
-	ID        int64
-	TokenID   int64 // the oauth_tokens row: revoking the token removes the subscription
-	Endpoint  string
-	P256dh    string   // the user agent's public key, base64url
-	Auth      string   // its authentication secret, base64url
-	Alerts    []string // the notification types pushed, from PushAlerts
-	Policy    string   // PushAll, PushFollowed, PushFollower or PushNone
-	Standard  bool     // RFC 8291 aes128gcm (true) or the legacy aesgcm draft
+	ID       int64
+	TokenID  int64 // the oauth_tokens row: revoking the token removes the subscription
+	Endpoint string
+	P256dh   string   // the user agent's public key, base64url
+	Auth     string   // its authentication secret, base64url
+	Alerts   []string // the notification types pushed, from PushAlerts
+	Policy   string   // PushAll, PushFollowed, PushFollower or PushNone
+	Standard bool     // RFC 8291 aes128gcm (true) or the legacy aesgcm draft
 	// AccessToken is the token the subscription was made with, which Mastodon's push payload
 	// repeats so that an app signed in to several accounts knows whose notification it is.
 	AccessToken string
