@@ -46,9 +46,12 @@ var (
 	ErrBadBody = errors.New("webpush: bad aes128gcm body")
 )
 
-// b64 decodes base64url with or without padding, as subscriptions carry their keys either way.
+// b64 decodes base64url with or without padding, as subscriptions carry their keys either way,
+// and the standard alphabet too, as Ruby's urlsafe_decode64 that Mastodon uses takes it (and
+// Mastodon.py sends it).
 func b64(s string) ([]byte, error) {
-	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	s = strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(s, "="))
+	return base64.RawURLEncoding.DecodeString(s)
 }
 
 // ParseSubscriptionKeys decodes a subscription's keys: p256dh, the user agent's public key (a
