@@ -1,0 +1,254 @@
+"""mastodon_py.py: drives Roost with Mastodon.py (Debian's python3-mastodon, 1.8) as a bot or
+script would, for server/contract_python_test.go.
+
+It writes one JSON event per line to stdout: {"ev":"step","step":...} after each step,
+{"ev":"need","what":...} when the Go test must act (approve the app on the consent page, move
+the clock, restart the server, make a peer post), after which it reads one JSON line of answer
+from stdin; {"ev":"pending",...} for a step a feature Roost lacks holds up; {"ev":"done"} at the
+end, or {"ev":"failed","error":...} and exit 1.
+
+Environment: URL (Roost's origin, http://127.0.0.1:PORT), PEER (the handle of a remote account
+the owner follows, user@host).
+"""
+
+import datetime
+import http.server
+import io
+import json
+import os
+import struct
+import sys
+import threading
+import time
+import traceback
+import zlib
+
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from mastodon import Mastodon
+
+BASE = os.environ["URL"]
+PEER = os.environ["PEER"]
+offset = 0.0  # how far the test moved Roost's clock ahead of ours, in seconds
+
+
+def out(ev, **kw):
+    print(json.dumps({"ev": ev, **kw}), flush=True)
+
+
+def step(name):
+    out("step", step=name)
+
+
+def need(what, **kw):
+    out("need", what=what, **kw)
+    line = sys.stdin.readline()
+    if not line:
+        raise RuntimeError(f"no answer to {what}")
+    return json.loads(line)
+
+
+def check(ok, what, got=None):
+    if not ok:
+        raise AssertionError(f"{what}; got {got!r}")
+
+
+def wait_for(what, cond, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def roost_now():
+    return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset)
+
+
+def png(w=16, h=16):
+    """A small opaque PNG, made here so the script needs no image library."""
+    raw = b"".join(b"\x00" + bytes([200, 80, 40]) * w for _ in range(h))
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def hkdf(secret, salt, info, length):
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
+
+
+def decrypt_push(body, key, auth_secret):
+    """Opens an RFC 8291 (aes128gcm) push message as the subscribed user agent does: written here
+    from the RFC with python3-cryptography, since Debian has no http_ece for Mastodon.py's own
+    helper (which reads only the older aesgcm draft anyway)."""
+    salt, rs, idlen = body[:16], int.from_bytes(body[16:20], "big"), body[20]
+    keyid, record = body[21:21 + idlen], body[21 + idlen:]
+    check(len(record) <= rs, "one record", (len(record), rs))
+    sender = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), keyid)
+    ua = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    ikm = hkdf(key.exchange(ec.ECDH(), sender), auth_secret, b"WebPush: info\x00" + ua + keyid, 32)
+    cek = hkdf(ikm, salt, b"Content-Encoding: aes128gcm\x00", 16)
+    nonce = hkdf(ikm, salt, b"Content-Encoding: nonce\x00", 12)
+    plain = AESGCM(cek).decrypt(nonce, record, None).rstrip(b"\x00")
+    check(plain.endswith(b"\x02"), "the last record's delimiter", plain[-8:])
+    return plain[:-1]
+
+
+class PushService(http.server.BaseHTTPRequestHandler):
+    """The push service the subscription names: it keeps what Roost POSTs."""
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        PushService.received.append((dict(self.headers), body))
+        self.send_response(201)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def my_statuses(m, me, text):
+    return [s for s in m.account_statuses(me.id, limit=40) if text in s.content]
+
+
+def main():
+    global offset
+
+    # Sign-in: app registration, the consent page (approved by the test as the owner's browser),
+    # the code exchanged for a token.
+    client_id, client_secret = Mastodon.create_app("Mastodon.py contract", api_base_url=BASE)
+    m = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=BASE)
+    code = need("consent", url=m.auth_request_url())["code"]
+    m.log_in(code=code)
+    me = m.account_verify_credentials()
+    check(me.username == "me", "verify_credentials username", me.username)
+    auth = {"Authorization": "Bearer " + m.access_token}
+    step("sign-in")
+
+    # A scheduled post: listed as scheduled, nowhere else until its time, then published once.
+    text = "scheduled for later"
+    sch = m.status_post(text, scheduled_at=roost_now() + datetime.timedelta(minutes=10))
+    check("scheduled_at" in sch and sch.params.text == text, "status_post(scheduled_at=...) answers a ScheduledStatus", sch)
+    check([s.id for s in m.scheduled_statuses()] == [sch.id], "scheduled_statuses", m.scheduled_statuses())
+    check(not my_statuses(m, me, text), "a scheduled post is not published before its time")
+    check(not [s for s in m.timeline_home() if text in s.content], "a scheduled post is not in home before its time")
+    need("advance", seconds=11 * 60)
+    offset += 11 * 60
+    wait_for("the scheduled post to be published", lambda: my_statuses(m, me, text))
+    time.sleep(0.5)
+    check(len(my_statuses(m, me, text)) == 1, "the scheduled post is published once", my_statuses(m, me, text))
+    check(m.scheduled_statuses() == [], "no scheduled post left", m.scheduled_statuses())
+    step("scheduled post")
+
+    text = "scheduled across a restart"
+    sch = m.status_post(text, scheduled_at=roost_now() + datetime.timedelta(minutes=10))
+    need("restart", seconds=11 * 60)
+    offset += 11 * 60
+    wait_for("the scheduled post to be published after the restart", lambda: my_statuses(m, me, text))
+    time.sleep(0.5)
+    check(len(my_statuses(m, me, text)) == 1, "published once after the restart", my_statuses(m, me, text))
+    step("scheduled post across a restart")
+
+    # A sensitive image: Mastodon.py sends sensitive=1.
+    media = m.media_post(io.BytesIO(png()), mime_type="image/png", file_name="pixel.png", description="a square")
+    st = m.status_post("a sensitive picture #roostpics", media_ids=[media], sensitive=True)
+    check(st.sensitive is True and len(st.media_attachments) == 1, "sensitive=1 with media", st)
+    check(m.status(st.id).sensitive is True, "the stored post is sensitive")
+    step("sensitive media")
+
+    # Push: a subscription with Mastodon.py's keys at a local push service; a mention arrives
+    # encrypted, and only the subscription's private key opens it.
+    srv = http.server.HTTPServer(("127.0.0.1", 0), PushService)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{srv.server_port}/push/mastodon-py"
+    priv, pub = m.push_subscription_generate_keys()
+    sub = m.push_subscription_set(endpoint, pub, mention_events=True, follow_events=False, favourite_events=False)
+    vapid = requests.get(BASE + "/api/v2/instance").json()["configuration"]["vapid"]["public_key"]
+    check(sub.endpoint == endpoint and sub.alerts.mention is True and sub.alerts.follow is False
+          and sub.server_key == vapid, "push_subscription_set", sub)
+    check(m.push_subscription().endpoint == endpoint, "push_subscription", m.push_subscription())
+    step("push subscription")
+
+    need("mention", text="hello @me, a mention from Dave")
+    headers, body = wait_for("the push", lambda: PushService.received and PushService.received[0])
+    check(headers.get("Content-Encoding") == "aes128gcm", "push Content-Encoding", headers)
+    check(headers.get("Authorization", "").startswith("vapid t=") and ("k=" + vapid) in headers["Authorization"],
+          "push VAPID Authorization", headers.get("Authorization"))
+    key = ec.derive_private_key(priv["privkey"], ec.SECP256R1())
+    payload = json.loads(decrypt_push(body, key, priv["auth"]))
+    check(payload["title"] == "You were mentioned by Dave" and "a mention from Dave" in payload["body"]
+          and payload["notification_type"] == "mention" and payload["access_token"] == m.access_token,
+          "decrypted push payload", payload)
+    step("push delivered and decrypted")
+
+    updated = m.push_subscription_update(mention_events=False, follow_events=True)
+    check(updated.alerts.mention is False and updated.alerts.follow is True, "push_subscription_update", updated)
+    m.push_subscription_delete()
+    r = requests.get(BASE + "/api/v1/push/subscription", headers=auth)
+    check(r.status_code == 404, "no subscription after push_subscription_delete", r.status_code)
+    step("push subscription update and delete")
+
+    # Notifications, v1 through the library and grouped (v2) as the web clients call them.
+    notes = wait_for("the mention", lambda: m.notifications(types=["mention"]))
+    check(notes[0].type == "mention" and notes[0].account.acct.startswith("dave@"), "notifications", notes)
+    groups = requests.get(BASE + "/api/v2/notifications", headers=auth).json()
+    check(any(g["type"] == "mention" and g.get("group_key") for g in groups["notification_groups"]),
+          "grouped notifications", groups)
+    r = requests.get(BASE + "/api/v1/notifications/unread_count", headers=auth)
+    check(r.status_code == 200 and "count" in r.json(), "unread_count", r.text)
+    step("notifications")
+
+    # Search by name, by a word, by hashtag.
+    res = m.search_v2("Dave")
+    check(any(a.acct.startswith("dave@") for a in res.accounts), "search_v2 by display name", res.accounts)
+    res = m.search_v2("sensitive")
+    check(any("a sensitive picture" in s.content for s in res.statuses), "search_v2 by a word", res.statuses)
+    res = m.search_v2("#roostpics")
+    check(any(h.name == "roostpics" for h in res.hashtags), "search_v2 by hashtag", res.hashtags)
+    check(any(a.acct.startswith("dave@") for a in m.account_search("dav")), "account_search by prefix")
+    step("search")
+
+    # A list with the followed peer in it, and its timeline.
+    member = [a for a in m.account_search(PEER) if a.acct == PEER]
+    check(member, "account_search finds the followed peer", PEER)
+    lst = m.list_create("friends")
+    m.list_accounts_add(lst, [member[0]])
+    check([a.acct for a in m.list_accounts(lst)] == [PEER], "list_accounts", m.list_accounts(lst))
+    need("member_post", text="a post for my list")
+    wait_for("the member's post in the list timeline",
+             lambda: [s for s in m.timeline_list(lst) if "a post for my list" in s.content])
+    check([l.title for l in m.lists()] == ["friends"], "lists", m.lists())
+    step("list and its timeline")
+
+    # A followed tag (Mastodon.py 1.8 has no call for it: plain requests, as newer versions do).
+    r = requests.post(BASE + "/api/v1/tags/roostfollowed/follow", headers=auth)
+    if r.status_code == 404:
+        out("pending", step="followed tag", why=f"POST /api/v1/tags/roostfollowed/follow answered 404: {r.text}")
+    else:
+        check(r.status_code == 200 and r.json().get("following") is True, "follow a tag", r.text)
+        followed = requests.get(BASE + "/api/v1/followed_tags", headers=auth).json()
+        check(any(t["name"] == "roostfollowed" for t in followed), "followed_tags", followed)
+        need("tag_post", text="posted with #roostfollowed")
+        wait_for("the followed tag's post in home", lambda: [s for s in m.timeline_home() if "roostfollowed" in s.content])
+        step("followed tag")
+
+    out("done")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - any failure is reported to the test
+        traceback.print_exc(file=sys.stderr)
+        out("failed", error=f"{type(e).__name__}: {e}")
+        sys.exit(1)
