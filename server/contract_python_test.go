@@ -246,6 +246,7 @@ func TestContractToot(t *testing.T) {
 		if err != nil {
 			t.Fatalf("toot %s: %v\n%s", strings.Join(args, " "), err, b)
 		}
+		t.Logf("toot %s:\n%s", strings.Join(args, " "), b)
 		return string(b)
 	}
 	if got := toot("whoami"); !strings.Contains(got, "@me") {
