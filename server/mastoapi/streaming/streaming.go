@@ -50,17 +50,18 @@ const (
 // Mount registers the streaming API on mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/streaming/health", streamingHealth)
-	sse := func(path, stream, scope string) {
-		mux.HandleFunc("GET "+path, h.auth.AuthQuery(scope, h.apiStreamSSE(stream)))
+	// Whole patterns, as every route is written (the README's route table test reads them).
+	sse := func(pattern, stream, scope string) {
+		mux.HandleFunc(pattern, h.auth.AuthQuery(scope, h.apiStreamSSE(stream)))
 	}
-	sse("/api/v1/streaming/user", "user", "read:statuses")
-	sse("/api/v1/streaming/user/notification", "user:notification", "read:notifications")
-	sse("/api/v1/streaming/public", "public", "read:statuses")
-	sse("/api/v1/streaming/public/local", "public:local", "read:statuses")
-	sse("/api/v1/streaming/public/remote", "public:remote", "read:statuses")
-	sse("/api/v1/streaming/hashtag", "hashtag", "read:statuses")
-	sse("/api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
-	sse("/api/v1/streaming/list", "list", "read:statuses")
+	sse("GET /api/v1/streaming/user", "user", "read:statuses")
+	sse("GET /api/v1/streaming/user/notification", "user:notification", "read:notifications")
+	sse("GET /api/v1/streaming/public", "public", "read:statuses")
+	sse("GET /api/v1/streaming/public/local", "public:local", "read:statuses")
+	sse("GET /api/v1/streaming/public/remote", "public:remote", "read:statuses")
+	sse("GET /api/v1/streaming/hashtag", "hashtag", "read:statuses")
+	sse("GET /api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
+	sse("GET /api/v1/streaming/list", "list", "read:statuses")
 	// Each stream checks its own scope; any read scope opens the socket.
 	ws := h.auth.AuthQuery("read:statuses read:notifications", h.apiStreaming)
 	mux.HandleFunc("GET /api/v1/streaming", ws)
