@@ -62,8 +62,16 @@ func newPushDevice(t *testing.T) *pushDevice {
 	return d
 }
 
-// subscription is the form of POST /api/v1/push/subscription for the device, asking for alerts.
+// subscription is the form of POST /api/v1/push/subscription for the device, asking for alerts
+// and for standard (RFC 8291) pushes, as Mastodon 4.4 apps do.
 func (d *pushDevice) subscription(policy string, alerts ...string) map[string]any {
+	form := d.legacySubscription(policy, alerts...)
+	form["subscription"].(map[string]any)["standard"] = true
+	return form
+}
+
+// legacySubscription is subscription without standard, as apps made for Mastodon 4.3 ask.
+func (d *pushDevice) legacySubscription(policy string, alerts ...string) map[string]any {
 	a := map[string]any{}
 	for _, k := range alerts {
 		a[k] = true
@@ -89,11 +97,32 @@ func (d *pushDevice) message(t *testing.T, i int, serverKey string) map[string]a
 	d.mu.Lock()
 	r, body := d.got[i], d.bod[i]
 	d.mu.Unlock()
-	if r.Header.Get("Content-Encoding") != "aes128gcm" || r.Header.Get("TTL") == "" {
-		t.Errorf("push headers: Content-Encoding %q, TTL %q", r.Header.Get("Content-Encoding"), r.Header.Get("TTL"))
+	if r.Header.Get("TTL") == "" {
+		t.Errorf("push headers: no TTL")
 	}
-	checkVAPID(t, r.Header.Get("Authorization"), d.srv.URL, serverKey)
-	plain, err := webpush.Decrypt(d.key, d.auth, body)
+	var plain []byte
+	var err error
+	switch ce := r.Header.Get("Content-Encoding"); ce {
+	case "aes128gcm":
+		checkVAPID(t, r.Header.Get("Authorization"), d.srv.URL, serverKey)
+		plain, err = webpush.Decrypt(d.key, d.auth, body)
+	case "aesgcm":
+		// The draft's parameters ride in headers, as apps that decrypt for themselves read them.
+		salt, ok1 := strings.CutPrefix(r.Header.Get("Encryption"), "salt=")
+		dh, p256ecdsa, ok2 := strings.Cut(r.Header.Get("Crypto-Key"), ";p256ecdsa=")
+		dh, ok3 := strings.CutPrefix(dh, "dh=")
+		jwt, ok4 := strings.CutPrefix(r.Header.Get("Authorization"), "WebPush ")
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			t.Fatalf("aesgcm push headers: %v", r.Header)
+		}
+		checkVAPID(t, "vapid t="+jwt+", k="+p256ecdsa, d.srv.URL, serverKey)
+		enc := base64.RawURLEncoding
+		s, _ := enc.DecodeString(salt)
+		k, _ := enc.DecodeString(dh)
+		plain, err = webpush.DecryptLegacy(d.key, d.auth, s, k, body)
+	default:
+		t.Fatalf("push Content-Encoding %q", ce)
+	}
 	if err != nil {
 		t.Fatalf("decrypt push: %v", err)
 	}
@@ -241,6 +270,12 @@ func TestPushDeliversEncryptedNotification(t *testing.T) {
 	dave.sendAccepted(t, ts, dave.activity("Like", post.IRI))
 	mentionOwner(t, ts, dave, "hello @me, <b>are</b> you there?")
 	waitFor(t, "the mention's push", func() bool { return d.count() >= 1 })
+	d.mu.Lock()
+	ce := d.got[0].Header.Get("Content-Encoding")
+	d.mu.Unlock()
+	if ce != "aes128gcm" || sub["standard"] != true {
+		t.Errorf("a standard subscription (standard %v) got Content-Encoding %q, want aes128gcm", sub["standard"], ce)
+	}
 	m := d.message(t, 0, str(sub["server_key"]))
 	if m["title"] != "You were mentioned by Dave" || m["body"] != "hello @me, are you there?" ||
 		m["notification_type"] != "mention" || m["access_token"] != c.token || m["preferred_locale"] != "en" ||
@@ -334,5 +369,28 @@ func TestPushPolicyFollowed(t *testing.T) {
 	waitFor(t, "the push queue to empty", func() bool { return pushQueued(t, ts) == 0 })
 	if n := d.count(); n != 0 {
 		t.Errorf("%d pushes, want none under policy followed", n)
+	}
+}
+
+// TestPushLegacyEncodingByDefault: an app that does not ask for the standard gets what Mastodon
+// sends it, the aesgcm draft with its Encryption and Crypto-Key headers, and opens it.
+func TestPushLegacyEncodingByDefault(t *testing.T) {
+	ts := newTestServer(t)
+	c := newAPIClient(t, ts, "read", "write", "push")
+	d := newPushDevice(t)
+	sub := c.json(t, "POST", "/api/v1/push/subscription", d.legacySubscription("all", "mention"), 200)
+	if sub["standard"] != false {
+		t.Errorf("standard = %v, want false", sub["standard"])
+	}
+	mentionOwner(t, ts, newPeer(t, "hugo"), "old school")
+	waitFor(t, "the push", func() bool { return d.count() == 1 })
+	d.mu.Lock()
+	ce := d.got[0].Header.Get("Content-Encoding")
+	d.mu.Unlock()
+	if ce != "aesgcm" {
+		t.Errorf("Content-Encoding %q, want aesgcm", ce)
+	}
+	if m := d.message(t, 0, str(sub["server_key"])); m["title"] != "You were mentioned by Hugo" || m["body"] != "old school" {
+		t.Errorf("payload = %v", m)
 	}
 }

@@ -23,8 +23,9 @@ import (
 // for its type (access.PushDelivery, committed with the notification); this worker sends them as
 // Mastodon does (app/workers/web/push_notification_worker.rb): the payload of
 // Web::NotificationSerializer, encrypted for the subscription (RFC 8291) and signed with the
-// server's VAPID key (RFC 8292), retried with backoff, and the subscription dropped when the push
-// service calls it gone. It runs beside the inbox worker and never holds it up.
+// server's VAPID key (RFC 8292) for a subscription that asked for the standard, else in the aesgcm
+// draft Mastodon sends by default; retried with backoff, and the subscription dropped when the
+// push service calls it gone. It runs beside the inbox worker and never holds it up.
 
 const (
 	// pushTTL is how long the push service keeps a message for a device that is away (Mastodon's
@@ -139,25 +140,20 @@ func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelive
 			return
 		}
 	}
-	var body []byte
+	var req *http.Request
 	wanted := false
 	if err == nil {
 		wanted, err = s.pushWanted(ctx, sub, n)
 	}
 	if err == nil && wanted {
-		body, err = s.pushBody(ctx, sub, n)
+		req, err = s.pushRequest(ctx, sub, n)
 	}
 	if err == nil && !wanted {
 		done()
 		return
 	}
 	if err == nil {
-		var req *http.Request
-		req, err = webpush.Request(ctx, sub.Endpoint, body, pushTTL, webpush.Normal,
-			webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"})
-		if err == nil {
-			err = s.Remote.Send(req)
-		}
+		err = s.Remote.Send(req)
 	}
 	if err == nil {
 		done()
@@ -227,8 +223,10 @@ func (s *App) pushWanted(ctx context.Context, sub *access.PushSubscription, n *s
 	return false, nil
 }
 
-// pushBody is the encrypted body of n's push to sub.
-func (s *App) pushBody(ctx context.Context, sub *access.PushSubscription, n *store.Notification) ([]byte, error) {
+// pushRequest is the push of n to sub: Mastodon's payload encrypted to the subscription's keys
+// in the encoding it asked for (RFC 8291 when standard, else the aesgcm draft, as Mastodon), and
+// signed with the server's VAPID key.
+func (s *App) pushRequest(ctx context.Context, sub *access.PushSubscription, n *store.Notification) (*http.Request, error) {
 	p, err := s.PushPayloadOf(ctx, sub.AccessToken, n)
 	if err != nil {
 		return nil, err
@@ -243,7 +241,19 @@ func (s *App) pushBody(ctx context.Context, sub *access.PushSubscription, n *sto
 			return nil, err
 		}
 	}
-	return webpush.Encrypt(sub.P256dh, sub.Auth, plain)
+	vapid := webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"}
+	if !sub.Standard {
+		m, err := webpush.EncryptLegacy(sub.P256dh, sub.Auth, plain)
+		if err != nil {
+			return nil, err
+		}
+		return webpush.LegacyRequest(ctx, sub.Endpoint, m, pushTTL, webpush.Normal, vapid)
+	}
+	body, err := webpush.Encrypt(sub.P256dh, sub.Auth, plain)
+	if err != nil {
+		return nil, err
+	}
+	return webpush.Request(ctx, sub.Endpoint, body, pushTTL, webpush.Normal, vapid)
 }
 
 // PushPayloadOf is the payload of n's push to a subscription made with accessToken.

@@ -28,7 +28,7 @@ func (h *Handler) pushRoutes(mux *http.ServeMux) {
 }
 
 // apiPush is a subscription as Mastodon's WebPushSubscription entity: every alert type, true for
-// those pushed; standard (Mastodon 4.4) tells the app the pushes are RFC 8291's aes128gcm.
+// those pushed, and (Mastodon 4.4) whether pushes follow the standard.
 func (h *Handler) apiPush(p *access.PushSubscription) map[string]any {
 	alerts := map[string]bool{}
 	for _, a := range access.PushAlerts {
@@ -77,9 +77,11 @@ func (h *Handler) apiCreatePush(w http.ResponseWriter, r *http.Request) {
 		Endpoint:    strings.TrimSpace(f.Get("subscription[endpoint]")),
 		P256dh:      strings.TrimSpace(f.Get("subscription[keys][p256dh]")),
 		Auth:        strings.TrimSpace(f.Get("subscription[keys][auth]")),
-		Standard:    true, // Roost sends only RFC 8291 pushes, whatever subscription[standard] says
 		AccessToken: oauth.BearerToken(r),
 	}
+	// Mastodon 4.4's subscription[standard]: RFC 8291 and 8292 when true, else the aesgcm draft
+	// that Mastodon 4.3 always sent and apps that decrypt pushes themselves expect.
+	p.Standard, _ = mastodon.FormBool(f, "subscription[standard]")
 	u, err := url.Parse(p.Endpoint)
 	switch {
 	case p.Endpoint == "" || p.P256dh == "" || p.Auth == "":

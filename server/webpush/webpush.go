@@ -1,5 +1,7 @@
 // Package webpush encrypts and signs Web Push messages: RFC 8291 aes128gcm payloads and RFC 8292
-// VAPID. It builds the request a push service expects and leaves sending it to the caller.
+// VAPID, and the older aesgcm draft that Mastodon still sends to apps that do not ask for the
+// standard (legacy.go). It builds the request a push service expects and leaves sending it to the
+// caller.
 //
 // It is composed from the standard library (crypto/ecdh, crypto/hkdf, crypto/aes, crypto/ecdsa)
 // rather than a Web Push library: the Go module proxy as reachable here serves none, and the whole
