@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -9,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -127,7 +129,9 @@ func (d *pushDevice) message(t *testing.T, i int, serverKey string) map[string]a
 		t.Fatalf("decrypt push: %v", err)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(plain, &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.UseNumber() // notification_id is a 64-bit integer, more than a float64 holds
+	if err := dec.Decode(&m); err != nil {
 		t.Fatalf("push payload: %v: %s", err, plain)
 	}
 	return m
@@ -283,22 +287,13 @@ func TestPushDeliversEncryptedNotification(t *testing.T) {
 		t.Errorf("push payload = %v", m)
 	}
 	notes, _ := c.list(t, "/api/v1/notifications?types[]=mention")
-	if len(notes) != 1 || str(notes[0]["id"]) != jsonNumber(m["notification_id"]) {
+	if len(notes) != 1 || str(notes[0]["id"]) != fmt.Sprint(m["notification_id"]) {
 		t.Errorf("notification_id %v is not the mention's id (%v)", m["notification_id"], notes)
 	}
 	waitFor(t, "the push queue to empty", func() bool { return pushQueued(t, ts) == 0 })
 	if n := d.count(); n != 1 {
 		t.Errorf("%d pushes, want 1 (the like was not asked for)", n)
 	}
-}
-
-// jsonNumber is a JSON number decoded as float64, written back as an integer.
-func jsonNumber(v any) string {
-	f, ok := v.(float64)
-	if !ok {
-		return ""
-	}
-	return new(big.Float).SetFloat64(f).Text('f', 0)
 }
 
 func pushQueued(t *testing.T, ts *testServer) int {

@@ -39,6 +39,8 @@ const (
 	pushFirstRetry = 30 * time.Second
 	// pushMaxRetry caps the wait between attempts.
 	pushMaxRetry = 4 * time.Hour
+	// pushMaxAttempts bounds the attempts at one push (about 20 hours of them).
+	pushMaxAttempts = 12
 )
 
 // pushTitles are the titles of Mastodon's push notifications (config/locales/en.yml,
@@ -120,6 +122,10 @@ func (s *App) PushRound(ctx context.Context) time.Duration {
 	return max(next.Sub(s.st.Now()), 0)
 }
 
+// errNoPush means a queued push is no longer wanted: its subscription or notification is gone,
+// or the subscription's alerts or policy no longer take it.
+var errNoPush = errors.New("push no longer wanted")
+
 // pushOne sends one queued push and records the outcome.
 func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelivery) {
 	done := func() {
@@ -127,34 +133,34 @@ func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelive
 			log.Error("push done", slog.Any("err", err))
 		}
 	}
-	sub, err := s.Auth.PushSubscriptionByID(ctx, d.SubscriptionID)
-	if errors.Is(err, store.ErrNotFound) {
-		done()
-		return
-	}
-	var n *store.Notification
-	if err == nil {
-		n, err = s.st.NotificationByID(ctx, d.NotificationID)
-		if errors.Is(err, store.ErrNotFound) { // dismissed before it was pushed
+	retry := func(err error, wait time.Duration, since time.Time, endpoint string) {
+		at := s.st.Now().Add(max(wait, min(pushFirstRetry<<min(d.Attempts, 20), pushMaxRetry)))
+		if d.Attempts+1 >= pushMaxAttempts || at.Sub(since) > pushTTL {
+			log.Warn("push given up", "endpoint", endpoint, "attempts", d.Attempts+1, slog.Any("err", err))
 			done()
 			return
 		}
+		log.Info("push failed, will retry", "endpoint", endpoint, "retry_at", at, slog.Any("err", err))
+		if err := s.Auth.PushFailed(ctx, d.ID, err.Error(), at); err != nil && ctx.Err() == nil {
+			log.Error("push failed", slog.Any("err", err))
+		}
 	}
-	var req *http.Request
-	wanted := false
-	if err == nil {
-		wanted, err = s.pushWanted(ctx, sub, n)
-	}
-	if err == nil && wanted {
-		req, err = s.pushRequest(ctx, sub, n)
-	}
-	if err == nil && !wanted {
+	sub, n, req, err := s.preparePush(ctx, d)
+	switch {
+	case errors.Is(err, errNoPush):
 		done()
 		return
+	case errors.Is(err, webpush.ErrBadKeys) || errors.Is(err, webpush.ErrTooLarge):
+		log.Warn("push not made", "endpoint", sub.Endpoint, slog.Any("err", err))
+		done()
+		return
+	case err != nil:
+		if ctx.Err() == nil {
+			retry(err, 0, s.st.Now(), "") // the store failed: try again later
+		}
+		return
 	}
-	if err == nil {
-		err = s.Remote.Send(req)
-	}
+	err = s.Remote.Send(req)
 	if err == nil {
 		done()
 		return
@@ -172,36 +178,46 @@ func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelive
 		if err := s.Auth.DeletePushSubscriptionByEndpoint(ctx, sub.Endpoint); err != nil {
 			log.Error("delete push subscription", slog.Any("err", err))
 		}
-	case errors.Is(err, webpush.ErrBadKeys) || errors.Is(err, webpush.ErrTooLarge) ||
-		errors.Is(err, remote.ErrForbiddenAddress) || errors.Is(err, remote.ErrForbiddenURL) ||
+	case errors.Is(err, remote.ErrForbiddenAddress) || errors.Is(err, remote.ErrForbiddenURL) ||
 		isStatus && status.Code >= 400 && status.Code < 500 && status.Code != 408 && status.Code != 429:
 		// Trying again would be refused again.
 		log.Warn("push refused", "endpoint", sub.Endpoint, slog.Any("err", err))
 		done()
 	default:
-		wait := min(pushFirstRetry<<min(d.Attempts, 20), pushMaxRetry)
-		if isStatus && status.RetryAfter > wait {
+		var wait time.Duration
+		if isStatus {
 			wait = status.RetryAfter
 		}
-		retry := s.st.Now().Add(wait)
-		if retry.Sub(n0(n, s.st.Now())) > pushTTL {
-			log.Warn("push given up", "endpoint", sub.Endpoint, "attempts", d.Attempts+1, slog.Any("err", err))
-			done()
-			return
-		}
-		log.Info("push failed, will retry", "endpoint", sub.Endpoint, "retry_at", retry, slog.Any("err", err))
-		if err := s.Auth.PushFailed(ctx, d.ID, err.Error(), retry); err != nil {
-			log.Error("push failed", slog.Any("err", err))
-		}
+		retry(err, wait, n.CreatedAt, sub.Endpoint)
 	}
 }
 
-// n0 is when n was made, or now when it could not be read.
-func n0(n *store.Notification, now time.Time) time.Time {
-	if n == nil {
-		return now
+// preparePush loads what a queued push needs and builds its request; errNoPush when it is no
+// longer wanted.
+func (s *App) preparePush(ctx context.Context, d access.PushDelivery) (*access.PushSubscription, *store.Notification, *http.Request, error) {
+	sub, err := s.Auth.PushSubscriptionByID(ctx, d.SubscriptionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, errNoPush
 	}
-	return n.CreatedAt
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n, err := s.st.NotificationByID(ctx, d.NotificationID)
+	if errors.Is(err, store.ErrNotFound) { // dismissed before it was pushed
+		return nil, nil, nil, errNoPush
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	wanted, err := s.pushWanted(ctx, sub, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !wanted {
+		return nil, nil, nil, errNoPush
+	}
+	req, err := s.pushRequest(ctx, sub, n)
+	return sub, n, req, err
 }
 
 // pushWanted reports whether sub still asks for n: its alerts (changed since the push was
