@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -207,9 +208,10 @@ func TestContractToot(t *testing.T) {
 		}
 		t.Skip("no toot on PATH (apt-get install toot)")
 	}
-	ts := newTestServer(t)
+	ts := newTestServer(t, func(c *Config) { c.MediaDir = t.TempDir() })
 	browser := newOwnerBrowser(t, ts)
-	followingPeer(t, ts, newPeer(t, "hank"))
+	hankPeer := newPeer(t, "hank")
+	followingPeer(t, ts, hankPeer)
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir(), "NO_COLOR=1", "TERM=dumb")
 	host := strings.TrimPrefix(ts.base, "http://")
 
@@ -264,4 +266,86 @@ func TestContractToot(t *testing.T) {
 	if got := toot("search", "hank"); !strings.Contains(got, "hank@") {
 		t.Errorf("toot search hank finds no account: %s", got)
 	}
+	hank := "hank@" + strings.TrimPrefix(hankPeer.base, "http://")
+	if got := toot("whois", hank); !strings.Contains(got, "Hank") {
+		t.Errorf("toot whois %s: %s", hank, got)
+	}
+	if got := toot("notifications"); !strings.Contains(got, "hank") || !strings.Contains(got, "follow") {
+		t.Errorf("toot notifications does not show hank's follow: %s", got)
+	}
+	if got := toot("followers", "me"); !strings.Contains(got, "hank") {
+		t.Errorf("toot followers me: %s", got)
+	}
+	if got := toot("instance", "--disable-https"); !strings.Contains(got, host) {
+		t.Errorf("toot instance: %s", got)
+	}
+
+	// A post's life: favourite, boost, who boosted, pin, bookmark, thread, delete.
+	id := regexp.MustCompile(`/@me/(\d+)`).FindStringSubmatch(toot("post", "a post for toot's buttons"))
+	if id == nil {
+		t.Fatal("toot post printed no URL")
+	}
+	for _, cmd := range []string{"favourite", "reblog", "pin", "bookmark"} {
+		toot(cmd, id[1])
+	}
+	if got := toot("reblogged_by", id[1]); !strings.Contains(got, "@me") {
+		t.Errorf("toot reblogged_by: %s", got)
+	}
+	if got := toot("bookmarks", "--once"); !strings.Contains(got, "a post for toot's buttons") {
+		t.Errorf("toot bookmarks: %s", got)
+	}
+	if got := toot("thread", id[1]); !strings.Contains(got, "a post for toot's buttons") {
+		t.Errorf("toot thread: %s", got)
+	}
+	for _, cmd := range []string{"unbookmark", "unpin", "unreblog", "unfavourite", "delete"} {
+		toot(cmd, id[1])
+	}
+	if p, err := ts.st.PostByID(context.Background(), mustID(t, id[1])); err != nil || p.DeletedAt.IsZero() {
+		t.Errorf("toot delete left post %s: %+v, %v", id[1], p, err)
+	}
+
+	// An image, sensitive, with a description; and a post scheduled ten minutes ahead.
+	img := filepath.Join(t.TempDir(), "square.png")
+	if err := os.WriteFile(img, pngImage(t, 16, 16), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := toot("post", "--media", img, "--description", "a red square", "--sensitive", "a sensitive square")
+	if m := regexp.MustCompile(`/@me/(\d+)`).FindStringSubmatch(got); m == nil {
+		t.Errorf("toot post --media: %s", got)
+	} else if p, err := ts.st.PostByID(context.Background(), mustID(t, m[1])); err != nil || !p.Sensitive || len(p.Attachments) != 1 ||
+		p.Attachments[0].Name != "a red square" {
+		t.Errorf("toot post --media --sensitive stored %+v, %v", p, err)
+	}
+	if got := toot("post", "--scheduled-in", "10m", "later, from toot"); !strings.Contains(got, "Toot scheduled for") {
+		t.Errorf("toot post --scheduled-in: %s", got)
+	}
+	if got := toot("timeline", "--once"); strings.Contains(got, "later, from toot") {
+		t.Errorf("a scheduled post shows in the timeline before its time: %s", got)
+	}
+
+	// Accounts: follow and unfollow, mute and block and back.
+	for _, cmd := range []string{"follow", "unfollow", "mute", "unmute", "block", "unblock"} {
+		toot(cmd, hank)
+	}
+	if got := toot("following", "me"); strings.Contains(got, "hank") {
+		t.Errorf("toot following after unfollow: %s", got)
+	}
+
+	// Followed tags: another branch adds them; until then a 404 is reported, not failed.
+	cmd := exec.CommandContext(ctx, tootBin, "tags_follow", "roosttoot")
+	cmd.Env = env
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("PENDING toot tags_follow: %v: %s", err, b)
+	} else if got := toot("tags_followed"); !strings.Contains(got, "roosttoot") {
+		t.Errorf("toot tags_followed: %s", got)
+	}
+}
+
+func mustID(t *testing.T, s string) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
