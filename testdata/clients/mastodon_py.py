@@ -143,6 +143,73 @@ def my_statuses(m, me, text):
     return [s for s in m.account_statuses(me.id, limit=40) if text in s.content]
 
 
+def daily_calls(m, me, peer):
+    """Mastodon.py's everyday calls, each checked for what a bot relies on."""
+    # Posting: a poll (multiple, as the 1 Mastodon.py sends), a reply, an edit and its history.
+    poll = m.make_poll(["tea", "coffee"], expires_in=3600, multiple=True)
+    st = m.status_post("tea or coffee? #roostpoll", poll=poll, language="en", visibility="unlisted")
+    check(st.poll.multiple is True and st.visibility == "unlisted" and st.language == "en", "a multiple-choice poll", st.poll)
+    check(m.poll(st.poll.id).id == st.poll.id, "poll")
+    reply = m.status_reply(st, "replying to myself")
+    check(reply.in_reply_to_id == st.id, "status_reply", reply)
+    check([s.id for s in m.status_context(st).descendants] == [reply.id], "status_context", m.status_context(st))
+    edited = m.status_update(reply.id, "replying to myself, edited")
+    check("edited" in edited.content and edited.edited_at is not None, "status_update", edited)
+    check(len(m.status_history(reply.id)) == 2, "status_history", m.status_history(reply.id))
+    check(m.status_source(reply.id).text == "replying to myself, edited", "status_source", m.status_source(reply.id))
+
+    # Interactions and the lists they fill.
+    m.status_favourite(st)
+    m.status_bookmark(st)
+    m.status_reblog(st)
+    check([a.id for a in m.status_favourited_by(st)] == [me.id], "status_favourited_by")
+    check([a.id for a in m.status_reblogged_by(st)] == [me.id], "status_reblogged_by")
+    check(st.id in [s.id for s in m.favourites()], "favourites")
+    check(st.id in [s.id for s in m.bookmarks()], "bookmarks")
+    m.status_pin(st)
+    check(st.id in [s.id for s in m.account_statuses(me, pinned=True)], "account_statuses(pinned=True)")
+    m.status_unpin(st)
+    m.status_mute(st)
+    check(m.status(st).muted is True, "status_mute")
+    m.status_unmute(st)
+    m.status_unreblog(st)
+    m.status_unbookmark(st)
+    m.status_unfavourite(st)
+    # (Unlisted posts stay out of hashtag timelines, as on Mastodon; the public picture is in its.)
+    check(st.id not in [s.id for s in m.timeline_hashtag("roostpoll")], "an unlisted post in timeline_hashtag")
+    check(any("roostpics" in s.content for s in m.timeline_hashtag("roostpics")), "timeline_hashtag")
+    media_only = m.account_statuses(me, only_media=True, limit=3)
+    check(media_only and all(s.media_attachments for s in media_only), "account_statuses(only_media=True)", media_only)
+    check(all(s.in_reply_to_id is None for s in m.account_statuses(me, exclude_replies=True)), "exclude_replies")
+    check(m.timeline_local() is not None and m.timeline_public() is not None, "local and public timelines")
+
+    # Accounts.
+    check(m.account_lookup(PEER).id == peer.id, "account_lookup")
+    rel = m.account_relationships(peer)[0]
+    check(rel.following is True, "account_relationships", rel)
+    m.account_note_set(peer, "met at a conference")
+    check(m.account_relationships(peer)[0].note == "met at a conference", "account_note_set")
+    m.account_mute(peer)
+    check(peer.id in [a.id for a in m.mutes()], "mutes")
+    m.account_unmute(peer)
+    check(m.account_followers(me) is not None and peer.id in [a.id for a in m.account_following(me)], "account_following")
+    check([l.title for l in m.account_lists(peer)] == ["friends"], "account_lists")
+    m.account_update_credentials(note="a bot's owner", fields=[("home", "https://example.org/")])
+    check("a bot" in m.me().note, "account_update_credentials", m.me().note)
+
+    # The instance and the rest apps read at start.
+    check(m.instance().uri is not None and m.instance_rules() is not None, "instance")
+    check(m.preferences()["posting:default:visibility"] in ("public", "unlisted", "private", "direct"), "preferences")
+    m.markers_set(["home"], [st.id])
+    check(m.markers_get(["home"]).home.last_read_id == st.id, "markers", m.markers_get(["home"]))
+    for name, call in [("custom_emojis", m.custom_emojis), ("announcements", m.announcements), ("filters", m.filters),
+                       ("blocks", m.blocks), ("domain_blocks", m.domain_blocks), ("follow_requests", m.follow_requests),
+                       ("conversations", m.conversations), ("endorsements", m.endorsements), ("featured_tags", m.featured_tags),
+                       ("suggestions", m.suggestions), ("trending_tags", m.trending_tags), ("directory", m.directory)]:
+        check(isinstance(call(), list), name, call())
+    m.status_delete(reply)
+
+
 def main():
     global offset
 
@@ -255,6 +322,10 @@ def main():
              lambda: [s for s in m.timeline_list(lst) if "a post for my list" in s.content])
     check([l.title for l in m.lists()] == ["friends"], "lists", m.lists())
     step("list and its timeline")
+
+    # A day of a bot's and a script's other calls: each must answer as Mastodon's would.
+    daily_calls(m, me, member[0])
+    step("daily calls")
 
     # A followed tag (Mastodon.py 1.8 has no call for it: plain requests, as newer versions do).
     r = requests.post(BASE + "/api/v1/tags/roostfollowed/follow", headers=auth)
