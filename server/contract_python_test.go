@@ -152,6 +152,7 @@ func TestContractMastodonPy(t *testing.T) {
 		switch ev.Ev {
 		case "step":
 			steps = append(steps, ev.Step)
+			t.Logf("%s: %s", time.Now().Format("15:04:05.000"), ev.Step)
 		case "pending":
 			// A feature another branch adds: reported, not failed, so the rest still runs.
 			t.Logf("PENDING %s: %s", ev.Step, ev.Why)

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from mastodon import Mastodon
+from mastodon import Mastodon, StreamListener
 from mastodon.compat import IMPL_HAS_ECE
 
 BASE = os.environ["URL"]
@@ -268,6 +268,16 @@ def main():
     check(m.push_subscription().endpoint == endpoint, "push_subscription", m.push_subscription())
     step("push subscription")
 
+    # The user stream (server-sent events, at the instance's streaming URL) is open meanwhile.
+    class Listener(StreamListener):
+        got = []
+
+        def on_notification(self, notification):
+            Listener.got.append(notification)
+
+    stream = m.stream_user(Listener(), run_async=True)
+    wait_for("the stream to open", stream.is_receiving)
+
     need("mention", text="hello @me, a mention from Dave")
     headers, body = wait_for("the push", lambda: PushService.received and PushService.received[0])
     # Mastodon.py asks for no standard, so the push comes as Mastodon sends it by default: the
@@ -283,6 +293,10 @@ def main():
           and payload["notification_type"] == "mention" and payload["access_token"] == m.access_token,
           "decrypted push payload", payload)
     step("push delivered and decrypted")
+    got = wait_for("the mention on the user stream", lambda: Listener.got)
+    check(got[0].type == "mention" and "a mention from Dave" in got[0].status.content, "stream_user notification", got[0])
+    # (No stream.close(): it waits for the next heartbeat, 15 s, as against Mastodon; the thread is a daemon.)
+    step("user stream")
 
     updated = m.push_subscription_update(mention_events=False, follow_events=True)
     check(updated.alerts.mention is False and updated.alerts.follow is True, "push_subscription_update", updated)

@@ -446,10 +446,13 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSu
 			hdr.Set("Content-Type", "text/event-stream")
 			hdr.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 			w.WriteHeader(http.StatusOK)
-			return write(":)\n\n")
+			// Comments end in one newline, as Mastodon's streaming server writes them: a blank
+			// line after one makes an event of nothing, which Mastodon.py's reader refuses
+			// ("Missing field event") and closes the stream on.
+			return write(":)\n")
 		},
 		send:      func(ev streamEvent) error { return write("event: " + ev.Event + "\ndata: " + ev.Payload + "\n\n") },
-		beat:      func() error { return write(":thump\n\n") },
+		beat:      func() error { return write(":thump\n") },
 		beatEvery: sseHeartbeat,
 	}
 	ctx, cancel := h.streams.context(r)
