@@ -209,6 +209,33 @@ def daily_calls(m, me, peer):
         check(isinstance(call(), list), name, call())
     m.status_delete(reply)
 
+    # Paging by the Link header, as Mastodon.py's fetch_next follows it.
+    for i in range(3):
+        m.status_post(f"page filler {i}", visibility="private")
+    first = m.timeline_home(limit=2)
+    second = m.fetch_next(first)
+    check(len(first) == 2 and second and second[0].id < first[-1].id, "fetch_next", (first, second))
+    everything = [s.id for s in m.account_statuses(me, limit=40)]
+    paged = [s.id for s in m.fetch_remaining(m.account_statuses(me, limit=2))]
+    check(len(everything) >= 7 and paged == everything, "fetch_remaining pages through all", (paged, everything))
+
+    # A direct post (the peer's handle has a port, which a mention cannot carry, so it mentions
+    # no one: Mastodon accepts that too), and the conversations list.
+    dm = m.status_post("a note to self", visibility="direct")
+    check(dm.visibility == "direct", "a direct post", dm)
+    check(isinstance(m.conversations(), list), "conversations")
+
+    # Uploads: describe and refocus; notifications: filter, dismiss, clear.
+    media = m.media_post(io.BytesIO(png()), mime_type="image/png", file_name="b.png")
+    updated = m.media_update(media, description="described later", focus=(0.5, -0.5))
+    check(updated.description == "described later" and updated.meta.focus.x == 0.5, "media_update", updated)
+    check(m.media(media).description == "described later", "media", m.media(media))
+    notes = m.notifications(exclude_types=["follow", "favourite", "reblog"])
+    check(notes and all(n.type == "mention" for n in notes), "notifications(exclude_types=...)", notes)
+    m.notifications_dismiss(notes[0])
+    m.notifications_clear()
+    check(m.notifications() == [], "notifications_clear", m.notifications())
+
 
 def main():
     global offset
