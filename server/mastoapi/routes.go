@@ -74,6 +74,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	h.moreEndpointRoutes(mux)
 	h.listsRoutes(mux)
 	h.pushRoutes(mux)
+	h.filterV1Routes(mux)
 }
 
 // More of the Mastodon client API: media uploads, profile editing, follower lists and requests,

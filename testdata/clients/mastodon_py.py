@@ -209,6 +209,17 @@ def daily_calls(m, me, peer):
         check(isinstance(call(), list), name, call())
     m.status_delete(reply)
 
+    # Filters, v1 as Mastodon.py 1.8 knows them, and applied to a timeline.
+    f = m.filter_create("spoiler", ["home", "public"], whole_word=True)
+    check(f.phrase == "spoiler" and f.context == ["home", "public"], "filter_create", f)
+    check([x.id for x in m.filters()] == [f.id] and m.filter(f).phrase == "spoiler", "filters", m.filters())
+    f = m.filter_update(f, phrase="spoilers", irreversible=True)
+    check(f.phrase == "spoilers" and f.irreversible is True, "filter_update", f)
+    kept = m.filters_apply([{"content": "no spoilers here"}, {"content": "nothing to see"}], m.filters(), "home")
+    check(len(kept) == 1, "filters_apply", kept)
+    m.filter_delete(f)
+    check(m.filters() == [], "filter_delete", m.filters())
+
     # Paging by the Link header, as Mastodon.py's fetch_next follows it.
     for i in range(3):
         m.status_post(f"page filler {i}", visibility="private")
