@@ -239,6 +239,12 @@ func TestPushSubscriptionAPI(t *testing.T) {
 	bad["subscription"].(map[string]any)["keys"].(map[string]any)["p256dh"] = "bm90IGEga2V5"
 	c.json(t, "POST", "/api/v1/push/subscription", bad, 422)
 	c.json(t, "POST", "/api/v1/push/subscription", d.subscription("everyone", "mention"), 422)
+	long := d.subscription("all", "mention")
+	long["subscription"].(map[string]any)["endpoint"] = d.srv.URL + "/" + strings.Repeat("x", 3000)
+	c.json(t, "POST", "/api/v1/push/subscription", long, 422)
+	notURL := d.subscription("all", "mention")
+	notURL["subscription"].(map[string]any)["endpoint"] = "ftp://push.example/x"
+	c.json(t, "POST", "/api/v1/push/subscription", notURL, 422)
 	noPush := newAPIClient(t, ts, "read", "write")
 	noPush.json(t, "GET", "/api/v1/push/subscription", nil, 403)
 

@@ -18,6 +18,9 @@ import (
 // the push service's endpoint and the app's keys, and the kinds of notification to push. The core
 // sends the pushes (app.PushRound).
 
+// maxPushEndpoint bounds a push endpoint's length: push services' URLs are a few hundred bytes.
+const maxPushEndpoint = 2048
+
 // pushRoutes registers /api/v1/push/subscription.
 func (h *Handler) pushRoutes(mux *http.ServeMux) {
 	auth := func(pattern string, fn http.HandlerFunc) { mux.HandleFunc(pattern, h.apiAuth("push", fn)) }
@@ -87,7 +90,7 @@ func (h *Handler) apiCreatePush(w http.ResponseWriter, r *http.Request) {
 	case p.Endpoint == "" || p.P256dh == "" || p.Auth == "":
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Endpoint, Key p256dh and Key auth can't be blank")
 		return
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+	case len(p.Endpoint) > maxPushEndpoint || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		apiError(w, http.StatusUnprocessableEntity, "Validation failed: Endpoint is not a valid URL")
 		return
 	}
