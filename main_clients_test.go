@@ -98,7 +98,6 @@ func TestMastodonClients(t *testing.T) {
 	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	streaming := streamingMissing()
 	peer := startFedify(t, node, certFile)
 	aliceIRI := peer.origin + "/users/alice"
 	clients := func(env ...string) clientsEvent {
@@ -178,14 +177,8 @@ func TestMastodonClients(t *testing.T) {
 	})
 
 	t.Log("5-7. notifications, streaming, revocation")
-	if streaming != "" {
-		t.Logf("STREAMING STEP SKIPPED: %s", streaming)
-	}
 	phase2 := []string{"PHASE=2", "TOKEN=" + one.Token, "CLIENT_ID=" + one.ClientID, "CLIENT_SECRET=" + one.ClientSecret,
 		"POST_ID=" + one.PostID, "PEER=" + aliceIRI, "POLL_ID=" + strconv.FormatInt(pollPost.ID, 10)}
-	if streaming != "" {
-		phase2 = append(phase2, "STREAMING=skip")
-	}
 	clients(phase2...)
 	if apps, err := access.New(st).AuthorizedApps(ctx); err != nil || len(apps) != 0 {
 		t.Errorf("authorized apps after the revocation = %+v, %v; want none", apps, err)
@@ -196,18 +189,6 @@ func TestMastodonClients(t *testing.T) {
 	if vote.Name != "Coffee" || vote.AttributedTo != owner.IRI || vote.Actor != owner.IRI || vote.VerifiedBy == "" {
 		t.Errorf("the vote as Fedify read it = %+v; want a Note named Coffee by %s, its signature verified", vote, owner.IRI)
 	}
-}
-
-// streamingMissing returns why the streaming step cannot run, or "" when it must. The streaming
-// API (server/mastodon_streaming.go) was written alongside this test; until that file exists the
-// step is skipped, and once it does a missing route fails the test instead of skipping.
-//
-// TODO: drop this check once the streaming API has landed.
-func streamingMissing() string {
-	if _, err := os.Stat(filepath.Join("server", "mastodon_streaming.go")); err != nil {
-		return "Roost has no streaming API yet (server/mastodon_streaming.go is missing)"
-	}
-	return ""
 }
 
 // clientsEvent is one line of clients.mjs's output; phase 1's last event carries the token and
