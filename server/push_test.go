@@ -213,8 +213,9 @@ func TestPushSubscriptionAPI(t *testing.T) {
 		t.Errorf("PUT = %d %s", resp.StatusCode, b)
 	}
 
-	// A second POST with the same token replaces the subscription; a form POST works too.
-	form = url.Values{"subscription[endpoint]": {d.srv.URL + "/push/def"},
+	// A second POST with the same token replaces the subscription; a form POST works too, with
+	// the policy beside data as Mastodon.py and masto send it.
+	form = url.Values{"subscription[endpoint]": {d.srv.URL + "/push/def"}, "policy": {"follower"},
 		"subscription[keys][p256dh]": {base64.RawURLEncoding.EncodeToString(d.key.PublicKey().Bytes())},
 		"subscription[keys][auth]":   {base64.RawURLEncoding.EncodeToString(d.auth)}, "data[alerts][follow]": {"true"}}
 	req, _ = http.NewRequest("POST", ts.base+"/api/v1/push/subscription", strings.NewReader(form.Encode()))
@@ -224,7 +225,7 @@ func TestPushSubscriptionAPI(t *testing.T) {
 		t.Errorf("second POST = %d %s", resp.StatusCode, b)
 	}
 	got := c.json(t, "GET", "/api/v1/push/subscription", nil, 200)
-	if got["endpoint"] != d.srv.URL+"/push/def" || got["policy"] != "all" || got["id"] == sub["id"] {
+	if got["endpoint"] != d.srv.URL+"/push/def" || got["policy"] != "follower" || got["id"] == sub["id"] {
 		t.Errorf("after the second POST: %v", got)
 	}
 	var n int

@@ -44,8 +44,8 @@ func (h *Handler) apiPush(p *access.PushSubscription) map[string]any {
 		"policy": p.Policy, "server_key": h.app.VAPID.PublicKey()}
 }
 
-// pushData reads data[alerts][TYPE] (Rails booleans) and data[policy]; Mastodon keeps exactly
-// what the request gives, so absent alerts are off and an absent policy is "all".
+// pushData reads data[alerts][TYPE] (Rails booleans) and data[policy] (or policy); Mastodon keeps
+// exactly what the request gives, so absent alerts are off and an absent policy is "all".
 func pushData(f url.Values) (alerts []string, policy string, ok bool) {
 	for _, a := range access.PushAlerts {
 		if mastodon.Bool(f.Get("data[alerts][" + a + "]")) {
@@ -53,6 +53,11 @@ func pushData(f url.Values) (alerts []string, policy string, ok bool) {
 		}
 	}
 	policy = f.Get("data[policy]")
+	if policy == "" {
+		// Mastodon.py and masto send it beside data rather than in it; Mastodon drops it there,
+		// but what the app asked for is plain.
+		policy = f.Get("policy")
+	}
 	switch policy {
 	case "":
 		policy = access.PushAll
