@@ -167,27 +167,6 @@ func (s *Store) DeletePushSubscriptionByEndpoint(ctx context.Context, endpoint s
 	})
 }
 
-// PushSubscriptionsFor lists the subscriptions that want notifications of type typ (one of
-// PushAlerts), oldest first, leaving out those whose policy is PushNone. The policies PushFollowed
-// and PushFollower depend on the notification's sender: the caller checks them.
-func (s *Store) PushSubscriptionsFor(ctx context.Context, typ string) ([]*PushSubscription, error) {
-	rows, err := s.r.QueryContext(ctx, pushSelect+`
-		WHERE policy != 'none' AND EXISTS (SELECT 1 FROM json_each(alerts) WHERE value = ?) ORDER BY id`, typ)
-	if err != nil {
-		return nil, fmt.Errorf("push subscriptions for %s: %w", typ, err)
-	}
-	defer rows.Close()
-	var out []*PushSubscription
-	for rows.Next() {
-		p, err := scanPush(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
 // pushKeySecret is the name under secrets of the VAPID private key.
 const pushKeySecret = "vapid_key"
 
