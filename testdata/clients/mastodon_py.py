@@ -209,6 +209,10 @@ def daily_calls(m, me, peer):
         check(isinstance(call(), list), name, call())
     m.status_delete(reply)
 
+    # A report of the peer, forwarded to its server.
+    rep = m.report(peer, comment="testing reports", forward=True, category="other")
+    check(rep.forwarded is True and rep.target_account.id == peer.id, "report", rep)
+
     # Filters, v1 as Mastodon.py 1.8 knows them, and applied to a timeline.
     f = m.filter_create("spoiler", ["home", "public"], whole_word=True)
     check(f.phrase == "spoiler" and f.context == ["home", "public"], "filter_create", f)
