@@ -20,6 +20,7 @@ import (
 	"roost/server/content"
 	"roost/server/delivery"
 	"roost/server/media"
+	"roost/server/push"
 	"roost/server/remote"
 	"roost/server/resolve"
 	"roost/server/signature"
@@ -87,7 +88,9 @@ type App struct {
 	// Lists keeps the owner's lists of followed accounts.
 	Lists *lists.Store
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
-	VAPID   *webpush.Key
+	VAPID *webpush.Key
+	// Push sends the notifications the apps' Web Push subscriptions ask for.
+	Push    *push.Worker
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
@@ -155,6 +158,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		Owner: s.Owner.Account, Signer: s.instanceSigner()}, st, s.Remote, s.Sanitize, log)
 	s.Deliver = delivery.New(s.Queue, s.SendActivity, log.With("sub", "delivery"),
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
+	s.Push = push.New(push.Config{Auth: s.Auth, Store: st, Remote: s.Remote,
+		VAPID: webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"}, OwnerID: s.Owner.Account.ID,
+		DefaultIcon: s.Base + cfg.DefaultAvatar, Text: s.Sanitize.Text, Poll: cfg.Poll, Log: log.With("sub", "push")})
 	return s, nil
 }
 
@@ -219,14 +225,32 @@ func (s *App) Run(ctx context.Context) error {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
-	go func() { defer wg.Done(); s.sendPushes(ctx) }()
+	go func() { defer wg.Done(); s.Push.Run(ctx) }()
+	go func() { defer wg.Done(); s.wakePushes(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	go func() { defer wg.Done(); s.publishScheduled(ctx) }()
 	wg.Wait()
 	return nil
+}
+
+// wakePushes wakes the push worker at each notification the hub reports: the store queued its
+// pushes in the same transaction.
+func (s *App) wakePushes(ctx context.Context) {
+	events, stop := s.Hub.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			if ev.Event == EventAdded && ev.Added.Kind == store.NotificationAdded {
+				s.Push.Wake()
+			}
+		}
+	}
 }
 
 // SendActivity posts body to inbox, signed by the owner.

@@ -16,7 +16,7 @@ import (
 
 // Web Push subscriptions (docs.joinmastodon.org/methods/push): one per access token, made with
 // the push service's endpoint and the app's keys, and the kinds of notification to push. The core
-// sends the pushes (app.PushRound).
+// sends the pushes (server/push).
 
 // maxPushEndpoint bounds a push endpoint's length: push services' URLs are a few hundred bytes.
 const maxPushEndpoint = 2048

@@ -1,4 +1,12 @@
-package app
+// Package push sends the owner's notifications to the Web Push subscriptions of their apps, as
+// Mastodon does (app/workers/web/push_notification_worker.rb): the store queues a push for each
+// notification and subscription that asked for its type (access.PushDelivery, committed with the
+// notification); the Worker sends each with the payload of Mastodon's
+// Web::NotificationSerializer, encrypted to the subscription's keys and signed with the server's
+// VAPID key (RFC 8291 and 8292 for a subscription that asked for the standard, else the aesgcm
+// draft Mastodon sends by default), retries it with backoff, and drops the subscription when the
+// push service calls it gone. It runs beside the inbox worker and never holds it up.
+package push
 
 import (
 	"context"
@@ -19,13 +27,41 @@ import (
 	"roost/store/access"
 )
 
-// Web Push delivery: the store queues a push for each notification and subscription that asked
-// for its type (access.PushDelivery, committed with the notification); this worker sends them as
-// Mastodon does (app/workers/web/push_notification_worker.rb): the payload of
-// Web::NotificationSerializer, encrypted for the subscription (RFC 8291) and signed with the
-// server's VAPID key (RFC 8292) for a subscription that asked for the standard, else in the aesgcm
-// draft Mastodon sends by default; retried with backoff, and the subscription dropped when the
-// push service calls it gone. It runs beside the inbox worker and never holds it up.
+// Config is what the Worker works with.
+type Config struct {
+	Auth   *access.Store // subscriptions and the queue of pushes
+	Store  *store.Store  // notifications, accounts, posts, follows
+	Remote *remote.Client
+	VAPID  webpush.VAPID
+	// OwnerID is the owner's account, for the policies "followed" and "follower".
+	OwnerID int64
+	// DefaultIcon is the URL of the avatar of an account without one.
+	DefaultIcon string
+	// Text turns sanitized HTML into plain text (content.Sanitizer.Text).
+	Text func(html string) string
+	// Poll is how soon to look again after the store failed.
+	Poll time.Duration
+	Log  *slog.Logger
+}
+
+// Worker sends queued pushes (Run).
+type Worker struct {
+	cfg  Config
+	wake chan struct{}
+}
+
+// New returns a Worker over cfg.
+func New(cfg Config) *Worker {
+	return &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker a push was queued (a notification was added).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
 
 const (
 	// pushTTL is how long the push service keeps a message for a device that is away (Mastodon's
@@ -58,9 +94,9 @@ var pushTitles = map[string]string{
 	"admin.report":   "%s submitted a report",
 }
 
-// PushPayload is the JSON a push carries, as Mastodon's Web::NotificationSerializer writes it:
+// Payload is the JSON a push carries, as Mastodon's Web::NotificationSerializer writes it:
 // apps show title and body at once and fetch the notification by its id when opened.
-type PushPayload struct {
+type Payload struct {
 	AccessToken      string `json:"access_token"`
 	PreferredLocale  string `json:"preferred_locale"`
 	NotificationID   int64  `json:"notification_id"`
@@ -70,56 +106,49 @@ type PushPayload struct {
 	Body             string `json:"body"`
 }
 
-// sendPushes sends queued pushes until ctx ends: at once when a notification is added, else when
-// the next retry falls due.
-func (s *App) sendPushes(ctx context.Context) {
-	events, stop := s.Hub.Subscribe()
-	defer stop()
+// Run sends queued pushes until ctx ends: at once when woken, else when the next retry falls due.
+func (w *Worker) Run(ctx context.Context) {
 	for {
-		timer := time.NewTimer(min(s.PushRound(ctx), time.Hour))
-		for waiting := true; waiting; {
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return
-			case ev := <-events:
-				waiting = ev.Event != EventAdded || ev.Added.Kind != store.NotificationAdded
-			case <-timer.C:
-				waiting = false
-			}
+		timer := time.NewTimer(min(w.Round(ctx), time.Hour))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-w.wake:
+		case <-timer.C:
 		}
 		timer.Stop()
 	}
 }
 
-// PushRound sends every push that is due and returns how long to wait for the next one.
-func (s *App) PushRound(ctx context.Context) time.Duration {
-	log := s.log.With("sub", "push")
+// Round sends every push that is due and returns how long to wait for the next one.
+func (w *Worker) Round(ctx context.Context) time.Duration {
+	log := w.cfg.Log
 	for range 50 { // bounded: a push whose row stays (a failing store) must not make the round spin
-		due, err := s.Auth.ClaimPushDeliveries(ctx, pushBatch, pushLease)
+		due, err := w.cfg.Auth.ClaimPushDeliveries(ctx, pushBatch, pushLease)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("claim pushes", slog.Any("err", err))
 			}
-			return s.cfg.Poll
+			return w.cfg.Poll
 		}
 		if len(due) == 0 {
 			break
 		}
 		var wg sync.WaitGroup
 		for _, d := range due {
-			wg.Go(func() { s.pushOne(ctx, log, d) })
+			wg.Go(func() { w.pushOne(ctx, log, d) })
 		}
 		wg.Wait()
 	}
-	next, err := s.Auth.NextPushAt(ctx)
+	next, err := w.cfg.Auth.NextPushAt(ctx)
 	switch {
 	case err != nil:
-		return s.cfg.Poll
+		return w.cfg.Poll
 	case next.IsZero():
 		return time.Hour
 	}
-	return max(next.Sub(s.st.Now()), 0)
+	return max(next.Sub(w.cfg.Store.Now()), 0)
 }
 
 // errNoPush means a queued push is no longer wanted: its subscription or notification is gone,
@@ -127,25 +156,25 @@ func (s *App) PushRound(ctx context.Context) time.Duration {
 var errNoPush = errors.New("push no longer wanted")
 
 // pushOne sends one queued push and records the outcome.
-func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelivery) {
+func (w *Worker) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelivery) {
 	done := func() {
-		if err := s.Auth.PushDone(ctx, d.ID); err != nil && ctx.Err() == nil {
+		if err := w.cfg.Auth.PushDone(ctx, d.ID); err != nil && ctx.Err() == nil {
 			log.Error("push done", slog.Any("err", err))
 		}
 	}
 	retry := func(err error, wait time.Duration, since time.Time, endpoint string) {
-		at := s.st.Now().Add(max(wait, min(pushFirstRetry<<min(d.Attempts, 20), pushMaxRetry)))
+		at := w.cfg.Store.Now().Add(max(wait, min(pushFirstRetry<<min(d.Attempts, 20), pushMaxRetry)))
 		if d.Attempts+1 >= pushMaxAttempts || at.Sub(since) > pushTTL {
 			log.Warn("push given up", "endpoint", endpoint, "attempts", d.Attempts+1, slog.Any("err", err))
 			done()
 			return
 		}
 		log.Info("push failed, will retry", "endpoint", endpoint, "retry_at", at, slog.Any("err", err))
-		if err := s.Auth.PushFailed(ctx, d.ID, err.Error(), at); err != nil && ctx.Err() == nil {
+		if err := w.cfg.Auth.PushFailed(ctx, d.ID, err.Error(), at); err != nil && ctx.Err() == nil {
 			log.Error("push failed", slog.Any("err", err))
 		}
 	}
-	sub, n, req, err := s.preparePush(ctx, d)
+	sub, n, req, err := w.preparePush(ctx, d)
 	switch {
 	case errors.Is(err, errNoPush):
 		done()
@@ -156,11 +185,11 @@ func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelive
 		return
 	case err != nil:
 		if ctx.Err() == nil {
-			retry(err, 0, s.st.Now(), "") // the store failed: try again later
+			retry(err, 0, w.cfg.Store.Now(), "") // the store failed: try again later
 		}
 		return
 	}
-	err = s.Remote.Send(req)
+	err = w.cfg.Remote.Send(req)
 	if err == nil {
 		done()
 		return
@@ -175,7 +204,7 @@ func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelive
 		// The push service says the subscription is gone (the app was uninstalled, the browser
 		// unsubscribed): drop it, as Mastodon does, and with it what was queued for it.
 		log.Info("push subscription gone", "endpoint", sub.Endpoint, slog.Any("err", err))
-		if err := s.Auth.DeletePushSubscriptionByEndpoint(ctx, sub.Endpoint); err != nil {
+		if err := w.cfg.Auth.DeletePushSubscriptionByEndpoint(ctx, sub.Endpoint); err != nil {
 			log.Error("delete push subscription", slog.Any("err", err))
 		}
 	case errors.Is(err, remote.ErrForbiddenAddress) || errors.Is(err, remote.ErrForbiddenURL) ||
@@ -194,47 +223,47 @@ func (s *App) pushOne(ctx context.Context, log *slog.Logger, d access.PushDelive
 
 // preparePush loads what a queued push needs and builds its request; errNoPush when it is no
 // longer wanted.
-func (s *App) preparePush(ctx context.Context, d access.PushDelivery) (*access.PushSubscription, *store.Notification, *http.Request, error) {
-	sub, err := s.Auth.PushSubscriptionByID(ctx, d.SubscriptionID)
+func (w *Worker) preparePush(ctx context.Context, d access.PushDelivery) (*access.PushSubscription, *store.Notification, *http.Request, error) {
+	sub, err := w.cfg.Auth.PushSubscriptionByID(ctx, d.SubscriptionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil, errNoPush
 	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	n, err := s.st.NotificationByID(ctx, d.NotificationID)
+	n, err := w.cfg.Store.NotificationByID(ctx, d.NotificationID)
 	if errors.Is(err, store.ErrNotFound) { // dismissed before it was pushed
 		return nil, nil, nil, errNoPush
 	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	wanted, err := s.pushWanted(ctx, sub, n)
+	wanted, err := w.pushWanted(ctx, sub, n)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if !wanted {
 		return nil, nil, nil, errNoPush
 	}
-	req, err := s.pushRequest(ctx, sub, n)
+	req, err := w.pushRequest(ctx, sub, n)
 	return sub, n, req, err
 }
 
 // pushWanted reports whether sub still asks for n: its alerts (changed since the push was
 // queued?) and its policy (Web::PushSubscription#pushable?): "followed" pushes what comes from
 // accounts the owner follows, "follower" what comes from the owner's followers.
-func (s *App) pushWanted(ctx context.Context, sub *access.PushSubscription, n *store.Notification) (bool, error) {
+func (w *Worker) pushWanted(ctx context.Context, sub *access.PushSubscription, n *store.Notification) (bool, error) {
 	if !slices.Contains(sub.Alerts, n.Type) {
 		return false, nil
 	}
-	owner := s.Owner.Account.ID
+	owner := w.cfg.OwnerID
 	switch sub.Policy {
 	case access.PushAll:
 		return true, nil
 	case access.PushFollowed:
-		return s.st.IsFollowing(ctx, owner, n.AccountID)
+		return w.cfg.Store.IsFollowing(ctx, owner, n.AccountID)
 	case access.PushFollower:
-		return s.st.IsFollowing(ctx, n.AccountID, owner)
+		return w.cfg.Store.IsFollowing(ctx, n.AccountID, owner)
 	}
 	return false, nil
 }
@@ -242,8 +271,8 @@ func (s *App) pushWanted(ctx context.Context, sub *access.PushSubscription, n *s
 // pushRequest is the push of n to sub: Mastodon's payload encrypted to the subscription's keys
 // in the encoding it asked for (RFC 8291 when standard, else the aesgcm draft, as Mastodon), and
 // signed with the server's VAPID key.
-func (s *App) pushRequest(ctx context.Context, sub *access.PushSubscription, n *store.Notification) (*http.Request, error) {
-	p, err := s.PushPayloadOf(ctx, sub.AccessToken, n)
+func (w *Worker) pushRequest(ctx context.Context, sub *access.PushSubscription, n *store.Notification) (*http.Request, error) {
+	p, err := w.PayloadOf(ctx, sub.AccessToken, n)
 	if err != nil {
 		return nil, err
 	}
@@ -257,24 +286,23 @@ func (s *App) pushRequest(ctx context.Context, sub *access.PushSubscription, n *
 			return nil, err
 		}
 	}
-	vapid := webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"}
 	if !sub.Standard {
 		m, err := webpush.EncryptLegacy(sub.P256dh, sub.Auth, plain)
 		if err != nil {
 			return nil, err
 		}
-		return webpush.LegacyRequest(ctx, sub.Endpoint, m, pushTTL, webpush.Normal, vapid)
+		return webpush.LegacyRequest(ctx, sub.Endpoint, m, pushTTL, webpush.Normal, w.cfg.VAPID)
 	}
 	body, err := webpush.Encrypt(sub.P256dh, sub.Auth, plain)
 	if err != nil {
 		return nil, err
 	}
-	return webpush.Request(ctx, sub.Endpoint, body, pushTTL, webpush.Normal, vapid)
+	return webpush.Request(ctx, sub.Endpoint, body, pushTTL, webpush.Normal, w.cfg.VAPID)
 }
 
-// PushPayloadOf is the payload of n's push to a subscription made with accessToken.
-func (s *App) PushPayloadOf(ctx context.Context, accessToken string, n *store.Notification) (*PushPayload, error) {
-	from, err := s.st.AccountByID(ctx, n.AccountID)
+// PayloadOf is the payload of n's push to a subscription made with accessToken.
+func (w *Worker) PayloadOf(ctx context.Context, accessToken string, n *store.Notification) (*Payload, error) {
+	from, err := w.cfg.Store.AccountByID(ctx, n.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("push of notification %d: sender: %w", n.ID, err)
 	}
@@ -287,10 +315,10 @@ func (s *App) PushPayloadOf(ctx context.Context, accessToken string, n *store.No
 		title = "New notification from %s"
 	}
 	// The body: the post's content warning or its text, else the sender's bio (a follow).
-	text := s.Sanitize.Text(from.Summary)
+	text := w.cfg.Text(from.Summary)
 	if n.PostID != 0 {
-		if p, err := s.st.PostByID(ctx, n.PostID); err == nil {
-			text = s.Sanitize.Text(p.Content)
+		if p, err := w.cfg.Store.PostByID(ctx, n.PostID); err == nil {
+			text = w.cfg.Text(p.Content)
 			if strings.TrimSpace(p.Summary) != "" {
 				text = p.Summary // plain text, as spoiler_text
 			}
@@ -300,9 +328,9 @@ func (s *App) PushPayloadOf(ctx context.Context, accessToken string, n *store.No
 	}
 	icon := from.AvatarURL
 	if icon == "" {
-		icon = s.Base + s.cfg.DefaultAvatar
+		icon = w.cfg.DefaultIcon
 	}
-	return &PushPayload{AccessToken: accessToken, PreferredLocale: "en", NotificationID: n.ID,
+	return &Payload{AccessToken: accessToken, PreferredLocale: "en", NotificationID: n.ID,
 		NotificationType: n.Type, Icon: icon, Title: fmt.Sprintf(title, name),
 		Body: truncateText(strings.TrimSpace(text), 140)}, nil
 }
