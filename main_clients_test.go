@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,7 +101,6 @@ func TestMastodonClients(t *testing.T) {
 	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	streaming := streamingMissing()
 	peer := startFedify(t, node, certFile)
 	aliceIRI := peer.origin + "/users/alice"
 	clients := func(env ...string) clientsEvent {
@@ -106,8 +108,26 @@ func TestMastodonClients(t *testing.T) {
 		return runClients(t, node, append([]string{"URL=" + ts.URL, "NODE_EXTRA_CA_CERTS=" + certFile}, env...))
 	}
 
-	t.Log("1-4. masto and megalodon: app, login and consent, token, posts, pages, actions")
-	one := clients("PHASE=1", "PASSWORD="+password)
+	// The push service masto's subscription names: it keeps what Roost sends it.
+	type push struct {
+		Encoding   string `json:"encoding"`
+		Encryption string `json:"encryption"`
+		CryptoKey  string `json:"cryptoKey"`
+		Body       []byte `json:"body"`
+	}
+	var pushMu sync.Mutex
+	var pushes []push
+	pushService := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		pushMu.Lock()
+		pushes = append(pushes, push{r.Header.Get("Content-Encoding"), r.Header.Get("Encryption"), r.Header.Get("Crypto-Key"), b})
+		pushMu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(pushService.Close)
+
+	t.Log("1-4. masto and megalodon: app, login and consent, token, posts, pages, actions, push subscription")
+	one := clients("PHASE=1", "PASSWORD="+password, "PUSH_ENDPOINT="+pushService.URL+"/push/masto")
 	postID, err := strconv.ParseInt(one.PostID, 10, 64)
 	if err != nil {
 		t.Fatalf("phase 1 answered post id %q: %v", one.PostID, err)
@@ -153,6 +173,21 @@ func TestMastodonClients(t *testing.T) {
 		return nil
 	})
 
+	interopEventually(t, "the pushes of the follow and the like", func() error {
+		pushMu.Lock()
+		defer pushMu.Unlock()
+		if len(pushes) < 2 {
+			return fmt.Errorf("%d pushes received", len(pushes))
+		}
+		return nil
+	})
+	pushMu.Lock()
+	pushJSON, err := json.Marshal(pushes)
+	pushMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	t.Log("5a. the Fedify peer reads the owner's poll, made with masto, and votes in it")
 	voted := peer.call("vote", map[string]any{"question": one.PollURI, "choice": "Coffee"})
 	if strings.Join(voted.Options, ",") != "Tea,Coffee" {
@@ -178,14 +213,9 @@ func TestMastodonClients(t *testing.T) {
 	})
 
 	t.Log("5-7. notifications, streaming, revocation")
-	if streaming != "" {
-		t.Logf("STREAMING STEP SKIPPED: %s", streaming)
-	}
 	phase2 := []string{"PHASE=2", "TOKEN=" + one.Token, "CLIENT_ID=" + one.ClientID, "CLIENT_SECRET=" + one.ClientSecret,
-		"POST_ID=" + one.PostID, "PEER=" + aliceIRI, "POLL_ID=" + strconv.FormatInt(pollPost.ID, 10)}
-	if streaming != "" {
-		phase2 = append(phase2, "STREAMING=skip")
-	}
+		"POST_ID=" + one.PostID, "PEER=" + aliceIRI, "POLL_ID=" + strconv.FormatInt(pollPost.ID, 10),
+		"PUSHES=" + string(pushJSON), "PUSH_KEY=" + one.PushKey, "PUSH_AUTH=" + one.PushAuth}
 	clients(phase2...)
 	if apps, err := access.New(st).AuthorizedApps(ctx); err != nil || len(apps) != 0 {
 		t.Errorf("authorized apps after the revocation = %+v, %v; want none", apps, err)
@@ -196,18 +226,6 @@ func TestMastodonClients(t *testing.T) {
 	if vote.Name != "Coffee" || vote.AttributedTo != owner.IRI || vote.Actor != owner.IRI || vote.VerifiedBy == "" {
 		t.Errorf("the vote as Fedify read it = %+v; want a Note named Coffee by %s, its signature verified", vote, owner.IRI)
 	}
-}
-
-// streamingMissing returns why the streaming step cannot run, or "" when it must. The streaming
-// API (server/mastodon_streaming.go) was written alongside this test; until that file exists the
-// step is skipped, and once it does a missing route fails the test instead of skipping.
-//
-// TODO: drop this check once the streaming API has landed.
-func streamingMissing() string {
-	if _, err := os.Stat(filepath.Join("server", "mastodon_streaming.go")); err != nil {
-		return "Roost has no streaming API yet (server/mastodon_streaming.go is missing)"
-	}
-	return ""
 }
 
 // clientsEvent is one line of clients.mjs's output; phase 1's last event carries the token and
@@ -224,6 +242,8 @@ type clientsEvent struct {
 	PostID       string `json:"postId"`
 	PostURI      string `json:"postUri"`
 	PollURI      string `json:"pollUri"`
+	PushKey      string `json:"pushKey"`  // the push subscription's private key, base64url
+	PushAuth     string `json:"pushAuth"` // its auth secret
 }
 
 // runClients runs one phase of clients.mjs with env added to the test's environment, logs its

@@ -52,14 +52,21 @@ func openSSE(t *testing.T, c *apiClient, path string) <-chan sseEvent {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		var ev sseEvent
+		fields := 0 // lines since the last blank one, comments not counted
 		for sc.Scan() {
 			line := sc.Text()
+			if line != "" && !strings.HasPrefix(line, ":") {
+				fields++
+			}
 			switch {
+			case line == "" && fields == 0:
+				// An event of nothing: Mastodon.py's reader refuses it and drops the stream.
+				events <- sseEvent{event: malformedSSE}
 			case line == "":
 				if ev.event != "" {
 					events <- ev
 				}
-				ev = sseEvent{}
+				ev, fields = sseEvent{}, 0
 			case strings.HasPrefix(line, "event: "):
 				ev.event = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
@@ -70,6 +77,9 @@ func openSSE(t *testing.T, c *apiClient, path string) <-chan sseEvent {
 	return events
 }
 
+// malformedSSE is the event openSSE reports for an event with no field.
+const malformedSSE = "malformed"
+
 // nextSSE returns the first event for which match is true, skipping others, within waitTimeout.
 func nextSSE(t *testing.T, events <-chan sseEvent, what string, match func(sseEvent) bool) sseEvent {
 	t.Helper()
@@ -77,6 +87,9 @@ func nextSSE(t *testing.T, events <-chan sseEvent, what string, match func(sseEv
 	for {
 		select {
 		case ev, ok := <-events:
+			if ev.event == malformedSSE {
+				t.Fatalf("waiting for %s: the stream sent a blank line after no field (a comment ends in one newline)", what)
+			}
 			if !ok {
 				t.Fatalf("stream closed waiting for %s", what)
 			}

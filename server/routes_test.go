@@ -169,3 +169,108 @@ func TestAPIBooleansReadAsRails(t *testing.T) {
 		t.Error("exclude_replies=1 listed nothing")
 	}
 }
+
+// routePattern is a ServeMux pattern with its method, as every route is written in the source.
+var routePattern = regexp.MustCompile(`^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*$`)
+
+// allRoutes returns every pattern the server and its surfaces register, read from their source:
+// the string literals that are whole patterns ("GET /api/v1/instance"), and the method-less
+// paths given to Handle or HandleFunc ("/").
+func allRoutes(t *testing.T) []string {
+	t.Helper()
+	var routes []string
+	add := func(v string) {
+		if !slices.Contains(routes, v) {
+			routes = append(routes, v)
+		}
+	}
+	fset := token.NewFileSet()
+	var files []string
+	for _, dir := range []string{"mastoapi", "web", "federation"} {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, _ := filepath.Glob("*.go")
+	for _, name := range append(files, root...) {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.BasicLit:
+				if v, err := strconv.Unquote(n.Value); err == nil && n.Kind == token.STRING && routePattern.MatchString(v) {
+					add(v)
+				}
+			case *ast.CallExpr:
+				sel, ok := n.Fun.(*ast.SelectorExpr)
+				if !ok || (sel.Sel.Name != "HandleFunc" && sel.Sel.Name != "Handle") || len(n.Args) == 0 {
+					return true
+				}
+				if lit, ok := n.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if v, err := strconv.Unquote(lit.Value); err == nil && strings.HasPrefix(v, "/") {
+						add(v)
+					}
+				}
+			}
+			return true
+		})
+	}
+	if len(routes) < 200 {
+		t.Fatalf("found %d routes in the source, want every one", len(routes))
+	}
+	return routes
+}
+
+// readmeRoutes returns the routes the README's "Every route" table lists: the `patterns` in the
+// first cell of each row.
+func readmeRoutes(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Every route\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Every route" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	code := regexp.MustCompile("`([^`]+)`")
+	var listed []string
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "| `") || len(cells) < 3 {
+			continue
+		}
+		for _, m := range code.FindAllStringSubmatch(cells[1], -1) {
+			listed = append(listed, m[1])
+		}
+	}
+	return listed
+}
+
+// TestREADMEListsEveryRoute: every route the server registers is in the README's route table
+// with what it does, and the table lists no route that is gone.
+func TestREADMEListsEveryRoute(t *testing.T) {
+	routes, listed := allRoutes(t), readmeRoutes(t)
+	for _, r := range routes {
+		if !slices.Contains(listed, r) {
+			t.Errorf("route %q is not in the README's \"Every route\" table", r)
+		}
+	}
+	for _, r := range listed {
+		if !slices.Contains(routes, r) {
+			t.Errorf("the README's route table lists %q, which no code registers", r)
+		}
+	}
+}

@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	if cfg.MediaCacheBytes <= 0 {
 		cfg.MediaCacheBytes = 1 << 30
 	}
+	assets := static.New()
 	core, err := app.New(ctx, app.Config{
 		Domain:          cfg.Domain,
 		HandleDomain:    cfg.HandleDomain,
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		DeliveryWorkers: cfg.DeliveryWorkers,
 		MediaDir:        cfg.MediaDir,
 		MaxUploadBytes:  cfg.MaxUploadBytes,
+		DefaultAvatar:   assets.URL("avatar.png"),
 	}, st, log)
 	if err != nil {
 		return nil, err
@@ -114,7 +116,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		app:     core,
 		st:      st,
 		log:     log,
-		assets:  static.New(),
+		assets:  assets,
 		started: time.Now(),
 	}
 	s.fed = federation.New(federation.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version},

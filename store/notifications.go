@@ -73,8 +73,15 @@ func (s *Store) record(ctx context.Context, tx *wtx, notices []Notice) error {
 		if err != nil {
 			return fmt.Errorf("insert %s notification: %w", n.Type, err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if added, _ := res.RowsAffected(); added == 1 {
 			s.changed(tx, Change{NotificationAdded, id})
+			// A push for each subscription that asked for the type, committed with the
+			// notification (see access.ClaimPushDeliveries); its policy is checked when it is sent.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO push_deliveries (subscription_id, notification_id, next_at, created_at)
+				SELECT id, ?1, ?2, ?2 FROM push_subscriptions WHERE policy != 'none'
+				AND EXISTS (SELECT 1 FROM json_each(alerts) WHERE value = ?3)`, id, s.nowMS(), n.Type); err != nil {
+				return fmt.Errorf("queue pushes: %w", err)
+			}
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ import (
 	"roost/server/content"
 	"roost/server/delivery"
 	"roost/server/media"
+	"roost/server/push"
 	"roost/server/remote"
 	"roost/server/resolve"
 	"roost/server/signature"
@@ -48,6 +49,8 @@ type Config struct {
 	MaxUploadBytes int64
 	// Backfill bounds the fetches of threads and profiles (its defaults if zero).
 	Backfill backfill.Limits
+	// DefaultAvatar is the path of the avatar shown for an account without one (a push's icon).
+	DefaultAvatar string
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -93,7 +96,9 @@ type App struct {
 	// Backfill fetches in the background what Roost lacks of threads and profiles.
 	Backfill *backfill.Fetcher
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
-	VAPID   *webpush.Key
+	VAPID *webpush.Key
+	// Push sends the notifications the apps' Web Push subscriptions ask for.
+	Push    *push.Worker
 	inboxCh chan struct{}
 	pollCh  chan struct{} // a poll end to watch was added
 	// scheduledCh: a scheduled post was added or moved (WakeScheduled).
@@ -164,6 +169,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
 	s.Backfill = backfill.New(backfill.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, IsLocal: s.IsLocal,
 		Store: st, Log: log.With("sub", "backfill"), Limits: cfg.Backfill})
+	s.Push = push.New(push.Config{Auth: s.Auth, Store: st, Remote: s.Remote,
+		VAPID: webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"}, OwnerID: s.Owner.Account.ID,
+		DefaultIcon: s.Base + cfg.DefaultAvatar, Text: s.Sanitize.Text, Poll: cfg.Poll, Log: log.With("sub", "push")})
 	return s, nil
 }
 
@@ -221,20 +229,40 @@ func localDevelopment(base string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts) until ctx ends.
+// Run runs the background workers (delivery, inbox processing, poll ends, scheduled posts, web
+// pushes) until ctx ends.
 func (s *App) Run(ctx context.Context) error {
 	if err := s.Queue.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(7)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
 	go func() { defer wg.Done(); s.Backfill.Run(ctx) }()
+	go func() { defer wg.Done(); s.Push.Run(ctx) }()
+	go func() { defer wg.Done(); s.wakePushes(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	go func() { defer wg.Done(); s.publishScheduled(ctx) }()
 	wg.Wait()
 	return nil
+}
+
+// wakePushes wakes the push worker at each notification the hub reports: the store queued its
+// pushes in the same transaction.
+func (s *App) wakePushes(ctx context.Context) {
+	events, stop := s.Hub.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			if ev.Event == EventAdded && ev.Added.Kind == store.NotificationAdded {
+				s.Push.Wake()
+			}
+		}
+	}
 }
 
 // SendActivity posts body to inbox, signed by the owner.

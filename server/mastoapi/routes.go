@@ -73,6 +73,9 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	h.scheduledRoutes(mux)
 	h.moreEndpointRoutes(mux)
 	h.listsRoutes(mux)
+	h.pushRoutes(mux)
+	h.filterV1Routes(mux)
+	h.reportRoutes(mux)
 }
 
 // More of the Mastodon client API: media uploads, profile editing, follower lists and requests,

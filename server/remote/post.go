@@ -48,3 +48,27 @@ func (c *Client) Post(ctx context.Context, inbox string, body []byte, s Signer) 
 	}
 	return nil
 }
+
+// Send makes a request the caller built (a Web Push request, see webpush.Request) under the
+// client's rules: its URL checked, its address guarded, the client's time limit and User-Agent,
+// no redirects followed. It returns nil on any 2xx and a *StatusError otherwise, with
+// Retry-After parsed; the response body is read (at most 64 KiB) and discarded.
+func (c *Client) Send(req *http.Request) error {
+	if _, err := c.checkParsed(req.URL); err != nil {
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.Timeout)
+	defer cancel()
+	req = req.WithContext(ctx)
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	drain(resp.Body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL, statusError(resp, c.now()))
+	}
+	return nil
+}

@@ -35,16 +35,26 @@ func Request(ctx context.Context, endpoint string, body []byte, ttl time.Duratio
 	if err != nil {
 		return nil, err
 	}
+	req, err := newRequest(ctx, endpoint, body, ttl, urgency)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Encoding", "aes128gcm")
+	req.Header.Set("Authorization", auth)
+	return req, nil
+}
+
+// newRequest is the POST of body to endpoint with what both encodings share: the content type,
+// TTL and Urgency (RFC 8030).
+func newRequest(ctx context.Context, endpoint string, body []byte, ttl time.Duration, urgency Urgency) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("webpush: request to %s: %w", endpoint, err)
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set("Content-Encoding", "aes128gcm")
 	req.Header.Set("TTL", strconv.FormatInt(int64(max(ttl, 0)/time.Second), 10))
 	if urgency != "" {
 		req.Header.Set("Urgency", string(urgency))
 	}
-	req.Header.Set("Authorization", auth)
 	return req, nil
 }

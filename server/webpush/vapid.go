@@ -61,10 +61,19 @@ func (k *Key) PublicKey() string {
 const MaxExpiry = 12 * time.Hour
 
 // Authorization is the Authorization header value of a push request to endpoint (RFC 8292
-// section 3): "vapid t=<JWT>, k=<public key>", the JWT an ES256 signature over the endpoint's
-// origin as audience, an expiry MaxExpiry after now, and subject, a mailto: or https: URI by which
-// the push service can reach the server's operator.
+// section 3): "vapid t=<JWT>, k=<public key>", the JWT from Token.
 func (k *Key) Authorization(endpoint, subject string, now time.Time) (string, error) {
+	token, err := k.Token(endpoint, subject, now)
+	if err != nil {
+		return "", err
+	}
+	return "vapid t=" + token + ", k=" + k.PublicKey(), nil
+}
+
+// Token is the VAPID JWT of a push request to endpoint: an ES256 signature over the endpoint's
+// origin as audience, an expiry MaxExpiry after now, and subject, a mailto: or https: URI by
+// which the push service can reach the server's operator.
+func (k *Key) Token(endpoint, subject string, now time.Time) (string, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "", fmt.Errorf("webpush: endpoint %q is not an absolute URL", endpoint)
@@ -88,5 +97,5 @@ func (k *Key) Authorization(endpoint, subject string, now time.Time) (string, er
 	sig := make([]byte, 64)
 	r.FillBytes(sig[:32])
 	s.FillBytes(sig[32:])
-	return "vapid t=" + input + "." + enc.EncodeToString(sig) + ", k=" + k.PublicKey(), nil
+	return input + "." + enc.EncodeToString(sig), nil
 }

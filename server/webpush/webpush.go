@@ -1,5 +1,7 @@
 // Package webpush encrypts and signs Web Push messages: RFC 8291 aes128gcm payloads and RFC 8292
-// VAPID. It builds the request a push service expects and leaves sending it to the caller.
+// VAPID, and the older aesgcm draft that Mastodon still sends to apps that do not ask for the
+// standard (legacy.go). It builds the request a push service expects and leaves sending it to the
+// caller.
 //
 // It is composed from the standard library (crypto/ecdh, crypto/hkdf, crypto/aes, crypto/ecdsa)
 // rather than a Web Push library: the Go module proxy as reachable here serves none, and the whole
@@ -46,9 +48,12 @@ var (
 	ErrBadBody = errors.New("webpush: bad aes128gcm body")
 )
 
-// b64 decodes base64url with or without padding, as subscriptions carry their keys either way.
+// b64 decodes base64url with or without padding, as subscriptions carry their keys either way,
+// and the standard alphabet too, as Ruby's urlsafe_decode64 that Mastodon uses takes it (and
+// Mastodon.py sends it).
 func b64(s string) ([]byte, error) {
-	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	s = strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(s, "="))
+	return base64.RawURLEncoding.DecodeString(s)
 }
 
 // ParseSubscriptionKeys decodes a subscription's keys: p256dh, the user agent's public key (a

@@ -83,6 +83,16 @@ func TestEncryptRoundTripsAndRefusesTampering(t *testing.T) {
 	if plain, err := Decrypt(priv, auth, body); err != nil || !bytes.Equal(plain, msg) {
 		t.Fatalf("Decrypt = %q, %v; want %q", plain, err, msg)
 	}
+	// The standard base64 alphabet, padded, as Mastodon.py sends the keys.
+	std := func(s string) string {
+		b, _ := base64.RawURLEncoding.DecodeString(s)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	if b, err := Encrypt(std(p256dh), std(authB64), msg); err != nil {
+		t.Errorf("Encrypt with standard base64 keys: %v", err)
+	} else if plain, err := Decrypt(priv, auth, b); err != nil || !bytes.Equal(plain, msg) {
+		t.Errorf("Decrypt of standard base64 keys' message = %q, %v", plain, err)
+	}
 	again, _ := Encrypt(p256dh, authB64, msg)
 	if bytes.Equal(again[:headerLen], body[:headerLen]) {
 		t.Error("two messages share salt and sender key")

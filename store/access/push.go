@@ -26,24 +26,32 @@ const (
 
 // PushSubscription is a Web Push subscription an app made with one access token.
 type PushSubscription struct {
-	ID        int64
-	TokenID   int64 // the oauth_tokens row: revoking the token removes the subscription
-	Endpoint  string
-	P256dh    string   // the user agent's public key, base64url
-	Auth      string   // its authentication secret, base64url
-	Alerts    []string // the notification types pushed, from PushAlerts
-	Policy    string   // PushAll, PushFollowed, PushFollower or PushNone
-	Standard  bool     // RFC 8291 aes128gcm (true) or the legacy aesgcm draft
-	CreatedAt time.Time
+	ID       int64
+	TokenID  int64 // the oauth_tokens row: revoking the token removes the subscription
+	Endpoint string
+	P256dh   string   // the user agent's public key, base64url
+	Auth     string   // its authentication secret, base64url
+	Alerts   []string // the notification types pushed, from PushAlerts
+	Policy   string   // PushAll, PushFollowed, PushFollower or PushNone
+	Standard bool     // RFC 8291 aes128gcm (true) or the legacy aesgcm draft
+	// AccessToken is the token the subscription was made with, which Mastodon's push payload
+	// repeats so that an app signed in to several accounts knows whose notification it is.
+	AccessToken string
+	CreatedAt   time.Time
 }
 
 const pushCols = `id, token_id, endpoint, p256dh, auth, alerts, policy, standard, created_at`
+
+// pushSelect reads pushCols and the subscription's access token.
+const pushSelect = `SELECT ` + pushCols + `,
+	ifnull((SELECT access_token FROM push_tokens t WHERE t.subscription_id = push_subscriptions.id), '')
+	FROM push_subscriptions`
 
 func scanPush(row sqlite.Scanner) (*PushSubscription, error) {
 	var p PushSubscription
 	var alerts string
 	var created int64
-	err := row.Scan(&p.ID, &p.TokenID, &p.Endpoint, &p.P256dh, &p.Auth, &alerts, &p.Policy, &p.Standard, &created)
+	err := row.Scan(&p.ID, &p.TokenID, &p.Endpoint, &p.P256dh, &p.Auth, &alerts, &p.Policy, &p.Standard, &created, &p.AccessToken)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -66,8 +74,9 @@ func alertsJSON(alerts []string) (string, error) {
 }
 
 // PutPushSubscription stores p as the subscription of its token, replacing the one the token had
-// (Mastodon: creating a subscription replaces the current one). It fills in p's ID and CreatedAt;
-// an empty Policy is PushAll. A token that does not exist is store.ErrNotFound.
+// and the pushes still queued for it (Mastodon: creating a subscription replaces the current one).
+// It fills in p's ID and CreatedAt; an empty Policy is PushAll. A token that does not exist is
+// store.ErrNotFound.
 func (s *Store) PutPushSubscription(ctx context.Context, p *PushSubscription) error {
 	if p.Policy == "" {
 		p.Policy = PushAll
@@ -85,11 +94,17 @@ func (s *Store) PutPushSubscription(ctx context.Context, p *PushSubscription) er
 		if !exists {
 			return store.ErrNotFound
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO push_subscriptions (`+pushCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (token_id) DO UPDATE SET id = excluded.id, endpoint = excluded.endpoint,
-			p256dh = excluded.p256dh, auth = excluded.auth, alerts = excluded.alerts, policy = excluded.policy,
-			standard = excluded.standard, created_at = excluded.created_at`,
-			p.ID, p.TokenID, p.Endpoint, p.P256dh, p.Auth, alerts, p.Policy, p.Standard, p.CreatedAt.UnixMilli())
+		if _, err := tx.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE token_id = ?`, p.TokenID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO push_subscriptions (`+pushCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.TokenID, p.Endpoint, p.P256dh, p.Auth, alerts, p.Policy, p.Standard, p.CreatedAt.UnixMilli()); err != nil {
+			return err
+		}
+		if p.AccessToken == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO push_tokens (subscription_id, access_token) VALUES (?, ?)`, p.ID, p.AccessToken)
 		return err
 	})
 	if err != nil {
@@ -100,7 +115,12 @@ func (s *Store) PutPushSubscription(ctx context.Context, p *PushSubscription) er
 
 // PushSubscriptionByToken returns the subscription of an access token, or store.ErrNotFound.
 func (s *Store) PushSubscriptionByToken(ctx context.Context, tokenID int64) (*PushSubscription, error) {
-	return scanPush(s.r.QueryRowContext(ctx, `SELECT `+pushCols+` FROM push_subscriptions WHERE token_id = ?`, tokenID))
+	return scanPush(s.r.QueryRowContext(ctx, pushSelect+` WHERE token_id = ?`, tokenID))
+}
+
+// PushSubscriptionByID returns a subscription by its ID, or store.ErrNotFound.
+func (s *Store) PushSubscriptionByID(ctx context.Context, id int64) (*PushSubscription, error) {
+	return scanPush(s.r.QueryRowContext(ctx, pushSelect+` WHERE id = ?`, id))
 }
 
 // UpdatePushAlerts replaces the alerts and policy of a token's subscription (PUT
@@ -113,17 +133,20 @@ func (s *Store) UpdatePushAlerts(ctx context.Context, tokenID int64, alerts []st
 	if err != nil {
 		return nil, err
 	}
-	var p *PushSubscription
 	err = s.db.Write(ctx, func(tx *sqlite.Tx) error {
-		var err error
-		p, err = scanPush(tx.QueryRowContext(ctx, `UPDATE push_subscriptions SET alerts = ?, policy = ?
-			WHERE token_id = ? RETURNING `+pushCols, js, policy, tokenID))
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE push_subscriptions SET alerts = ?, policy = ? WHERE token_id = ?`, js, policy, tokenID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update push alerts: %w", err)
 	}
-	return p, nil
+	return scanPush(s.r.QueryRowContext(ctx, pushSelect+` WHERE token_id = ?`, tokenID))
 }
 
 // DeletePushSubscription removes a token's subscription; none is not an error (Mastodon answers
@@ -142,27 +165,6 @@ func (s *Store) DeletePushSubscriptionByEndpoint(ctx context.Context, endpoint s
 		_, err := tx.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ?`, endpoint)
 		return err
 	})
-}
-
-// PushSubscriptionsFor lists the subscriptions that want notifications of type typ (one of
-// PushAlerts), oldest first, leaving out those whose policy is PushNone. The policies PushFollowed
-// and PushFollower depend on the notification's sender: the caller checks them.
-func (s *Store) PushSubscriptionsFor(ctx context.Context, typ string) ([]*PushSubscription, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+pushCols+` FROM push_subscriptions
-		WHERE policy != 'none' AND EXISTS (SELECT 1 FROM json_each(alerts) WHERE value = ?) ORDER BY id`, typ)
-	if err != nil {
-		return nil, fmt.Errorf("push subscriptions for %s: %w", typ, err)
-	}
-	defer rows.Close()
-	var out []*PushSubscription
-	for rows.Next() {
-		p, err := scanPush(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // pushKeySecret is the name under secrets of the VAPID private key.

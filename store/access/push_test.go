@@ -79,55 +79,6 @@ func TestPushSubscriptionIsOnePerTokenAndGoesWithIt(t *testing.T) {
 	}
 }
 
-// TestPushSubscriptionsForListsThoseThatWantTheType: only subscriptions with the alert and a
-// policy other than none are listed; deleting by token or by a gone endpoint removes them.
-func TestPushSubscriptionsForListsThoseThatWantTheType(t *testing.T) {
-	ctx := context.Background()
-	s := newTestAuth(t)
-	a := subscribe(t, s, pushToken(t, s, "a"), "https://push.example/a", PushAll, "mention", "admin.sign_up")
-	b := subscribe(t, s, pushToken(t, s, "b"), "https://push.example/b", PushFollower, "mention")
-	subscribe(t, s, pushToken(t, s, "c"), "https://push.example/c", PushNone, "mention")
-	subscribe(t, s, pushToken(t, s, "d"), "https://push.example/d", PushAll, "favourite")
-	e := pushToken(t, s, "e")
-	subscribe(t, s, e, "https://push.example/b", PushAll, "mention") // same endpoint as b
-
-	ids := func(typ string) []int64 {
-		t.Helper()
-		subs, err := s.PushSubscriptionsFor(ctx, typ)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []int64
-		for _, p := range subs {
-			out = append(out, p.ID)
-		}
-		return out
-	}
-	eSub, _ := s.PushSubscriptionByToken(ctx, e.ID)
-	if got, want := ids("mention"), []int64{a.ID, b.ID, eSub.ID}; !slices.Equal(got, want) {
-		t.Errorf("mention: %v, want %v", got, want)
-	}
-	if got := ids("admin.sign_up"); !slices.Equal(got, []int64{a.ID}) {
-		t.Errorf("admin.sign_up: %v, want [%d]", got, a.ID)
-	}
-	if got := ids("reblog"); len(got) != 0 {
-		t.Errorf("reblog: %v, want none", got)
-	}
-
-	if err := s.DeletePushSubscriptionByEndpoint(ctx, "https://push.example/b"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeletePushSubscription(ctx, a.TokenID); err != nil {
-		t.Fatal(err)
-	}
-	if got := ids("mention"); len(got) != 0 {
-		t.Errorf("mention after deleting: %v, want none", got)
-	}
-	if err := s.DeletePushSubscription(ctx, a.TokenID); err != nil {
-		t.Errorf("deleting again: %v", err)
-	}
-}
-
 // TestPushKeyIsStoredOnce: the first key offered is kept; later ones are ignored.
 func TestPushKeyIsStoredOnce(t *testing.T) {
 	ctx := context.Background()

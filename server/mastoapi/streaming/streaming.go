@@ -50,17 +50,18 @@ const (
 // Mount registers the streaming API on mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/streaming/health", streamingHealth)
-	sse := func(path, stream, scope string) {
-		mux.HandleFunc("GET "+path, h.auth.AuthQuery(scope, h.apiStreamSSE(stream)))
+	// Whole patterns, as every route is written (the README's route table test reads them).
+	sse := func(pattern, stream, scope string) {
+		mux.HandleFunc(pattern, h.auth.AuthQuery(scope, h.apiStreamSSE(stream)))
 	}
-	sse("/api/v1/streaming/user", "user", "read:statuses")
-	sse("/api/v1/streaming/user/notification", "user:notification", "read:notifications")
-	sse("/api/v1/streaming/public", "public", "read:statuses")
-	sse("/api/v1/streaming/public/local", "public:local", "read:statuses")
-	sse("/api/v1/streaming/public/remote", "public:remote", "read:statuses")
-	sse("/api/v1/streaming/hashtag", "hashtag", "read:statuses")
-	sse("/api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
-	sse("/api/v1/streaming/list", "list", "read:statuses")
+	sse("GET /api/v1/streaming/user", "user", "read:statuses")
+	sse("GET /api/v1/streaming/user/notification", "user:notification", "read:notifications")
+	sse("GET /api/v1/streaming/public", "public", "read:statuses")
+	sse("GET /api/v1/streaming/public/local", "public:local", "read:statuses")
+	sse("GET /api/v1/streaming/public/remote", "public:remote", "read:statuses")
+	sse("GET /api/v1/streaming/hashtag", "hashtag", "read:statuses")
+	sse("GET /api/v1/streaming/hashtag/local", "hashtag:local", "read:statuses")
+	sse("GET /api/v1/streaming/list", "list", "read:statuses")
 	// Each stream checks its own scope; any read scope opens the socket.
 	ws := h.auth.AuthQuery("read:statuses read:notifications", h.apiStreaming)
 	mux.HandleFunc("GET /api/v1/streaming", ws)
@@ -445,10 +446,13 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request, sub *streamSu
 			hdr.Set("Content-Type", "text/event-stream")
 			hdr.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 			w.WriteHeader(http.StatusOK)
-			return write(":)\n\n")
+			// Comments end in one newline, as Mastodon's streaming server writes them: a blank
+			// line after one makes an event of nothing, which Mastodon.py's reader refuses
+			// ("Missing field event") and closes the stream on.
+			return write(":)\n")
 		},
 		send:      func(ev streamEvent) error { return write("event: " + ev.Event + "\ndata: " + ev.Payload + "\n\n") },
-		beat:      func() error { return write(":thump\n\n") },
+		beat:      func() error { return write(":thump\n") },
 		beatEvery: sseHeartbeat,
 	}
 	ctx, cancel := h.streams.context(r)
