@@ -36,6 +36,9 @@ type OwnerNav struct {
 	ProfileURL string
 	Notice     string // a one-line result of the last action
 	Error      string
+	// ErrorDetail is what lies behind Error (a remote server's answer, a network error), shown
+	// folded under it.
+	ErrorDetail string
 }
 
 // Login is the sign-in form.
@@ -78,8 +81,13 @@ type Compose struct {
 type Notification struct {
 	Kind   string // follow, follow_request, mention, favourite, reblog, move, poll
 	Who    string
-	WhoURL string
+	WhoURL string // Roost's page about the account
+	WhoIRI string
+	Avatar string
 	Handle string
+	// FollowBack offers a follow back in one click: the account follows the owner, who does not
+	// follow it.
+	FollowBack bool
 	Post   *Post
 	When   time.Time
 	Unread bool
@@ -106,6 +114,7 @@ type Profile struct {
 	Handle      string // @user@host
 	URL         string
 	AvatarURL   string
+	HeaderURL   string
 	Summary     content.HTML
 	Fields      []Field
 	Followers   int
@@ -130,7 +139,9 @@ type Field struct {
 type Post struct {
 	ID           int64
 	IRI          string
-	BoostedBy    string // display name of the booster, for a boost in a timeline
+	BoostedBy    string // the booster's name as shown (nameOrHandle), for a boost in a timeline
+	BoostedByURL string // Roost's page about the booster
+	BoostedByYou bool   // the owner boosted it
 	Liked        bool
 	Bookmarked   bool
 	Pinned       bool
@@ -139,12 +150,15 @@ type Post struct {
 	Actions      bool // show the owner's action buttons
 	AuthorName   string
 	AuthorHandle string
-	AuthorURL    string
+	AuthorURL    string // the author's profile where it lives
+	AuthorPage   string // Roost's page about the author for the signed-in owner; "" on public pages
+	AuthorAvatar string // the avatar's src (through the media proxy when it is on)
 	URL          string
 	Summary      string
 	Content      content.HTML
 	Published    time.Time
-	Visibility   string
+	Edited       time.Time // the last edit, zero when never edited
+	Visibility   string    // as stored: public, unlisted, private, direct
 	Replies      int
 	Likes        int
 	Boosts       int
@@ -206,6 +220,7 @@ type AccountView struct {
 	IRI        string
 	URL        string
 	AvatarURL  string
+	HeaderURL  string
 	Summary    content.HTML
 	Fields     []Field
 	Following  bool // the owner follows them
@@ -254,9 +269,9 @@ type ProfileForm struct {
 	Indexable    bool
 	HideNetwork  bool
 	Bot          bool
-	DomainBlocks []string
 	MovedTo      string // the account the owner moved to, if they did
 	Handle       string // the owner's, @user@host
+	MaxUpload    int64  // the largest image the owner may upload, in bytes
 }
 
 // FieldInput is one editable profile field (plain text as typed).

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,7 +25,8 @@ func (h *Handler) ownerPage(r *http.Request, title string) templates.Page {
 	// Notices travel in the redirect after a form; a link from another site could carry a
 	// misleading one, so they are shown only on same-site navigations.
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "" || site == "same-origin" {
-		p.Owner.Notice, p.Owner.Error = r.URL.Query().Get("notice"), r.URL.Query().Get("error")
+		q := r.URL.Query()
+		p.Owner.Notice, p.Owner.Error, p.Owner.ErrorDetail = q.Get("notice"), q.Get("error"), q.Get("error_detail")
 	}
 	return p
 }
@@ -43,6 +45,7 @@ func (h *Handler) ownerPostViewBy(ctx context.Context, authors *authorCache, p *
 	c, _ := h.st.CountsFor(ctx, p, h.app.Owner.Account.ID) // zero counts rather than no page
 	v := h.countedPostView(author, p, c)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
+	v.AuthorPage = accountURL(author.IRI)
 	v.Own = p.AccountID == h.app.Owner.Account.ID
 	v.Pinned = !p.PinnedAt.IsZero()
 	v.Liked, v.Boosted, v.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
@@ -108,9 +111,11 @@ func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]temp
 		if err != nil {
 			continue
 		}
-		if e.BoosterID != 0 {
+		if e.BoosterID == h.app.Owner.Account.ID {
+			v.BoostedByYou = true
+		} else if e.BoosterID != 0 {
 			if b, err := authors.get(ctx, e.BoosterID); err == nil {
-				v.BoostedBy = displayName(b)
+				v.BoostedBy, v.BoostedByURL = displayName(b), accountURL(b.IRI)
 			}
 		}
 		out = append(out, v)
@@ -120,22 +125,33 @@ func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]temp
 
 // backTo redirects to where the form was (a same-site Referer) or to fallback, with a notice.
 func backTo(w http.ResponseWriter, r *http.Request, fallback, key, msg string) {
-	target := fallback
-	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/") {
-		q := ref.Query()
-		q.Del("notice")
-		q.Del("error")
-		ref.RawQuery = q.Encode()
-		target = ref.RequestURI()
+	backWith(w, r, fallback, url.Values{key: {msg}})
+}
+
+// backWith is backTo with any parameters: the form's "back" field (a confirmation page's) or a
+// same-site Referer, else fallback.
+func backWith(w http.ResponseWriter, r *http.Request, fallback string, params url.Values) {
+	target := formBack(r)
+	if target == "" {
+		target = sameSiteBack(r, fallback)
 	}
-	if msg != "" {
+	for k, v := range params {
+		if len(v) == 0 || v[0] == "" {
+			continue
+		}
 		sep := "?"
 		if strings.Contains(target, "?") {
 			sep = "&"
 		}
-		target += sep + key + "=" + url.QueryEscape(msg)
+		target += sep + k + "=" + url.QueryEscape(v[0])
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// backToError is backTo with the words for err (prefixed by prefix) and its detail.
+func (h *Handler) backToError(w http.ResponseWriter, r *http.Request, fallback, prefix string, err error) {
+	msg, detail := h.ownerError(err)
+	backWith(w, r, fallback, url.Values{"error": {prefix + msg}, "error_detail": {detail}})
 }
 
 // showCompose renders the compose form on its own, for replies.
@@ -253,7 +269,7 @@ func (h *Handler) uploadMessage(err error) string {
 func (h *Handler) postAction(act func(context.Context, string) (*store.Post, error), done string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
-			backTo(w, r, "/home", "error", h.ownerMessage(err))
+			h.backToError(w, r, "/home", "", err)
 			return
 		}
 		backTo(w, r, "/home", "notice", done)
@@ -281,8 +297,12 @@ func (h *Handler) showNotifications(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue
 		}
-		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: app.ProfileURL(a),
-			Handle: "@" + a.Handle(), When: it.CreatedAt, Unread: !it.Read}
+		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: accountURL(a.IRI), WhoIRI: a.IRI,
+			Avatar: h.avatarSrc(a), Handle: "@" + a.Handle(), When: it.CreatedAt, Unread: !it.Read}
+		if it.Type == "follow" && !a.Local {
+			_, err := h.st.FollowBetween(ctx, h.app.Owner.Account.ID, a.ID)
+			item.FollowBack = errors.Is(err, store.ErrNotFound)
+		}
 		if it.PostID != 0 {
 			if p, err := h.st.PostByID(ctx, it.PostID); err == nil {
 				if v, err := h.ownerPostView(ctx, p); err == nil {
@@ -318,7 +338,7 @@ func (h *Handler) answerRequest(approve bool) http.HandlerFunc {
 			act, done = h.app.ApproveFollower, "Request approved."
 		}
 		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
-			backTo(w, r, "/notifications", "error", h.ownerMessage(err))
+			h.backToError(w, r, "/notifications", "", err)
 			return
 		}
 		backTo(w, r, "/notifications", "notice", done)

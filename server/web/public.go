@@ -88,8 +88,8 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prof := templates.Profile{
-		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, URL: o.URL,
-		AvatarURL: o.AvatarURL, Summary: content.HTML(o.Summary),
+		DisplayName: ownerName(o), Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, URL: o.URL,
+		AvatarURL: o.AvatarURL, HeaderURL: content.SafeURL(o.HeaderURL), Summary: content.HTML(o.Summary),
 		Followers: followers, Following: following, PostCount: count, HideNetwork: o.HideNetwork,
 		AtomURL: h.atomURL(), RSSURL: h.rssURL(), MovedTo: o.MovedTo,
 	}
@@ -114,7 +114,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	if next != 0 {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
-	pg := h.publicPage(displayName(o) + " (" + prof.Handle + ")")
+	pg := h.publicPage(ownerName(o) + " (" + prof.Handle + ")")
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
 	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
@@ -212,10 +212,10 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 	if p.Summary != "" {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
-	pg := h.publicPage(displayName(o) + ": " + excerpt(text, 80))
+	pg := h.publicPage(ownerName(o) + ": " + excerpt(text, 80))
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
-	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
+	pg.OG = &templates.OpenGraph{Type: "article", Title: ownerName(o) + " (@" + o.Username + "@" +
 		h.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: content.SafeURL(o.AvatarURL),
 		Published: p.Published}
 	h.render200(w, r, templates.PostPage(pg, t))
@@ -289,8 +289,9 @@ func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.
 func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
-		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
-		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
+		AuthorAvatar: h.avatarSrc(author),
+		URL:          p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
+		Edited: edited(p), Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
 		Quote: app.PostQuote(p),
 	}
 	if id, ok := h.app.LocalPostID(v.Quote); ok {
@@ -319,11 +320,53 @@ func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.
 	return v
 }
 
+// displayName is the name to show for an account: its display name, or its handle when the
+// name is empty or reads as a pronoun or a placeholder.
 func displayName(a *store.Account) string {
-	if a.DisplayName != "" {
-		return a.DisplayName
+	name := strings.TrimSpace(a.DisplayName)
+	if name == "" || ambiguousName(name) {
+		if a.Local {
+			return "@" + a.Username
+		}
+		return "@" + a.Handle()
 	}
-	return a.Username
+	return name
+}
+
+// ownerName is the owner's name on their own profile, feeds and titles: the display name, else
+// the username, which the handle beside it explains.
+func ownerName(o *store.Account) string {
+	if o.DisplayName != "" {
+		return o.DisplayName
+	}
+	return o.Username
+}
+
+// ambiguousName reports whether a name reads as a pronoun or a placeholder ("Boosted by me").
+func ambiguousName(name string) bool {
+	switch strings.ToLower(strings.Trim(name, " .!")) {
+	case "me", "i", "you", "myself", "yourself", "us", "we", "them", "admin", "user", "owner":
+		return true
+	}
+	return false
+}
+
+// edited is when p was last edited, zero when never: a post's Updated is set by an edit (the
+// owner's, or a remote Update), and some servers send it equal to the published time.
+func edited(p *store.Post) time.Time {
+	if p.Updated.IsZero() || !p.Updated.After(p.Published.Add(time.Second)) {
+		return time.Time{}
+	}
+	return p.Updated
+}
+
+// avatarSrc is the src of an account's avatar in a page: through the media proxy when it is on,
+// the default picture when it has none.
+func (h *Handler) avatarSrc(a *store.Account) string {
+	if src := h.app.ImageSrc(h.proxy, a.AvatarURL); src != "" {
+		return src
+	}
+	return h.assets.URL("avatar.svg")
 }
 
 // excerpt is the start of plain text s, at most n characters, whitespace collapsed, cut at a word
@@ -368,9 +411,9 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := h.page("#" + tag + " – " + displayName(o))
+	pg := h.page("#" + tag + " – " + ownerName(o))
 	pg.Canonical = h.app.TagURL(tag)
-	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
+	pg.Description = "Posts by " + ownerName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))
 }
 
