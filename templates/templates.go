@@ -88,9 +88,9 @@ type Notification struct {
 	// FollowBack offers a follow back in one click: the account follows the owner, who does not
 	// follow it.
 	FollowBack bool
-	Post   *Post
-	When   time.Time
-	Unread bool
+	Post       *Post
+	When       time.Time
+	Unread     bool
 }
 
 // Notifications is the notifications page.
