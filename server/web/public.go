@@ -354,7 +354,7 @@ func ambiguousName(name string) bool {
 // edited is when p was last edited, zero when never: a post's Updated is set by an edit (the
 // owner's, or a remote Update), and some servers send it equal to the published time.
 func edited(p *store.Post) time.Time {
-	if p.Updated.IsZero() || !p.Updated.After(p.Published.Add(time.Second)) {
+	if p.Updated.IsZero() || !p.Updated.After(p.Published) {
 		return time.Time{}
 	}
 	return p.Updated

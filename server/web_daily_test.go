@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"roost/server/activitypub"
+	"roost/server/app"
+	"roost/server/media"
+)
+
+// The owner's daily pages (issue 23): the traps a new owner fell into, and what a daily app has.
+
+// formsTo returns the forms of doc whose action is action.
+func formsTo(doc *html.Node, action string) []*html.Node {
+	return elements(doc, func(n *html.Node) bool {
+		a, _ := attrOf(n, "action")
+		return n.Data == "form" && a == action
+	})
+}
+
+// TestDeleteAsksFirst: a post's Delete opens a page saying what will happen (a GET form, so no
+// JavaScript is needed), and only that page's POST form, with the session's token, deletes.
+func TestDeleteAsksFirst(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	p, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "a post to delete"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := c.page(t, "/home")
+	del := formsTo(home, "/delete")
+	if len(del) != 1 {
+		t.Fatalf("home has %d delete forms, want 1", len(del))
+	}
+	if m, _ := attrOf(del[0], "method"); m != "get" {
+		t.Errorf("the delete button's form is %q, want a GET to the confirmation page", m)
+	}
+	if len(elements(del[0], byInput("csrf"))) != 0 {
+		t.Error("the GET form carries the CSRF token into a URL")
+	}
+	confirm := c.page(t, "/delete?post="+url.QueryEscape(p.IRI))
+	if !strings.Contains(textOf(confirm), "cannot be undone") || !strings.Contains(textOf(confirm), "a post to delete") {
+		t.Errorf("the confirmation page reads %q", textOf(confirm))
+	}
+	if _, err := ts.st.PostByIRI(context.Background(), p.IRI); err != nil {
+		t.Fatalf("opening the confirmation deleted the post: %v", err)
+	}
+	forms := elements(confirm, func(n *html.Node) bool {
+		a, _ := attrOf(n, "action")
+		m, _ := attrOf(n, "method")
+		return n.Data == "form" && a == "/delete" && m == "post"
+	})
+	if len(forms) != 1 {
+		t.Fatalf("the confirmation has %d POST forms to /delete, want 1", len(forms))
+	}
+	if v, _ := attrOf(firstElement(t, forms[0], "token", byInput("csrf")), "value"); v != c.csrf {
+		t.Errorf("the confirmation's token %q, want the session's", v)
+	}
+	loc := c.submit(t, "/delete", url.Values{"post": {p.IRI}, "back": {"/home"}})
+	if !strings.HasPrefix(loc, "/home?notice=") {
+		t.Errorf("after deleting: %q, want back to /home with a notice", loc)
+	}
+	if got, err := ts.st.PostByIRI(context.Background(), p.IRI); err == nil && got.DeletedAt.IsZero() {
+		t.Error("the post is still there after the confirmed delete")
+	}
+	// Someone else's post has no delete page.
+	if rec := c.get("/delete?post=" + url.QueryEscape("https://elsewhere.example/p/1")); rec.Code != http.StatusNotFound {
+		t.Errorf("delete page of a post not the owner's: %d, want 404", rec.Code)
+	}
+}
+
+// TestBlockAsksFirst: Block opens a page that says the follows go both ways, and blocks nothing
+// until its form is sent.
+func TestBlockAsksFirst(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	pest := newPeer(t, "pest")
+	followedPeer(t, ts, pest)
+	acct := ts.account(t, pest.actor)
+	page := c.page(t, "/account?iri="+url.QueryEscape(pest.actor))
+	if f := formsTo(page, "/block"); len(f) != 1 || len(elements(f[0], byInput("csrf"))) != 0 {
+		t.Fatalf("the account page's block control: %d forms to /block, want one GET form without the token", len(f))
+	}
+	confirm := c.page(t, "/block?account="+url.QueryEscape(pest.actor))
+	text := textOf(confirm)
+	for _, want := range []string{"stop following you", "you stop following them"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the block confirmation lacks %q: %q", want, text)
+		}
+	}
+	if ok, _ := ts.st.Blocked(ctx, acct.ID); ok {
+		t.Fatal("opening the confirmation blocked the account")
+	}
+	if ok, _ := ts.st.IsFollowing(ctx, ts.srv.Owner().ID, acct.ID); !ok {
+		t.Fatal("opening the confirmation ended the follow")
+	}
+	c.submit(t, "/block", url.Values{"account": {pest.actor}})
+	if ok, _ := ts.st.Blocked(ctx, acct.ID); !ok {
+		t.Error("the confirmed block did not block")
+	}
+}
+
+// TestPostMarkers: a post says who can see it, and that it was edited.
+func TestPostMarkers(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	p, err := ts.srv.app.Post(ctx, app.PostInput{Text: "for followers", Visibility: "private"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.srv.app.Post(ctx, app.PostInput{Text: "for everyone"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.srv.app.EditPost(ctx, app.EditInput{Post: p.IRI, Text: "for followers, edited"}); err != nil {
+		t.Fatal(err)
+	}
+	doc := c.page(t, "/home")
+	marks := map[string]string{}
+	for _, e := range elements(doc, byClass("h-entry")) {
+		text := textOf(firstElement(t, e, "content", byClass("e-content")))
+		marks[strings.TrimSpace(text)] = textOf(firstElement(t, e, "visibility", byClass("visibility")))
+		if strings.Contains(text, "edited") && len(elements(e, byClass("edited"))) != 1 {
+			t.Errorf("the edited post has no edited marker")
+		}
+		if strings.Contains(text, "everyone") && len(elements(e, byClass("edited"))) != 0 {
+			t.Errorf("a post never edited says it was")
+		}
+	}
+	if marks["for followers, edited"] != "Followers only" || marks["for everyone"] != "Public" {
+		t.Errorf("visibility markers %q", marks)
+	}
+}
+
+// TestSettingsPages: every settings page links to Change password and the blocked domains,
+// which have a page of their own; the upload limit shown is the server's; the header image is
+// on the profile.
+func TestSettingsPages(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	for _, path := range []string{"/settings/profile", "/settings/password", "/settings/domain-blocks", "/settings/apps"} {
+		doc := c.page(t, path)
+		nav := firstElement(t, doc, "settings navigation", byClass("settings"))
+		var links []string
+		for _, a := range elements(nav, byTag("a")) {
+			href, _ := attrOf(a, "href")
+			links = append(links, href)
+		}
+		for _, want := range []string{"/settings/password", "/settings/domain-blocks", "/settings/profile"} {
+			if !slices.Contains(links, want) {
+				t.Errorf("%s: the settings navigation %q lacks %s", path, links, want)
+			}
+		}
+	}
+	profile := c.page(t, "/settings/profile")
+	if strings.Contains(textOf(profile), "Block a whole domain") {
+		t.Error("the profile settings still hold the blocked domains")
+	}
+	limit := byteSizeOf(media.DefaultMaxUploadBytes)
+	if !strings.Contains(textOf(profile), "up to "+limit) {
+		t.Errorf("the avatar label does not say the limit %s: %q", limit, textOf(profile))
+	}
+	c.submit(t, "/settings/domain-blocks", url.Values{"domain": {"spam.example"}})
+	if !strings.Contains(textOf(c.page(t, "/settings/domain-blocks")), "spam.example") {
+		t.Error("the blocked domains page does not list spam.example")
+	}
+
+	header := "https://example.test/media/header.png"
+	if _, err := ts.srv.app.UpdateProfile(ctx, app.ProfileInput{HeaderURL: &header}); err != nil {
+		t.Fatal(err)
+	}
+	pub := c.page(t, "/@me")
+	img := firstElement(t, pub, "header image", byClass("header"))
+	if src, _ := attrOf(img, "src"); src != header {
+		t.Errorf("the profile's header image is %q, want %q", src, header)
+	}
+}
+
+// byteSizeOf is how pages write a size of whole mebibytes (templates.byteSize).
+func byteSizeOf(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// TestBoosterWithoutName: a booster whose name is empty or "me" shows as their handle, never as
+// "Boosted by me".
+func TestBoosterWithoutName(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	me := newPeer(t, "me")
+	me.setActorField("name", "me")
+	followedPeer(t, ts, me)
+	alice := newPeer(t, "alice")
+	note := alice.note("<p>alice said this</p>", []string{activitypub.Public}, nil)
+	alice.setDoc(strings.TrimPrefix(str(note["id"]), alice.base), note)
+	boost := me.activity("Announce", note["id"])
+	boost["to"] = []string{activitypub.Public}
+	me.sendAccepted(t, ts, boost)
+	ts.waitInboxIdle(t)
+	ts.waitPost(t, str(note["id"]))
+	doc := c.page(t, "/home")
+	b := firstElement(t, doc, "boost label", byClass("boosted"))
+	if got := textOf(b); got != "Boosted by @"+me.handle() {
+		t.Errorf("boost label %q, want %q", got, "Boosted by @"+me.handle())
+	}
+}
