@@ -211,3 +211,115 @@ func TestBoosterWithoutName(t *testing.T) {
 		t.Errorf("boost label %q, want %q", got, "Boosted by @"+me.handle())
 	}
 }
+
+// TestOwnerAtHomeOnPublicPages: signed in, the profile, a permalink and a tag page keep the
+// owner's navigation and actions, and do not ask the owner to follow themselves; a visitor gets
+// the public page, and the owner's answer is private.
+func TestOwnerAtHomeOnPublicPages(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	p, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "a day out #walks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/@me", pathOnly(t, p.URL), "/tags/walks"} {
+		rec := c.get(path)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+		if cc := rec.Header().Get("Cache-Control"); !strings.Contains(cc, "private") {
+			t.Errorf("%s signed in: Cache-Control %q, want private", path, cc)
+		}
+		doc := parseHTML(t, rec.Body.String())
+		if len(elements(doc, byClass("owner"))) == 0 {
+			t.Errorf("%s signed in: no owner navigation", path)
+		}
+		if len(formsTo(doc, "/like")) == 0 {
+			t.Errorf("%s signed in: no like button", path)
+		}
+		if len(elements(doc, byClass("remote-follow"))) != 0 {
+			t.Errorf("%s signed in: the owner is offered to follow themselves from their server", path)
+		}
+		anon := anonymous(ts).get(path)
+		adoc := parseHTML(t, anon.Body.String())
+		if len(elements(adoc, byClass("owner"))) != 0 || len(formsTo(adoc, "/like")) != 0 {
+			t.Errorf("%s: a visitor sees the owner's navigation or actions", path)
+		}
+		if path == "/@me" && len(elements(adoc, byClass("remote-follow"))) != 1 {
+			t.Errorf("%s: a visitor is not offered the remote follow", path)
+		}
+	}
+}
+
+func pathOnly(t *testing.T, u string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.RequestURI()
+}
+
+// TestThreadAndNames: a remote post opens in a thread (its parent above, replies nested below,
+// the post itself marked), names link to Roost's page about the account, and a follow
+// notification offers a follow back in one click, with avatars beside the names.
+func TestThreadAndNames(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	alice := newPeer(t, "alice")
+	followedPeer(t, ts, alice)
+	send := func(content string, inReplyTo string) string {
+		n := alice.note("<p>"+content+"</p>", []string{activitypub.Public}, nil)
+		if inReplyTo != "" {
+			n["inReplyTo"] = inReplyTo
+		}
+		alice.setDoc(strings.TrimPrefix(str(n["id"]), alice.base), n)
+		alice.sendAccepted(t, ts, alice.create(n))
+		ts.waitPost(t, str(n["id"]))
+		return str(n["id"])
+	}
+	root := send("the root", "")
+	focus := send("the focus", root)
+	reply := send("a reply", focus)
+	send("a reply to the reply", reply)
+	ts.waitInboxIdle(t)
+
+	doc := c.page(t, "/thread?post="+url.QueryEscape(focus))
+	anc := firstElement(t, doc, "ancestors", byClass("ancestors"))
+	if !strings.Contains(textOf(anc), "the root") {
+		t.Errorf("ancestors read %q", textOf(anc))
+	}
+	if got := textOf(firstElement(t, doc, "focus", byClass("focus"))); !strings.Contains(got, "the focus") {
+		t.Errorf("the focused post reads %q", got)
+	}
+	replies := firstElement(t, doc, "replies", byClass("replies"))
+	nested := elements(replies, byClass("reply-tree"))
+	if len(nested) != 2 || !strings.Contains(textOf(nested[1]), "a reply to the reply") {
+		t.Errorf("replies are not nested: %d lists in %q", len(nested), textOf(replies))
+	}
+	author := firstElement(t, doc, "author link", byClass("p-author"))
+	if href, _ := attrOf(author, "href"); href != "/account?iri="+url.QueryEscape(alice.actor) {
+		t.Errorf("the author's name links to %q, want Roost's account page", href)
+	}
+	if len(elements(doc, byClass("avatar"))) == 0 {
+		t.Error("the thread shows no avatars")
+	}
+
+	// alice follows the owner, who does not follow her back... yet: followedPeer made the owner
+	// follow alice, so a second peer asks.
+	bob := newPeer(t, "bob")
+	followingPeer(t, ts, bob)
+	ts.waitInboxIdle(t)
+	notes := c.page(t, "/notifications")
+	var back []*html.Node
+	for _, f := range formsTo(notes, "/follow") {
+		if v, _ := attrOf(firstElement(t, f, "account", byInput("account")), "value"); v == bob.actor {
+			back = append(back, f)
+		}
+	}
+	if len(back) != 1 || !strings.Contains(textOf(back[0]), "Follow back") {
+		t.Fatalf("the follow notification offers %d follow-back forms for bob", len(back))
+	}
+	c.submit(t, "/follow", url.Values{"account": {bob.actor}})
+	bob.waitPost(t, "the follow back", ofType("Follow"))
+}

@@ -153,6 +153,7 @@ type Post struct {
 	AuthorURL    string // the author's profile where it lives
 	AuthorPage   string // Roost's page about the author for the signed-in owner; "" on public pages
 	AuthorAvatar string // the avatar's src (through the media proxy when it is on)
+	ThreadURL    string // the owner's view of the post in its thread; "" on public pages
 	URL          string
 	Summary      string
 	Content      content.HTML
@@ -325,7 +326,13 @@ func (a Attachment) src() string {
 type Thread struct {
 	Ancestors []Post
 	Post      Post
-	Replies   []Post
+	Replies   []Reply
+}
+
+// Reply is a reply in a thread, with the replies to it.
+type Reply struct {
+	Post    Post
+	Replies []Reply
 }
 
 // TagPosts is the page of the owner's public posts with one hashtag.

@@ -45,7 +45,10 @@ func (h *Handler) ownerPostViewBy(ctx context.Context, authors *authorCache, p *
 	c, _ := h.st.CountsFor(ctx, p, h.app.Owner.Account.ID) // zero counts rather than no page
 	v := h.countedPostView(author, p, c)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
-	v.AuthorPage = accountURL(author.IRI)
+	v.ThreadURL = threadURL(p.IRI)
+	if p.AccountID != h.app.Owner.Account.ID {
+		v.AuthorPage = accountURL(author.IRI)
+	}
 	v.Own = p.AccountID == h.app.Owner.Account.ID
 	v.Pinned = !p.PinnedAt.IsZero()
 	v.Liked, v.Boosted, v.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
@@ -55,6 +58,8 @@ func (h *Handler) ownerPostViewBy(ctx context.Context, authors *authorCache, p *
 func (h *Handler) composeDefaults() templates.Compose {
 	return templates.Compose{MaxChars: app.MaxPostChars, PollExpires: "86400"}
 }
+
+func threadURL(iri string) string { return "/thread?post=" + url.QueryEscape(iri) }
 
 // formVisibility is a stored visibility as the compose form names it.
 func formVisibility(vis string) string {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,8 +95,9 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	for _, f := range o.Fields {
 		prof.Fields = append(prof.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
+	owner := h.ownerHere(w, r)
 	for _, p := range posts {
-		prof.Posts = append(prof.Posts, h.postView(ctx, o, p))
+		prof.Posts = append(prof.Posts, h.viewFor(ctx, owner, o, p))
 	}
 	if r.URL.Query().Get("max_id") == "" {
 		pinned, err := h.st.PinnedPosts(ctx, o.ID)
@@ -107,7 +107,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, p := range pinned {
 			if p.Visibility == store.Public && h.app.MaySee(ctx, app.Viewer{}, p) {
-				prof.Pinned = append(prof.Pinned, h.postView(ctx, o, p))
+				prof.Pinned = append(prof.Pinned, h.viewFor(ctx, owner, o, p))
 			}
 		}
 	}
@@ -115,6 +115,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
 	pg := h.publicPage(ownerName(o) + " (" + prof.Handle + ")")
+	h.withOwner(r, owner, &pg)
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
 	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
@@ -191,21 +192,11 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authors := authorCache{h: h, byID: map[int64]*store.Account{o.ID: o}}
-	t := templates.Thread{Post: h.postView(ctx, o, p), Ancestors: h.ancestors(ctx, &authors, p)}
-	replies, err := h.st.Replies(ctx, p.IRI, maxThreadReplies)
+	owner := h.ownerHere(w, r)
+	t, err := h.thread(ctx, &authors, p, owner, app.Viewer{Owner: owner})
 	if err != nil {
 		h.serverError(w, r, err)
 		return
-	}
-	for _, rp := range replies {
-		if v, ok := h.publicView(ctx, &authors, rp); ok {
-			t.Replies = append(t.Replies, v)
-		}
-	}
-	if len(replies) < maxThreadReplies {
-		// Count what the visitor can see: the stored count includes followers-only and direct
-		// replies.
-		t.Post.Replies = len(t.Replies)
 	}
 
 	text := h.app.Sanitize.Text(p.Content)
@@ -213,53 +204,13 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
 	pg := h.publicPage(ownerName(o) + ": " + excerpt(text, 80))
+	h.withOwner(r, owner, &pg)
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "article", Title: ownerName(o) + " (@" + o.Username + "@" +
 		h.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: content.SafeURL(o.AvatarURL),
 		Published: p.Published}
 	h.render200(w, r, templates.PostPage(pg, t))
-}
-
-// ancestors walks up the thread from p through the posts Roost has stored, and returns the ones
-// the public may see, oldest first. The walk stops at the first missing, deleted or non-public
-// post, so nothing above a hidden post is shown out of context.
-func (h *Handler) ancestors(ctx context.Context, authors *authorCache, p *store.Post) []templates.Post {
-	var chain []templates.Post
-	seen := map[string]bool{p.IRI: true}
-	for iri := p.InReplyTo; iri != "" && !seen[iri] && len(chain) < maxAncestors; {
-		seen[iri] = true
-		a, err := h.st.PostByIRI(ctx, iri)
-		if err != nil {
-			break
-		}
-		v, ok := h.publicView(ctx, authors, a)
-		if !ok {
-			break
-		}
-		chain = append(chain, v)
-		iri = a.InReplyTo
-	}
-	slices.Reverse(chain)
-	return chain
-}
-
-// publicView is p as the public sees it, or false when the public may not see it: deleted,
-// followers-only or direct, or by an account the owner blocked.
-func (h *Handler) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
-	if !h.app.MaySee(ctx, app.Viewer{}, p) {
-		return templates.Post{}, false
-	}
-	if p.AccountID != h.app.Owner.Account.ID {
-		if blocked, err := h.st.Blocked(ctx, p.AccountID); err != nil || blocked {
-			return templates.Post{}, false
-		}
-	}
-	a, err := authors.get(ctx, p.AccountID)
-	if err != nil {
-		return templates.Post{}, false
-	}
-	return h.postView(ctx, a, p), true
 }
 
 // authorCache loads each author of a thread once.
@@ -278,6 +229,16 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 	}
 	c.byID[id] = a
 	return a, nil
+}
+
+// viewFor is the owner's view of the owner's post p when owner, else the public's.
+func (h *Handler) viewFor(ctx context.Context, owner bool, o *store.Account, p *store.Post) templates.Post {
+	if owner {
+		if v, err := h.ownerPostViewBy(ctx, &authorCache{h: h, byID: map[int64]*store.Account{o.ID: o}}, p); err == nil {
+			return v
+		}
+	}
+	return h.postView(ctx, o, p)
 }
 
 func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
@@ -403,15 +364,17 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tp := templates.TagPosts{Tag: tag}
+	owner := h.ownerHere(w, r)
 	for _, p := range posts {
 		if h.app.MaySee(ctx, app.Viewer{}, p) {
-			tp.Posts = append(tp.Posts, h.postView(ctx, o, p))
+			tp.Posts = append(tp.Posts, h.viewFor(ctx, owner, o, p))
 		}
 	}
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
 	pg := h.page("#" + tag + " – " + ownerName(o))
+	h.withOwner(r, owner, &pg)
 	pg.Canonical = h.app.TagURL(tag)
 	pg.Description = "Posts by " + ownerName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))

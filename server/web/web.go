@@ -81,6 +81,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.signedIn(h.logout))
 	mux.HandleFunc("GET /home", h.signedIn(h.showHomeTimeline))
+	mux.HandleFunc("GET /thread", h.signedIn(h.showThread))
 	mux.HandleFunc("GET /compose", h.signedIn(h.showCompose))
 	mux.HandleFunc("POST /compose", h.signedIn(h.savePost))
 	mux.HandleFunc("POST /like", h.signedIn(h.postAction(h.app.Like, "Liked.")))
