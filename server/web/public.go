@@ -284,11 +284,11 @@ func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.
 // displayName is the name to show for an account: its display name, or its handle when the
 // name is empty or reads as a pronoun or a placeholder.
 func displayName(a *store.Account) string {
+	if a.Local {
+		return ownerName(a) // the owner's own: "me" is right
+	}
 	name := strings.TrimSpace(a.DisplayName)
 	if name == "" || ambiguousName(name) {
-		if a.Local {
-			return "@" + a.Username
-		}
 		return "@" + a.Handle()
 	}
 	return name
