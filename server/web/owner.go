@@ -75,7 +75,7 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
 	minID, _ := strconv.ParseInt(q.Get("min_id"), 10, 64)
-	const pageSize = 20
+	const pageSize = 40 // as Mastodon's web app loads
 	entries, err := h.st.HomeTimeline(ctx, h.app.Owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
 	if err != nil {
 		h.serverError(w, r, err)
