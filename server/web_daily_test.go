@@ -323,3 +323,67 @@ func TestThreadAndNames(t *testing.T) {
 	c.submit(t, "/follow", url.Values{"account": {bob.actor}})
 	bob.waitPost(t, "the follow back", ofType("Follow"))
 }
+
+// TestPeoplePages: the profile's counts link to the followers and following lists; the owner's
+// mutes and blocks and follow requests have pages, each account with its one-click undo.
+func TestPeoplePages(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	friend, fan, pest, noisy := newPeer(t, "friend"), newPeer(t, "fan"), newPeer(t, "pest"), newPeer(t, "noisy")
+	followedPeer(t, ts, friend)
+	followingPeer(t, ts, fan)
+	for _, p := range []*peer{pest, noisy} {
+		followedPeer(t, ts, p)
+	}
+	c.submit(t, "/block", url.Values{"account": {pest.actor}})
+	c.submit(t, "/mute", url.Values{"account": {noisy.actor}})
+
+	profile := c.page(t, "/@me")
+	var counts []string
+	for _, a := range elements(firstElement(t, profile, "counts", byClass("counts")), byTag("a")) {
+		href, _ := attrOf(a, "href")
+		counts = append(counts, href)
+	}
+	if !slices.Contains(counts, ts.base+"/@me/followers") || !slices.Contains(counts, ts.base+"/@me/following") {
+		t.Errorf("the counts link to %q", counts)
+	}
+	listed := func(doc *html.Node) string { return textOf(firstElement(t, doc, "list", byClass("people"))) }
+	if got := listed(anonymous(ts).page(t, "/@me/followers")); !strings.Contains(got, fan.handle()) {
+		t.Errorf("followers, as a visitor sees them: %q", got)
+	}
+	if got := listed(c.page(t, "/@me/following")); !strings.Contains(got, friend.handle()) || strings.Contains(got, pest.handle()) {
+		t.Errorf("following: %q", got)
+	}
+	blocks := c.page(t, "/settings/blocks")
+	if got := listed(blocks); !strings.Contains(got, pest.handle()+"") || !strings.Contains(got, noisy.handle()) {
+		t.Errorf("mutes and blocks: %q", got)
+	}
+	if len(formsTo(blocks, "/unblock")) != 1 || len(formsTo(blocks, "/unmute")) != 1 {
+		t.Error("mutes and blocks lack their Unblock and Unmute")
+	}
+
+	// A locked account's requests.
+	locked := true
+	if _, err := ts.srv.app.UpdateProfile(ctx, app.ProfileInput{Locked: &locked}); err != nil {
+		t.Fatal(err)
+	}
+	asker := newPeer(t, "asker")
+	asker.sendAccepted(t, ts, asker.activity("Follow", ts.actor))
+	ts.waitInboxIdle(t)
+	home := c.page(t, "/home")
+	var navLinks []string
+	for _, a := range elements(firstElement(t, home, "nav", byClass("owner")), byTag("a")) {
+		href, _ := attrOf(a, "href")
+		navLinks = append(navLinks, href)
+	}
+	if !slices.Contains(navLinks, "/follow-requests") {
+		t.Errorf("the navigation %q does not show the waiting request", navLinks)
+	}
+	reqs := c.page(t, "/follow-requests")
+	if !strings.Contains(listed(reqs), asker.handle()) || len(formsTo(reqs, "/requests/approve")) != 1 {
+		t.Fatalf("follow requests: %q", listed(reqs))
+	}
+	c.submit(t, "/requests/approve", url.Values{"account": {asker.actor}})
+	asker.waitPost(t, "Accept", ofType("Accept"))
+}

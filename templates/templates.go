@@ -33,6 +33,7 @@ type Page struct {
 type OwnerNav struct {
 	CSRF       string
 	Unread     int
+	Requests   int // follow requests waiting for an answer: 0, or more (the first only is counted)
 	ProfileURL string
 	Notice     string // a one-line result of the last action
 	Error      string

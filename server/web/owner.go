@@ -22,6 +22,9 @@ func (h *Handler) ownerPage(r *http.Request, title string) templates.Page {
 	}
 	unread, _ := h.st.UnreadNotifications(r.Context())
 	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: h.app.Owner.Account.URL}
+	if reqs, err := h.st.Followers(r.Context(), h.app.Owner.Account.ID, store.Pending, store.Page{Limit: 1}); err == nil {
+		p.Owner.Requests = len(reqs) // one is enough to show the link
+	}
 	// Notices travel in the redirect after a form; a link from another site could carry a
 	// misleading one, so they are shown only on same-site navigations.
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "" || site == "same-origin" {
@@ -342,7 +345,11 @@ func (h *Handler) answerRequest(approve bool) http.HandlerFunc {
 		if approve {
 			act, done = h.app.ApproveFollower, "Request approved."
 		}
-		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
+		who := r.PostFormValue("account") // the follow-requests page; the notifications page says "post"
+		if who == "" {
+			who = r.PostFormValue("post")
+		}
+		if _, err := act(r.Context(), who); err != nil {
 			h.backToError(w, r, "/notifications", "", err)
 			return
 		}

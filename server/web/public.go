@@ -169,6 +169,10 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	if id := r.PathValue("id"); id == "followers" || id == "following" {
+		h.showNetwork(w, r, id == "following") // Mastodon's /@name/followers and /@name/following
+		return
+	}
 	p, err := h.app.OwnPost(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
 		h.notFoundOr(w, r, err)
