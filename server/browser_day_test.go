@@ -202,8 +202,18 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		t.Errorf("the reply starts as %q, without a mention of its author", got)
 	}
 	check("reply")
-	browse(t, b, "send the reply",
+	// The draft survives a reload (static/roost.js keeps it), and a counter says what is left.
+	browse(t, b, "type the reply and reload",
 		chromedp.SendKeys(chromedp.CSS("#text"), "see you there"),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS("form.compose .counter")))
+	if got := read(t, b, chromedp.Value(chromedp.CSS("#text"))); !strings.Contains(got, "see you there") || !strings.Contains(got, "@"+friend.handle()) {
+		t.Errorf("after a reload the reply reads %q, want the draft kept", got)
+	}
+	if got := text("form.compose .counter"); !strings.HasSuffix(got, "characters left") {
+		t.Errorf("the counter reads %q", got)
+	}
+	browse(t, b, "send the reply",
 		chromedp.Click(chromedp.CSS(`form.compose button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	if got := text("p.notice"); got != "Posted." {

@@ -387,3 +387,86 @@ func TestPeoplePages(t *testing.T) {
 	c.submit(t, "/requests/approve", url.Values{"account": {asker.actor}})
 	asker.waitPost(t, "Accept", ofType("Accept"))
 }
+
+// TestTimeZoneAndRelativeTimes: a recent post's time reads "just now" with the full date in the
+// reader's zone as its title, once the zone is set; a zone the server does not know is refused.
+func TestTimeZoneAndRelativeTimes(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	if _, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "a fresh post"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := c.postForm("/settings/time", c.withCSRF(url.Values{"tz": {"Asia/Tokyo"}}))
+	var zone *http.Cookie
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == "roost_tz" {
+			zone = ck
+		}
+	}
+	if rec.Code != http.StatusSeeOther || zone == nil {
+		t.Fatalf("saving the zone: %d, cookie %v", rec.Code, zone)
+	}
+	req := c.newRequest(http.MethodGet, "/home", nil)
+	req.AddCookie(zone)
+	doc := parseHTML(t, c.do(req).Body.String())
+	tm := firstElement(t, doc, "post time", byClass("dt-published"))
+	title, _ := attrOf(tm, "title")
+	if textOf(tm) != "just now" || !strings.HasSuffix(title, "JST") {
+		t.Errorf("the post's time reads %q titled %q, want just now, titled in JST", textOf(tm), title)
+	}
+	if loc := c.submit(t, "/settings/time", url.Values{"tz": {"Mars/Olympus"}}); !strings.Contains(loc, "error=") {
+		t.Errorf("an unknown zone: %q, want an error", loc)
+	}
+}
+
+// TestReplyPrefill: a reply starts with the parent's visibility and mentions its author and
+// everyone it mentions, but the owner.
+func TestReplyPrefill(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	alice, bob := newPeer(t, "alice"), newPeer(t, "bob")
+	followedPeer(t, ts, alice)
+	followedPeer(t, ts, bob) // known to Roost
+	n := alice.note("<p>@bob and @me, tea?</p>", []string{alice.actor + "/followers"}, []string{ts.actor, bob.actor})
+	n["tag"] = []any{
+		map[string]any{"type": "Mention", "href": bob.actor, "name": "@" + bob.handle()},
+		map[string]any{"type": "Mention", "href": ts.actor, "name": "@me@" + ts.cfg.Domain},
+	}
+	alice.sendAccepted(t, ts, alice.create(n))
+	ts.waitPost(t, str(n["id"]))
+	doc := c.page(t, "/compose?reply_to="+url.QueryEscape(str(n["id"])))
+	text := textOf(firstElement(t, doc, "text", byTag("textarea")))
+	if strings.TrimSpace(text) != "@"+alice.handle()+" @"+bob.handle() {
+		t.Errorf("the reply starts %q, want alice and bob mentioned, not the owner", text)
+	}
+	vis := firstElement(t, doc, "visibility", func(n *html.Node) bool { id, _ := attrOf(n, "id"); return id == "visibility" })
+	sel := firstElement(t, vis, "selected visibility", func(n *html.Node) bool {
+		_, ok := attrOf(n, "selected")
+		return n.Data == "option" && ok
+	})
+	if v, _ := attrOf(sel, "value"); v != "followers" {
+		t.Errorf("the reply's visibility starts as %q, want followers", v)
+	}
+}
+
+// TestFirstRun: a new owner's empty home points to the getting-started page, which says the
+// handle, how to be found, where the profile is set and what to give an app.
+func TestFirstRun(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	home := c.page(t, "/home")
+	var links []string
+	for _, a := range elements(firstElement(t, home, "first run", byClass("first-run")), byTag("a")) {
+		href, _ := attrOf(a, "href")
+		links = append(links, href)
+	}
+	if !slices.Contains(links, "/settings/welcome") {
+		t.Errorf("the empty home links %q, want the getting-started page", links)
+	}
+	text := textOf(c.page(t, "/settings/welcome"))
+	for _, want := range []string{"@me@" + ts.cfg.Domain, "Settings, Profile", ts.base, "search"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the welcome page lacks %q: %q", want, text)
+		}
+	}
+}

@@ -19,6 +19,7 @@ type Page struct {
 	Title       string
 	Description string
 	CSS         string // hashed stylesheet URL
+	JS          string // hashed script URL, for the owner's pages: progressive enhancements only, every page works without it
 	SiteName    string
 	Canonical   string
 	ActivityIRI string // rel=alternate application/activity+json

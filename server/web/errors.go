@@ -82,7 +82,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c t
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := c.Render(r.Context(), w); err != nil {
+	if err := c.Render(templates.WithZone(r.Context(), h.zone(r)), w); err != nil {
 		h.log.Error("render page", slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 }

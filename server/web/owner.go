@@ -178,11 +178,38 @@ func (h *Handler) showCompose(w http.ResponseWriter, r *http.Request) {
 		}
 		c.ReplyTo, c.ReplyToPost = p.IRI, &v
 		c.Visibility = formVisibility(app.DefaultVisibility(p))
-		if author, err := h.st.AccountByID(r.Context(), p.AccountID); err == nil && p.AccountID != h.app.Owner.Account.ID {
-			c.Text = "@" + author.Handle() + " "
-		}
+		c.Text = h.replyMentions(r.Context(), p)
 	}
 	h.render200(w, r, templates.ComposePage(h.ownerPage(r, "New post"), c))
+}
+
+// replyMentions is the start of a reply to p: its author and everyone p mentions, but the
+// owner, each once, as Mastodon prefills them.
+func (h *Handler) replyMentions(ctx context.Context, p *store.Post) string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(a *store.Account) {
+		if a.ID == h.app.Owner.Account.ID || seen[a.IRI] {
+			return
+		}
+		seen[a.IRI] = true
+		out = append(out, "@"+a.Handle())
+	}
+	if author, err := h.st.AccountByID(ctx, p.AccountID); err == nil {
+		add(author)
+	}
+	for _, t := range p.Tags {
+		if t.Type != "Mention" || t.Href == "" || seen[t.Href] || t.Href == h.app.Owner.Account.IRI {
+			continue
+		}
+		if a, err := h.st.AccountByIRI(ctx, t.Href); err == nil {
+			add(a)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, " ") + " "
 }
 
 // savePost publishes the compose form. A refused post comes back in the form with the reason,

@@ -38,7 +38,7 @@ const (
 
 // page returns the layout values shared by every page.
 func (h *Handler) page(title string) templates.Page {
-	return templates.Page{Title: title, CSS: h.assets.URL("style.css"), SiteName: h.cfg.Domain}
+	return templates.Page{Title: title, CSS: h.assets.URL("style.css"), JS: h.assets.URL("roost.js"), SiteName: h.cfg.Domain}
 }
 
 // publicPage is the layout of a page about the owner: with the feeds linked.

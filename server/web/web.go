@@ -47,6 +47,7 @@ type Handler struct {
 	media  *media.Library
 	proxy  *media.Proxy // nil: remote images are shown from their origin
 	logins throttle
+	zones  zoneCache
 }
 
 // New builds the web surface over the core. proxy is nil when the media proxy is off.
@@ -96,6 +97,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /followers", h.signedIn(func(w http.ResponseWriter, r *http.Request) { h.showNetwork(w, r, false) }))
 	mux.HandleFunc("GET /following", h.signedIn(func(w http.ResponseWriter, r *http.Request) { h.showNetwork(w, r, true) }))
 	mux.HandleFunc("GET /settings/blocks", h.signedIn(h.showMutesAndBlocks))
+	mux.HandleFunc("GET /settings/time", h.signedIn(h.showTimeZone))
+	mux.HandleFunc("POST /settings/time", h.signedIn(h.saveTimeZone))
+	mux.HandleFunc("GET /settings/welcome", h.signedIn(h.showWelcome))
 	mux.HandleFunc("POST /requests/approve", h.signedIn(h.answerRequest(true)))
 	mux.HandleFunc("POST /requests/reject", h.signedIn(h.answerRequest(false)))
 	mux.HandleFunc("GET /search", h.signedIn(h.search))
