@@ -470,3 +470,34 @@ func TestFirstRun(t *testing.T) {
 		}
 	}
 }
+
+// TestAvatarsThroughTheProxy: with the media proxy on, a remote author's avatar in the home
+// timeline and the notifications comes through Roost, as the API's avatar URLs do.
+func TestAvatarsThroughTheProxy(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) {
+		c.MediaDir = t.TempDir()
+		c.CacheDir = t.TempDir()
+		c.MediaProxy = true
+	})
+	c := signIn(t, ts)
+	friend := newPeer(t, "friend")
+	friend.setActorField("icon", map[string]any{"type": "Image", "mediaType": "image/png", "url": "https://cdn.example/friend.png"})
+	followedPeer(t, ts, friend)
+	n := friend.note("<p>hello @me</p>", []string{activitypub.Public}, []string{ts.actor})
+	n["tag"] = []any{map[string]any{"type": "Mention", "href": ts.actor, "name": "@me@" + ts.cfg.Domain}}
+	friend.sendAccepted(t, ts, friend.create(n))
+	ts.waitPost(t, str(n["id"]))
+	ts.waitInboxIdle(t)
+	for _, path := range []string{"/home", "/notifications"} {
+		var srcs []string
+		for _, img := range elements(c.page(t, path), byClass("avatar")) {
+			src, _ := attrOf(img, "src")
+			srcs = append(srcs, src)
+		}
+		if !slices.ContainsFunc(srcs, func(s string) bool {
+			return strings.HasPrefix(s, "/proxy/") && strings.Contains(s, url.QueryEscape("https://cdn.example/friend.png"))
+		}) {
+			t.Errorf("%s: avatars %q, want the friend's through the proxy", path, srcs)
+		}
+	}
+}

@@ -74,9 +74,16 @@ type Compose struct {
 	PollExpires  string // seconds, one of pollDurations
 	PollMultiple bool
 	MediaIDs     []string // uploads kept from a submission that was refused
+	Kept         []Upload // the same uploads, to show
 	MaxChars     int
 	Visibilities []string
 	ScheduleAt   string // the "schedule for" time as the form sent it (ScheduleLayout, UTC)
+}
+
+// Upload is an image the owner uploaded for a post not yet published.
+type Upload struct {
+	Src string
+	Alt string
 }
 
 // Notification is one line of the notifications page.

@@ -279,6 +279,13 @@ func (h *Handler) refusePost(w http.ResponseWriter, r *http.Request, mediaIDs []
 	}
 	for _, id := range mediaIDs {
 		c.MediaIDs = append(c.MediaIDs, strconv.FormatInt(id, 10))
+		if m, err := h.st.MediaByID(r.Context(), id); err == nil {
+			name := m.ThumbName
+			if name == "" {
+				name = m.Name
+			}
+			c.Kept = append(c.Kept, templates.Upload{Src: h.media.URL(name), Alt: m.Description})
+		}
 	}
 	if c.ReplyTo = r.PostFormValue("in_reply_to"); c.ReplyTo != "" {
 		if p, err := h.st.PostByIRI(r.Context(), c.ReplyTo); err == nil {
