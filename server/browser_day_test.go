@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,7 +109,9 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.srv.app.Post(ctx, app.PostInput{Text: "Two pictures, one described", MediaIDs: []int64{described.ID, bare.ID}}); err != nil {
+	mine, err := ts.srv.app.Post(ctx, app.PostInput{Text: "Two pictures, one described #walks",
+		MediaIDs: []int64{described.ID, bare.ID}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	doomed, err := ts.srv.app.Post(ctx, app.PostInput{Text: "A typo I will delete"})
@@ -287,4 +290,27 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		t.Errorf("after changing the password: %q", got)
 	}
 	check("password")
+
+	// The rest of the owner's pages, each checked the same way.
+	for _, pg := range []struct{ name, path, ready string }{
+		{"thread-of-own-post", "/thread?post=" + url.QueryEscape(mine.IRI), ".focus article.post"},
+		{"edit", "/edit?post=" + url.QueryEscape(mine.IRI), "form[action='/edit']"},
+		{"followers", "/@me/followers", "ul.people"},
+		{"following", "/@me/following", "ul.people"},
+		{"mutes-and-blocks", "/settings/blocks", "h1"},
+		{"blocked-domains", "/settings/domain-blocks", "#domain"},
+		{"time-zone", "/settings/time", "#tz"},
+		{"welcome", "/settings/welcome", ".welcome"},
+		{"apps", "/settings/apps", "h1"},
+		{"lists", "/lists", "h1"},
+		{"bookmarks", "/bookmarks", "h1"},
+		{"scheduled", "/scheduled", "h1"},
+		{"search", "/search?q=river", "h1"},
+		{"status", "/status", "h1"},
+		{"tag", "/tags/walks", "h1"},
+		{"block-confirmation", "/block?account=" + url.QueryEscape(friend.actor), "form.confirm"},
+	} {
+		browse(t, b, "open "+pg.name, chromedp.Navigate(ts.base+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.ready)))
+		check(pg.name)
+	}
 }
