@@ -25,7 +25,8 @@ const axePath = "../testdata/fedify/node_modules/axe-core/axe.min.js"
 // the visibility the parent sets, like, boost, follow back from a notification, delete a post
 // through its confirmation, and change the password from the navigation. On every page it saves
 // a screenshot (into $ROOST_SCREENSHOTS when set), checks that the page does not scroll
-// sideways, that every image has its description or a reminder that it has none, and runs
+// sideways, that every image has its description or a reminder that it has none, that form
+// fields' borders stand out 3:1 from the page (WCAG 1.4.11, which axe-core does not check), and runs
 // axe-core: no serious or critical accessibility violation.
 func TestBrowserOwnersDay(t *testing.T) {
 	chromium := chromiumPath(t)
@@ -60,6 +61,8 @@ type dayPage struct {
 	Width      int      `json:"width"`
 	Unlabelled []string `json:"unlabelled"` // images with neither a description nor a reminder
 	Avatars    int      `json:"avatars"`
+	// WeakBorders are form fields whose border is below 3:1 against what is behind them.
+	WeakBorders []string `json:"weakBorders"`
 }
 
 // axeViolation is one failed axe-core rule.
@@ -128,6 +131,25 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		t.Helper()
 		step++
 		got := read(t, b, chromedp.Evaluate[dayPage](`(() => ({
+			weakBorders: (() => {
+				// WCAG 1.4.11: a field's border against what is behind it, at least 3:1.
+				const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+				const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+					.reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+				const behind = (el) => {
+					for (let e = el.parentElement; e; e = e.parentElement) {
+						const c = rgb(getComputedStyle(e).backgroundColor);
+						if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+					}
+					return [255, 255, 255];
+				};
+				return [...document.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea, select")]
+					.filter((el) => el.offsetParent !== null)
+					.filter((el) => {
+						const a = lum(rgb(getComputedStyle(el).borderTopColor).slice(0, 3)), b = lum(behind(el));
+						return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) < 3;
+					}).map((el) => el.id || el.name);
+			})(),
 			width: document.documentElement.scrollWidth,
 			avatars: document.querySelectorAll("img.avatar").length,
 			unlabelled: [...document.images].filter(img => {
@@ -139,6 +161,9 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		}))()`))
 		if got.Width > int(width) {
 			t.Errorf("%s at %d px: the page is %d px wide and scrolls sideways", name, width, got.Width)
+		}
+		if len(got.WeakBorders) > 0 {
+			t.Errorf("%s: form fields whose border is under 3:1 against the page (WCAG 1.4.11): %q", name, got.WeakBorders)
 		}
 		if len(got.Unlabelled) > 0 {
 			t.Errorf("%s: images without a description or a reminder: %q", name, got.Unlabelled)
