@@ -275,7 +275,7 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		chromedp.Click(chromedp.CSS(`form[action="/follow"]:has(input[value=`+fmt.Sprintf("%q", stranger.actor)+`]) button`)),
 		chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	stranger.waitPost(t, "the follow back", ofType("Follow"))
-	check("account")
+	check("after-follow-back")
 
 	// Delete a post, through its confirmation.
 	browse(t, b, "open home", chromedp.Navigate(ts.base+"/home"),
