@@ -88,7 +88,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	prof := templates.Profile{
 		DisplayName: ownerName(o), Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, URL: o.URL,
-		AvatarURL: o.AvatarURL, HeaderURL: content.SafeURL(o.HeaderURL), Summary: content.HTML(o.Summary),
+		AvatarURL: h.avatarSrc(o), HeaderURL: content.SafeURL(o.HeaderURL), Summary: content.HTML(o.Summary),
 		Followers: followers, Following: following, PostCount: count, HideNetwork: o.HideNetwork,
 		AtomURL: h.atomURL(), RSSURL: h.rssURL(), MovedTo: o.MovedTo,
 	}
