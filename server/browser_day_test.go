@@ -21,7 +21,7 @@ import (
 const axePath = "../testdata/fedify/node_modules/axe-core/axe.min.js"
 
 // TestBrowserOwnersDay walks the owner's day in headless Chromium at desktop (1280 px) and
-// phone (390 px) widths: sign in, read home with avatars and images, open a thread, reply with
+// phone (390 px) widths: sign in, read home with avatars and images (one opened larger), open a thread, reply with
 // the visibility the parent sets, like, boost, follow back from a notification, delete a post
 // through its confirmation, and change the password from the navigation. On every page it saves
 // a screenshot (into $ROOST_SCREENSHOTS when set), checks that the page does not scroll
@@ -206,6 +206,15 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 	if n := read(t, b, chromedp.Evaluate[int](`document.querySelectorAll("figure .alt-missing").length`)); n != 1 {
 		t.Errorf("home has %d reminders of a missing description, want 1", n)
 	}
+
+	// An image opens larger, without a script, and closes again.
+	browse(t, b, "open an image",
+		chromedp.Click(chromedp.CSS(`figure.media > a[href^="#image-"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.lightbox:target img.full`)))
+	check("image")
+	browse(t, b, "close the image",
+		chromedp.Click(chromedp.CSS(`.lightbox:target a[href="#close"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`.lightbox img.full`)))
 
 	// A thread, from the friend's followers-only reply.
 	browse(t, b, "open the thread",

@@ -316,6 +316,7 @@ type OpenGraph struct {
 type Attachment struct {
 	URL        string
 	PreviewURL string // a smaller image to show, when there is one
+	FullSrc    string // the image at full size as a page may load it (through the media proxy when it is on)
 	MediaType  string
 	Alt        string
 	Image      bool

@@ -2,6 +2,8 @@ package templates
 
 import (
 	"context"
+	"hash/fnv"
+	"strconv"
 	"time"
 )
 
@@ -121,4 +123,20 @@ func ballot(p Post) bool {
 func withoutPoll(p Post) Post {
 	p.Poll = nil
 	return p
+}
+
+// lightboxID is the element id of an attachment's full-screen view: from its URL, so it is the
+// same wherever the post is on the page.
+func lightboxID(a Attachment) string {
+	h := fnv.New64a()
+	h.Write([]byte(a.URL))
+	return "image-" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// full is the src of an attachment's full-size view: FullSrc, else the shown image.
+func (a Attachment) full() string {
+	if a.FullSrc != "" {
+		return a.FullSrc
+	}
+	return a.src()
 }

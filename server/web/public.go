@@ -279,7 +279,11 @@ func (h *Handler) countedPostView(author *store.Account, p *store.Post, c store.
 		if preview == "" && !h.app.IsLocal(u) {
 			preview = h.app.ImageSrc(h.proxy, u) // the remote image itself, or through the media proxy
 		}
-		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview,
+		full := u
+		if !h.app.IsLocal(u) {
+			full = h.app.ImageSrc(h.proxy, u)
+		}
+		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview, FullSrc: full,
 			MediaType: a.MediaType, Alt: a.Name, Image: image, Width: a.Width, Height: a.Height})
 	}
 	return v
