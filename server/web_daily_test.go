@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
@@ -499,5 +500,32 @@ func TestAvatarsThroughTheProxy(t *testing.T) {
 		}) {
 			t.Errorf("%s: avatars %q, want the friend's through the proxy", path, srcs)
 		}
+	}
+}
+
+// TestScheduleInTheReadersZone: with a time zone set, "schedule for" is read in it.
+func TestScheduleInTheReadersZone(t *testing.T) {
+	ts := newTestServer(t)
+	o := signIn(t, ts)
+	c := newAPIClient(t, ts, "read", "write")
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Skip("no Asia/Tokyo in this system's zone database")
+	}
+	at := ts.st.Now().Add(3 * time.Hour).In(tokyo).Truncate(time.Minute)
+	req := o.newRequest(http.MethodPost, "/compose", strings.NewReader(o.withCSRF(url.Values{"text": {"later, in Tokyo"},
+		"schedule_at": {at.Format("2006-01-02T15:04")}}).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "roost_tz", Value: "Asia%2FTokyo"})
+	if rec := o.do(req); rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "JST") {
+		t.Fatalf("scheduling: %d to %q, want a notice in JST", rec.Code, rec.Header().Get("Location"))
+	}
+	list, _ := c.list(t, "/api/v1/scheduled_statuses")
+	if len(list) != 1 {
+		t.Fatalf("scheduled statuses: %v", list)
+	}
+	got, err := time.Parse(time.RFC3339, str(list[0]["scheduled_at"]))
+	if err != nil || !got.Equal(at) {
+		t.Errorf("scheduled at %v (%v), want %v", list[0]["scheduled_at"], err, at.UTC())
 	}
 }

@@ -197,7 +197,6 @@ type PollOption struct {
 	Own     bool
 }
 
-func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
