@@ -197,7 +197,6 @@ type PollOption struct {
 	Own     bool
 }
 
-
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func notificationText(kind string) string {
