@@ -529,3 +529,20 @@ func TestScheduleInTheReadersZone(t *testing.T) {
 		t.Errorf("scheduled at %v (%v), want %v", list[0]["scheduled_at"], err, at.UTC())
 	}
 }
+
+// TestConfirmationReturnsOnlyHere: a confirmed action returns to the form's "back" only when it
+// is a path on this site.
+func TestConfirmationReturnsOnlyHere(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	for _, back := range []string{"//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "javascript:alert(1)"} {
+		p, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: "to delete"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := c.submit(t, "/delete", url.Values{"post": {p.IRI}, "back": {back}})
+		if !strings.HasPrefix(loc, "/home?") {
+			t.Errorf("back %q: redirected to %q, want /home", back, loc)
+		}
+	}
+}

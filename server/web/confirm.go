@@ -67,7 +67,10 @@ func sameSiteBack(r *http.Request, fallback string) string {
 	q.Del("error")
 	q.Del("error_detail")
 	ref.RawQuery = q.Encode()
-	return ref.RequestURI()
+	if back := ref.RequestURI(); safeNext(back) == back {
+		return back
+	}
+	return fallback // a path such as //elsewhere would leave the site
 }
 
 // pathOf is the path of an absolute URL, or "\x00" (matching no path) when it has none.
@@ -82,7 +85,7 @@ func pathOf(u string) string {
 // formBack is the form's "back" field when it is a path on this site, else "".
 func formBack(r *http.Request) string {
 	b := r.PostFormValue("back")
-	if !strings.HasPrefix(b, "/") || strings.HasPrefix(b, "//") || strings.HasPrefix(b, "/\\") {
+	if b == "" || safeNext(b) != b { // the sign-in form's rules: a path, never another site
 		return ""
 	}
 	return b
