@@ -14,7 +14,7 @@ type Welcome struct {
 	Handle     string // @user@host
 	ProfileURL string
 	ServerURL  string // what an app asks for
-	HasProfile bool   // a display name or an avatar is set
+	HasProfile bool   // a picture, a bio or a name other than the username is set
 }
 
 // WelcomePage tells a new owner their handle, how people find them, where to set the profile
@@ -109,12 +109,12 @@ func WelcomePage(p Page, w Welcome) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if w.HasProfile {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>Your profile has a name or a picture. <a href=\"/settings/profile\">Change it in Settings, Profile</a>.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>Your profile is set up. <a href=\"/settings/profile\">Change it in Settings, Profile</a>.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>Your profile has no name or picture yet: people decide whether to follow back from it. <a href=\"/settings/profile\">Set your name, picture and bio</a>.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>Your profile has no picture, bio or name of your own yet, and people decide whether to follow back from it: <a href=\"/settings/profile\">set them in Settings, Profile</a>.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

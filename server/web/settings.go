@@ -59,5 +59,5 @@ func (h *Handler) showWelcome(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render200(w, r, templates.WelcomePage(h.ownerPage(r, "Welcome"), templates.Welcome{
 		Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, ProfileURL: o.URL,
-		ServerURL: h.cfg.Scheme + "://" + h.cfg.Domain, HasProfile: o.DisplayName != "" || o.AvatarURL != ""}))
+		ServerURL: h.cfg.Scheme + "://" + h.cfg.Domain, HasProfile: o.AvatarURL != "" || o.Summary != "" || (o.DisplayName != "" && o.DisplayName != o.Username)}))
 }
