@@ -336,6 +336,7 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		{"following", "/@me/following", "ul.people"},
 		{"mutes-and-blocks", "/settings/blocks", "h1"},
 		{"blocked-domains", "/settings/domain-blocks", "#domain"},
+		{"filters", "/filters", "#filter_title"},
 		{"time-zone", "/settings/time", "#tz"},
 		{"welcome", "/settings/welcome", ".welcome"},
 		{"apps", "/settings/apps", "h1"},

@@ -546,3 +546,49 @@ func TestConfirmationReturnsOnlyHere(t *testing.T) {
 		}
 	}
 }
+
+// TestFiltersPage: a filter added on /filters folds a matching post behind a warning on home,
+// hides one with a "hide" filter, and is gone once deleted; apps see the same filters.
+func TestFiltersPage(t *testing.T) {
+	ts := newTestServer(t)
+	c := signIn(t, ts)
+	api := newAPIClient(t, ts, "read", "write")
+	for _, text := range []string{"the match ended in a draw", "an election today", "a quiet day"} {
+		if _, err := ts.srv.app.Post(context.Background(), app.PostInput{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.submit(t, "/filters", url.Values{"title": {"Sport"}, "keywords": {"match, goal"}, "whole_word": {"on"},
+		"context": {"home", "thread"}, "action": {"warn"}})
+	c.submit(t, "/filters", url.Values{"title": {"Politics"}, "keywords": {"election"}, "context": {"home"}, "action": {"hide"}})
+	if loc := c.submit(t, "/filters", url.Values{"title": {"Nowhere"}, "keywords": {"x"}}); !strings.Contains(loc, "error=") {
+		t.Errorf("a filter with no context: %q, want an error", loc)
+	}
+	page := c.page(t, "/filters")
+	if got := textOf(firstElement(t, page, "filters", byClass("filters"))); !strings.Contains(got, "Sport") || !strings.Contains(got, "match, goal") {
+		t.Errorf("the filters page lists %q", got)
+	}
+	list, _ := api.list(t, "/api/v2/filters")
+	if len(list) != 2 {
+		t.Errorf("the client API lists %d filters, want the 2 added on the page", len(list))
+	}
+
+	home := c.page(t, "/home")
+	text := strings.Join(entryTexts(home), " | ")
+	if strings.Contains(text, "election") {
+		t.Errorf("a post a hide filter matches is on home: %q", text)
+	}
+	folded := elements(home, byClass("filtered"))
+	if len(folded) != 1 || !strings.Contains(textOf(folded[0]), "Filtered: Sport") || !strings.Contains(textOf(folded[0]), "draw") {
+		t.Errorf("%d folded posts, want the match behind the Sport warning", len(folded))
+	}
+	for _, f := range formsTo(page, "/filters/delete") {
+		id, _ := attrOf(firstElement(t, f, "id", byInput("id")), "value")
+		c.submit(t, "/filters/delete", url.Values{"id": {id}})
+	}
+	home = c.page(t, "/home")
+	if n := len(elements(home, byClass("filtered"))); n != 0 || !strings.Contains(strings.Join(entryTexts(home), " "), "election") {
+		t.Errorf("after deleting the filters, %d posts are folded, and the election post is shown: %v", n,
+			strings.Contains(strings.Join(entryTexts(home), " "), "election"))
+	}
+}

@@ -238,7 +238,7 @@ func settingsNav(current string) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		for _, s := range []struct{ url, label string }{{"/settings/profile", "Profile"},
-			{"/settings/password", "Change password"}, {"/settings/time", "Time zone"}, {"/settings/domain-blocks", "Blocked domains"},
+			{"/settings/password", "Change password"}, {"/settings/time", "Time zone"}, {"/settings/domain-blocks", "Blocked domains"}, {"/filters", "Filters"},
 			{"/settings/blocks", "Mutes and blocks"}, {"/settings/apps", "Apps"}, {"/settings/welcome", "Getting started"}} {
 			if s.url == current {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<a href=\"")

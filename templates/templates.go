@@ -163,6 +163,7 @@ type Post struct {
 	AuthorPage   string // Roost's page about the author for the signed-in owner; "" on public pages
 	AuthorAvatar string // the avatar's src (through the media proxy when it is on)
 	ThreadURL    string // the owner's view of the post in its thread; "" on public pages
+	Filtered     string // the title of the owner's filter that folds this post behind a warning
 	URL          string
 	Summary      string
 	Content      content.HTML

@@ -92,13 +92,14 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	v.FollowsYou, _ = h.st.IsFollowing(ctx, a.ID, h.app.Owner.Account.ID)
 	v.Blocked, _ = h.st.Blocked(ctx, a.ID)
 	v.Muted, _ = h.st.Muted(ctx, a.ID)
+	filters := h.filtersFor(ctx, "account")
 	for _, p := range posts {
 		if p.Visibility == store.Direct {
 			if ok, _ := h.st.Mentioned(ctx, p.ID, h.app.Owner.Account.ID); !ok && !a.Local {
 				continue
 			}
 		}
-		if pv, err := h.ownerPostView(ctx, p); err == nil {
+		if pv, err := h.ownerPostView(ctx, p); err == nil && filters.apply(h, p, &pv) {
 			v.Posts = append(v.Posts, pv)
 		}
 	}

@@ -101,6 +101,7 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 // entryViews renders timeline entries (posts, and boosts with their booster) for the owner.
 func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]templates.Post, error) {
 	authors := &authorCache{h: h, byID: map[int64]*store.Account{}}
+	filters := h.filtersFor(ctx, "home") // lists too, as Mastodon's
 	ids := make([]int64, len(entries))
 	for i, e := range entries {
 		ids[i] = e.PostID
@@ -116,7 +117,7 @@ func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]temp
 			continue
 		}
 		v, err := h.ownerPostViewBy(ctx, authors, p)
-		if err != nil {
+		if err != nil || !filters.apply(h, p, &v) {
 			continue
 		}
 		if e.BoosterID == h.app.Owner.Account.ID {
@@ -333,6 +334,7 @@ func (h *Handler) showNotifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := h.ownerPage(r, "Notifications")
+	filters := h.filtersFor(ctx, "notifications")
 	var n templates.Notifications
 	for _, it := range list {
 		a, err := h.st.AccountByID(ctx, it.AccountID)
@@ -347,7 +349,11 @@ func (h *Handler) showNotifications(w http.ResponseWriter, r *http.Request) {
 		}
 		if it.PostID != 0 {
 			if p, err := h.st.PostByID(ctx, it.PostID); err == nil {
-				if v, err := h.ownerPostView(ctx, p); err == nil {
+				v, err := h.ownerPostView(ctx, p)
+				if err == nil && !filters.apply(h, p, &v) {
+					continue // a hidden post's notification goes with it, as in the client API
+				}
+				if err == nil {
 					item.Post = &v
 				}
 			}

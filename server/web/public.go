@@ -219,8 +219,9 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 
 // authorCache loads each author of a thread once.
 type authorCache struct {
-	h    *Handler
-	byID map[int64]*store.Account
+	h       *Handler
+	byID    map[int64]*store.Account
+	filters postFilters // the owner's, for the owner's view of a thread
 }
 
 func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error) {

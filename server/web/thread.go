@@ -34,7 +34,11 @@ func (h *Handler) thread(ctx context.Context, authors *authorCache, p *store.Pos
 // threadView is p with its author, with the owner's actions when owner.
 func (h *Handler) threadView(ctx context.Context, authors *authorCache, p *store.Post, owner bool) (templates.Post, error) {
 	if owner {
-		return h.ownerPostViewBy(ctx, authors, p)
+		v, err := h.ownerPostViewBy(ctx, authors, p)
+		// A thread keeps every post in its place: one a filter matches is folded, whatever the
+		// filter's action, so the replies below it still read in order.
+		v.Filtered, _ = authors.filters.match(h, p)
+		return v, err
 	}
 	a, err := authors.get(ctx, p.AccountID)
 	if err != nil {
@@ -124,7 +128,7 @@ func (h *Handler) showThread(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	authors := authorCache{h: h, byID: map[int64]*store.Account{}}
+	authors := authorCache{h: h, byID: map[int64]*store.Account{}, filters: h.filtersFor(ctx, "thread")}
 	t, err := h.thread(ctx, &authors, p, true, app.Viewer{Owner: true})
 	if err != nil {
 		h.serverError(w, r, err)
