@@ -450,10 +450,17 @@ func TestReplyPrefill(t *testing.T) {
 	}
 }
 
-// TestFirstRun: a new owner's empty home points to the getting-started page, which says the
-// handle, how to be found, where the profile is set and what to give an app.
+// TestFirstRun: a new owner's sign-in opens the getting-started page, which says the handle, how
+// to be found, where the profile is set and what to give an app; the empty home points to it too.
 func TestFirstRun(t *testing.T) {
 	ts := newTestServer(t)
+	setOwnerPassword(t, ts)
+	if loc := anonymous(ts).login(ownerPassword, "", "192.0.2.20:1000").Header().Get("Location"); loc != "/settings/welcome" {
+		t.Errorf("a new owner's sign-in goes to %q, want the getting-started page", loc)
+	}
+	if loc := anonymous(ts).login(ownerPassword, "/notifications", "192.0.2.20:1000").Header().Get("Location"); loc != "/notifications" {
+		t.Errorf("a sign-in on the way to a page goes to %q, want that page", loc)
+	}
 	c := signIn(t, ts)
 	home := c.page(t, "/home")
 	var links []string

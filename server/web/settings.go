@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,6 +49,18 @@ func (h *Handler) saveTimeZone(w http.ResponseWriter, r *http.Request) {
 		msg = "Times are shown in UTC."
 	}
 	http.Redirect(w, r, "/settings/time?notice="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+// firstRun reports whether the owner has not started yet: no post, nobody followed, no
+// follower. Signing in then opens the getting-started page instead of an empty home.
+func (h *Handler) firstRun(ctx context.Context) bool {
+	id := h.app.Owner.Account.ID
+	posts, err := h.st.CountPosts(ctx, id, false)
+	if err != nil || posts > 0 {
+		return false
+	}
+	followers, following, err := h.st.CountFollows(ctx, id)
+	return err == nil && followers == 0 && following == 0
 }
 
 // showWelcome is the first-run page (GET /settings/welcome).
