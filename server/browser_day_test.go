@@ -210,6 +210,20 @@ func ownersDay(t *testing.T, chromium, axe, dir, sizeName string, width, height 
 		t.Errorf("home has %d reminders of a missing description, want 1", n)
 	}
 
+	// Choosing an image to post shows it beside its description field (static/roost.js).
+	picture := filepath.Join(t.TempDir(), "picture.png")
+	if err := os.WriteFile(picture, pngImage(t, 8, 6), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	browse(t, b, "choose an image",
+		chromedp.Click(chromedp.CSS(`details.media-inputs > summary`)),
+		chromedp.SetUploadFiles(chromedp.CSS("#media_0"), []string{picture}),
+		chromedp.WaitVisible(chromedp.CSS(`form.compose img.preview`)))
+	if got := read(t, b, chromedp.Evaluate[string](`document.activeElement.id`)); got != "alt_0" {
+		t.Errorf("after choosing an image the focus is on %q, want its description field", got)
+	}
+	check("compose-with-image")
+
 	// An image opens larger, without a script, and closes again.
 	browse(t, b, "open an image",
 		chromedp.Click(chromedp.CSS(`figure.media > a[href^="#image-"]`)),
