@@ -79,7 +79,9 @@ func TestBrowserSecondFactor(t *testing.T) {
 	// Turning on the authenticator app's codes from the security page in the navigation.
 	signInWithPassword("nav.owner")
 	browse(t, b, "open the security page",
-		chromedp.Click(chromedp.CSS(`nav.owner a[href="/settings/security"]`)),
+		chromedp.Click(chromedp.CSS(`nav.owner a[href="/settings/profile"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.settings a[href="/settings/security"]`)),
+		chromedp.Click(chromedp.CSS(`nav.settings a[href="/settings/security"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/settings/security/totp"]`)),
 		chromedp.SendKeys(chromedp.CSS(`form[action="/settings/security/totp"] #password`), password),
 		chromedp.Click(chromedp.CSS(`form[action="/settings/security/totp"] button`)),

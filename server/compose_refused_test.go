@@ -126,6 +126,15 @@ func TestComposeErrorKeepsWhatWasTyped(t *testing.T) {
 		if len(got.mediaIDs) != 1 || got.text != "a picture and a poll" {
 			t.Fatalf("the form came back as %+v, want the text and the uploaded image", got)
 		}
+		// The kept image is shown, with its description.
+		doc := parseHTML(t, rec.Body.String())
+		kept := elements(firstElement(t, doc, "kept uploads", byClass("kept")), byTag("img"))
+		if len(kept) != 1 {
+			t.Fatalf("the kept image is shown %d times, want once", len(kept))
+		}
+		if alt, _ := attrOf(kept[0], "alt"); alt != "a red square" {
+			t.Errorf("the kept image is described %q, want its description", alt)
+		}
 		c.submit(t, "/compose", url.Values{"text": {got.text}, "media_id": got.mediaIDs})
 		if p := ownerPosts(t, ts)[0]; p.Source != got.text || len(p.Attachments) != 1 || p.Attachments[0].Name != "a red square" {
 			t.Errorf("posted %q with %d attachments %+v, want the kept image", p.Source, len(p.Attachments), p.Attachments)

@@ -295,6 +295,9 @@ func TestPublicPermalinkThread(t *testing.T) {
 
 	var imgs []string
 	for _, img := range pubAll(replies, pubTag("img")) {
+		if pubHasClass(img, "avatar") || pubHasClass(img, "full") {
+			continue // the author's picture; the image's full-screen view
+		}
 		src, _ := pubAttr(img, "src")
 		alt, _ := pubAttr(img, "alt")
 		imgs = append(imgs, src+" "+alt)

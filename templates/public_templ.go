@@ -133,7 +133,7 @@ func TagPage(p Page, t TagPosts) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, post := range t.Posts {
-				templ_7745c5c3_Err = postCard(post).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = anyPostCard(p, post).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

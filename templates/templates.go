@@ -19,6 +19,7 @@ type Page struct {
 	Title       string
 	Description string
 	CSS         string // hashed stylesheet URL
+	JS          string // hashed script URL, for the owner's pages: progressive enhancements only, every page works without it
 	SiteName    string
 	Canonical   string
 	ActivityIRI string // rel=alternate application/activity+json
@@ -36,9 +37,13 @@ type Page struct {
 type OwnerNav struct {
 	CSRF       string
 	Unread     int
+	Requests   int // follow requests waiting for an answer: 0, or more (the first only is counted)
 	ProfileURL string
 	Notice     string // a one-line result of the last action
 	Error      string
+	// ErrorDetail is what lies behind Error (a remote server's answer, a network error), shown
+	// folded under it.
+	ErrorDetail string
 }
 
 // Login is the sign-in form.
@@ -72,20 +77,32 @@ type Compose struct {
 	PollExpires  string // seconds, one of pollDurations
 	PollMultiple bool
 	MediaIDs     []string // uploads kept from a submission that was refused
+	Kept         []Upload // the same uploads, to show
 	MaxChars     int
 	Visibilities []string
 	ScheduleAt   string // the "schedule for" time as the form sent it (ScheduleLayout, UTC)
+}
+
+// Upload is an image the owner uploaded for a post not yet published.
+type Upload struct {
+	Src string
+	Alt string
 }
 
 // Notification is one line of the notifications page.
 type Notification struct {
 	Kind   string // follow, follow_request, mention, quote, favourite, reblog, move, poll
 	Who    string
-	WhoURL string
+	WhoURL string // Roost's page about the account
+	WhoIRI string
+	Avatar string
 	Handle string
-	Post   *Post
-	When   time.Time
-	Unread bool
+	// FollowBack offers a follow back in one click: the account follows the owner, who does not
+	// follow it.
+	FollowBack bool
+	Post       *Post
+	When       time.Time
+	Unread     bool
 }
 
 // Notifications is the notifications page.
@@ -109,6 +126,7 @@ type Profile struct {
 	Handle      string // @user@host
 	URL         string
 	AvatarURL   string
+	HeaderURL   string
 	Summary     content.HTML
 	Fields      []Field
 	Followers   int
@@ -133,7 +151,9 @@ type Field struct {
 type Post struct {
 	ID           int64
 	IRI          string
-	BoostedBy    string // display name of the booster, for a boost in a timeline
+	BoostedBy    string // the booster's name as shown (nameOrHandle), for a boost in a timeline
+	BoostedByURL string // Roost's page about the booster
+	BoostedByYou bool   // the owner boosted it
 	Liked        bool
 	Bookmarked   bool
 	Pinned       bool
@@ -142,12 +162,17 @@ type Post struct {
 	Actions      bool // show the owner's action buttons
 	AuthorName   string
 	AuthorHandle string
-	AuthorURL    string
+	AuthorURL    string // the author's profile where it lives
+	AuthorPage   string // Roost's page about the author for the signed-in owner; "" on public pages
+	AuthorAvatar string // the avatar's src (through the media proxy when it is on)
+	ThreadURL    string // the owner's view of the post in its thread; "" on public pages
+	Filtered     string // the title of the owner's filter that folds this post behind a warning
 	URL          string
 	Summary      string
 	Content      content.HTML
 	Published    time.Time
-	Visibility   string
+	Edited       time.Time // the last edit, zero when never edited
+	Visibility   string    // as stored: public, unlisted, private, direct
 	Replies      int
 	Likes        int
 	Boosts       int
@@ -184,8 +209,6 @@ type PollOption struct {
 	Own     bool
 }
 
-func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
-
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func notificationText(kind string) string {
@@ -219,6 +242,7 @@ type AccountView struct {
 	IRI        string
 	URL        string
 	AvatarURL  string
+	HeaderURL  string
 	Summary    content.HTML
 	Fields     []Field
 	Following  bool // the owner follows them
@@ -271,9 +295,9 @@ type ProfileForm struct {
 	Bot          bool
 	NoIndex      bool
 	NoAI         bool
-	DomainBlocks []string
 	MovedTo      string // the account the owner moved to, if they did
 	Handle       string // the owner's, @user@host
+	MaxUpload    int64  // the largest image the owner may upload, in bytes
 }
 
 // FieldInput is one editable profile field (plain text as typed).
@@ -308,6 +332,7 @@ type OpenGraph struct {
 type Attachment struct {
 	URL        string
 	PreviewURL string // a smaller image to show, when there is one
+	FullSrc    string // the image at full size as a page may load it (through the media proxy when it is on)
 	MediaType  string
 	Alt        string
 	Image      bool
@@ -327,7 +352,13 @@ func (a Attachment) src() string {
 type Thread struct {
 	Ancestors []Post
 	Post      Post
-	Replies   []Post
+	Replies   []Reply
+}
+
+// Reply is a reply in a thread, with the replies to it.
+type Reply struct {
+	Post    Post
+	Replies []Reply
 }
 
 // TagPosts is the page of the owner's public posts with one hashtag.

@@ -248,8 +248,7 @@ func (h *Handler) activeFilters(ctx context.Context, filterContext string) []sta
 	now := h.st.Now()
 	var out []statusFilter
 	for _, f := range l {
-		if !slices.Contains(f.Context, filterContext) || len(f.Keywords) == 0 ||
-			(!f.ExpiresAt.IsZero() && !f.ExpiresAt.After(now)) {
+		if !f.InForce(filterContext, now) {
 			continue
 		}
 		out = append(out, statusFilter{api: apiFilterOf(f), hide: f.Action == "hide", keywords: f.Keywords})
@@ -261,36 +260,9 @@ func isWordRune(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
-// keywordIn reports whether keyword occurs in text, case-insensitively. A whole-word keyword
-// must not continue a word on either side where it starts or ends with a word character, as
-// Mastodon's \b-bounded pattern (app/models/custom_filter.rb).
-func keywordIn(text string, k store.FilterKeyword) bool {
-	text, kw := strings.ToLower(text), strings.ToLower(k.Keyword)
-	if kw == "" {
-		return false
-	}
-	first, _ := utf8.DecodeRuneInString(kw)
-	last, _ := utf8.DecodeLastRuneInString(kw)
-	for i := 0; i <= len(text)-len(kw); {
-		j := strings.Index(text[i:], kw)
-		if j < 0 {
-			return false
-		}
-		start, end := i+j, i+j+len(kw)
-		if !k.WholeWord {
-			return true
-		}
-		before, _ := utf8.DecodeLastRuneInString(text[:start])
-		after, _ := utf8.DecodeRuneInString(text[end:])
-		if (!isWordRune(first) || start == 0 || !isWordRune(before)) &&
-			(!isWordRune(last) || end == len(text) || !isWordRune(after)) {
-			return true
-		}
-		_, size := utf8.DecodeRuneInString(text[start:])
-		i = start + size
-	}
-	return false
-}
+// keywordIn reports whether k occurs in text (store.FilterKeyword.In, which the web pages
+// share).
+func keywordIn(text string, k store.FilterKeyword) bool { return k.In(text) }
 
 // filterText is what filters match in a status: its text, spoiler text and media descriptions.
 func (h *Handler) filterText(st *mastodon.Status) string {

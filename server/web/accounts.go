@@ -32,7 +32,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(q, "http://") && !strings.HasPrefix(q, "https://") {
 		a, err := h.app.Resolve.Handle(ctx, q)
 		if err != nil {
-			backTo(w, r, "/home", "error", "Could not find "+q+": "+h.ownerMessage(err))
+			h.backToError(w, r, "/home", "Could not find "+q+": ", err)
 			return
 		}
 		http.Redirect(w, r, accountURL(a.IRI), http.StatusSeeOther)
@@ -110,7 +110,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 		h.app.Backfill.Account(a) // the latest and pinned posts, on the next view
 	}
 	v := templates.AccountView{Name: displayName(a), Handle: "@" + a.Handle(), IRI: a.IRI, URL: app.ProfileURL(a),
-		AvatarURL: h.app.ImageSrc(h.proxy, a.AvatarURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
+		AvatarURL: h.app.ImageSrc(h.proxy, a.AvatarURL), HeaderURL: h.app.ImageSrc(h.proxy, a.HeaderURL), Summary: content.HTML(a.Summary), Local: a.Local, MovedTo: a.MovedTo}
 	for _, f := range a.Fields {
 		v.Fields = append(v.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
@@ -126,13 +126,14 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	v.FollowsYou, _ = h.st.IsFollowing(ctx, a.ID, h.app.Owner.Account.ID)
 	v.Blocked, _ = h.st.Blocked(ctx, a.ID)
 	v.Muted, _ = h.st.Muted(ctx, a.ID)
+	filters := h.filtersFor(ctx, "account")
 	for _, p := range posts {
 		if p.Visibility == store.Direct {
 			if ok, _ := h.st.Mentioned(ctx, p.ID, h.app.Owner.Account.ID); !ok && !a.Local {
 				continue
 			}
 		}
-		if pv, err := h.ownerPostView(ctx, p); err == nil {
+		if pv, err := h.ownerPostView(ctx, p); err == nil && filters.apply(h, p, &pv) {
 			v.Posts = append(v.Posts, pv)
 		}
 	}
@@ -144,7 +145,7 @@ func (h *Handler) accountAction(act func(context.Context, string) (*store.Accoun
 	return func(w http.ResponseWriter, r *http.Request) {
 		iri := r.PostFormValue("account")
 		if _, err := act(r.Context(), iri); err != nil {
-			backTo(w, r, accountURL(iri), "error", h.ownerMessage(err))
+			h.backToError(w, r, accountURL(iri), "", err)
 			return
 		}
 		backTo(w, r, accountURL(iri), "notice", done)
@@ -236,7 +237,7 @@ func (h *Handler) showProfileEdit(w http.ResponseWriter, r *http.Request) {
 	for len(f.Fields) < 4 {
 		f.Fields = append(f.Fields, templates.FieldInput{})
 	}
-	f.DomainBlocks, _ = h.st.DomainBlocks(ctx)
+	f.MaxUpload = h.cfg.MaxUploadBytes
 	h.render200(w, r, templates.ProfileEditPage(h.ownerPage(r, "Profile"), f))
 }
 
@@ -279,17 +280,27 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Profile saved."), http.StatusSeeOther)
 }
 
+// showDomainBlocks lists the blocked domains (GET /settings/domain-blocks).
+func (h *Handler) showDomainBlocks(w http.ResponseWriter, r *http.Request) {
+	domains, err := h.st.DomainBlocks(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.render200(w, r, templates.DomainBlocksPage(h.ownerPage(r, "Blocked domains"), templates.DomainBlocks{Domains: domains}))
+}
+
 func (h *Handler) blockDomain(w http.ResponseWriter, r *http.Request) {
 	d := strings.TrimSpace(strings.ToLower(r.PostFormValue("domain")))
 	if d == "" || strings.ContainsAny(d, "/@ ") || h.app.OurHost(d) {
-		http.Redirect(w, r, "/settings/profile?error="+url.QueryEscape("Enter a domain name such as spam.example."), http.StatusSeeOther)
+		http.Redirect(w, r, "/settings/domain-blocks?error="+url.QueryEscape("Enter a domain name such as spam.example."), http.StatusSeeOther)
 		return
 	}
 	if err := h.st.BlockDomain(r.Context(), d); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape(d+" is blocked."), http.StatusSeeOther)
+	http.Redirect(w, r, "/settings/domain-blocks?notice="+url.QueryEscape(d+" is blocked."), http.StatusSeeOther)
 }
 
 // moveAccount moves the owner's followers to the account in "to", or takes the redirect back
@@ -316,5 +327,5 @@ func (h *Handler) unblockDomain(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/settings/profile?notice="+url.QueryEscape("Domain unblocked."), http.StatusSeeOther)
+	http.Redirect(w, r, "/settings/domain-blocks?notice="+url.QueryEscape("Domain unblocked."), http.StatusSeeOther)
 }

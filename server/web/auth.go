@@ -267,6 +267,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.rememberDevice(w)
+	if next == "/home" && h.firstRun(r.Context()) {
+		next = "/settings/welcome" // what a new owner needs first: the handle, the profile, apps
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

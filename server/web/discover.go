@@ -18,7 +18,6 @@ func (h *Handler) discoverRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /tags/follow", h.signedIn(h.followTag(true)))
 	mux.HandleFunc("POST /tags/unfollow", h.signedIn(h.followTag(false)))
 	mux.HandleFunc("GET /federated", h.signedIn(h.showFederated))
-	mux.HandleFunc("GET /thread", h.signedIn(h.showThread))
 }
 
 func (h *Handler) showFollowedTags(w http.ResponseWriter, r *http.Request) {

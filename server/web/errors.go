@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 
 	"roost/server/app"
+	"roost/server/resolve"
 	"roost/store"
 	"roost/templates"
 )
@@ -32,7 +33,7 @@ func (h *Handler) notFoundOr(w http.ResponseWriter, r *http.Request, err error) 
 // serverError logs err and answers 500 without revealing it.
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
-	http.Error(w, "internal error", http.StatusInternalServerError)
+	h.render(w, r, http.StatusInternalServerError, templates.ServerErrorPage(h.page(r.Context(), "Something went wrong")))
 }
 
 // ownerMessage turns an error of an owner's action into text for the owner: the core's message
@@ -42,9 +43,32 @@ func (h *Handler) ownerMessage(err error) string {
 	kind, msg := app.ErrorOf(err)
 	if kind == app.Internal {
 		h.log.Error("owner action", slog.Any("err", err))
-		return "something went wrong; see the server log"
+		return "something went wrong on the server; its log has the details"
 	}
 	return msg
+}
+
+// ownerError is ownerMessage with what lies behind it, for the owner to unfold: the cause the
+// core kept with a typed error (a remote server's answer, a network error). An internal error
+// has no detail here; it is in the log.
+func (h *Handler) ownerError(err error) (msg, detail string) {
+	msg = h.ownerMessage(err)
+	if kind, _ := app.ErrorOf(err); kind == app.Internal {
+		return msg, ""
+	}
+	if cause := errors.Unwrap(err); cause != nil {
+		// The first typed error's own cause: what the message stands for.
+		var e *app.Error
+		if errors.As(err, &e) && e.Err != nil {
+			cause = e.Err
+		} else if u, ok := errors.AsType[*resolve.UnreachableError](err); ok {
+			cause = u.Err
+		} else if rf, ok := errors.AsType[*resolve.RefusedError](err); ok && rf.Err != nil {
+			cause = rf.Err
+		}
+		detail = cause.Error()
+	}
+	return msg, detail
 }
 
 func (h *Handler) render200(w http.ResponseWriter, r *http.Request, c templ.Component) {
@@ -58,7 +82,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c t
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := c.Render(r.Context(), w); err != nil {
+	if err := c.Render(templates.WithZone(r.Context(), h.zone(r)), w); err != nil {
 		h.log.Error("render page", slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 }

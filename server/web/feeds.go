@@ -167,13 +167,13 @@ func (h *Handler) showAtom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	feed := atomFeed{
-		ID: o.URL, Title: displayName(o) + " (@" + o.Username + "@" + h.cfg.HandleDomain + ")",
+		ID: o.URL, Title: ownerName(o) + " (@" + o.Username + "@" + h.cfg.HandleDomain + ")",
 		Subtitle: excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars),
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: h.atomURL()},
 			{Rel: "alternate", Type: "text/html", Href: o.URL},
 		},
-		Author: atomPerson{Name: displayName(o), URI: o.URL},
+		Author: atomPerson{Name: ownerName(o), URI: o.URL},
 		Icon:   content.SafeURL(o.AvatarURL),
 	}
 	updated := o.CreatedAt
@@ -259,7 +259,7 @@ func (h *Handler) showRSS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	title := displayName(o) + " (@" + o.Username + "@" + h.cfg.HandleDomain + ")"
+	title := ownerName(o) + " (@" + o.Username + "@" + h.cfg.HandleDomain + ")"
 	ch := rssChannel{
 		Title: title, Link: o.URL,
 		Description: "Public posts of " + title,

@@ -29,7 +29,7 @@ type testWeb struct {
 	st  *store.Store
 }
 
-func newTestWeb(t *testing.T) *testWeb {
+func newTestWeb(t testing.TB) *testWeb {
 	t.Helper()
 	ctx := context.Background()
 	st := apptest.Store(t, app.OwnerAccount("http://roost.test", "roost.test", "me"), auth.HashPassword(testPassword))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,10 +22,14 @@ func (h *Handler) ownerPage(r *http.Request, title string) templates.Page {
 	}
 	unread, _ := h.st.UnreadNotifications(r.Context())
 	p.Owner = &templates.OwnerNav{CSRF: se.CSRF, Unread: unread, ProfileURL: h.app.Owner.Account.URL}
+	if reqs, err := h.st.Followers(r.Context(), h.app.Owner.Account.ID, store.Pending, store.Page{Limit: 1}); err == nil {
+		p.Owner.Requests = len(reqs) // one is enough to show the link
+	}
 	// Notices travel in the redirect after a form; a link from another site could carry a
 	// misleading one, so they are shown only on same-site navigations.
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "" || site == "same-origin" {
-		p.Owner.Notice, p.Owner.Error = r.URL.Query().Get("notice"), r.URL.Query().Get("error")
+		q := r.URL.Query()
+		p.Owner.Notice, p.Owner.Error, p.Owner.ErrorDetail = q.Get("notice"), q.Get("error"), q.Get("error_detail")
 	}
 	return p
 }
@@ -43,6 +48,10 @@ func (h *Handler) ownerPostViewBy(ctx context.Context, authors *authorCache, p *
 	c, _ := h.st.CountsFor(ctx, p, h.app.Owner.Account.ID) // zero counts rather than no page
 	v := h.countedPostView(ctx, author, p, c)
 	v.ID, v.IRI, v.Actions = p.ID, p.IRI, true
+	v.ThreadURL = threadURL(p.IRI)
+	if p.AccountID != h.app.Owner.Account.ID {
+		v.AuthorPage = accountURL(author.IRI)
+	}
 	v.Own = p.AccountID == h.app.Owner.Account.ID
 	v.Pinned = !p.PinnedAt.IsZero()
 	v.Liked, v.Boosted, v.Bookmarked = c.Liked, c.Boosted, c.Bookmarked
@@ -52,6 +61,8 @@ func (h *Handler) ownerPostViewBy(ctx context.Context, authors *authorCache, p *
 func (h *Handler) composeDefaults() templates.Compose {
 	return templates.Compose{MaxChars: app.MaxPostChars, PollExpires: "86400"}
 }
+
+func threadURL(iri string) string { return "/thread?post=" + url.QueryEscape(iri) }
 
 // formVisibility is a stored visibility as the compose form names it.
 func formVisibility(vis string) string {
@@ -67,7 +78,7 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
 	minID, _ := strconv.ParseInt(q.Get("min_id"), 10, 64)
-	const pageSize = 20
+	const pageSize = 40 // as Mastodon's web app loads
 	entries, err := h.st.HomeTimeline(ctx, h.app.Owner.Account.ID, store.Page{MaxID: maxID, MinID: minID, Limit: pageSize})
 	if err != nil {
 		h.serverError(w, r, err)
@@ -90,6 +101,7 @@ func (h *Handler) showHomeTimeline(w http.ResponseWriter, r *http.Request) {
 // entryViews renders timeline entries (posts, and boosts with their booster) for the owner.
 func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]templates.Post, error) {
 	authors := &authorCache{h: h, byID: map[int64]*store.Account{}}
+	filters := h.filtersFor(ctx, "home") // lists too, as Mastodon's
 	ids := make([]int64, len(entries))
 	for i, e := range entries {
 		ids[i] = e.PostID
@@ -105,12 +117,14 @@ func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]temp
 			continue
 		}
 		v, err := h.ownerPostViewBy(ctx, authors, p)
-		if err != nil {
+		if err != nil || !filters.apply(h, p, &v) {
 			continue
 		}
-		if e.BoosterID != 0 {
+		if e.BoosterID == h.app.Owner.Account.ID {
+			v.BoostedByYou = true
+		} else if e.BoosterID != 0 {
 			if b, err := authors.get(ctx, e.BoosterID); err == nil {
-				v.BoostedBy = displayName(b)
+				v.BoostedBy, v.BoostedByURL = displayName(b), accountURL(b.IRI)
 			}
 		}
 		out = append(out, v)
@@ -120,22 +134,33 @@ func (h *Handler) entryViews(ctx context.Context, entries []store.Entry) ([]temp
 
 // backTo redirects to where the form was (a same-site Referer) or to fallback, with a notice.
 func backTo(w http.ResponseWriter, r *http.Request, fallback, key, msg string) {
-	target := fallback
-	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/") {
-		q := ref.Query()
-		q.Del("notice")
-		q.Del("error")
-		ref.RawQuery = q.Encode()
-		target = ref.RequestURI()
+	backWith(w, r, fallback, url.Values{key: {msg}})
+}
+
+// backWith is backTo with any parameters: the form's "back" field (a confirmation page's) or a
+// same-site Referer, else fallback.
+func backWith(w http.ResponseWriter, r *http.Request, fallback string, params url.Values) {
+	target := formBack(r)
+	if target == "" {
+		target = sameSiteBack(r, fallback)
 	}
-	if msg != "" {
+	for k, v := range params {
+		if len(v) == 0 || v[0] == "" {
+			continue
+		}
 		sep := "?"
 		if strings.Contains(target, "?") {
 			sep = "&"
 		}
-		target += sep + key + "=" + url.QueryEscape(msg)
+		target += sep + k + "=" + url.QueryEscape(v[0])
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// backToError is backTo with the words for err (prefixed by prefix) and its detail.
+func (h *Handler) backToError(w http.ResponseWriter, r *http.Request, fallback, prefix string, err error) {
+	msg, detail := h.ownerError(err)
+	backWith(w, r, fallback, url.Values{"error": {prefix + msg}, "error_detail": {detail}})
 }
 
 // showCompose renders the compose form on its own, for replies.
@@ -154,11 +179,38 @@ func (h *Handler) showCompose(w http.ResponseWriter, r *http.Request) {
 		}
 		c.ReplyTo, c.ReplyToPost = p.IRI, &v
 		c.Visibility = formVisibility(app.DefaultVisibility(p))
-		if author, err := h.st.AccountByID(r.Context(), p.AccountID); err == nil && p.AccountID != h.app.Owner.Account.ID {
-			c.Text = "@" + author.Handle() + " "
-		}
+		c.Text = h.replyMentions(r.Context(), p)
 	}
 	h.render200(w, r, templates.ComposePage(h.ownerPage(r, "New post"), c))
+}
+
+// replyMentions is the start of a reply to p: its author and everyone p mentions, but the
+// owner, each once, as Mastodon prefills them.
+func (h *Handler) replyMentions(ctx context.Context, p *store.Post) string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(a *store.Account) {
+		if a.ID == h.app.Owner.Account.ID || seen[a.IRI] {
+			return
+		}
+		seen[a.IRI] = true
+		out = append(out, "@"+a.Handle())
+	}
+	if author, err := h.st.AccountByID(ctx, p.AccountID); err == nil {
+		add(author)
+	}
+	for _, t := range p.Tags {
+		if t.Type != "Mention" || t.Href == "" || seen[t.Href] || t.Href == h.app.Owner.Account.IRI {
+			continue
+		}
+		if a, err := h.st.AccountByIRI(ctx, t.Href); err == nil {
+			add(a)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, " ") + " "
 }
 
 // savePost publishes the compose form. A refused post comes back in the form with the reason,
@@ -228,6 +280,13 @@ func (h *Handler) refusePost(w http.ResponseWriter, r *http.Request, mediaIDs []
 	}
 	for _, id := range mediaIDs {
 		c.MediaIDs = append(c.MediaIDs, strconv.FormatInt(id, 10))
+		if m, err := h.st.MediaByID(r.Context(), id); err == nil {
+			name := m.ThumbName
+			if name == "" {
+				name = m.Name
+			}
+			c.Kept = append(c.Kept, templates.Upload{Src: h.media.URL(name), Alt: m.Description})
+		}
 	}
 	if c.ReplyTo = r.PostFormValue("in_reply_to"); c.ReplyTo != "" {
 		if p, err := h.st.PostByIRI(r.Context(), c.ReplyTo); err == nil {
@@ -253,7 +312,7 @@ func (h *Handler) uploadMessage(err error) string {
 func (h *Handler) postAction(act func(context.Context, string) (*store.Post, error), done string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
-			backTo(w, r, "/home", "error", h.ownerMessage(err))
+			h.backToError(w, r, "/home", "", err)
 			return
 		}
 		backTo(w, r, "/home", "notice", done)
@@ -275,17 +334,26 @@ func (h *Handler) showNotifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := h.ownerPage(r, "Notifications")
+	filters := h.filtersFor(ctx, "notifications")
 	var n templates.Notifications
 	for _, it := range list {
 		a, err := h.st.AccountByID(ctx, it.AccountID)
 		if err != nil {
 			continue
 		}
-		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: app.ProfileURL(a),
-			Handle: "@" + a.Handle(), When: it.CreatedAt, Unread: !it.Read}
+		item := templates.Notification{Kind: it.Type, Who: displayName(a), WhoURL: accountURL(a.IRI), WhoIRI: a.IRI,
+			Avatar: h.avatarSrc(a), Handle: "@" + a.Handle(), When: it.CreatedAt, Unread: !it.Read}
+		if it.Type == "follow" && !a.Local {
+			_, err := h.st.FollowBetween(ctx, h.app.Owner.Account.ID, a.ID)
+			item.FollowBack = errors.Is(err, store.ErrNotFound)
+		}
 		if it.PostID != 0 {
 			if p, err := h.st.PostByID(ctx, it.PostID); err == nil {
-				if v, err := h.ownerPostView(ctx, p); err == nil {
+				v, err := h.ownerPostView(ctx, p)
+				if err == nil && !filters.apply(h, p, &v) {
+					continue // a hidden post's notification goes with it, as in the client API
+				}
+				if err == nil {
 					item.Post = &v
 				}
 			}
@@ -317,8 +385,12 @@ func (h *Handler) answerRequest(approve bool) http.HandlerFunc {
 		if approve {
 			act, done = h.app.ApproveFollower, "Request approved."
 		}
-		if _, err := act(r.Context(), r.PostFormValue("post")); err != nil {
-			backTo(w, r, "/notifications", "error", h.ownerMessage(err))
+		who := r.PostFormValue("account") // the follow-requests page; the notifications page says "post"
+		if who == "" {
+			who = r.PostFormValue("post")
+		}
+		if _, err := act(r.Context(), who); err != nil {
+			h.backToError(w, r, "/notifications", "", err)
 			return
 		}
 		backTo(w, r, "/notifications", "notice", done)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +40,7 @@ const (
 // page returns the layout values shared by every page, with the owner's choice about search
 // engines.
 func (h *Handler) page(ctx context.Context, title string) templates.Page {
-	pg := templates.Page{Title: title, CSS: h.assets.URL("style.css"), SiteName: h.cfg.Domain}
+	pg := templates.Page{Title: title, CSS: h.assets.URL("style.css"), JS: h.assets.URL("roost.js"), SiteName: h.cfg.Domain}
 	if o, err := h.st.AccountByID(ctx, h.app.Owner.Account.ID); err == nil {
 		pg.Robots = robotsMeta(o)
 	}
@@ -94,16 +93,17 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prof := templates.Profile{
-		DisplayName: displayName(o), Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, URL: o.URL,
-		AvatarURL: o.AvatarURL, Summary: content.HTML(o.Summary),
+		DisplayName: ownerName(o), Handle: "@" + o.Username + "@" + h.cfg.HandleDomain, URL: o.URL,
+		AvatarURL: h.avatarSrc(o), HeaderURL: content.SafeURL(o.HeaderURL), Summary: content.HTML(o.Summary),
 		Followers: followers, Following: following, PostCount: count, HideNetwork: o.HideNetwork,
 		AtomURL: h.atomURL(), RSSURL: h.rssURL(), MovedTo: o.MovedTo,
 	}
 	for _, f := range o.Fields {
 		prof.Fields = append(prof.Fields, templates.Field{Name: f.Name, Value: content.HTML(f.Value)})
 	}
+	owner := h.ownerHere(w, r)
 	for _, p := range posts {
-		prof.Posts = append(prof.Posts, h.postView(ctx, o, p))
+		prof.Posts = append(prof.Posts, h.viewFor(ctx, owner, o, p))
 	}
 	if r.URL.Query().Get("max_id") == "" {
 		pinned, err := h.st.PinnedPosts(ctx, o.ID)
@@ -113,14 +113,15 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, p := range pinned {
 			if p.Visibility == store.Public && h.app.MaySee(ctx, app.Viewer{}, p) {
-				prof.Pinned = append(prof.Pinned, h.postView(ctx, o, p))
+				prof.Pinned = append(prof.Pinned, h.viewFor(ctx, owner, o, p))
 			}
 		}
 	}
 	if next != 0 {
 		prof.OlderURL = o.URL + "?max_id=" + strconv.FormatInt(next, 10)
 	}
-	pg := h.publicPage(r.Context(), displayName(o)+" ("+prof.Handle+")")
+	pg := h.publicPage(r.Context(), ownerName(o)+" ("+prof.Handle+")")
+	h.withOwner(r, owner, &pg)
 	pg.Canonical, pg.ActivityIRI = o.URL, o.IRI
 	pg.Description = excerpt(h.app.Sanitize.Text(o.Summary), descriptionChars)
 	pg.OG = &templates.OpenGraph{Type: "profile", Title: pg.Title, Description: pg.Description, URL: o.URL,
@@ -174,6 +175,10 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	if id := r.PathValue("id"); id == "followers" || id == "following" {
+		h.showNetwork(w, r, id == "following") // Mastodon's /@name/followers and /@name/following
+		return
+	}
 	p, err := h.app.OwnPost(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
 		h.notFoundOr(w, r, err)
@@ -197,81 +202,32 @@ func (h *Handler) showPostPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authors := authorCache{h: h, byID: map[int64]*store.Account{o.ID: o}}
-	t := templates.Thread{Post: h.postView(ctx, o, p), Ancestors: h.ancestors(ctx, &authors, p)}
-	replies, err := h.st.Replies(ctx, p.IRI, maxThreadReplies)
+	owner := h.ownerHere(w, r)
+	t, err := h.thread(ctx, &authors, p, owner, app.Viewer{Owner: owner})
 	if err != nil {
 		h.serverError(w, r, err)
 		return
-	}
-	for _, rp := range replies {
-		if v, ok := h.publicView(ctx, &authors, rp); ok {
-			t.Replies = append(t.Replies, v)
-		}
-	}
-	if len(replies) < maxThreadReplies {
-		// Count what the visitor can see: the stored count includes followers-only and direct
-		// replies.
-		t.Post.Replies = len(t.Replies)
 	}
 
 	text := h.app.Sanitize.Text(p.Content)
 	if p.Summary != "" {
 		text = p.Summary // a content warning stands in for what it hides, in previews too
 	}
-	pg := h.publicPage(r.Context(), displayName(o)+": "+excerpt(text, 80))
+	pg := h.publicPage(r.Context(), ownerName(o)+": "+excerpt(text, 80))
+	h.withOwner(r, owner, &pg)
 	pg.Canonical, pg.ActivityIRI = p.URL, p.IRI
 	pg.Description = excerpt(text, descriptionChars)
-	pg.OG = &templates.OpenGraph{Type: "article", Title: displayName(o) + " (@" + o.Username + "@" +
+	pg.OG = &templates.OpenGraph{Type: "article", Title: ownerName(o) + " (@" + o.Username + "@" +
 		h.cfg.HandleDomain + ")", Description: pg.Description, URL: p.URL, Image: content.SafeURL(o.AvatarURL),
 		Published: p.Published}
 	h.render200(w, r, templates.PostPage(pg, t))
 }
 
-// ancestors walks up the thread from p through the posts Roost has stored, and returns the ones
-// the public may see, oldest first. The walk stops at the first missing, deleted or non-public
-// post, so nothing above a hidden post is shown out of context.
-func (h *Handler) ancestors(ctx context.Context, authors *authorCache, p *store.Post) []templates.Post {
-	var chain []templates.Post
-	seen := map[string]bool{p.IRI: true}
-	for iri := p.InReplyTo; iri != "" && !seen[iri] && len(chain) < maxAncestors; {
-		seen[iri] = true
-		a, err := h.st.PostByIRI(ctx, iri)
-		if err != nil {
-			break
-		}
-		v, ok := h.publicView(ctx, authors, a)
-		if !ok {
-			break
-		}
-		chain = append(chain, v)
-		iri = a.InReplyTo
-	}
-	slices.Reverse(chain)
-	return chain
-}
-
-// publicView is p as the public sees it, or false when the public may not see it: deleted,
-// followers-only or direct, or by an account the owner blocked.
-func (h *Handler) publicView(ctx context.Context, authors *authorCache, p *store.Post) (templates.Post, bool) {
-	if !h.app.MaySee(ctx, app.Viewer{}, p) {
-		return templates.Post{}, false
-	}
-	if p.AccountID != h.app.Owner.Account.ID {
-		if blocked, err := h.st.Blocked(ctx, p.AccountID); err != nil || blocked {
-			return templates.Post{}, false
-		}
-	}
-	a, err := authors.get(ctx, p.AccountID)
-	if err != nil {
-		return templates.Post{}, false
-	}
-	return h.postView(ctx, a, p), true
-}
-
 // authorCache loads each author of a thread once.
 type authorCache struct {
-	h    *Handler
-	byID map[int64]*store.Account
+	h       *Handler
+	byID    map[int64]*store.Account
+	filters postFilters // the owner's, for the owner's view of a thread
 }
 
 func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error) {
@@ -286,6 +242,16 @@ func (c *authorCache) get(ctx context.Context, id int64) (*store.Account, error)
 	return a, nil
 }
 
+// viewFor is the owner's view of the owner's post p when owner, else the public's.
+func (h *Handler) viewFor(ctx context.Context, owner bool, o *store.Account, p *store.Post) templates.Post {
+	if owner {
+		if v, err := h.ownerPostViewBy(ctx, &authorCache{h: h, byID: map[int64]*store.Account{o.ID: o}}, p); err == nil {
+			return v
+		}
+	}
+	return h.postView(ctx, o, p)
+}
+
 func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.Post) templates.Post {
 	c, _ := h.st.Counts(ctx, p) // zero counts rather than no page
 	return h.countedPostView(ctx, author, p, c)
@@ -295,8 +261,9 @@ func (h *Handler) postView(ctx context.Context, author *store.Account, p *store.
 func (h *Handler) countedPostView(ctx context.Context, author *store.Account, p *store.Post, c store.PostCounts) templates.Post {
 	v := templates.Post{
 		AuthorName: displayName(author), AuthorHandle: "@" + author.Handle(), AuthorURL: author.URL,
-		URL: p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
-		Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
+		AuthorAvatar: h.avatarSrc(author),
+		URL:          p.URL, Summary: p.Summary, Content: content.HTML(p.Content), Published: p.Published,
+		Edited: edited(p), Visibility: p.Visibility, Replies: c.Replies, Likes: c.Likes, Boosts: c.Boosts, Poll: pollView(p),
 		Quote: app.PostQuote(p),
 	}
 	if c.Likes > 0 {
@@ -329,17 +296,63 @@ func (h *Handler) countedPostView(ctx context.Context, author *store.Account, p 
 		if preview == "" && !h.app.IsLocal(u) {
 			preview = h.app.ImageSrc(h.proxy, u) // the remote image itself, or through the media proxy
 		}
-		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview,
+		full := u
+		if !h.app.IsLocal(u) {
+			full = h.app.ImageSrc(h.proxy, u)
+		}
+		v.Attachments = append(v.Attachments, templates.Attachment{URL: u, PreviewURL: preview, FullSrc: full,
 			MediaType: a.MediaType, Alt: a.Name, Image: image, Width: a.Width, Height: a.Height})
 	}
 	return v
 }
 
+// displayName is the name to show for an account: its display name, or its handle when the
+// name is empty or reads as a pronoun or a placeholder.
 func displayName(a *store.Account) string {
-	if a.DisplayName != "" {
-		return a.DisplayName
+	if a.Local {
+		return ownerName(a) // the owner's own: "me" is right
 	}
-	return a.Username
+	name := strings.TrimSpace(a.DisplayName)
+	if name == "" || ambiguousName(name) {
+		return "@" + a.Handle()
+	}
+	return name
+}
+
+// ownerName is the owner's name on their own profile, feeds and titles: the display name, else
+// the username, which the handle beside it explains.
+func ownerName(o *store.Account) string {
+	if o.DisplayName != "" {
+		return o.DisplayName
+	}
+	return o.Username
+}
+
+// ambiguousName reports whether a name reads as a pronoun or a placeholder ("Boosted by me").
+func ambiguousName(name string) bool {
+	switch strings.ToLower(strings.Trim(name, " .!")) {
+	case "me", "i", "you", "myself", "yourself", "us", "we", "them", "admin", "user", "owner":
+		return true
+	}
+	return false
+}
+
+// edited is when p was last edited, zero when never: a post's Updated is set by an edit (the
+// owner's, or a remote Update), and some servers send it equal to the published time.
+func edited(p *store.Post) time.Time {
+	if p.Updated.IsZero() || !p.Updated.After(p.Published) {
+		return time.Time{}
+	}
+	return p.Updated
+}
+
+// avatarSrc is the src of an account's avatar in a page: through the media proxy when it is on,
+// the default picture when it has none.
+func (h *Handler) avatarSrc(a *store.Account) string {
+	if src := h.app.ImageSrc(h.proxy, a.AvatarURL); src != "" {
+		return src
+	}
+	return h.assets.URL("avatar.svg")
 }
 
 // excerpt is the start of plain text s, at most n characters, whitespace collapsed, cut at a word
@@ -376,24 +389,25 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tp := templates.TagPosts{Tag: tag}
+	owner := h.ownerHere(w, r)
 	for _, p := range posts {
 		if h.app.MaySee(ctx, app.Viewer{}, p) {
-			tp.Posts = append(tp.Posts, h.postView(ctx, o, p))
+			tp.Posts = append(tp.Posts, h.viewFor(ctx, owner, o, p))
 		}
 	}
 	if len(posts) == pageSize {
 		tp.OlderURL = h.app.TagURL(tag) + "?max_id=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	pg := h.ownerPage(r, "#"+tag+" – "+displayName(o))
-	if pg.Owner != nil {
-		w.Header().Set("Cache-Control", "private, no-store") // the owner's page: a CSRF token in its form
+	pg := h.page(ctx, "#"+tag+" – "+ownerName(o))
+	h.withOwner(r, owner, &pg)
+	if owner {
 		if tp.Following, err = h.app.Tags.Following(ctx, tag); err != nil {
 			h.serverError(w, r, err)
 			return
 		}
 	}
 	pg.Canonical = h.app.TagURL(tag)
-	pg.Description = "Posts by " + displayName(o) + " tagged #" + tag
+	pg.Description = "Posts by " + ownerName(o) + " tagged #" + tag
 	h.render200(w, r, templates.TagPage(pg, tp))
 }
 

@@ -16,13 +16,14 @@ import (
 
 // The owner's scheduled posts: the compose form's "schedule for" keeps a post for later
 // (app.Schedule), and /scheduled lists the waiting ones to move or cancel. Times are read and
-// shown in UTC, as every time on the owner's pages.
+// shown in the reader's time zone (Settings, Time zone; UTC until one is set), as every time on
+// the owner's pages.
 
 // parseScheduleField reads a datetime-local value (minutes, or seconds when the browser sends
-// them) as UTC.
-func parseScheduleField(v string) (time.Time, bool) {
+// them) in the reader's zone.
+func parseScheduleField(v string, zone *time.Location) (time.Time, bool) {
 	for _, layout := range []string{templates.ScheduleLayout, "2006-01-02T15:04:05"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(v)); err == nil {
+		if t, err := time.ParseInLocation(layout, strings.TrimSpace(v), zone); err == nil {
 			return t, true
 		}
 	}
@@ -40,7 +41,7 @@ func (h *Handler) scheduleMessage(err error) string {
 // schedulePost keeps the compose form's post for the time in its schedule_at field; a refusal
 // comes back in the form, as savePost's do.
 func (h *Handler) schedulePost(w http.ResponseWriter, r *http.Request, in app.PostInput, field string) {
-	at, ok := parseScheduleField(field)
+	at, ok := parseScheduleField(field, h.zone(r))
 	if !ok {
 		h.refusePost(w, r, in.MediaIDs, "Not scheduled: give the date and time to publish at.")
 		return
@@ -50,7 +51,7 @@ func (h *Handler) schedulePost(w http.ResponseWriter, r *http.Request, in app.Po
 		h.refusePost(w, r, in.MediaIDs, "Not scheduled: "+h.scheduleMessage(err))
 		return
 	}
-	http.Redirect(w, r, "/scheduled?notice="+url.QueryEscape("Scheduled for "+at.UTC().Format("2006-01-02 15:04 UTC")+"."),
+	http.Redirect(w, r, "/scheduled?notice="+url.QueryEscape("Scheduled for "+at.In(h.zone(r)).Format("2006-01-02 15:04 MST")+"."),
 		http.StatusSeeOther)
 }
 
@@ -124,7 +125,7 @@ func (h *Handler) cancelScheduled(w http.ResponseWriter, r *http.Request) {
 
 // reschedule moves the scheduled post of the form's id to its schedule_at.
 func (h *Handler) reschedule(w http.ResponseWriter, r *http.Request) {
-	at, ok := parseScheduleField(r.PostFormValue("schedule_at"))
+	at, ok := parseScheduleField(r.PostFormValue("schedule_at"), h.zone(r))
 	if !ok {
 		backTo(w, r, "/scheduled", "error", "Give the date and time to publish at.")
 		return
@@ -133,5 +134,5 @@ func (h *Handler) reschedule(w http.ResponseWriter, r *http.Request) {
 		backTo(w, r, "/scheduled", "error", "Not moved: "+h.scheduleMessage(err))
 		return
 	}
-	backTo(w, r, "/scheduled", "notice", "Rescheduled for "+at.UTC().Format("2006-01-02 15:04 UTC")+".")
+	backTo(w, r, "/scheduled", "notice", "Rescheduled for "+at.In(h.zone(r)).Format("2006-01-02 15:04 MST")+".")
 }

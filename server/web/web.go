@@ -49,6 +49,7 @@ type Handler struct {
 	logins throttle
 	// ceremonies are the passkey ceremonies under way.
 	ceremonies ceremonies
+	zones      zoneCache
 }
 
 // New builds the web surface over the core. proxy is nil when the media proxy is off.
@@ -96,6 +97,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login/passkey/finish", h.finishPasskeyLogin)
 	mux.HandleFunc("POST /logout", h.signedIn(h.logout))
 	mux.HandleFunc("GET /home", h.signedIn(h.showHomeTimeline))
+	mux.HandleFunc("GET /thread", h.signedIn(h.showThread))
 	mux.HandleFunc("GET /compose", h.signedIn(h.showCompose))
 	mux.HandleFunc("POST /compose", h.signedIn(h.savePost))
 	mux.HandleFunc("POST /like", h.signedIn(h.postAction(h.app.Like, "Liked.")))
@@ -103,8 +105,19 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /boost", h.signedIn(h.postAction(h.app.Boost, "Boosted.")))
 	mux.HandleFunc("POST /vote", h.signedIn(h.voteAction))
 	mux.HandleFunc("POST /unboost", h.signedIn(h.postAction(h.app.Unboost, "Boost taken back.")))
+	mux.HandleFunc("GET /delete", h.signedIn(h.confirmDelete))
 	mux.HandleFunc("POST /delete", h.signedIn(h.postAction(h.deleteAction, "Deleted.")))
 	mux.HandleFunc("GET /notifications", h.signedIn(h.showNotifications))
+	mux.HandleFunc("GET /follow-requests", h.signedIn(h.showFollowRequests))
+	mux.HandleFunc("GET /followers", h.signedIn(func(w http.ResponseWriter, r *http.Request) { h.showNetwork(w, r, false) }))
+	mux.HandleFunc("GET /following", h.signedIn(func(w http.ResponseWriter, r *http.Request) { h.showNetwork(w, r, true) }))
+	mux.HandleFunc("GET /settings/blocks", h.signedIn(h.showMutesAndBlocks))
+	mux.HandleFunc("GET /filters", h.signedIn(h.showFilters))
+	mux.HandleFunc("POST /filters", h.signedIn(h.saveFilter))
+	mux.HandleFunc("POST /filters/delete", h.signedIn(h.deleteFilter))
+	mux.HandleFunc("GET /settings/time", h.signedIn(h.showTimeZone))
+	mux.HandleFunc("POST /settings/time", h.signedIn(h.saveTimeZone))
+	mux.HandleFunc("GET /settings/welcome", h.signedIn(h.showWelcome))
 	mux.HandleFunc("POST /requests/approve", h.signedIn(h.answerRequest(true)))
 	mux.HandleFunc("POST /requests/reject", h.signedIn(h.answerRequest(false)))
 	mux.HandleFunc("GET /search", h.signedIn(h.search))
@@ -112,6 +125,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /follow", h.signedIn(h.accountAction(h.app.Follow, "Follow request sent.")))
 	mux.HandleFunc("POST /unfollow", h.signedIn(h.accountAction(h.app.Unfollow, "Unfollowed.")))
 	mux.HandleFunc("POST /remove-follower", h.signedIn(h.accountAction(h.app.RejectFollower, "Follower removed.")))
+	mux.HandleFunc("GET /block", h.signedIn(h.confirmBlock))
 	mux.HandleFunc("POST /block", h.signedIn(h.accountAction(h.app.BlockAccount, "Blocked.")))
 	mux.HandleFunc("POST /unblock", h.signedIn(h.accountAction(h.app.UnblockAccount, "Unblocked.")))
 	mux.HandleFunc("POST /mute", h.signedIn(h.accountAction(h.app.MuteAccount(true), "Muted.")))
@@ -130,6 +144,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /edit", h.signedIn(h.saveEdit))
 	mux.HandleFunc("GET /settings/profile", h.signedIn(h.showProfileEdit))
 	mux.HandleFunc("POST /settings/profile", h.signedIn(h.saveProfile))
+	mux.HandleFunc("GET /settings/domain-blocks", h.signedIn(h.showDomainBlocks))
 	mux.HandleFunc("POST /settings/domain-blocks", h.signedIn(h.blockDomain))
 	mux.HandleFunc("POST /settings/move", h.signedIn(h.moveAccount))
 	mux.HandleFunc("POST /settings/domain-blocks/remove", h.signedIn(h.unblockDomain))
