@@ -7,12 +7,14 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"roost/server/app"
 	"roost/server/federation"
 	"roost/server/mastoapi"
 	"roost/server/media"
+	"roost/server/transfer"
 	"roost/server/web"
 	"roost/static"
 	"roost/store"
@@ -53,6 +55,8 @@ type Config struct {
 	MediaProxy      bool
 	CacheDir        string
 	MediaCacheBytes int64
+	// ImportFollowEvery is the pace of imported follows (default 3 s).
+	ImportFollowEvery time.Duration
 }
 
 // Server is a configured Roost instance. It serves HTTP (Handler) and runs the core's background
@@ -72,6 +76,9 @@ type Server struct {
 
 	media *media.Library
 	proxy *media.Proxy // nil: remote images are shown from their origin
+
+	// transfer imports, exports and deletes the account.
+	transfer *transfer.Service
 }
 
 // New builds a Server on an open store. The owner account must exist (see Setup).
@@ -117,6 +124,10 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		assets:  static.New(),
 		started: time.Now(),
 	}
+	if s.transfer, err = transfer.New(ctx, core, st, log, transfer.Options{MediaDir: cfg.MediaDir, Poll: cfg.Poll,
+		FollowEvery: cfg.ImportFollowEvery}); err != nil {
+		return nil, err
+	}
 	s.fed = federation.New(federation.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version},
 		core, st, log, s.notFound)
 	s.media = core.Media
@@ -138,7 +149,17 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 type DomainChangeError = app.DomainChangeError
 
 // Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
-func (s *Server) Run(ctx context.Context) error { return s.app.Run(ctx) }
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.transfer.Run(ctx) }()
+	err := s.app.Run(ctx)
+	wg.Wait()
+	return err
+}
+
+// Transfer is the account's import, export and deletion.
+func (s *Server) Transfer() *transfer.Service { return s.transfer }
 
 // Owner returns the owner's account as loaded at start.
 func (s *Server) Owner() *store.Account { return s.app.Owner.Account }
