@@ -28,6 +28,15 @@ func (s *Store) ImportPosts(ctx context.Context, posts []ImportedPost, iri func(
 				continue
 			}
 			p := ip.Post
+			// A reply to a post imported before (its parent, earlier in the archive) points at
+			// the parent's new IRI.
+			if p.InReplyTo != "" {
+				var local string
+				if tx.QueryRowContext(ctx, `SELECT p.iri FROM imported_posts i JOIN posts p ON p.id = i.post_id
+					WHERE i.original_url = ?`, p.InReplyTo).Scan(&local) == nil {
+					p.InReplyTo, p.ReplyToID = local, 0
+				}
+			}
 			p.ID = IDAt(p.Published, ip.Original)
 			for {
 				if err := tx.QueryRowContext(ctx, `SELECT 1 FROM posts WHERE id = ?`, p.ID).Scan(&one); err != nil {

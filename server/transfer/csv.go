@@ -61,7 +61,9 @@ var errLater = errors.New("later")
 func (s *Service) applyItem(ctx context.Context, it *imports.Item) {
 	err := s.apply(ctx, it)
 	if errors.Is(err, errLater) {
-		if err := s.items.Defer(ctx, it.ID, s.st.Now().Add(time.Minute)); err != nil {
+		// Ten rows' time later: soon enough for an Accept, rarely enough to cost nothing.
+		wait := min(max(10*s.opt.FollowEvery, 100*time.Millisecond), time.Minute)
+		if err := s.items.Defer(ctx, it.ID, s.st.Now().Add(wait)); err != nil {
 			s.log.Warn("defer import row", "err", err)
 		}
 		return

@@ -54,6 +54,18 @@ func (s *Service) Export(ctx context.Context, w io.Writer) error {
 	if err := zw.EndOutbox(); err != nil {
 		return err
 	}
+	// Zip entries cannot interleave: the media files follow the outbox, in a second pass.
+	err = s.eachPost(ctx, owner.ID, func(p *store.Post) error {
+		for _, name := range s.mediaNames(p) {
+			if err := s.copyMedia(zw, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export media: %w", err)
+	}
 	if err := s.exportCollections(ctx, zw, owner.ID); err != nil {
 		return err
 	}
@@ -95,8 +107,8 @@ func (s *Service) eachPost(ctx context.Context, ownerID int64, fn func(*store.Po
 	}
 }
 
-// exportPost writes a post's Create to outbox.json and its media files beside it, the
-// attachments' URLs pointing at the files in the archive.
+// exportPost writes a post's Create to outbox.json, its attachments' URLs pointing at their
+// files in the archive.
 func (s *Service) exportPost(ctx context.Context, zw *archive.Writer, p *store.Post) error {
 	create, err := s.app.CreateDoc(p)
 	if err != nil {
@@ -115,7 +127,6 @@ func (s *Service) exportPost(ctx context.Context, zw *archive.Writer, p *store.P
 	if orig := s.st.ImportedFrom(ctx, p.ID); orig != "" && obj != nil {
 		obj["roost:importedFrom"] = orig
 	}
-	var files []string
 	if atts, ok := obj["attachment"].([]any); ok {
 		for _, a := range atts {
 			m, _ := a.(map[string]any)
@@ -125,18 +136,20 @@ func (s *Service) exportPost(ctx context.Context, zw *archive.Writer, p *store.P
 				continue
 			}
 			m["url"] = mediaPrefix + name
-			files = append(files, name)
 		}
 	}
-	if err := zw.Activity(act); err != nil {
-		return err
-	}
-	for _, name := range files {
-		if err := s.copyMedia(zw, name); err != nil {
-			return err
+	return zw.Activity(act)
+}
+
+// mediaNames returns the names of the owner's files a post shows.
+func (s *Service) mediaNames(p *store.Post) []string {
+	var names []string
+	for _, a := range p.Attachments {
+		if name := path.Base(a.URL); strings.HasPrefix(a.URL, s.app.Base+"/media/") && media.ValidName(name) {
+			names = append(names, name)
 		}
 	}
-	return nil
+	return names
 }
 
 // copyMedia writes one of the owner's files into the archive.

@@ -169,9 +169,9 @@ func (s *Service) saveMedia(ctx context.Context, ar *archive.Reader, a archive.A
 		return nil, errNoFile
 	}
 	defer rc.Close()
-	m, err := s.app.Media.Save(ctx, io.LimitReader(rc, media.DefaultMaxUploadBytes+1), a.Description)
+	data, err := io.ReadAll(io.LimitReader(rc, media.DefaultMaxUploadBytes+1))
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return s.app.Media.SaveImported(ctx, data, a.Description)
 }
