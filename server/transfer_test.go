@@ -54,7 +54,7 @@ func acceptFollows(t *testing.T, ts *testServer, stop chan struct{}, peers ...*p
 // accountState is what a round trip must keep: the owner's posts (with their media bytes), and
 // the follows, blocks, mutes, domain blocks, bookmarks and lists.
 type accountState struct {
-	Posts                                                   []postState
+	Posts                                                    []postState
 	Following, Blocks, Mutes, DomainBlocks, Bookmarks, Lists []string
 }
 
@@ -194,7 +194,7 @@ func TestArchiveRoundTrip(t *testing.T) {
 		Likes: []string{"https://elsewhere.example/notes/1"},
 		Posts: []archivetest.Post{
 			{ID: old + "/statuses/1", Published: time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC), Visibility: "public",
-				Text: `<p>Hello <a href="https://old.example/tags/fediverse" class="mention hashtag" rel="tag">#<span>fediverse</span></a></p>`,
+				Text:     `<p>Hello <a href="https://old.example/tags/fediverse" class="mention hashtag" rel="tag">#<span>fediverse</span></a></p>`,
 				Hashtags: []string{"fediverse"}, Images: [][]byte{img1, img2}},
 			{ID: old + "/statuses/2", Published: time.Date(2021, 5, 6, 7, 8, 9, 0, time.UTC), Visibility: "unlisted",
 				Summary: "spoilers", Text: "<p>the butler did it</p>", Language: "de"},

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"roost/store"
 	"roost/store/sqlite"
@@ -93,15 +94,20 @@ func scan(row sqlite.Scanner) (*Item, error) {
 	return &it, err
 }
 
-// Next returns the oldest pending follow (follows) or other item; store.ErrNotFound when none
+// Next returns the oldest pending item that is due, of the follows' lane (following and
+// lists, which follow) when follows is true, else of the others; store.ErrNotFound when none
 // waits.
 func (s *Store) Next(ctx context.Context, follows bool) (*Item, error) {
-	op := "!="
-	if follows {
-		op = "="
-	}
 	return scan(s.r.QueryRowContext(ctx, `SELECT `+cols+` FROM import_items
-		WHERE state = 'pending' AND kind `+op+` 'following' ORDER BY id LIMIT 1`))
+		WHERE state = 'pending' AND (kind IN ('following', 'lists')) = ? AND due_at <= ? ORDER BY id LIMIT 1`, follows, s.st.Now().UnixMilli()))
+}
+
+// Defer leaves an item pending but not tried again before until.
+func (s *Store) Defer(ctx context.Context, id int64, until time.Time) error {
+	return s.db.Write(ctx, func(tx *sqlite.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE import_items SET due_at = ? WHERE id = ?`, until.UnixMilli(), id)
+		return err
+	})
 }
 
 // Finish marks an item done, or failed with the reason shown to the owner.
@@ -162,4 +168,3 @@ func (s *Store) Clear(ctx context.Context) error {
 		return err
 	})
 }
-

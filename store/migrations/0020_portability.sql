@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS import_items (
 	state      TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
 	error      TEXT    NOT NULL DEFAULT '',
 	created_at INTEGER NOT NULL,
+	due_at     INTEGER NOT NULL DEFAULT 0, -- not tried again before (a list waiting for its follow's Accept)
 	done_at    INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (kind, target, arg)
 ) STRICT;

@@ -160,7 +160,7 @@ func (a *Archive) Write(w io.Writer) error {
 	img := PNG(16, 16, 7)
 	for i := range a.PostCount {
 		p := Post{Published: start.Add(time.Duration(i) * time.Hour), Visibility: "public",
-			Text: fmt.Sprintf("<p>Generated post number %d with a <a href=\"https://old.example/tags/bench\" class=\"mention hashtag\" rel=\"tag\">#<span>bench</span></a> tag and some words to index.</p>", i),
+			Text:     fmt.Sprintf("<p>Generated post number %d with a <a href=\"https://old.example/tags/bench\" class=\"mention hashtag\" rel=\"tag\">#<span>bench</span></a> tag and some words to index.</p>", i),
 			Hashtags: []string{"bench"}}
 		if i%10 == 0 {
 			p.Images = [][]byte{img}
