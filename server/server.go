@@ -137,7 +137,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	}
 	s.web = web.New(web.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
 		AllowPrivate: cfg.AllowPrivate, Version: cfg.Version, MediaDir: cfg.MediaDir, MaxUploadBytes: cfg.MaxUploadBytes,
-		CertExpiry: cfg.CertExpiry, Started: s.started, ActorDoc: s.fed.ShowActor, PostDoc: s.fed.ShowPost, NotFound: s.notFound},
+		CertExpiry: cfg.CertExpiry, Started: s.started, ActorDoc: s.fed.ShowActor, PostDoc: s.fed.ShowPost, NotFound: s.notFound,
+		Transfer: s.transfer},
 		core, st, log, s.assets, s.proxy)
 	s.api = mastoapi.New(mastoapi.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version,
 		MaxUploadBytes: cfg.MaxUploadBytes}, core, st, log, s.assets, s.proxy)
