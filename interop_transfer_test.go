@@ -145,7 +145,8 @@ func TestFedifyReceivesAccountDelete(t *testing.T) {
 // TestFedifyFollowsMove moves an account followed by Fedify's alice to another Roost: the new
 // account lists the old one as an alias (`roost profile -alias`), the old one runs `roost
 // move`; alice's server receives the Move, follows the new account as Mastodon does, and the new
-// Roost accepts: alice ends up following the new account.
+// Roost accepts although it is locked, since the follow comes with the move, and remembers alice
+// as a follower who came with it: alice ends up following the new account.
 func TestFedifyFollowsMove(t *testing.T) {
 	node := fedifyNode(t)
 	certFile := filepath.Join(t.TempDir(), "roost.pem")
@@ -159,18 +160,18 @@ func TestFedifyFollowsMove(t *testing.T) {
 	follow := peer.call("follow", nil).Follow
 	peer.wait("the Accept of "+follow, func(e peerEvent) bool { return e.Ev == "accept" && e.Object == follow })
 
-	newR.roost(t, "", "profile", "-alias", oldOwner.IRI)
+	newR.roost(t, "", "profile", "-alias", oldOwner.IRI, "-locked", "true")
 	oldR.roost(t, "", "move", newOwner.IRI)
 
 	mv := peer.wait("the Move", func(e peerEvent) bool { return e.Ev == "move" })
 	if mv.Actor != oldOwner.IRI || mv.Object != oldOwner.IRI || mv.VerifiedBy != oldOwner.KeyID {
 		t.Fatalf("Fedify received %+v; want a Move of %s, verified with %s", mv, oldOwner.IRI, oldOwner.KeyID)
 	}
-	moved := peer.wait("alice's follow of the new account", func(e peerEvent) bool { return e.Ev == "moved-follow" || e.Ev == "move-refused" })
-	if moved.Ev != "moved-follow" || moved.Object != newOwner.IRI {
-		t.Fatalf("after the Move: %+v; want a follow of %s", moved, newOwner.IRI)
+	followed := peer.wait("alice's follow of the new account", func(e peerEvent) bool { return e.Ev == "moved-follow" || e.Ev == "move-refused" })
+	if followed.Ev != "moved-follow" || followed.Object != newOwner.IRI {
+		t.Fatalf("after the Move: %+v; want a follow of %s", followed, newOwner.IRI)
 	}
-	acc := peer.wait("the new account's Accept", func(e peerEvent) bool { return e.Ev == "accept" && e.Object == moved.Follow })
+	acc := peer.wait("the new account's Accept", func(e peerEvent) bool { return e.Ev == "accept" && e.Object == followed.Follow })
 	if acc.Actor != newOwner.IRI || acc.VerifiedBy != newOwner.KeyID {
 		t.Fatalf("accept = %+v; want one by %s verified with %s", acc, newOwner.IRI, newOwner.KeyID)
 	}
@@ -186,4 +187,8 @@ func TestFedifyFollowsMove(t *testing.T) {
 		}
 		return fmt.Errorf("followers %v", fs)
 	})
+	moved, err := newR.st.MovedFollowers(t.Context(), newOwner.ID, 10)
+	if err != nil || len(moved) != 1 || moved[0].Account.IRI != peer.origin+"/users/alice" || moved[0].MovedFrom != oldOwner.IRI {
+		t.Errorf("followers who came with the move: %+v, %v; want alice from %s", moved, err, oldOwner.IRI)
+	}
 }

@@ -57,6 +57,16 @@ func TestWebMoveAndExport(t *testing.T) {
 		t.Errorf("alsoKnownAs = %v, want %s", aka, old.actor)
 	}
 
+	fan := newPeer(t, "fan")
+	followingPeer(t, ts, fan)
+	if err := ts.st.AddMovedFollower(context.Background(), ts.account(t, fan.actor).ID, old.actor); err != nil {
+		t.Fatal(err)
+	}
+	if text := textOf(c.page(t, "/settings/account")); !strings.Contains(text, "Followers who came with your move") ||
+		!strings.Contains(text, "@"+fan.handle()) {
+		t.Errorf("the page does not show the follower who came with the move:\n%s", text)
+	}
+
 	loc = c.uploadImport(t, "", "blocked_domains.csv", []byte("spam.example\nworse.example\n"))
 	if !strings.Contains(loc, "notice=") {
 		t.Fatalf("CSV not imported: %s", loc)

@@ -53,6 +53,14 @@ func (h *Handler) showAccountTransfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := templates.AccountTransfer{Handle: "@" + owner.Handle(), Aliases: owner.AlsoKnownAs, MovedTo: owner.MovedTo}
+	moved, err := h.st.MovedFollowers(ctx, owner.ID, 100)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	for _, m := range moved {
+		v.MovedFollowers = append(v.MovedFollowers, templates.MovedFollower{Handle: "@" + m.Account.Handle(), From: m.MovedFrom})
+	}
 	counts, err := h.cfg.Transfer.Items().Progress(ctx)
 	if err != nil {
 		h.serverError(w, r, err)

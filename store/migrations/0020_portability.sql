@@ -27,3 +27,11 @@ CREATE TABLE IF NOT EXISTS account_deletion (
 	requested_at INTEGER NOT NULL,
 	wiped_at     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+
+-- Followers who came with the owner's move here: they followed while an old account of the
+-- owner's (an alias) pointed here (movedTo), as a Move makes its followers' servers do.
+CREATE TABLE IF NOT EXISTS moved_followers (
+	account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+	moved_from TEXT    NOT NULL, -- the old account's IRI
+	created_at INTEGER NOT NULL
+) STRICT;
