@@ -1,10 +1,12 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"roost/server"
+	"roost/server/archive/archivetest"
 	"roost/server/datadir"
 	"roost/store"
 )
@@ -190,5 +193,64 @@ func TestFedifyFollowsMove(t *testing.T) {
 	moved, err := newR.st.MovedFollowers(t.Context(), newOwner.ID, 10)
 	if err != nil || len(moved) != 1 || moved[0].Account.IRI != peer.origin+"/users/alice" || moved[0].MovedFrom != oldOwner.IRI {
 		t.Errorf("followers who came with the move: %+v, %v; want alice from %s", moved, err, oldOwner.IRI)
+	}
+}
+
+// TestImportExportCommands runs `roost import` and `roost export` against the data folder of a
+// running server: the archive's posts and a CSV list go in, and the export, written while the
+// server runs, holds them.
+func TestImportExportCommands(t *testing.T) {
+	r := startInteropRoost(t, filepath.Join(t.TempDir(), "unused.pem"), "http")
+	dir := t.TempDir()
+	src := archivetest.Archive{Actor: "https://old.example/users/me", Username: "me", Posts: []archivetest.Post{
+		{Published: time.Date(2020, 2, 2, 2, 2, 2, 0, time.UTC), Text: "<p>from the old days</p>", Visibility: "public",
+			Images: [][]byte{archivetest.PNG(5, 5, 9)}}}}
+	zipFile := filepath.Join(dir, "archive-20240101.zip")
+	f, err := os.Create(zipFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if out := r.roost(t, "", "import", zipFile); !strings.Contains(out, "Imported 1 posts") {
+		t.Errorf("roost import of the archive printed %q", out)
+	}
+	csvFile := filepath.Join(dir, "domains.csv")
+	os.WriteFile(csvFile, []byte("spam.example\n"), 0o600)
+	if out := r.roost(t, "", "import", "-kind", "domain_blocks", csvFile); !strings.Contains(out, "1 rows, 1 new") {
+		t.Errorf("roost import of the CSV printed %q", out)
+	}
+	interopEventually(t, "the running server applies the CSV", func() error {
+		d, err := r.st.DomainBlocks(t.Context())
+		if err != nil || len(d) != 1 {
+			return fmt.Errorf("domain blocks %v, %v", d, err)
+		}
+		return nil
+	})
+	export := filepath.Join(dir, "out.zip")
+	if out := r.roost(t, "", "export", export); !strings.Contains(out, "Exported to") {
+		t.Errorf("roost export printed %q", out)
+	}
+	zr, err := zip.OpenReader(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[f.Name] = f
+	}
+	for _, name := range []string{"outbox.json", "blocked_domains.csv", "site/index.html"} {
+		if files[name] == nil {
+			t.Errorf("the export has no %s", name)
+		}
+	}
+	rc, _ := files["outbox.json"].Open()
+	outbox, _ := io.ReadAll(rc)
+	rc.Close()
+	if !strings.Contains(string(outbox), "from the old days") || !strings.Contains(string(outbox), "media_attachments/files/") {
+		t.Errorf("outbox.json lacks the imported post or its image: %.500s", outbox)
 	}
 }
