@@ -83,6 +83,9 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		return err
 	}
 
+	if srv.Transfer().Deleting() {
+		return fmt.Errorf("%s: this account was deleted", cmd)
+	}
 	need := func(n int, what string) error {
 		if len(rest) != n {
 			return fmt.Errorf("%s: %w: roost %s %s", cmd, ErrUsage, cmd, what)

@@ -54,12 +54,18 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, name string, kind 
 	return kind, len(items), added, nil
 }
 
+// maxWait is how long a list member waits for the Accept of its follow.
+const maxWait = 24 * time.Hour
+
 // errLater leaves a row pending to be tried again later.
 var errLater = errors.New("later")
 
 // applyItem applies one imported row, skipping what already holds, and records the outcome.
 func (s *Service) applyItem(ctx context.Context, it *imports.Item) {
 	err := s.apply(ctx, it)
+	if errors.Is(err, errLater) && s.st.Now().Sub(it.Created) > maxWait {
+		err = &app.Error{Kind: app.Invalid, Msg: "the follow was not accepted within a day"}
+	}
 	if errors.Is(err, errLater) {
 		// Ten rows' time later: soon enough for an Accept, rarely enough to cost nothing.
 		wait := min(max(10*s.opt.FollowEvery, 100*time.Millisecond), time.Minute)

@@ -29,6 +29,7 @@ type Item struct {
 	Options string // JSON: following's columns
 	State   string
 	Error   string
+	Created time.Time
 }
 
 // Count is the progress of one kind of list.
@@ -83,14 +84,16 @@ func (s *Store) Add(ctx context.Context, items []Item) (int, error) {
 	return added, err
 }
 
-const cols = `id, kind, target, arg, options, state, error`
+const cols = `id, kind, target, arg, options, state, error, created_at`
 
 func scan(row sqlite.Scanner) (*Item, error) {
 	var it Item
-	err := row.Scan(&it.ID, &it.Kind, &it.Target, &it.Arg, &it.Options, &it.State, &it.Error)
+	var created int64
+	err := row.Scan(&it.ID, &it.Kind, &it.Target, &it.Arg, &it.Options, &it.State, &it.Error, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
+	it.Created = sqlite.Time(created)
 	return &it, err
 }
 
