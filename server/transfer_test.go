@@ -329,3 +329,26 @@ func TestArchiveRoundTrip(t *testing.T) {
 		t.Errorf("after the round trip:\n got %+v\nwant %+v", second, first)
 	}
 }
+
+// TestImportSurvivesRestart queues a CSV list while the workers are stopped, restarts the
+// server, and finds the rows applied by the new process.
+func TestImportSurvivesRestart(t *testing.T) {
+	ts := newTestServer(t, withMedia(t))
+	ts.stopRun()
+	_, rows, added, err := ts.srv.Transfer().ImportCSV(context.Background(), strings.NewReader("one.example\ntwo.example\n"), "blocked_domains.csv", "")
+	if err != nil || rows != 2 || added != 2 {
+		t.Fatalf("import: %d rows, %d new, %v", rows, added, err)
+	}
+	if d, _ := ts.st.DomainBlocks(context.Background()); len(d) != 0 {
+		t.Fatalf("applied with the workers stopped: %v", d)
+	}
+	ts.restart(t)
+	waitImported(t, ts)
+	if d, _ := ts.st.DomainBlocks(context.Background()); len(d) != 2 {
+		t.Errorf("after the restart the domain blocks are %v", d)
+	}
+	_, _, added, _ = ts.srv.Transfer().ImportCSV(context.Background(), strings.NewReader("one.example\nthree.example\n"), "blocked_domains.csv", "")
+	if added != 1 {
+		t.Errorf("a re-import added %d rows, want 1", added)
+	}
+}
