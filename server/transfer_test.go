@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -43,8 +44,8 @@ func acceptFollows(t *testing.T, ts *testServer, stop chan struct{}, peers ...*p
 					if r.typ() != "Follow" || answered[id] || !strings.HasPrefix(id, ts.base) {
 						continue
 					}
-					answered[id] = true
-					p.send(t, ts, p.activity("Accept", r.Activity))
+					// Marked answered only once Roost took it: a busy inbox answers 503.
+					answered[id] = p.send(t, ts, p.activity("Accept", r.Activity)) == http.StatusAccepted
 				}
 			}
 		}
@@ -151,7 +152,12 @@ func waitImported(t *testing.T, ts *testServer) {
 		return true
 	}, func() string {
 		counts, _ := ts.srv.Transfer().Items().Progress(ctx)
-		return fmt.Sprintf("%+v", counts)
+		pending, _ := ts.st.Following(ctx, ts.srv.Owner().ID, store.Pending, store.Page{Limit: 20})
+		var follows []string
+		for _, f := range pending {
+			follows = append(follows, f.Account.Handle()+" "+f.Follow.IRI)
+		}
+		return fmt.Sprintf("%+v; follows pending: %v; deliveries queued: %d", counts, follows, ts.queued(t))
 	})
 	failed, _ := ts.srv.Transfer().Items().Failures(ctx, 10)
 	for _, f := range failed {

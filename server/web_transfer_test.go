@@ -43,6 +43,7 @@ func (c *ownerClient) uploadImport(t *testing.T, kind, name string, content []by
 // a CSV and an archive uploaded with their progress, the export downloaded.
 func TestWebMoveAndExport(t *testing.T) {
 	ts := newTestServer(t, withMedia(t))
+	setOwnerPassword(t, ts)
 	old := newPeer(t, "old")
 	c := signIn(t, ts)
 	page := c.page(t, "/settings/account")
@@ -97,7 +98,10 @@ func TestWebMoveAndExport(t *testing.T) {
 		t.Errorf("the imported post is not marked with its original URL")
 	}
 
-	rec := c.get("/settings/export.zip")
+	if rec := c.postForm("/settings/export.zip", c.withCSRF(url.Values{"password": {"wrong"}})); rec.Code != http.StatusSeeOther {
+		t.Errorf("export with a wrong password: %d, want a redirect back", rec.Code)
+	}
+	rec := c.postForm("/settings/export.zip", c.withCSRF(url.Values{"password": {ownerPassword}}))
 	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/zip" {
 		t.Fatalf("export: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}

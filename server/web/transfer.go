@@ -33,7 +33,7 @@ func (h *Handler) mountTransfer(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/aliases", h.signedIn(h.saveAlias(true)))
 	mux.HandleFunc("POST /settings/aliases/remove", h.signedIn(h.saveAlias(false)))
 	mux.HandleFunc("POST /settings/import", h.importUpload)
-	mux.HandleFunc("GET /settings/export.zip", h.signedIn(h.export))
+	mux.HandleFunc("POST /settings/export.zip", h.signedIn(h.export))
 	mux.HandleFunc("POST /settings/delete-account", h.signedIn(h.deleteAccount))
 	mux.HandleFunc("GET /settings/sessions", h.signedIn(h.showSessions))
 	mux.HandleFunc("POST /settings/sessions/revoke", h.signedIn(h.revokeSession))
@@ -202,8 +202,12 @@ func (h *Handler) importPart(ctx context.Context, part *multipart.Part, kind str
 		strings.ReplaceAll(string(k), "_", " "), rows, added), nil
 }
 
-// export streams the account's export as a download (GET /settings/export.zip).
+// export streams the account's export as a download (POST /settings/export.zip), after the
+// password: it holds everything, direct messages too.
 func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
+	if !h.reauthenticated(w, r, "/settings/account") {
+		return
+	}
 	name := fmt.Sprintf("roost-%s-%s.zip", h.app.Owner.Account.Username, time.Now().UTC().Format("20060102"))
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
