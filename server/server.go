@@ -151,10 +151,14 @@ type DomainChangeError = app.DomainChangeError
 
 // Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
+	// The transfer worker stops with the core's: when those fail to start, serve stops.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.transfer.Run(ctx) }()
 	err := s.app.Run(ctx)
+	cancel()
 	wg.Wait()
 	return err
 }
