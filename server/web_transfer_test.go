@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -211,5 +213,35 @@ func TestWebDeleteAccount(t *testing.T) {
 	}
 	if n, _ := ts.st.CountPosts(context.Background(), ts.srv.Owner().ID, false); n != 0 {
 		t.Errorf("%d posts left after the wipe", n)
+	}
+}
+
+// TestExportOutlivesServerTimeouts downloads the export from a server whose write timeout is
+// shorter than the request takes (the password's hash alone takes longer): the export lifts
+// the deadline for itself, as a large account's download needs.
+func TestExportOutlivesServerTimeouts(t *testing.T) {
+	ts := newTestServer(t)
+	setOwnerPassword(t, ts)
+	c := signIn(t, ts)
+	hs := httptest.NewUnstartedServer(ts.srv.Handler())
+	hs.Config.WriteTimeout = 20 * time.Millisecond
+	hs.Start()
+	defer hs.Close()
+	form := c.withCSRF(url.Values{"password": {ownerPassword}})
+	req, _ := http.NewRequest(http.MethodPost, hs.URL+"/settings/export.zip", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Host = ts.cfg.Domain
+	req.AddCookie(c.cookie)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d, %v", resp.StatusCode, err)
+	}
+	if _, err := zip.NewReader(bytes.NewReader(body), int64(len(body))); err != nil {
+		t.Errorf("the export is not a whole zip: %v", err)
 	}
 }

@@ -20,6 +20,10 @@ import (
 	"roost/templates"
 )
 
+// transferTime is how long an upload to import or an export's download may take, beyond the
+// server's usual timeouts.
+const transferTime = 6 * time.Hour
+
 // maxImportBytes bounds an uploaded archive; it is streamed to a temporary file, never held.
 const maxImportBytes = 16 << 30
 
@@ -117,13 +121,19 @@ func (h *Handler) importUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign in first", http.StatusForbidden)
 		return
 	}
+	// An archive may take longer to arrive, and to import, than the server's timeouts allow a
+	// request; the signed-in owner's upload gets hours.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(transferTime))
+	_ = rc.SetWriteDeadline(time.Now().Add(transferTime))
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		http.Error(w, "expected a file upload", http.StatusBadRequest)
 		return
 	}
-	ctx := r.Context()
+	// Once the file is here, the import finishes even if the browser goes away.
+	ctx := context.WithoutCancel(r.Context())
 	var csrf, kind string
 	for {
 		part, err := mr.NextPart()
@@ -208,6 +218,8 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 	if !h.reauthenticated(w, r, "/settings/account") {
 		return
 	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(transferTime))
 	name := fmt.Sprintf("roost-%s-%s.zip", h.app.Owner.Account.Username, time.Now().UTC().Format("20060102"))
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
