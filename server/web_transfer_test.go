@@ -214,6 +214,9 @@ func TestWebDeleteAccount(t *testing.T) {
 	if n, _ := ts.st.CountPosts(context.Background(), ts.srv.Owner().ID, false); n != 0 {
 		t.Errorf("%d posts left after the wipe", n)
 	}
+	if _, err := ts.st.AccountByIRI(context.Background(), fan.actor); err == nil {
+		t.Errorf("the follower's account is still stored after the wipe")
+	}
 }
 
 // TestExportOutlivesServerTimeouts downloads the export from a server whose write timeout is

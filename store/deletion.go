@@ -84,6 +84,7 @@ var wiped = []string{
 	`DELETE FROM scheduled_media`, `DELETE FROM scheduled_statuses`, `DELETE FROM media`, `DELETE FROM bookmarks`,
 	`DELETE FROM posts`, `DELETE FROM lists`, `DELETE FROM filters`, `DELETE FROM import_items`,
 	`DELETE FROM accounts WHERE local = 0`, `DELETE FROM domain_blocks`, `DELETE FROM oauth_apps`,
+	`DELETE FROM markers`, `DELETE FROM idempotency`, `DELETE FROM profile_source`,
 	`UPDATE accounts SET display_name = '', summary = '', fields = '[]', avatar_url = '', header_url = '',
 		also_known_as = '[]' WHERE local = 1`,
 }
