@@ -358,3 +358,50 @@ func TestImportSurvivesRestart(t *testing.T) {
 		t.Errorf("a re-import added %d rows, want 1", added)
 	}
 }
+
+// TestExportSitePages exports 120 public posts: the static copy has three pages, newest first,
+// linked to each other, every post on exactly one.
+func TestExportSitePages(t *testing.T) {
+	ts := newTestServer(t, withMedia(t))
+	var zipBuf bytes.Buffer
+	src := archivetest.Archive{Actor: "https://old.example/users/me", Username: "me", PostCount: 120}
+	if err := src.Write(&zipBuf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.srv.Transfer().ImportArchive(context.Background(), bytes.NewReader(zipBuf.Bytes()), int64(zipBuf.Len()), nil); err != nil {
+		t.Fatal(err)
+	}
+	var export bytes.Buffer
+	if err := ts.srv.Transfer().Export(context.Background(), &export); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(export.Bytes()), int64(export.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]string{}
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, "site/") && strings.HasSuffix(f.Name, ".html") {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			pages[strings.TrimPrefix(f.Name, "site/")] = string(b)
+		}
+	}
+	if len(pages) != 3 {
+		t.Fatalf("site pages %v, want index.html, page-2.html, page-3.html", slices.Sorted(maps.Keys(pages)))
+	}
+	if !strings.Contains(pages["index.html"], "Generated post number 119 ") || !strings.Contains(pages["index.html"], `href="page-2.html"`) {
+		t.Errorf("index.html does not start with the newest post or link the next page")
+	}
+	if !strings.Contains(pages["page-3.html"], "Generated post number 0 ") || !strings.Contains(pages["page-3.html"], `href="page-2.html"`) {
+		t.Errorf("page-3.html does not end with the oldest post or link back")
+	}
+	seen := 0
+	for _, p := range pages {
+		seen += strings.Count(p, "<article")
+	}
+	if seen != 120 {
+		t.Errorf("%d posts on the pages, want 120", seen)
+	}
+}
