@@ -21,6 +21,7 @@ import (
 	"roost/server/archive/archivetest"
 	"roost/server/datadir"
 	"roost/store"
+	"roost/store/about"
 )
 
 // interopRoost is a Roost served over TLS in process, with its data folder, for the Fedify peer.
@@ -190,7 +191,7 @@ func TestFedifyFollowsMove(t *testing.T) {
 		}
 		return fmt.Errorf("followers %v", fs)
 	})
-	moved, err := newR.st.MovedFollowers(t.Context(), newOwner.ID, 10)
+	moved, err := about.New(newR.st).MovedFollowers(t.Context(), newOwner.ID, 10)
 	if err != nil || len(moved) != 1 || moved[0].Account.IRI != peer.origin+"/users/alice" || moved[0].MovedFrom != oldOwner.IRI {
 		t.Errorf("followers who came with the move: %+v, %v; want alice from %s", moved, err, oldOwner.IRI)
 	}

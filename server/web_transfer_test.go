@@ -19,6 +19,7 @@ import (
 	"roost/server/app"
 	"roost/server/archive/archivetest"
 	"roost/store"
+	"roost/store/about"
 	"roost/store/access"
 )
 
@@ -62,7 +63,7 @@ func TestWebMoveAndExport(t *testing.T) {
 
 	fan := newPeer(t, "fan")
 	followingPeer(t, ts, fan)
-	if err := ts.st.AddMovedFollower(context.Background(), ts.account(t, fan.actor).ID, old.actor); err != nil {
+	if err := about.New(ts.st).AddMovedFollower(context.Background(), ts.account(t, fan.actor).ID, old.actor); err != nil {
 		t.Fatal(err)
 	}
 	if text := textOf(c.page(t, "/settings/account")); !strings.Contains(text, "Followers who came with your move") ||

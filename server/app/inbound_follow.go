@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"roost/store"
+	"roost/store/about"
 )
 
 func (h *handling) follow(ctx context.Context) error {
@@ -24,7 +25,7 @@ func (h *handling) follow(ctx context.Context) error {
 	// account, and remembered as such (move_in.go).
 	from := s.movedFrom(ctx, h.owner)
 	if from != "" {
-		if err := s.st.AddMovedFollower(ctx, h.signer.ID, from); err != nil {
+		if err := about.New(s.st).AddMovedFollower(ctx, h.signer.ID, from); err != nil {
 			return err
 		}
 	}

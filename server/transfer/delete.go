@@ -22,7 +22,7 @@ const (
 var ErrDeleted = &app.Error{Kind: app.Forbidden, Msg: "this account is deleted"}
 
 func (s *Service) loadDeletion(ctx context.Context) error {
-	requested, wipedAt, err := s.st.Deletion(ctx)
+	requested, wipedAt, err := s.deletion.Deletion(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Service) DeleteAccountNow(ctx context.Context) error {
 }
 
 func (s *Service) deleteAccount(ctx context.Context) error {
-	inboxes, err := s.st.KnownInboxes(ctx)
+	inboxes, err := s.deletion.KnownInboxes(ctx)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (s *Service) finishDeletion(ctx context.Context) {
 			}
 		}
 		if s.deleted.Load() == deleting {
-			left, err := s.st.DeliveriesLeft(ctx, s.deleteIRI())
+			left, err := s.deletion.DeliveriesLeft(ctx, s.deleteIRI())
 			if err == nil && left == 0 {
 				s.wipe(ctx)
 			}
@@ -140,7 +140,7 @@ func (s *Service) finishDeletion(ctx context.Context) {
 func (s *Service) wipe(ctx context.Context) {
 	s.wipeMu.Lock()
 	defer s.wipeMu.Unlock()
-	names, err := s.st.Wipe(ctx)
+	names, err := s.deletion.Wipe(ctx)
 	if err != nil {
 		s.log.Error("wipe the deleted account", "err", err)
 		return

@@ -14,6 +14,7 @@ import (
 
 	"roost/server/app"
 	"roost/store"
+	"roost/store/deletion"
 	"roost/store/imports"
 )
 
@@ -33,12 +34,13 @@ type Options struct {
 
 // Service is the owner's import, export and account deletion, over the core and its store.
 type Service struct {
-	app   *app.App
-	st    *store.Store
-	items *imports.Store
-	log   *slog.Logger
-	opt   Options
-	wake  chan struct{}
+	app      *app.App
+	st       *store.Store
+	items    *imports.Store
+	deletion *deletion.Store
+	log      *slog.Logger
+	opt      Options
+	wake     chan struct{}
 
 	deleted atomic.Int32 // 0: live, 1: deletion asked for, 2: wiped
 	wipeMu  sync.Mutex
@@ -55,7 +57,7 @@ func New(ctx context.Context, core *app.App, st *store.Store, log *slog.Logger, 
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second
 	}
-	s := &Service{app: core, st: st, items: imports.New(st), log: log.With("sub", "transfer"), opt: opt,
+	s := &Service{app: core, st: st, items: imports.New(st), deletion: deletion.New(st), log: log.With("sub", "transfer"), opt: opt,
 		wake: make(chan struct{}, 1)}
 	if err := s.loadDeletion(ctx); err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"roost/server/app"
 	"roost/server/archive"
 	"roost/store"
+	"roost/store/about"
 	"roost/templates"
 )
 
@@ -57,7 +58,7 @@ func (h *Handler) showAccountTransfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := templates.AccountTransfer{Handle: "@" + owner.Handle(), Aliases: owner.AlsoKnownAs, MovedTo: owner.MovedTo}
-	moved, err := h.st.MovedFollowers(ctx, owner.ID, 100)
+	moved, err := about.New(h.st).MovedFollowers(ctx, owner.ID, 100)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
