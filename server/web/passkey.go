@@ -285,3 +285,4 @@ func (h *Handler) finishPasskeyLogin(w http.ResponseWriter, r *http.Request) {
 	h.rememberDevice(w)
 	jsonAnswer(w, http.StatusOK, map[string]string{"next": next})
 }
+
