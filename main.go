@@ -67,7 +67,6 @@ The owner's commands (they work while the server runs; deliveries go out from th
                              bookmarks, lists; applied by the server at a polite pace)
   export FILE.zip            write everything to FILE.zip: a Mastodon-format archive, the
                              CSV lists, and site/, a static copy of your public posts
-  two-factor-off             turn two-factor sign-in off (a lost phone or security key)
   delete-account             delete the account for good (asks you to type its address):
                              every known server is told, then the data is wiped
 

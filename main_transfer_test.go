@@ -255,29 +255,3 @@ func TestImportExportCommands(t *testing.T) {
 		t.Errorf("outbox.json lacks the imported post or its image: %.500s", outbox)
 	}
 }
-
-// TestTwoFactorOffCommand turns two-factor sign-in off from the command line, the way back in
-// for an owner who lost their phone or security key.
-func TestTwoFactorOffCommand(t *testing.T) {
-	r := startInteropRoost(t, filepath.Join(t.TempDir(), "unused.pem"), "http")
-	ctx := t.Context()
-	auth := r.srv.App().Auth
-	if err := auth.StartTOTP(ctx, "JBSWY3DPEHPK3PXP"); err != nil {
-		t.Fatal(err)
-	}
-	if err := auth.EnableTOTP(ctx, 1, []string{"hash"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := auth.AddPasskey(ctx, "key1", "{}"); err != nil {
-		t.Fatal(err)
-	}
-	if out := r.roost(t, "", "two-factor-off"); !strings.Contains(out, "Two-factor sign-in is off") {
-		t.Errorf("roost two-factor-off printed %q", out)
-	}
-	if _, err := auth.OwnerTOTP(ctx); err == nil {
-		t.Errorf("the TOTP secret is still there")
-	}
-	if keys, _ := auth.Passkeys(ctx); len(keys) != 0 {
-		t.Errorf("%d passkeys left", len(keys))
-	}
-}

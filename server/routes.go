@@ -95,7 +95,7 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 			img = "'self' data:" // remote images come through the proxy
 		}
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+img+"; "+
-			"script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+			"script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

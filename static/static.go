@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed *.css *.svg *.png *.js
+//go:embed *.css *.svg *.png
 var files embed.FS
 
 // Assets serves the embedded files and knows their hashed URLs.

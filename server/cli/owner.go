@@ -191,23 +191,6 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 			return err
 		}
 		return exportFile(ctx, env, srv.Transfer(), rest[0])
-	case "two-factor-off":
-		if err := need(0, ""); err != nil {
-			return err
-		}
-		if err := srv.App().Auth.DisableTOTP(ctx); err != nil {
-			return err
-		}
-		keys, err := srv.App().Auth.Passkeys(ctx)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := srv.App().Auth.DeletePasskey(ctx, k.ID); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(env.Stdout, "Two-factor sign-in is off (the authenticator app's secret, the recovery codes and %d passkeys are gone); the password alone signs in.\n", len(keys))
 	case "delete-account":
 		if err := need(0, ""); err != nil {
 			return err

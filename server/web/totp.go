@@ -28,17 +28,8 @@ func (h *Handler) mountTOTP(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login/code", h.loginCode)
 }
 
-// secondFactorOn reports whether signing in asks for a second factor: a TOTP code or a passkey.
+// secondFactorOn reports whether signing in asks for a code.
 func (h *Handler) secondFactorOn(ctx context.Context) (bool, error) {
-	on, err := h.totpOn(ctx)
-	if err != nil || on {
-		return on, err
-	}
-	keys, err := h.app.Auth.Passkeys(ctx)
-	return len(keys) > 0, err
-}
-
-func (h *Handler) totpOn(ctx context.Context) (bool, error) {
 	t, err := h.app.Auth.OwnerTOTP(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
@@ -63,17 +54,7 @@ func (h *Handler) askSecondFactor(w http.ResponseWriter, r *http.Request, next s
 	http.SetCookie(w, &http.Cookie{Name: h.secondFactorCookieName(), Value: payload + "." + h.deviceMAC(payload),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteStrictMode,
 		MaxAge: int(secondFactorTime.Seconds())})
-	h.render200(w, r, templates.LoginCodePage(h.page("Sign in"), h.loginCodeView(r.Context(), next, "")))
-}
-
-// loginCodeView is the second step's page: the code form, and the passkey button when there are
-// passkeys.
-func (h *Handler) loginCodeView(ctx context.Context, next, msg string) templates.LoginCode {
-	keys, _ := h.app.Auth.Passkeys(ctx)
-	totpOn, _ := h.totpOn(ctx)
-	left, _ := h.app.Auth.RecoveryCodesLeft(ctx)
-	return templates.LoginCode{Next: next, Error: msg, Passkeys: len(keys) > 0, TOTP: totpOn, Recovery: left > 0,
-		Script: h.assets.URL("passkey.js")}
+	h.render200(w, r, templates.LoginCodePage(h.page("Sign in"), templates.LoginCode{Next: next}))
 }
 
 // passwordWasRight reports whether the request carries a valid cookie of askSecondFactor.
@@ -110,7 +91,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := h.logins.begin(k, now); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		h.render(w, r, http.StatusTooManyRequests, templates.LoginCodePage(h.page("Sign in"),
-			h.loginCodeView(r.Context(), next, tooManyAttempts)))
+			templates.LoginCode{Next: next, Error: tooManyAttempts}))
 		return
 	}
 	ok, err := h.checkCode(r.Context(), r.PostFormValue("code"))
@@ -120,7 +101,7 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		h.render(w, r, http.StatusUnauthorized, templates.LoginCodePage(h.page("Sign in"),
-			h.loginCodeView(r.Context(), next, "That code is not right (or was used already).")))
+			templates.LoginCode{Next: next, Error: "That code is not right (or was used already)."}))
 		return
 	}
 	h.logins.forget(k, now)
@@ -138,13 +119,11 @@ func (h *Handler) loginCode(w http.ResponseWriter, r *http.Request) {
 // recovery code.
 func (h *Handler) checkCode(ctx context.Context, code string) (bool, error) {
 	t, err := h.app.Auth.OwnerTOTP(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		return false, err
 	}
-	if t != nil && t.Enabled {
-		if step, ok := auth.TOTPStep(t.Secret, code, time.Now()); ok {
-			return h.app.Auth.UseTOTPStep(ctx, step)
-		}
+	if step, ok := auth.TOTPStep(t.Secret, code, time.Now()); ok {
+		return h.app.Auth.UseTOTPStep(ctx, step)
 	}
 	if rc := auth.NormalizeRecoveryCode(code); rc != "" {
 		return h.app.Auth.UseRecoveryCode(ctx, auth.HashToken(rc))
@@ -154,17 +133,8 @@ func (h *Handler) checkCode(ctx context.Context, code string) (bool, error) {
 
 func (h *Handler) securityPage(w http.ResponseWriter, r *http.Request, status int, s templates.Security) {
 	ctx := r.Context()
-	s.Script = h.assets.URL("passkey.js")
-	keys, err := h.app.Auth.Passkeys(ctx)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	for _, k := range keys {
-		s.Passkeys = append(s.Passkeys, templates.PasskeyView{ID: k.ID, Created: k.Created, Used: k.Used})
-	}
 	if s.SetupSecret == "" && len(s.RecoveryCodes) == 0 {
-		on, err := h.totpOn(ctx)
+		on, err := h.secondFactorOn(ctx)
 		if err != nil {
 			h.serverError(w, r, err)
 			return

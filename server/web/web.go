@@ -71,7 +71,6 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/apps/revoke", h.signedIn(h.revokeApp))
 	h.mountTransfer(mux)
 	h.mountTOTP(mux)
-	h.mountPasskeys(mux)
 
 	// Public pages.
 	mux.HandleFunc("GET /{$}", h.showHome)

@@ -50,11 +50,3 @@ CREATE TABLE IF NOT EXISTS recovery_codes (
 	hash    TEXT    PRIMARY KEY, -- hex SHA-256 of the code
 	used_at INTEGER NOT NULL DEFAULT 0
 ) STRICT;
-
--- The owner's passkeys (WebAuthn credentials), another second factor.
-CREATE TABLE IF NOT EXISTS passkeys (
-	id         TEXT    PRIMARY KEY, -- the credential id, base64url
-	data       TEXT    NOT NULL, -- JSON of the credential (public key, sign count, flags)
-	created_at INTEGER NOT NULL,
-	used_at    INTEGER NOT NULL DEFAULT 0
-) STRICT;
