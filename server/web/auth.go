@@ -255,13 +255,6 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			templates.Login{Next: next, Error: "That password is not right."}))
 		return
 	}
-	if on, err := h.secondFactorOn(r.Context()); err != nil {
-		h.serverError(w, r, err)
-		return
-	} else if on {
-		h.askSecondFactor(w, r, next) // totp.go
-		return
-	}
 	if err := h.startSession(w, r); err != nil {
 		h.serverError(w, r, err)
 		return

@@ -70,7 +70,6 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /settings/apps", h.signedIn(h.showApps))
 	mux.HandleFunc("POST /settings/apps/revoke", h.signedIn(h.revokeApp))
 	h.mountTransfer(mux)
-	h.mountTOTP(mux)
 
 	// Public pages.
 	mux.HandleFunc("GET /{$}", h.showHome)

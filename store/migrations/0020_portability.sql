@@ -35,18 +35,3 @@ CREATE TABLE IF NOT EXISTS moved_followers (
 	moved_from TEXT    NOT NULL, -- the old account's IRI
 	created_at INTEGER NOT NULL
 ) STRICT;
-
--- The owner's second factor: a TOTP secret (RFC 6238), enabled once a code from it was
--- entered, the last time step used (a code works once), and the recovery codes' hashes.
-CREATE TABLE IF NOT EXISTS owner_totp (
-	id         INTEGER PRIMARY KEY CHECK (id = 1),
-	secret     TEXT    NOT NULL, -- base32
-	enabled_at INTEGER NOT NULL DEFAULT 0, -- 0: being set up
-	last_step  INTEGER NOT NULL DEFAULT 0,
-	created_at INTEGER NOT NULL
-) STRICT;
-
-CREATE TABLE IF NOT EXISTS recovery_codes (
-	hash    TEXT    PRIMARY KEY, -- hex SHA-256 of the code
-	used_at INTEGER NOT NULL DEFAULT 0
-) STRICT;
