@@ -64,6 +64,13 @@ The owner's commands (they work while the server runs; deliveries go out from th
                              -alias @you@elsewhere (repeat; -alias '' clears)
   move @you@elsewhere|URL    move your followers to a new account that lists this one as
                              an alias (Mastodon's migration); move '' takes it back
+  import [-kind KIND] FILE   import Mastodon's archive zip (your posts, not sent again) or
+                             one of its CSV lists (following, blocks, mutes, domain_blocks,
+                             bookmarks, lists; applied by the server at a polite pace)
+  export FILE.zip            write everything to FILE.zip: a Mastodon-format archive, the
+                             CSV lists, and site/, a static copy of your public posts
+  delete-account             delete the account for good (asks you to type its address):
+                             every known server is told, then the data is wiped
 
 Every command takes -data DIR (env ROOST_DATA, default ./data). Flags may come before or
 after the arguments; -- ends them (roost post -- '-5 degrees today').

@@ -32,7 +32,7 @@ func (s *Server) Handler() http.Handler {
 	cop.AddInsecureBypassPattern("/api/")
 	cop.AddInsecureBypassPattern("POST /oauth/token")
 	cop.AddInsecureBypassPattern("POST /oauth/revoke")
-	return s.secureHeaders(withoutTrailingSlash(crossOrigin(cop.Handler(mux))))
+	return s.secureHeaders(withoutTrailingSlash(crossOrigin(cop.Handler(s.refuseDeleted(mux)))))
 }
 
 // withoutTrailingSlash serves /api/... and /oauth/... paths ending in a slash as without it:

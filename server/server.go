@@ -7,12 +7,14 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"roost/server/app"
 	"roost/server/federation"
 	"roost/server/mastoapi"
 	"roost/server/media"
+	"roost/server/transfer"
 	"roost/server/web"
 	"roost/static"
 	"roost/store"
@@ -53,6 +55,8 @@ type Config struct {
 	MediaProxy      bool
 	CacheDir        string
 	MediaCacheBytes int64
+	// ImportFollowEvery is the pace of imported follows (default 3 s).
+	ImportFollowEvery time.Duration
 }
 
 // Server is a configured Roost instance. It serves HTTP (Handler) and runs the core's background
@@ -72,6 +76,9 @@ type Server struct {
 
 	media *media.Library
 	proxy *media.Proxy // nil: remote images are shown from their origin
+
+	// transfer imports, exports and deletes the account.
+	transfer *transfer.Service
 }
 
 // New builds a Server on an open store. The owner account must exist (see Setup).
@@ -119,6 +126,10 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 		assets:  assets,
 		started: time.Now(),
 	}
+	if s.transfer, err = transfer.New(ctx, core, st, log, transfer.Options{MediaDir: cfg.MediaDir, Poll: cfg.Poll,
+		FollowEvery: cfg.ImportFollowEvery}); err != nil {
+		return nil, err
+	}
 	s.fed = federation.New(federation.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version},
 		core, st, log, s.notFound)
 	s.media = core.Media
@@ -128,7 +139,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 	}
 	s.web = web.New(web.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Scheme: cfg.Scheme,
 		AllowPrivate: cfg.AllowPrivate, Version: cfg.Version, MediaDir: cfg.MediaDir, MaxUploadBytes: cfg.MaxUploadBytes,
-		CertExpiry: cfg.CertExpiry, Started: s.started, ActorDoc: s.fed.ShowActor, PostDoc: s.fed.ShowPost, NotFound: s.notFound},
+		CertExpiry: cfg.CertExpiry, Started: s.started, ActorDoc: s.fed.ShowActor, PostDoc: s.fed.ShowPost, NotFound: s.notFound,
+		Transfer: s.transfer},
 		core, st, log, s.assets, s.proxy)
 	s.api = mastoapi.New(mastoapi.Config{Domain: cfg.Domain, HandleDomain: cfg.HandleDomain, Version: cfg.Version,
 		MaxUploadBytes: cfg.MaxUploadBytes}, core, st, log, s.assets, s.proxy)
@@ -140,7 +152,21 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*S
 type DomainChangeError = app.DomainChangeError
 
 // Run runs the background workers (delivery, inbox processing, poll ends) until ctx ends.
-func (s *Server) Run(ctx context.Context) error { return s.app.Run(ctx) }
+func (s *Server) Run(ctx context.Context) error {
+	// The transfer worker stops with the core's: when those fail to start, serve stops.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.transfer.Run(ctx) }()
+	err := s.app.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// Transfer is the account's import, export and deletion.
+func (s *Server) Transfer() *transfer.Service { return s.transfer }
 
 // Owner returns the owner's account as loaded at start.
 func (s *Server) Owner() *store.Account { return s.app.Owner.Account }

@@ -105,6 +105,8 @@ type App struct {
 	scheduledCh chan struct{}
 
 	hashing chan struct{} // one password hash at a time (password.go)
+
+	aliasChecked sync.Map // the owner's old account's IRI -> when it was last fetched (move_in.go)
 }
 
 // New builds an App on an open store. The owner account must exist (see server.Setup); cfg comes

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"roost/store"
+	"roost/store/about"
 )
 
 func (h *handling) follow(ctx context.Context) error {
@@ -20,7 +21,15 @@ func (h *handling) follow(ctx context.Context) error {
 	}
 	f := &store.Follow{IRI: h.act.ID, FollowerID: h.signer.ID, FolloweeID: h.owner.ID, State: store.Accepted}
 	var out *store.Outgoing
-	if h.owner.Locked {
+	// A follower who comes with the owner's move from an old account is accepted even by a locked
+	// account, and remembered as such (move_in.go).
+	from := s.movedFrom(ctx, h.owner)
+	if from != "" {
+		if err := about.New(s.st).AddMovedFollower(ctx, h.signer.ID, from); err != nil {
+			return err
+		}
+	}
+	if h.owner.Locked && from == "" {
 		f.State = store.Pending
 		if existing, err := s.st.FollowBetween(ctx, h.signer.ID, h.owner.ID); err == nil && existing.State == store.Accepted {
 			f.State = store.Accepted

@@ -40,6 +40,10 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 	if cmd == "profile" {
 		profile.register(fs)
 	}
+	var importKind string
+	if cmd == "import" {
+		fs.StringVar(&importKind, "kind", "", "the CSV's list: following, blocks, mutes, domain_blocks, bookmarks or lists (default: told from the file)")
+	}
 	fromStdin := false
 	if cmd == "passwd" {
 		fs.BoolVar(&fromStdin, "stdin", false, "read the new password from standard input")
@@ -80,6 +84,9 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		return err
 	}
 
+	if srv.Transfer().Deleting() {
+		return fmt.Errorf("%s: this account was deleted", cmd)
+	}
 	need := func(n int, what string) error {
 		if len(rest) != n {
 			return fmt.Errorf("%s: %w: roost %s %s", cmd, ErrUsage, cmd, what)
@@ -183,6 +190,21 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 		} else {
 			fmt.Fprintf(env.Stdout, "Moved to %s: your followers' servers are being told.\n", a.MovedTo)
 		}
+	case "import":
+		if err := need(1, "[-kind KIND] FILE.csv|FILE.zip"); err != nil {
+			return err
+		}
+		return importFile(ctx, env, srv.Transfer(), rest[0], importKind)
+	case "export":
+		if err := need(1, "FILE.zip"); err != nil {
+			return err
+		}
+		return exportFile(ctx, env, srv.Transfer(), rest[0])
+	case "delete-account":
+		if err := need(0, ""); err != nil {
+			return err
+		}
+		return deleteAccount(ctx, env, srv.Transfer(), srv.Owner())
 	case "like", "unlike", "boost", "unboost":
 		if err := need(1, "URL"); err != nil {
 			return err

@@ -60,6 +60,11 @@ func (l *Library) Save(ctx context.Context, r io.Reader, description string) (*s
 	if err != nil {
 		return nil, err
 	}
+	return l.save(ctx, p, description)
+}
+
+// save stores a processed image and its thumbnail (see Save).
+func (l *Library) save(ctx context.Context, p *Image, description string) (*store.Media, error) {
 	if err := os.MkdirAll(l.dir, 0o700); err != nil {
 		return nil, err
 	}

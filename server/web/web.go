@@ -11,6 +11,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/media"
+	"roost/server/transfer"
 	"roost/static"
 	"roost/store"
 )
@@ -35,6 +36,8 @@ type Config struct {
 	// NotFound answers 404 in the form the client asked for, as every route of the site does
 	// (JSON for the client API and ActivityPub clients); nil: NotFoundPage.
 	NotFound http.HandlerFunc
+	// Transfer imports, exports and deletes the account (nil: its pages are not mounted).
+	Transfer *transfer.Service
 }
 
 // Handler serves the web pages.
@@ -69,6 +72,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oauth/authorize", h.signedIn(h.answerAuthorize))
 	mux.HandleFunc("GET /settings/apps", h.signedIn(h.showApps))
 	mux.HandleFunc("POST /settings/apps/revoke", h.signedIn(h.revokeApp))
+	h.mountTransfer(mux)
 
 	// Public pages.
 	mux.HandleFunc("GET /robots.txt", h.showRobots)

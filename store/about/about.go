@@ -1,6 +1,7 @@
 // Package about keeps what Roost knows of other accounts beside their actor documents: the
-// owner's private notes on them (Mastodon's account notes) and the counts their own servers give
-// (their collections' totalItems), in the store's database.
+// owner's private notes on them (Mastodon's account notes), the counts their own servers give
+// (their collections' totalItems), and which followers came with the owner's move here, in the
+// store's database.
 package about
 
 import (

@@ -6,7 +6,8 @@
 // object per line ({"seq":1,"cmd":"lookup","handle":"@me@127.0.0.1:8443"}). It writes events to
 // stdout, one JSON object per line: {"ev":"done","seq":1,...} or {"ev":"failed","seq":1,"error":...}
 // answer a command; "listening", "accept", "create" (with a note's name and inReplyTo, which
-// carry a poll vote), "like-received" and "inbox-error" report
+// carry a poll vote), "like-received", "delete", "move" (then "moved-follow": alice follows the
+// Move's target, as Mastodon does) and "inbox-error" report
 // what happened by itself. It exits when stdin closes.
 //
 // Fedify's inbox listeners run only after Fedify verified the request's HTTP signature
@@ -18,7 +19,7 @@
 import http from "node:http";
 import readline from "node:readline";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest, verifyRequest } from "@fedify/fedify";
-import { Accept, Collection, Create, Endpoints, Follow, Like, Note, Person, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
+import { Accept, Collection, Create, Delete, Endpoints, Follow, Like, Move, Note, Person, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
 import { configure, getStreamSink } from "@logtape/logtape";
 import { Writable } from "node:stream";
 
@@ -169,6 +170,36 @@ federation
       new Accept({ id: new URL(`${follow.objectId.href}#accepts/${crypto.randomUUID()}`), actor: follow.objectId, object: follow }),
     );
     ev("follow-received", { id: follow.id?.href, actor: follower?.id?.href, object: follow.objectId?.href });
+  })
+  // A Delete of an actor (an account deleted for good) is reported as it arrives.
+  .on(Delete, async (ctx, del) => {
+    ev("delete", {
+      id: del.id?.href,
+      actor: del.actorId?.href,
+      object: del.objectId?.href,
+      verifiedBy: verifiedBy.get(del.id?.href) ?? null,
+    });
+  })
+  // A Move of an account alice follows: as Mastodon does, alice follows the target if the target
+  // names the mover among its aliases (alsoKnownAs).
+  .on(Move, async (ctx, move) => {
+    const mover = move.objectId?.href;
+    const target = await ctx.lookupObject(move.targetId);
+    const aliases = (target?.aliasIds ?? []).map((u) => u.href);
+    ev("move", {
+      id: move.id?.href,
+      actor: move.actorId?.href,
+      object: mover,
+      target: move.targetId?.href,
+      verifiedBy: verifiedBy.get(move.id?.href) ?? null,
+    });
+    if (!target || !aliases.includes(mover)) {
+      ev("move-refused", { id: move.id?.href, aliases });
+      return;
+    }
+    const id = new URL(`${ORIGIN}/follows/${crypto.randomUUID()}`);
+    await ctx.sendActivity({ identifier: "alice" }, target, new Follow({ id, actor: ctx.getActorUri("alice"), object: target.id }));
+    ev("moved-follow", { follow: id.href, object: target.id.href });
   })
   .onError((ctx, e) => ev("inbox-error", { error: String(e?.stack ?? e) }));
 
