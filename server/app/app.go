@@ -17,7 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"roost/server/activitypub"
 	"roost/server/app/backfill"
+	"roost/server/app/relay"
 	"roost/server/content"
 	"roost/server/delivery"
 	"roost/server/media"
@@ -29,6 +31,7 @@ import (
 	"roost/store/access"
 	"roost/store/followedtags"
 	"roost/store/lists"
+	"roost/store/relays"
 	"roost/store/queue"
 	"roost/store/scheduled"
 )
@@ -48,6 +51,8 @@ type Config struct {
 	MaxUploadBytes int64
 	// Backfill bounds the fetches of threads and profiles (its defaults if zero).
 	Backfill backfill.Limits
+	// Relays bounds what relays may cost (its defaults if zero).
+	Relays relay.Limits
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -92,6 +97,8 @@ type App struct {
 	Tags *followedtags.Store
 	// Backfill fetches in the background what Roost lacks of threads and profiles.
 	Backfill *backfill.Fetcher
+	// Relays keeps the relay subscriptions and fetches what relays pass on.
+	Relays *relay.Service
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID   *webpush.Key
 	inboxCh chan struct{}
@@ -164,6 +171,16 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 		delivery.Options{Workers: cfg.DeliveryWorkers, Poll: cfg.Poll})
 	s.Backfill = backfill.New(backfill.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, IsLocal: s.IsLocal,
 		Store: st, Log: log.With("sub", "backfill"), Limits: cfg.Backfill})
+	s.Relays = relay.New(relay.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, Account: s.Resolve.Account,
+		Enqueue: func(ctx context.Context, out *store.Outgoing) error {
+			if err := st.Enqueue(ctx, out); err != nil {
+				return err
+			}
+			s.Deliver.Wake()
+			return nil
+		},
+		IsLocal: s.IsLocal, Actor: s.InstanceActorIRI(), OwnerID: s.Owner.Account.ID, Store: st, Relays: relays.New(st),
+		Log: log.With("sub", "relay"), Limits: cfg.Relays})
 	return s, nil
 }
 
@@ -227,9 +244,10 @@ func (s *App) Run(ctx context.Context) error {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
 	go func() { defer wg.Done(); s.Backfill.Run(ctx) }()
+	go func() { defer wg.Done(); s.Relays.Run(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
 	go func() { defer wg.Done(); s.endPolls(ctx) }()
 	go func() { defer wg.Done(); s.publishScheduled(ctx) }()
@@ -237,9 +255,14 @@ func (s *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// SendActivity posts body to inbox, signed by the owner.
+// SendActivity posts body to inbox, signed by the owner, or by the instance actor when it is
+// the activity's actor (relay subscriptions are the instance actor's, as Mastodon's are).
 func (s *App) SendActivity(ctx context.Context, inbox string, body []byte) error {
-	return s.Remote.Post(ctx, inbox, body, remote.Signer{KeyID: s.Owner.Account.KeyID, Key: s.key})
+	signer := remote.Signer{KeyID: s.Owner.Account.KeyID, Key: s.key}
+	if env, err := activitypub.DecodeEnvelope(body); err == nil && env.Actor.ID == s.InstanceActorIRI() {
+		signer = s.instanceSigner()
+	}
+	return s.Remote.Post(ctx, inbox, body, signer)
 }
 
 // instanceSigner signs outgoing fetches as the instance actor, so that peers requiring

@@ -159,6 +159,13 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 			return nil, err
 		}
 	}
+	if vis == store.Public {
+		relayed, err := s.Relays.ForwardInboxes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		inboxes = append(inboxes, relayed...)
+	}
 	for _, a := range mentioned {
 		inboxes = append(inboxes, a.DeliveryInbox())
 	}
@@ -351,6 +358,13 @@ func (s *App) audienceInboxes(ctx context.Context, p *store.Post) ([]string, err
 		if inboxes, err = s.st.FollowerInboxes(ctx, s.Owner.Account.ID); err != nil {
 			return nil, err
 		}
+	}
+	if p.Visibility == store.Public { // the relays it was forwarded to
+		relayed, err := s.Relays.ForwardInboxes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		inboxes = append(inboxes, relayed...)
 	}
 	for _, iri := range append(append([]string{}, p.To...), p.CC...) {
 		if a, err := s.st.AccountByIRI(ctx, iri); err == nil && !a.Local {
