@@ -31,8 +31,8 @@ import (
 	"roost/store/access"
 	"roost/store/followedtags"
 	"roost/store/lists"
-	"roost/store/relays"
 	"roost/store/queue"
+	"roost/store/relays"
 	"roost/store/scheduled"
 )
 

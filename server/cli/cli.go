@@ -35,7 +35,7 @@ func Run(ctx context.Context, env Env, cmd string, args []string) error {
 	case "restore":
 		return restore(ctx, env, args)
 	case "pin", "unpin", "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike",
-		"boost", "unboost", "followers", "following", "requests", "move", "two-factor":
+		"boost", "unboost", "followers", "following", "requests", "move", "two-factor", "relay":
 		return ownerCommand(ctx, env, cmd, args)
 	}
 	return ErrUnknownCommand
