@@ -178,3 +178,57 @@ func TestRelayRateAndCap(t *testing.T) {
 		}
 	}
 }
+
+// A forwarded Delete removes a relayed post only once its own server no longer serves it; an
+// answer to the Follow from an actor that is not the relay's changes nothing, the relay's
+// Reject is recorded.
+func TestRelayDeleteAndAnswers(t *testing.T) {
+	rt := newRelayTest(t, relay.Limits{})
+	ctx := context.Background()
+	iri := rt.publish("/notes/d", "<p>soon gone</p>")
+	rt.receive(t, map[string]any{"id": rt.relay.IRI + "/announce/d", "type": "Announce", "actor": rt.relay.IRI, "object": iri})
+	waitStored(t, rt.s, iri)
+	del := func(n string) {
+		rt.receive(t, map[string]any{"id": iri + "#delete-" + n, "type": "Delete", "actor": rt.origin + "/users/bob",
+			"object": map[string]any{"id": iri, "type": "Tombstone"}})
+	}
+	del("1") // the origin still serves it: the relay's word is not enough
+	time.Sleep(300 * time.Millisecond)
+	if p, err := rt.s.st.PostByIRI(ctx, iri); err != nil || !p.DeletedAt.IsZero() {
+		t.Fatalf("deleted on the relay's word: %v", err)
+	}
+	delete(rt.notes, "/notes/d")
+	del("2")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := rt.s.st.PostByIRI(ctx, iri)
+		if err != nil || !p.DeletedAt.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a relayed post gone from its origin stays after the forwarded Delete")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	rs := relays.New(rt.s.st)
+	r := &relays.Relay{URL: "https://other.test/inbox", Inbox: "https://other.test/inbox", FollowIRI: "http://roost.test/actor/relays/2"}
+	if err := rs.Add(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	answer := func(typ string, by *store.Account) {
+		raw, _ := json.Marshal(map[string]any{"id": by.IRI + "#" + typ, "type": typ, "actor": by.IRI, "object": r.FollowIRI})
+		if err := rt.s.handleActivity(ctx, slog.New(slog.DiscardHandler),
+			queue.InboxItem{ActivityIRI: by.IRI + "#" + typ, ActorIRI: by.IRI, Body: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer("Accept", remoteAccount(t, rt.s, "mallory", "elsewhere.test"))
+	if x, _ := rs.ByURL(ctx, r.URL); x.State != relays.Pending {
+		t.Errorf("an Accept by another server's actor made it %s", x.State)
+	}
+	answer("Reject", remoteAccount(t, rt.s, "actor", "other.test"))
+	if x, _ := rs.ByURL(ctx, r.URL); x.State != relays.Rejected || x.ActorIRI != "https://other.test/users/actor" {
+		t.Errorf("after the relay's Reject: %s by %q", x.State, x.ActorIRI)
+	}
+}

@@ -183,6 +183,12 @@ func (s *Store) AddPost(ctx context.Context, relayID, postID int64) error {
 	})
 }
 
+// Relayed reports whether a post was stored because a relay passed it on.
+func (s *Store) Relayed(ctx context.Context, postID int64) bool {
+	var one int
+	return s.r.QueryRowContext(ctx, `SELECT 1 FROM relay_posts WHERE post_id = ?`, postID).Scan(&one) == nil
+}
+
 // Posts counts the posts kept because a relay passed them on.
 func (s *Store) Posts(ctx context.Context) (int, error) {
 	var n int

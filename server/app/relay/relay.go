@@ -86,6 +86,7 @@ type Service struct {
 type job struct {
 	relayID int64
 	iri     string
+	deleted bool // a forwarded Delete: gone from its origin, it goes here too
 }
 
 // queueLen bounds the fetches waiting; past it what relays pass on is dropped.
@@ -243,7 +244,8 @@ func (s *Service) Handle(ctx context.Context, act *activitypub.Activity, signer 
 		}
 		// The answer must come from the relay: its actor when known, else its inbox's server.
 		if (r.ActorIRI != "" && r.ActorIRI != signer.IRI) || (r.ActorIRI == "" && !remote.SameOrigin(signer.IRI, r.Inbox)) {
-			return true, fmt.Errorf("%s answered the Follow of relay %s", signer.IRI, r.URL)
+			log.Info("activity dropped", slog.String("reason", "an answer to the Follow of relay "+r.URL+" from another actor"))
+			return true, nil
 		}
 		st := relays.Accepted
 		if act.Type == "Reject" {
@@ -270,7 +272,7 @@ func (s *Service) Handle(ctx context.Context, act *activitypub.Activity, signer 
 		log.Debug("activity dropped", slog.String("reason", "from a relay not (or no longer) accepted"))
 		return true, nil
 	}
-	if act.Type != "Announce" && act.Type != "Create" {
+	if act.Type != "Announce" && act.Type != "Create" && act.Type != "Delete" {
 		log.Debug("activity dropped", slog.String("reason", "a relay's "+act.Type+" is not acted on"))
 		return true, nil
 	}
@@ -284,7 +286,7 @@ func (s *Service) Handle(ctx context.Context, act *activitypub.Activity, signer 
 		return true, nil
 	}
 	select {
-	case s.jobs <- job{relayID: r.ID, iri: iri}:
+	case s.jobs <- job{relayID: r.ID, iri: iri, deleted: act.Type == "Delete"}:
 	default:
 		log.Debug("activity dropped", slog.String("reason", "too many relayed posts waiting to be fetched"))
 	}
@@ -316,10 +318,19 @@ func (s *Service) Run(ctx context.Context) {
 // fetch stores the post j names as its origin serves it, unless it is stored already or is not
 // public, and prunes the relay posts every pruneEvery saves.
 func (s *Service) fetch(ctx context.Context, j job) error {
-	if _, err := s.cfg.Store.PostByIRI(ctx, j.iri); err == nil {
-		return nil
+	p, err := s.cfg.Store.PostByIRI(ctx, j.iri)
+	if (err == nil) != j.deleted {
+		return nil // stored already, or a Delete of what is not stored
 	}
 	body, err := s.cfg.Fetch(ctx, j.iri)
+	if j.deleted {
+		// Never on the relay's word: only when the post's own server says it is gone. A post
+		// that came another way (an author followed) gets its Delete from that author.
+		if (errors.Is(err, remote.ErrGone) || errors.Is(err, remote.ErrNotFound)) && s.cfg.Relays.Relayed(ctx, p.ID) {
+			return s.cfg.Store.DeletePost(ctx, p.ID, nil)
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -341,7 +352,7 @@ func (s *Service) fetch(ctx context.Context, j job) error {
 			return err
 		}
 	}
-	p, err := s.cfg.Save(ctx, o)
+	p, err = s.cfg.Save(ctx, o)
 	if err != nil {
 		return err
 	}
