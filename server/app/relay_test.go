@@ -232,3 +232,33 @@ func TestRelayDeleteAndAnswers(t *testing.T) {
 		t.Errorf("after the relay's Reject: %s by %q", x.State, x.ActorIRI)
 	}
 }
+
+// The inbox lets a signer other than the actor through only for an accepted relay's actor, and
+// only for what relays pass on.
+func TestRelayedIsNarrow(t *testing.T) {
+	rt := newRelayTest(t, relay.Limits{})
+	ctx := context.Background()
+	rs := relays.New(rt.s.st)
+	pending := &relays.Relay{URL: "https://pending.test/inbox", Inbox: "https://pending.test/inbox",
+		ActorIRI: "https://pending.test/actor", FollowIRI: "http://roost.test/actor/relays/3"}
+	if err := rs.Add(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		signer, typ string
+		want        bool
+	}{
+		{rt.relay.IRI, "Create", true},
+		{rt.relay.IRI, "Announce", true},
+		{rt.relay.IRI, "Delete", true},
+		{rt.relay.IRI, "Follow", false},
+		{rt.relay.IRI, "Like", false},
+		{rt.relay.IRI, "Undo", false},
+		{pending.ActorIRI, "Create", false},
+		{rt.origin + "/users/bob", "Create", false},
+	} {
+		if got := rt.s.Relays.Relayed(ctx, c.signer, c.typ); got != c.want {
+			t.Errorf("Relayed(%s, %s) = %v, want %v", c.signer, c.typ, got, c.want)
+		}
+	}
+}
