@@ -159,12 +159,9 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 			return nil, err
 		}
 	}
-	if vis == store.Public {
-		relayed, err := s.Relays.ForwardInboxes(ctx)
-		if err != nil {
-			return nil, err
-		}
-		inboxes = append(inboxes, relayed...)
+	inboxes, err = s.Relays.WithForward(ctx, vis == store.Public, inboxes)
+	if err != nil {
+		return nil, err
 	}
 	for _, a := range mentioned {
 		inboxes = append(inboxes, a.DeliveryInbox())
@@ -359,19 +356,12 @@ func (s *App) audienceInboxes(ctx context.Context, p *store.Post) ([]string, err
 			return nil, err
 		}
 	}
-	if p.Visibility == store.Public { // the relays it was forwarded to
-		relayed, err := s.Relays.ForwardInboxes(ctx)
-		if err != nil {
-			return nil, err
-		}
-		inboxes = append(inboxes, relayed...)
-	}
 	for _, iri := range append(append([]string{}, p.To...), p.CC...) {
 		if a, err := s.st.AccountByIRI(ctx, iri); err == nil && !a.Local {
 			inboxes = append(inboxes, a.DeliveryInbox())
 		}
 	}
-	return inboxes, nil
+	return s.Relays.WithForward(ctx, p.Visibility == store.Public, inboxes) // and the relays it went to
 }
 
 // EditInput is a new version of one of the owner's posts.

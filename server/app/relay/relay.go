@@ -57,9 +57,8 @@ type Config struct {
 	Save func(ctx context.Context, o *activitypub.Object) (*store.Post, error)
 	// Account resolves a remote actor (resolve.Resolver.Account).
 	Account func(ctx context.Context, iri string) (*store.Account, error)
-	// Enqueue writes an activity of the instance actor's with its deliveries and wakes the
-	// delivery worker.
-	Enqueue func(ctx context.Context, out *store.Outgoing) error
+	// Wake wakes the delivery worker after an activity of the instance actor's is queued.
+	Wake func()
 	// IsLocal reports whether an IRI is this server's.
 	IsLocal func(iri string) bool
 	// Actor is the instance actor's IRI: it follows the relays, as Mastodon's does.
@@ -202,9 +201,14 @@ func (s *Service) find(ctx context.Context, rawURL string) (*relays.Relay, error
 	return nil, &Error{"not subscribed to " + rawURL}
 }
 
-// ForwardInboxes returns the inboxes of the accepted relays the owner's public posts go to.
-func (s *Service) ForwardInboxes(ctx context.Context) ([]string, error) {
-	return s.cfg.Relays.ForwardInboxes(ctx)
+// WithForward returns the inboxes an activity about one of the owner's posts goes to: inboxes,
+// and when the post is public those of the accepted relays the owner forwards to.
+func (s *Service) WithForward(ctx context.Context, public bool, inboxes []string) ([]string, error) {
+	if !public {
+		return inboxes, nil
+	}
+	relayed, err := s.cfg.Relays.ForwardInboxes(ctx)
+	return append(inboxes, relayed...), err
 }
 
 func (s *Service) send(ctx context.Context, iri, typ string, doc map[string]any, inbox string) error {
@@ -212,7 +216,11 @@ func (s *Service) send(ctx context.Context, iri, typ string, doc map[string]any,
 	if err != nil {
 		return err
 	}
-	return s.cfg.Enqueue(ctx, &store.Outgoing{IRI: iri, Type: typ, Body: body, Inboxes: []string{inbox}})
+	if err := s.cfg.Store.Enqueue(ctx, &store.Outgoing{IRI: iri, Type: typ, Body: body, Inboxes: []string{inbox}}); err != nil {
+		return err
+	}
+	s.cfg.Wake()
+	return nil
 }
 
 // Relayed reports whether an activity signed by signer, whose actor is another, may come in
