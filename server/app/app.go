@@ -172,8 +172,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	s.Backfill = backfill.New(backfill.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, IsLocal: s.IsLocal,
 		Store: st, Log: log.With("sub", "backfill"), Limits: cfg.Backfill})
 	s.Relays = relay.New(relay.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, Account: s.Resolve.Account,
-		Wake: s.Deliver.Wake, IsLocal: s.IsLocal, Actor: s.InstanceActorIRI(), OwnerID: s.Owner.Account.ID, Store: st, Relays: relays.New(st),
-		Log: log.With("sub", "relay"), Limits: cfg.Relays})
+		Wake: s.Deliver.Wake, IsLocal: s.IsLocal, Actor: s.InstanceActorIRI(), OwnerID: s.Owner.Account.ID,
+		Store: st, Relays: relays.New(st), Log: log.With("sub", "relay"), Limits: cfg.Relays})
 	return s, nil
 }
 
