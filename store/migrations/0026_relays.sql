@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS relays (
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX IF NOT EXISTS relays_actor ON relays(actor_iri) WHERE actor_iri != '';
+CREATE INDEX IF NOT EXISTS relays_actor ON relays(actor_iri);
 
 -- A post stored because a relay passed it on (and for no other reason): these are the ones the
 -- cap on relay posts prunes, oldest first, unless the owner has since interacted with them. No
