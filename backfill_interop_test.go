@@ -160,6 +160,8 @@ type interopRoost struct {
 	certFile string
 	token    string
 	log      *interopBuffer
+	data     datadir.Dir // the data folder, for the owner's commands
+	password string      // the owner's, from Setup
 }
 
 func startInteropRoost(t *testing.T) *interopRoost {
@@ -169,15 +171,17 @@ func startInteropRoost(t *testing.T) *interopRoost {
 	domain := ts.Listener.Addr().String()
 	cfg := server.Config{Domain: domain, Scheme: "https", Username: "me", Version: "interop",
 		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Poll: 100 * time.Millisecond}
-	st, err := store.Open(ctx, datadir.Dir(t.TempDir()).DB())
+	data := datadir.Dir(t.TempDir())
+	st, err := store.Open(ctx, data.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, _, err := server.Setup(ctx, st, cfg); err != nil {
+	password, _, err := server.Setup(ctx, st, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := &interopRoost{ts: ts, st: st, domain: domain, log: &interopBuffer{}}
+	r := &interopRoost{ts: ts, st: st, domain: domain, log: &interopBuffer{}, data: data, password: password}
 	srv, err := server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

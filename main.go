@@ -50,6 +50,10 @@ The owner's commands (they work while the server runs; deliveries go out from th
   pin ID|URL / unpin ID|URL  feature one of your posts on your profile, or stop
   like URL / unlike URL      like a post, or take the like back
   boost URL / unboost URL    boost a post, or take the boost back
+  relay add URL | list | remove URL | forward URL on|off
+                             subscribe to a relay (a Mastodon-style relay's inbox URL or a
+                             LitePub relay's actor URL): its posts fill the federated feed;
+                             forward on also sends it your public posts
   followers                  list your followers
   following                  list the accounts you follow
   requests [approve|reject @user@host]

@@ -239,7 +239,7 @@ func settingsNav(current string) templ.Component {
 		}
 		for _, s := range []struct{ url, label string }{{"/settings/profile", "Profile"},
 			{"/settings/password", "Change password"}, {"/settings/security", "Security"}, {"/settings/time", "Time zone"}, {"/settings/domain-blocks", "Blocked domains"}, {"/filters", "Filters"},
-			{"/settings/blocks", "Mutes and blocks"}, {"/settings/apps", "Apps"}, {"/settings/sessions", "Sessions"}, {"/settings/account", "Move and export"}, {"/settings/welcome", "Getting started"}} {
+			{"/settings/blocks", "Mutes and blocks"}, {"/settings/apps", "Apps"}, {"/settings/sessions", "Sessions"}, {"/settings/relays", "Relays"}, {"/settings/account", "Move and export"}, {"/settings/welcome", "Getting started"}} {
 			if s.url == current {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<a href=\"")
 				if templ_7745c5c3_Err != nil {

@@ -17,7 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"roost/server/activitypub"
 	"roost/server/app/backfill"
+	"roost/server/app/relay"
 	"roost/server/content"
 	"roost/server/delivery"
 	"roost/server/media"
@@ -31,6 +33,7 @@ import (
 	"roost/store/followedtags"
 	"roost/store/lists"
 	"roost/store/queue"
+	"roost/store/relays"
 	"roost/store/scheduled"
 )
 
@@ -51,6 +54,8 @@ type Config struct {
 	Backfill backfill.Limits
 	// DefaultAvatar is the path of the avatar shown for an account without one (a push's icon).
 	DefaultAvatar string
+	// Relays bounds what relays may cost (its defaults if zero).
+	Relays relay.Limits
 }
 
 // App is the core of a configured Roost instance: the owner, their keys, the store and the
@@ -95,6 +100,8 @@ type App struct {
 	Tags *followedtags.Store
 	// Backfill fetches in the background what Roost lacks of threads and profiles.
 	Backfill *backfill.Fetcher
+	// Relays keeps the relay subscriptions and fetches what relays pass on.
+	Relays *relay.Service
 	// VAPID signs web pushes; its public half is the instance's configuration.vapid.public_key.
 	VAPID *webpush.Key
 	// Push sends the notifications the apps' Web Push subscriptions ask for.
@@ -174,6 +181,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*A
 	s.Push = push.New(push.Config{Auth: s.Auth, Store: st, Remote: s.Remote,
 		VAPID: webpush.VAPID{Key: s.VAPID, Subject: s.Base + "/"}, OwnerID: s.Owner.Account.ID,
 		DefaultIcon: s.Base + cfg.DefaultAvatar, Text: s.Sanitize.Text, Poll: cfg.Poll, Log: log.With("sub", "push")})
+	s.Relays = relay.New(relay.Config{Fetch: s.Resolve.FetchAS, Save: s.saveFetched, Account: s.Resolve.Account,
+		Wake: s.Deliver.Wake, IsLocal: s.IsLocal, Actor: s.InstanceActorIRI(), OwnerID: s.Owner.Account.ID,
+		Store: st, Relays: relays.New(st), Log: log.With("sub", "relay"), Limits: cfg.Relays})
 	return s, nil
 }
 
@@ -238,9 +248,10 @@ func (s *App) Run(ctx context.Context) error {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(7)
+	wg.Add(8)
 	go func() { defer wg.Done(); s.Deliver.Run(ctx) }()
 	go func() { defer wg.Done(); s.Backfill.Run(ctx) }()
+	go func() { defer wg.Done(); s.Relays.Run(ctx) }()
 	go func() { defer wg.Done(); s.Push.Run(ctx) }()
 	go func() { defer wg.Done(); s.wakePushes(ctx) }()
 	go func() { defer wg.Done(); s.processInbox(ctx) }()
@@ -267,9 +278,14 @@ func (s *App) wakePushes(ctx context.Context) {
 	}
 }
 
-// SendActivity posts body to inbox, signed by the owner.
+// SendActivity posts body to inbox, signed by the owner, or by the instance actor when it is
+// the activity's actor (relay subscriptions are the instance actor's, as Mastodon's are).
 func (s *App) SendActivity(ctx context.Context, inbox string, body []byte) error {
-	return s.Remote.Post(ctx, inbox, body, remote.Signer{KeyID: s.Owner.Account.KeyID, Key: s.key})
+	signer := remote.Signer{KeyID: s.Owner.Account.KeyID, Key: s.key}
+	if env, err := activitypub.DecodeEnvelope(body); err == nil && env.Actor.ID == s.InstanceActorIRI() {
+		signer = s.instanceSigner()
+	}
+	return s.Remote.Post(ctx, inbox, body, signer)
 }
 
 // instanceSigner signs outgoing fetches as the instance actor, so that peers requiring

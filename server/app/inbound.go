@@ -139,6 +139,9 @@ func (s *App) handleActivity(ctx context.Context, log *slog.Logger, it queue.Inb
 	if err != nil {
 		return err
 	}
+	if handled, err := s.Relays.Handle(ctx, act, signer); handled {
+		return err // a relay's answer, or what it passed on (possibly another's activity)
+	}
 	if act.Actor.ID != signer.IRI {
 		return reject("actor %s is not the signer %s", act.Actor.ID, signer.IRI)
 	}

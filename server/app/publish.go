@@ -159,6 +159,10 @@ func (s *App) Post(ctx context.Context, in PostInput) (*store.Post, error) {
 			return nil, err
 		}
 	}
+	inboxes, err = s.Relays.WithForward(ctx, vis == store.Public, inboxes)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range mentioned {
 		inboxes = append(inboxes, a.DeliveryInbox())
 	}
@@ -357,7 +361,7 @@ func (s *App) audienceInboxes(ctx context.Context, p *store.Post) ([]string, err
 			inboxes = append(inboxes, a.DeliveryInbox())
 		}
 	}
-	return inboxes, nil
+	return s.Relays.WithForward(ctx, p.Visibility == store.Public, inboxes) // and the relays it went to
 }
 
 // EditInput is a new version of one of the owner's posts.

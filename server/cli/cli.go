@@ -36,7 +36,7 @@ func Run(ctx context.Context, env Env, cmd string, args []string) error {
 		return restore(ctx, env, args)
 	case "pin", "unpin", "passwd", "profile", "post", "delete", "follow", "unfollow", "like", "unlike",
 		"boost", "unboost", "followers", "following", "requests", "move", "two-factor", "import", "export",
-		"delete-account":
+		"delete-account", "relay":
 		return ownerCommand(ctx, env, cmd, args)
 	}
 	return ErrUnknownCommand

@@ -163,6 +163,8 @@ func ownerCommand(ctx context.Context, env Env, cmd string, args []string) error
 			return err
 		}
 		fmt.Fprintln(env.Stdout, "Deleted.")
+	case "relay":
+		return relayCommand(ctx, env, srv.App(), rest)
 	case "follow", "unfollow":
 		if err := need(1, "@user@host|URL"); err != nil {
 			return err

@@ -85,11 +85,15 @@ func (h *Handler) postInbox(w http.ResponseWriter, r *http.Request) {
 		inboxError(w, http.StatusUnauthorized, "signature not verified")
 		return
 	}
-	if signer.IRI != act.Actor.ID {
+	// The one exception to signer == actor: a relay the owner subscribes to forwards others'
+	// posts under its own signature. Processing then trusts nothing of the activity but the id of
+	// its object, which it fetches from its origin (server/app/relay).
+	relayed := signer.IRI != act.Actor.ID && h.app.Relays.Relayed(ctx, signer.IRI, act.Type)
+	if signer.IRI != act.Actor.ID && !relayed {
 		inboxError(w, http.StatusUnauthorized, "the signer is not the activity's actor")
 		return
 	}
-	if !remote.SameOrigin(act.ID, signer.IRI) { // else one actor could claim ids another will use
+	if !relayed && !remote.SameOrigin(act.ID, signer.IRI) { // else one actor could claim ids another will use
 		inboxError(w, http.StatusUnauthorized, "the activity id is not on the actor's origin")
 		return
 	}

@@ -141,6 +141,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /scheduled/cancel", h.signedIn(h.cancelScheduled))
 	mux.HandleFunc("POST /scheduled/reschedule", h.signedIn(h.reschedule))
 	h.listRoutes(mux)
+	h.relayRoutes(mux)
 	h.discoverRoutes(mux)
 	mux.HandleFunc("POST /pin", h.signedIn(h.postAction(h.app.PinPost(true), "Pinned to your profile.")))
 	mux.HandleFunc("POST /unpin", h.signedIn(h.postAction(h.app.PinPost(false), "Unpinned.")))

@@ -1,6 +1,7 @@
 // peer.mjs: a remote ActivityPub server built with Fedify 2.3.6, driven by interop_test.go.
 //
-// It serves actors (alice, bob, carol, dora) on http://127.0.0.1:$PORT, with their outboxes,
+// It serves actors (alice, bob, carol, dora, and relay, an Application that acts as a relay:
+// see the relay commands) on http://127.0.0.1:$PORT, with their outboxes,
 // featured collections, notes (each with its replies collection embedded, listing the replies)
 // and conversations (FEP-7888 context collections), and reads commands from stdin, one JSON
 // object per line ({"seq":1,"cmd":"lookup","handle":"@me@127.0.0.1:8443"}). It writes events to
@@ -19,7 +20,7 @@
 import http from "node:http";
 import readline from "node:readline";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest, verifyRequest } from "@fedify/fedify";
-import { Accept, Collection, Create, Delete, Endpoints, Follow, Like, Move, Note, Person, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
+import { Accept, Announce, Application, Collection, Create, Delete, Endpoints, Follow, Like, Move, Note, Person, PUBLIC_COLLECTION, Question, Undo } from "@fedify/vocab";
 import { configure, getStreamSink } from "@logtape/logtape";
 import { Writable } from "node:stream";
 
@@ -46,7 +47,7 @@ const federation = createFederation({
   // firstKnock stays at its default, RFC 9421: Roost answers 401 and Fedify retries with
   // draft-cavage, which is what Fedify does with every Mastodon-style server.
 });
-const ACTORS = ["alice", "bob", "carol", "dora"];
+const ACTORS = ["alice", "bob", "carol", "dora", "relay"];
 const keys = {};
 for (const name of ACTORS) {
   keys[name] = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
@@ -56,7 +57,8 @@ federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
     if (!ACTORS.includes(identifier)) return null;
     const kp = await ctx.getActorKeyPairs(identifier);
-    return new Person({
+    const Type = identifier === "relay" ? Application : Person;
+    return new Type({
       id: ctx.getActorUri(identifier),
       preferredUsername: identifier,
       name: `${identifier[0].toUpperCase()}${identifier.slice(1)} (Fedify)`,
@@ -159,11 +161,29 @@ federation
     });
   })
   .on(Like, async (ctx, like) => ev("like-received", { id: like.id?.href }))
+  .on(Undo, async (ctx, undo) =>
+    ev("undo-received", { id: undo.id?.href, actor: undo.actorId?.href, object: undo.objectId?.href, verifiedBy: verifiedBy.get(undo.id?.href) ?? null }),
+  )
   .on(Follow, async (ctx, follow) => {
+    // A Mastodon-style relay subscription: a Follow of the Public collection, at the relay's
+    // inbox (here the shared /inbox); the relay accepts it from its actor.
+    if (follow.objectId?.href === PUBLIC_COLLECTION.href) {
+      const subscriber = await follow.getActor();
+      subscribers.set(subscriber.id.href, subscriber);
+      const relay = ctx.getActorUri("relay");
+      await ctx.sendActivity(
+        { identifier: "relay" },
+        subscriber,
+        new Accept({ id: new URL(`${relay.href}#accepts/${crypto.randomUUID()}`), actor: relay, object: follow }),
+      );
+      ev("relay-follow", { id: follow.id?.href, actor: subscriber.id?.href, object: follow.objectId?.href, verifiedBy: verifiedBy.get(follow.id?.href) ?? null });
+      return;
+    }
     // Accept every follow, as an open account does.
     const followee = ctx.parseUri(follow.objectId);
     if (followee?.type !== "actor") return;
     const follower = await follow.getActor();
+    if (followee.identifier === "relay") subscribers.set(follower.id.href, follower); // LitePub-style
     await ctx.sendActivity(
       { identifier: followee.identifier },
       follower,
@@ -242,6 +262,9 @@ async function recordSigner(request) {
 }
 
 let roost; // Roost's owner, as Fedify's lookupObject found it
+
+// subscribers are the actors subscribed to the relay actor, by IRI (Roost's instance actor).
+const subscribers = new Map();
 
 const commands = {
   async lookup({ handle }) {
@@ -382,6 +405,57 @@ const commands = {
     const create = await createOf(n);
     await ctx.sendActivity({ identifier: author }, roost, create);
     return { create: create.id.href, note };
+  },
+
+  // relayAnnounce has the relay actor announce a note to every subscriber, as a LitePub relay
+  // passes a post on.
+  async relayAnnounce({ note }) {
+    if (subscribers.size === 0) throw new Error("no relay subscribers");
+    const relay = ctx.getActorUri("relay");
+    const id = new URL(`${ORIGIN}/relay/announces/${crypto.randomUUID()}`);
+    for (const s of subscribers.values()) {
+      await ctx.sendActivity({ identifier: "relay" }, s, new Announce({ id, actor: relay, object: new URL(note), tos: [PUBLIC_COLLECTION] }));
+    }
+    return { create: id.href };
+  },
+
+  // relayForward POSTs the Create of a published note (its actor the note's author) to every
+  // subscriber's inbox signed by the relay actor, as a Mastodon-style relay forwards what it
+  // receives. content, when given, replaces the note's content in the forwarded body only (a relay
+  // lying about what the author wrote).
+  async relayForward({ note, content }) {
+    if (subscribers.size === 0) throw new Error("no relay subscribers");
+    const n = [...notes.values()].find((x) => x.json.id === note);
+    if (!n) throw new Error(`no note ${note}`);
+    const object = { ...n.json };
+    if (content) object.content = `<p>${content}</p>`;
+    const activity = { ...object, "@context": object["@context"] };
+    delete activity["@context"];
+    const body = JSON.stringify({
+      "@context": object["@context"],
+      id: `${note}/activity`,
+      type: "Create",
+      actor: object.attributedTo,
+      to: object.to,
+      cc: object.cc,
+      object: { ...activity },
+    });
+    const [{ privateKey, keyId }] = await ctx.getActorKeyPairs("relay");
+    const statuses = [];
+    for (const s of subscribers.values()) {
+      const signed = await signRequest(
+        new Request(s.inboxId, { method: "POST", headers: { "Content-Type": "application/activity+json" }, body }),
+        privateKey,
+        keyId,
+        { spec: "draft-cavage-http-signatures-12" },
+      );
+      const headers = new Headers(signed.headers);
+      headers.delete("content-length");
+      const res = await fetch(signed.url, { method: "POST", headers, body });
+      statuses.push(res.status);
+      if (res.status >= 300) throw new Error(`forward to ${s.inboxId.href}: ${res.status} ${await res.text()}`);
+    }
+    return { create: `${note}/activity`, status: statuses[0] };
   },
 
   async like({ object }) {
