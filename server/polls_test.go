@@ -374,7 +374,9 @@ func TestComposePoll(t *testing.T) {
 		t.Errorf("the edit form still has a poll after its removal")
 	}
 
-	// One option is not a poll: nothing is posted.
+	// One option is not a poll: nothing is posted. (The Update's delivery row goes once its
+	// success is recorded, which may come after alice has it.)
+	ts.waitQueueEmpty(t)
 	before := ts.rowCounts(t)
 	doc = c.refused(t, "/compose", url.Values{"text": {"Tea?"}, "poll_option": {"Tea"}, "poll_expires": {"3600"}})
 	if got := alertText(doc); !strings.Contains(got, "2 to 4 options") {

@@ -202,9 +202,15 @@ func (w *Worker) fullHosts() []string {
 	return out
 }
 
+// finish marks d as no longer being delivered; a second call does nothing. deliver calls it just
+// before it records the outcome, which makes the row claimable again: a claim that follows the
+// commit must find the row finished here, or it would skip the row and leave it leased.
 func (w *Worker) finish(d queue.Delivery) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !w.inFlight[d.ID] {
+		return
+	}
 	delete(w.inFlight, d.ID)
 	if w.started[d.Host]--; w.started[d.Host] <= 0 {
 		delete(w.started, d.Host)
@@ -256,6 +262,7 @@ func (w *Worker) deliver(ctx context.Context, d queue.Delivery) {
 	// Record the outcome even when shutting down: the attempt happened.
 	rctx := context.WithoutCancel(ctx)
 	if err == nil {
+		w.finish(d)
 		if err := w.q.DeliverySucceeded(rctx, d); err != nil {
 			log.Error("record delivery", slog.Any("err", err))
 		}
@@ -274,6 +281,7 @@ func (w *Worker) deliver(ctx context.Context, d queue.Delivery) {
 	} else {
 		log.Info("delivery failed, will retry", slog.Any("err", err), slog.Time("retry_at", retryAt))
 	}
+	w.finish(d)
 	if err := w.q.DeliveryFailed(rctx, d, err.Error(), retryAt, hostDown); err != nil {
 		log.Error("record delivery failure", slog.Any("err", err))
 		return
