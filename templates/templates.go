@@ -229,6 +229,8 @@ func notificationText(kind string) string {
 		return "moved to a new account"
 	case "poll":
 		return "ran a poll that has ended"
+	case "status":
+		return "posted"
 	}
 	return kind
 }
@@ -247,6 +249,9 @@ type AccountView struct {
 	Fields     []Field
 	Following  bool // the owner follows them
 	Requested  bool // the owner's follow is pending
+	// The owner's options on their follow (or request): boosts shown in home, notified of posts.
+	ShowBoosts bool
+	Notify     bool
 	FollowsYou bool
 	Blocked    bool
 	Muted      bool
