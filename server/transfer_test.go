@@ -97,7 +97,7 @@ func snapshot(t *testing.T, ts *testServer) accountState {
 		for _, e := range entries {
 			// With the follow's options, which the import takes from following_accounts.csv.
 			s.Following = append(s.Following, fmt.Sprintf("%s %s boosts=%v notify=%v languages=%s",
-				e.Account.Handle(), state, e.Follow.ShowReblogs, e.Follow.Notify, strings.Join(e.Follow.Languages, ",")))
+				e.Account.Handle(), state, !e.Follow.HideReblogs, e.Follow.Notify, strings.Join(e.Follow.Languages, ",")))
 		}
 	}
 	blocks, _ := ts.st.BlockedAccounts(ctx, store.Page{Limit: 200})

@@ -59,7 +59,7 @@ func TestWebFollowOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return f.ShowReblogs, f.Notify
+		return !f.HideReblogs, f.Notify
 	}
 
 	doc := o.page(t, page)

@@ -27,23 +27,22 @@ type Follow struct {
 }
 
 // FollowOptions are the owner's choices about an account they follow (Mastodon's per-follow
-// options); a follow of the owner keeps the defaults, DefaultFollowOptions.
+// options). The zero value is a new follow's: boosts shown, no notifications, every language; a
+// follow of the owner keeps it.
 type FollowOptions struct {
-	ShowReblogs bool     // their boosts show in the home timeline
+	HideReblogs bool     // their boosts stay out of home (Mastodon's show_reblogs false)
 	Notify      bool     // each new post of theirs makes a "status" notification
 	Languages   []string // only their posts in these languages (or of no known one) show in home; nil: all
 }
 
-// DefaultFollowOptions are a new follow's options: boosts shown, no notifications, every language.
-var DefaultFollowOptions = FollowOptions{ShowReblogs: true}
-
-const followCols = `id, iri, follower_id, followee_id, state, created_at, show_reblogs, notify, languages`
+// followCols are the columns a Follow is read from (followDest).
+const followCols = `id, iri, follower_id, followee_id, state, created_at, show_reblogs = 0, notify, languages`
 
 // followDest are the scan destinations of followCols, and finish completes f after the scan.
 func followDest(f *Follow) (dest []any, finish func() error) {
 	var created int64
 	var langs sql.NullString
-	return []any{&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created, &f.ShowReblogs, &f.Notify, &langs},
+	return []any{&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created, &f.HideReblogs, &f.Notify, &langs},
 		func() error {
 			f.CreatedAt = msTime(created)
 			f.Languages = nil
@@ -139,10 +138,11 @@ func (s *Store) FollowAccount(ctx context.Context, f *Follow, out *Outgoing) err
 	f.ID = s.NewID()
 	f.State = Pending
 	return s.tx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO follows (id, iri, follower_id, followee_id, state, created_at,
+				show_reblogs, notify, languages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (follower_id, followee_id) DO UPDATE SET iri = excluded.iri,
 				show_reblogs = excluded.show_reblogs, notify = excluded.notify, languages = excluded.languages`,
-			f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS(), f.ShowReblogs, f.Notify, languagesValue(f.Languages))
+			f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS(), !f.HideReblogs, f.Notify, languagesValue(f.Languages))
 		if err != nil {
 			return fmt.Errorf("insert follow: %w", err)
 		}
@@ -154,7 +154,7 @@ func (s *Store) FollowAccount(ctx context.Context, f *Follow, out *Outgoing) err
 func (s *Store) SetFollowOptions(ctx context.Context, id int64, o FollowOptions) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE follows SET show_reblogs = ?, notify = ?, languages = ? WHERE id = ?`,
-			o.ShowReblogs, o.Notify, languagesValue(o.Languages), id)
+			!o.HideReblogs, o.Notify, languagesValue(o.Languages), id)
 		if err != nil {
 			return err
 		}

@@ -161,7 +161,7 @@ func TestFollowOptionsInHome(t *testing.T) {
 	bob := addRemote(t, s, "bob", "b.example", false)
 	carol := addRemote(t, s, "carol", "c.example", false)
 	f := &Follow{IRI: owner.IRI + "/follows/bob", FollowerID: owner.ID, FolloweeID: bob.ID,
-		FollowOptions: FollowOptions{ShowReblogs: false, Notify: true, Languages: []string{"de"}}}
+		FollowOptions: FollowOptions{HideReblogs: true, Notify: true, Languages: []string{"de"}}}
 	if err := s.FollowAccount(ctx, f, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestFollowOptionsInHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := s.FollowBetween(ctx, owner.ID, bob.ID)
-	if err != nil || got.ShowReblogs || !got.Notify || !slices.Equal(got.Languages, []string{"de"}) {
+	if err != nil || !got.HideReblogs || !got.Notify || !slices.Equal(got.Languages, []string{"de"}) {
 		t.Fatalf("stored follow = %+v, %v; want boosts hidden, notify, languages [de]", got, err)
 	}
 	now := time.Now().Add(-time.Hour)
@@ -207,13 +207,13 @@ func TestFollowOptionsInHome(t *testing.T) {
 	if got, want := home(), []string{`post in ""`, `post in "DE"`, `post in "de-AT"`}; !slices.Equal(got, want) {
 		t.Errorf("home with boosts hidden and languages [de] = %q, want %q", got, want)
 	}
-	if err := s.SetFollowOptions(ctx, f.ID, DefaultFollowOptions); err != nil {
+	if err := s.SetFollowOptions(ctx, f.ID, FollowOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := home(), []string{"boost", `post in ""`, `post in "DE"`, `post in "de-AT"`, `post in "en"`}; !slices.Equal(got, want) {
 		t.Errorf("home with the default options = %q, want %q", got, want)
 	}
-	if got, _ := s.FollowBetween(ctx, owner.ID, bob.ID); got.Languages != nil || !got.ShowReblogs || got.Notify {
+	if got, _ := s.FollowBetween(ctx, owner.ID, bob.ID); got.Languages != nil || got.HideReblogs || got.Notify {
 		t.Errorf("after the defaults: %+v", got.FollowOptions)
 	}
 }

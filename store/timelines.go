@@ -105,9 +105,15 @@ func homeFollowed(x string) string {
 // (no LIKE wildcards in them).
 func homeFollowedInLanguage(x string) string {
 	return `EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = ` + x + `.account_id
-		AND f.state = 'accepted' AND (f.languages IS NULL OR ` + x + `.language = ''
-		  OR EXISTS (SELECT 1 FROM json_each(f.languages) lang
-		    WHERE ` + x + `.language LIKE lang.value OR ` + x + `.language LIKE lang.value || '-%')))`
+		AND f.state = 'accepted' AND ` + InFollowLanguages(x, "f") + `)`
+}
+
+// InFollowLanguages is SQL that is true when post x is in one of the languages chosen on
+// follow f (a row of follows), or in no known language, or f chose none (every language).
+func InFollowLanguages(x, f string) string {
+	return `(` + f + `.languages IS NULL OR ` + x + `.language = ''
+		OR EXISTS (SELECT 1 FROM json_each(` + f + `.languages) lang
+		  WHERE ` + x + `.language LIKE lang.value OR ` + x + `.language LIKE lang.value || '-%'))`
 }
 
 // homeNotHidden is true unless x's author is muted or in an exclusive list.

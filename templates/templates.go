@@ -249,9 +249,8 @@ type AccountView struct {
 	Fields     []Field
 	Following  bool // the owner follows them
 	Requested  bool // the owner's follow is pending
-	// The owner's options on their follow (or request): boosts shown in home, notified of posts.
-	ShowBoosts bool
-	Notify     bool
+	ShowBoosts bool // the owner's follow (or request) shows their boosts in home
+	Notify     bool // the owner's follow notifies them of each new post
 	FollowsYou bool
 	Blocked    bool
 	Muted      bool

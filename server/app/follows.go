@@ -32,7 +32,7 @@ var languageCodeRE = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$`)
 // apply returns cur with o's changes, or an Invalid error for a language that is not a code.
 func (o FollowOptions) apply(cur store.FollowOptions) (store.FollowOptions, error) {
 	if o.Reblogs != nil {
-		cur.ShowReblogs = *o.Reblogs
+		cur.HideReblogs = !*o.Reblogs
 	}
 	if o.Notify != nil {
 		cur.Notify = *o.Notify
@@ -96,7 +96,7 @@ func (s *App) followAccount(ctx context.Context, a *store.Account, o FollowOptio
 	if a.ID == s.Owner.Account.ID {
 		return ErrSelf
 	}
-	cur := store.DefaultFollowOptions
+	var cur store.FollowOptions
 	existing, err := s.st.FollowBetween(ctx, s.Owner.Account.ID, a.ID)
 	switch {
 	case err == nil:

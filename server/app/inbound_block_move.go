@@ -53,7 +53,8 @@ func (h *handling) move(ctx context.Context) error {
 		// The new account is followed with the old one's options, as Mastodon's MoveWorker does.
 		var o FollowOptions
 		if f, err := s.st.FollowBetween(ctx, h.owner.ID, h.signer.ID); err == nil {
-			o = FollowOptions{Reblogs: &f.ShowReblogs, Notify: &f.Notify, Languages: &f.Languages}
+			reblogs := !f.HideReblogs
+			o = FollowOptions{Reblogs: &reblogs, Notify: &f.Notify, Languages: &f.Languages}
 		}
 		if err := s.followAccount(ctx, newAcct, o); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
 			return err

@@ -140,7 +140,7 @@ func (h *Handler) relationship(ctx context.Context, a *store.Account) mastodon.R
 	owner := h.app.Owner.Account.ID
 	if f, err := h.st.FollowBetween(ctx, owner, a.ID); err == nil {
 		rel.Following, rel.Requested = f.State == store.Accepted, f.State == store.Pending
-		rel.ShowingReblogs, rel.Notifying, rel.Languages = f.ShowReblogs, f.Notify, f.Languages
+		rel.ShowingReblogs, rel.Notifying, rel.Languages = !f.HideReblogs, f.Notify, f.Languages
 	}
 	if f, err := h.st.FollowBetween(ctx, a.ID, owner); err == nil {
 		rel.FollowedBy, rel.RequestedBy = f.State == store.Accepted, f.State == store.Pending

@@ -117,7 +117,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, err := h.st.FollowBetween(ctx, h.app.Owner.Account.ID, a.ID); err == nil {
 		v.Following, v.Requested = f.State == store.Accepted, f.State == store.Pending
-		v.ShowBoosts, v.Notify = f.ShowReblogs, f.Notify
+		v.ShowBoosts, v.Notify = !f.HideReblogs, f.Notify
 	}
 	if v.Following {
 		v.Lists = h.accountListChoices(r, a.ID)
