@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"roost/server/app"
 	"roost/server/archive"
 	"roost/server/archive/archivetest"
 	"roost/store"
@@ -94,7 +95,9 @@ func snapshot(t *testing.T, ts *testServer) accountState {
 	for _, state := range []string{store.Accepted, store.Pending} {
 		entries, _ := ts.st.Following(ctx, ownerID, state, store.Page{Limit: 200})
 		for _, e := range entries {
-			s.Following = append(s.Following, e.Account.Handle()+" "+state)
+			// With the follow's options, which the import takes from following_accounts.csv.
+			s.Following = append(s.Following, fmt.Sprintf("%s %s boosts=%v notify=%v languages=%s",
+				e.Account.Handle(), state, !e.Follow.HideReblogs, e.Follow.Notify, strings.Join(e.Follow.Languages, ",")))
 		}
 	}
 	blocks, _ := ts.st.BlockedAccounts(ctx, store.Page{Limit: 200})
@@ -256,7 +259,8 @@ func TestArchiveRoundTrip(t *testing.T) {
 		t.Errorf("fourth post = %+v", p3)
 	}
 	want := accountState{
-		Following:    []string{alice.handle() + " accepted", bob.handle() + " accepted"},
+		Following: []string{alice.handle() + " accepted boosts=true notify=false languages=",
+			bob.handle() + " accepted boosts=false notify=true languages=en,de"},
 		Blocks:       []string{carol.handle()},
 		Mutes:        []string{dave.handle()},
 		DomainBlocks: []string{"spam.example"},
@@ -272,7 +276,13 @@ func TestArchiveRoundTrip(t *testing.T) {
 		t.Errorf("a follower received %d Creates of imported posts, want none", n)
 	}
 
-	// A second import adds nothing.
+	// A second import adds nothing, and sets the options of a follow already there again (here
+	// changed since to the defaults).
+	yes, no := true, false
+	if _, err := ts1.srv.app.SetFollowOptions(context.Background(), bob.actor, app.FollowOptions{
+		Reblogs: &yes, Notify: &no, Languages: new([]string)}); err != nil {
+		t.Fatal(err)
+	}
 	importAll(t, ts1, zipBuf.Bytes(), csvs)
 	waitImported(t, ts1)
 	if again := snapshot(t, ts1); !reflect.DeepEqual(again, first) {

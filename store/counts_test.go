@@ -156,7 +156,7 @@ func TestAccountCountsBackfill(t *testing.T) {
 
 	// Back to the schema before migration 0008 (0009 to 0014 run again too).
 	db := rawDB(t, file, false)
-	for _, q := range []string{`ALTER TABLE oauth_apps DROP COLUMN authorized`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`, `DROP TABLE poll_ends`, `DROP TABLE poll_votes`, `DROP TABLE inbox_seen`, `DROP TABLE account_counts`, `DROP TRIGGER account_counts_account_deleted`,
+	for _, q := range []string{`ALTER TABLE oauth_apps DROP COLUMN authorized`, `ALTER TABLE follows DROP COLUMN show_reblogs`, `ALTER TABLE follows DROP COLUMN notify`, `ALTER TABLE follows DROP COLUMN languages`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`, `DROP TABLE poll_ends`, `DROP TABLE poll_votes`, `DROP TABLE inbox_seen`, `DROP TABLE account_counts`, `DROP TRIGGER account_counts_account_deleted`,
 		`DROP TRIGGER account_counts_post_inserted`, `DROP TRIGGER account_counts_post_deleted`,
 		`DROP TRIGGER account_counts_post_updated`, `DROP TRIGGER account_counts_follow_inserted`,
 		`DROP TRIGGER account_counts_follow_deleted`, `DROP TRIGGER account_counts_follow_updated`,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -22,19 +23,58 @@ type Follow struct {
 	FolloweeID int64
 	State      string
 	CreatedAt  time.Time
+	FollowOptions
 }
 
-const followCols = `id, iri, follower_id, followee_id, state, created_at`
+// FollowOptions are the owner's choices about an account they follow (Mastodon's per-follow
+// options). The zero value is a new follow's: boosts shown, no notifications, every language; a
+// follow of the owner keeps it.
+type FollowOptions struct {
+	HideReblogs bool     // their boosts stay out of home (Mastodon's show_reblogs false)
+	Notify      bool     // each new post of theirs makes a "status" notification
+	Languages   []string // only their posts in these languages (or of no known one) show in home; nil: all
+}
+
+// followCols are the columns a Follow is read from (followDest).
+const followCols = `id, iri, follower_id, followee_id, state, created_at, show_reblogs = 0, notify, languages`
+
+// followDest are the scan destinations of followCols, and finish completes f after the scan.
+func followDest(f *Follow) (dest []any, finish func() error) {
+	var created int64
+	var langs sql.NullString
+	return []any{&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created, &f.HideReblogs, &f.Notify, &langs},
+		func() error {
+			f.CreatedAt = msTime(created)
+			f.Languages = nil
+			if langs.Valid {
+				if err := json.Unmarshal([]byte(langs.String), &f.Languages); err != nil {
+					return fmt.Errorf("follow %d languages: %w", f.ID, err)
+				}
+			}
+			return nil
+		}
+}
+
+// languagesValue is the languages column's value for langs: NULL for every language.
+func languagesValue(langs []string) any {
+	if len(langs) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(langs)
+	return string(b)
+}
 
 func scanFollow(row scanner) (*Follow, error) {
 	var f Follow
-	var created int64
-	err := row.Scan(&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created)
+	dest, finish := followDest(&f)
+	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	f.CreatedAt = msTime(created)
-	return &f, err
+	if err != nil {
+		return nil, err
+	}
+	return &f, finish()
 }
 
 // FollowBetween returns the follow of follower to followee.
@@ -66,8 +106,8 @@ func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing, notic
 		case errors.Is(err, ErrNotFound):
 			created = true
 			f.ID = s.NewID()
-			_, err = tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-				f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
+			_, err = tx.ExecContext(ctx, `INSERT INTO follows (id, iri, follower_id, followee_id, state, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
 			if err != nil {
 				return fmt.Errorf("insert follow: %w", err)
 			}
@@ -92,18 +132,36 @@ func (s *Store) AddFollower(ctx context.Context, f *Follow, out *Outgoing, notic
 }
 
 // FollowAccount records that the owner asked to follow followee (Pending until their Accept
-// arrives) and queues the Follow activity, in one transaction.
+// arrives), with f's options, and queues the Follow activity, in one transaction. A follow asked
+// again keeps its state and takes the new Follow's id and f's options.
 func (s *Store) FollowAccount(ctx context.Context, f *Follow, out *Outgoing) error {
 	f.ID = s.NewID()
 	f.State = Pending
 	return s.tx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO follows (`+followCols+`) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (follower_id, followee_id) DO UPDATE SET iri = excluded.iri`,
-			f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS())
+		_, err := tx.ExecContext(ctx, `INSERT INTO follows (id, iri, follower_id, followee_id, state, created_at,
+				show_reblogs, notify, languages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (follower_id, followee_id) DO UPDATE SET iri = excluded.iri,
+				show_reblogs = excluded.show_reblogs, notify = excluded.notify, languages = excluded.languages`,
+			f.ID, f.IRI, f.FollowerID, f.FolloweeID, f.State, s.nowMS(), !f.HideReblogs, f.Notify, languagesValue(f.Languages))
 		if err != nil {
 			return fmt.Errorf("insert follow: %w", err)
 		}
 		return s.enqueue(ctx, tx, out)
+	})
+}
+
+// SetFollowOptions changes the options of the follow id.
+func (s *Store) SetFollowOptions(ctx context.Context, id int64, o FollowOptions) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE follows SET show_reblogs = ?, notify = ?, languages = ? WHERE id = ?`,
+			!o.HideReblogs, o.Notify, languagesValue(o.Languages), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
 	})
 }
 
@@ -168,7 +226,7 @@ func (s *Store) Following(ctx context.Context, accountID int64, state string, pg
 
 func (s *Store) listFollows(ctx context.Context, self, other string, accountID int64, state string, pg Page) ([]FollowEntry, error) {
 	maxID, minID, limit, _ := pg.Bounds()
-	rows, err := s.r.QueryContext(ctx, `SELECT f.id, f.iri, f.follower_id, f.followee_id, f.state, f.created_at, `+
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("f.", followCols)+`, `+
 		prefixed("a.", accountCols)+` FROM follows f JOIN accounts a ON a.id = f.`+other+`
 		WHERE f.`+self+` = ? AND f.state = ? AND f.id < ? AND f.id > ? ORDER BY f.id DESC LIMIT ?`,
 		accountID, state, maxID, minID, limit)
@@ -180,13 +238,14 @@ func (s *Store) listFollows(ctx context.Context, self, other string, accountID i
 	for rows.Next() {
 		var e FollowEntry
 		var f Follow
-		var created int64
-		var acct *Account
-		acct, err = scanAccount(multiScanner{rows, []any{&f.ID, &f.IRI, &f.FollowerID, &f.FolloweeID, &f.State, &created}})
+		dest, finish := followDest(&f)
+		acct, err := scanAccount(multiScanner{rows, dest})
 		if err != nil {
 			return nil, err
 		}
-		f.CreatedAt = msTime(created)
+		if err := finish(); err != nil {
+			return nil, err
+		}
 		e.Follow, e.Account = &f, acct
 		out = append(out, e)
 	}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func notificationTypes(tb testing.TB, s *Store, accountID int64) []string {
@@ -145,5 +148,72 @@ func TestFollowerInboxes(t *testing.T) {
 	}
 	if len(list) != 3 || list[0].Account.Username != "c2" || list[0].Follow.ID <= list[1].Follow.ID {
 		t.Errorf("Followers page = %+v, want 3 newest first starting with c2", list)
+	}
+}
+
+// The owner's options on a follow: boosts hidden keep the account's boosts out of home; chosen
+// languages keep out its posts in other known languages ("de" takes "de-AT", a post without a
+// language shows); back to the defaults, all show again.
+func TestFollowOptionsInHome(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	owner := createOwner(t, s)
+	bob := addRemote(t, s, "bob", "b.example", false)
+	carol := addRemote(t, s, "carol", "c.example", false)
+	f := &Follow{IRI: owner.IRI + "/follows/bob", FollowerID: owner.ID, FolloweeID: bob.ID,
+		FollowOptions: FollowOptions{HideReblogs: true, Notify: true, Languages: []string{"de"}}}
+	if err := s.FollowAccount(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFollowState(ctx, f.ID, Accepted, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FollowBetween(ctx, owner.ID, bob.ID)
+	if err != nil || !got.HideReblogs || !got.Notify || !slices.Equal(got.Languages, []string{"de"}) {
+		t.Fatalf("stored follow = %+v, %v; want boosts hidden, notify, languages [de]", got, err)
+	}
+	now := time.Now().Add(-time.Hour)
+	posts := map[int64]string{}
+	for i, lang := range []string{"en", "de-AT", "", "DE"} {
+		p := remotePost(bob, fmt.Sprintf("https://b.example/notes/%d", i), now.Add(time.Duration(i)*time.Minute))
+		p.Language = lang
+		if err := s.InsertRemotePost(ctx, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		posts[p.ID] = "post in " + strconv.Quote(lang)
+	}
+	boosted := remotePost(carol, "https://c.example/notes/1", now)
+	if err := s.InsertRemotePost(ctx, boosted, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := &Reaction{IRI: "https://b.example/boosts/1", AccountID: bob.ID, PostID: boosted.ID, Visibility: Public}
+	if err := s.AddBoost(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	posts[b.ID] = "boost"
+	home := func() []string {
+		t.Helper()
+		entries, err := s.HomeTimeline(ctx, owner.ID, Page{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			out = append(out, posts[e.ID])
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := home(), []string{`post in ""`, `post in "DE"`, `post in "de-AT"`}; !slices.Equal(got, want) {
+		t.Errorf("home with boosts hidden and languages [de] = %q, want %q", got, want)
+	}
+	if err := s.SetFollowOptions(ctx, f.ID, FollowOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := home(), []string{"boost", `post in ""`, `post in "DE"`, `post in "de-AT"`, `post in "en"`}; !slices.Equal(got, want) {
+		t.Errorf("home with the default options = %q, want %q", got, want)
+	}
+	if got, _ := s.FollowBetween(ctx, owner.ID, bob.ID); got.Languages != nil || got.HideReblogs || got.Notify {
+		t.Errorf("after the defaults: %+v", got.FollowOptions)
 	}
 }

@@ -104,7 +104,9 @@ func TestHomeQueryPlanWithLists(t *testing.T) {
 		t.Errorf("plan sorts in a temporary b-tree:\n%s", plan)
 	}
 	for _, line := range strings.Split(plan, "\n") {
-		if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING INTEGER PRIMARY KEY") {
+		// json_each of one follow's chosen languages (a few codes) is the one scan allowed.
+		if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING INTEGER PRIMARY KEY") &&
+			!strings.HasPrefix(line, "SCAN lang VIRTUAL TABLE") {
 			t.Errorf("plan scans: %q\n%s", line, plan)
 		}
 	}

@@ -39,7 +39,7 @@ func TestPollEndsBackfill(t *testing.T) {
 	}
 
 	db := rawDB(t, file, false)
-	for _, q := range []string{`ALTER TABLE oauth_apps DROP COLUMN authorized`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`, `DROP TABLE poll_ends`, `PRAGMA user_version = 10`} {
+	for _, q := range []string{`ALTER TABLE oauth_apps DROP COLUMN authorized`, `ALTER TABLE follows DROP COLUMN show_reblogs`, `ALTER TABLE follows DROP COLUMN notify`, `ALTER TABLE follows DROP COLUMN languages`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`, `DROP TABLE poll_ends`, `PRAGMA user_version = 10`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

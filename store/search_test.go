@@ -286,7 +286,7 @@ func TestSearchMigrationIndexesStoredPosts(t *testing.T) {
 	}
 	db := rawDB(t, file, false)
 	for _, q := range []string{`DROP TABLE post_search`, `DROP TRIGGER post_search_deleted`,
-		`DROP TRIGGER post_search_tombstoned`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`,
+		`DROP TRIGGER post_search_tombstoned`, `ALTER TABLE follows DROP COLUMN show_reblogs`, `ALTER TABLE follows DROP COLUMN notify`, `ALTER TABLE follows DROP COLUMN languages`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`,
 		`PRAGMA user_version = 15`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

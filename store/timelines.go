@@ -61,31 +61,30 @@ func (s *Store) HomeTimeline(ctx context.Context, ownerID int64, pg Page) ([]Ent
 	return out, nil
 }
 
-// homeAuthor is true when post or boost x is by the owner (?1) or someone they follow, and
-// not by a muted account. It is tested row by row with two primary-key lookups: a list of all
-// followed accounts would be built for every page, 10,000 rows for a busy owner. Members of an
-// exclusive list are read in that list instead.
-func homeAuthor(x string) string {
+// homeBooster is true when boost x is by the owner (?1) or by someone they follow whose boosts
+// they show (Mastodon's per-follow "show boosts"), and not by a muted account. It is tested row by
+// row with two primary-key lookups: a list of all followed accounts would be built for every page,
+// 10,000 rows for a busy owner. Members of an exclusive list are read in that list instead.
+func homeBooster(x string) string {
 	return `(` + x + `.account_id = ?1 OR EXISTS (SELECT 1 FROM follows f
-		WHERE f.follower_id = ?1 AND f.followee_id = ` + x + `.account_id AND f.state = 'accepted'))
-		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)
-		AND NOT EXISTS (SELECT 1 FROM list_accounts la JOIN lists l ON l.id = la.list_id
-			WHERE la.account_id = ` + x + `.account_id AND l.exclusive = 1)`
+		WHERE f.follower_id = ?1 AND f.followee_id = ` + x + `.account_id AND f.state = 'accepted'
+		  AND f.show_reblogs = 1))
+		AND ` + homeNotHidden(x)
 }
 
 // homePostsSQL walks posts by primary key in order and stops after limit rows: driving it by
 // the (account_id, id) index instead would sort every post of every followed account. Its
 // parameters are the owner's ID, the max and min IDs and the limit.
 //
-// A post shows when it is the owner's; or by someone they follow, and then a reply only when it
-// answers its own author, the owner or someone they follow (a reply whose parent Roost lacks is
-// left out), as Mastodon's FeedManager#filter_from_home; or public and carrying a hashtag the
-// owner follows.
+// A post shows when it is the owner's; or by someone they follow, in one of the languages the
+// owner chose for them (or in no known language), and then a reply only when it answers its own
+// author, the owner or someone they follow (a reply whose parent Roost lacks is left out), as
+// Mastodon's FeedManager#filter_from_home; or public and carrying a hashtag the owner follows.
 func homePostsSQL(order string) string {
 	return `SELECT p.id, p.id, 0 FROM posts p
 		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + homeNotHidden("p") + `
 		  AND (p.account_id = ?1
-		    OR (` + homeFollowed("p") + `
+		    OR (` + homeFollowedInLanguage("p") + `
 		      AND (p.visibility != 'direct'
 		        OR EXISTS (SELECT 1 FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = ?1))
 		      AND (p.in_reply_to = '' OR EXISTS (SELECT 1 FROM posts pp WHERE pp.id = p.reply_to_id
@@ -101,6 +100,22 @@ func homeFollowed(x string) string {
 		AND f.state = 'accepted')`
 }
 
+// homeFollowedInLanguage is homeFollowed for post x, when x's language is one the owner chose
+// for its author, or unknown. A chosen "pt" takes "pt-BR" too; the codes are checked when chosen
+// (no LIKE wildcards in them).
+func homeFollowedInLanguage(x string) string {
+	return `EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = ` + x + `.account_id
+		AND f.state = 'accepted' AND ` + InFollowLanguages(x, "f") + `)`
+}
+
+// InFollowLanguages is SQL that is true when post x is in one of the languages chosen on
+// follow f (a row of follows), or in no known language, or f chose none (every language).
+func InFollowLanguages(x, f string) string {
+	return `(` + f + `.languages IS NULL OR ` + x + `.language = ''
+		OR EXISTS (SELECT 1 FROM json_each(` + f + `.languages) lang
+		  WHERE ` + x + `.language LIKE lang.value OR ` + x + `.language LIKE lang.value || '-%'))`
+}
+
 // homeNotHidden is true unless x's author is muted or in an exclusive list.
 func homeNotHidden(x string) string {
 	return `NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)
@@ -108,10 +123,11 @@ func homeNotHidden(x string) string {
 			WHERE la.account_id = ` + x + `.account_id AND l.exclusive = 1)`
 }
 
-// homeBoostsSQL walks boosts the same way, skipping boosts of muted accounts' posts.
+// homeBoostsSQL walks boosts the same way, skipping boosts of muted accounts' posts and those of
+// accounts whose boosts the owner hides.
 func homeBoostsSQL(order string) string {
 	return `SELECT b.id, b.post_id, b.account_id FROM boosts b
-		WHERE b.id < ?2 AND b.id > ?3 AND ` + homeAuthor("b") + `
+		WHERE b.id < ?2 AND b.id > ?3 AND ` + homeBooster("b") + `
 		  AND NOT EXISTS (SELECT 1 FROM posts p2 JOIN mutes m2 ON m2.account_id = p2.account_id WHERE p2.id = b.post_id)
 		ORDER BY b.id ` + order + ` LIMIT ?4`
 }

@@ -229,6 +229,8 @@ func notificationText(kind string) string {
 		return "moved to a new account"
 	case "poll":
 		return "ran a poll that has ended"
+	case "status":
+		return "posted"
 	}
 	return kind
 }
@@ -247,6 +249,8 @@ type AccountView struct {
 	Fields     []Field
 	Following  bool // the owner follows them
 	Requested  bool // the owner's follow is pending
+	ShowBoosts bool // the owner's follow (or request) shows their boosts in home
+	Notify     bool // the owner's follow notifies them of each new post
 	FollowsYou bool
 	Blocked    bool
 	Muted      bool

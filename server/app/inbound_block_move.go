@@ -50,7 +50,13 @@ func (h *handling) move(ctx context.Context) error {
 		return err
 	}
 	if following {
-		if err := s.followAccount(ctx, newAcct); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
+		// The new account is followed with the old one's options, as Mastodon's MoveWorker does.
+		var o FollowOptions
+		if f, err := s.st.FollowBetween(ctx, h.owner.ID, h.signer.ID); err == nil {
+			reblogs := !f.HideReblogs
+			o = FollowOptions{Reblogs: &reblogs, Notify: &f.Notify, Languages: &f.Languages}
+		}
+		if err := s.followAccount(ctx, newAcct, o); err != nil && !errors.Is(err, ErrAlreadyFollowing) {
 			return err
 		}
 		_ = s.unfollowAccount(ctx, h.signer)

@@ -103,6 +103,11 @@ func (h *handling) create(ctx context.Context) error {
 		return h.drop("a post from no one the owner follows, nor about them, nor with a tag they follow")
 	}
 	p, _ := s.postFromObject(o, h.signer, h.owner)
+	status, err := s.statusNotices(ctx, p, h.signer)
+	if err != nil {
+		return err
+	}
+	notices = append(notices, status...)
 	var mentions []int64
 	if mentionsOwner {
 		mentions = append(mentions, h.owner.ID)

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 
 	"roost/server/activitypub"
 	"roost/store"
@@ -68,4 +70,52 @@ func (s *App) postNotices(ctx context.Context, o *activitypub.Object, author *st
 		}
 	}
 	return notices, len(notices) > 0, nil
+}
+
+// statusNotices are the notices a new post p by author makes because the owner asked to be
+// notified of author's posts (Mastodon's per-follow notify): a "status" notice when the owner
+// follows author with notify on and p reaches their home timeline as a new post of author's own,
+// as Mastodon's FeedInsertWorker#notify? decides: not a reply to someone else (a reply to author's
+// own post, a thread, is one), not in a language the owner left out for author, not from a muted
+// account. A direct post is left out: it notifies as a mention when it is for the owner. Boosts
+// never come here (an Announce is not a post).
+func (s *App) statusNotices(ctx context.Context, p *store.Post, author *store.Account) ([]store.Notice, error) {
+	if p.Visibility == store.Direct || author.ID == s.Owner.Account.ID {
+		return nil, nil
+	}
+	f, err := s.st.FollowBetween(ctx, s.Owner.Account.ID, author.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil || f.State != store.Accepted || !f.Notify || !inLanguages(p.Language, f.Languages) {
+		return nil, err
+	}
+	if muted, err := s.st.Muted(ctx, author.ID); err != nil || muted {
+		return nil, err
+	}
+	if p.InReplyTo != "" {
+		parent, err := s.st.PostByIRI(ctx, p.InReplyTo)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // a reply to a post Roost lacks is not in home either
+		}
+		if err != nil || parent.AccountID != author.ID {
+			return nil, err
+		}
+		if muted, err := s.st.ThreadMuted(ctx, parent.ID); err != nil || muted {
+			return nil, err
+		}
+	}
+	return []store.Notice{{Type: "status", AccountID: author.ID}}, nil
+}
+
+// inLanguages reports whether a post in lang shows to an owner who chose langs for its author
+// (nil: every language); a post without a known language always shows. A chosen "pt" takes
+// "pt-BR" too. The home timeline's query decides the same (store.HomeTimeline).
+func inLanguages(lang string, langs []string) bool {
+	if lang == "" || langs == nil {
+		return true
+	}
+	return slices.ContainsFunc(langs, func(l string) bool {
+		return strings.EqualFold(lang, l) || len(lang) > len(l) && lang[len(l)] == '-' && strings.EqualFold(lang[:len(l)], l)
+	})
 }

@@ -134,10 +134,13 @@ func (h *Handler) apiRelationships(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) relationship(ctx context.Context, a *store.Account) mastodon.Relationship {
-	rel := mastodon.Relationship{ID: render.ID(a.ID), Languages: []string{}, ShowingReblogs: true}
+	// As Mastodon: showing_reblogs and notifying are false and languages null (every language)
+	// unless the owner follows (or asked to follow) the account.
+	rel := mastodon.Relationship{ID: render.ID(a.ID)}
 	owner := h.app.Owner.Account.ID
 	if f, err := h.st.FollowBetween(ctx, owner, a.ID); err == nil {
 		rel.Following, rel.Requested = f.State == store.Accepted, f.State == store.Pending
+		rel.ShowingReblogs, rel.Notifying, rel.Languages = !f.HideReblogs, f.Notify, f.Languages
 	}
 	if f, err := h.st.FollowBetween(ctx, a.ID, owner); err == nil {
 		rel.FollowedBy, rel.RequestedBy = f.State == store.Accepted, f.State == store.Pending
@@ -148,6 +151,36 @@ func (h *Handler) relationship(ctx context.Context, a *store.Account) mastodon.R
 	rel.DomainBlocking, _ = h.st.DomainBlocked(ctx, a.Host)
 	rel.Note, _ = about.New(h.st).Note(ctx, a.ID)
 	return rel
+}
+
+// apiFollow follows the {id} account, or changes the options of the owner's follow of it, with
+// Mastodon's reblogs, notify and languages[] parameters; absent ones keep what the follow has.
+func (h *Handler) apiFollow(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.apiAccountParam(w, r)
+	if !ok {
+		return
+	}
+	f, err := mastodon.ReadForm(r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "could not read the request")
+		return
+	}
+	var o app.FollowOptions
+	if v, ok := mastodon.FormBool(f, "reblogs"); ok {
+		o.Reblogs = &v
+	}
+	if v, ok := mastodon.FormBool(f, "notify"); ok {
+		o.Notify = &v
+	}
+	if f.Has("languages[]") || f.Has("languages") {
+		langs := mastodon.FormList(f, "languages")
+		o.Languages = &langs
+	}
+	if _, err := h.app.FollowWith(r.Context(), a.IRI, o); err != nil && !errors.Is(err, app.ErrAlreadyFollowing) {
+		h.apiActionError(w, err)
+		return
+	}
+	writeAPI(w, http.StatusOK, h.relationship(r.Context(), a))
 }
 
 // apiAccountAction runs a relationship action on the {id} account and answers the relationship.

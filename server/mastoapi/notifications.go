@@ -11,7 +11,7 @@ import (
 )
 
 // notificationTypes maps Roost's notification kinds to Mastodon's (they match).
-var notificationTypes = []string{"follow", "follow_request", "mention", "quote", "reblog", "favourite", "move", "poll"}
+var notificationTypes = []string{"follow", "follow_request", "mention", "quote", "reblog", "favourite", "move", "poll", "status"}
 
 // emojiReaction is Pleroma's and Akkoma's notification type of an emoji reaction, which Roost
 // keeps as a favourite with its emoji.

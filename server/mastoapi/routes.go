@@ -38,7 +38,7 @@ func (h *Handler) mastodonRoutes(mux *http.ServeMux) {
 	opt("GET /api/v1/accounts/{id}/statuses", "read:statuses", h.apiAccountStatuses)
 	opt("GET /api/v1/statuses/{id}", "read:statuses", h.apiGetStatus)
 	opt("GET /api/v1/statuses/{id}/context", "read:statuses", h.apiContext)
-	auth("POST /api/v1/accounts/{id}/follow", "write:follows", h.apiAccountAction(h.app.Follow))
+	auth("POST /api/v1/accounts/{id}/follow", "write:follows", h.apiFollow)
 	auth("POST /api/v1/accounts/{id}/unfollow", "write:follows", h.apiAccountAction(h.app.Unfollow))
 	auth("POST /api/v1/accounts/{id}/block", "write:blocks", h.apiAccountAction(h.app.BlockAccount))
 	auth("POST /api/v1/accounts/{id}/unblock", "write:blocks", h.apiAccountAction(h.app.UnblockAccount))

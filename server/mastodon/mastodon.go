@@ -203,7 +203,7 @@ type Relationship struct {
 	Following           bool     `json:"following"`
 	ShowingReblogs      bool     `json:"showing_reblogs"`
 	Notifying           bool     `json:"notifying"`
-	Languages           []string `json:"languages"`
+	Languages           []string `json:"languages"` // null: every language
 	FollowedBy          bool     `json:"followed_by"`
 	Blocking            bool     `json:"blocking"`
 	BlockedBy           bool     `json:"blocked_by"`

@@ -23,6 +23,24 @@ type followOptions struct {
 	Languages  []string `json:"languages,omitempty"`
 }
 
+// followOptionsOf reads a following row's options as the change to make to the follow; a row
+// without them (none are stored before the import of its CSV) changes nothing.
+func followOptionsOf(it *imports.Item) (app.FollowOptions, error) {
+	var o struct {
+		ShowBoosts *bool    `json:"show_boosts"`
+		Notify     *bool    `json:"notify"`
+		Languages  []string `json:"languages"`
+	}
+	if err := json.Unmarshal([]byte(it.Options), &o); err != nil {
+		return app.FollowOptions{}, fmt.Errorf("options of import row %d: %w", it.ID, err)
+	}
+	out := app.FollowOptions{Reblogs: o.ShowBoosts, Notify: o.Notify}
+	if o.ShowBoosts != nil {
+		out.Languages = &o.Languages // the CSV's empty column: every language
+	}
+	return out, nil
+}
+
 // ImportCSV reads one of Mastodon's CSV lists (its kind told from name or its content when kind
 // is empty) and queues its rows for the worker. It returns the kind, the rows read and how many
 // were new (a re-import queues the others again, and the worker skips what already holds).
@@ -99,12 +117,19 @@ func (s *Service) apply(ctx context.Context, it *imports.Item) error {
 	}
 	switch archive.Kind(it.Kind) {
 	case archive.Following:
+		// The row's Show boosts, Notify on new posts and Languages go to the follow, made or
+		// already there (a follow already asked for is not asked again).
+		opts, err := followOptionsOf(it)
+		if err != nil {
+			return err
+		}
 		if a := known(); a != nil {
 			if _, err := s.st.FollowBetween(ctx, owner.ID, a.ID); err == nil {
-				return nil // following or asked already
+				_, err := s.app.SetFollowOptions(ctx, a.IRI, opts)
+				return err
 			}
 		}
-		_, err := s.app.Follow(ctx, it.Target)
+		_, err = s.app.FollowWith(ctx, it.Target, opts)
 		if errors.Is(err, app.ErrAlreadyFollowing) {
 			return nil
 		}

@@ -236,7 +236,8 @@ func (s *Service) exportCSVs(ctx context.Context, zw *archive.Writer, ownerID in
 			}
 			for _, e := range entries {
 				lists[archive.Following] = append(lists[archive.Following],
-					archive.Entry{Target: e.Account.Handle(), ShowBoosts: true})
+					archive.Entry{Target: e.Account.Handle(), ShowBoosts: !e.Follow.HideReblogs, Notify: e.Follow.Notify,
+						Languages: e.Follow.Languages})
 				pg.MaxID = e.Follow.ID
 			}
 			if len(entries) < pageSize {

@@ -11,6 +11,7 @@ import (
 
 	"roost/server/app"
 	"roost/server/content"
+	"roost/server/mastodon"
 	"roost/store"
 	"roost/store/about"
 	"roost/templates"
@@ -116,6 +117,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, err := h.st.FollowBetween(ctx, h.app.Owner.Account.ID, a.ID); err == nil {
 		v.Following, v.Requested = f.State == store.Accepted, f.State == store.Pending
+		v.ShowBoosts, v.Notify = !f.HideReblogs, f.Notify
 	}
 	if v.Following {
 		v.Lists = h.accountListChoices(r, a.ID)
@@ -150,6 +152,31 @@ func (h *Handler) accountAction(act func(context.Context, string) (*store.Accoun
 		}
 		backTo(w, r, accountURL(iri), "notice", done)
 	}
+}
+
+// saveFollowOptions changes the options of the owner's follow of the form's "account": "reblogs"
+// (its boosts in home) and "notify" (a notification of each new post), whichever the form has.
+func (h *Handler) saveFollowOptions(w http.ResponseWriter, r *http.Request) {
+	iri := r.PostFormValue("account")
+	var o app.FollowOptions
+	notice := "Saved."
+	if v, ok := mastodon.FormBool(r.PostForm, "reblogs"); ok {
+		o.Reblogs, notice = &v, "Their boosts no longer show in your home timeline."
+		if v {
+			notice = "Their boosts show in your home timeline."
+		}
+	}
+	if v, ok := mastodon.FormBool(r.PostForm, "notify"); ok {
+		o.Notify, notice = &v, "You will no longer be notified of their new posts."
+		if v {
+			notice = "You will be notified of their new posts."
+		}
+	}
+	if _, err := h.app.SetFollowOptions(r.Context(), iri, o); err != nil {
+		h.backToError(w, r, accountURL(iri), "", err)
+		return
+	}
+	backTo(w, r, accountURL(iri), "notice", notice)
 }
 
 // showBookmarks lists the owner's bookmarks.

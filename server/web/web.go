@@ -128,6 +128,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account", h.signedIn(h.showAccount))
 	mux.HandleFunc("POST /follow", h.signedIn(h.accountAction(h.app.Follow, "Follow request sent.")))
 	mux.HandleFunc("POST /unfollow", h.signedIn(h.accountAction(h.app.Unfollow, "Unfollowed.")))
+	mux.HandleFunc("POST /follow/options", h.signedIn(h.saveFollowOptions))
 	mux.HandleFunc("POST /remove-follower", h.signedIn(h.accountAction(h.app.RejectFollower, "Follower removed.")))
 	mux.HandleFunc("GET /block", h.signedIn(h.confirmBlock))
 	mux.HandleFunc("POST /block", h.signedIn(h.accountAction(h.app.BlockAccount, "Blocked.")))

@@ -204,7 +204,7 @@ func (s *Store) ListTimeline(ctx context.Context, l *List, ownerID int64, pg sto
 		args []any
 	}{
 		{posts, []any{l.ID, maxID, minID, limit, ownerID}},
-		{boosts, []any{l.ID, maxID, minID, limit}},
+		{boosts, []any{l.ID, maxID, minID, limit, ownerID}},
 	} {
 		rows, err := s.r.QueryContext(ctx, q.sql, q.args...)
 		if err != nil {
@@ -245,6 +245,18 @@ func listMember(x string) string {
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ` + x + `.account_id)`
 }
 
+// listFollowAllows is true when the owner's (?5) options on their follow of x's author let x
+// show, as in home (Mastodon's list feeds take them too): a boost only when they show the
+// author's boosts, a post only in a language they chose for the author.
+func listFollowAllows(x string, boost bool) string {
+	allows := store.InFollowLanguages(x, "fo")
+	if boost {
+		allows = `fo.show_reblogs = 1`
+	}
+	return `NOT EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = ?5 AND fo.followee_id = ` + x + `.account_id
+		AND NOT ` + allows + `)`
+}
+
 // listPostsSQL walks posts by primary key in order, as the store's home timeline does, keeping members' posts
 // and the replies policy allows. Its parameters are the list's ID, the max and min IDs, the
 // limit and the owner's ID.
@@ -264,18 +276,19 @@ func listPostsSQL(policy, order string) string {
 			OR EXISTS (SELECT 1 FROM follows fr WHERE fr.follower_id = ?5 AND fr.followee_id = ` + parent + ` AND fr.state = 'accepted')`
 	}
 	return `SELECT p.id, p.id, 0 FROM posts p
-		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + listMember("p") + `
+		WHERE p.id < ?2 AND p.id > ?3 AND p.deleted_at = 0 AND ` + listMember("p") + ` AND ` + listFollowAllows("p", false) + `
 		  AND (p.visibility != 'direct'
 		       OR EXISTS (SELECT 1 FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = ?5))
 		  AND (` + replies + `)
 		ORDER BY p.id ` + order + ` LIMIT ?4`
 }
 
-// listBoostsSQL walks a list's boosts the same way, skipping boosts of muted accounts' posts.
-// Its parameters are the list's ID, the max and min IDs and the limit.
+// listBoostsSQL walks a list's boosts the same way, skipping boosts of muted accounts' posts and
+// those of members whose boosts the owner hides. Its parameters are the list's ID, the max and
+// min IDs, the limit and the owner's ID.
 func listBoostsSQL(order string) string {
 	return `SELECT b.id, b.post_id, b.account_id FROM boosts b
-		WHERE b.id < ?2 AND b.id > ?3 AND ` + listMember("b") + `
+		WHERE b.id < ?2 AND b.id > ?3 AND ` + listMember("b") + ` AND ` + listFollowAllows("b", true) + `
 		  AND NOT EXISTS (SELECT 1 FROM posts p2 JOIN mutes m2 ON m2.account_id = p2.account_id WHERE p2.id = b.post_id)
 		ORDER BY b.id ` + order + ` LIMIT ?4`
 }

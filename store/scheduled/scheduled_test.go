@@ -378,7 +378,7 @@ func TestScheduledMigrationRerun(t *testing.T) {
 	}
 	db := storetest.RawDB(t, file, false)
 	// Later migrations' added columns go too: ADD COLUMN cannot run twice.
-	for _, q := range []string{`ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`, `PRAGMA user_version = 16`} {
+	for _, q := range []string{`ALTER TABLE follows DROP COLUMN show_reblogs`, `ALTER TABLE follows DROP COLUMN notify`, `ALTER TABLE follows DROP COLUMN languages`, `ALTER TABLE accounts DROP COLUMN noindex`, `ALTER TABLE accounts DROP COLUMN noai`, `PRAGMA user_version = 16`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
