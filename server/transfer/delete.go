@@ -122,10 +122,7 @@ func (s *Service) finishDeletion(ctx context.Context) {
 			}
 		}
 		if s.deleted.Load() == deleting {
-			left, err := s.deletion.DeliveriesLeft(ctx, s.deleteIRI())
-			if err == nil && left == 0 {
-				s.wipe(ctx)
-			}
+			s.wipe(ctx)
 		}
 		t := time.NewTimer(s.opt.Poll)
 		select {
@@ -140,10 +137,13 @@ func (s *Service) finishDeletion(ctx context.Context) {
 func (s *Service) wipe(ctx context.Context) {
 	s.wipeMu.Lock()
 	defer s.wipeMu.Unlock()
-	names, err := s.deletion.Wipe(ctx)
+	names, ok, err := s.deletion.Wipe(ctx, s.deleteIRI())
 	if err != nil {
 		s.log.Error("wipe the deleted account", "err", err)
 		return
+	}
+	if !ok {
+		return // the Delete is still on its way
 	}
 	s.app.Media.Remove(names)
 	s.deleted.Store(wiped)

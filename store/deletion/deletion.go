@@ -1,6 +1,6 @@
 // Package deletion keeps the state of the owner's account deletion in the store's database:
-// whether it was asked for and whether the data is wiped, the deliveries of the Delete still
-// queued, the inboxes to tell, and the wipe itself. store.RequestDeletion starts it, in the
+// whether it was asked for and whether the data is wiped, the inboxes to tell, and the wipe
+// itself, which waits until no delivery of the Delete is queued. store.RequestDeletion starts it, in the
 // transaction that queues the Delete.
 package deletion
 
@@ -44,14 +44,6 @@ func (s *Store) Deletion(ctx context.Context) (requested, wiped time.Time, err e
 	return sqlite.Time(r), wiped, nil
 }
 
-// DeliveriesLeft counts the deliveries of the activity iri still queued.
-func (s *Store) DeliveriesLeft(ctx context.Context, iri string) (int, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries d JOIN activities a ON a.id = d.activity_id
-		WHERE a.iri = ?`, iri).Scan(&n)
-	return n, err
-}
-
 // KnownInboxes returns the inbox of every remote account Roost stores (the shared inbox when it
 // has one), each once: every server that ever exchanged anything with Roost.
 func (s *Store) KnownInboxes(ctx context.Context) ([]string, error) {
@@ -83,13 +75,25 @@ var wipeStatements = []string{
 		also_known_as = '[]' WHERE local = 1`,
 }
 
-// Wipe deletes the account's data: posts, media, follows, everything of other accounts, apps
-// and queues; the owner's row stays (without profile) so that the server keeps answering 410
-// Gone for it. It returns the names of the media files to remove.
-func (s *Store) Wipe(ctx context.Context) ([]string, error) {
-	var names []string
-	err := s.db.Write(ctx, func(tx *sqlite.Tx) error {
-		names = names[:0]
+// Wipe empties the account's data once the deletion was asked for and no delivery of the Delete
+// (the activity iri) is left, and returns the names of the media files to remove; ok is false, and
+// nothing changes, when deliveries are left or no deletion was asked for. Both are checked in the
+// writing transaction, which sees every commit, including another process's (roost
+// delete-account's): a reader's snapshot could predate the Delete's deliveries.
+func (s *Store) Wipe(ctx context.Context, iri string) (names []string, ok bool, err error) {
+	err = s.db.Write(ctx, func(tx *sqlite.Tx) error {
+		names, ok = names[:0], false
+		var requested, left int
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM account_deletion WHERE id = 1 AND wiped_at = 0),
+			(SELECT count(*) FROM deliveries d JOIN activities a ON a.id = d.activity_id WHERE a.iri = ?)`,
+			iri).Scan(&requested, &left); err != nil {
+			return err
+		}
+		if requested == 0 || left > 0 {
+			return nil
+		}
+		ok = true
 		rows, err := tx.QueryContext(ctx, `SELECT name, thumb_name FROM media`)
 		if err != nil {
 			return err
@@ -114,5 +118,5 @@ func (s *Store) Wipe(ctx context.Context) ([]string, error) {
 		_, err = tx.ExecContext(ctx, `UPDATE account_deletion SET wiped_at = ? WHERE id = 1`, s.st.Now().UnixMilli())
 		return err
 	})
-	return names, err
+	return names, ok, err
 }
