@@ -342,3 +342,29 @@ func TestPeerTrafficDropsLogged(t *testing.T) {
 		}
 	}
 }
+
+// GoToSocial's frank moves to grace, whom Roost knows already listing frank among her aliases:
+// the owner, who followed frank, is told (a "move" notification, with grace as its target) and
+// follows grace instead, as Mastodon does (issue #24, "also from the peers' traffic").
+func TestPeerTrafficMoveNotifies(t *testing.T) {
+	c := newCapServer(t)
+	api := newAPIClient(t, c.testServer, "read", "write", "follow")
+	c.follows(t, "https://gts.test/users/frank")
+	c.replayAccepted(t, "gotosocial/51")
+
+	notes, _ := api.list(t, "/api/v1/notifications?types[]=move")
+	if len(notes) != 1 {
+		t.Fatalf("move notifications: %d, want 1: %v", len(notes), notes)
+	}
+	n := notes[0]
+	if acct, _ := n["account"].(map[string]any); str(acct["acct"]) != "frank@gts.test" {
+		t.Errorf("the move's account = %v, want frank", acct)
+	}
+	if target, _ := n["target"].(map[string]any); str(target["acct"]) != "grace@gts.test" {
+		t.Errorf("the move's target = %v, want grace", n["target"])
+	}
+	grace := c.account(t, "https://gts.test/users/grace")
+	if f, err := c.st.FollowBetween(context.Background(), c.srv.Owner().ID, grace.ID); err != nil || f == nil {
+		t.Errorf("the owner does not follow grace after frank's move: %v", err)
+	}
+}

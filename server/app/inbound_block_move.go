@@ -16,7 +16,7 @@ func (h *handling) block(ctx context.Context) error {
 }
 
 // move records that the signer moved to a new account. The target must name the signer in its
-// alsoKnownAs (fetched from its origin); when the owner followed the mover, Roost follows the
+// alsoKnownAs (as stored, or fetched from its origin); when the owner followed the mover, Roost follows the
 // target instead, as Mastodon does.
 func (h *handling) move(ctx context.Context) error {
 	s := h.s
@@ -27,16 +27,20 @@ func (h *handling) move(ctx context.Context) error {
 	if target == "" || target == h.signer.IRI {
 		return reject("move without a target")
 	}
-	doc, err := s.Resolve.FetchActor(ctx, target)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains([]string(doc.AlsoKnownAs), h.signer.IRI) {
-		return reject("move target %s does not list %s in alsoKnownAs", target, h.signer.IRI)
-	}
-	newAcct, err := s.Resolve.SaveActor(ctx, doc, nil)
-	if err != nil {
-		return err
+	// As Mastodon's Move handler: a stored target that lists the mover already is taken as it
+	// is; otherwise the target is fetched from its origin, which must list the mover.
+	newAcct, err := s.st.AccountByIRI(ctx, target)
+	if err != nil || !slices.Contains(newAcct.AlsoKnownAs, h.signer.IRI) {
+		doc, err := s.Resolve.FetchActor(ctx, target)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains([]string(doc.AlsoKnownAs), h.signer.IRI) {
+			return reject("move target %s does not list %s in alsoKnownAs", target, h.signer.IRI)
+		}
+		if newAcct, err = s.Resolve.SaveActor(ctx, doc, nil); err != nil {
+			return err
+		}
 	}
 	// Mastodon's "move" notification: from the account that moved; the API finds the target.
 	var notices []store.Notice
