@@ -156,6 +156,9 @@ func (t *throttle) forget(k loginKeys, now time.Time) {
 // owner-wide or network limits are reached.
 const deviceLifetime = 365 * 24 * time.Hour
 
+// devicePurpose keys the known-device cookie's HMAC.
+const devicePurpose = "roost known device"
+
 func (h *Handler) deviceCookieName() string {
 	if h.cfg.Scheme == "https" {
 		return "__Host-roost-device"
@@ -163,8 +166,24 @@ func (h *Handler) deviceCookieName() string {
 	return "roost_device"
 }
 
-func (h *Handler) deviceMAC(payload string) string {
-	key := sha256.Sum256([]byte("roost known device\x00" + h.app.Owner.InstanceKeyPEM))
+// signedValue is a cookie value that only this server makes: a random id and an expiry, with an
+// HMAC made with a key derived from the instance key for purpose.
+func (h *Handler) signedValue(purpose string, lifetime time.Duration) string {
+	payload := auth.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(lifetime).Unix(), 10)
+	return payload + "." + h.valueMAC(purpose, payload)
+}
+
+// checkSigned returns the id of a value made by signedValue for purpose, and whether it is
+// genuine and not expired.
+func (h *Handler) checkSigned(purpose, value string) (string, bool) {
+	id, rest, _ := strings.Cut(value, ".")
+	exp, mac, _ := strings.Cut(rest, ".")
+	until, err := strconv.ParseInt(exp, 10, 64)
+	return id, err == nil && time.Now().Unix() < until && hmac.Equal([]byte(mac), []byte(h.valueMAC(purpose, id+"."+exp)))
+}
+
+func (h *Handler) valueMAC(purpose, payload string) string {
+	key := sha256.Sum256([]byte(purpose + "\x00" + h.app.Owner.InstanceKeyPEM))
 	m := hmac.New(sha256.New, key[:])
 	m.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -172,8 +191,7 @@ func (h *Handler) deviceMAC(payload string) string {
 
 // rememberDevice marks the browser of a successful sign-in as a known device.
 func (h *Handler) rememberDevice(w http.ResponseWriter) {
-	payload := auth.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(deviceLifetime).Unix(), 10)
-	http.SetCookie(w, &http.Cookie{Name: h.deviceCookieName(), Value: payload + "." + h.deviceMAC(payload),
+	http.SetCookie(w, &http.Cookie{Name: h.deviceCookieName(), Value: h.signedValue(devicePurpose, deviceLifetime),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteLaxMode,
 		MaxAge: int(deviceLifetime.Seconds())})
 }
@@ -182,11 +200,7 @@ func (h *Handler) rememberDevice(w http.ResponseWriter) {
 // session was made by a sign-in); "" for a browser that never signed in.
 func (h *Handler) deviceOf(r *http.Request) string {
 	if c, err := r.Cookie(h.deviceCookieName()); err == nil {
-		id, rest, _ := strings.Cut(c.Value, ".")
-		exp, mac, _ := strings.Cut(rest, ".")
-		until, err := strconv.ParseInt(exp, 10, 64)
-		if err == nil && time.Now().Unix() < until &&
-			hmac.Equal([]byte(mac), []byte(h.deviceMAC(id+"."+exp))) {
+		if id, ok := h.checkSigned(devicePurpose, c.Value); ok {
 			return id
 		}
 	}

@@ -1,15 +1,11 @@
 package web
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"image/png"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"roost/server/auth"
@@ -33,18 +29,13 @@ func (h *Handler) pendingCookieName() string {
 	return "roost_2fa"
 }
 
-func (h *Handler) pendingMAC(payload string) string {
-	key := sha256.Sum256([]byte("roost second step\x00" + h.app.Owner.InstanceKeyPEM))
-	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+// pendingPurpose keys the HMAC of the cookie that says the password was right.
+const pendingPurpose = "roost second step"
 
 // beginSecondStep answers a right password when a second factor is on: a short-lived signed
 // cookie says the password was right, and the page asks for the code.
 func (h *Handler) beginSecondStep(w http.ResponseWriter, r *http.Request, next string) {
-	payload := auth.RandomToken(16) + "." + strconv.FormatInt(time.Now().Add(pendingLifetime).Unix(), 10)
-	http.SetCookie(w, &http.Cookie{Name: h.pendingCookieName(), Value: payload + "." + h.pendingMAC(payload),
+	http.SetCookie(w, &http.Cookie{Name: h.pendingCookieName(), Value: h.signedValue(pendingPurpose, pendingLifetime),
 		Path: "/", HttpOnly: true, Secure: h.cfg.Scheme == "https", SameSite: http.SameSiteStrictMode,
 		MaxAge: int(pendingLifetime.Seconds())})
 	h.render200(w, r, templates.LoginCodePage(h.page(r.Context(), "Sign in"), h.loginCodeView(r, next, "")))
@@ -68,10 +59,8 @@ func (h *Handler) passwordWasRight(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	id, rest, _ := strings.Cut(c.Value, ".")
-	exp, mac, _ := strings.Cut(rest, ".")
-	until, err := strconv.ParseInt(exp, 10, 64)
-	return err == nil && time.Now().Unix() < until && hmac.Equal([]byte(mac), []byte(h.pendingMAC(id+"."+exp)))
+	_, ok := h.checkSigned(pendingPurpose, c.Value)
+	return ok
 }
 
 // loginCode is the second step of signing in: the code of the authenticator app, or a recovery
