@@ -224,26 +224,6 @@ func (s *Store) insertPost(ctx context.Context, tx *wtx, p *Post, mentions []int
 	return nil
 }
 
-func writePostTags(ctx context.Context, tx *wtx, p *Post) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM post_tags WHERE post_id = ?`, p.ID); err != nil {
-		return err
-	}
-	for _, t := range p.Tags {
-		if t.Type != "Hashtag" {
-			continue
-		}
-		name := strings.ToLower(strings.TrimPrefix(t.Name, "#"))
-		if name == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO post_tags (tag, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-			name, p.ID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // CreatePost writes one of the owner's posts, what np adds (its mentions, uploads and poll end),
 // and its Create activity with every delivery, in one transaction. With np.ScheduledID it
 // publishes that scheduled status: the scheduled one is deleted in the same transaction, so it is

@@ -40,3 +40,24 @@ func (s *Store) FilteredHashtagTimeline(ctx context.Context, tag string, f PostF
 	}
 	return posts, err
 }
+
+// writePostTags replaces the hashtags p is indexed under with those it carries.
+func writePostTags(ctx context.Context, tx *wtx, p *Post) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM post_tags WHERE post_id = ?`, p.ID); err != nil {
+		return err
+	}
+	for _, t := range p.Tags {
+		if t.Type != "Hashtag" {
+			continue
+		}
+		name := strings.ToLower(strings.TrimPrefix(t.Name, "#"))
+		if name == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_tags (tag, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+			name, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
