@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"roost/server/mastoapi/oauth"
 	"roost/server/mastoapi/render"
 	"roost/server/mastodon"
 	"roost/store"
@@ -122,11 +123,15 @@ func (h *Handler) postFilter(q url.Values) store.PostFilter {
 	}
 }
 
-// renderPosts renders a timeline's posts; a post that cannot be rendered (its author gone
-// meanwhile) is left out.
+// renderPosts renders a timeline's posts that the request's viewer may see (app.MaySee); a post
+// that cannot be rendered (its author gone meanwhile) is left out.
 func (h *Handler) renderPosts(ctx context.Context, posts []*store.Post) []*mastodon.Status {
 	var out []*mastodon.Status
+	v := oauth.Viewer(ctx)
 	for _, p := range posts {
+		if !h.app.MaySee(ctx, v, p) {
+			continue
+		}
 		if st, err := h.render.Status(ctx, p); err == nil {
 			out = append(out, st)
 		}
