@@ -35,6 +35,12 @@ func (h *Handler) session(r *http.Request) *access.Session {
 	return h.app.Session(r)
 }
 
+// The answers to a form sent without a session, or without the session's CSRF token.
+const (
+	msgSignInFirst = "sign in first"
+	msgFormExpired = "the form expired or came from another site; reload the page and try again"
+)
+
 // signedIn wraps a handler of the owner's interface: it requires a session (GET requests are sent
 // to the login page, others refused) and, for state-changing methods, the session's CSRF token in
 // the form, on top of the cross-origin check that wraps every route.
@@ -46,7 +52,7 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "sign in first", http.StatusForbidden)
+			http.Error(w, msgSignInFirst, http.StatusForbidden)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -56,7 +62,7 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(se.CSRF)) != 1 {
-				http.Error(w, "the form expired or came from another site; reload the page and try again", http.StatusForbidden)
+				http.Error(w, msgFormExpired, http.StatusForbidden)
 				return
 			}
 		}

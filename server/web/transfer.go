@@ -119,7 +119,7 @@ func (h *Handler) saveAlias(add bool) http.HandlerFunc {
 func (h *Handler) importUpload(w http.ResponseWriter, r *http.Request) {
 	se := h.session(r)
 	if se == nil {
-		http.Error(w, "sign in first", http.StatusForbidden)
+		http.Error(w, msgSignInFirst, http.StatusForbidden)
 		return
 	}
 	// An archive may take longer to arrive, and to import, than the server's timeouts allow a
@@ -160,7 +160,7 @@ func (h *Handler) importUpload(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if subtle.ConstantTimeCompare([]byte(csrf), []byte(se.CSRF)) != 1 {
-			http.Error(w, "the form expired or came from another site; reload the page and try again", http.StatusForbidden)
+			http.Error(w, msgFormExpired, http.StatusForbidden)
 			return
 		}
 		msg, err := h.importPart(ctx, part, kind)
